@@ -1,0 +1,326 @@
+"""Replay a ledger file and check everything it claims.
+
+``verify()`` raises at the first problem and ``audit()`` returns a report of all of them;
+both run :func:`run_audit`. The replay streams entries in pages (bounded memory) into a
+scratch state and, for every entry, checks:
+
+* the seq has no gap, ``prev_hash`` links to the previous entry and ``hash`` is right;
+* ``recorded_at`` never decreases;
+* the event bytes are a valid, canonical event and match the indexed columns;
+* each signature verifies with a key valid at that seq, and the signing policy holds;
+* the stored postings equal the postings re-derived from the event and the state, and
+  sum to zero per asset (no constrained balance below zero);
+* the stored Merkle nodes equal the recomputed ones.
+
+At the end it compares the cached state tables with the replayed state, looks for rows
+that belong to no entry, and runs ``PRAGMA integrity_check``. Corrupt data never escapes
+as ``TypeError``, ``KeyError`` or ``UnicodeDecodeError``: it becomes a reported problem.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from points_ledger.canonical import GENESIS_PREV_HASH, entry_hash, event_from_bytes
+from points_ledger.domain.state import DeriveContext
+from points_ledger.engine import authorize_and_plan, check_zero_sum
+from points_ledger.errors import IntegrityError, LedgerError
+from points_ledger.merkle import leaf_hash, node_hash
+from points_ledger.store.schema import STATE_TABLES
+from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
+
+__all__ = ["AuditReport", "Problem", "Progress", "run_audit"]
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(entries_checked, entries_total)`` while a check runs."""
+
+PROBLEMS_MAX: Final = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a ledger file.
+
+    Attributes:
+        code: Stable snake_case kind of problem (e.g. ``hash_mismatch``).
+        message: What is wrong, in plain words.
+        seq: The entry concerned, when there is one.
+    """
+
+    code: str
+    message: str
+    seq: int | None = None
+
+    def __str__(self) -> str:
+        where = f"entry {self.seq}: " if self.seq is not None else ""
+        return f"[{self.code}] {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The result of checking a ledger file.
+
+    Attributes:
+        entries_checked: How many entries were replayed.
+        problems: Every problem found (at most 1,000 are listed).
+        problems_total: How many problems were found in all.
+    """
+
+    entries_checked: int
+    problems: tuple[Problem, ...] = field(default_factory=tuple)
+    problems_total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return self.problems_total == 0
+
+    def seqs(self) -> list[int]:
+        """The distinct entries named by problems, in order."""
+        return sorted({p.seq for p in self.problems if p.seq is not None})
+
+    def raise_for_problems(self) -> None:
+        """Raise ``IntegrityError`` for the first problem, if there is one."""
+        if self.problems:
+            first = self.problems[0]
+            raise IntegrityError(
+                f"{first.message}" if first.seq is None else f"entry {first.seq}: {first.message}",
+                seq=first.seq,
+                details={"problem": first.code},
+            )
+
+    def to_text(self) -> str:
+        """A short human-readable summary."""
+        if self.ok:
+            return f"audit passed: {self.entries_checked:,} entries checked, no problems"
+        lines = [
+            f"audit FAILED: {self.problems_total:,} problem(s) in "
+            f"{self.entries_checked:,} entries checked"
+        ]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class _Stop(Exception):
+    """Raised internally to end a replay at the first problem."""
+
+
+class _Collector:
+    def __init__(self, stop_at_first: bool) -> None:
+        self.stop_at_first = stop_at_first
+        self.problems: list[Problem] = []
+        self.total = 0
+
+    def add(self, code: str, message: str, seq: int | None = None) -> None:
+        self.total += 1
+        if len(self.problems) < PROBLEMS_MAX:
+            self.problems.append(Problem(code, message, seq))
+        if self.stop_at_first:
+            raise _Stop
+
+
+def run_audit(
+    store: SqliteStore, *, progress: Progress | None = None, stop_at_first: bool = False
+) -> AuditReport:
+    """Replay and check the whole file; see the module docstring for what is checked."""
+    found = _Collector(stop_at_first)
+    checked = 0
+    try:
+        try:
+            total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+        except sqlite3.Error as e:
+            found.add("unreadable", f"the entries table cannot be read: {e}")
+            total = 0
+        scratch = SqliteState.scratch(store.conn)
+        try:
+            checked = _replay(store, scratch, found, progress, total)
+            _compare_state(store, scratch, found)
+        finally:
+            scratch.close()
+        _check_orphans(store, checked, found)
+        try:
+            for message in store.integrity_check():
+                found.add("sqlite_integrity", message)
+        except LedgerError as e:
+            found.add("sqlite_integrity", str(e))
+    except _Stop:
+        pass
+    return AuditReport(
+        entries_checked=checked, problems=tuple(found.problems), problems_total=found.total
+    )
+
+
+def _rows(store: SqliteStore, found: _Collector) -> Iterator[EntryRow]:
+    try:
+        yield from store.entry_rows()
+    except (LedgerError, sqlite3.Error, ValueError, TypeError) as e:
+        found.add("unreadable", f"entries cannot be read past this point: {e}")
+
+
+def _replay(
+    store: SqliteStore,
+    scratch: SqliteState,
+    found: _Collector,
+    progress: Progress | None,
+    total: int,
+) -> int:
+    prev_hash = GENESIS_PREV_HASH
+    last_time = 0
+    frontier: list[bytes] = []  # hashes of the complete subtrees on the right edge
+    checked = 0
+    for expected_seq, row in zip(itertools.count(), _rows(store, found), strict=False):
+        seq = row.seq
+        if seq != expected_seq:
+            found.add("missing_entry", f"entry {expected_seq} is missing", expected_seq)
+            return checked
+        _check_entry(row, prev_hash, last_time, scratch, found)
+        _check_merkle(store, seq, row.hash, frontier, found)
+        prev_hash = row.hash if isinstance(row.hash, bytes) else b""
+        last_time = row.recorded_at_us if isinstance(row.recorded_at_us, int) else last_time
+        checked += 1
+        if progress is not None and (checked % 1000 == 0 or checked == total):
+            progress(checked, total)
+    if checked == 0:
+        found.add("empty", "the ledger has no genesis entry")
+    return checked
+
+
+def _check_entry(
+    row: EntryRow, prev_hash: bytes, last_time: int, scratch: SqliteState, found: _Collector
+) -> None:
+    seq = row.seq
+    if row.prev_hash != prev_hash:
+        found.add("chain_broken", "prev_hash does not match the previous entry's hash", seq)
+    if row.recorded_at_us < last_time:
+        found.add("time_decreased", "recorded_at is earlier than the previous entry's", seq)
+    try:
+        expected = entry_hash(
+            seq=seq,
+            recorded_at_us=row.recorded_at_us,
+            prev_hash=row.prev_hash,
+            event_bytes=row.event,
+            signatures=row.signatures,
+            postings=row.postings,
+        )
+    except (LedgerError, TypeError, ValueError, AttributeError) as e:
+        found.add("hash_mismatch", f"the entry header cannot be hashed: {e}", seq)
+        expected = b""
+    if expected and expected != row.hash:
+        found.add("hash_mismatch", "the stored hash does not match the entry's contents", seq)
+    try:
+        event = event_from_bytes(row.event)
+    except LedgerError as e:
+        found.add("bad_event", str(e), seq)
+        return
+    if (row.event_id, row.kind, row.effective_at) != (
+        event.id,
+        event.type,
+        event.effective_at.isoformat(),
+    ):
+        found.add("index_mismatch", "indexed id, kind or date differ from the event bytes", seq)
+    try:
+        check_zero_sum(row.postings, seq)
+    except LedgerError as e:
+        found.add("unbalanced", str(e), seq)
+    try:
+        plan = authorize_and_plan(
+            event, row.event, row.signatures, scratch, DeriveContext(seq, row.recorded_at_us)
+        )
+    except LedgerError as e:
+        found.add("rule_broken", f"the entry breaks a ledger rule: [{e.code}] {e}", seq)
+        return
+    if plan.postings != row.postings:
+        found.add("postings_mismatch", "stored postings differ from the re-derived ones", seq)
+    scratch.apply(plan.changes, plan.postings)
+
+
+def _check_merkle(
+    store: SqliteStore, seq: int, entry_digest: bytes, frontier: list[bytes], found: _Collector
+) -> None:
+    node = leaf_hash(entry_digest if isinstance(entry_digest, bytes) else b"")
+    level, index = 0, seq
+    while True:
+        try:
+            stored = store.merkle_node(level, index)
+        except LedgerError:
+            stored = b""
+        if stored != node:
+            found.add("merkle_mismatch", f"Merkle node ({level}, {index}) is wrong or missing", seq)
+        if index % 2 == 0:
+            frontier.append(node)
+            return
+        node = node_hash(frontier.pop(), node)
+        level += 1
+        index //= 2
+
+
+_KEY_WIDTH: Final = {"accounts": 1, "keys": 1, "balances": 2, "state": 2}
+
+
+def _compare_state(store: SqliteStore, scratch: SqliteState, found: _Collector) -> None:
+    for table in STATE_TABLES:
+        width = _KEY_WIDTH[table]
+        try:
+            live = {row[:width]: row for row in store.state.table_rows(table)}
+        except sqlite3.Error as e:
+            found.add("state_mismatch", f"the {table} table cannot be read: {e}")
+            continue
+        replayed = {row[:width]: row for row in scratch.table_rows(table)}
+        for key in sorted(live.keys() | replayed.keys(), key=repr):
+            stored, expected = live.get(key), replayed.get(key)
+            if stored == expected:
+                continue
+            found.add(
+                "state_mismatch",
+                f"cached {table} row {_describe(key)} is {_describe(stored)}; "
+                f"replaying the log gives {_describe(expected)}",
+                _last_seq_for(store, table, stored or expected or key),
+            )
+
+
+def _describe(row: tuple[Any, ...] | None) -> str:
+    if row is None:
+        return "missing"
+    return "(" + ", ".join(v.hex()[:16] if isinstance(v, bytes) else repr(v) for v in row) + ")"
+
+
+def _last_seq_for(store: SqliteStore, table: str, row: tuple[Any, ...]) -> int | None:
+    try:
+        if table == "balances":
+            value = store.conn.execute(
+                "SELECT max(seq) FROM postings WHERE account = ? AND asset = ?", (row[0], row[1])
+            ).fetchone()[0]
+            return int(value) if value is not None else None
+        if table == "accounts" and isinstance(row[3], int):
+            return row[3]
+        if table == "keys" and isinstance(row[4], int):
+            return row[5] if isinstance(row[5], int) else row[4]
+    except (sqlite3.Error, IndexError, TypeError, ValueError):
+        return None
+    return None
+
+
+def _check_orphans(store: SqliteStore, checked: int, found: _Collector) -> None:
+    for table in ("postings", "signatures"):
+        try:
+            row = store.conn.execute(
+                f"SELECT min(seq) FROM {table} WHERE seq >= ? OR seq < 0",  # noqa: S608
+                (checked,),
+            ).fetchone()
+        except sqlite3.Error as e:
+            found.add("unreadable", f"the {table} table cannot be read: {e}")
+            continue
+        if row[0] is not None:
+            found.add("orphan_rows", f"{table} rows belong to no entry", int(row[0]))
+    try:
+        expected = 2 * checked - bin(checked).count("1")
+        count = store.conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0]
+    except sqlite3.Error as e:
+        found.add("unreadable", f"the merkle_nodes table cannot be read: {e}")
+        return
+    if count != expected:
+        found.add("merkle_mismatch", f"{count} Merkle nodes stored, {expected} expected")

@@ -1,0 +1,151 @@
+r"""The one seam for the exact bytes that get signed and hashed.
+
+* Event bytes are RFC 8785 (JSON Canonicalization Scheme) via the ``rfc8785`` package.
+* The signing input is ``b"points-ledger/v1/event\\n" + origin + b"\\n" + event_bytes``: the
+  prefix separates event signatures from every other signature the library makes, and the
+  origin stops a signature from being replayed on another ledger.
+* The entry hash is ``SHA-256(b"points-ledger/v1/entry\\n" + JCS(header))`` where the header
+  holds seq, recorded_at, prev_hash, the SHA-256 of the event bytes, the signatures and
+  the postings.
+
+Stored bytes are kept and verified as they are; decoding re-encodes only to detect bytes
+that are not canonical.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from typing import Any, Final
+
+import pydantic
+import rfc8785
+
+from points_ledger.errors import InvalidEventError
+from points_ledger.models.common import describe_validation_error
+from points_ledger.models.entries import Signature
+from points_ledger.models.events import Event, Posting, event_adapter
+
+__all__ = [
+    "ENTRY_DOMAIN",
+    "EVENT_BYTES_MAX",
+    "EVENT_DOMAIN",
+    "GENESIS_PREV_HASH",
+    "canonical_json",
+    "entry_hash",
+    "entry_header",
+    "event_from_bytes",
+    "event_to_bytes",
+    "signing_input",
+]
+
+EVENT_DOMAIN: Final = b"points-ledger/v1/event\n"
+ENTRY_DOMAIN: Final = b"points-ledger/v1/entry\n"
+EVENT_BYTES_MAX: Final = 64 * 1024
+"""Largest canonical event accepted (64 KiB)."""
+GENESIS_PREV_HASH: Final = bytes(32)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the RFC 8785 canonical bytes of a JSON-compatible value.
+
+    Raises:
+        InvalidEventError: if the value cannot be canonicalised (e.g. a float out of
+            range or an integer beyond 2^53).
+    """
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
+        raise InvalidEventError(f"value cannot be written as canonical JSON: {e}") from e
+
+
+def event_to_bytes(event: Event) -> bytes:
+    """Return the canonical bytes of an event (what is signed and stored).
+
+    Raises:
+        InvalidEventError: if the event is larger than :data:`EVENT_BYTES_MAX`.
+    """
+    data = canonical_json(event.model_dump(mode="json"))
+    if len(data) > EVENT_BYTES_MAX:
+        raise InvalidEventError(
+            f"event {event.id!r} is {len(data):,} bytes; the limit is {EVENT_BYTES_MAX:,}"
+        )
+    return data
+
+
+def event_from_bytes(data: bytes) -> Event:
+    """Parse stored or received event bytes, refusing anything that is not canonical.
+
+    Raises:
+        InvalidEventError: if the bytes are too long, not UTF-8 JSON, not a known valid
+            event, or not exactly the canonical encoding of the event they describe.
+    """
+    if not isinstance(data, bytes):
+        raise InvalidEventError("event bytes must be bytes")
+    if len(data) > EVENT_BYTES_MAX:
+        raise InvalidEventError(f"event bytes exceed the {EVENT_BYTES_MAX:,}-byte limit")
+    try:
+        event = event_adapter().validate_json(data)
+    except pydantic.ValidationError as e:
+        raise InvalidEventError(f"stored event is not valid: {describe_validation_error(e)}") from e
+    except (ValueError, UnicodeError) as e:
+        raise InvalidEventError(f"stored event is not valid JSON: {e}") from e
+    if not isinstance(event, Event):
+        raise InvalidEventError("stored bytes do not describe an event")
+    if event_to_bytes(event) != data:
+        raise InvalidEventError(f"event {event.id!r} is not in canonical RFC 8785 form")
+    return event
+
+
+def signing_input(origin: str, event_bytes: bytes) -> bytes:
+    """Return the bytes an authorising key signs for an event on the ledger ``origin``."""
+    return EVENT_DOMAIN + origin.encode("utf-8") + b"\n" + event_bytes
+
+
+def entry_header(
+    *,
+    seq: int,
+    recorded_at_us: int,
+    prev_hash: bytes,
+    event_bytes: bytes,
+    signatures: Sequence[Signature],
+    postings: Sequence[Posting],
+) -> bytes:
+    """Return the canonical bytes of an entry header (everything the entry hash covers)."""
+    header = {
+        "v": 1,
+        "seq": seq,
+        "recorded_at_us": recorded_at_us,
+        "prev_hash": prev_hash.hex(),
+        "event_sha256": hashlib.sha256(event_bytes).hexdigest(),
+        "signatures": [
+            {"key_id": s.key_id, "sig": base64.b64encode(s.signature).decode("ascii")}
+            for s in signatures
+        ],
+        "postings": [
+            {"account": p.account, "asset": str(p.asset), "amount": p.amount} for p in postings
+        ],
+    }
+    return canonical_json(header)
+
+
+def entry_hash(
+    *,
+    seq: int,
+    recorded_at_us: int,
+    prev_hash: bytes,
+    event_bytes: bytes,
+    signatures: Sequence[Signature],
+    postings: Sequence[Posting],
+) -> bytes:
+    """Return ``SHA-256(ENTRY_DOMAIN + entry_header(...))``, the entry's hash and leaf."""
+    header = entry_header(
+        seq=seq,
+        recorded_at_us=recorded_at_us,
+        prev_hash=prev_hash,
+        event_bytes=event_bytes,
+        signatures=signatures,
+        postings=postings,
+    )
+    return hashlib.sha256(ENTRY_DOMAIN + header).digest()

@@ -1,0 +1,177 @@
+"""What event handlers may read (``StateView``) and what they may change (``Change``).
+
+Handlers are pure functions of an event and a read-only view of the ledger state. They
+return a :class:`Plan`: who must sign, the postings, and the state changes the store
+applies in the same transaction. The same handlers run when ``verify()`` replays the log
+into a scratch state, so the postings of every entry can be re-derived and compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeAlias, TypeVar
+
+from points_ledger.models.common import Asset
+from points_ledger.models.entries import AccountRecord, Balance, KeyRecord
+from points_ledger.models.events import Event, Posting
+from points_ledger.policy import Policy, Requirement
+
+__all__ = [
+    "AccountOpened",
+    "Change",
+    "DeriveContext",
+    "Handler",
+    "KeyAdded",
+    "KeyRevoked",
+    "LedgerConfig",
+    "PendingDelta",
+    "Plan",
+    "StatePut",
+    "StateView",
+    "handler_for",
+    "register_handler",
+    "register_reversible",
+    "reversible_kinds",
+]
+
+JSONValue: TypeAlias = Any
+
+
+@dataclass(frozen=True)
+class LedgerConfig:
+    """Facts fixed by the genesis entry."""
+
+    origin: str
+    log_key: bytes
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class DeriveContext:
+    """Facts about the entry being derived: its seq and ledger time (UTC microseconds)."""
+
+    seq: int
+    recorded_at_us: int
+
+
+class StateView(Protocol):
+    """Read-only view of the ledger state just before the entry being derived."""
+
+    def config(self) -> LedgerConfig | None:
+        """The genesis facts, or None before genesis."""
+
+    def account(self, account: str) -> AccountRecord | None:
+        """An opened account, or None."""
+
+    def key(self, key_id: str) -> KeyRecord | None:
+        """A registered key (revoked or not), or None."""
+
+    def count_active_keys(self, role: str) -> int:
+        """How many unrevoked keys hold ``role``."""
+
+    def balance(self, account: str, asset: Asset) -> Balance:
+        """Current posted and pending balance (zero for an account that never moved)."""
+
+    def entry_kind(self, seq: int) -> str | None:
+        """The event type of entry ``seq``, or None if there is no such entry."""
+
+    def entry_postings(self, seq: int) -> tuple[Posting, ...]:
+        """The postings of entry ``seq`` (empty if none)."""
+
+    def get(self, namespace: str, key: str) -> JSONValue | None:
+        """A domain state record (JSON value), or None."""
+
+
+@dataclass(frozen=True)
+class AccountOpened:
+    """Add an account to the state."""
+
+    record: AccountRecord
+
+
+@dataclass(frozen=True)
+class KeyAdded:
+    """Add a key to the state."""
+
+    record: KeyRecord
+
+
+@dataclass(frozen=True)
+class KeyRevoked:
+    """Mark a key revoked from ``seq`` on."""
+
+    key_id: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class PendingDelta:
+    """Change the amount held (reserved, not yet posted) against an account."""
+
+    account: str
+    asset: Asset
+    delta: int
+
+
+@dataclass(frozen=True)
+class StatePut:
+    """Set a domain state record (a JSON value under a namespace and key)."""
+
+    namespace: str
+    key: str
+    value: JSONValue
+
+
+Change: TypeAlias = AccountOpened | KeyAdded | KeyRevoked | PendingDelta | StatePut
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one event does: who must sign, the postings, and the state changes."""
+
+    requirement: Requirement
+    postings: tuple[Posting, ...] = ()
+    changes: tuple[Change, ...] = field(default_factory=tuple)
+
+
+_EventT = TypeVar("_EventT", bound=Event)
+Handler: TypeAlias = Callable[[Any, StateView, DeriveContext], Plan]
+_HANDLERS: dict[type[Event], Handler] = {}
+_REVERSIBLE: set[str] = set()
+
+
+def register_handler(
+    event_type: type[_EventT],
+) -> Callable[
+    [Callable[[_EventT, StateView, DeriveContext], Plan]],
+    Callable[[_EventT, StateView, DeriveContext], Plan],
+]:
+    """Decorator that registers the handler deriving a plan for ``event_type``."""
+
+    def decorate(
+        func: Callable[[_EventT, StateView, DeriveContext], Plan],
+    ) -> Callable[[_EventT, StateView, DeriveContext], Plan]:
+        _HANDLERS[event_type] = func
+        return func
+
+    return decorate
+
+
+def handler_for(event: Event) -> Handler:
+    """Return the handler registered for the event's class.
+
+    Raises:
+        KeyError: if no handler is registered (a programming error, not user input).
+    """
+    return _HANDLERS[type(event)]
+
+
+def register_reversible(kind: str) -> None:
+    """Allow entries of event type ``kind`` to be corrected by a ``Reverse`` event."""
+    _REVERSIBLE.add(kind)
+
+
+def reversible_kinds() -> frozenset[str]:
+    """Event types whose entries a ``Reverse`` event may negate."""
+    return frozenset(_REVERSIBLE)

@@ -1,0 +1,141 @@
+"""The checks every entry passes, shared by ``append`` and by ``verify``'s replay.
+
+Given an event, its signatures and the state just before it, :func:`authorize_and_plan`
+verifies each signature against a key valid at that seq, derives the plan with the
+event's handler, checks the signing policy, and checks that no constrained balance
+would go negative. The append path and the audit replay call the same function, so a
+ledger can only contain what its own rules accept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Final
+
+from points_ledger.canonical import signing_input
+from points_ledger.domain.admin import genesis_keys
+from points_ledger.domain.state import (
+    DeriveContext,
+    PendingDelta,
+    Plan,
+    StateView,
+    handler_for,
+)
+from points_ledger.errors import (
+    IntegrityError,
+    InvalidEventError,
+    KeyRevokedError,
+    LimitExceededError,
+    OverdraftError,
+    SignatureError,
+    UnknownAccountError,
+    UnknownKeyError,
+)
+from points_ledger.keys import verify_signature
+from points_ledger.models.common import Asset
+from points_ledger.models.entries import KeyRecord, Signature
+from points_ledger.models.events import Event, Genesis, Posting
+
+__all__ = ["POSTINGS_MAX", "SIGNATURES_MAX", "authorize_and_plan", "check_zero_sum"]
+
+SIGNATURES_MAX: Final = 16
+POSTINGS_MAX: Final = 10_000
+
+
+def authorize_and_plan(
+    event: Event,
+    event_bytes: bytes,
+    signatures: Sequence[Signature],
+    state: StateView,
+    ctx: DeriveContext,
+) -> Plan:
+    """Check signatures, derive the plan, check policy and balances; return the plan.
+
+    Raises:
+        LedgerError: the specific subclass for the first rule the entry breaks.
+    """
+    if len(signatures) > SIGNATURES_MAX:
+        raise LimitExceededError(f"an event may carry at most {SIGNATURES_MAX} signatures")
+    if isinstance(event, Genesis):
+        origin = event.origin
+        known = {k.key_id: k for k in genesis_keys(event)}
+    else:
+        config = state.config()
+        if config is None:
+            raise InvalidEventError("the first entry of a ledger must be its genesis event")
+        origin = config.origin
+        known = {}
+    message = signing_input(origin, event_bytes)
+    signers = [_check_signature(s, message, known, state, ctx.seq) for s in signatures]
+    plan = handler_for(event)(event, state, ctx)
+    plan.requirement.check(signers)
+    if len(plan.postings) > POSTINGS_MAX:
+        raise LimitExceededError(f"an entry may have at most {POSTINGS_MAX:,} postings")
+    check_zero_sum(plan.postings, ctx.seq)
+    _check_balances(plan, state)
+    return plan
+
+
+def _check_signature(
+    signature: Signature,
+    message: bytes,
+    known: dict[str, KeyRecord],
+    state: StateView,
+    seq: int,
+) -> KeyRecord:
+    key = known.get(signature.key_id) or state.key(signature.key_id)
+    if key is None:
+        raise UnknownKeyError(f"key {signature.key_id} is not registered in this ledger")
+    if not key.valid_at(seq):
+        raise KeyRevokedError(
+            f"key {signature.key_id} was revoked at entry {key.revoked_at_seq}",
+            details={"key_id": signature.key_id, "revoked_at_seq": key.revoked_at_seq},
+        )
+    if not verify_signature(key.public_key, message, signature.signature):
+        raise SignatureError(
+            f"the signature by key {signature.key_id} does not match this event on this "
+            "ledger (wrong key, changed event, or signed for another ledger)",
+            details={"key_id": signature.key_id},
+        )
+    return key
+
+
+def check_zero_sum(postings: Sequence[Posting], seq: int | None = None) -> None:
+    """Raise ``IntegrityError`` unless the postings sum to zero for every asset."""
+    totals: defaultdict[Asset, int] = defaultdict(int)
+    for posting in postings:
+        totals[posting.asset] += posting.amount
+    bad = sorted(asset.value for asset, total in totals.items() if total)
+    if bad:
+        raise IntegrityError(f"postings do not sum to zero for {', '.join(bad)}", seq=seq)
+
+
+def _check_balances(plan: Plan, state: StateView) -> None:
+    deltas: defaultdict[tuple[str, Asset], list[int]] = defaultdict(lambda: [0, 0])
+    for posting in plan.postings:
+        deltas[posting.account, posting.asset][0] += posting.amount
+    for change in plan.changes:
+        if isinstance(change, PendingDelta):
+            deltas[change.account, change.asset][1] += change.delta
+    for (account, asset), (posted_delta, pending_delta) in sorted(deltas.items()):
+        record = state.account(account)
+        if record is None:
+            raise UnknownAccountError(f"account {account!r} has not been opened")
+        if not record.constrained:
+            continue
+        balance = state.balance(account, asset)
+        posted = balance.posted + posted_delta
+        pending = balance.pending + pending_delta
+        if posted - pending < 0 or pending < 0:
+            needed = -(posted_delta - pending_delta)
+            raise OverdraftError(
+                f"account {account!r} has {asset.format_amount(balance.available)} {asset.value} "
+                f"available; this needs {asset.format_amount(needed)}",
+                details={
+                    "account": account,
+                    "asset": asset.value,
+                    "available": balance.available,
+                    "needed": needed,
+                },
+            )

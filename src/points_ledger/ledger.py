@@ -1,0 +1,533 @@
+"""The ``Ledger`` facade: create or open a ledger file, append, query, verify.
+
+Typical use::
+
+    with Ledger.open("community.db") as ledger:
+        result = ledger.append(event, [issuer_signer])
+        print(result.entry.seq, ledger.balance("vol:0001", Asset.PTS))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
+from points_ledger.audit import AuditReport, Progress, run_audit
+from points_ledger.canonical import (
+    GENESIS_PREV_HASH,
+    entry_hash,
+    event_from_bytes,
+    event_to_bytes,
+    signing_input,
+)
+from points_ledger.domain.state import DeriveContext, LedgerConfig
+from points_ledger.engine import authorize_and_plan
+from points_ledger.errors import (
+    EntryConflictError,
+    IntegrityError,
+    InvalidEventError,
+    LedgerError,
+    NotFoundError,
+)
+from points_ledger.keys import Signer
+from points_ledger.models.common import AccountId, Asset, Role
+from points_ledger.models.entries import (
+    AccountRecord,
+    AppendResult,
+    Balance,
+    Entry,
+    KeyRecord,
+    Signature,
+    StatementLine,
+)
+from points_ledger.models.events import Event, Genesis, KeySpec
+from points_ledger.store.sqlite import EntryRow, SqliteStore, storage_errors
+
+__all__ = ["Clock", "Ledger", "SignerLike", "system_clock"]
+
+Clock = Callable[[], dt.datetime]
+"""A function returning the current time as an aware ``datetime``."""
+
+SignerLike = Signer | Signature
+"""What ``append`` accepts as authorisation: a signer (signs here) or a detached signature."""
+
+EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_ONE_US: Final = dt.timedelta(microseconds=1)
+STATEMENT_LIMIT_MAX: Final = 10_000
+
+
+def system_clock() -> dt.datetime:
+    """The machine's current UTC time."""
+    return dt.datetime.now(dt.UTC)
+
+
+def to_microseconds(moment: dt.datetime) -> int:
+    """Microseconds since the Unix epoch for an aware ``datetime``.
+
+    Raises:
+        InvalidEventError: if the datetime has no time zone.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidEventError("times must carry a time zone (use datetime.now(UTC))")
+    return (moment - EPOCH) // _ONE_US
+
+
+def from_microseconds(value: int) -> dt.datetime:
+    """The aware UTC ``datetime`` for microseconds since the Unix epoch."""
+    return EPOCH + dt.timedelta(microseconds=value)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    event: Event
+    event_bytes: bytes
+    signatures: tuple[Signature, ...]
+
+
+class Ledger:
+    """An append-only, signed, verifiable ledger kept in one SQLite file.
+
+    Create one with :meth:`create`, open an existing one with :meth:`open`; both return
+    an object usable as a context manager. All writes go through :meth:`append` and
+    :meth:`append_many`; nothing is ever updated or deleted.
+    """
+
+    def __init__(self, store: SqliteStore, *, clock: Clock = system_clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        origin: str,
+        log_key: Signer | bytes,
+        admins: Sequence[Signer],
+        threshold: int = 1,
+        committee_threshold: int = 2,
+        effective_at: dt.date | None = None,
+        clock: Clock = system_clock,
+    ) -> Ledger:
+        """Create a new ledger file and append its genesis entry, signed by the admins.
+
+        Args:
+            path: Where to create the file; it must not exist.
+            origin: The ledger's name, e.g. ``"chengdu.example/chenghua/zhiqiang"``.
+            log_key: The checkpoint-signing key (or its 32-byte public key); keep it apart
+                from admin and issuer keys.
+            admins: The first admin signers; all of them sign the genesis entry.
+            threshold: How many different admins must sign administrative events.
+            committee_threshold: How many committee members must sign grants and
+                distributions.
+            effective_at: Business date of the genesis entry (default: today, UTC).
+            clock: Source of ledger time, for tests and simulations.
+
+        Raises:
+            StorageError: if the file exists or cannot be created.
+            InvalidEventError: if the genesis values are invalid.
+        """
+        log_public = log_key.public_key if isinstance(log_key, Signer) else log_key
+        import base64
+
+        genesis = Genesis(
+            id="genesis",
+            effective_at=effective_at or clock().date(),
+            origin=origin,
+            log_key=base64.b64encode(log_public).decode("ascii"),
+            admins=tuple(KeySpec(public_key=a.public_key_b64, roles=(Role.ADMIN,)) for a in admins),
+            admin_threshold=threshold,
+            committee_threshold=committee_threshold,
+        )
+        store = SqliteStore.create(path)
+        ledger = cls(store, clock=clock)
+        try:
+            ledger._append_prepared([ledger._prepare(genesis, admins, origin=origin)])
+        except BaseException:
+            store.close()
+            Path(path).unlink(missing_ok=True)
+            raise
+        return ledger
+
+    @classmethod
+    def open(cls, path: str | Path, *, clock: Clock = system_clock) -> Ledger:
+        """Open an existing ledger file.
+
+        Raises:
+            StorageError: if the file is missing or not a ledger.
+            SchemaVersionError: if a newer version of the library wrote it.
+        """
+        return cls(SqliteStore.open(path), clock=clock)
+
+    def close(self) -> None:
+        """Close the underlying file."""
+        self._store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger(path={str(self._store.path)!r})"
+
+    # -- facts about the ledger ----------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The ledger file."""
+        return self._store.path
+
+    @property
+    def config(self) -> LedgerConfig:
+        """Origin, log public key and signing thresholds fixed at genesis.
+
+        Raises:
+            IntegrityError: if the file has no genesis entry.
+        """
+        with storage_errors("read the ledger configuration"):
+            config = self._store.state.config()
+        if config is None:
+            raise IntegrityError("the ledger file has no genesis entry")
+        return config
+
+    @property
+    def origin(self) -> str:
+        """The ledger's origin name."""
+        return self.config.origin
+
+    def size(self) -> int:
+        """Number of entries in the ledger."""
+        head = self._store.head()
+        return 0 if head is None else head.size
+
+    def signing_input(self, event: Event) -> bytes:
+        """The exact bytes a key must sign to authorise ``event`` on this ledger.
+
+        Use this to have a key held elsewhere (a phone, an offline laptop) sign, then pass
+        the resulting :class:`Signature` to :meth:`append`.
+        """
+        return signing_input(self.origin, event_to_bytes(_require_event(event)))
+
+    def sign(self, event: Event, signer: Signer) -> Signature:
+        """Make a detached signature of ``event`` by ``signer`` for this ledger."""
+        return Signature(key_id=signer.key_id, signature=signer.sign(self.signing_input(event)))
+
+    # -- writing ---------------------------------------------------------------------
+
+    def append(self, event: Event, signers: Iterable[SignerLike] = ()) -> AppendResult:
+        """Append one signed event, or return the stored entry if it is already there.
+
+        Sending the same event (same id, same content) again returns the stored entry with
+        status ``"exists"`` and writes nothing, so a client may safely retry.
+
+        Raises:
+            EntryConflictError: if the id was used for an event with other content.
+            LedgerError: the specific subclass for any rule the event breaks; nothing is
+                written.
+        """
+        return self.append_many([(event, signers)])[0]
+
+    def append_many(
+        self, items: Iterable[tuple[Event, Iterable[SignerLike]]]
+    ) -> list[AppendResult]:
+        """Append several signed events in one transaction: all of them or none.
+
+        Raises:
+            LedgerError: for the first event that breaks a rule; nothing is written.
+        """
+        origin = self.origin
+        prepared = [self._prepare(event, signers, origin=origin) for event, signers in items]
+        return self._append_prepared(prepared)
+
+    def _prepare(self, event: Event, signers: Iterable[SignerLike], *, origin: str) -> _Prepared:
+        event_bytes = event_to_bytes(_require_event(event))
+        message = signing_input(origin, event_bytes)
+        signatures: dict[str, Signature] = {}
+        for item in signers:
+            if isinstance(item, Signer):
+                signature = Signature(key_id=item.key_id, signature=item.sign(message))
+            elif isinstance(item, Signature):
+                signature = item
+            else:
+                raise InvalidEventError(
+                    f"signers must be Signer or Signature objects, not {type(item).__name__}"
+                )
+            if signature.key_id in signatures:
+                raise InvalidEventError(f"key {signature.key_id} signed this event twice")
+            signatures[signature.key_id] = signature
+        ordered = tuple(signatures[k] for k in sorted(signatures))
+        return _Prepared(event=event, event_bytes=event_bytes, signatures=ordered)
+
+    def _append_prepared(self, batch: Sequence[_Prepared]) -> list[AppendResult]:
+        results: list[AppendResult] = []
+        with self._store.write():
+            for item in batch:
+                results.append(self._append_one(item))
+        return results
+
+    def _append_one(self, item: _Prepared) -> AppendResult:
+        store = self._store
+        found = store.find_event(item.event.id)
+        if found is not None:
+            seq, stored = found
+            if stored != item.event_bytes:
+                raise EntryConflictError(
+                    f"event id {item.event.id!r} was already used by entry {seq} "
+                    "for different content",
+                    seq=seq,
+                )
+            return AppendResult(entry=self.entry(seq), status="exists")
+        head = store.head()
+        seq = 0 if head is None else head.size
+        prev_hash = GENESIS_PREV_HASH if head is None else head.hash
+        recorded_at_us = to_microseconds(self._clock())
+        if head is not None:
+            recorded_at_us = max(recorded_at_us, head.recorded_at_us)
+        ctx = DeriveContext(seq=seq, recorded_at_us=recorded_at_us)
+        plan = authorize_and_plan(item.event, item.event_bytes, item.signatures, store.state, ctx)
+        digest = entry_hash(
+            seq=seq,
+            recorded_at_us=recorded_at_us,
+            prev_hash=prev_hash,
+            event_bytes=item.event_bytes,
+            signatures=item.signatures,
+            postings=plan.postings,
+        )
+        store.insert_entry(
+            EntryRow(
+                seq=seq,
+                event_id=item.event.id,
+                kind=item.event.type,
+                effective_at=item.event.effective_at.isoformat(),
+                recorded_at_us=recorded_at_us,
+                event=item.event_bytes,
+                prev_hash=prev_hash,
+                hash=digest,
+                signatures=item.signatures,
+                postings=plan.postings,
+            )
+        )
+        store.state.apply(plan.changes, plan.postings)
+        entry = Entry(
+            seq=seq,
+            recorded_at=from_microseconds(recorded_at_us),
+            event=item.event,
+            event_bytes=item.event_bytes,
+            signatures=item.signatures,
+            postings=plan.postings,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+        return AppendResult(entry=entry, status="created")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def entry(self, seq: int) -> Entry:
+        """The entry at ``seq``.
+
+        Raises:
+            NotFoundError: if there is no such entry.
+            IntegrityError: if the stored entry cannot be decoded.
+        """
+        _require_int("seq", seq)
+        for row in self._store.entry_rows(seq, seq + 1):
+            return _to_entry(row)
+        raise NotFoundError(f"there is no entry {seq}", seq=seq)
+
+    def entries(self, start: int = 0, stop: int | None = None) -> Iterator[Entry]:
+        """Entries with ``start <= seq < stop`` in order, streamed with bounded memory."""
+        _require_int("start", start)
+        if stop is not None:
+            _require_int("stop", stop)
+        for row in self._store.entry_rows(start, stop):
+            yield _to_entry(row)
+
+    def account(self, account: str) -> AccountRecord:
+        """An opened account.
+
+        Raises:
+            NotFoundError: if it has not been opened.
+        """
+        with storage_errors("read an account"):
+            record = self._store.state.account(_require_account_id(account))
+        if record is None:
+            raise NotFoundError(f"account {account!r} has not been opened")
+        return record
+
+    def key(self, key_id: str) -> KeyRecord:
+        """A registered key (revoked or not).
+
+        Raises:
+            NotFoundError: if no such key was registered.
+        """
+        if not isinstance(key_id, str):
+            raise InvalidEventError("a key id is a string of 16 hex digits")
+        with storage_errors("read a key"):
+            record = self._store.state.key(key_id)
+        if record is None:
+            raise NotFoundError(f"key {key_id!r} is not registered")
+        return record
+
+    def balance(
+        self,
+        account: str,
+        asset: Asset | str = Asset.PTS,
+        *,
+        at_seq: int | None = None,
+        at_date: dt.date | None = None,
+    ) -> Balance:
+        """An account's balance: current (posted, pending, available) or as of a point.
+
+        With ``at_seq`` (after the entry at that seq) or ``at_date`` (business dates up to
+        and including it) the posted balance is summed from the postings; pending holds
+        are only known for the current balance and are reported as 0 there.
+        An account that never moved has a zero balance.
+
+        Raises:
+            NotFoundError: if the account has not been opened.
+            InvalidEventError: for a malformed account id, asset, seq or date.
+        """
+        asset = _require_asset(asset)
+        self.account(account)
+        if at_seq is None and at_date is None:
+            with storage_errors("read a balance"):
+                return self._store.state.balance(account, asset)
+        if at_seq is not None:
+            _require_int("at_seq", at_seq)
+        if at_date is not None and not isinstance(at_date, dt.date):
+            raise InvalidEventError("at_date must be a datetime.date")
+        posted = self._store.balance_at(account, asset, at_seq=at_seq, at_date=at_date)
+        return Balance(account=account, asset=asset, posted=posted, pending=0)
+
+    def statement(
+        self,
+        account: str,
+        asset: Asset | str = Asset.PTS,
+        *,
+        start_seq: int = 0,
+        limit: int = 100,
+    ) -> list[StatementLine]:
+        """Postings to an account, oldest first, with the running posted balance.
+
+        Raises:
+            NotFoundError: if the account has not been opened.
+            InvalidEventError: if ``limit`` is not between 1 and 10,000.
+        """
+        asset = _require_asset(asset)
+        self.account(account)
+        _require_int("start_seq", start_seq)
+        _require_int("limit", limit)
+        if not 1 <= limit <= STATEMENT_LIMIT_MAX:
+            raise InvalidEventError(f"limit must be between 1 and {STATEMENT_LIMIT_MAX:,}")
+        running = 0
+        if start_seq > 0:
+            running = self._store.balance_at(account, asset, at_seq=start_seq - 1, at_date=None)
+        lines = []
+        for (
+            seq,
+            event_id,
+            kind,
+            effective_at,
+            recorded_us,
+            amount,
+            event_bytes,
+        ) in self._store.statement_rows(account, asset, start_seq=start_seq, limit=limit):
+            running += amount
+            try:
+                memo = event_from_bytes(event_bytes).memo
+            except LedgerError as e:
+                raise IntegrityError(f"entry {seq} cannot be decoded: {e}", seq=seq) from e
+            lines.append(
+                StatementLine(
+                    seq=seq,
+                    event_id=event_id,
+                    kind=kind,
+                    effective_at=dt.date.fromisoformat(effective_at),
+                    recorded_at=from_microseconds(recorded_us),
+                    amount=amount,
+                    balance=running,
+                    memo=memo,
+                )
+            )
+        return lines
+
+    # -- verification ------------------------------------------------------------------
+
+    def audit(self, *, progress: Progress | None = None) -> AuditReport:
+        """Check the whole file and return a report of every problem found.
+
+        Streams the log with bounded memory and checks canonical bytes, signatures and key
+        validity, the signing policy, the hash chain, re-derived postings and zero sums,
+        Merkle nodes, cached state and balances, and SQLite's own integrity check.
+        Never raises for problems in the data; they are listed in the report.
+        """
+        return run_audit(self._store, progress=progress)
+
+    def verify(self, *, progress: Progress | None = None) -> None:
+        """Check the whole file like :meth:`audit`, raising at the first problem.
+
+        Raises:
+            IntegrityError: naming the first problem and the entry concerned.
+        """
+        run_audit(self._store, progress=progress, stop_at_first=True).raise_for_problems()
+
+
+def _to_entry(row: EntryRow) -> Entry:
+    try:
+        event = event_from_bytes(row.event)
+        return Entry(
+            seq=row.seq,
+            recorded_at=from_microseconds(row.recorded_at_us),
+            event=event,
+            event_bytes=row.event,
+            signatures=row.signatures,
+            postings=row.postings,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+    except (LedgerError, ValueError, TypeError, OverflowError) as e:
+        raise IntegrityError(f"entry {row.seq} cannot be decoded: {e}", seq=row.seq) from e
+
+
+def _require_event(event: object) -> Event:
+    if not isinstance(event, Event):
+        raise InvalidEventError(f"expected an event object, got {type(event).__name__}")
+    return event
+
+
+def _require_int(name: str, value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise InvalidEventError(f"{name} must be a whole number of at least 0")
+    return value
+
+
+def _require_asset(asset: object) -> Asset:
+    if isinstance(asset, Asset):
+        return asset
+    try:
+        return Asset(asset if isinstance(asset, str) else "")
+    except ValueError as e:
+        names = ", ".join(a.value for a in Asset)
+        raise InvalidEventError(f"unknown asset {asset!r}; use one of {names}") from e
+
+
+def _require_account_id(account: object) -> AccountId:
+    import re
+
+    if not isinstance(account, str) or not re.fullmatch(r"[a-z0-9._:-]{1,64}", account):
+        raise InvalidEventError(f"{account!r} is not a valid account id")
+    return account

@@ -1,0 +1,194 @@
+"""Value types shared by every model: assets, accounts, roles, amounts, ids.
+
+Every limit here is deliberate: a ledger that accepts unbounded input can be made slow
+or unreadable by one bad client.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from enum import StrEnum
+from typing import Annotated, Any, Final
+
+import pydantic
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from points_ledger.errors import InvalidEventError
+
+__all__ = [
+    "AMOUNT_MAX",
+    "CONSTRAINED_KINDS",
+    "SYSTEM_KINDS",
+    "AccountId",
+    "AccountKind",
+    "Amount",
+    "Asset",
+    "EventId",
+    "FrozenModel",
+    "GridPath",
+    "KeyId",
+    "Memo",
+    "Origin",
+    "PublicKeyB64",
+    "Role",
+    "SignatureB64",
+    "describe_validation_error",
+]
+
+AMOUNT_MAX: Final = 10**15
+"""Largest absolute amount in one posting (10^15 fen is ten trillion yuan).
+
+It keeps every number exactly representable in RFC 8785 canonical JSON (below 2^53).
+"""
+
+
+def describe_validation_error(error: pydantic.ValidationError) -> str:
+    """Summarise a pydantic validation error in one plain line (fields and reasons)."""
+    parts = []
+    for item in error.errors()[:3]:
+        where = ".".join(str(p) for p in item.get("loc", ())) or "value"
+        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    more = error.error_count() - len(parts)
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return "; ".join(parts) + suffix
+
+
+class FrozenModel(BaseModel):
+    """Base for every record: immutable, strictly typed, no unknown fields.
+
+    Constructing a model with bad values raises
+    :class:`~points_ledger.errors.InvalidEventError` (a ``LedgerError``) that names the
+    model, the field and the reason; the pydantic error is its ``__cause__``.
+    """
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as e:
+            raise InvalidEventError(f"{type(self).__name__}: {describe_validation_error(e)}") from e
+
+    # Tell pydantic this __init__ only wraps errors (as RootModel's does), so that parsing
+    # stored JSON and nested models keeps pydantic's own strict JSON-mode validation.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+
+class Asset(StrEnum):
+    """What a posting counts.
+
+    ``PTS`` are happiness-card points (whole points, scale 0). ``CNY`` is money kept in
+    integer fen (scale 2: 100 fen = 1 yuan). Amounts are always Python ``int``.
+    """
+
+    PTS = "PTS"
+    CNY = "CNY"
+
+    @property
+    def scale(self) -> int:
+        """Number of decimal places the integer amount carries (0 for PTS, 2 for CNY)."""
+        return 2 if self is Asset.CNY else 0
+
+    def format_amount(self, amount: int) -> str:
+        """Render an integer amount for people, e.g. ``12,345`` PTS or ``1,234.05`` CNY."""
+        if self.scale == 0:
+            return f"{amount:,}"
+        sign = "-" if amount < 0 else ""
+        whole, frac = divmod(abs(amount), 10**self.scale)
+        return f"{sign}{whole:,}.{frac:0{self.scale}d}"
+
+
+class AccountKind(StrEnum):
+    """The kind of an account, which fixes its balance rule.
+
+    System kinds (``issuer`` mints points, ``external`` is money entering or leaving)
+    may go below zero; every other kind may never have a negative available balance.
+    """
+
+    MEMBER = "member"
+    PARTNER = "partner"
+    POOL = "pool"
+    FUND = "fund"
+    BENEFICIARY = "beneficiary"
+    SHAREHOLDER = "shareholder"
+    INVESTOR = "investor"
+    ISSUER = "issuer"
+    EXTERNAL = "external"
+
+    @property
+    def constrained(self) -> bool:
+        """True when balances of this kind may never go below zero."""
+        return self not in SYSTEM_KINDS
+
+
+SYSTEM_KINDS: Final = frozenset({AccountKind.ISSUER, AccountKind.EXTERNAL})
+"""Account kinds whose balance may be negative."""
+
+CONSTRAINED_KINDS: Final = frozenset(k for k in AccountKind if k not in SYSTEM_KINDS)
+"""Account kinds whose available balance may never be negative."""
+
+
+class Role(StrEnum):
+    """What a registered key may authorise."""
+
+    ADMIN = "admin"
+    ISSUER = "issuer"
+    PARTNER = "partner"
+    MEMBER = "member"
+    COMMITTEE = "committee"
+    TREASURER = "treasurer"
+
+
+def _check_printable(value: str) -> str:
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+def _check_b64(expected_len: int) -> AfterValidator:
+    def check(value: str) -> str:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise ValueError("must be standard base64") from e
+        if len(raw) != expected_len or base64.b64encode(raw).decode() != value:
+            raise ValueError(f"must encode exactly {expected_len} bytes in canonical base64")
+        return value
+
+    return AfterValidator(check)
+
+
+AccountId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9._:-]{1,64}$")]
+"""Opaque account id: 1-64 of ``a-z 0-9 . _ : -``. Never a real name."""
+
+EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+"""Client-chosen idempotency key of an event: 1-64 of ``A-Z a-z 0-9 . _ : -``."""
+
+KeyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+"""Key id: 16 lowercase hex digits derived from the public key (see ``keys.key_id``)."""
+
+Origin = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,62}(/[A-Za-z0-9._-]{1,64}){0,8}$"),
+]
+"""The ledger's name, e.g. ``chengdu.example/chenghua/zhiqiang``: a host-like first part."""
+
+Memo = Annotated[str, StringConstraints(max_length=280), AfterValidator(_check_printable)]
+"""Free text up to 280 characters, printable, no line breaks. Keep personal data out."""
+
+GridCell = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_check_printable)
+]
+
+GridPath = Annotated[tuple[GridCell, ...], Field(max_length=5)]
+"""District / street / community / general grid / micro-grid, outermost first."""
+
+Amount = Annotated[int, Field(ge=-AMOUNT_MAX, le=AMOUNT_MAX)]
+"""A signed integer amount in the asset's smallest unit."""
+
+PublicKeyB64 = Annotated[str, _check_b64(32)]
+"""A raw 32-byte Ed25519 public key in canonical standard base64."""
+
+SignatureB64 = Annotated[str, _check_b64(64)]
+"""A raw 64-byte Ed25519 signature in canonical standard base64."""

@@ -1,0 +1,236 @@
+"""Events: typed business facts, built by the caller and signed before they are appended.
+
+Every event has a client-generated ``id`` (its idempotency key), an ``effective_at``
+business date, an optional ``memo`` and a ``type`` tag. Events are parsed strictly:
+unknown fields, floats or bools where integers belong, and oversize values are refused.
+
+Domain modules add event kinds with :func:`register_event`; :func:`parse_event` knows every
+registered kind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import Field, TypeAdapter, model_validator
+
+from points_ledger.models.common import (
+    AccountId,
+    AccountKind,
+    Amount,
+    Asset,
+    EventId,
+    FrozenModel,
+    GridPath,
+    Memo,
+    Origin,
+    PublicKeyB64,
+    Role,
+)
+
+__all__ = [
+    "Event",
+    "Genesis",
+    "KeySpec",
+    "OpenAccount",
+    "Posting",
+    "RegisterKey",
+    "Reverse",
+    "RevokeKey",
+    "Transfer",
+    "event_types",
+    "register_event",
+]
+
+_E = TypeVar("_E", bound="Event")
+_REGISTRY: dict[str, type[Event]] = {}
+_adapter: TypeAdapter[Any] | None = None
+
+
+class Posting(FrozenModel):
+    """One movement of value: ``amount`` added to ``account``'s balance of ``asset``.
+
+    A negative amount takes value out of the account (a debit), a positive one puts value
+    in (a credit). The postings of one entry sum to zero for each asset.
+    """
+
+    account: AccountId
+    asset: Asset
+    amount: Amount
+
+    @model_validator(mode="after")
+    def _nonzero(self) -> Posting:
+        if self.amount == 0:
+            raise ValueError("a posting amount must not be zero")
+        return self
+
+
+class Event(FrozenModel):
+    """Base of every event kind.
+
+    Attributes:
+        type: The event kind tag (set by each subclass).
+        id: Client-generated idempotency key, unique in the ledger.
+        effective_at: The business date the fact belongs to (used by reports).
+        memo: Optional free text; keep personal data out of it.
+    """
+
+    kind: ClassVar[str]
+    type: str
+    id: EventId
+    effective_at: dt.date
+    memo: Memo = ""
+
+
+def register_event(cls: type[_E]) -> type[_E]:
+    """Class decorator that makes an event kind known to :func:`parse_event`.
+
+    Raises:
+        ValueError: if another class already registered the same ``type`` tag.
+    """
+    global _adapter
+    tag = cls.model_fields["type"].default
+    if not isinstance(tag, str) or not tag:
+        raise ValueError(f"{cls.__name__} needs a default string 'type' field")
+    if tag in _REGISTRY and _REGISTRY[tag] is not cls:
+        raise ValueError(f"event type {tag!r} is already registered")
+    cls.kind = tag
+    _REGISTRY[tag] = cls
+    _adapter = None
+    return cls
+
+
+def event_types() -> dict[str, type[Event]]:
+    """Return every registered event kind by its ``type`` tag."""
+    return dict(_REGISTRY)
+
+
+def event_adapter() -> TypeAdapter[Any]:
+    """Return a pydantic adapter for the union of all registered event kinds."""
+    global _adapter
+    if _adapter is None:
+        members = tuple(_REGISTRY.values())
+        union: Any = (
+            members[0]
+            if len(members) == 1
+            else Annotated[_union_of(members), Field(discriminator="type")]
+        )
+        _adapter = TypeAdapter(union)
+    return _adapter
+
+
+def _union_of(members: tuple[type[Event], ...]) -> Any:
+    from typing import Union
+
+    return Union[members]  # noqa: UP007 - built at run time from the registry
+
+
+class KeySpec(FrozenModel):
+    """A public key as it is registered: its roles and the account that owns it.
+
+    ``owner`` is the account the key speaks for (a member's phone key, a partner's till);
+    keys of office-holders such as admins or committee members name the holder's own
+    account when they have one, so that two keys of one person count once in a quorum.
+    """
+
+    public_key: PublicKeyB64
+    roles: Annotated[tuple[Role, ...], Field(min_length=1, max_length=6)]
+    owner: AccountId | None = None
+
+    @model_validator(mode="after")
+    def _unique_roles(self) -> KeySpec:
+        if len(set(self.roles)) != len(self.roles):
+            raise ValueError("roles must not repeat")
+        return self
+
+
+@register_event
+class Genesis(Event):
+    """The first entry of every ledger: its name, log key, first admins and thresholds.
+
+    Signed by at least ``admin_threshold`` of the listed admin keys. Opens the system
+    accounts ``issuer`` (mints points) and ``external`` (money entering or leaving).
+    """
+
+    type: Literal["genesis"] = "genesis"
+    origin: Origin
+    log_key: PublicKeyB64
+    admins: Annotated[tuple[KeySpec, ...], Field(min_length=1, max_length=32)]
+    admin_threshold: Annotated[int, Field(ge=1, le=32)] = 1
+    committee_threshold: Annotated[int, Field(ge=1, le=32)] = 2
+
+    @model_validator(mode="after")
+    def _check(self) -> Genesis:
+        if self.admin_threshold > len(self.admins):
+            raise ValueError("admin_threshold is larger than the number of admin keys")
+        if any(Role.ADMIN not in spec.roles for spec in self.admins):
+            raise ValueError("every genesis key must have the admin role")
+        if len({spec.public_key for spec in self.admins}) != len(self.admins):
+            raise ValueError("admin keys must not repeat")
+        if any(spec.public_key == self.log_key for spec in self.admins):
+            raise ValueError("the log key must be kept apart from the admin keys")
+        return self
+
+
+@register_event
+class OpenAccount(Event):
+    """Open an account of a kind, optionally placed in the grid hierarchy. Admin-signed."""
+
+    type: Literal["open_account"] = "open_account"
+    account: AccountId
+    account_kind: AccountKind
+    grid: GridPath = ()
+
+
+@register_event
+class RegisterKey(Event):
+    """Register a public key with roles and an owner account. Admin-signed."""
+
+    type: Literal["register_key"] = "register_key"
+    key: KeySpec
+
+
+@register_event
+class RevokeKey(Event):
+    """Revoke a registered key from this entry on. Admin-signed; revocation is final."""
+
+    type: Literal["revoke_key"] = "revoke_key"
+    key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+    reason: Annotated[Memo, Field(min_length=1)]
+
+
+@register_event
+class Transfer(Event):
+    """A generic multi-posting movement for anything no specific event covers.
+
+    Signed by the owner of every account it takes value from; for system accounts
+    (``issuer``, ``external``) by the admin quorum. Postings must sum to zero per asset.
+    """
+
+    type: Literal["transfer"] = "transfer"
+    postings: Annotated[tuple[Posting, ...], Field(min_length=2, max_length=64)]
+
+    @model_validator(mode="after")
+    def _balanced(self) -> Transfer:
+        totals: defaultdict[Asset, int] = defaultdict(int)
+        for posting in self.postings:
+            totals[posting.asset] += posting.amount
+        unbalanced = sorted(asset.value for asset, total in totals.items() if total != 0)
+        if unbalanced:
+            raise ValueError(f"postings do not sum to zero for {', '.join(unbalanced)}")
+        return self
+
+
+@register_event
+class Reverse(Event):
+    """A compensating entry: the exact negation of the postings of entry ``target_seq``.
+
+    Admin-signed. An entry can be reversed once; a reversal itself cannot be reversed
+    (append the original event again under a new id instead).
+    """
+
+    type: Literal["reverse"] = "reverse"
+    target_seq: Annotated[int, Field(ge=0)]
+    reason: Annotated[Memo, Field(min_length=1)]

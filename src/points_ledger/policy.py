@@ -1,0 +1,179 @@
+"""Who must sign what: small requirement objects that compose.
+
+A requirement is checked against the set of *valid* keys that signed an event (every
+signature already verified and every key registered and unrevoked at that entry). It
+raises :class:`~points_ledger.errors.AuthorizationError` with a plain description of
+what is missing, or returns ``None``.
+
+Quorums count people, not keys: two keys with the same owner count once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from points_ledger.errors import AuthorizationError, InvalidEventError
+from points_ledger.models.common import Role
+from points_ledger.models.entries import KeyRecord
+
+__all__ = [
+    "AllOf",
+    "AnyOf",
+    "NotOwnedBy",
+    "OwnerSignature",
+    "Policy",
+    "Requirement",
+    "RoleQuorum",
+]
+
+
+class Requirement(Protocol):
+    """Something the signers of an event must satisfy."""
+
+    def check(self, signers: Sequence[KeyRecord]) -> None:
+        """Raise ``AuthorizationError`` unless ``signers`` satisfy this requirement."""
+
+    def describe(self) -> str:
+        """Say in plain words what is required."""
+
+
+@dataclass(frozen=True)
+class RoleQuorum:
+    """At least ``threshold`` different people holding ``role`` must sign."""
+
+    role: Role
+    threshold: int = 1
+
+    def __post_init__(self) -> None:
+        if self.threshold < 1:
+            raise InvalidEventError("a quorum threshold must be at least 1")
+
+    def check(self, signers: Sequence[KeyRecord]) -> None:
+        """Raise ``AuthorizationError`` unless enough distinct role holders signed."""
+        people = {key.person for key in signers if self.role in key.roles}
+        if len(people) < self.threshold:
+            raise AuthorizationError(
+                f"{self.describe()}; got {len(people)}",
+                details={"role": self.role.value, "needed": self.threshold, "got": len(people)},
+            )
+
+    def describe(self) -> str:
+        """Say in plain words what is required."""
+        if self.threshold == 1:
+            return f"needs a signature from a key with the {self.role.value} role"
+        return (
+            f"needs signatures from {self.threshold} different people with the "
+            f"{self.role.value} role"
+        )
+
+
+@dataclass(frozen=True)
+class OwnerSignature:
+    """A key owned by ``account`` (optionally with one of ``roles``) must sign."""
+
+    account: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+    def check(self, signers: Sequence[KeyRecord]) -> None:
+        """Raise ``AuthorizationError`` unless a key owned by the account signed."""
+        for key in signers:
+            if key.owner == self.account and (not self.roles or self.roles & set(key.roles)):
+                return
+        raise AuthorizationError(self.describe(), details={"account": self.account})
+
+    def describe(self) -> str:
+        """Say in plain words what is required."""
+        if self.roles:
+            names = " or ".join(sorted(r.value for r in self.roles))
+            return f"needs a signature from a {names} key owned by account {self.account!r}"
+        return f"needs a signature from a key owned by account {self.account!r}"
+
+
+@dataclass(frozen=True)
+class NotOwnedBy:
+    """No key owned by ``account`` may sign (e.g. nobody awards points to themselves)."""
+
+    account: str
+
+    def check(self, signers: Sequence[KeyRecord]) -> None:
+        """Raise ``AuthorizationError`` if a key owned by the account signed."""
+        if any(key.owner == self.account for key in signers):
+            raise AuthorizationError(
+                f"account {self.account!r} may not authorise this event for itself",
+                details={"account": self.account},
+            )
+
+    def describe(self) -> str:
+        """Say in plain words what is required."""
+        return f"must not be signed by a key owned by account {self.account!r}"
+
+
+class AllOf:
+    """Every one of the given requirements must hold. ``AllOf()`` of nothing is an error."""
+
+    def __init__(self, *requirements: Requirement) -> None:
+        if not requirements:
+            raise InvalidEventError("AllOf() needs at least one requirement")
+        self.requirements = requirements
+
+    def check(self, signers: Sequence[KeyRecord]) -> None:
+        """Raise the first failing requirement's ``AuthorizationError``."""
+        for requirement in self.requirements:
+            requirement.check(signers)
+
+    def describe(self) -> str:
+        """Say in plain words what is required."""
+        return "; and ".join(r.describe() for r in self.requirements)
+
+
+class AnyOf:
+    """At least one of the given requirements must hold. ``AnyOf()`` of nothing is an error."""
+
+    def __init__(self, *requirements: Requirement) -> None:
+        if not requirements:
+            raise InvalidEventError("AnyOf() needs at least one requirement")
+        self.requirements = requirements
+
+    def check(self, signers: Sequence[KeyRecord]) -> None:
+        """Raise ``AuthorizationError`` unless one of the requirements holds."""
+        for requirement in self.requirements:
+            try:
+                requirement.check(signers)
+            except AuthorizationError:
+                continue
+            return
+        raise AuthorizationError(self.describe())
+
+    def describe(self) -> str:
+        """Say in plain words what is required."""
+        return "either " + ", or ".join(r.describe() for r in self.requirements)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The ledger's signing thresholds, fixed at genesis.
+
+    Attributes:
+        admin_threshold: How many different admins must sign administrative events.
+        committee_threshold: How many different committee members must sign grants,
+            split policies, rosters and distributions.
+    """
+
+    admin_threshold: int = 1
+    committee_threshold: int = 2
+
+    def admins(self) -> RoleQuorum:
+        """The admin quorum requirement."""
+        return RoleQuorum(Role.ADMIN, self.admin_threshold)
+
+    def committee(self) -> RoleQuorum:
+        """The committee quorum requirement."""
+        return RoleQuorum(Role.COMMITTEE, self.committee_threshold)
+
+
+def all_of(requirements: Iterable[Requirement]) -> Requirement:
+    """Combine requirements; a single one is returned as it is."""
+    items = tuple(requirements)
+    return items[0] if len(items) == 1 else AllOf(*items)

@@ -1,0 +1,135 @@
+"""The SQLite schema, built with sqlite-utils and evolved with ``sqlite_utils.Migrations``.
+
+Log tables (``entries``, ``signatures``, ``postings``, ``merkle_nodes``) are append-only:
+``BEFORE UPDATE`` and ``BEFORE DELETE`` triggers make the file itself refuse edits, even
+from a plain ``sqlite3`` shell. State tables (``accounts``, ``keys``, ``balances``,
+``state``) are caches that ``verify()`` rebuilds from the log and compares.
+
+Every table is STRICT, with explicit primary keys and integer amounts, so ``sqlite-utils``
+and Datasette can browse a ledger file directly.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+__all__ = [
+    "LOG_TABLES",
+    "MIGRATIONS",
+    "SCHEMA_NAMES",
+    "STATE_TABLES",
+    "create_state_tables",
+    "protect_log_table",
+]
+
+LOG_TABLES: Final = ("entries", "signatures", "postings", "merkle_nodes")
+STATE_TABLES: Final = ("accounts", "keys", "balances", "state")
+
+MIGRATIONS = Migrations("points_ledger")
+
+
+def protect_log_table(db: Database, table: str) -> None:
+    """Add triggers that make UPDATE and DELETE on ``table`` fail."""
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} "
+            f"BEFORE {action} ON {table} BEGIN "
+            f"SELECT RAISE(ABORT, 'points_ledger: {table} is append-only; "
+            f"corrections are new entries'); END"
+        )
+
+
+def create_state_tables(db: Database) -> None:
+    """Create the state cache tables (used by the ledger file and by verify's replay)."""
+    db["accounts"].create(  # type: ignore[union-attr]
+        {"account": str, "kind": str, "grid": str, "opened_seq": int},
+        pk="account",
+        not_null={"kind", "grid", "opened_seq"},
+        strict=True,
+    )
+    db["keys"].create(  # type: ignore[union-attr]
+        {
+            "key_id": str,
+            "public_key": bytes,
+            "roles": str,
+            "owner": str,
+            "valid_from_seq": int,
+            "revoked_at_seq": int,
+        },
+        pk="key_id",
+        not_null={"public_key", "roles", "valid_from_seq"},
+        strict=True,
+    )
+    db["balances"].create(  # type: ignore[union-attr]
+        {"account": str, "asset": str, "posted": int, "pending": int},
+        pk=("account", "asset"),
+        not_null={"posted", "pending"},
+        strict=True,
+    )
+    db["state"].create(  # type: ignore[union-attr]
+        {"namespace": str, "key": str, "value": str},
+        pk=("namespace", "key"),
+        not_null={"value"},
+        strict=True,
+    )
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    """Create the log tables, their triggers and indexes, and the state tables."""
+    db["entries"].create(  # type: ignore[union-attr]
+        {
+            "seq": int,
+            "event_id": str,
+            "kind": str,
+            "effective_at": str,
+            "recorded_at_us": int,
+            "event": bytes,
+            "prev_hash": bytes,
+            "hash": bytes,
+        },
+        pk="seq",
+        not_null={
+            "event_id",
+            "kind",
+            "effective_at",
+            "recorded_at_us",
+            "event",
+            "prev_hash",
+            "hash",
+        },
+        strict=True,
+    )
+    db["entries"].create_index(["event_id"], unique=True)  # type: ignore[union-attr]
+    db["entries"].create_index(["effective_at"])  # type: ignore[union-attr]
+    db["signatures"].create(  # type: ignore[union-attr]
+        {"seq": int, "idx": int, "key_id": str, "signature": bytes},
+        pk=("seq", "idx"),
+        not_null={"key_id", "signature"},
+        foreign_keys=[("seq", "entries", "seq")],
+        strict=True,
+    )
+    db["postings"].create(  # type: ignore[union-attr]
+        {"seq": int, "idx": int, "account": str, "asset": str, "amount": int},
+        pk=("seq", "idx"),
+        not_null={"account", "asset", "amount"},
+        foreign_keys=[("seq", "entries", "seq")],
+        strict=True,
+    )
+    db["postings"].create_index(["account", "asset", "seq"])  # type: ignore[union-attr]
+    db["merkle_nodes"].create(  # type: ignore[union-attr]
+        {"level": int, "idx": int, "hash": bytes},
+        pk=("level", "idx"),
+        not_null={"hash"},
+        strict=True,
+    )
+    for table in LOG_TABLES:
+        protect_log_table(db, table)
+    create_state_tables(db)
+
+
+SCHEMA_NAMES: Final = frozenset({"m001_initial"})
+"""Names of every migration this version of the library knows."""
