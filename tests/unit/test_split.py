@@ -604,3 +604,26 @@ def test_format_decimal_is_an_exact_prefix():
     assert format_decimal(Fraction(2, 3)) == "0.666666…"
     assert format_decimal(Fraction(-7, 2)) == "-3.5"
     assert format_decimal(Fraction(1_234_567, 1)) == "1,234,567"
+
+
+def test_policy_from_dict_refuses_lax_values():
+    data = THREE_THREE_THREE_ONE.to_dict()
+    data["buckets"][0]["weight"] = "3"
+    with pytest.raises(
+        SplitError, match=r"invalid Bucket: weight: Input should be a valid integer \(got '3'\)"
+    ):
+        SplitPolicy.from_dict(data)
+
+
+def test_every_public_name_is_documented():
+    import inspect
+
+    import points_ledger.split as split
+
+    for name in split.__all__:
+        obj = getattr(split, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert inspect.getdoc(obj), name
+            for member_name, member in vars(obj).items():
+                if not member_name.startswith("_") and callable(member):
+                    assert inspect.getdoc(member), f"{name}.{member_name}"

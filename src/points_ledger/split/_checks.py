@@ -53,32 +53,35 @@ def check_amount(amount: object, *, what: str = "amount") -> int:
     return amount
 
 
-def check_weight(weight: object, *, what: str) -> Fraction:
-    """Return ``weight`` as a :class:`Fraction` if it is a valid non-negative weight.
+def check_weight(weight: object, *, recipient: str) -> int | Fraction:
+    """Return ``weight`` if it is a valid non-negative weight (ints stay ints).
 
     Args:
         weight: The candidate weight.
-        what: Names the weight in the error message, e.g. ``"weight for 'alice'"``.
+        recipient: Whose weight it is, named in the error message.
 
     Raises:
         SplitError: ``weight`` is a bool, float or other non-rational type, is negative,
             or has a numerator or denominator beyond :data:`WEIGHT_PART_MAX`.
     """
+    if type(weight) is int and 0 <= weight <= WEIGHT_PART_MAX:
+        return weight  # the common case, kept cheap for a million recipients
+    what = f"weight for {recipient!r}"
     if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
         raise SplitError(
             f"{what} must be an int or fractions.Fraction, got {describe(weight)}",
-            details={"value": repr(weight)},
+            details={"recipient": recipient, "value": repr(weight)},
         )
     value = Fraction(weight)
     if value < 0:
         raise SplitError(
             f"{what} is negative ({value}); weights must be zero or more",
-            details={"value": str(value)},
+            details={"recipient": recipient, "value": str(value)},
         )
     if value.numerator > WEIGHT_PART_MAX or value.denominator > WEIGHT_PART_MAX:
         raise SplitError(
             f"{what} ({value}) has a numerator or denominator beyond {WEIGHT_PART_MAX}",
-            details={"value": str(value), "limit": WEIGHT_PART_MAX},
+            details={"recipient": recipient, "value": str(value), "limit": WEIGHT_PART_MAX},
         )
     return value
 

@@ -25,6 +25,7 @@ from fractions import Fraction
 
 from points_ledger.errors import SplitError
 from points_ledger.split._checks import (
+    RECIPIENT_ID_LENGTH_MAX,
     RECIPIENTS_MAX,
     check_amount,
     check_recipient,
@@ -191,7 +192,7 @@ class AllocationStep:
         return out
 
 
-def _checked_weights(weights: object) -> dict[str, Fraction]:
+def _checked_weights(weights: object) -> dict[str, int | Fraction]:
     if not isinstance(weights, Mapping):
         raise SplitError(
             f"weights must be a mapping of recipient id to weight, got {describe(weights)}"
@@ -203,9 +204,12 @@ def _checked_weights(weights: object) -> dict[str, Fraction]:
             f"{len(weights)} recipients is beyond the limit of {RECIPIENTS_MAX}",
             details={"value": len(weights), "limit": RECIPIENTS_MAX},
         )
-    checked: dict[str, Fraction] = {}
-    for key in sorted(weights, key=_sort_key_checked):
-        checked[key] = check_weight(weights[key], what=f"weight for {key!r}")
+    for key in weights:
+        if type(key) is not str or not 0 < len(key) <= RECIPIENT_ID_LENGTH_MAX:
+            check_recipient(key)
+    checked: dict[str, int | Fraction] = {}
+    for key in sorted(weights):
+        checked[key] = check_weight(weights[key], recipient=key)
     if not any(checked.values()):
         raise SplitError(
             f"all {len(checked)} weights are zero: there is nobody to give the amount to"
@@ -213,12 +217,8 @@ def _checked_weights(weights: object) -> dict[str, Fraction]:
     return checked
 
 
-def _sort_key_checked(key: object) -> str:
-    return check_recipient(key)
-
-
 def _apportion(
-    magnitude: int, weights: Mapping[str, Fraction]
+    magnitude: int, weights: Mapping[str, int | Fraction]
 ) -> tuple[list[int], list[int], int, list[int]]:
     """Apportion a non-negative amount among already-checked weights in key order.
 
@@ -228,7 +228,10 @@ def _apportion(
     """
     values = list(weights.values())
     denominator = math.lcm(*(value.denominator for value in values))
-    scaled = [value.numerator * (denominator // value.denominator) for value in values]
+    if denominator == 1:
+        scaled = [int(value) for value in values]
+    else:
+        scaled = [value.numerator * (denominator // value.denominator) for value in values]
     total = sum(scaled)
     floors: list[int] = []
     remainders: list[int] = []
@@ -297,12 +300,12 @@ def explain_allocation(
     magnitude = abs(checked_amount)
     floors, remainders, total, ranks = _apportion(magnitude, checked)
     sign = -1 if checked_amount < 0 else 1
-    total_weight = sum(checked.values(), Fraction(0))
+    total_weight = Fraction(sum(checked.values()))
     lines = tuple(
         RecipientLine(
             recipient=key,
-            weight=weight,
-            quota=magnitude * weight / total_weight,
+            weight=Fraction(weight),
+            quota=Fraction(floor * total + remainder, total),
             floor=floor,
             remainder=Fraction(remainder, total),
             leftover_rank=rank or None,
