@@ -227,7 +227,9 @@ class SplitError(InvalidEventError):
     """An apportionment, split policy or investor schedule is invalid."""
 
     code = "split_invalid"
-    default_hint = "Check the amount and weights: integers or fractions, not negative, not all zero."
+    default_hint = (
+        "Check the amount and weights: integers or fractions, not negative, not all zero."
+    )
 
 
 class RollbackError(LedgerError):
