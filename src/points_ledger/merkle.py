@@ -369,8 +369,8 @@ def inclusion_proof_from_nodes(index: int, size: int, get_node: NodeGetter) -> l
         get_node: See :func:`root_from_nodes`.
 
     Returns:
-        Sibling hashes from the leaf upwards, using O(log**2 size) lookups at most
-        (O(log size) for the usual case of proving against the latest tree).
+        Sibling hashes from the leaf upwards, using at most 2 * log2(size) + 1 lookups
+        (only the first sibling that touches the right edge needs a fold).
 
     Raises:
         ProofError: If ``index`` is not in ``[0, size)`` or ``get_node`` returns a bad value.
@@ -388,7 +388,8 @@ def consistency_proof_from_nodes(size1: int, size2: int, get_node: NodeGetter) -
         get_node: See :func:`root_from_nodes`.
 
     Returns:
-        The proof hashes (empty when ``size1`` is 0 or equals ``size2``).
+        The proof hashes (empty when ``size1`` is 0 or equals ``size2``), using at most
+        2 * log2(size2) + 1 lookups.
 
     Raises:
         ProofError: If ``size1 > size2``, a size is invalid, or ``get_node`` returns a bad
