@@ -1,0 +1,80 @@
+"""Every docs code block runs, every example script runs, every public name is documented."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+import points_ledger
+import points_ledger.errors
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+EXAMPLES = ROOT / "examples"
+BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+
+
+def doc_pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if BLOCK.search(p.read_text("utf-8")))
+
+
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda p: str(p.relative_to(DOCS)))
+def test_docs_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    for number, block in enumerate(BLOCK.findall(page.read_text("utf-8")), start=1):
+        code = compile(block, f"{page.name}[block {number}]", "exec")
+        exec(code, namespace)  # noqa: S102 - running our own documentation is the point
+
+
+def example_scripts() -> list[Path]:
+    return sorted(EXAMPLES.glob("*.py"))
+
+
+@pytest.mark.parametrize("script", example_scripts(), ids=lambda p: p.name)
+def test_example_scripts_run(
+    script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    runpy.run_path(str(script), run_name="__main__")
+    out = capsys.readouterr().out
+    assert out.strip(), f"{script.name} printed nothing"
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("script", example_scripts(), ids=lambda p: p.name)
+def test_example_scripts_list_their_contents(script: Path) -> None:
+    doc = script.read_text("utf-8").split('"""')[1]
+    assert "Contents" in doc, f"{script.name} needs a 'Contents' list in its docstring"
+
+
+def reference_text() -> str:
+    return "\n".join(p.read_text("utf-8") for p in (DOCS / "reference").rglob("*.md"))
+
+
+@pytest.mark.parametrize("name", sorted(points_ledger.__all__))
+def test_public_name_documented(name: str) -> None:
+    obj = getattr(points_ledger, name)
+    if inspect.isclass(obj) or inspect.isfunction(obj):
+        assert inspect.getdoc(obj), f"{name} has no docstring"
+    pattern = re.compile(rf"`{re.escape(name)}(`|\(|\.)")
+    assert pattern.search(reference_text()), f"{name} has no entry under docs/reference/"
+
+
+def test_every_error_code_documented() -> None:
+    page = (DOCS / "reference" / "errors.md").read_text("utf-8")
+    classes = [
+        c
+        for c in vars(points_ledger.errors).values()
+        if inspect.isclass(c) and issubclass(c, points_ledger.LedgerError)
+    ]
+    for cls in classes:
+        assert f"`{cls.code}`" in page, f"error code {cls.code} is not in errors.md"
+    codes = [c.code for c in classes]
+    assert len(codes) == len(set(codes)), "error codes must be unique"
