@@ -25,6 +25,7 @@ from points_ledger.canonical import (
     event_to_bytes,
     signing_input,
 )
+from points_ledger.domain.revenue import preview_distribution
 from points_ledger.domain.state import DeriveContext, LedgerConfig
 from points_ledger.engine import authorize_and_plan
 from points_ledger.errors import (
@@ -46,6 +47,8 @@ from points_ledger.models.entries import (
     StatementLine,
 )
 from points_ledger.models.events import Event, Genesis, KeySpec
+from points_ledger.models.revenue import Distribute
+from points_ledger.split import Distribution
 from points_ledger.store.sqlite import EntryRow, SqliteStore, storage_errors
 
 __all__ = ["Clock", "Ledger", "SignerLike", "system_clock"]
@@ -464,6 +467,20 @@ class Ledger:
                 )
             )
         return lines
+
+    def preview_distribution(self, event: Distribute) -> Distribution:
+        """What appending a :class:`Distribute` event now would pay, without writing.
+
+        Runs the same derivation as the event's handler against the current state, so the
+        result equals what :meth:`append` would post (signatures are not checked).
+        ``result.amounts`` are the credits; ``result.trace`` is the step-by-step working.
+
+        Raises:
+            LedgerError: The refusal :meth:`append` would raise for the same event state
+                (no policy in force, no roster, no revenue, overdraft, split error).
+        """
+        with storage_errors("preview a distribution"):
+            return preview_distribution(event, self._store.state)
 
     # -- verification ------------------------------------------------------------------
 

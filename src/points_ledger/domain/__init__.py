@@ -3,7 +3,7 @@
 Importing this package registers every handler.
 """
 
-from points_ledger.domain import admin
+from points_ledger.domain import admin, revenue
 from points_ledger.domain.state import (
     DeriveContext,
     LedgerConfig,
@@ -12,4 +12,4 @@ from points_ledger.domain.state import (
     handler_for,
 )
 
-__all__ = ["DeriveContext", "LedgerConfig", "Plan", "StateView", "admin", "handler_for"]
+__all__ = ["DeriveContext", "LedgerConfig", "Plan", "StateView", "admin", "handler_for", "revenue"]
