@@ -332,6 +332,7 @@ def test_distribution_refusals(ledger: Ledger) -> None:
             "no version of split policy 'quanxing-3331' is in force on 2025-12-31",
         ),
         (distribution(100, "2026", roster_id="nope"), NotFoundError, "roster 'nope'"),
+        (distribution(100, "2026", roster_id=None), NotFoundError, "names no roster"),
         (distribution(100, "1999"), NotFoundError, "no revenue has been recorded"),
         (distribution(200_001_001, "2026"), OverdraftError, "has 2,000,010.00 CNY available"),
         (distribution(150_000_000, "2026"), LimitExceededError, "left to distribute"),

@@ -119,7 +119,8 @@ def derive_distribution(event: Distribute, state: StateView) -> DerivedDistribut
 
     Raises:
         NotFoundError: No revenue recorded for the period, no version of the policy in force
-            on the event's date, or no such roster.
+            on the event's date, no such roster, or no roster named for a policy that
+            needs one.
         OverdraftError: The amount is above the revenue account's available balance.
         LimitExceededError: The amount is above what is left of the period's revenue.
         SplitError: The contract year is outside the investor schedule, a roster the policy
@@ -133,12 +134,28 @@ def derive_distribution(event: Distribute, state: StateView) -> DerivedDistribut
             hint="Record the income with a RecordRevenue event first.",
         )
     version = _version_in_force(state, event.policy_id, event.effective_at)
-    roster = _record(state, ROSTER_NS, event.roster_id)
-    if roster is None:
+    try:
+        policy = SplitPolicy.from_dict(version["policy"])
+        investor_data = version.get("investor")
+        investor = None if investor_data is None else InvestorTerms.model_validate(investor_data)
+    except (LedgerError, ValueError, TypeError, KeyError) as e:
+        raise IntegrityError(f"stored split policy {event.policy_id!r} cannot be read") from e
+    needs_roster = sorted(b.name for b in policy.buckets if b.mode != "account")
+    if event.roster_id is None and needs_roster:
         raise NotFoundError(
-            f"roster {event.roster_id!r} has not been recorded",
-            hint="Record it with a RecordRoster event first, or check its id.",
+            f"policy {event.policy_id!r} pays bucket(s) {', '.join(needs_roster)} by roster, "
+            "and the distribution names no roster",
+            hint="Name a recorded roster in roster_id.",
         )
+    roster: dict[str, Any] = {"shareholders": [], "villagers": []}
+    if event.roster_id is not None:
+        recorded = _record(state, ROSTER_NS, event.roster_id)
+        if recorded is None:
+            raise NotFoundError(
+                f"roster {event.roster_id!r} has not been recorded",
+                hint="Record it with a RecordRoster event first, or check its id.",
+            )
+        roster = recorded
     source = _text(period, "account")
     available = state.balance(source, Asset.CNY).available
     if event.amount > available:
@@ -156,13 +173,10 @@ def derive_distribution(event: Distribute, state: StateView) -> DerivedDistribut
             details={"period": event.period, "left": left, "needed": event.amount},
         )
     try:
-        policy = SplitPolicy.from_dict(version["policy"])
-        investor_data = version.get("investor")
-        investor = None if investor_data is None else InvestorTerms.model_validate(investor_data)
-    except (LedgerError, ValueError, TypeError, KeyError) as e:
-        raise IntegrityError(f"stored split policy {event.policy_id!r} cannot be read") from e
-    shareholders = {str(a): int(n) for a, n in _list(roster, "shareholders")}
-    villagers = [str(v) for v in _list(roster, "villagers")]
+        shareholders = {str(a): int(n) for a, n in _list(roster, "shareholders")}
+        villagers = [str(v) for v in _list(roster, "villagers")]
+    except (ValueError, TypeError) as e:
+        raise IntegrityError(f"stored roster {event.roster_id!r} cannot be read") from e
     shares = {b.name: shareholders for b in policy.buckets if b.mode == "pro_rata"}
     members = {b.name: villagers for b in policy.buckets if b.mode == "per_capita"}
     schedule: InvestorSchedule | None = None

@@ -204,12 +204,13 @@ class Distribute(Event):
     Attributes:
         period: A period with recorded revenue.
         policy_id: The adopted split policy.
-        roster_id: The recorded roster.
         amount: Fen to distribute, at least 1.
+        roster_id: The recorded roster; may be left out only when the policy has no
+            ``pro_rata`` or ``per_capita`` bucket.
     """
 
     type: Literal["distribute"] = "distribute"
     period: PeriodLabel
     policy_id: RecordId
-    roster_id: RecordId
     amount: PositiveAmount
+    roster_id: RecordId | None = None
