@@ -89,6 +89,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=_BUSY_WAIT_S, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 120000")
+    # synchronous is a per-connection setting: every connection must ask for FULL.
+    conn.execute("PRAGMA synchronous = FULL")
     return conn
 
 
@@ -302,7 +304,6 @@ class SqliteStore:
         with storage_errors(f"create ledger file {target}"):
             conn = _connect(target)
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
             MIGRATIONS.apply(Database(conn))
         return cls(conn, target)
 
@@ -321,7 +322,6 @@ class SqliteStore:
             conn = _connect(target)
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
                 db = Database(conn)
                 applied = {m.name for m in MIGRATIONS.applied(db)}
                 if not applied:
@@ -338,6 +338,21 @@ class SqliteStore:
                 conn.close()
                 raise
         return cls(conn, target)
+
+    @staticmethod
+    def is_ledger_file(path: str | Path) -> bool:
+        """True if ``path`` is an SQLite file that a points ledger wrote (read-only check)."""
+        target = Path(path)
+        if not target.is_file():
+            return False
+        try:
+            conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                return bool(MIGRATIONS.applied(Database(conn)))
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return False
 
     def close(self) -> None:
         """Close the connection."""
