@@ -47,6 +47,7 @@ from points_ledger.store.schema import MIGRATIONS, SCHEMA_NAMES, create_state_ta
 __all__ = ["EntryRow", "Head", "SqliteState", "SqliteStore", "storage_errors"]
 
 _BUSY_WAIT_S: Final = 120.0
+_ACCOUNT_CACHE_MAX: Final = 200_000
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ class SqliteState:
         self.conn = conn
         self.log_conn = log_conn
         self._config: LedgerConfig | None = None
+        # Accounts never change or disappear once opened, so a found account can be
+        # cached safely even while other processes append. Missing ones are not cached.
+        self._accounts: dict[str, AccountRecord] = {}
 
     @classmethod
     def scratch(cls, log_conn: sqlite3.Connection) -> SqliteState:
@@ -130,19 +134,29 @@ class SqliteState:
             )
         return self._config
 
+    def forget_cached(self) -> None:
+        """Drop cached records (after a rollback, they may describe unwritten state)."""
+        self._accounts.clear()
+
     def account(self, account: str) -> AccountRecord | None:
         """An opened account, or None."""
+        cached = self._accounts.get(account)
+        if cached is not None:
+            return cached
         row = self.conn.execute(
             "SELECT account, kind, grid, opened_seq FROM accounts WHERE account = ?", (account,)
         ).fetchone()
         if row is None:
             return None
-        return AccountRecord(
+        record = AccountRecord(
             account=row[0],
             kind=AccountKind(row[1]),
             grid=tuple(json.loads(row[2])),
             opened_seq=row[3],
         )
+        if len(self._accounts) < _ACCOUNT_CACHE_MAX:
+            self._accounts[account] = record
+        return record
 
     def key(self, key_id: str) -> KeyRecord | None:
         """A registered key (revoked or not), or None."""
@@ -386,6 +400,8 @@ class SqliteStore:
                 yield
                 self.conn.execute("COMMIT")
         except BaseException:
+            # Accounts opened inside the failed transaction may have been cached.
+            self.state.forget_cached()
             if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
