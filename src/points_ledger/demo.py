@@ -8,7 +8,6 @@ inspect with ``sqlite-utils`` or Datasette.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from points_ledger.models import (
     Role,
     Transfer,
 )
+from points_ledger.store.sqlite import SqliteStore
 
 __all__ = ["DEMO_FILE", "format_table", "run_demo"]
 
@@ -42,9 +42,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     ]
     lines = []
     for n, row in enumerate(cells):
-        parts = [
-            _pad(cell, widths[i], right=numeric[i] and n > 0) for i, cell in enumerate(row)
-        ]
+        parts = [_pad(cell, widths[i], right=numeric[i] and n > 0) for i, cell in enumerate(row)]
         lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -64,15 +62,7 @@ def _pad(text: str, width: int, *, right: bool) -> str:
 def _remove_previous_demo(path: Path) -> None:
     if not path.exists():
         return
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'points_ledger'"
-            ).fetchone()
-        conn.close()
-    except sqlite3.Error:
-        row = None
-    if not row or not row[0]:
+    if not SqliteStore.is_ledger_file(path):
         raise StorageError(
             f"{path} exists and is not a points ledger; the demo will not overwrite it",
             hint="Move that file away or run the demo in another folder.",
@@ -102,7 +92,12 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
     log_key, admin_wang, admin_li = Signer.generate(), Signer.generate(), Signer.generate()
     echo(f"1. Create the ledger {ORIGIN} in {path} (2 admins, both must sign).")
     ledger = Ledger.create(
-        path, origin=ORIGIN, log_key=log_key, admins=[admin_wang, admin_li], threshold=2, clock=clock
+        path,
+        origin=ORIGIN,
+        log_key=log_key,
+        admins=[admin_wang, admin_li],
+        threshold=2,
+        clock=clock,
     )
     admins = [admin_wang, admin_li]
     with ledger:
@@ -121,7 +116,10 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
         ]
         opens.append(
             OpenAccount(
-                id="open-pool", effective_at=day, account="pool:charity", account_kind=AccountKind.POOL
+                id="open-pool",
+                effective_at=day,
+                account="pool:charity",
+                account_kind=AccountKind.POOL,
             )
         )
         ledger.append_many((event, admins) for event in opens)
@@ -184,7 +182,9 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
         )
         echo("6. Retrying the donation with the same id changes nothing:")
         retry = ledger.append(donation, [signature])
-        echo(f"   status={retry.status}, seq={retry.entry.seq} (first stored at {donated.entry.seq})")
+        echo(
+            f"   status={retry.status}, seq={retry.entry.seq} (first stored at {donated.entry.seq})"
+        )
         echo("")
         echo("Entries:")
         echo(

@@ -155,7 +155,8 @@ class Ledger:
             ledger._append_prepared([ledger._prepare(genesis, admins, origin=origin)])
         except BaseException:
             store.close()
-            Path(path).unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
             raise
         return ledger
 

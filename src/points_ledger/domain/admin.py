@@ -171,6 +171,11 @@ def _transfer(event: Transfer, state: StateView, ctx: DeriveContext) -> Plan:
         require_account(state, posting.account)
         net[posting.account, posting.asset] += posting.amount
     debited = sorted({account for (account, _), amount in net.items() if amount < 0})
+    if not debited:
+        raise InvalidEventError(
+            "the transfer moves nothing: every account's postings cancel out",
+            hint="List each account once per asset, with the amount it gives or receives.",
+        )
     requirements: list[Requirement] = []
     if any(not require_account(state, a).constrained for a in debited):
         requirements.append(config.policy.admins())

@@ -47,6 +47,7 @@ from points_ledger.store.schema import MIGRATIONS, SCHEMA_NAMES, create_state_ta
 __all__ = ["EntryRow", "Head", "SqliteState", "SqliteStore", "storage_errors"]
 
 _BUSY_WAIT_S: Final = 120.0
+_ACCOUNT_CACHE_MAX: Final = 200_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=_BUSY_WAIT_S, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 120000")
+    # synchronous is a per-connection setting: every connection must ask for FULL.
+    conn.execute("PRAGMA synchronous = FULL")
     return conn
 
 
@@ -104,6 +107,9 @@ class SqliteState:
         self.conn = conn
         self.log_conn = log_conn
         self._config: LedgerConfig | None = None
+        # Accounts never change or disappear once opened, so a found account can be
+        # cached safely even while other processes append. Missing ones are not cached.
+        self._accounts: dict[str, AccountRecord] = {}
 
     @classmethod
     def scratch(cls, log_conn: sqlite3.Connection) -> SqliteState:
@@ -128,19 +134,29 @@ class SqliteState:
             )
         return self._config
 
+    def forget_cached(self) -> None:
+        """Drop cached records (after a rollback, they may describe unwritten state)."""
+        self._accounts.clear()
+
     def account(self, account: str) -> AccountRecord | None:
         """An opened account, or None."""
+        cached = self._accounts.get(account)
+        if cached is not None:
+            return cached
         row = self.conn.execute(
             "SELECT account, kind, grid, opened_seq FROM accounts WHERE account = ?", (account,)
         ).fetchone()
         if row is None:
             return None
-        return AccountRecord(
+        record = AccountRecord(
             account=row[0],
             kind=AccountKind(row[1]),
             grid=tuple(json.loads(row[2])),
             opened_seq=row[3],
         )
+        if len(self._accounts) < _ACCOUNT_CACHE_MAX:
+            self._accounts[account] = record
+        return record
 
     def key(self, key_id: str) -> KeyRecord | None:
         """A registered key (revoked or not), or None."""
@@ -302,7 +318,6 @@ class SqliteStore:
         with storage_errors(f"create ledger file {target}"):
             conn = _connect(target)
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
             MIGRATIONS.apply(Database(conn))
         return cls(conn, target)
 
@@ -321,7 +336,6 @@ class SqliteStore:
             conn = _connect(target)
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
                 db = Database(conn)
                 applied = {m.name for m in MIGRATIONS.applied(db)}
                 if not applied:
@@ -338,6 +352,21 @@ class SqliteStore:
                 conn.close()
                 raise
         return cls(conn, target)
+
+    @staticmethod
+    def is_ledger_file(path: str | Path) -> bool:
+        """True if ``path`` is an SQLite file that a points ledger wrote (read-only check)."""
+        target = Path(path)
+        if not target.is_file():
+            return False
+        try:
+            conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                return bool(MIGRATIONS.applied(Database(conn)))
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return False
 
     def close(self) -> None:
         """Close the connection."""
@@ -371,6 +400,8 @@ class SqliteStore:
                 yield
                 self.conn.execute("COMMIT")
         except BaseException:
+            # Accounts opened inside the failed transaction may have been cached.
+            self.state.forget_cached()
             if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")

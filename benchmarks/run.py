@@ -1,0 +1,198 @@
+"""Benchmark entry point: ``python -m benchmarks [--sizes 10000,100000] [--large] [--json F]``.
+
+For each ledger size it builds a ledger from the everyday mix, measures the figures and
+prints them next to the floors measured in the same run (see ``floors.py``), as a ratio.
+No figure is asserted: these are measurements, not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks import floors, workload
+from points_ledger import Ledger
+
+
+def _p50_us(func: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - start) * 1e6)
+    return statistics.median(samples)
+
+
+def _verify_in_child(path: str, queue: Any) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with Ledger.open(path) as ledger:
+        start = time.perf_counter()
+        ledger.verify()
+        elapsed = time.perf_counter() - start
+        size = ledger.size()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put(
+        {
+            "seconds": elapsed,
+            "entries": size,
+            "peak_rss_mb": peak / 1024,
+            "base_rss_mb": before / 1024,
+        }
+    )
+
+
+def measure_size(size: int, folder: Path) -> dict[str, Any]:
+    """Build a ledger of about ``size`` entries and measure every figure on it."""
+    path = folder / f"bench-{size}.db"
+    ledger, community = workload.create(path)
+    start = time.perf_counter()
+    workload.grow(ledger, community, max(size - ledger.size(), 0))
+    build_s = time.perf_counter() - start
+    result: dict[str, Any] = {"entries": ledger.size(), "build_s": round(build_s, 2)}
+
+    singles = workload.presign(ledger, workload.events(community, 300, seed=size + 1))
+    start = time.perf_counter()
+    for event, signers in singles:
+        ledger.append(event, signers)
+    result["append_per_s"] = len(singles) / (time.perf_counter() - start)
+
+    batches = [
+        workload.presign(ledger, workload.events(community, 1000, seed=size + 2 + b))
+        for b in range(3)
+    ]
+    start = time.perf_counter()
+    for batch in batches:
+        ledger.append_many(batch)
+    result["append_many_per_s"] = 3000 / (time.perf_counter() - start)
+
+    rng = random.Random(5)
+    names = community.members
+    result["balance_p50_us"] = _p50_us(lambda: ledger.balance(rng.choice(names)), 3000)
+    result["statement_100_p50_us"] = _p50_us(
+        lambda: ledger.statement(rng.choice(names), limit=100), 200
+    )
+    if hasattr(ledger, "checkpoint"):
+        _measure_transparency(ledger, community, result, rng)
+    ledger.close()
+    result["open_p50_us"] = _p50_us(lambda: Ledger.open(path).close(), 50)
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_verify_in_child, args=(str(path), queue))
+    child.start()
+    verified = queue.get()
+    child.join()
+    result["verify_per_s"] = verified["entries"] / verified["seconds"]
+    result["verify_s"] = round(verified["seconds"], 2)
+    result["verify_peak_rss_mb"] = round(verified["peak_rss_mb"], 1)
+    result["verify_base_rss_mb"] = round(verified["base_rss_mb"], 1)
+
+    with Ledger.open(path) as reopened:
+        reopened._store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        entries = reopened.size()
+    result["bytes_per_entry"] = path.stat().st_size / entries
+    return result
+
+
+def _measure_transparency(
+    ledger: Any, community: Any, result: dict[str, Any], rng: random.Random
+) -> None:
+    size = ledger.size()
+    start = time.perf_counter()
+    ledger.checkpoint(community.log_key)
+    result["checkpoint_ms"] = (time.perf_counter() - start) * 1e3
+    result["prove_inclusion_p50_us"] = _p50_us(
+        lambda: ledger.prove_inclusion(rng.randrange(size)), 500
+    )
+    result["prove_consistency_p50_us"] = _p50_us(
+        lambda: ledger.prove_consistency(rng.randrange(1, size), size), 500
+    )
+
+
+def _ratio(value: float, floor: float) -> str:
+    return f"{value / floor:.2f}"
+
+
+def render(floor: dict[str, float], sizes: dict[int, dict[str, Any]]) -> str:
+    """The results as a plain-text table."""
+    a, b, c = (
+        floor["A_ed25519_verify_per_s"],
+        floor["B_durable_commit_per_s"],
+        floor["C_batched_insert_per_s"],
+    )
+    combined = 1 / (1 / a + 1 / b)
+    lines = [
+        f"floors: A = {a:,.0f} Ed25519 verifications/s (one core); B = {b:,.0f} durable commits/s; "
+        f"C = {c:,.0f} batched inserts/s; 1/(1/A+1/B) = {combined:,.0f}/s",
+        "",
+        f"{'figure':<28}"
+        + "".join(f"{n:>16,}" for n in sizes)
+        + "   floor (ratio at largest size)",
+    ]
+    largest = sizes[max(sizes)]
+    rows: list[tuple[str, str, str]] = [
+        ("append_per_s", "1/(1/A+1/B)", _ratio(largest["append_per_s"], combined)),
+        ("append_many_per_s", "A", _ratio(largest["append_many_per_s"], a)),
+        ("verify_per_s", "2A", _ratio(largest["verify_per_s"], 2 * a)),
+        ("verify_peak_rss_mb", "", ""),
+        ("balance_p50_us", "", ""),
+        ("statement_100_p50_us", "", ""),
+        ("open_p50_us", "", ""),
+        ("checkpoint_ms", "", ""),
+        ("prove_inclusion_p50_us", "", ""),
+        ("prove_consistency_p50_us", "", ""),
+        ("bytes_per_entry", "", ""),
+        ("build_s", "", ""),
+    ]
+    for name, floor_name, ratio in rows:
+        if name not in largest:
+            continue
+        cells = "".join(f"{sizes[n].get(name, float('nan')):>16,.1f}" for n in sizes)
+        suffix = f"   {floor_name} ({ratio})" if floor_name else ""
+        lines.append(f"{name:<28}{cells}{suffix}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and print a table (and JSON with ``--json``)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated ledger sizes")
+    parser.add_argument(
+        "--large", action="store_true", help="also measure a 1,000,000-entry ledger"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.large:
+        sizes.append(1_000_000)
+    floor = {
+        "A_ed25519_verify_per_s": floors.ed25519_verifications_per_s(message_size=400),
+        "B_durable_commit_per_s": floors.durable_commits_per_s(row_size=600),
+        "C_batched_insert_per_s": floors.batched_inserts_per_s(row_size=600),
+    }
+    results: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            print(f"building and measuring a ledger of {size:,} entries ...", file=sys.stderr)
+            results[size] = measure_size(size, Path(tmp))
+    print(render(floor, results))
+    if args.json:
+        document = {
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": {"python": platform.python_version(), "cpus": multiprocessing.cpu_count()},
+            "floors": floor,
+            "sizes": {str(k): v for k, v in results.items()},
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return 0
