@@ -456,3 +456,24 @@ def test_revenue_refusals(ledger: Ledger) -> None:
 def test_preview_refuses_other_events(ledger: Ledger) -> None:
     with pytest.raises(InvalidEventError, match="expected a Distribute event"):
         ledger.preview_distribution(revenue(5, "2026", 2026))  # type: ignore[arg-type]
+
+
+def test_audit_catches_a_distribution_that_does_not_follow_its_policy(ledger: Ledger) -> None:
+    ledger.append(revenue(100_000_000, "2026", 2026), QUORUM)
+    seq = ledger.append(distribution(100_000_000, "2026"), QUORUM).entry.seq
+    path = ledger.path
+    ledger.close()
+    # Someone with the file moves one fen from one villager to another: still zero-sum.
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER postings_no_update")
+    for account, delta in (("v001", -1), ("v002", 1)):
+        conn.execute(
+            "UPDATE postings SET amount = amount + ? WHERE seq = ? AND account = ?",
+            (delta, seq, account),
+        )
+    conn.commit()
+    conn.close()
+    with Ledger.open(path) as tampered:
+        report = tampered.audit()
+    assert not report.ok
+    assert any(problem.seq == seq for problem in report.problems)
