@@ -1,9 +1,11 @@
 """Event handlers: the deterministic function from (event, state) to postings and changes.
 
-Importing this package registers every handler.
+Importing this package registers every handler: the administrative core (``admin``),
+the service catalogue and awards (``awards``), the partner alliance and redemptions
+(``alliance``), partner settlement (``settlement``) and the charity pool (``charity``).
 """
 
-from points_ledger.domain import admin
+from points_ledger.domain import admin, alliance, awards, charity, settlement
 from points_ledger.domain.state import (
     DeriveContext,
     LedgerConfig,
@@ -12,4 +14,15 @@ from points_ledger.domain.state import (
     handler_for,
 )
 
-__all__ = ["DeriveContext", "LedgerConfig", "Plan", "StateView", "admin", "handler_for"]
+__all__ = [
+    "DeriveContext",
+    "LedgerConfig",
+    "Plan",
+    "StateView",
+    "admin",
+    "alliance",
+    "awards",
+    "charity",
+    "handler_for",
+    "settlement",
+]
