@@ -4,6 +4,7 @@ The public API is re-exported here: the :class:`Ledger` facade, the event and re
 models, signers and key files, and the error tree.
 """
 
+from points_ledger import reports
 from points_ledger.audit import AuditReport, Problem
 from points_ledger.errors import (
     AccountExistsError,
@@ -140,6 +141,7 @@ __all__ = [
     "VoidRedemption",
     "WrongPassphraseError",
     "load_signer",
+    "reports",
     "save_signer",
 ]
 __version__ = "0.1.0"
