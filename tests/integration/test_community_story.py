@@ -241,3 +241,20 @@ def test_reopen_and_views(story: tuple[World, dict[str, int]]) -> None:
             ("gas-check", "2023-06", 80),
             ("gas-check", "2023-07", 20),
         ]
+
+
+def test_reversed_award_leaves_reports_and_keeps_task_used(tmp_path: Path) -> None:
+    from points_ledger import DuplicateTaskError, Reverse
+
+    w = build_world(tmp_path)
+    seq = _award(w, "worker.g1", "vol.li", "gas-check", 2, "g1", "gas-009").entry.seq
+    w.add(Reverse, "admin", target_seq=seq, reason="wrong household")
+    assert w.pts("vol.li") == 0
+    assert r.points_issued_by_service_month(w.ledger) == ()
+    with pytest.raises(DuplicateTaskError):
+        _award(w, "worker.g1", "vol.li", "gas-check", 2, "g1", "gas-009")
+    _award(w, "worker.g1", "vol.li", "gas-check", 2, "g1", "gas-009.fix")
+    assert r.points_issued_by_service_month(w.ledger) == (
+        r.ServiceMonthRow("gas-check", "2023-06", 1, 2, 20),
+    )
+    assert w.ledger.audit().ok
