@@ -17,8 +17,11 @@ __all__ = [
     "AccountExistsError",
     "AlreadyReversedError",
     "AuthorizationError",
+    "DuplicateTaskError",
     "EntryConflictError",
     "EquivocationError",
+    "HoldClosedError",
+    "HoldExpiredError",
     "IntegrityError",
     "InvalidEventError",
     "KeyFileError",
@@ -27,7 +30,9 @@ __all__ = [
     "LimitExceededError",
     "NotFoundError",
     "NoteError",
+    "OutOfStockError",
     "OverdraftError",
+    "PriceChangedError",
     "ProofError",
     "RollbackError",
     "SchemaVersionError",
@@ -247,3 +252,44 @@ class EquivocationError(LedgerError):
         "The log has shown two different histories. Keep both checkpoints (in ``details``) "
         "as evidence and report them."
     )
+
+
+class DuplicateTaskError(LedgerError):
+    """A task reference was already paid for the same service (the same visit twice)."""
+
+    code = "duplicate_task"
+    default_hint = (
+        "Each task (visit, check, shift) is paid once per service; look up the earlier "
+        "award, or use the task reference of the task actually done."
+    )
+
+
+class OutOfStockError(LimitExceededError):
+    """An offer has fewer unreserved items than a redemption asks for."""
+
+    code = "out_of_stock"
+    default_hint = "Ask for fewer items, or wait until the partner restocks the offer."
+
+
+class PriceChangedError(InvalidEventError):
+    """The points a member agreed to pay differ from the offer's current price."""
+
+    code = "price_changed"
+    default_hint = "Show the member the current price and have them sign again."
+
+
+class HoldExpiredError(LedgerError):
+    """A redemption hold passed its expiry time before it was confirmed."""
+
+    code = "hold_expired"
+    default_hint = (
+        "The voucher is void: the member's points are released. Place a new hold if the "
+        "member still wants the item."
+    )
+
+
+class HoldClosedError(LedgerError):
+    """A redemption hold was already confirmed, voided or released as expired."""
+
+    code = "hold_not_pending"
+    default_hint = "A voucher is confirmed or voided once; look up its status first."

@@ -483,6 +483,18 @@ class Ledger:
         with storage_errors("preview a distribution"):
             return preview_distribution(event, self._store.state)
 
+    def read_only_query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """Run one read-only SQL query on the ledger file and return its rows.
+
+        This is the seam report modules use (see :mod:`points_ledger.reports`); keep the
+        query text fixed and pass every value through ``params``. Anything that would
+        write, attach another file or change a setting is refused.
+
+        Raises:
+            StorageError: if the query is refused or fails.
+        """
+        return self._store.read_query(sql, params)
+
     # -- verification ------------------------------------------------------------------
 
     def audit(self, *, progress: Progress | None = None) -> AuditReport:

@@ -1,9 +1,12 @@
 """Event handlers: the deterministic function from (event, state) to postings and changes.
 
-Importing this package registers every handler.
+Importing this package registers every handler: the administrative core (``admin``),
+the service catalogue and awards (``awards``), the partner alliance and redemptions
+(``alliance``), partner settlement (``settlement``), the charity pool (``charity``)
+and revenue distributions (``revenue``).
 """
 
-from points_ledger.domain import admin, revenue
+from points_ledger.domain import admin, alliance, awards, charity, revenue, settlement
 from points_ledger.domain.state import (
     DeriveContext,
     LedgerConfig,
@@ -12,4 +15,16 @@ from points_ledger.domain.state import (
     handler_for,
 )
 
-__all__ = ["DeriveContext", "LedgerConfig", "Plan", "StateView", "admin", "handler_for", "revenue"]
+__all__ = [
+    "DeriveContext",
+    "LedgerConfig",
+    "Plan",
+    "StateView",
+    "admin",
+    "alliance",
+    "awards",
+    "charity",
+    "handler_for",
+    "revenue",
+    "settlement",
+]

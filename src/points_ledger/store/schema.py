@@ -16,6 +16,8 @@ from typing import Final
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from points_ledger.store.reports_sql import VIEWS
+
 __all__ = [
     "LOG_TABLES",
     "MIGRATIONS",
@@ -131,5 +133,12 @@ def m001_initial(db: Database) -> None:
     create_state_tables(db)
 
 
-SCHEMA_NAMES: Final = frozenset({"m001_initial"})
+@MIGRATIONS()
+def m002_community_views(db: Database) -> None:
+    """Create the read-only report views over the log and the state (see ``reports_sql``)."""
+    for name, select in VIEWS.items():
+        db.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {select}")  # constants only
+
+
+SCHEMA_NAMES: Final = frozenset({"m001_initial", "m002_community_views"})
 """Names of every migration this version of the library knows."""

@@ -290,6 +290,15 @@ def _asset(value: str) -> Asset:
         return cast(Asset, value)
 
 
+_READ_ONLY_ACTIONS: Final = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+
+
+def _read_only_authorizer(action: int, *_args: str | None) -> int:
+    return sqlite3.SQLITE_OK if action in _READ_ONLY_ACTIONS else sqlite3.SQLITE_DENY
+
+
 def _json(value: Any) -> str:
     return canonical_json(value).decode("utf-8")
 
@@ -565,6 +574,23 @@ class SqliteStore:
                 "LIMIT ?",
                 (account, asset.value, start_seq, limit),
             ).fetchall()
+
+    def read_query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one read-only SQL query (a fixed query text with ``?`` parameters).
+
+        Meant for reports: the query may read tables and views but an authorizer refuses
+        anything that would write, attach or change settings, so a report can never alter
+        the ledger. User input must go in ``params``, never into ``sql``.
+
+        Raises:
+            StorageError: if the query is refused or fails.
+        """
+        self.conn.set_authorizer(_read_only_authorizer)
+        try:
+            with storage_errors("run a report query"):
+                return self.conn.execute(sql, tuple(params)).fetchall()
+        finally:
+            self.conn.set_authorizer(None)
 
     def integrity_check(self) -> list[str]:
         """Problems ``PRAGMA integrity_check`` reports (empty when the file is sound)."""

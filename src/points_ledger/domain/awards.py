@@ -1,0 +1,139 @@
+"""Handlers for the service catalogue and volunteer awards.
+
+State records (namespace: key -> value):
+
+* ``service``: code -> the current definition (see :class:`DefineService`);
+* ``award_task``: ``service/task_ref`` -> seq of the award that paid it;
+* ``award_day``: ``volunteer/service/YYYY-MM-DD`` -> points awarded that business date;
+* ``award_month``: ``volunteer/service/YYYY-MM`` -> points awarded that month.
+
+Caps count business dates (``effective_at``): a date is already a calendar day in the
+community's time zone (Asia/Shanghai), so its year-month is the report month. A reversed
+award still counts towards the caps and its task reference stays used, so a visit can
+never be paid twice; re-award a corrected task under a new reference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from points_ledger.domain.admin import require_account, require_config
+from points_ledger.domain.state import (
+    DeriveContext,
+    Plan,
+    StatePut,
+    StateView,
+    register_handler,
+    register_reversible,
+)
+from points_ledger.errors import (
+    DuplicateTaskError,
+    InvalidEventError,
+    LimitExceededError,
+    NotFoundError,
+)
+from points_ledger.models.common import AccountKind, Asset, Role
+from points_ledger.models.community import AwardPoints, DefineService
+from points_ledger.models.events import Posting
+from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum
+
+__all__ = ["SERVICE_NS", "require_service"]
+
+SERVICE_NS = "service"
+TASK_NS = "award_task"
+DAY_NS = "award_day"
+MONTH_NS = "award_month"
+
+
+def require_service(state: StateView, code: str) -> dict[str, Any]:
+    """Return a catalogue entry.
+
+    Raises:
+        NotFoundError: if no service with that code was defined.
+    """
+    value = state.get(SERVICE_NS, code)
+    if not isinstance(value, dict):
+        raise NotFoundError(
+            f"service {code!r} is not in the catalogue",
+            hint="Define the service with a DefineService event, or check the code.",
+            details={"service": code},
+        )
+    return value
+
+
+@register_handler(DefineService)
+def _define_service(event: DefineService, state: StateView, ctx: DeriveContext) -> Plan:
+    config = require_config(state)
+    value = {
+        "code": event.code,
+        "name": event.name,
+        "points_per_unit": event.points_per_unit,
+        "unit": event.unit.value,
+        "points_per_day_max": event.points_per_day_max,
+        "points_per_month_max": event.points_per_month_max,
+        "active_from": event.active_from.isoformat(),
+        "active_to": None if event.active_to is None else event.active_to.isoformat(),
+        "defined_seq": ctx.seq,
+    }
+    return Plan(
+        requirement=config.policy.admins(), changes=(StatePut(SERVICE_NS, event.code, value),)
+    )
+
+
+@register_handler(AwardPoints)
+def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> Plan:
+    require_config(state)
+    service = require_service(state, event.service)
+    volunteer = require_account(state, event.volunteer)
+    if volunteer.kind is not AccountKind.MEMBER:
+        raise InvalidEventError(
+            f"points are awarded to member accounts; {event.volunteer!r} is a "
+            f"{volunteer.kind.value} account"
+        )
+    day = event.effective_at.isoformat()
+    if day < service["active_from"] or (
+        service["active_to"] is not None and day > service["active_to"]
+    ):
+        raise InvalidEventError(
+            f"service {event.service!r} is not active on {day} (active from "
+            f"{service['active_from']} to {service['active_to'] or 'open end'})"
+        )
+    task_key = f"{event.service}/{event.task_ref}"
+    paid_by = state.get(TASK_NS, task_key)
+    if paid_by is not None:
+        raise DuplicateTaskError(
+            f"task {event.task_ref!r} of service {event.service!r} was already paid by "
+            f"entry {paid_by}",
+            details={"service": event.service, "task_ref": event.task_ref, "seq": paid_by},
+        )
+    points = event.quantity * int(service["points_per_unit"])
+    day_key = f"{event.volunteer}/{event.service}/{day}"
+    month_key = f"{event.volunteer}/{event.service}/{day[:7]}"
+    day_total = int(state.get(DAY_NS, day_key) or 0) + points
+    month_total = int(state.get(MONTH_NS, month_key) or 0) + points
+    for total, cap, period in (
+        (day_total, service["points_per_day_max"], f"on {day}"),
+        (month_total, service["points_per_month_max"], f"in {day[:7]}"),
+    ):
+        if cap is not None and total > cap:
+            raise LimitExceededError(
+                f"{event.volunteer!r} would earn {total:,} points from {event.service!r} "
+                f"{period}; the cap is {cap:,}",
+                details={"account": event.volunteer, "cap": cap, "total": total},
+            )
+    postings = (
+        Posting(account="issuer", asset=Asset.PTS, amount=-points),
+        Posting(account=event.volunteer, asset=Asset.PTS, amount=points),
+    )
+    return Plan(
+        requirement=AllOf(RoleQuorum(Role.ISSUER), NotOwnedBy(event.volunteer)),
+        postings=postings,
+        changes=(
+            StatePut(TASK_NS, task_key, ctx.seq),
+            StatePut(DAY_NS, day_key, day_total),
+            StatePut(MONTH_NS, month_key, month_total),
+        ),
+    )
+
+
+register_reversible(AwardPoints.kind)

@@ -1,0 +1,115 @@
+"""Handlers for paying alliance partners in money for the points they redeemed.
+
+:class:`SetSettlementRate` is signed by the admin quorum and :class:`SettlePartner` by a
+treasurer: the people who fix the price are not the person who pays (four eyes).
+
+A settlement covers every confirmed, unsettled redemption of the partner whose
+confirmation business date lies in the period. It posts ``points x fen_per_point`` fen
+from the fund to the partner and retires the redeemed points (partner to ``issuer``), so
+points that have been paid for in money leave circulation exactly once.
+
+State records: ``settlement_rate``: ``current`` -> rate; ``settlement``: seq -> summary
+(the covered vouchers in order, points, fen, rate); each covered hold gets ``settled_seq``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from points_ledger.domain.admin import require_account, require_config
+from points_ledger.domain.alliance import HOLD_NS, UNSETTLED_NS, require_partner
+from points_ledger.domain.state import (
+    DeriveContext,
+    Plan,
+    StatePut,
+    StateView,
+    register_handler,
+)
+from points_ledger.domain.working import WorkingState
+from points_ledger.errors import InvalidEventError, LimitExceededError, NotFoundError
+from points_ledger.models.common import AMOUNT_MAX, AccountKind, Asset, Role
+from points_ledger.models.community import SetSettlementRate, SettlePartner
+from points_ledger.models.events import Posting
+from points_ledger.policy import RoleQuorum
+
+__all__ = ["RATE_NS", "SETTLEMENT_NS", "current_rate"]
+
+RATE_NS: Final = "settlement_rate"
+SETTLEMENT_NS: Final = "settlement"
+
+
+def current_rate(state: StateView) -> int:
+    """The settlement rate in fen per point.
+
+    Raises:
+        NotFoundError: if no rate has been set.
+    """
+    value = state.get(RATE_NS, "current")
+    if not isinstance(value, dict):
+        raise NotFoundError(
+            "no settlement rate has been set",
+            hint="The admins set one with a SetSettlementRate event.",
+        )
+    return int(value["fen_per_point"])
+
+
+@register_handler(SetSettlementRate)
+def _set_rate(event: SetSettlementRate, state: StateView, ctx: DeriveContext) -> Plan:
+    config = require_config(state)
+    value = {"fen_per_point": event.fen_per_point, "set_seq": ctx.seq}
+    return Plan(requirement=config.policy.admins(), changes=(StatePut(RATE_NS, "current", value),))
+
+
+@register_handler(SettlePartner)
+def _settle(event: SettlePartner, state: StateView, ctx: DeriveContext) -> Plan:
+    require_config(state)
+    require_partner(state, event.partner)
+    fund = require_account(state, event.fund)
+    if fund.kind is not AccountKind.FUND:
+        raise InvalidEventError(
+            f"settlements are paid from a fund account; {event.fund!r} is a "
+            f"{fund.kind.value} account"
+        )
+    rate = current_rate(state)
+    work = WorkingState(state)
+    start, end = event.period_from.isoformat(), event.period_to.isoformat()
+    remaining: list[str] = []
+    covered: list[str] = []
+    points = 0
+    for voucher in work.get(UNSETTLED_NS, event.partner) or []:
+        hold = work.get(HOLD_NS, voucher)
+        if start <= hold["confirmed_on"] <= end:
+            covered.append(voucher)
+            points += int(hold["points"])
+            hold["settled_seq"] = ctx.seq
+            work.put(HOLD_NS, voucher, hold)
+        else:
+            remaining.append(voucher)
+    if not covered:
+        raise InvalidEventError(
+            f"partner {event.partner!r} has no unsettled redemptions confirmed from "
+            f"{start} to {end}"
+        )
+    fen = points * rate
+    if fen > AMOUNT_MAX:
+        raise LimitExceededError("the settlement is too large for one entry; split the period")
+    work.put(UNSETTLED_NS, event.partner, remaining)
+    work.put(
+        SETTLEMENT_NS,
+        str(ctx.seq),
+        {
+            "partner": event.partner,
+            "fund": event.fund,
+            "vouchers": covered,
+            "points": points,
+            "fen": fen,
+            "fen_per_point": rate,
+        },
+    )
+    postings = (
+        Posting(account=event.fund, asset=Asset.CNY, amount=-fen),
+        Posting(account=event.partner, asset=Asset.CNY, amount=fen),
+        Posting(account=event.partner, asset=Asset.PTS, amount=-points),
+        Posting(account="issuer", asset=Asset.PTS, amount=points),
+    )
+    return Plan(requirement=RoleQuorum(Role.TREASURER), postings=postings, changes=work.changes())

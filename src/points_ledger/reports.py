@@ -1,0 +1,579 @@
+"""Read-only community reports, returned as typed, frozen rows.
+
+Each function reads a ledger through :meth:`Ledger.read_only_query` and the views that
+migration ``m002_community_views`` creates (so Datasette shows the same figures):
+
+* :func:`member_statement`: an account's postings with running balance, and its
+  posted, pending and available balance;
+* :func:`points_issued_by_service_month`: points awarded per service per month (reversed
+  awards left out);
+* :func:`top_volunteers_by_grid_cell`: the volunteers who earned most in each grid cell;
+* :func:`pool_report`: a charity pool's inflows, outflows and balance;
+* :func:`partner_redemptions`, :func:`partner_settlements`: what partners redeemed and
+  were paid;
+* :func:`outstanding_holds`: holds not confirmed or voided yet, flagged when expired;
+* :func:`settlement_statement`: every redemption one settlement covers, re-derived from
+  the log alone and checked against the settlement's postings.
+
+Months are the year-month of the business date (``effective_at``), which is already a
+date in the community's time zone (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Final
+
+from points_ledger.errors import IntegrityError, InvalidEventError, NotFoundError
+from points_ledger.ledger import Ledger, from_microseconds, to_microseconds
+from points_ledger.models.common import Asset
+from points_ledger.models.entries import StatementLine
+from points_ledger.store import reports_sql as sql
+
+__all__ = [
+    "HoldRow",
+    "MemberStatement",
+    "PoolFlowRow",
+    "PoolReport",
+    "RedemptionRow",
+    "ServiceMonthRow",
+    "SettlementLine",
+    "SettlementRow",
+    "SettlementStatement",
+    "TopVolunteerRow",
+    "member_statement",
+    "outstanding_holds",
+    "partner_redemptions",
+    "partner_settlements",
+    "points_issued_by_service_month",
+    "pool_report",
+    "settlement_statement",
+    "top_volunteers_by_grid_cell",
+]
+
+TOP_LIMIT_MAX: Final = 100
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStatement:
+    """An account's statement for one asset.
+
+    Attributes:
+        account: The account.
+        asset: The asset.
+        posted: Sum of every posting.
+        pending: Points reserved by open holds.
+        available: ``posted - pending``.
+        lines: Postings oldest first, with the running posted balance.
+    """
+
+    account: str
+    asset: Asset
+    posted: int
+    pending: int
+    available: int
+    lines: tuple[StatementLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceMonthRow:
+    """Points issued for one service in one month.
+
+    Attributes:
+        service: Catalogue code.
+        month: ``YYYY-MM`` of the awards' business dates.
+        awards: Number of awards.
+        quantity: Units of service paid.
+        points: Points paid.
+    """
+
+    service: str
+    month: str
+    awards: int
+    quantity: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopVolunteerRow:
+    """A volunteer's rank in a grid cell over a period.
+
+    Attributes:
+        grid_cell: Where the work was done.
+        rank: 1 for the volunteer who earned most (ties broken by account id).
+        volunteer: The member account.
+        points: Points earned in the cell over the period.
+        awards: Number of awards.
+    """
+
+    grid_cell: str
+    rank: int
+    volunteer: str
+    points: int
+    awards: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFlowRow:
+    """One movement in or out of a pool.
+
+    Attributes:
+        seq: The entry.
+        event_id: Its event id.
+        effective_at: Business date.
+        kind: Event kind (``donate``, ``grant``, ...).
+        amount: Positive for an inflow, negative for an outflow.
+        counterparty: The donor or beneficiary.
+        purpose: A grant's stated purpose (empty otherwise).
+    """
+
+    seq: int
+    event_id: str
+    effective_at: dt.date
+    kind: str
+    amount: int
+    counterparty: str
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class PoolReport:
+    """A pool's flows and totals.
+
+    Attributes:
+        pool: The pool account.
+        inflows: Sum of inflows.
+        outflows: Sum of outflows (a positive number).
+        balance: ``inflows - outflows``.
+        lines: Every flow, oldest first.
+    """
+
+    pool: str
+    inflows: int
+    outflows: int
+    balance: int
+    lines: tuple[PoolFlowRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionRow:
+    """One redemption hold and what became of it.
+
+    Attributes:
+        voucher: Voucher code.
+        partner: The offer's partner.
+        member: The member or beneficiary redeeming.
+        offer: Offer id.
+        quantity: Items.
+        points: Points held (and paid, once confirmed).
+        status: ``pending``, ``confirmed``, ``voided`` or ``expired``.
+        hold_seq: Entry of the hold.
+        closed_seq: Entry that confirmed, voided or released it.
+        confirmed_on: Business date of the confirmation.
+        settled_seq: Entry of the settlement that paid the partner for it.
+    """
+
+    voucher: str
+    partner: str
+    member: str
+    offer: str
+    quantity: int
+    points: int
+    status: str
+    hold_seq: int
+    closed_seq: int | None
+    confirmed_on: dt.date | None
+    settled_seq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRow:
+    """One partner settlement.
+
+    Attributes:
+        seq: The settlement entry.
+        effective_at: Its business date.
+        partner: The partner paid.
+        fund: The fund paying.
+        period_from: First confirmation date covered.
+        period_to: Last confirmation date covered.
+        redemptions: Number of redemptions covered.
+        points: Points retired.
+        fen: Money paid, in fen.
+    """
+
+    seq: int
+    effective_at: dt.date
+    partner: str
+    fund: str
+    period_from: dt.date
+    period_to: dt.date
+    redemptions: int
+    points: int
+    fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRow:
+    """An outstanding (pending) hold.
+
+    Attributes:
+        voucher: Voucher code.
+        member: The member redeeming.
+        offer: Offer id.
+        partner: The offer's partner.
+        quantity: Items reserved.
+        points: Points reserved.
+        hold_seq: Entry of the hold.
+        expires_at: When it expires (UTC).
+        expired: True when it had expired at the report's ``as_of`` time; its
+            reservation is released by the member's next hold or donation, the offer's
+            next hold, or a ``VoidRedemption``.
+    """
+
+    voucher: str
+    member: str
+    offer: str
+    partner: str
+    quantity: int
+    points: int
+    hold_seq: int
+    expires_at: dt.datetime
+    expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementLine:
+    """One redemption a settlement covers.
+
+    Attributes:
+        voucher: Voucher code.
+        hold_seq: Entry of the hold.
+        confirm_seq: Entry of the confirmation.
+        confirmed_on: Business date of the confirmation.
+        member: Who redeemed.
+        offer: Offer id.
+        item: What the member got.
+        quantity: Items.
+        points: Points retired.
+        fen: Money paid for it, in fen.
+    """
+
+    voucher: str
+    hold_seq: int
+    confirm_seq: int
+    confirmed_on: dt.date
+    member: str
+    offer: str
+    item: str
+    quantity: int
+    points: int
+    fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementStatement:
+    """Everything one settlement paid for, re-derived from the log.
+
+    Attributes:
+        seq: The settlement entry.
+        effective_at: Its business date.
+        partner: The partner paid.
+        fund: The fund paying.
+        period_from: First confirmation date covered.
+        period_to: Last confirmation date covered.
+        fen_per_point: The rate in force.
+        points: Points retired (sum of the lines).
+        fen: Money paid (sum of the lines).
+        lines: The redemptions covered, in voucher order.
+    """
+
+    seq: int
+    effective_at: dt.date
+    partner: str
+    fund: str
+    period_from: dt.date
+    period_to: dt.date
+    fen_per_point: int
+    points: int
+    fen: int
+    lines: tuple[SettlementLine, ...]
+
+
+def member_statement(
+    ledger: Ledger, account: str, asset: Asset | str = Asset.PTS, *, limit: int = 10_000
+) -> MemberStatement:
+    """An account's balance and its postings with running balance.
+
+    Raises:
+        NotFoundError: if the account has not been opened.
+        InvalidEventError: for a bad asset or limit.
+    """
+    balance = ledger.balance(account, asset)
+    lines = ledger.statement(account, balance.asset, limit=limit)
+    return MemberStatement(
+        account=account,
+        asset=balance.asset,
+        posted=balance.posted,
+        pending=balance.pending,
+        available=balance.available,
+        lines=tuple(lines),
+    )
+
+
+def points_issued_by_service_month(ledger: Ledger) -> tuple[ServiceMonthRow, ...]:
+    """Points awarded per service per month, net of reversed awards, by month then service."""
+    return tuple(
+        ServiceMonthRow(
+            service=_str(r[0]),
+            month=_str(r[1]),
+            awards=_int(r[2]),
+            quantity=_int(r[3]),
+            points=_int(r[4]),
+        )
+        for r in ledger.read_only_query(sql.POINTS_BY_SERVICE_MONTH)
+    )
+
+
+def top_volunteers_by_grid_cell(
+    ledger: Ledger, *, period_from: dt.date, period_to: dt.date, limit: int = 3
+) -> tuple[TopVolunteerRow, ...]:
+    """The ``limit`` volunteers who earned most in each grid cell over a period.
+
+    Args:
+        ledger: The ledger to read.
+        period_from: First business date counted.
+        period_to: Last business date counted.
+        limit: How many volunteers per cell, 1 to 100.
+
+    Raises:
+        InvalidEventError: for a bad period or limit.
+    """
+    _check_period(period_from, period_to)
+    if type(limit) is not int or not 1 <= limit <= TOP_LIMIT_MAX:
+        raise InvalidEventError(f"limit must be a whole number from 1 to {TOP_LIMIT_MAX}")
+    rows = ledger.read_only_query(
+        sql.TOP_VOLUNTEERS, (period_from.isoformat(), period_to.isoformat(), limit)
+    )
+    return tuple(
+        TopVolunteerRow(
+            grid_cell=_str(r[0]),
+            rank=_int(r[1]),
+            volunteer=_str(r[2]),
+            points=_int(r[3]),
+            awards=_int(r[4]),
+        )
+        for r in rows
+    )
+
+
+def pool_report(ledger: Ledger, pool: str) -> PoolReport:
+    """A pool's inflows, outflows and balance, with every flow.
+
+    Raises:
+        NotFoundError: if the account has not been opened.
+    """
+    ledger.account(pool)
+    lines = tuple(
+        PoolFlowRow(
+            seq=_int(r[0]),
+            event_id=_str(r[1]),
+            effective_at=_date(r[2]),
+            kind=_str(r[3]),
+            amount=_int(r[4]),
+            counterparty=_str(r[5]),
+            purpose=_str(r[6]),
+        )
+        for r in ledger.read_only_query(sql.POOL_FLOWS, (pool,))
+    )
+    inflows = sum(line.amount for line in lines if line.amount > 0)
+    outflows = -sum(line.amount for line in lines if line.amount < 0)
+    return PoolReport(
+        pool=pool, inflows=inflows, outflows=outflows, balance=inflows - outflows, lines=lines
+    )
+
+
+def partner_redemptions(ledger: Ledger, partner: str | None = None) -> tuple[RedemptionRow, ...]:
+    """Every redemption hold (of one partner, or all), oldest first."""
+    rows = ledger.read_only_query(sql.REDEMPTIONS, (partner, partner))
+    return tuple(
+        RedemptionRow(
+            voucher=_str(r[0]),
+            partner=_str(r[1]),
+            member=_str(r[2]),
+            offer=_str(r[3]),
+            quantity=_int(r[4]),
+            points=_int(r[5]),
+            status=_str(r[6]),
+            hold_seq=_int(r[7]),
+            closed_seq=_opt_int(r[8]),
+            confirmed_on=None if r[9] is None else _date(r[9]),
+            settled_seq=_opt_int(r[10]),
+        )
+        for r in rows
+    )
+
+
+def partner_settlements(ledger: Ledger, partner: str | None = None) -> tuple[SettlementRow, ...]:
+    """Every partner settlement (of one partner, or all), oldest first."""
+    rows = ledger.read_only_query(sql.SETTLEMENTS, (partner, partner))
+    return tuple(
+        SettlementRow(
+            seq=_int(r[0]),
+            effective_at=_date(r[1]),
+            partner=_str(r[2]),
+            fund=_str(r[3]),
+            period_from=_date(r[4]),
+            period_to=_date(r[5]),
+            redemptions=_int(r[6]),
+            points=_int(r[7]),
+            fen=_int(r[8]),
+        )
+        for r in rows
+    )
+
+
+def outstanding_holds(ledger: Ledger, *, as_of: dt.datetime) -> tuple[HoldRow, ...]:
+    """Holds neither confirmed, voided nor released, flagged when expired at ``as_of``.
+
+    Raises:
+        InvalidEventError: if ``as_of`` has no time zone.
+    """
+    now_us = to_microseconds(as_of)
+    result = []
+    for r in ledger.read_only_query(sql.OUTSTANDING_HOLDS):
+        expires_us = _int(r[7])
+        result.append(
+            HoldRow(
+                voucher=_str(r[0]),
+                member=_str(r[1]),
+                offer=_str(r[2]),
+                partner=_str(r[3]),
+                quantity=_int(r[4]),
+                points=_int(r[5]),
+                hold_seq=_int(r[6]),
+                expires_at=from_microseconds(expires_us),
+                expired=now_us >= expires_us,
+            )
+        )
+    return tuple(result)
+
+
+def settlement_statement(ledger: Ledger, seq: int) -> SettlementStatement:
+    """Re-derive from the log which redemptions settlement entry ``seq`` paid for.
+
+    Replays the partner's confirmations and earlier settlements (each settlement covers the
+    confirmations before it, not yet settled, whose business date lies in its period),
+    takes the rate from the last ``SetSettlementRate`` before it, and checks the result
+    against the settlement's own postings.
+
+    Raises:
+        NotFoundError: if entry ``seq`` does not exist or is not a settlement.
+        IntegrityError: if the re-derived figures differ from the entry's postings.
+    """
+    rows = ledger.read_only_query(sql.ENTRY_EVENT, (seq,))
+    if not rows or rows[0][0] != "settle_partner":
+        raise NotFoundError(f"entry {seq} is not a partner settlement", seq=seq)
+    event = json.loads(_str(rows[0][2]))
+    partner, fund = _str(event["partner"]), _str(event["fund"])
+    period_from, period_to = _date(event["period_from"]), _date(event["period_to"])
+    rate_rows = ledger.read_only_query(sql.RATE_BEFORE, (seq,))
+    if not rate_rows:
+        raise IntegrityError(f"settlement {seq} has no settlement rate before it", seq=seq)
+    rate = _int(rate_rows[0][0])
+    confirms = ledger.read_only_query(sql.CONFIRMS_FOR_PARTNER, (partner, seq))
+    unsettled: dict[str, tuple[int, str, int]] = {
+        _str(r[2]): (_int(r[0]), _str(r[1]), _int(r[3])) for r in confirms
+    }
+    for earlier_seq, start, end in ledger.read_only_query(sql.SETTLES_FOR_PARTNER, (partner, seq)):
+        _take(unsettled, _int(earlier_seq), _str(start), _str(end))
+    covered = _take(unsettled, seq, period_from.isoformat(), period_to.isoformat())
+    lines = []
+    for voucher, (confirm_seq, confirmed_on, points) in sorted(covered.items()):
+        hold_seq = int(voucher[1:])
+        hold = ledger.read_only_query(sql.HOLD_ENTRY, (hold_seq,))
+        if not hold:
+            raise IntegrityError(f"voucher {voucher} has no hold entry", seq=seq)
+        member, offer, quantity, item = hold[0]
+        lines.append(
+            SettlementLine(
+                voucher=voucher,
+                hold_seq=hold_seq,
+                confirm_seq=confirm_seq,
+                confirmed_on=_date(confirmed_on),
+                member=_str(member),
+                offer=_str(offer),
+                item=_str(item),
+                quantity=_int(quantity),
+                points=points,
+                fen=points * rate,
+            )
+        )
+    points_total = sum(line.points for line in lines)
+    entry = ledger.entry(seq)
+    posted_points = sum(p.amount for p in entry.postings if p.asset is Asset.PTS and p.amount > 0)
+    posted_fen = sum(p.amount for p in entry.postings if p.asset is Asset.CNY and p.amount > 0)
+    if (points_total, points_total * rate) != (posted_points, posted_fen):
+        raise IntegrityError(
+            f"settlement {seq} posted {posted_points} points and {posted_fen} fen, but its "
+            f"redemptions add up to {points_total} points and {points_total * rate} fen",
+            seq=seq,
+        )
+    return SettlementStatement(
+        seq=seq,
+        effective_at=entry.event.effective_at,
+        partner=partner,
+        fund=fund,
+        period_from=period_from,
+        period_to=period_to,
+        fen_per_point=rate,
+        points=points_total,
+        fen=points_total * rate,
+        lines=tuple(lines),
+    )
+
+
+def _take(
+    unsettled: dict[str, tuple[int, str, int]], settle_seq: int, start: str, end: str
+) -> dict[str, tuple[int, str, int]]:
+    """Remove and return the confirmations a settlement at ``settle_seq`` covers."""
+    covered = {
+        voucher: info
+        for voucher, info in unsettled.items()
+        if info[0] < settle_seq and start <= info[1] <= end
+    }
+    for voucher in covered:
+        del unsettled[voucher]
+    return covered
+
+
+def _check_period(period_from: object, period_to: object) -> None:
+    if not isinstance(period_from, dt.date) or not isinstance(period_to, dt.date):
+        raise InvalidEventError("period_from and period_to must be datetime.date values")
+    if period_to < period_from:
+        raise InvalidEventError("period_to must not be before period_from")
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise IntegrityError(f"a report value should be a whole number, found {value!r}")
+    return value
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise IntegrityError(f"a report value should be text, found {value!r}")
+    return value
+
+
+def _date(value: object) -> dt.date:
+    try:
+        return dt.date.fromisoformat(_str(value))
+    except ValueError as e:
+        raise IntegrityError(f"a report value should be a date, found {value!r}") from e

@@ -1,0 +1,154 @@
+"""A small community ledger for the community tests: accounts, keys, a clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from points_ledger import (
+    AccountKind,
+    AppendResult,
+    Asset,
+    DefineService,
+    Event,
+    JoinAlliance,
+    KeySpec,
+    Ledger,
+    OpenAccount,
+    Posting,
+    RegisterKey,
+    Role,
+    ServiceUnit,
+    Signer,
+    Transfer,
+)
+
+START = dt.datetime(2023, 6, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Clock:
+    now: dt.datetime = START
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+def seeded(name: str) -> Signer:
+    return Signer.from_seed(name.encode().ljust(32, b".")[:32])
+
+
+@dataclass
+class World:
+    ledger: Ledger
+    clock: Clock
+    keys: dict[str, Signer] = field(default_factory=dict)
+    today: dt.date = field(default_factory=START.date)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def event(self, cls: type[Event], **fields: Any) -> Any:
+        fields.setdefault("effective_at", self.today)
+        return cls(id=f"ev-{next(self._ids):05d}", **fields)
+
+    def add(self, cls: type[Event], *signers: str, **fields: Any) -> AppendResult:
+        return self.ledger.append(self.event(cls, **fields), [self.keys[s] for s in signers])
+
+    def pts(self, account: str) -> int:
+        return self.ledger.balance(account, Asset.PTS).posted
+
+    def key(self, name: str, roles: tuple[Role, ...], owner: str | None) -> None:
+        self.keys[name] = seeded(name)
+        self.add(
+            RegisterKey,
+            "admin",
+            key=KeySpec(public_key=self.keys[name].public_key_b64, roles=roles, owner=owner),
+        )
+
+
+ACCOUNTS = {
+    "worker.g1": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1")),
+    "worker.g2": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g2")),
+    "vol.li": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1", "g1-03")),
+    "vol.wang": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1", "g1-07")),
+    "vol.zhao": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g2", "g2-01")),
+    "cm.chen": (AccountKind.MEMBER, ()),
+    "cm.liu": (AccountKind.MEMBER, ()),
+    "cm.sun": (AccountKind.MEMBER, ()),
+    "hh.0042": (AccountKind.BENEFICIARY, ("chenghua", "zhiqiang", "g2")),
+    "barber": (AccountKind.PARTNER, ("chenghua", "zhiqiang", "g1")),
+    "teahouse": (AccountKind.PARTNER, ("chenghua", "zhiqiang", "g2")),
+    "pool.charity": (AccountKind.POOL, ()),
+    "fund.community": (AccountKind.FUND, ()),
+}
+
+
+def build_world(tmp: Path, *, fund_fen: int = 100_000) -> World:
+    """Genesis, accounts, keys, the catalogue, two alliance partners, a funded fund."""
+    clock = Clock()
+    admin = seeded("admin")
+    ledger = Ledger.create(
+        tmp / "community.db",
+        origin="chengdu.example/chenghua/zhiqiang",
+        log_key=seeded("log"),
+        admins=[admin],
+        effective_at=START.date(),
+        clock=clock,
+    )
+    world = World(ledger=ledger, clock=clock, keys={"admin": admin})
+    for account, (kind, grid) in ACCOUNTS.items():
+        world.add(OpenAccount, "admin", account=account, account_kind=kind, grid=grid)
+    world.key("worker.g1", (Role.ISSUER, Role.MEMBER), "worker.g1")
+    world.key("worker.g2", (Role.ISSUER, Role.MEMBER), "worker.g2")
+    for member in ("vol.li", "vol.wang", "vol.zhao", "hh.0042"):
+        world.key(member, (Role.MEMBER,), member)
+    for person in ("cm.chen", "cm.liu", "cm.sun"):
+        world.key(person, (Role.COMMITTEE,), person)
+    world.key("cm.chen.2", (Role.COMMITTEE,), "cm.chen")
+    world.key("treasurer", (Role.TREASURER,), None)
+    world.add(
+        DefineService,
+        "admin",
+        code="gas-check",
+        name="Gas safety check",
+        points_per_unit=10,
+        unit=ServiceUnit.HOUSEHOLD,
+        points_per_day_max=50,
+        points_per_month_max=300,
+        active_from=dt.date(2023, 1, 1),
+    )
+    world.add(
+        DefineService,
+        "admin",
+        code="elder-visit",
+        name="Visit to an elderly resident",
+        points_per_unit=20,
+        unit=ServiceUnit.VISIT,
+        points_per_day_max=60,
+        active_from=dt.date(2023, 1, 1),
+        active_to=dt.date(2023, 12, 31),
+    )
+    for partner, name in (("barber", "Zhiqiang barber"), ("teahouse", "Corner teahouse")):
+        world.keys[partner] = seeded(partner)
+        world.add(
+            JoinAlliance,
+            "admin",
+            partner=partner,
+            name=name,
+            public_key=world.keys[partner].public_key_b64,
+        )
+    world.add(
+        Transfer,
+        "admin",
+        postings=(
+            Posting(account="external", asset=Asset.CNY, amount=-fund_fen),
+            Posting(account="fund.community", asset=Asset.CNY, amount=fund_fen),
+        ),
+        memo="street office grant to the community fund",
+    )
+    return world

@@ -1,0 +1,374 @@
+"""Random interleavings of awards, holds, confirms, voids, expiries, donations, grants and
+settlements, checked step by step against a small model of the community rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from points_ledger import (
+    AccountKind,
+    Asset,
+    AwardPoints,
+    ConfirmRedemption,
+    DefineService,
+    Donate,
+    Event,
+    Grant,
+    HoldClosedError,
+    HoldExpiredError,
+    HoldRedemption,
+    JoinAlliance,
+    KeySpec,
+    Ledger,
+    LedgerError,
+    LimitExceededError,
+    ListOffer,
+    OpenAccount,
+    OutOfStockError,
+    OverdraftError,
+    Posting,
+    RegisterKey,
+    Role,
+    ServiceUnit,
+    SetSettlementRate,
+    SettlePartner,
+    Signer,
+    Transfer,
+    VoidRedemption,
+)
+from points_ledger.domain.alliance import HOLDS_PER_MEMBER_MAX
+
+SPENDERS = ("m0", "m1", "b0")
+MEMBERS = ("m0", "m1")
+OFFERS = {"o0": ("p0", 7, 3), "o1": ("p1", 11, 2)}  # offer: (partner, price, stock)
+RATE = 3
+FUND_FEN = 10**9
+PPU = 5
+
+
+def _signer(name: str) -> Signer:
+    return Signer.from_seed(name.encode().ljust(32, b"#"))
+
+
+@dataclass
+class Hold:
+    member: str
+    offer: str
+    quantity: int
+    points: int
+    expires_us: int
+    status: str = "pending"  # pending | confirmed | voided | expired
+    settled: bool = False
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2023, 6, 1, 8, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def us(self) -> int:
+        return (self.now - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+class CommunityMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = Path(tempfile.mkdtemp())
+        self.clock = Clock()
+        self.n = 0
+        self.keys = {name: _signer(name) for name in ("admin", "issuer", "c0", "c1", "treasurer")}
+        self.ledger = Ledger.create(
+            self.dir / "m.db",
+            origin="test.example/machine",
+            log_key=_signer("log"),
+            admins=[self.keys["admin"]],
+            clock=self.clock,
+        )
+        kinds = {a: AccountKind.MEMBER for a in MEMBERS} | {
+            "b0": AccountKind.BENEFICIARY,
+            "p0": AccountKind.PARTNER,
+            "p1": AccountKind.PARTNER,
+            "pool": AccountKind.POOL,
+            "fund": AccountKind.FUND,
+        }
+        for account, kind in kinds.items():
+            self.ok(OpenAccount, "admin", account=account, account_kind=kind)
+        for member in SPENDERS:
+            self.register(member, (Role.MEMBER,), member)
+        self.register("issuer", (Role.ISSUER,), None)
+        self.register("c0", (Role.COMMITTEE,), None)
+        self.register("c1", (Role.COMMITTEE,), None)
+        self.register("treasurer", (Role.TREASURER,), None)
+        self.ok(
+            DefineService,
+            "admin",
+            code="svc",
+            name="Service",
+            points_per_unit=PPU,
+            unit=ServiceUnit.VISIT,
+            active_from=dt.date(2020, 1, 1),
+        )
+        for partner in ("p0", "p1"):
+            self.keys[partner] = _signer(partner)
+            self.ok(
+                JoinAlliance,
+                "admin",
+                partner=partner,
+                name=partner,
+                public_key=self.keys[partner].public_key_b64,
+            )
+        for offer, (partner, price, stock) in OFFERS.items():
+            self.ok(
+                ListOffer,
+                partner,
+                offer=offer,
+                partner=partner,
+                item=offer,
+                price_points=price,
+                stock=stock,
+            )
+        self.ok(SetSettlementRate, "admin", fen_per_point=RATE)
+        self.ok(
+            Transfer,
+            "admin",
+            postings=(
+                Posting(account="external", asset=Asset.CNY, amount=-FUND_FEN),
+                Posting(account="fund", asset=Asset.CNY, amount=FUND_FEN),
+            ),
+        )
+        # The model.
+        self.posted: dict[str, int] = {a: 0 for a in (*kinds, "issuer")}
+        self.stock = {offer: stock for offer, (_, _, stock) in OFFERS.items()}
+        self.holds: dict[str, Hold] = {}
+        self.awarded = 0
+        self.settled_points = 0
+        self.fen_paid = 0
+
+    def register(self, name: str, roles: tuple[Role, ...], owner: str | None) -> None:
+        self.keys[name] = _signer(name)
+        spec = KeySpec(public_key=self.keys[name].public_key_b64, roles=roles, owner=owner)
+        self.ok(RegisterKey, "admin", key=spec)
+
+    def append(self, cls: type[Event], *signers: str, **fields: Any) -> Any:
+        self.n += 1
+        event = cls(id=f"e{self.n}", effective_at=self.clock.now.date(), **fields)
+        return self.ledger.append(event, [self.keys[s] for s in signers])
+
+    def ok(self, cls: type[Event], *signers: str, **fields: Any) -> Any:
+        return self.append(cls, *signers, **fields)
+
+    def refused(
+        self, error: type[LedgerError], cls: type[Event], *signers: str, **fields: Any
+    ) -> None:
+        size = self.ledger.size()
+        try:
+            self.append(cls, *signers, **fields)
+        except LedgerError as e:
+            assert type(e) is error, (e, error)
+        else:
+            raise AssertionError(f"{cls.__name__} should have raised {error.__name__}")
+        assert self.ledger.size() == size
+
+    # -- model helpers -------------------------------------------------------------
+
+    def pending(self, member: str) -> int:
+        return sum(
+            h.points for h in self.holds.values() if h.member == member and h.status == "pending"
+        )
+
+    def expired_open(self, member: str | None, offer: str | None) -> list[Hold]:
+        now = self.clock.us()
+        return [
+            h
+            for h in self.holds.values()
+            if h.status == "pending"
+            and now >= h.expires_us
+            and (h.member == member or h.offer == offer)
+        ]
+
+    def release(self, holds: list[Hold]) -> None:
+        for h in holds:
+            h.status = "expired"
+            self.stock[h.offer] += h.quantity
+
+    # -- rules ----------------------------------------------------------------------
+
+    @rule(member=st.sampled_from(MEMBERS), quantity=st.integers(1, 8))
+    def award(self, member: str, quantity: int) -> None:
+        self.ok(
+            AwardPoints,
+            "issuer",
+            volunteer=member,
+            service="svc",
+            quantity=quantity,
+            grid_cell="g1",
+            task_ref=f"t{self.n}",
+        )
+        self.posted[member] += quantity * PPU
+        self.posted["issuer"] -= quantity * PPU
+        self.awarded += quantity * PPU
+
+    @rule(
+        member=st.sampled_from(SPENDERS),
+        offer=st.sampled_from(sorted(OFFERS)),
+        quantity=st.integers(1, 2),
+        hours=st.integers(1, 48),
+    )
+    def hold(self, member: str, offer: str, quantity: int, hours: int) -> None:
+        points = quantity * OFFERS[offer][1]
+        released = self.expired_open(member, offer)
+        stock = self.stock[offer] + sum(h.quantity for h in released if h.offer == offer)
+        open_count = sum(
+            1 for h in self.holds.values() if h.member == member and h.status == "pending"
+        ) - sum(1 for h in released if h.member == member)
+        available = self.posted[member] - self.pending(member)
+        available += sum(h.points for h in released if h.member == member)
+        fields = {"member": member, "offer": offer, "quantity": quantity, "points": points}
+        fields["expires_in_hours"] = hours
+        if quantity > stock:
+            self.refused(OutOfStockError, HoldRedemption, member, **fields)
+        elif open_count >= HOLDS_PER_MEMBER_MAX:
+            self.refused(LimitExceededError, HoldRedemption, member, **fields)
+        elif available < points:
+            self.refused(OverdraftError, HoldRedemption, member, **fields)
+        else:
+            result = self.ok(HoldRedemption, member, **fields)
+            self.release(released)
+            self.stock[offer] -= quantity
+            seq = result.entry.seq
+            expires = self.clock.us() + hours * 3_600_000_000
+            self.holds[f"V{seq:08d}"] = Hold(member, offer, quantity, points, expires)
+
+    @precondition(lambda self: bool(self.holds))
+    @rule(data=st.data())
+    def confirm(self, data: st.DataObject) -> None:
+        voucher = data.draw(st.sampled_from(sorted(self.holds)))
+        h = self.holds[voucher]
+        partner = OFFERS[h.offer][0]
+        if h.status != "pending":
+            self.refused(HoldClosedError, ConfirmRedemption, partner, voucher=voucher)
+        elif self.clock.us() >= h.expires_us:
+            self.refused(HoldExpiredError, ConfirmRedemption, partner, voucher=voucher)
+        else:
+            self.ok(ConfirmRedemption, partner, voucher=voucher)
+            h.status = "confirmed"
+            self.posted[h.member] -= h.points
+            self.posted[partner] += h.points
+
+    @precondition(lambda self: bool(self.holds))
+    @rule(data=st.data(), by=st.sampled_from(["member", "partner", "admin"]))
+    def void(self, data: st.DataObject, by: str) -> None:
+        voucher = data.draw(st.sampled_from(sorted(self.holds)))
+        h = self.holds[voucher]
+        signer = {"member": h.member, "partner": OFFERS[h.offer][0], "admin": "admin"}[by]
+        if h.status != "pending":
+            self.refused(HoldClosedError, VoidRedemption, signer, voucher=voucher, reason="x")
+        else:
+            self.ok(VoidRedemption, signer, voucher=voucher, reason="x")
+            h.status = "voided" if self.clock.us() < h.expires_us else "expired"
+            self.stock[h.offer] += h.quantity
+
+    @rule(hours=st.integers(1, 60))
+    def advance_clock(self, hours: int) -> None:
+        self.clock.now += dt.timedelta(hours=hours)
+
+    @rule(member=st.sampled_from(MEMBERS), points=st.integers(1, 40))
+    def donate(self, member: str, points: int) -> None:
+        released = self.expired_open(member, None)
+        available = self.posted[member] - self.pending(member) + sum(h.points for h in released)
+        fields = {"donor": member, "pool": "pool", "points": points}
+        if available < points:
+            self.refused(OverdraftError, Donate, member, **fields)
+        else:
+            self.ok(Donate, member, **fields)
+            self.release(released)
+            self.posted[member] -= points
+            self.posted["pool"] += points
+
+    @rule(points=st.integers(1, 40))
+    def grant(self, points: int) -> None:
+        fields = {"pool": "pool", "beneficiary": "b0", "points": points, "purpose": "care"}
+        if self.posted["pool"] < points:
+            self.refused(OverdraftError, Grant, "c0", "c1", **fields)
+        else:
+            self.ok(Grant, "c0", "c1", **fields)
+            self.posted["pool"] -= points
+            self.posted["b0"] += points
+
+    @rule(partner=st.sampled_from(["p0", "p1"]))
+    def settle(self, partner: str) -> None:
+        due = [
+            h
+            for h in self.holds.values()
+            if h.status == "confirmed" and not h.settled and OFFERS[h.offer][0] == partner
+        ]
+        fields = {
+            "partner": partner,
+            "fund": "fund",
+            "period_from": dt.date(2023, 1, 1),
+            "period_to": dt.date(2030, 12, 31),
+        }
+        if not due:
+            from points_ledger import InvalidEventError
+
+            self.refused(InvalidEventError, SettlePartner, "treasurer", **fields)
+            return
+        result = self.ok(SettlePartner, "treasurer", **fields)
+        points = sum(h.points for h in due)
+        retired = [p for p in result.entry.postings if p.account == "issuer"]
+        assert [p.amount for p in retired] == [points]
+        for h in due:
+            h.settled = True
+        self.settled_points += points
+        self.fen_paid += points * RATE
+        self.posted[partner] -= points
+        self.posted["issuer"] += points
+
+    # -- invariants -----------------------------------------------------------------
+
+    @invariant()
+    def balances_match_the_model(self) -> None:
+        total = 0
+        for account, posted in self.posted.items():
+            balance = self.ledger.balance(account)
+            assert balance.posted == posted, account
+            assert balance.pending == self.pending(account), account
+            assert balance.available == balance.posted - balance.pending
+            if account != "issuer":
+                assert balance.pending >= 0 and balance.available >= 0
+            total += balance.posted
+        assert total == 0  # points are conserved
+        assert self.posted["issuer"] == -self.awarded + self.settled_points
+        assert self.ledger.balance("fund", Asset.CNY).posted == FUND_FEN - self.fen_paid
+
+    @invariant()
+    def stock_matches_the_model(self) -> None:
+        rows = self.ledger.read_only_query(
+            "SELECT key, json_extract(value, '$.stock') FROM state WHERE namespace = 'offer'"
+        )
+        assert dict(rows) == self.stock
+        assert all(stock >= 0 for stock in self.stock.values())
+
+    def teardown(self) -> None:
+        try:
+            assert self.ledger.audit().ok
+        finally:
+            self.ledger.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+CommunityMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=40, deadline=None
+)
+TestCommunityMachine = CommunityMachine.TestCase
