@@ -149,16 +149,7 @@ class SqliteState:
             "FROM keys WHERE key_id = ?",
             (key_id,),
         ).fetchone()
-        if row is None:
-            return None
-        return KeyRecord(
-            key_id=row[0],
-            public_key=row[1],
-            roles=tuple(Role(r) for r in json.loads(row[2])),
-            owner=row[3],
-            valid_from_seq=row[4],
-            revoked_at_seq=row[5],
-        )
+        return None if row is None else _key_record(row)
 
     def count_active_keys(self, role: str) -> int:
         """How many unrevoked keys hold ``role``."""
@@ -168,6 +159,16 @@ class SqliteState:
             (role,),
         ).fetchone()
         return int(row[0])
+
+    def active_keys(self, role: str) -> tuple[KeyRecord, ...]:
+        """The unrevoked keys that hold ``role``, ordered by key id."""
+        rows = self.conn.execute(
+            "SELECT key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq "
+            "FROM keys, json_each(keys.roles) "
+            "WHERE revoked_at_seq IS NULL AND json_each.value = ? ORDER BY key_id",
+            (role,),
+        ).fetchall()
+        return tuple(_key_record(row) for row in rows)
 
     def balance(self, account: str, asset: Asset) -> Balance:
         """Current posted and pending balance (zero for an account that never moved)."""
@@ -263,6 +264,17 @@ class SqliteState:
         """Discard a scratch state (rolls back and closes its connection)."""
         if self.conn is not self.log_conn:
             self.conn.close()
+
+
+def _key_record(row: Sequence[Any]) -> KeyRecord:
+    return KeyRecord(
+        key_id=row[0],
+        public_key=row[1],
+        roles=tuple(Role(r) for r in json.loads(row[2])),
+        owner=row[3],
+        valid_from_seq=row[4],
+        revoked_at_seq=row[5],
+    )
 
 
 def _asset(value: str) -> Asset:
