@@ -332,8 +332,8 @@ class SqliteStore:
         with storage_errors(f"open ledger file {target}"):
             conn = _connect(target)
             try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
+                # Only read until the file is known to be a ledger: switching a stranger's
+                # database (or an empty file) to WAL would change it.
                 db = Database(conn)
                 applied = {m.name for m in MIGRATIONS.applied(db)}
                 if not applied:
@@ -344,6 +344,8 @@ class SqliteStore:
                         f"{target} was written by a newer points_ledger "
                         f"(unknown schema steps: {', '.join(sorted(unknown))})"
                     )
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
                 if MIGRATIONS.pending(db):
                     MIGRATIONS.apply(db)
             except BaseException:
