@@ -176,6 +176,13 @@ def _transfer(event: Transfer, state: StateView, ctx: DeriveContext) -> Plan:
         require_account(state, posting.account)
         net[posting.account, posting.asset] += posting.amount
     debited = sorted({account for (account, _), amount in net.items() if amount < 0})
+    if not debited:
+        # Without a debited account nobody would have to sign; such a transfer moves
+        # nothing anyway.
+        raise InvalidEventError(
+            "a transfer must take value out of at least one account; these postings "
+            "cancel out within each account"
+        )
     requirements: list[Requirement] = []
     if any(not require_account(state, a).constrained for a in debited):
         requirements.append(config.policy.admins())
