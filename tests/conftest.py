@@ -139,8 +139,13 @@ class World:
     ) -> AppendResult:
         """The issuer-like flow: the ``issuer`` system account pays, admins sign."""
         event = self.transfer_event(
-            "issuer", account, amount, asset=asset, event_id=event_id,
-            effective_at=effective_at, memo=memo,
+            "issuer",
+            account,
+            amount,
+            asset=asset,
+            event_id=event_id,
+            effective_at=effective_at,
+            memo=memo,
         )
         return self.ledger.append(event, self.quorum)
 
