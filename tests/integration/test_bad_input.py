@@ -789,3 +789,16 @@ def test_copy_of_a_ledger_verifies(funded: World, tmp_path: Path) -> None:
     with Ledger.open(copy) as ledger:
         ledger.verify()
         assert ledger.size() == size
+
+
+def test_ledger_time_never_decreases_and_needs_a_time_zone(funded: World) -> None:
+    first = funded.issue("m1", 1).entry
+    funded.clock.advance(days=-3)
+    second = funded.issue("m1", 1).entry
+    assert second.recorded_at == first.recorded_at
+    funded.clock.advance(days=4, microseconds=7)
+    third = funded.issue("m1", 1).entry
+    assert third.recorded_at == funded.clock.now
+    funded.ledger.verify()
+    funded.clock.now = funded.clock.now.replace(tzinfo=None)
+    assert_refused(funded, InvalidEventError, "invalid_event", lambda: funded.issue("m1", 1))
