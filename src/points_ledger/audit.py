@@ -278,7 +278,9 @@ def _compare_state(store: SqliteStore, scratch: SqliteState, found: _Collector) 
                 "state_mismatch",
                 f"cached {table} row {_describe(key)} is {_describe(stored)}; "
                 f"replaying the log gives {_describe(expected)}",
-                _last_seq_for(store, table, stored or expected or key),
+                # Take the seq from the replayed row when there is one: the cached row
+                # is the damaged one, and its seq columns may be what was changed.
+                _last_seq_for(store, table, expected or stored or key),
             )
 
 

@@ -63,10 +63,19 @@ def canonical_json(value: Any) -> bytes:
 def event_to_bytes(event: Event) -> bytes:
     """Return the canonical bytes of an event (what is signed and stored).
 
+    The event is validated again first: one built with ``model_construct`` (which skips
+    pydantic) could otherwise carry a float amount, an oversize memo or unbalanced
+    postings into bytes that get signed and stored, and that ``verify()`` then refuses.
+
     Raises:
-        InvalidEventError: if the event is larger than :data:`EVENT_BYTES_MAX`.
+        InvalidEventError: if the event is not valid, or larger than
+            :data:`EVENT_BYTES_MAX`.
     """
-    data = canonical_json(event.model_dump(mode="json"))
+    try:
+        checked = type(event).model_validate(event.model_dump(warnings=False))
+    except pydantic.ValidationError as e:
+        raise InvalidEventError(f"{type(event).__name__}: {describe_validation_error(e)}") from e
+    data = canonical_json(checked.model_dump(mode="json"))
     if len(data) > EVENT_BYTES_MAX:
         raise InvalidEventError(
             f"event {event.id!r} is {len(data):,} bytes; the limit is {EVENT_BYTES_MAX:,}"

@@ -244,7 +244,12 @@ def _parse_key_file(raw: bytes, target: Path) -> tuple[bytes, bytes, bytes, byte
         if kdf["name"] != "scrypt" or kdf["r"] != _SCRYPT_R or kdf["p"] != _SCRYPT_P:
             raise problem
         scrypt_n = kdf["n"]
-        if type(scrypt_n) is not int or scrypt_n < SCRYPT_N_MIN or scrypt_n > 2**22:
+        if (
+            type(scrypt_n) is not int
+            or scrypt_n < SCRYPT_N_MIN
+            or scrypt_n > 2**22
+            or scrypt_n & (scrypt_n - 1)
+        ):
             raise KeyFileError(f"key file {target} uses a weak or unsupported scrypt setting")
         public_key = base64.b64decode(document["public_key"], validate=True)
         salt = base64.b64decode(kdf["salt"], validate=True)

@@ -452,11 +452,7 @@ class Ledger:
         ) in self._store.statement_rows(account, asset, start_seq=start_seq, limit=limit):
             running += amount
             try:
-                memo = event_from_bytes(event_bytes).memo
-            except LedgerError as e:
-                raise IntegrityError(f"entry {seq} cannot be decoded: {e}", seq=seq) from e
-            lines.append(
-                StatementLine(
+                line = StatementLine(
                     seq=seq,
                     event_id=event_id,
                     kind=kind,
@@ -464,9 +460,13 @@ class Ledger:
                     recorded_at=from_microseconds(recorded_us),
                     amount=amount,
                     balance=running,
-                    memo=memo,
+                    memo=event_from_bytes(event_bytes).memo,
                 )
-            )
+            except (LedgerError, ValueError, TypeError, OverflowError) as e:
+                # Damaged rows (a date that is not a date, a time out of range) must
+                # surface as IntegrityError, as they do when reading entries.
+                raise IntegrityError(f"entry {seq} cannot be decoded: {e}", seq=seq) from e
+            lines.append(line)
         return lines
 
     def preview_distribution(self, event: Distribute) -> Distribution:

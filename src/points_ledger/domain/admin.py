@@ -153,11 +153,16 @@ def _revoke_key(event: RevokeKey, state: StateView, ctx: DeriveContext) -> Plan:
             f"key {event.key_id} was already revoked at entry {record.revoked_at_seq}"
         )
     if Role.ADMIN in record.roles:
-        remaining = state.count_active_keys(Role.ADMIN.value) - 1
+        # The admin quorum counts people, so count the people still holding an admin key:
+        # two keys of one owner must not keep a threshold alive that nobody can meet.
+        remaining = len(
+            {k.person for k in state.active_keys(Role.ADMIN.value) if k.key_id != event.key_id}
+        )
         if remaining < config.policy.admin_threshold:
             raise LimitExceededError(
-                f"revoking key {event.key_id} would leave {remaining} admin key(s), fewer "
-                f"than the admin threshold of {config.policy.admin_threshold}",
+                f"revoking key {event.key_id} would leave {remaining} person(s) holding an "
+                f"admin key, fewer than the admin threshold of "
+                f"{config.policy.admin_threshold}",
                 hint="Register the replacement admin key first, then revoke the old one.",
             )
     return Plan(requirement=config.policy.admins(), changes=(KeyRevoked(event.key_id, ctx.seq),))

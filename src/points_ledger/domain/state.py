@@ -70,6 +70,9 @@ class StateView(Protocol):
     def count_active_keys(self, role: str) -> int:
         """How many unrevoked keys hold ``role``."""
 
+    def active_keys(self, role: str) -> tuple[KeyRecord, ...]:
+        """The unrevoked keys that hold ``role``, ordered by key id."""
+
     def balance(self, account: str, asset: Asset) -> Balance:
         """Current posted and pending balance (zero for an account that never moved)."""
 

@@ -25,8 +25,8 @@ class Signature(FrozenModel):
     """A detached Ed25519 signature by a registered key over an event's signing input.
 
     Make one anywhere (a volunteer's phone, an office laptop) with
-    ``Signer.sign_event(ledger.signing_input(event))`` or any Ed25519 implementation
-    over :func:`points_ledger.canonical.signing_input`.
+    ``ledger.sign(event, signer)``, ``signer.sign(ledger.signing_input(event))`` or any
+    Ed25519 implementation over :func:`points_ledger.canonical.signing_input`.
     """
 
     key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]

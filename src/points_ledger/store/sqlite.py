@@ -165,16 +165,7 @@ class SqliteState:
             "FROM keys WHERE key_id = ?",
             (key_id,),
         ).fetchone()
-        if row is None:
-            return None
-        return KeyRecord(
-            key_id=row[0],
-            public_key=row[1],
-            roles=tuple(Role(r) for r in json.loads(row[2])),
-            owner=row[3],
-            valid_from_seq=row[4],
-            revoked_at_seq=row[5],
-        )
+        return None if row is None else _key_record(row)
 
     def count_active_keys(self, role: str) -> int:
         """How many unrevoked keys hold ``role``."""
@@ -184,6 +175,16 @@ class SqliteState:
             (role,),
         ).fetchone()
         return int(row[0])
+
+    def active_keys(self, role: str) -> tuple[KeyRecord, ...]:
+        """The unrevoked keys that hold ``role``, ordered by key id."""
+        rows = self.conn.execute(
+            "SELECT key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq "
+            "FROM keys, json_each(keys.roles) "
+            "WHERE revoked_at_seq IS NULL AND json_each.value = ? ORDER BY key_id",
+            (role,),
+        ).fetchall()
+        return tuple(_key_record(row) for row in rows)
 
     def balance(self, account: str, asset: Asset) -> Balance:
         """Current posted and pending balance (zero for an account that never moved)."""
@@ -281,6 +282,17 @@ class SqliteState:
             self.conn.close()
 
 
+def _key_record(row: Sequence[Any]) -> KeyRecord:
+    return KeyRecord(
+        key_id=row[0],
+        public_key=row[1],
+        roles=tuple(Role(r) for r in json.loads(row[2])),
+        owner=row[3],
+        valid_from_seq=row[4],
+        revoked_at_seq=row[5],
+    )
+
+
 def _asset(value: str) -> Asset:
     # A damaged row may hold an unknown asset name; keep it as it is so the entry hash
     # check reports the entry instead of failing while reading it.
@@ -344,7 +356,8 @@ class SqliteStore:
         with storage_errors(f"open ledger file {target}"):
             conn = _connect(target)
             try:
-                conn.execute("PRAGMA journal_mode = WAL")
+                # Only read until the file is known to be a ledger: switching a stranger's
+                # database (or an empty file) to WAL would change it.
                 db = Database(conn)
                 applied = {m.name for m in MIGRATIONS.applied(db)}
                 if not applied:
@@ -355,6 +368,8 @@ class SqliteStore:
                         f"{target} was written by a newer points_ledger "
                         f"(unknown schema steps: {', '.join(sorted(unknown))})"
                     )
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
                 if MIGRATIONS.pending(db):
                     MIGRATIONS.apply(db)
             except BaseException:

@@ -1,0 +1,238 @@
+"""Shared fixtures: a fixed-clock ledger factory with admins, members and an issuer flow.
+
+Keys are derived from fixed seeds so failures reproduce; ledger time comes from a
+:class:`FixedClock` so no test depends on the wall clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from points_ledger import (
+    AccountKind,
+    AppendResult,
+    Asset,
+    KeySpec,
+    Ledger,
+    OpenAccount,
+    Posting,
+    RegisterKey,
+    Reverse,
+    Role,
+    Signer,
+    Transfer,
+)
+
+ORIGIN = "test.example/core"
+DAY = dt.date(2024, 5, 1)
+START = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def seeded_signer(name: str) -> Signer:
+    """A deterministic signer: the same name always gives the same key."""
+    return Signer.from_seed(hashlib.sha256(b"points-ledger-tests/" + name.encode()).digest())
+
+
+class FixedClock:
+    """A clock that stands still unless a test moves it."""
+
+    def __init__(self, now: dt.datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@dataclass
+class World:
+    """A ledger with admins and members, plus helpers that build signed events."""
+
+    ledger: Ledger
+    path: Path
+    clock: FixedClock
+    admins: list[Signer]
+    log_key: Signer
+    threshold: int
+    members: dict[str, Signer] = field(default_factory=dict)
+    _ids: Iterator[int] = field(default_factory=itertools.count)
+
+    # -- ids and signers ----------------------------------------------------------------
+
+    def new_id(self, prefix: str = "ev") -> str:
+        return f"{prefix}-{next(self._ids)}"
+
+    @property
+    def quorum(self) -> list[Signer]:
+        return self.admins[: self.threshold]
+
+    # -- events -------------------------------------------------------------------------
+
+    def open_account_event(
+        self, account: str, kind: AccountKind = AccountKind.MEMBER, *, event_id: str | None = None
+    ) -> OpenAccount:
+        return OpenAccount(
+            id=event_id or self.new_id("open"), effective_at=DAY, account=account, account_kind=kind
+        )
+
+    def transfer_event(
+        self,
+        source: str,
+        target: str,
+        amount: int,
+        *,
+        asset: Asset = Asset.PTS,
+        event_id: str | None = None,
+        effective_at: dt.date = DAY,
+        memo: str = "",
+    ) -> Transfer:
+        return Transfer(
+            id=event_id or self.new_id("tr"),
+            effective_at=effective_at,
+            memo=memo,
+            postings=(
+                Posting(account=source, asset=asset, amount=-amount),
+                Posting(account=target, asset=asset, amount=amount),
+            ),
+        )
+
+    def reverse_event(self, target_seq: int, *, event_id: str | None = None) -> Reverse:
+        return Reverse(
+            id=event_id or self.new_id("rev"),
+            effective_at=DAY,
+            target_seq=target_seq,
+            reason="entered by mistake",
+        )
+
+    # -- flows --------------------------------------------------------------------------
+
+    def add_member(self, account: str, kind: AccountKind = AccountKind.MEMBER) -> Signer:
+        """Open an account and register a member key owned by it (admin-signed)."""
+        signer = seeded_signer(f"member/{account}")
+        self.ledger.append(self.open_account_event(account, kind), self.quorum)
+        spec = KeySpec(public_key=signer.public_key_b64, roles=(Role.MEMBER,), owner=account)
+        self.ledger.append(
+            RegisterKey(id=self.new_id("key"), effective_at=DAY, key=spec), self.quorum
+        )
+        self.members[account] = signer
+        return signer
+
+    def issue(
+        self,
+        account: str,
+        amount: int,
+        *,
+        asset: Asset = Asset.PTS,
+        event_id: str | None = None,
+        effective_at: dt.date = DAY,
+        memo: str = "",
+    ) -> AppendResult:
+        """The issuer-like flow: the ``issuer`` system account pays, admins sign."""
+        event = self.transfer_event(
+            "issuer",
+            account,
+            amount,
+            asset=asset,
+            event_id=event_id,
+            effective_at=effective_at,
+            memo=memo,
+        )
+        return self.ledger.append(event, self.quorum)
+
+    def pay(
+        self,
+        source: str,
+        target: str,
+        amount: int,
+        *,
+        asset: Asset = Asset.PTS,
+        event_id: str | None = None,
+        effective_at: dt.date = DAY,
+    ) -> AppendResult:
+        """A member spends from their own account with their own key."""
+        event = self.transfer_event(
+            source, target, amount, asset=asset, event_id=event_id, effective_at=effective_at
+        )
+        return self.ledger.append(event, [self.members[source]])
+
+    def reverse(self, target_seq: int, *, event_id: str | None = None) -> AppendResult:
+        return self.ledger.append(self.reverse_event(target_seq, event_id=event_id), self.quorum)
+
+    def reopen(self) -> Ledger:
+        self.ledger.close()
+        self.ledger = Ledger.open(self.path, clock=self.clock)
+        return self.ledger
+
+
+def build_world(
+    path: Path,
+    *,
+    admins: int = 2,
+    threshold: int = 2,
+    members: Sequence[str] = ("m1", "m2"),
+    clock: FixedClock | None = None,
+) -> World:
+    """Create a ledger file at ``path`` with admins and members (keys registered)."""
+    clock = clock or FixedClock()
+    admin_signers = [seeded_signer(f"admin/{i}") for i in range(admins)]
+    log_key = seeded_signer("log")
+    ledger = Ledger.create(
+        path,
+        origin=ORIGIN,
+        log_key=log_key,
+        admins=admin_signers,
+        threshold=threshold,
+        effective_at=DAY,
+        clock=clock,
+    )
+    world = World(
+        ledger=ledger,
+        path=path,
+        clock=clock,
+        admins=admin_signers,
+        log_key=log_key,
+        threshold=threshold,
+    )
+    for name in members:
+        world.add_member(name)
+    return world
+
+
+def dump_file(path: Path) -> list[str]:
+    """Every schema statement and row of a ledger file, read through a fresh connection."""
+    conn = sqlite3.connect(str(path))
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def make_world(tmp_path: Path) -> Iterable[Callable[..., World]]:
+    """Factory fixture: ``make_world(admins=3, threshold=2, members=("a",))``."""
+    worlds: list[World] = []
+
+    def make(name: str = "ledger.db", **kwargs: object) -> World:
+        world = build_world(tmp_path / name, **kwargs)  # type: ignore[arg-type]
+        worlds.append(world)
+        return world
+
+    yield make
+    for world in worlds:
+        world.ledger.close()
+
+
+@pytest.fixture
+def world(make_world: Callable[..., World]) -> World:
+    """A ledger with two admins (threshold 2) and members ``m1`` and ``m2``."""
+    return make_world()

@@ -1,0 +1,448 @@
+"""Tampering with a real ledger file through plain sqlite3.
+
+First the file itself refuses edits (triggers). With the triggers dropped, every kind
+of edit must be found by ``audit()`` naming the entry concerned, and ``verify()`` must
+raise ``IntegrityError``, never a foreign exception.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import World, build_world, dump_file
+from points_ledger import Asset, IntegrityError, Ledger, LedgerError
+from points_ledger.store.schema import LOG_TABLES
+
+
+@dataclass(frozen=True)
+class History:
+    """Seqs of interesting entries in the tamper fixture's ledger."""
+
+    issue: int
+    pay: int
+    reversed_pay: int
+    reversal: int
+    last: int
+
+
+def _build(path: Path) -> tuple[World, History]:
+    world = build_world(path)
+    issue = world.issue("m1", 100, memo="tree planting").entry.seq
+    world.issue("m2", 2500, asset=Asset.CNY)
+    pay = world.pay("m1", "m2", 30).entry.seq
+    reversed_pay = world.pay("m1", "m2", 5).entry.seq
+    reversal = world.reverse(reversed_pay).entry.seq
+    last = world.pay("m2", "m1", 1).entry.seq
+    world.ledger.close()
+    return world, History(issue, pay, reversed_pay, reversal, last)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[World, History]:
+    return _build(tmp_path / "ledger.db")
+
+
+@pytest.fixture
+def raw(built: tuple[World, History]) -> Iterator[sqlite3.Connection]:
+    """A plain sqlite3 connection (no foreign keys, autocommit) to the ledger file."""
+    conn = sqlite3.connect(str(built[0].path), isolation_level=None)
+    yield conn
+    conn.close()
+
+
+def drop_triggers(conn: sqlite3.Connection) -> None:
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    assert len(names) == 2 * len(LOG_TABLES)
+    for name in names:
+        conn.execute(f"DROP TRIGGER {name}")
+
+
+def flip(blob: bytes, position: int, mask: int = 0x01) -> bytes:
+    return blob[:position] + bytes([blob[position] ^ mask]) + blob[position + 1 :]
+
+
+def assert_detected(path: Path, seq: int | None) -> None:
+    """audit() reports the problem at ``seq``; verify() raises IntegrityError."""
+    with Ledger.open(path) as ledger:
+        report = ledger.audit()
+        assert not report.ok, "tampering went unnoticed"
+        assert report.problems_total >= 1
+        if seq is not None:
+            assert seq in report.seqs(), report.to_text()
+        with pytest.raises(IntegrityError) as info:
+            ledger.verify()
+        assert isinstance(info.value, LedgerError)
+        assert info.value.code == "integrity_failure"
+
+
+# -- triggers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE entries SET kind = 'transfer' WHERE seq = 0",
+        "UPDATE entries SET event = x'00' WHERE seq = 1",
+        "UPDATE entries SET hash = prev_hash",
+        "DELETE FROM entries WHERE seq = (SELECT max(seq) FROM entries)",
+        "UPDATE postings SET amount = amount + 1",
+        "DELETE FROM postings",
+        "UPDATE signatures SET signature = zeroblob(64)",
+        "DELETE FROM signatures WHERE seq = 0",
+        "UPDATE merkle_nodes SET hash = zeroblob(32)",
+        "DELETE FROM merkle_nodes",
+    ],
+)
+def test_triggers_refuse_edits(
+    built: tuple[World, History], raw: sqlite3.Connection, statement: str
+) -> None:
+    before = dump_file(built[0].path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        raw.execute(statement)
+    assert dump_file(built[0].path) == before
+    with Ledger.open(built[0].path) as ledger:
+        ledger.verify()
+
+
+def test_every_log_table_has_both_triggers(raw: sqlite3.Connection) -> None:
+    rows = raw.execute("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    covered = {
+        (table, action)
+        for table, sql in rows
+        for action in ("UPDATE", "DELETE")
+        if f"BEFORE {action}" in sql
+    }
+    assert covered == {(t, a) for t in LOG_TABLES for a in ("UPDATE", "DELETE")}
+
+
+# -- tampering with the triggers dropped ------------------------------------------------
+
+Tamper = Callable[[sqlite3.Connection, History], int | None]
+"""Edit the file; return the seq the audit must name (None: any problem will do)."""
+
+
+def _event_byte(conn: sqlite3.Connection, h: History) -> int:
+    (event,) = conn.execute("SELECT event FROM entries WHERE seq = ?", (h.pay,)).fetchone()
+    position = event.index(b'"amount":-30') + len(b'"amount":-')
+    changed = event[:position] + b"4" + event[position + 1 :]  # -30 -> -40, still canonical
+    conn.execute("UPDATE entries SET event = ? WHERE seq = ?", (changed, h.pay))
+    return h.pay
+
+
+def _memo_letter(conn: sqlite3.Connection, h: History) -> int:
+    (event,) = conn.execute("SELECT event FROM entries WHERE seq = ?", (h.issue,)).fetchone()
+    conn.execute(
+        "UPDATE entries SET event = ? WHERE seq = ?",
+        (event.replace(b"tree", b"free"), h.issue),
+    )
+    return h.issue
+
+
+def _hash(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE entries SET hash = zeroblob(32) WHERE seq = ?", (h.pay,))
+    return h.pay
+
+
+def _hash_length(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE entries SET hash = x'00' WHERE seq = ?", (h.last,))
+    return h.last
+
+
+def _prev_hash(conn: sqlite3.Connection, h: History) -> int:
+    (prev,) = conn.execute("SELECT prev_hash FROM entries WHERE seq = ?", (h.pay,)).fetchone()
+    conn.execute("UPDATE entries SET prev_hash = ? WHERE seq = ?", (flip(prev, 31), h.pay))
+    return h.pay
+
+
+def _recorded_at(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE entries SET recorded_at_us = recorded_at_us + 1 WHERE seq = ?", (h.pay,))
+    return h.pay
+
+
+def _recorded_at_huge(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE entries SET recorded_at_us = ? WHERE seq = ?", (2**62, h.pay))
+    return h.pay
+
+
+def _event_id_column(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE entries SET event_id = 'renamed' WHERE seq = ?", (h.pay,))
+    return h.pay
+
+
+def _kind_column(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE entries SET kind = 'reverse' WHERE seq = ?", (h.pay,))
+    return h.pay
+
+
+def _effective_at_column(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE entries SET effective_at = '1999-01-01' WHERE seq = ?", (h.pay,))
+    return h.pay
+
+
+def _posting_amount(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE postings SET amount = amount - 1 WHERE seq = ? AND idx = 0", (h.pay,))
+    return h.pay
+
+
+def _posting_amounts_balanced(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute(
+        "UPDATE postings SET amount = CASE WHEN amount < 0 THEN amount - 7 ELSE amount + 7 END "
+        "WHERE seq = ?",
+        (h.pay,),
+    )
+    return h.pay
+
+
+def _posting_account(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE postings SET account = 'm2' WHERE seq = ? AND idx = 0", (h.pay,))
+    return h.pay
+
+
+def _posting_asset(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE postings SET asset = 'XYZ' WHERE seq = ?", (h.pay,))
+    return h.pay
+
+
+def _posting_deleted(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("DELETE FROM postings WHERE seq = ? AND idx = 1", (h.issue,))
+    return h.issue
+
+
+def _posting_added(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute(
+        "INSERT INTO postings (seq, idx, account, asset, amount) VALUES (?, 9, 'm1', 'PTS', 1)",
+        (h.pay,),
+    )
+    return h.pay
+
+
+def _signature_blob(conn: sqlite3.Connection, h: History) -> int:
+    (sig,) = conn.execute(
+        "SELECT signature FROM signatures WHERE seq = ? AND idx = 0", (h.pay,)
+    ).fetchone()
+    conn.execute(
+        "UPDATE signatures SET signature = ? WHERE seq = ? AND idx = 0", (flip(sig, 5), h.pay)
+    )
+    return h.pay
+
+
+def _signature_short(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE signatures SET signature = x'0102' WHERE seq = ?", (h.issue,))
+    return h.issue
+
+
+def _signature_key_id(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE signatures SET key_id = 'not a key id' WHERE seq = ?", (h.issue,))
+    return h.issue
+
+
+def _signature_deleted(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("DELETE FROM signatures WHERE seq = ? AND idx = 0", (h.issue,))
+    return h.issue
+
+
+def _merkle_node(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute(
+        "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = ?", (h.pay,)
+    )
+    return h.pay
+
+
+def _merkle_node_deleted(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("DELETE FROM merkle_nodes WHERE level = 0 AND idx = ?", (h.last,))
+    return h.last
+
+
+def _balance_row(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE balances SET posted = posted + 1 WHERE account = 'm1' AND asset = 'PTS'")
+    return h.last  # the last entry that moved m1's PTS
+
+
+def _balance_row_deleted(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("DELETE FROM balances WHERE account = 'm2' AND asset = 'CNY'")
+    return h.issue + 1
+
+
+def _balance_row_added(conn: sqlite3.Connection, h: History) -> int | None:
+    conn.execute("INSERT INTO balances VALUES ('m1', 'CNY', 5, 0)")
+    return None
+
+
+def _account_kind(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE accounts SET kind = 'issuer' WHERE account = 'm1'")
+    return _opened_seq(conn, "m1")
+
+
+def _account_opened_seq(conn: sqlite3.Connection, h: History) -> int:
+    seq = _opened_seq(conn, "m2")
+    conn.execute("UPDATE accounts SET opened_seq = 999 WHERE account = 'm2'")
+    return seq
+
+
+def _account_deleted(conn: sqlite3.Connection, h: History) -> int:
+    seq = _opened_seq(conn, "m2")
+    conn.execute("DELETE FROM accounts WHERE account = 'm2'")
+    return seq
+
+
+def _key_roles(conn: sqlite3.Connection, h: History) -> int:
+    seq = _key_seq(conn, "m1")
+    conn.execute("UPDATE keys SET roles = '[\"admin\"]' WHERE owner = 'm1'")
+    return seq
+
+
+def _key_revoked(conn: sqlite3.Connection, h: History) -> int:
+    seq = _key_seq(conn, "m2")
+    conn.execute("UPDATE keys SET revoked_at_seq = 999 WHERE owner = 'm2'")
+    return seq
+
+
+def _key_public_key(conn: sqlite3.Connection, h: History) -> int:
+    seq = _key_seq(conn, "m1")
+    conn.execute("UPDATE keys SET public_key = zeroblob(32) WHERE owner = 'm1'")
+    return seq
+
+
+def _state_row(conn: sqlite3.Connection, h: History) -> int | None:
+    conn.execute("DELETE FROM state WHERE namespace = 'reversed'")
+    return None
+
+
+def _entry_deleted_middle(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("DELETE FROM entries WHERE seq = ?", (h.pay,))
+    return h.pay
+
+
+def _entry_deleted_last(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("DELETE FROM entries WHERE seq = ?", (h.last,))
+    return h.last
+
+
+def _entries_swapped(conn: sqlite3.Connection, h: History) -> int:
+    conn.execute("UPDATE entries SET seq = -1 WHERE seq = ?", (h.pay,))
+    conn.execute("UPDATE entries SET seq = ? WHERE seq = ?", (h.pay, h.pay + 1))
+    conn.execute("UPDATE entries SET seq = ? WHERE seq = -1", (h.pay + 1,))
+    return h.pay
+
+
+def _opened_seq(conn: sqlite3.Connection, account: str) -> int:
+    return int(
+        conn.execute("SELECT opened_seq FROM accounts WHERE account = ?", (account,)).fetchone()[0]
+    )
+
+
+def _key_seq(conn: sqlite3.Connection, owner: str) -> int:
+    return int(
+        conn.execute("SELECT valid_from_seq FROM keys WHERE owner = ?", (owner,)).fetchone()[0]
+    )
+
+
+TAMPERS: dict[str, Tamper] = {
+    name.lstrip("_"): func
+    for name, func in list(globals().items())
+    if name.startswith("_")
+    and callable(func)
+    and name not in {"_build", "_opened_seq", "_key_seq"}
+    and getattr(func, "__module__", None) == __name__
+}
+
+
+def test_tamper_catalogue_is_complete() -> None:
+    assert len(TAMPERS) >= 30
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERS))
+def test_tampering_is_detected(
+    built: tuple[World, History], raw: sqlite3.Connection, name: str
+) -> None:
+    world, history = built
+    with Ledger.open(world.path) as ledger:
+        ledger.verify()
+    drop_triggers(raw)
+    seq = TAMPERS[name](raw, history)
+    assert_detected(world.path, seq)
+
+
+def test_reading_a_tampered_entry_raises_integrity_error(
+    built: tuple[World, History], raw: sqlite3.Connection
+) -> None:
+    world, history = built
+    drop_triggers(raw)
+    raw.execute("UPDATE entries SET event = x'7b7d' WHERE seq = ?", (history.pay,))
+    raw.execute("UPDATE entries SET recorded_at_us = ? WHERE seq = ?", (2**62, history.issue))
+    with Ledger.open(world.path) as ledger:
+        with pytest.raises(IntegrityError) as info:
+            ledger.entry(history.pay)
+        assert info.value.seq == history.pay
+        with pytest.raises(IntegrityError):
+            ledger.entry(history.issue)
+        with pytest.raises(IntegrityError):
+            list(ledger.entries())
+        with pytest.raises(IntegrityError):
+            ledger.statement("m1")
+
+
+def _flip_loop(
+    path: Path,
+    seq: int,
+    masks: Callable[[int], int],
+    sample: Callable[[int], list[int]] | None = None,
+) -> int:
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        drop_triggers(conn)
+        (original,) = conn.execute("SELECT event FROM entries WHERE seq = ?", (seq,)).fetchone()
+        with Ledger.open(path) as ledger:
+            positions = list(range(len(original))) if sample is None else sample(len(original))
+            for position in positions:
+                changed = flip(original, position, masks(position))
+                conn.execute("UPDATE entries SET event = ? WHERE seq = ?", (changed, seq))
+                report = ledger.audit()
+                assert seq in report.seqs(), f"byte {position}: {report.to_text()}"
+                with pytest.raises(IntegrityError):
+                    ledger.verify()
+                try:
+                    entry = ledger.entry(seq)
+                except IntegrityError:
+                    continue  # the changed bytes are no longer a valid canonical event
+                assert entry.event_bytes == changed
+            conn.execute("UPDATE entries SET event = ? WHERE seq = ?", (original, seq))
+            ledger.verify()
+        return len(positions)
+    finally:
+        conn.close()
+
+
+def test_flipping_any_byte_of_an_event_is_detected(built: tuple[World, History]) -> None:
+    world, history = built
+    checked = _flip_loop(world.path, history.pay, lambda _: 0x01)
+    assert checked > 100
+
+
+def test_random_byte_changes_of_an_event_are_detected(built: tuple[World, History]) -> None:
+    world, history = built
+    rng = random.Random(20240501)
+    checked = _flip_loop(
+        world.path,
+        history.issue,
+        lambda _: rng.randrange(1, 256),
+        lambda size: rng.sample(range(size), 48),
+    )
+    assert checked == 48
+
+
+def test_flipping_bytes_of_the_genesis_event_is_detected(built: tuple[World, History]) -> None:
+    world, _ = built
+    checked = _flip_loop(
+        world.path,
+        0,
+        lambda position: 0x80 if position % 2 else 0x20,
+        lambda size: list(range(0, size, 5)),
+    )
+    assert checked > 50

@@ -1,0 +1,206 @@
+"""Strict models: bad values are refused at construction with InvalidEventError."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from points_ledger import (
+    AccountKind,
+    Asset,
+    Genesis,
+    InvalidEventError,
+    KeySpec,
+    LedgerError,
+    OpenAccount,
+    Posting,
+    Reverse,
+    Role,
+    Signature,
+    Signer,
+    Transfer,
+)
+from points_ledger.models import AMOUNT_MAX
+
+DAY = dt.date(2024, 5, 1)
+
+
+def posting(account: str = "m1", amount: Any = 5, asset: Any = Asset.PTS) -> dict[str, Any]:
+    return {"account": account, "asset": asset, "amount": amount}
+
+
+def transfer(**overrides: Any) -> Transfer:
+    fields: dict[str, Any] = {
+        "id": "t-1",
+        "effective_at": DAY,
+        "postings": (posting("issuer", -5), posting("m1", 5)),
+    }
+    fields.update(overrides)
+    return Transfer(**fields)
+
+
+def test_a_valid_transfer_is_built_and_frozen() -> None:
+    event = transfer(memo="x" * 280)
+    assert event.type == "transfer"
+    assert event.postings[1].amount == 5
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
+        event.memo = "changed"  # type: ignore[misc]
+
+
+def test_invalid_event_error_is_a_ledger_error_with_stable_code() -> None:
+    assert issubclass(InvalidEventError, LedgerError)
+    assert InvalidEventError.code == "invalid_event"
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [5.0, 5.5, True, False, "5", None, 0, AMOUNT_MAX + 1, -AMOUNT_MAX - 1],
+    ids=["float", "float-frac", "true", "false", "str", "none", "zero", "too-big", "too-small"],
+)
+def test_posting_amount_must_be_a_nonzero_bounded_int(amount: Any) -> None:
+    with pytest.raises(InvalidEventError) as info:
+        Posting(**posting(amount=amount))
+    assert info.value.code == "invalid_event"
+    assert "Posting" in str(info.value)
+
+
+@pytest.mark.parametrize("amount", [1, -1, AMOUNT_MAX, -AMOUNT_MAX])
+def test_posting_amount_limits_are_inclusive(amount: int) -> None:
+    assert Posting(**posting(amount=amount)).amount == amount
+
+
+@pytest.mark.parametrize(
+    "account",
+    ["", "M1", "a b", "名字", "x" * 65, "m1\n", "m1/2", 7, None],
+)
+def test_bad_account_ids_are_refused(account: Any) -> None:
+    with pytest.raises(InvalidEventError):
+        Posting(**posting(account=account))
+    with pytest.raises(InvalidEventError):
+        OpenAccount(id="o", effective_at=DAY, account=account, account_kind=AccountKind.MEMBER)
+
+
+@pytest.mark.parametrize("account", ["a", "x" * 64, "vol:0001", "grid-1.a_b"])
+def test_good_account_ids_are_accepted(account: str) -> None:
+    assert Posting(**posting(account=account)).account == account
+
+
+@pytest.mark.parametrize("asset", ["PTS", "USD", "pts", 1])
+def test_asset_must_be_the_enum(asset: Any) -> None:
+    with pytest.raises(InvalidEventError):
+        Posting(**posting(asset=asset))
+
+
+def test_unbalanced_transfer_is_refused() -> None:
+    with pytest.raises(InvalidEventError, match="sum to zero"):
+        transfer(postings=(posting("issuer", -5), posting("m1", 4)))
+    with pytest.raises(InvalidEventError, match="CNY"):
+        transfer(
+            postings=(
+                posting("issuer", -5),
+                posting("m1", 5, Asset.CNY),
+                posting("m2", -5, Asset.PTS),
+                posting("m2", 5, Asset.PTS),
+            )
+        )
+
+
+def test_transfer_posting_count_limits() -> None:
+    with pytest.raises(InvalidEventError):
+        transfer(postings=(posting("m1", 5),))
+    many = tuple(posting(f"a{i}", 1 if i % 2 else -1) for i in range(66))
+    with pytest.raises(InvalidEventError):
+        transfer(postings=many)
+    assert len(transfer(postings=many[:64]).postings) == 64
+
+
+def test_memo_limits() -> None:
+    assert transfer(memo="积" * 280).memo == "积" * 280
+    with pytest.raises(InvalidEventError):
+        transfer(memo="x" * 281)
+    for bad in ["line\nbreak", "tab\there", "nul\x00", "\u2028"]:
+        with pytest.raises(InvalidEventError):
+            transfer(memo=bad)
+
+
+def test_unknown_fields_are_refused() -> None:
+    with pytest.raises(InvalidEventError, match="colour"):
+        transfer(colour="blue")
+    with pytest.raises(InvalidEventError):
+        Posting(**posting(), note="x")
+
+
+@pytest.mark.parametrize(
+    "effective_at",
+    ["2024-05-01", dt.datetime(2024, 5, 1, tzinfo=dt.UTC), 20240501, None],
+)
+def test_effective_at_must_be_a_date(effective_at: Any) -> None:
+    with pytest.raises(InvalidEventError):
+        transfer(effective_at=effective_at)
+
+
+@pytest.mark.parametrize("event_id", ["", "a b", "x" * 65, "id\n", "é", 5])
+def test_bad_event_ids_are_refused(event_id: Any) -> None:
+    with pytest.raises(InvalidEventError):
+        transfer(id=event_id)
+
+
+def test_type_tag_cannot_be_changed() -> None:
+    with pytest.raises(InvalidEventError):
+        transfer(type="reverse")
+
+
+def test_reverse_needs_reason_and_nonnegative_target() -> None:
+    with pytest.raises(InvalidEventError):
+        Reverse(id="r", effective_at=DAY, target_seq=-1, reason="x")
+    with pytest.raises(InvalidEventError):
+        Reverse(id="r", effective_at=DAY, target_seq=1, reason="")
+    with pytest.raises(InvalidEventError):
+        Reverse(id="r", effective_at=DAY, target_seq=True, reason="x")
+
+
+def test_keyspec_validation() -> None:
+    key = Signer.generate().public_key_b64
+    assert KeySpec(public_key=key, roles=(Role.MEMBER,), owner="m1").owner == "m1"
+    with pytest.raises(InvalidEventError):
+        KeySpec(public_key=key, roles=())
+    with pytest.raises(InvalidEventError):
+        KeySpec(public_key=key, roles=(Role.ADMIN, Role.ADMIN))
+    with pytest.raises(InvalidEventError):
+        KeySpec(public_key=key[:-4], roles=(Role.ADMIN,))
+    with pytest.raises(InvalidEventError):
+        KeySpec(public_key=key, roles=("root",))
+
+
+def test_genesis_validation() -> None:
+    admin, log = Signer.generate(), Signer.generate()
+    spec = KeySpec(public_key=admin.public_key_b64, roles=(Role.ADMIN,))
+    base: dict[str, Any] = {
+        "id": "genesis",
+        "effective_at": DAY,
+        "origin": "test.example/x",
+        "log_key": log.public_key_b64,
+        "admins": (spec,),
+    }
+    assert Genesis(**base).admin_threshold == 1
+    with pytest.raises(InvalidEventError, match="threshold"):
+        Genesis(**base, admin_threshold=2)
+    with pytest.raises(InvalidEventError):
+        Genesis(**{**base, "admins": (spec, spec)})
+    with pytest.raises(InvalidEventError):
+        Genesis(**{**base, "log_key": admin.public_key_b64})
+    with pytest.raises(InvalidEventError):
+        Genesis(**{**base, "origin": "Not A Host/x"})
+    member = KeySpec(public_key=Signer.generate().public_key_b64, roles=(Role.MEMBER,))
+    with pytest.raises(InvalidEventError):
+        Genesis(**{**base, "admins": (spec, member)})
+
+
+def test_signature_must_be_64_bytes_with_hex_key_id() -> None:
+    assert Signature(key_id="0" * 16, signature=bytes(64)).key_id == "0" * 16
+    with pytest.raises(InvalidEventError):
+        Signature(key_id="0" * 16, signature=bytes(63))
+    with pytest.raises(InvalidEventError):
+        Signature(key_id="G" * 16, signature=bytes(64))
