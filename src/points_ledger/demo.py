@@ -42,9 +42,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     ]
     lines = []
     for n, row in enumerate(cells):
-        parts = [
-            _pad(cell, widths[i], right=numeric[i] and n > 0) for i, cell in enumerate(row)
-        ]
+        parts = [_pad(cell, widths[i], right=numeric[i] and n > 0) for i, cell in enumerate(row)]
         lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -102,7 +100,12 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
     log_key, admin_wang, admin_li = Signer.generate(), Signer.generate(), Signer.generate()
     echo(f"1. Create the ledger {ORIGIN} in {path} (2 admins, both must sign).")
     ledger = Ledger.create(
-        path, origin=ORIGIN, log_key=log_key, admins=[admin_wang, admin_li], threshold=2, clock=clock
+        path,
+        origin=ORIGIN,
+        log_key=log_key,
+        admins=[admin_wang, admin_li],
+        threshold=2,
+        clock=clock,
     )
     admins = [admin_wang, admin_li]
     with ledger:
@@ -121,7 +124,10 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
         ]
         opens.append(
             OpenAccount(
-                id="open-pool", effective_at=day, account="pool:charity", account_kind=AccountKind.POOL
+                id="open-pool",
+                effective_at=day,
+                account="pool:charity",
+                account_kind=AccountKind.POOL,
             )
         )
         ledger.append_many((event, admins) for event in opens)
@@ -184,7 +190,9 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
         )
         echo("6. Retrying the donation with the same id changes nothing:")
         retry = ledger.append(donation, [signature])
-        echo(f"   status={retry.status}, seq={retry.entry.seq} (first stored at {donated.entry.seq})")
+        echo(
+            f"   status={retry.status}, seq={retry.entry.seq} (first stored at {donated.entry.seq})"
+        )
         echo("")
         echo("Entries:")
         echo(

@@ -1,6 +1,7 @@
 """The SQLite schema, built with sqlite-utils and evolved with ``sqlite_utils.Migrations``.
 
-Log tables (``entries``, ``signatures``, ``postings``, ``merkle_nodes``) are append-only:
+Log tables (``entries``, ``signatures``, ``postings``, ``merkle_nodes``, and
+``checkpoints`` since ``m002``) are append-only:
 ``BEFORE UPDATE`` and ``BEFORE DELETE`` triggers make the file itself refuse edits, even
 from a plain ``sqlite3`` shell. State tables (``accounts``, ``keys``, ``balances``,
 ``state``) are caches that ``verify()`` rebuilds from the log and compares.
@@ -17,6 +18,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 __all__ = [
+    "CHECKPOINT_TABLE",
     "LOG_TABLES",
     "MIGRATIONS",
     "SCHEMA_NAMES",
@@ -27,6 +29,8 @@ __all__ = [
 
 LOG_TABLES: Final = ("entries", "signatures", "postings", "merkle_nodes")
 STATE_TABLES: Final = ("accounts", "keys", "balances", "state")
+CHECKPOINT_TABLE: Final = "checkpoints"
+"""Signed checkpoints (append-only, one per tree size), added by ``m002_checkpoints``."""
 
 MIGRATIONS = Migrations("points_ledger")
 
@@ -131,5 +135,17 @@ def m001_initial(db: Database) -> None:
     create_state_tables(db)
 
 
-SCHEMA_NAMES: Final = frozenset({"m001_initial"})
+@MIGRATIONS()
+def m002_checkpoints(db: Database) -> None:
+    """Create the append-only ``checkpoints`` table of signed tree heads."""
+    db[CHECKPOINT_TABLE].create(  # type: ignore[union-attr]
+        {"size": int, "root": bytes, "note": str, "recorded_at_us": int},
+        pk="size",
+        not_null={"root", "note", "recorded_at_us"},
+        strict=True,
+    )
+    protect_log_table(db, CHECKPOINT_TABLE)
+
+
+SCHEMA_NAMES: Final = frozenset({"m001_initial", "m002_checkpoints"})
 """Names of every migration this version of the library knows."""
