@@ -1,7 +1,8 @@
 """points_ledger: an append-only, signed, verifiable ledger of volunteer points and income.
 
 The public API is re-exported here: the :class:`Ledger` facade, the event and record
-models, signers and key files, and the error tree.
+models, signers and key files, checkpoints, receipts (:func:`verify_receipt`), the
+:class:`Witness`, and the error tree.
 """
 
 from points_ledger.audit import AuditReport, Problem
@@ -53,6 +54,9 @@ from points_ledger.models import (
     StatementLine,
     Transfer,
 )
+from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.receipts import Receipt, VerifiedReceipt, verify_receipt
+from points_ledger.witness import Witness
 
 __all__ = [
     "AccountExistsError",
@@ -85,6 +89,7 @@ __all__ = [
     "Posting",
     "Problem",
     "ProofError",
+    "Receipt",
     "RegisterKey",
     "Reverse",
     "RevokeKey",
@@ -93,6 +98,7 @@ __all__ = [
     "SchemaVersionError",
     "Signature",
     "SignatureError",
+    "SignedCheckpoint",
     "Signer",
     "SplitError",
     "StatementLine",
@@ -100,8 +106,11 @@ __all__ = [
     "Transfer",
     "UnknownAccountError",
     "UnknownKeyError",
+    "VerifiedReceipt",
+    "Witness",
     "WrongPassphraseError",
     "load_signer",
     "save_signer",
+    "verify_receipt",
 ]
 __version__ = "0.1.0"
