@@ -15,7 +15,8 @@ the file) does not match:
 * **rewriting** (the root of the first ``n`` entries is not ``R``): a root alone cannot
   say which leaf changed, so in general only "one of entries ``0 .. n-1`` was changed".
   When the file still holds the very same signed checkpoint, its older stored
-  checkpoints are the ledger's own signed history, and a binary search over them brackets
+  checkpoints are the ledger's own signed history, and a scan over them (stopping at the
+  first that no longer matches: matching is monotone) brackets
   the first changed entry between the last checkpoint that still matches and the next
   one (exact when a checkpoint was signed after every entry);
 * **equivocation**: a checkpoint in the file signed by the log key for size ``n`` with a
@@ -25,7 +26,7 @@ the file) does not match:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from points_ledger.canonical import event_from_bytes
@@ -365,15 +366,14 @@ def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) 
         )
         return
     size, n = tree_size(store), trusted.size
-    stored = _verified_rows(store, verifier)
-    for other in stored:
-        if other.size == n and other.root_hash != trusted.root_hash:
-            add(
-                "equivocation",
-                f"the log key signed two different roots for {n} entries: the checkpoint "
-                "you hold and one stored in the file",
-                None,
-            )
+    same_size = _verified_at(store, verifier, n)
+    if same_size is not None and same_size.root_hash != trusted.root_hash:
+        add(
+            "equivocation",
+            f"the log key signed two different roots for {n} entries: the checkpoint "
+            "you hold and one stored in the file",
+            None,
+        )
     if size < n:
         add(
             "truncated",
@@ -389,7 +389,7 @@ def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) 
         return
     if root == trusted.root_hash:
         return
-    if not any(s.size == n and s.root_hash == trusted.root_hash for s in stored):
+    if same_size is None or same_size.root_hash != trusted.root_hash:
         add(
             "rewritten",
             f"entries 0 to {n - 1} do not match the trusted checkpoint of size {n}: at "
@@ -397,7 +397,7 @@ def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) 
             None,
         )
         return
-    first, last = _bracket(store, [s for s in stored if s.size <= n])
+    first, last = _bracket(store, verifier, n)
     add(
         "rewritten",
         f"entries 0 to {n - 1} do not match the trusted checkpoint of size {n}; the "
@@ -407,42 +407,44 @@ def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) 
     )
 
 
-def _verified_rows(store: SqliteStore, verifier: NoteVerifier) -> list[SignedCheckpoint]:
-    result = []
+def _verified_rows(store: SqliteStore, verifier: NoteVerifier) -> Iterator[SignedCheckpoint]:
+    """Stored checkpoints whose signature verifies, smallest first, streamed."""
     try:
         for row in checkpoint_rows(store):
             try:
-                result.append(_from_row(row, verifier))
+                yield _from_row(row, verifier)
             except LedgerError:
                 continue
     except LedgerError:
-        pass
-    return result
+        return
 
 
-def _bracket(store: SqliteStore, history: list[SignedCheckpoint]) -> tuple[int, int]:
-    """Binary-search signed history (sizes ascending; the last one no longer matches).
+def _verified_at(store: SqliteStore, verifier: NoteVerifier, size: int) -> SignedCheckpoint | None:
+    for checkpoint in _verified_rows(store, verifier):
+        if checkpoint.size == size:
+            return checkpoint
+        if checkpoint.size > size:
+            break
+    return None
 
-    Matching is monotone: if the first ``s`` entries still match, so do fewer. Returns the
-    first and last seq between which the first changed entry lies.
+
+def _bracket(store: SqliteStore, verifier: NoteVerifier, size: int) -> tuple[int, int]:
+    """Where the first changed entry lies, from the signed checkpoints up to ``size``.
+
+    Matching is monotone (if the first ``s`` entries still match, so do fewer), so the
+    scan stops at the first checkpoint that no longer matches: bounded memory, and one
+    O(log n) root per checkpoint scanned. The checkpoint at ``size`` does not match.
     """
-
-    def matches(index: int) -> bool:
-        cp = history[index]
+    first = 0
+    for checkpoint in _verified_rows(store, verifier):
         try:
-            return root_from_nodes(cp.size, store.merkle_node) == cp.root_hash
+            matches = root_from_nodes(checkpoint.size, store.merkle_node) == checkpoint.root_hash
         except LedgerError:
-            return False
-
-    low, high = -1, len(history) - 1  # history[low] matches (or none), history[high] not
-    while high - low > 1:
-        middle = (low + high) // 2
-        if matches(middle):
-            low = middle
-        else:
-            high = middle
-    first = 0 if low < 0 else history[low].size
-    return first, history[high].size - 1
+            matches = False
+        if not matches or checkpoint.size >= size:
+            return first, checkpoint.size - 1
+        first = checkpoint.size
+    return first, size - 1  # pragma: no cover - the checkpoint at ``size`` was found
 
 
 def check_stored_checkpoints(store: SqliteStore, add: AddProblem) -> None:
@@ -454,62 +456,66 @@ def check_stored_checkpoints(store: SqliteStore, add: AddProblem) -> None:
     size = tree_size(store)
     previous: SignedCheckpoint | None = None
     try:
-        rows = list(checkpoint_rows(store))
+        for row in checkpoint_rows(store):
+            previous = _check_stored(store, verifier, row, previous, size, add)
     except LedgerError as e:
         add("unreadable", f"the checkpoints table cannot be read: {e}", None)
-        return
-    for row in rows:
-        try:
-            checkpoint = _from_row(row, verifier)
-        except LedgerError as e:
-            add("checkpoint_invalid", str(e), None)
-            continue
-        if checkpoint.size > size:
+
+
+def _check_stored(
+    store: SqliteStore,
+    verifier: NoteVerifier,
+    row: CheckpointRow,
+    previous: SignedCheckpoint | None,
+    size: int,
+    add: AddProblem,
+) -> SignedCheckpoint | None:
+    """Check one stored checkpoint; return the last one that matched the entries."""
+    try:
+        checkpoint = _from_row(row, verifier)
+    except LedgerError as e:
+        add("checkpoint_invalid", str(e), None)
+        return previous
+    if checkpoint.size > size:
+        add(
+            "truncated",
+            f"a stored checkpoint covers {checkpoint.size} entries but the file has "
+            f"{size}: entries {size} to {checkpoint.size - 1} are missing",
+            size,
+        )
+        return previous
+    try:
+        root = root_from_nodes(checkpoint.size, store.merkle_node)
+    except LedgerError as e:
+        add("unreadable", f"Merkle nodes cannot be read: {e}", None)
+        return previous
+    if root != checkpoint.root_hash:
+        first = 0 if previous is None else previous.size
+        add(
+            "checkpoint_mismatch",
+            f"the stored checkpoint of size {checkpoint.size} does not match the entries; "
+            f"the first changed entry is between {first} and {checkpoint.size - 1}",
+            first,
+        )
+        return previous
+    if previous is not None:
+        if checkpoint.recorded_at < previous.recorded_at:
             add(
-                "truncated",
-                f"a stored checkpoint covers {checkpoint.size} entries but the file has "
-                f"{size}: entries {size} to {checkpoint.size - 1} are missing",
-                size,
+                "checkpoint_time_decreased",
+                f"the checkpoint of size {checkpoint.size} is dated before the one of "
+                f"size {previous.size}",
+                None,
             )
-            continue
         try:
-            root = root_from_nodes(checkpoint.size, store.merkle_node)
-        except LedgerError as e:
-            add("unreadable", f"Merkle nodes cannot be read: {e}", None)
-            return
-        if root != checkpoint.root_hash:
-            first = 0 if previous is None else previous.size
-            add(
-                "checkpoint_mismatch",
-                f"the stored checkpoint of size {checkpoint.size} does not match the entries; "
-                f"the first changed entry is between {first} and {checkpoint.size - 1}",
-                first,
+            proof = consistency_proof_from_nodes(previous.size, checkpoint.size, store.merkle_node)
+            verify_consistency(
+                previous.size, checkpoint.size, proof, previous.root_hash, checkpoint.root_hash
             )
-            continue
-        if previous is not None:
-            if checkpoint.recorded_at < previous.recorded_at:
-                add(
-                    "checkpoint_time_decreased",
-                    f"the checkpoint of size {checkpoint.size} is dated before the one of "
-                    f"size {previous.size}",
-                    None,
-                )
-            try:
-                proof = consistency_proof_from_nodes(
-                    previous.size, checkpoint.size, store.merkle_node
-                )
-                verify_consistency(
-                    previous.size,
-                    checkpoint.size,
-                    proof,
-                    previous.root_hash,
-                    checkpoint.root_hash,
-                )
-            except LedgerError as e:
-                add(
-                    "checkpoint_inconsistent",
-                    f"checkpoints of sizes {previous.size} and {checkpoint.size} are not "
-                    f"consistent: {e}",
-                    None,
-                )
-        previous = checkpoint
+        except LedgerError as e:
+            add(
+                "checkpoint_inconsistent",
+                f"checkpoints of sizes {previous.size} and {checkpoint.size} are not "
+                f"consistent: {e}",
+                None,
+            )
+    return checkpoint

@@ -617,3 +617,33 @@ def test_altered_receipt_with_recomputed_hash_fails_the_inclusion_proof(ledger: 
     document["entry_hash"] = forged_hash.hex()
     with pytest.raises(ProofError, match="expected root"):
         verify_receipt(json.dumps(document), ledger.log_vkey())
+
+
+def test_audit_checks_stored_checkpoints_without_outside_state(tmp_path: Path) -> None:
+    with build(tmp_path / "full.db", 12) as full:
+        full.checkpoint(LOG)
+        size = full.size()
+    copy = tmp_path / "cut.db"
+    shutil.copy(tmp_path / "full.db", copy)
+    conn = sqlite3.connect(copy)
+    for table in ("entries", "signatures", "postings", "merkle_nodes"):
+        conn.execute(f"DROP TRIGGER {table}_no_delete")
+    for table in ("signatures", "postings", "entries"):
+        conn.execute(f"DELETE FROM {table} WHERE seq >= ?", (size - 3,))
+    # A forged checkpoint row: triggers stop edits, not inserts; its signature fails.
+    text = f"{ORIGIN}\n99\n{base64.b64encode(bytes(32)).decode()}\n"
+    conn.execute(
+        "INSERT INTO checkpoints (size, root, note, recorded_at_us) VALUES (99, ?, ?, 0)",
+        (bytes(32), sign_note(text, ORIGIN, ADMIN.private_key)),
+    )
+    conn.commit()
+    conn.close()
+    with Ledger.open(copy) as ledger:
+        problems = ledger.audit().problems
+        truncated = [p for p in problems if p.code == "truncated"]
+        assert [p.seq for p in truncated] == [size - 3]
+        assert "checkpoint_invalid" in {p.code for p in problems}
+        with pytest.raises(IntegrityError):
+            ledger.checkpoints()
+        with pytest.raises(IntegrityError):
+            ledger.checkpoint(LOG)
