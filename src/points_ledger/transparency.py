@@ -25,6 +25,7 @@ the file) does not match:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Final
@@ -320,8 +321,6 @@ def make_receipt(
 
 
 def _b64(data: bytes) -> str:
-    import base64
-
     return base64.b64encode(data).decode("ascii")
 
 
