@@ -1,7 +1,8 @@
 """points_ledger: an append-only, signed, verifiable ledger of volunteer points and income.
 
 The public API is re-exported here: the :class:`Ledger` facade, the event and record
-models, signers and key files, and the error tree.
+models, signers and key files, checkpoints, receipts (:func:`verify_receipt`), the
+:class:`Witness`, and the error tree.
 """
 
 from points_ledger import reports
@@ -79,6 +80,9 @@ from points_ledger.models import (
     UpdateOffer,
     VoidRedemption,
 )
+from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.receipts import Receipt, VerifiedReceipt, verify_receipt
+from points_ledger.witness import Witness
 
 __all__ = [
     "AccountExistsError",
@@ -129,6 +133,7 @@ __all__ = [
     "PriceChangedError",
     "Problem",
     "ProofError",
+    "Receipt",
     "RecordRevenue",
     "RecordRoster",
     "RegisterKey",
@@ -142,6 +147,7 @@ __all__ = [
     "SettlePartner",
     "Signature",
     "SignatureError",
+    "SignedCheckpoint",
     "Signer",
     "SplitError",
     "StatementLine",
@@ -150,10 +156,13 @@ __all__ = [
     "UnknownAccountError",
     "UnknownKeyError",
     "UpdateOffer",
+    "VerifiedReceipt",
     "VoidRedemption",
+    "Witness",
     "WrongPassphraseError",
     "load_signer",
     "reports",
     "save_signer",
+    "verify_receipt",
 ]
 __version__ = "0.1.0"

@@ -12,6 +12,9 @@ scratch state and, for every entry, checks:
   sum to zero per asset (no constrained balance below zero);
 * the stored Merkle nodes equal the recomputed ones.
 
+It also checks the stored checkpoints and, when given one, a trusted checkpoint held
+outside the file (see :mod:`points_ledger.transparency`).
+
 At the end it compares the cached state tables with the replayed state, looks for rows
 that belong to no entry, and runs ``PRAGMA integrity_check``. Corrupt data never escapes
 as ``TypeError``, ``KeyError`` or ``UnicodeDecodeError``: it becomes a reported problem.
@@ -32,6 +35,7 @@ from points_ledger.errors import IntegrityError, LedgerError
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.store.schema import STATE_TABLES
 from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
+from points_ledger.transparency import check_stored_checkpoints, check_trusted_checkpoint
 
 __all__ = ["AuditReport", "Problem", "Progress", "run_audit"]
 
@@ -124,12 +128,22 @@ class _Collector:
 
 
 def run_audit(
-    store: SqliteStore, *, progress: Progress | None = None, stop_at_first: bool = False
+    store: SqliteStore,
+    *,
+    progress: Progress | None = None,
+    stop_at_first: bool = False,
+    trusted_checkpoint: str | None = None,
 ) -> AuditReport:
-    """Replay and check the whole file; see the module docstring for what is checked."""
+    """Replay and check the whole file; see the module docstring for what is checked.
+
+    A ``trusted_checkpoint`` (signed note held outside the file) is compared first, so
+    that truncation or rewriting is the problem ``verify()`` names.
+    """
     found = _Collector(stop_at_first)
     checked = 0
     try:
+        if trusted_checkpoint is not None:
+            check_trusted_checkpoint(store, trusted_checkpoint, found.add)
         try:
             total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
         except sqlite3.Error as e:
@@ -142,6 +156,7 @@ def run_audit(
         finally:
             scratch.close()
         _check_orphans(store, checked, found)
+        check_stored_checkpoints(store, found.add)
         try:
             for message in store.integrity_check():
                 found.add("sqlite_integrity", message)

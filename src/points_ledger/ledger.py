@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Final
 
 from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
+from points_ledger import transparency as _tlog
 from points_ledger.audit import AuditReport, Progress, run_audit
 from points_ledger.canonical import (
     GENESIS_PREV_HASH,
@@ -25,6 +26,7 @@ from points_ledger.canonical import (
     event_to_bytes,
     signing_input,
 )
+from points_ledger.checkpoints import log_vkey
 from points_ledger.domain.revenue import preview_distribution
 from points_ledger.domain.state import DeriveContext, LedgerConfig
 from points_ledger.engine import authorize_and_plan
@@ -36,6 +38,7 @@ from points_ledger.errors import (
     NotFoundError,
 )
 from points_ledger.keys import Signer
+from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.models.common import AccountId, Asset, Role
 from points_ledger.models.entries import (
     AccountRecord,
@@ -48,6 +51,7 @@ from points_ledger.models.entries import (
 )
 from points_ledger.models.events import Event, Genesis, KeySpec
 from points_ledger.models.revenue import Distribute
+from points_ledger.receipts import Receipt
 from points_ledger.split import Distribution
 from points_ledger.store.sqlite import EntryRow, SqliteStore, storage_errors
 
@@ -497,23 +501,132 @@ class Ledger:
 
     # -- verification ------------------------------------------------------------------
 
-    def audit(self, *, progress: Progress | None = None) -> AuditReport:
+    def audit(
+        self, *, progress: Progress | None = None, trusted_checkpoint: str | None = None
+    ) -> AuditReport:
         """Check the whole file and return a report of every problem found.
 
         Streams the log with bounded memory and checks canonical bytes, signatures and key
         validity, the signing policy, the hash chain, re-derived postings and zero sums,
-        Merkle nodes, cached state and balances, and SQLite's own integrity check.
+        Merkle nodes, stored checkpoints (signature, root, mutual consistency), cached
+        state and balances, and SQLite's own integrity check.
         Never raises for problems in the data; they are listed in the report.
-        """
-        return run_audit(self._store, progress=progress)
 
-    def verify(self, *, progress: Progress | None = None) -> None:
+        Args:
+            progress: Called as ``progress(checked, total)`` while entries are replayed.
+            trusted_checkpoint: A signed checkpoint note kept outside the file (by you, a
+                witness or a receipt). It is checked first, with the genesis log key:
+                a file with fewer entries is reported as ``truncated`` naming the first
+                missing seq; a file whose first entries no longer match as ``rewritten``
+                (see :mod:`points_ledger.transparency` for what can be named).
+        """
+        return run_audit(self._store, progress=progress, trusted_checkpoint=trusted_checkpoint)
+
+    def verify(
+        self, *, progress: Progress | None = None, trusted_checkpoint: str | None = None
+    ) -> None:
         """Check the whole file like :meth:`audit`, raising at the first problem.
+
+        Args:
+            progress: Called as ``progress(checked, total)`` while entries are replayed.
+            trusted_checkpoint: A signed checkpoint note kept outside the file; see
+                :meth:`audit`.
 
         Raises:
             IntegrityError: naming the first problem and the entry concerned.
         """
-        run_audit(self._store, progress=progress, stop_at_first=True).raise_for_problems()
+        run_audit(
+            self._store,
+            progress=progress,
+            stop_at_first=True,
+            trusted_checkpoint=trusted_checkpoint,
+        ).raise_for_problems()
+
+    # -- transparency: roots, proofs, checkpoints, receipts ---------------------------
+
+    def log_vkey(self) -> str:
+        """The verifier key string of the log key: ``origin+hex8+base64(0x01||pubkey)``.
+
+        Publish it: witnesses and receipt holders need nothing else to check checkpoints.
+        """
+        config = self.config
+        return log_vkey(config.origin, config.log_key)
+
+    def root(self, size: int | None = None) -> bytes:
+        """The RFC 9162 Merkle root of the first ``size`` entries (default: all), O(log n).
+
+        Raises:
+            InvalidEventError: if ``size`` is not a whole number.
+            NotFoundError: if ``size`` is larger than the ledger.
+        """
+        return _tlog.tree_root(self._store, size)
+
+    def prove_inclusion(self, seq: int, size: int | None = None) -> list[bytes]:
+        """The RFC 9162 inclusion proof of entry ``seq`` in the tree of ``size`` entries.
+
+        Raises:
+            InvalidEventError: if ``seq`` or ``size`` is not a whole number.
+            NotFoundError: if ``size`` exceeds the ledger or ``seq`` is not below it.
+        """
+        return _tlog.prove_inclusion(self._store, seq, size)
+
+    def prove_consistency(self, size1: int, size2: int) -> list[bytes]:
+        """The RFC 9162 consistency proof from the tree of ``size1`` to that of ``size2``.
+
+        Raises:
+            InvalidEventError: if a size is not a whole number or ``size1 > size2``.
+            NotFoundError: if ``size2`` exceeds the ledger.
+        """
+        return _tlog.prove_consistency(self._store, size1, size2)
+
+    def checkpoint(self, log_key: Signer) -> SignedCheckpoint:
+        """Sign a checkpoint of the whole ledger with the log key, store it and return it.
+
+        The note is a C2SP tlog-checkpoint (``origin``, size, base64 root) signed under
+        the key name ``origin``. Before signing, the new root is checked against the last
+        stored checkpoint with a consistency proof, so a ledger never signs two
+        inconsistent checkpoints; asking again at the same size returns the stored one.
+
+        Args:
+            log_key: The private log key; its public key must be the one in the genesis
+                entry. It is used for this call only and never stored.
+
+        Raises:
+            SignatureError: if ``log_key`` is not the ledger's log key.
+            IntegrityError: if the file no longer agrees with its last checkpoint.
+        """
+        config = self.config
+        now_us = to_microseconds(self._clock())
+        return _tlog.sign_checkpoint(self._store, config.origin, config.log_key, log_key, now_us)
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        """Every stored checkpoint, smallest size first, each signature checked.
+
+        Raises:
+            IntegrityError: if a stored checkpoint does not verify.
+        """
+        config = self.config
+        return _tlog.list_checkpoints(self._store, config.origin, config.log_key)
+
+    def receipt(self, seq: int, checkpoint: SignedCheckpoint | str | None = None) -> Receipt:
+        """A self-contained, offline-checkable receipt for entry ``seq``.
+
+        Args:
+            seq: The entry.
+            checkpoint: The checkpoint to prove against: a :class:`SignedCheckpoint` or a
+                signed note (possibly with witness cosignatures). Default: the latest
+                stored checkpoint.
+
+        Returns:
+            The receipt, already checked with :func:`points_ledger.verify_receipt`.
+
+        Raises:
+            NotFoundError: if there is no such entry or the checkpoint does not cover it.
+            NoteError: if a given checkpoint is not signed by this ledger's log key.
+            IntegrityError: if the file does not agree with the checkpoint.
+        """
+        config = self.config
+        return _tlog.make_receipt(self._store, config.origin, config.log_key, seq, checkpoint)
 
 
 def _to_entry(row: EntryRow) -> Entry:

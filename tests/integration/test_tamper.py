@@ -17,7 +17,7 @@ import pytest
 
 from conftest import World, build_world, dump_file
 from points_ledger import Asset, IntegrityError, Ledger, LedgerError
-from points_ledger.store.schema import LOG_TABLES
+from points_ledger.store.schema import APPEND_ONLY_TABLES
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def raw(built: tuple[World, History]) -> Iterator[sqlite3.Connection]:
 
 def drop_triggers(conn: sqlite3.Connection) -> None:
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
-    assert len(names) == 2 * len(LOG_TABLES)
+    assert len(names) == 2 * len(APPEND_ONLY_TABLES)
     for name in names:
         conn.execute(f"DROP TRIGGER {name}")
 
@@ -118,7 +118,7 @@ def test_every_log_table_has_both_triggers(raw: sqlite3.Connection) -> None:
         for action in ("UPDATE", "DELETE")
         if f"BEFORE {action}" in sql
     }
-    assert covered == {(t, a) for t in LOG_TABLES for a in ("UPDATE", "DELETE")}
+    assert covered == {(t, a) for t in APPEND_ONLY_TABLES for a in ("UPDATE", "DELETE")}
 
 
 # -- tampering with the triggers dropped ------------------------------------------------

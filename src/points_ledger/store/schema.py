@@ -1,6 +1,7 @@
 """The SQLite schema, built with sqlite-utils and evolved with ``sqlite_utils.Migrations``.
 
-Log tables (``entries``, ``signatures``, ``postings``, ``merkle_nodes``) are append-only:
+Log tables (``entries``, ``signatures``, ``postings``, ``merkle_nodes``, and
+``checkpoints`` since ``m002``) are append-only:
 ``BEFORE UPDATE`` and ``BEFORE DELETE`` triggers make the file itself refuse edits, even
 from a plain ``sqlite3`` shell. State tables (``accounts``, ``keys``, ``balances``,
 ``state``) are caches that ``verify()`` rebuilds from the log and compares.
@@ -19,6 +20,8 @@ from sqlite_utils.migrations import Migrations
 from points_ledger.store.reports_sql import VIEWS
 
 __all__ = [
+    "APPEND_ONLY_TABLES",
+    "CHECKPOINT_TABLE",
     "LOG_TABLES",
     "MIGRATIONS",
     "SCHEMA_NAMES",
@@ -29,6 +32,8 @@ __all__ = [
 
 LOG_TABLES: Final = ("entries", "signatures", "postings", "merkle_nodes")
 STATE_TABLES: Final = ("accounts", "keys", "balances", "state")
+CHECKPOINT_TABLE: Final = "checkpoints"
+"""Signed checkpoints (append-only, one per tree size), added by ``m003_checkpoints``."""
 
 MIGRATIONS = Migrations("points_ledger")
 
@@ -140,5 +145,20 @@ def m002_community_views(db: Database) -> None:
         db.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {select}")  # constants only
 
 
-SCHEMA_NAMES: Final = frozenset({"m001_initial", "m002_community_views"})
+@MIGRATIONS()
+def m003_checkpoints(db: Database) -> None:
+    """Create the append-only ``checkpoints`` table of signed tree heads."""
+    db[CHECKPOINT_TABLE].create(  # type: ignore[union-attr]
+        {"size": int, "root": bytes, "note": str, "recorded_at_us": int},
+        pk="size",
+        not_null={"root", "note", "recorded_at_us"},
+        strict=True,
+    )
+    protect_log_table(db, CHECKPOINT_TABLE)
+
+
+APPEND_ONLY_TABLES: Final = (*LOG_TABLES, CHECKPOINT_TABLE)
+"""Every table whose rows may never be updated or deleted (guarded by triggers)."""
+
+SCHEMA_NAMES: Final = frozenset({"m001_initial", "m002_community_views", "m003_checkpoints"})
 """Names of every migration this version of the library knows."""

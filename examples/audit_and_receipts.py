@@ -1,0 +1,155 @@
+"""Receipts and witnesses: a volunteer checks a receipt; a witness catches a rewrite.
+
+Contents:
+    1. The community office creates a ledger and records a volunteer's awards.
+    2. The office signs a checkpoint with the log key and publishes its verifier key.
+    3. A witness (the street office) accepts the first checkpoint on trust.
+    4. More entries; a new checkpoint, which the witness cosigns after checking the
+       consistency proof.
+    5. A volunteer checks a receipt for an early award offline, holding nothing but
+       the receipt (JSON) and the verifier key; a doctored copy of it fails.
+    6. Someone rebuilds the ledger file with one award changed and signs it with the
+       same log key: the witness refuses it and keeps both checkpoints as evidence.
+    7. A copy of the file with its last entries cut off is caught by ``verify()``
+       against the checkpoint the witness cosigned, naming the first missing entry.
+
+Run it with ``python examples/audit_and_receipts.py``; it works in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+
+from points_ledger import (
+    AccountKind,
+    Asset,
+    EquivocationError,
+    Ledger,
+    LedgerError,
+    OpenAccount,
+    Posting,
+    ProofError,
+    Signer,
+    Transfer,
+    Witness,
+    verify_receipt,
+)
+
+ORIGIN = "chengdu.example/chenghua/zhiqiang"
+TODAY = dt.date(2026, 11, 25)
+LOG_KEY = Signer.from_seed(b"example log key, never reuse it!")
+ADMIN = Signer.from_seed(b"example admin key, never use it!")
+WITNESS_KEY = Signer.from_seed(b"example witness key, just a demo")
+
+
+def clock() -> dt.datetime:
+    """A fixed ledger clock, so that rebuilt files agree entry for entry."""
+    return dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+
+
+def award(number: int, points: int) -> Transfer:
+    """Award ``points`` from the issuer to volunteer vol:0001."""
+    return Transfer(
+        id=f"award-{number}",
+        effective_at=TODAY,
+        memo="elderly visit",
+        postings=(
+            Posting(account="issuer", asset=Asset.PTS, amount=-points),
+            Posting(account="vol:0001", asset=Asset.PTS, amount=points),
+        ),
+    )
+
+
+def build_ledger(path: Path, awards: list[int]) -> Ledger:
+    """A ledger with one volunteer account and the given awards, in order."""
+    ledger = Ledger.create(
+        path, origin=ORIGIN, log_key=LOG_KEY, admins=[ADMIN], effective_at=TODAY, clock=clock
+    )
+    ledger.append(
+        OpenAccount(
+            id="open-vol-0001",
+            effective_at=TODAY,
+            account="vol:0001",
+            account_kind=AccountKind.MEMBER,
+        ),
+        [ADMIN],
+    )
+    for number, points in enumerate(awards):
+        ledger.append(award(number, points), [ADMIN])
+    return ledger
+
+
+def main(folder: Path) -> None:
+    """Play the steps listed in the module docstring inside ``folder``."""
+    # 1. The ledger: genesis, an account and ten awards of 5 points.
+    ledger = build_ledger(folder / "community.db", [5] * 10)
+
+    # 2. A checkpoint signed by the log key. The verifier key is public: print it on
+    #    the notice board, the mini-program and every receipt.
+    first = ledger.checkpoint(LOG_KEY)
+    vkey = ledger.log_vkey()
+    print(f"checkpoint of {first.size} entries; verifier key {vkey}")
+
+    # 3. The witness follows this ledger and accepts its first checkpoint on trust.
+    witness = Witness(
+        folder / "witness.db",
+        name="street-office.example/witness",
+        key=WITNESS_KEY,
+        logs={ORIGIN: vkey},
+    )
+    witness.cosign(first.note, [])
+
+    # 4. Ten more awards, a new checkpoint, and a consistency proof for the witness.
+    for number in range(10, 20):
+        ledger.append(award(number, 5), [ADMIN])
+    second = ledger.checkpoint(LOG_KEY)
+    proof = ledger.prove_consistency(first.size, second.size)
+    cosigned = second.note + witness.cosign(second.note, proof)
+    print(f"witness cosigned the checkpoint of {second.size} entries")
+
+    # 5. A receipt for the first award, proven against the cosigned checkpoint.
+    receipt_json = ledger.receipt(2, cosigned).to_json()
+    checked = verify_receipt(receipt_json, vkey)  # offline: JSON + verifier key only
+    points = next(p.amount for p in checked.postings if p.account == "vol:0001")
+    print(f"receipt checks out: entry {checked.seq} ({checked.event.id}) gave {points} points")
+    doctored = json.loads(receipt_json)
+    doctored["postings"][1]["amount"] = 50
+    doctored["postings"][0]["amount"] = -50
+    try:
+        verify_receipt(json.dumps(doctored), vkey)
+    except LedgerError as error:
+        print(f"doctored receipt refused: [{error.code}] {error}")
+
+    # 6. A rebuilt history with award 3 changed to 500 points, signed with the log key.
+    with build_ledger(folder / "rebuilt.db", [5, 5, 5, 500] + [5] * 16) as rebuilt:
+        forged = rebuilt.checkpoint(LOG_KEY)
+        try:
+            witness.cosign(forged.note, [])
+        except EquivocationError as error:
+            print(f"witness refused: [{error.code}] {error}")
+            print(f"  evidence kept: {sorted(error.details)}")
+        rebuilt.append(award(20, 5), [ADMIN])
+        bigger = rebuilt.checkpoint(LOG_KEY)
+        try:
+            witness.cosign(bigger.note, rebuilt.prove_consistency(second.size, bigger.size))
+        except ProofError as error:
+            print(f"witness refused again: [{error.code}]")
+    witness.close()
+
+    # 7. A copy with the last five awards cut off passes on its own, but not against
+    #    the checkpoint the witness cosigned.
+    with build_ledger(folder / "cut.db", [5] * 15) as cut:
+        cut.verify()
+        try:
+            cut.verify(trusted_checkpoint=cosigned)
+        except LedgerError as error:
+            print(f"truncation caught: entry {error.seq} onwards is missing")
+    ledger.close()
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as tmp:
+        main(Path(tmp))

@@ -1,0 +1,306 @@
+"""Receipts: one entry, its inclusion proof and a signed checkpoint, checkable offline.
+
+A :class:`Receipt` is a self-contained JSON document. :func:`verify_receipt` checks it
+with nothing but the ledger's verifier key string (``ledger.log_vkey()``): no database,
+no network. Pure: no I/O.
+
+What a verified receipt proves: the log key signed a checkpoint saying "my first ``size``
+entries have root R", and an entry with exactly these event bytes, signatures, postings,
+seq, time and previous hash is leaf ``seq`` of that tree. It does not prove that the
+signers were authorised (the ledger checked that when it appended the entry; ``verify()``
+re-checks it on the file), nor that the log has shown everyone the same tree (that is
+what witnesses are for).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Final, Literal
+
+import pydantic
+from pydantic import Field
+
+from points_ledger.canonical import entry_hash, event_from_bytes
+from points_ledger.checkpoints import open_checkpoint
+from points_ledger.errors import IntegrityError, LedgerError, NoteError, ProofError
+from points_ledger.merkle import leaf_hash, verify_inclusion
+from points_ledger.models.common import FrozenModel, describe_validation_error
+from points_ledger.models.entries import Signature
+from points_ledger.models.events import Event, Posting
+from points_ledger.notes import Checkpoint, NoteVerifier
+
+__all__ = [
+    "RECEIPT_FORMAT",
+    "RECEIPT_JSON_MAX",
+    "Receipt",
+    "ReceiptPosting",
+    "ReceiptSignature",
+    "VerifiedReceipt",
+    "verify_receipt",
+]
+
+RECEIPT_FORMAT: Final = "points-ledger-receipt/v1"
+"""Value of the ``format`` field of every receipt this version writes and reads."""
+
+RECEIPT_JSON_MAX: Final = 1 << 20
+"""Largest receipt document accepted by :meth:`Receipt.from_json` (1 MiB)."""
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_B64 = Annotated[str, Field(max_length=200_000, pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
+_HEX32 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class ReceiptSignature(FrozenModel):
+    """One signature of the entry, as the receipt carries it.
+
+    Attributes:
+        key_id: The signing key's id (16 hex digits).
+        signature: The 64-byte Ed25519 signature, standard base64.
+    """
+
+    key_id: Annotated[str, Field(max_length=64)]
+    signature: _B64
+
+
+class ReceiptPosting(FrozenModel):
+    """One posting of the entry, as the receipt carries it.
+
+    Attributes:
+        account: Account id.
+        asset: Asset code (``PTS`` or ``CNY``).
+        amount: Integer amount in the asset's smallest unit.
+    """
+
+    account: Annotated[str, Field(max_length=64)]
+    asset: Annotated[str, Field(max_length=16)]
+    amount: int
+
+
+class Receipt(FrozenModel):
+    """A self-contained proof that one entry is in a ledger, checkable offline.
+
+    Make one with ``ledger.receipt(seq)``; check it with :func:`verify_receipt`.
+    All binary values are standard base64 except hashes, which are lower-case hex.
+
+    Attributes:
+        format: Always :data:`RECEIPT_FORMAT`.
+        origin: The ledger's origin.
+        seq: The entry's position in the log.
+        recorded_at_us: When the ledger recorded the entry (UTC microseconds).
+        event: The exact canonical event bytes that were signed, base64.
+        signatures: The entry's signatures, in stored order.
+        postings: The entry's postings, in stored order.
+        prev_hash: Hash of the previous entry, hex.
+        entry_hash: The entry hash (the Merkle leaf data), hex.
+        leaf_index: The leaf's index in the tree (equals ``seq``).
+        inclusion_proof: RFC 9162 inclusion path to the checkpoint's root, base64 each.
+        checkpoint: The signed checkpoint note (may also carry witness cosignatures).
+    """
+
+    format: Literal["points-ledger-receipt/v1"] = RECEIPT_FORMAT
+    origin: Annotated[str, Field(max_length=1024)]
+    seq: Annotated[int, Field(ge=0)]
+    recorded_at_us: int
+    event: _B64
+    signatures: Annotated[tuple[ReceiptSignature, ...], Field(max_length=64)]
+    postings: Annotated[tuple[ReceiptPosting, ...], Field(max_length=1024)]
+    prev_hash: _HEX32
+    entry_hash: _HEX32
+    leaf_index: Annotated[int, Field(ge=0)]
+    inclusion_proof: Annotated[tuple[_B64, ...], Field(max_length=64)]
+    checkpoint: Annotated[str, Field(max_length=1 << 16)]
+
+    def to_json(self) -> str:
+        """Return the receipt as a JSON document (UTF-8 text)."""
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Receipt:
+        """Parse a receipt document, checking its shape (not yet its proofs).
+
+        Args:
+            data: JSON text as written by :meth:`to_json`.
+
+        Raises:
+            ProofError: If the document is too large, not JSON, or not a receipt of a
+                format this version reads.
+        """
+        if not isinstance(data, str | bytes):
+            raise ProofError(f"a receipt is JSON text, got {type(data).__name__}")
+        if len(data) > RECEIPT_JSON_MAX:
+            raise ProofError(f"receipt is larger than {RECEIPT_JSON_MAX:,} bytes")
+        try:
+            return cls.model_validate_json(data)
+        except pydantic.ValidationError as e:
+            raise ProofError(f"not a valid receipt: {describe_validation_error(e)}") from e
+        except (ValueError, UnicodeError) as e:
+            raise ProofError(f"receipt is not valid JSON: {e}") from e
+
+
+@dataclass(frozen=True)
+class VerifiedReceipt:
+    """What :func:`verify_receipt` returns: the checked facts, ready for display.
+
+    Attributes:
+        origin: The ledger's origin.
+        seq: The entry's position in the log.
+        recorded_at: When the ledger recorded the entry (UTC).
+        event: The parsed event.
+        signatures: The entry's signatures (key ids and bytes).
+        postings: The entry's postings.
+        entry_hash: The entry hash.
+        checkpoint: The log-signed checkpoint the entry is proven to be in.
+    """
+
+    origin: str
+    seq: int
+    recorded_at: dt.datetime
+    event: Event
+    signatures: tuple[Signature, ...]
+    postings: tuple[Posting, ...]
+    entry_hash: bytes
+    checkpoint: Checkpoint
+
+
+def verify_receipt(receipt: Receipt | str | bytes, log_vkey: str) -> VerifiedReceipt:
+    """Check a receipt offline with nothing but the ledger's verifier key string.
+
+    Checks, in order: the checkpoint note carries a valid signature by ``log_vkey``; the
+    checkpoint's origin is the key's name and the receipt's origin; the entry hash
+    recomputed from the receipt's fields (seq, time, previous hash, event bytes,
+    signatures, postings) equals the one stated; the event bytes are a canonical event;
+    the inclusion proof leads from that entry to the checkpoint's root.
+
+    Args:
+        receipt: A :class:`Receipt` or its JSON text.
+        log_vkey: The ledger's verifier key, ``origin+hex8+base64(0x01||pubkey)``, obtained
+            from the ledger operator out of band (``ledger.log_vkey()``).
+
+    Returns:
+        The verified facts.
+
+    Raises:
+        NoteError: If the verifier key or the checkpoint note is invalid, or the note is not
+            signed by that key, or the origins differ.
+        IntegrityError: If a field of the entry was changed (the entry hash does not match)
+            or the event bytes are not a canonical event.
+        ProofError: If the document is malformed or the inclusion proof does not verify.
+    """
+    try:
+        return _verify(receipt, log_vkey)
+    except LedgerError:
+        raise
+    except (ValueError, TypeError, OverflowError, UnicodeError) as e:
+        # Defence in depth: no foreign exception escapes for garbage input.
+        raise ProofError(f"receipt cannot be checked: {e}") from e
+
+
+def _verify(receipt: object, vkey: object) -> VerifiedReceipt:
+    if isinstance(receipt, str | bytes):
+        receipt = Receipt.from_json(receipt)
+    if not isinstance(receipt, Receipt):
+        raise ProofError(f"expected a Receipt or its JSON, got {type(receipt).__name__}")
+    if not isinstance(vkey, str):
+        raise NoteError("the log verifier key must be a string")
+    verifier = NoteVerifier.from_vkey(vkey)
+    checkpoint = open_checkpoint(receipt.checkpoint, verifier)
+    if receipt.origin != checkpoint.origin:
+        raise NoteError(
+            f"receipt is for {receipt.origin!r} but its checkpoint is for {checkpoint.origin!r}"
+        )
+
+    event_bytes = _b64(receipt.event, "event")
+    signatures = tuple(_signature(s, i) for i, s in enumerate(receipt.signatures))
+    postings = tuple(_posting(p, i) for i, p in enumerate(receipt.postings))
+    stated_hash = bytes.fromhex(receipt.entry_hash)
+    try:
+        recomputed = entry_hash(
+            seq=receipt.seq,
+            recorded_at_us=receipt.recorded_at_us,
+            prev_hash=bytes.fromhex(receipt.prev_hash),
+            event_bytes=event_bytes,
+            signatures=signatures,
+            postings=postings,
+        )
+    except LedgerError as e:
+        raise IntegrityError(f"the entry's fields cannot be hashed: {e}") from e
+    if recomputed != stated_hash:
+        raise IntegrityError(
+            "the entry's fields do not match its hash: the receipt was altered",
+            seq=receipt.seq,
+        )
+    try:
+        event = event_from_bytes(event_bytes)
+    except LedgerError as e:
+        raise IntegrityError(f"receipt event bytes are not a valid event: {e}") from e
+
+    if receipt.leaf_index != receipt.seq:
+        raise ProofError(f"leaf index {receipt.leaf_index} is not the entry's seq {receipt.seq}")
+    if receipt.seq >= checkpoint.size:
+        raise ProofError(
+            f"entry {receipt.seq} is not covered by a checkpoint of size {checkpoint.size}"
+        )
+    proof = [_b64(p, "inclusion proof") for p in receipt.inclusion_proof]
+    verify_inclusion(
+        leaf_hash(stated_hash), receipt.leaf_index, checkpoint.size, proof, checkpoint.root_hash
+    )
+    return VerifiedReceipt(
+        origin=checkpoint.origin,
+        seq=receipt.seq,
+        recorded_at=_from_us(receipt.recorded_at_us),
+        event=event,
+        signatures=signatures,
+        postings=postings,
+        entry_hash=stated_hash,
+        checkpoint=checkpoint,
+    )
+
+
+def _b64(value: str, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise ProofError(f"receipt {what} is not valid base64") from e
+    if base64.b64encode(raw).decode("ascii") != value:
+        raise ProofError(f"receipt {what} is not canonical base64")
+    return raw
+
+
+def _signature(item: ReceiptSignature, index: int) -> Signature:
+    try:
+        return Signature(key_id=item.key_id, signature=_b64(item.signature, "signature"))
+    except LedgerError as e:
+        raise IntegrityError(f"receipt signature {index} is malformed: {e}") from e
+
+
+def _posting(item: ReceiptPosting, index: int) -> Posting:
+    try:
+        return Posting.model_validate(
+            {"account": item.account, "asset": item.asset, "amount": item.amount}, strict=False
+        )
+    except pydantic.ValidationError as e:
+        raise IntegrityError(
+            f"receipt posting {index} is malformed: {describe_validation_error(e)}"
+        ) from e
+
+
+def _from_us(value: int) -> dt.datetime:
+    try:
+        return _EPOCH + dt.timedelta(microseconds=value)
+    except OverflowError as e:
+        raise IntegrityError("receipt time is out of range") from e
+
+
+def receipt_signature(signature: Signature) -> ReceiptSignature:
+    """Return the receipt form of an entry signature."""
+    return ReceiptSignature(
+        key_id=signature.key_id, signature=base64.b64encode(signature.signature).decode("ascii")
+    )
+
+
+def receipt_posting(posting: Posting) -> ReceiptPosting:
+    """Return the receipt form of a posting."""
+    return ReceiptPosting(account=posting.account, asset=str(posting.asset), amount=posting.amount)

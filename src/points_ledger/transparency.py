@@ -1,0 +1,520 @@
+"""Checkpoints, proofs and receipts over a ledger file; checkpoint checks for the audit.
+
+Everything here reads the stored Merkle nodes (the hash of every complete subtree, written
+on append), so a root or a proof at any size costs O(log n) reads through
+:mod:`points_ledger.merkle`'s ``*_from_nodes`` builders.
+
+The :class:`~points_ledger.ledger.Ledger` facade calls these functions; the audit calls
+:func:`check_trusted_checkpoint` and :func:`check_stored_checkpoints`.
+
+What the audit can name when a trusted checkpoint (size ``n``, root ``R``, held outside
+the file) does not match:
+
+* **truncation** (the file has fewer than ``n`` entries): the first missing seq, which is
+  the file's current size;
+* **rewriting** (the root of the first ``n`` entries is not ``R``): a root alone cannot
+  say which leaf changed, so in general only "one of entries ``0 .. n-1`` was changed".
+  When the file still holds the very same signed checkpoint, its older stored
+  checkpoints are the ledger's own signed history, and a scan over them (stopping at the
+  first that no longer matches: matching is monotone) brackets
+  the first changed entry between the last checkpoint that still matches and the next
+  one (exact when a checkpoint was signed after every entry);
+* **equivocation**: a checkpoint in the file signed by the log key for size ``n`` with a
+  root other than ``R`` proves the log key signed two histories.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Final
+
+from points_ledger.canonical import event_from_bytes
+from points_ledger.checkpoints import log_verifier, open_checkpoint
+from points_ledger.errors import (
+    IntegrityError,
+    InvalidEventError,
+    LedgerError,
+    NotFoundError,
+    ProofError,
+    SignatureError,
+)
+from points_ledger.keys import Signer, public_key_from_b64
+from points_ledger.merkle import (
+    consistency_proof_from_nodes,
+    inclusion_proof_from_nodes,
+    root_from_nodes,
+    verify_consistency,
+)
+from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.models.events import Genesis
+from points_ledger.notes import Checkpoint, NoteVerifier, sign_note
+from points_ledger.receipts import (
+    Receipt,
+    receipt_posting,
+    receipt_signature,
+    verify_receipt,
+)
+from points_ledger.store.checkpoints import (
+    CheckpointRow,
+    checkpoint_rows,
+    insert_checkpoint,
+    latest_checkpoint_row,
+)
+from points_ledger.store.sqlite import SqliteStore
+
+__all__ = [
+    "AddProblem",
+    "check_stored_checkpoints",
+    "check_trusted_checkpoint",
+    "list_checkpoints",
+    "make_receipt",
+    "prove_consistency",
+    "prove_inclusion",
+    "sign_checkpoint",
+    "tree_root",
+    "tree_size",
+]
+
+AddProblem = Callable[[str, str, "int | None"], None]
+"""``add(code, message, seq)``: how the audit collects problems."""
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+# --------------------------------------------------------------------------- roots and proofs
+
+
+def tree_size(store: SqliteStore) -> int:
+    """Number of entries (leaves) in the file."""
+    head = store.head()
+    return 0 if head is None else head.size
+
+
+def _require_size(name: str, value: object, size: int) -> int:
+    if type(value) is not int or value < 0:
+        raise InvalidEventError(f"{name} must be a whole number of at least 0")
+    if value > size:
+        raise NotFoundError(f"{name} {value} is larger than the ledger ({size} entries)")
+    return value
+
+
+def tree_root(store: SqliteStore, size: int | None = None) -> bytes:
+    """The RFC 9162 root of the first ``size`` entries (default: all of them).
+
+    Raises:
+        InvalidEventError: if ``size`` is not a whole number.
+        NotFoundError: if ``size`` is larger than the ledger.
+        StorageError: if a stored node is missing.
+    """
+    current = tree_size(store)
+    checked = current if size is None else _require_size("size", size, current)
+    return root_from_nodes(checked, store.merkle_node)
+
+
+def prove_inclusion(store: SqliteStore, seq: int, size: int | None = None) -> list[bytes]:
+    """The inclusion proof of entry ``seq`` in the tree of the first ``size`` entries.
+
+    Raises:
+        InvalidEventError: if ``seq`` or ``size`` is not a whole number.
+        NotFoundError: if ``size`` is larger than the ledger or ``seq`` is not below it.
+    """
+    current = tree_size(store)
+    checked = current if size is None else _require_size("size", size, current)
+    if type(seq) is not int or seq < 0:
+        raise InvalidEventError("seq must be a whole number of at least 0")
+    if seq >= checked:
+        raise NotFoundError(f"entry {seq} is not in a tree of {checked} entries", seq=seq)
+    return inclusion_proof_from_nodes(seq, checked, store.merkle_node)
+
+
+def prove_consistency(store: SqliteStore, size1: int, size2: int) -> list[bytes]:
+    """The consistency proof between the trees of the first ``size1`` and ``size2`` entries.
+
+    Raises:
+        InvalidEventError: if a size is not a whole number or ``size1 > size2``.
+        NotFoundError: if ``size2`` is larger than the ledger.
+    """
+    current = tree_size(store)
+    first = _require_size("size1", size1, current)
+    second = _require_size("size2", size2, current)
+    if first > second:
+        raise InvalidEventError(f"size1 {first} is larger than size2 {second}")
+    return consistency_proof_from_nodes(first, second, store.merkle_node)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _from_row(row: CheckpointRow, verifier: NoteVerifier) -> SignedCheckpoint:
+    """Parse and check a stored checkpoint; IntegrityError when anything is off."""
+    if not isinstance(row.recorded_at_us, int) or isinstance(row.recorded_at_us, bool):
+        raise IntegrityError(f"stored checkpoint of size {row.size!r} has a bad time")
+    try:
+        body = open_checkpoint(row.note, verifier)
+    except LedgerError as e:
+        raise IntegrityError(
+            f"stored checkpoint of size {row.size!r} does not verify with the log key: {e}"
+        ) from e
+    if body.size != row.size or body.root_hash != row.root or body.extensions:
+        raise IntegrityError(
+            f"stored checkpoint of size {row.size!r}: its columns differ from its signed note"
+        )
+    try:
+        recorded_at = _EPOCH + dt.timedelta(microseconds=row.recorded_at_us)
+    except OverflowError as e:
+        raise IntegrityError(f"stored checkpoint of size {body.size} has a bad time") from e
+    return SignedCheckpoint(
+        origin=body.origin,
+        size=body.size,
+        root_hash=body.root_hash,
+        note=row.note if isinstance(row.note, str) else "",
+        recorded_at=recorded_at,
+    )
+
+
+def list_checkpoints(store: SqliteStore, origin: str, log_key: bytes) -> list[SignedCheckpoint]:
+    """Every stored checkpoint, smallest first, each signature checked.
+
+    Raises:
+        IntegrityError: if a stored checkpoint does not verify.
+    """
+    verifier = log_verifier(origin, log_key)
+    return [_from_row(row, verifier) for row in checkpoint_rows(store)]
+
+
+def sign_checkpoint(
+    store: SqliteStore, origin: str, log_public_key: bytes, signer: Signer, now_us: int
+) -> SignedCheckpoint:
+    """Sign, store and return a checkpoint of the whole ledger (see ``Ledger.checkpoint``).
+
+    Raises:
+        SignatureError: if ``signer`` is not the ledger's log key.
+        IntegrityError: if the tree no longer agrees with the last stored checkpoint.
+    """
+    if not isinstance(signer, Signer):
+        raise SignatureError(f"checkpoints are signed by a Signer, not {type(signer).__name__}")
+    if signer.public_key != log_public_key:
+        raise SignatureError(
+            "this key is not the ledger's log key; checkpoints must be signed by the key "
+            "the genesis entry names",
+            hint="Use the log key you created the ledger with (compare ledger.log_vkey()).",
+            details={"key_id": signer.key_id},
+        )
+    verifier = log_verifier(origin, log_public_key)
+    with store.write():
+        size = tree_size(store)
+        root = root_from_nodes(size, store.merkle_node)
+        latest_row = latest_checkpoint_row(store)
+        latest = None if latest_row is None else _from_row(latest_row, verifier)
+        if latest is not None:
+            _check_extends(store, latest, size, root)
+            if latest.size == size:
+                return latest
+            now_us = max(now_us, int((latest.recorded_at - _EPOCH) // dt.timedelta(microseconds=1)))
+        body = Checkpoint(origin, size, root)
+        note = sign_note(body.to_text(), origin, signer.private_key)
+        insert_checkpoint(store, CheckpointRow(size, root, note, now_us))
+    return SignedCheckpoint(
+        origin=origin,
+        size=size,
+        root_hash=root,
+        note=note,
+        recorded_at=_EPOCH + dt.timedelta(microseconds=now_us),
+    )
+
+
+def _check_extends(store: SqliteStore, latest: SignedCheckpoint, size: int, root: bytes) -> None:
+    evidence = {"last_checkpoint": latest.note}
+    if latest.size > size:
+        raise IntegrityError(
+            f"the ledger has {size} entries but already signed a checkpoint of "
+            f"{latest.size}: entries from {size} on are missing",
+            seq=size,
+            details=evidence,
+        )
+    try:
+        proof = consistency_proof_from_nodes(latest.size, size, store.merkle_node)
+        verify_consistency(latest.size, size, proof, latest.root_hash, root)
+    except ProofError as e:
+        raise IntegrityError(
+            f"refusing to sign: the tree is not consistent with the checkpoint of size "
+            f"{latest.size} this ledger already signed ({e})",
+            details=evidence,
+        ) from e
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+def make_receipt(
+    store: SqliteStore,
+    origin: str,
+    log_public_key: bytes,
+    seq: int,
+    checkpoint: SignedCheckpoint | str | None,
+) -> Receipt:
+    """Build a receipt for entry ``seq`` (see ``Ledger.receipt``); it is verified before return.
+
+    Raises:
+        NotFoundError: if there is no such entry or no checkpoint covers it.
+        NoteError: if a given checkpoint note is not signed by the log key.
+        IntegrityError: if the file does not agree with the checkpoint.
+    """
+    verifier = log_verifier(origin, log_public_key)
+    if type(seq) is not int or seq < 0:
+        raise InvalidEventError("seq must be a whole number of at least 0")
+    if checkpoint is None:
+        row = latest_checkpoint_row(store)
+        if row is None:
+            raise NotFoundError(
+                "the ledger has signed no checkpoint yet",
+                hint="Sign one with ledger.checkpoint(log_key), then ask again.",
+            )
+        note = _from_row(row, verifier).note
+    elif isinstance(checkpoint, SignedCheckpoint):
+        note = checkpoint.note
+    elif isinstance(checkpoint, str):
+        note = checkpoint
+    else:
+        raise InvalidEventError("checkpoint must be a SignedCheckpoint or a signed note")
+    body = open_checkpoint(note, verifier)
+    if seq >= body.size:
+        raise NotFoundError(
+            f"entry {seq} is not covered by the checkpoint of size {body.size}",
+            hint="Sign a newer checkpoint with ledger.checkpoint(log_key).",
+            seq=seq,
+        )
+    if body.size > tree_size(store):
+        raise IntegrityError(
+            f"the checkpoint covers {body.size} entries but the file has {tree_size(store)}",
+            seq=tree_size(store),
+        )
+    rows = list(store.entry_rows(seq, seq + 1))
+    if not rows:  # pragma: no cover - seq < size
+        raise NotFoundError(f"there is no entry {seq}", seq=seq)
+    entry = rows[0]
+    try:
+        receipt = Receipt(
+            origin=origin,
+            seq=entry.seq,
+            recorded_at_us=entry.recorded_at_us,
+            event=_b64(entry.event),
+            signatures=tuple(receipt_signature(s) for s in entry.signatures),
+            postings=tuple(receipt_posting(p) for p in entry.postings),
+            prev_hash=entry.prev_hash.hex(),
+            entry_hash=entry.hash.hex(),
+            leaf_index=entry.seq,
+            inclusion_proof=tuple(
+                _b64(h) for h in inclusion_proof_from_nodes(seq, body.size, store.merkle_node)
+            ),
+            checkpoint=note,
+        )
+        verify_receipt(receipt, verifier.to_vkey())
+    except LedgerError as e:
+        raise IntegrityError(
+            f"entry {seq} cannot be proven against the checkpoint of size {body.size}: {e}",
+            seq=seq,
+        ) from e
+    return receipt
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def genesis_log_key(store: SqliteStore) -> tuple[str, bytes] | None:
+    """Origin and log public key read from the genesis entry's bytes, or None if unreadable.
+
+    The audit takes them from the log itself, not from the cached configuration.
+    """
+    try:
+        rows = list(store.entry_rows(0, 1))
+        if not rows or rows[0].seq != 0:
+            return None
+        event = event_from_bytes(rows[0].event)
+        if not isinstance(event, Genesis):
+            return None
+        return event.origin, public_key_from_b64(event.log_key)
+    except LedgerError:
+        return None
+
+
+def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) -> None:
+    """Compare the file with a signed checkpoint held outside it; report what differs.
+
+    See the module docstring for what can be named.
+    """
+    genesis = genesis_log_key(store)
+    if genesis is None:
+        add("trusted_checkpoint_rejected", "the file has no readable genesis entry", 0)
+        return
+    verifier = log_verifier(*genesis)
+    try:
+        trusted = open_checkpoint(note, verifier)
+    except LedgerError as e:
+        add(
+            "trusted_checkpoint_rejected",
+            f"the checkpoint you hold does not verify with this file's log key ({e}); it "
+            "belongs to another ledger, or this file's genesis entry was replaced",
+            None,
+        )
+        return
+    size, n = tree_size(store), trusted.size
+    same_size = _verified_at(store, verifier, n)
+    if same_size is not None and same_size.root_hash != trusted.root_hash:
+        add(
+            "equivocation",
+            f"the log key signed two different roots for {n} entries: the checkpoint "
+            "you hold and one stored in the file",
+            None,
+        )
+    if size < n:
+        add(
+            "truncated",
+            f"the file has {size} entries but the trusted checkpoint covers {n}: "
+            f"entries {size} to {n - 1} are missing",
+            size,
+        )
+        return
+    try:
+        root = root_from_nodes(n, store.merkle_node)
+    except LedgerError as e:
+        add("unreadable", f"the Merkle nodes of the first {n} entries cannot be read: {e}", None)
+        return
+    if root == trusted.root_hash:
+        return
+    if same_size is None or same_size.root_hash != trusted.root_hash:
+        add(
+            "rewritten",
+            f"entries 0 to {n - 1} do not match the trusted checkpoint of size {n}: at "
+            "least one of them was changed (the root alone cannot say which)",
+            None,
+        )
+        return
+    first, last = _bracket(store, verifier, n)
+    add(
+        "rewritten",
+        f"entries 0 to {n - 1} do not match the trusted checkpoint of size {n}; the "
+        f"ledger's own signed checkpoints place the first changed entry between {first} "
+        f"and {last}",
+        first,
+    )
+
+
+def _verified_rows(store: SqliteStore, verifier: NoteVerifier) -> Iterator[SignedCheckpoint]:
+    """Stored checkpoints whose signature verifies, smallest first, streamed."""
+    try:
+        for row in checkpoint_rows(store):
+            try:
+                yield _from_row(row, verifier)
+            except LedgerError:
+                continue
+    except LedgerError:
+        return
+
+
+def _verified_at(store: SqliteStore, verifier: NoteVerifier, size: int) -> SignedCheckpoint | None:
+    for checkpoint in _verified_rows(store, verifier):
+        if checkpoint.size == size:
+            return checkpoint
+        if checkpoint.size > size:
+            break
+    return None
+
+
+def _bracket(store: SqliteStore, verifier: NoteVerifier, size: int) -> tuple[int, int]:
+    """Where the first changed entry lies, from the signed checkpoints up to ``size``.
+
+    Matching is monotone (if the first ``s`` entries still match, so do fewer), so the
+    scan stops at the first checkpoint that no longer matches: bounded memory, and one
+    O(log n) root per checkpoint scanned. The checkpoint at ``size`` does not match.
+    """
+    first = 0
+    for checkpoint in _verified_rows(store, verifier):
+        try:
+            matches = root_from_nodes(checkpoint.size, store.merkle_node) == checkpoint.root_hash
+        except LedgerError:
+            matches = False
+        if not matches or checkpoint.size >= size:
+            return first, checkpoint.size - 1
+        first = checkpoint.size
+    return first, size - 1  # pragma: no cover - the checkpoint at ``size`` was found
+
+
+def check_stored_checkpoints(store: SqliteStore, add: AddProblem) -> None:
+    """Check every stored checkpoint: signature, root at its size, mutual consistency."""
+    genesis = genesis_log_key(store)
+    if genesis is None:
+        return  # the replay reports the missing genesis
+    verifier = log_verifier(*genesis)
+    size = tree_size(store)
+    previous: SignedCheckpoint | None = None
+    try:
+        for row in checkpoint_rows(store):
+            previous = _check_stored(store, verifier, row, previous, size, add)
+    except LedgerError as e:
+        add("unreadable", f"the checkpoints table cannot be read: {e}", None)
+
+
+def _check_stored(
+    store: SqliteStore,
+    verifier: NoteVerifier,
+    row: CheckpointRow,
+    previous: SignedCheckpoint | None,
+    size: int,
+    add: AddProblem,
+) -> SignedCheckpoint | None:
+    """Check one stored checkpoint; return the last one that matched the entries."""
+    try:
+        checkpoint = _from_row(row, verifier)
+    except LedgerError as e:
+        add("checkpoint_invalid", str(e), None)
+        return previous
+    if checkpoint.size > size:
+        add(
+            "truncated",
+            f"a stored checkpoint covers {checkpoint.size} entries but the file has "
+            f"{size}: entries {size} to {checkpoint.size - 1} are missing",
+            size,
+        )
+        return previous
+    try:
+        root = root_from_nodes(checkpoint.size, store.merkle_node)
+    except LedgerError as e:
+        add("unreadable", f"Merkle nodes cannot be read: {e}", None)
+        return previous
+    if root != checkpoint.root_hash:
+        first = 0 if previous is None else previous.size
+        add(
+            "checkpoint_mismatch",
+            f"the stored checkpoint of size {checkpoint.size} does not match the entries; "
+            f"the first changed entry is between {first} and {checkpoint.size - 1}",
+            first,
+        )
+        return previous
+    if previous is not None:
+        if checkpoint.recorded_at < previous.recorded_at:
+            add(
+                "checkpoint_time_decreased",
+                f"the checkpoint of size {checkpoint.size} is dated before the one of "
+                f"size {previous.size}",
+                None,
+            )
+        try:
+            proof = consistency_proof_from_nodes(previous.size, checkpoint.size, store.merkle_node)
+            verify_consistency(
+                previous.size, checkpoint.size, proof, previous.root_hash, checkpoint.root_hash
+            )
+        except LedgerError as e:
+            add(
+                "checkpoint_inconsistent",
+                f"checkpoints of sizes {previous.size} and {checkpoint.size} are not "
+                f"consistent: {e}",
+                None,
+            )
+    return checkpoint
