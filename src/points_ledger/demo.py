@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -33,18 +34,31 @@ DEMO_FILE = "demo-ledger.db"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Render rows as an aligned plain-text table (numbers right-aligned)."""
+def format_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    right: Sequence[bool] | None = None,
+) -> str:
+    """Render rows as an aligned plain-text table.
+
+    Columns are padded by display width, so Chinese text (two terminal columns per
+    character) lines up. Columns whose cells are all ``int`` are right-aligned; pass
+    ``right`` (one flag per column) to choose alignment yourself, e.g. for amounts
+    already formatted as text.
+    """
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
-    numeric = [
-        all(isinstance(row[i], int) for row in rows) and bool(rows) for i in range(len(headers))
-    ]
+    numeric = (
+        list(right)
+        if right is not None
+        else [
+            all(isinstance(row[i], int) for row in rows) and bool(rows) for i in range(len(headers))
+        ]
+    )
     lines = []
     for n, row in enumerate(cells):
-        parts = [
-            _pad(cell, widths[i], right=numeric[i] and n > 0) for i, cell in enumerate(row)
-        ]
+        parts = [_pad(cell, widths[i], right=numeric[i] and n > 0) for i, cell in enumerate(row)]
         lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -52,8 +66,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
 
 def _width(text: str) -> int:
-    # CJK characters take two columns in a terminal.
-    return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in text)
+    # Wide and full-width characters (CJK) take two columns in a terminal.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _pad(text: str, width: int, *, right: bool) -> str:
@@ -102,7 +116,12 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
     log_key, admin_wang, admin_li = Signer.generate(), Signer.generate(), Signer.generate()
     echo(f"1. Create the ledger {ORIGIN} in {path} (2 admins, both must sign).")
     ledger = Ledger.create(
-        path, origin=ORIGIN, log_key=log_key, admins=[admin_wang, admin_li], threshold=2, clock=clock
+        path,
+        origin=ORIGIN,
+        log_key=log_key,
+        admins=[admin_wang, admin_li],
+        threshold=2,
+        clock=clock,
     )
     admins = [admin_wang, admin_li]
     with ledger:
@@ -121,7 +140,10 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
         ]
         opens.append(
             OpenAccount(
-                id="open-pool", effective_at=day, account="pool:charity", account_kind=AccountKind.POOL
+                id="open-pool",
+                effective_at=day,
+                account="pool:charity",
+                account_kind=AccountKind.POOL,
             )
         )
         ledger.append_many((event, admins) for event in opens)
@@ -184,7 +206,9 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
         )
         echo("6. Retrying the donation with the same id changes nothing:")
         retry = ledger.append(donation, [signature])
-        echo(f"   status={retry.status}, seq={retry.entry.seq} (first stored at {donated.entry.seq})")
+        echo(
+            f"   status={retry.status}, seq={retry.entry.seq} (first stored at {donated.entry.seq})"
+        )
         echo("")
         echo("Entries:")
         echo(
