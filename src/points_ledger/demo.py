@@ -49,13 +49,11 @@ def format_table(
     """
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
-    numeric = (
-        list(right)
-        if right is not None
-        else [
-            all(isinstance(row[i], int) for row in rows) and bool(rows) for i in range(len(headers))
-        ]
-    )
+    numeric = [
+        all(isinstance(row[i], int) for row in rows) and bool(rows) for i in range(len(headers))
+    ]
+    if right is not None:
+        numeric = list(right)
     lines = []
     for n, row in enumerate(cells):
         parts = [_pad(cell, widths[i], right=numeric[i] and n > 0) for i, cell in enumerate(row)]
