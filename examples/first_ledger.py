@@ -86,7 +86,9 @@ def main(folder: Path) -> None:
             RegisterKey(
                 id="key-vol-0001",
                 effective_at=TODAY,
-                key=KeySpec(public_key=phone.public_key_b64, roles=(Role.MEMBER,), owner="vol:0001"),
+                key=KeySpec(
+                    public_key=phone.public_key_b64, roles=(Role.MEMBER,), owner="vol:0001"
+                ),
             ),
             admins,
         )

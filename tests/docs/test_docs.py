@@ -38,7 +38,10 @@ def example_scripts() -> list[Path]:
 
 @pytest.mark.parametrize("script", example_scripts(), ids=lambda p: p.name)
 def test_example_scripts_run(
-    script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    script: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", [str(script)])
