@@ -179,7 +179,7 @@ class LedgerGroup(click.Group):
         return code
 
 
-@click.group(cls=LedgerGroup)
+@click.group(cls=LedgerGroup, name="points-ledger")
 @click.version_option(package_name="points_ledger")
 @click.option(
     "--ledger",

@@ -255,13 +255,24 @@ def account_open(
         show_append(ledger.append(event, signers), as_json=as_json)
 
 
+def _postings(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[Posting, ...]:
+    try:
+        return tuple(parse_posting(v) for v in values)
+    except InvalidEventError as e:
+        raise click.BadParameter(e.message) from e
+
+
 @cli.command()
-@click.argument("postings", nargs=-1, required=True, metavar="ACCOUNT:ASSET:AMOUNT...")
+@click.argument(
+    "postings", nargs=-1, required=True, metavar="ACCOUNT:ASSET:AMOUNT...", callback=_postings
+)
 @keys_option
 @event_options
 @json_option
 def transfer(
-    postings: tuple[str, ...],
+    postings: tuple[Posting, ...],
     key_paths: tuple[Path, ...],
     event_id: str | None,
     effective_at: dt.date,
@@ -273,14 +284,13 @@ def transfer(
     Amounts are written as people read them: PTS in whole points, CNY in yuan with up to
     two decimals. Example: issuer:PTS:-30 vol:0001:PTS:30
     """
-    parsed = tuple(parse_posting(p) for p in postings)
     with open_ledger() as ledger:
         signers = load_keys(key_paths)
         event = Transfer(
             id=resolve_event_id(event_id, "transfer"),
             effective_at=effective_at,
             memo=memo,
-            postings=parsed,
+            postings=postings,
         )
         show_append(ledger.append(event, signers), as_json=as_json)
 
