@@ -29,7 +29,7 @@ def test_docs_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.Mo
     namespace: dict[str, object] = {"__name__": "__docs__"}
     for number, block in enumerate(BLOCK.findall(page.read_text("utf-8")), start=1):
         code = compile(block, f"{page.name}[block {number}]", "exec")
-        exec(code, namespace)  # noqa: S102 - running our own documentation is the point
+        exec(code, namespace)
 
 
 def example_scripts() -> list[Path]:
