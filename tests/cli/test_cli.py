@@ -760,3 +760,23 @@ def test_python_m_demo_in_fresh_directory(tmp_path: Path) -> None:
     assert "audit passed" in audit_line
     assert (tmp_path / "demo-ledger.db").exists()
     assert "Traceback" not in proc.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from points_ledger.cli.app import progress_callback
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with progress_callback("verifying") as progress:
+        assert progress is None
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_callback("verifying") as progress:
+        assert progress is not None
+        progress(1, 4)
+        progress(4, 4)
+    assert "verifying" in terminal.getvalue()
