@@ -8,6 +8,7 @@ inspect with ``sqlite-utils`` or Datasette.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -33,13 +34,26 @@ DEMO_FILE = "demo-ledger.db"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Render rows as an aligned plain-text table (numbers right-aligned)."""
+def format_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    right: Sequence[bool] | None = None,
+) -> str:
+    """Render rows as an aligned plain-text table.
+
+    Columns are padded by display width, so Chinese text (two terminal columns per
+    character) lines up. Columns whose cells are all ``int`` are right-aligned; pass
+    ``right`` (one flag per column) to choose alignment yourself, e.g. for amounts
+    already formatted as text.
+    """
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
     numeric = [
         all(isinstance(row[i], int) for row in rows) and bool(rows) for i in range(len(headers))
     ]
+    if right is not None:
+        numeric = list(right)
     lines = []
     for n, row in enumerate(cells):
         parts = [_pad(cell, widths[i], right=numeric[i] and n > 0) for i, cell in enumerate(row)]
@@ -50,8 +64,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
 
 def _width(text: str) -> int:
-    # CJK characters take two columns in a terminal.
-    return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in text)
+    # Wide and full-width characters (CJK) take two columns in a terminal.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _pad(text: str, width: int, *, right: bool) -> str:

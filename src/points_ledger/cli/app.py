@@ -1,0 +1,392 @@
+"""The ``points-ledger`` click group, shared options, passphrases and output helpers.
+
+Command modules (``ledger_cmds``, ``keys_cmds``, ``read_cmds``, ...) attach their commands
+to :data:`cli` and use the helpers here, so every command behaves the same way:
+
+* ``--ledger PATH`` (env ``POINTS_LEDGER_DB``, default ``ledger.db``) names the file;
+* ``--key PATH`` (repeatable) loads signing keys with :func:`~points_ledger.load_signer`;
+  passphrases come only from the environment or a hidden prompt, never from arguments;
+* human output is aligned tables, ``--json`` prints one JSON document (JSON Lines for
+  lists);
+* errors print ``error [code]: message`` and a ``hint:`` line on stderr, no traceback,
+  and exit with a documented code (see :data:`EXIT_CODES`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from points_ledger.demo import format_table
+from points_ledger.errors import IntegrityError, LedgerError
+from points_ledger.keys import Signer, load_signer
+from points_ledger.ledger import Ledger
+
+__all__ = [
+    "EXIT_CODES",
+    "EXIT_INTEGRITY",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "LEDGER_ENV",
+    "PASSPHRASE_ENV",
+    "AppState",
+    "CommandError",
+    "LedgerGroup",
+    "cli",
+    "echo_json",
+    "echo_jsonl",
+    "echo_table",
+    "event_options",
+    "json_option",
+    "keys_option",
+    "load_keys",
+    "main",
+    "new_event_id",
+    "open_ledger",
+    "passphrase_env_name",
+    "progress_callback",
+    "read_passphrase",
+    "resolve_event_id",
+    "state",
+    "today",
+]
+
+EXIT_OK: Final = 0
+"""The command did what was asked."""
+EXIT_REFUSED: Final = 1
+"""The ledger (or a key file, or the file system) refused the request; nothing was written."""
+EXIT_USAGE: Final = 2
+"""The command line itself was wrong: unknown option, missing or malformed argument."""
+EXIT_INTEGRITY: Final = 3
+"""``verify`` or ``audit`` (or any read) found the file damaged or tampered with."""
+EXIT_INTERRUPTED: Final = 130
+"""Interrupted with Ctrl-C, or input ended while a prompt was waiting."""
+
+EXIT_CODES: Final[Mapping[int, str]] = {
+    EXIT_OK: "success",
+    EXIT_REFUSED: "refused by the ledger's rules, a key file or the file system",
+    EXIT_USAGE: "usage error on the command line",
+    EXIT_INTEGRITY: "integrity problem found (verify, audit, or a damaged entry)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C) or input ended at a prompt",
+}
+"""Every exit code the command line uses, with its meaning."""
+
+LEDGER_ENV: Final = "POINTS_LEDGER_DB"
+"""Environment variable naming the ledger file (default ``ledger.db``)."""
+
+PASSPHRASE_ENV: Final = "POINTS_LEDGER_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+"""Environment variable holding the key-file passphrase.
+
+A per-file variable takes precedence: ``POINTS_LEDGER_PASSPHRASE_<STEM>`` where ``<STEM>``
+is the key file's name without its extension, upper-cased, with every character other
+than ``A-Z 0-9`` replaced by ``_`` (``keys/admin-1.key`` → ``POINTS_LEDGER_PASSPHRASE_ADMIN_1``).
+"""
+
+TIMEZONE: Final = "Asia/Shanghai"
+"""Business dates default to today in this time zone."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class CommandError(LedgerError):
+    """A command-line request that cannot be carried out (e.g. an output file exists)."""
+
+    code = "command_failed"
+    default_hint = "Correct the command as the message says and run it again."
+
+
+@dataclass
+class AppState:
+    """Options given to the group, shared by every command.
+
+    Attributes:
+        ledger_path: The ledger file named by ``--ledger`` / ``POINTS_LEDGER_DB``.
+    """
+
+    ledger_path: Path
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _report(code: str, message: str, hint: str = "") -> None:
+    click.echo(f"error [{code}]: {_one_line(message)}", err=True)
+    if hint:
+        click.echo(f"hint: {_one_line(hint)}", err=True)
+
+
+class LedgerGroup(click.Group):
+    """A click group whose ``main`` turns errors into one-line reasons and exit codes.
+
+    The handling lives here rather than in :func:`main` so that click's ``CliRunner``
+    (which calls ``cli.main``) sees exactly what a user at a terminal sees.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; exit (or, with ``standalone_mode=False``, return) a code."""
+        code = EXIT_OK
+        try:
+            result = super().main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+            code = result if isinstance(result, int) else EXIT_OK
+        except IntegrityError as e:
+            _report(e.code, e.message, e.hint)
+            code = EXIT_INTEGRITY
+        except LedgerError as e:
+            _report(e.code, e.message, e.hint)
+            code = EXIT_REFUSED
+        except click.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "points-ledger"
+            _report("usage", e.format_message(), f"Run '{where} --help' for usage.")
+            code = EXIT_USAGE
+        except click.ClickException as e:
+            _report("command_failed", e.format_message())
+            code = e.exit_code
+        except click.Abort:
+            _report("interrupted", "stopped before finishing; no entry was half-written")
+            code = EXIT_INTERRUPTED
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=LedgerGroup, name="points-ledger")
+@click.version_option(package_name="points_ledger")
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=LEDGER_ENV,
+    default="ledger.db",
+    show_default=True,
+    show_envvar=True,
+    help="The ledger file.",
+)
+@click.pass_context
+def cli(ctx: click.Context, ledger_path: Path) -> None:
+    """Keep and check an append-only, signed ledger of volunteer points and income.
+
+    Passphrases for key files are read from POINTS_LEDGER_PASSPHRASE (or a per-file
+    POINTS_LEDGER_PASSPHRASE_<STEM>) or asked for without echo; never pass them as
+    arguments. Exit codes: 0 success, 1 refused, 2 usage error, 3 integrity problem,
+    130 interrupted.
+    """
+    ctx.obj = AppState(ledger_path=ledger_path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    code: int = cli.main(
+        args=list(argv) if argv is not None else None,
+        prog_name="points-ledger",
+        standalone_mode=False,
+    )
+    return code
+
+
+# -- shared state and options ----------------------------------------------------------
+
+
+def state() -> AppState:
+    """The group's options for the command being run."""
+    return click.get_current_context().ensure_object(AppState)
+
+
+def open_ledger() -> Ledger:
+    """Open the ledger file named by ``--ledger``.
+
+    Raises:
+        StorageError: if the file is missing or not a ledger.
+    """
+    return Ledger.open(state().ledger_path)
+
+
+def json_option(func: _F) -> _F:
+    """Add ``--json``: print one JSON document (JSON Lines for lists) instead of tables."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON (JSON Lines for lists)."
+    )(func)
+
+
+def keys_option(func: _F) -> _F:
+    """Add ``--key PATH`` (repeatable, at least one): key files that sign the event."""
+    return click.option(
+        "--key",
+        "key_paths",
+        multiple=True,
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Signing key file (repeat for several signers).",
+    )(func)
+
+
+def _check_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date:
+    if value is None:
+        return today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from e
+
+
+def event_options(func: _F) -> _F:
+    """Add ``--id`` (idempotency key, default generated), ``--date`` and ``--memo``."""
+    func = click.option("--memo", default="", help="Free text (no personal data).")(func)
+    func = click.option(
+        "--date",
+        "effective_at",
+        callback=_check_date,
+        metavar="YYYY-MM-DD",
+        help=f"Business date (default: today in {TIMEZONE}).",
+    )(func)
+    return click.option(
+        "--id",
+        "event_id",
+        default=None,
+        help="Event id (idempotency key); default: a new unique id, printed for retries.",
+    )(func)
+
+
+def today() -> dt.date:
+    """Today's date in Asia/Shanghai (UTC+8 if the time zone database is missing)."""
+    try:
+        zone: dt.tzinfo = ZoneInfo(TIMEZONE)
+    except ZoneInfoNotFoundError:
+        zone = dt.timezone(dt.timedelta(hours=8))  # China keeps no daylight saving time
+    return dt.datetime.now(zone).date()
+
+
+def new_event_id(kind: str) -> str:
+    """A fresh event id such as ``transfer-1f3a9c0b5e2d4f60``."""
+    return f"{kind}-{secrets.token_hex(8)}"
+
+
+# -- passphrases and keys --------------------------------------------------------------
+
+
+def passphrase_env_name(path: Path) -> str:
+    """The per-file passphrase variable for a key file (see :data:`PASSPHRASE_ENV`)."""
+    stem = re.sub(r"[^A-Z0-9]", "_", Path(path).stem.upper())
+    return f"{PASSPHRASE_ENV}_{stem}"
+
+
+def read_passphrase(path: Path, *, new: bool = False) -> str:
+    """The passphrase for key file ``path``: per-file env, then shared env, then a prompt.
+
+    Args:
+        path: The key file.
+        new: True when creating the file: the prompt asks twice.
+    """
+    for name in (passphrase_env_name(path), PASSPHRASE_ENV):
+        value = os.environ.get(name)
+        if value:
+            return value
+    prompt = f"New passphrase for {path}" if new else f"Passphrase for {path}"
+    value = click.prompt(prompt, hide_input=True, confirmation_prompt=new, err=True)
+    return str(value)
+
+
+def load_keys(paths: Iterable[Path]) -> list[Signer]:
+    """Load and decrypt signing key files.
+
+    Raises:
+        KeyFileError: if a file is missing, unsafe or malformed.
+        WrongPassphraseError: if a passphrase does not open its file.
+    """
+    return [load_signer(path, read_passphrase(path)) for path in paths]
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+def resolve_event_id(event_id: str | None, kind: str) -> str:
+    """Return ``event_id``, or generate one and announce it on stderr.
+
+    A generated id is printed *before* anything is written, so that if the command is
+    interrupted the user can run it again with ``--id`` and get the stored entry back
+    instead of a duplicate.
+    """
+    if event_id is not None:
+        return event_id
+    event_id = new_event_id(kind)
+    click.echo(f"event id: {event_id} (to retry safely, pass --id {event_id})", err=True)
+    return event_id
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def echo_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, right: Sequence[bool] | None = None
+) -> None:
+    """Print an aligned table (CJK-aware widths)."""
+    click.echo(format_table(headers, rows, right=right))
+
+
+def echo_json(document: object) -> None:
+    """Print one JSON document (UTF-8, Chinese kept readable)."""
+    click.echo(json.dumps(document, ensure_ascii=False))
+
+
+def echo_jsonl(documents: Iterable[object]) -> None:
+    """Print one JSON document per line (JSON Lines)."""
+    for document in documents:
+        click.echo(json.dumps(document, ensure_ascii=False))
+
+
+@contextmanager
+def progress_callback(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``progress(done, total)`` callback drawing a bar on stderr, if stderr is a terminal.
+
+    Yields None when stderr is not a terminal, so pipes and logs stay clean.
+    """
+    stream = sys.stderr
+    if not stream.isatty():
+        yield None
+        return
+    bar: Any = None
+    shown = 0
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar, shown
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label=label, file=stream)
+            bar.__enter__()
+        if done > shown:
+            bar.update(done - shown)
+            shown = done
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)

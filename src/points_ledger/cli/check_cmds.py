@@ -1,0 +1,169 @@
+"""Checking and export commands: verify, audit, export."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import click
+
+from points_ledger.cli.app import (
+    EXIT_INTEGRITY,
+    CommandError,
+    cli,
+    echo_json,
+    json_option,
+    open_ledger,
+    progress_callback,
+)
+from points_ledger.cli.render import audit_to_json, entry_to_json
+from points_ledger.errors import IntegrityError
+from points_ledger.ledger import Ledger
+
+__all__ = ["CSV_COLUMNS", "audit", "export", "verify"]
+
+CSV_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "effective_at",
+    "kind",
+    "event_id",
+    "account",
+    "asset",
+    "amount",
+    "amount_minor",
+    "memo",
+)
+"""Columns of the CSV export: one row per posting, joined with its entry."""
+
+
+@cli.command()
+@json_option
+def verify(as_json: bool) -> None:
+    """Check the whole file; exit 3 naming the first problem if there is one."""
+    with open_ledger() as ledger, progress_callback("verifying") as progress:
+        size = ledger.size()
+        try:
+            ledger.verify(progress=progress)
+        except IntegrityError as e:
+            if as_json:
+                echo_json({"ok": False, "code": e.code, "message": e.message, "seq": e.seq})
+            raise
+    if as_json:
+        echo_json({"ok": True, "entries_checked": size})
+    else:
+        click.echo(f"verify passed: {size:,} entries checked, no problems")
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def audit(ctx: click.Context, as_json: bool) -> None:
+    """Check the whole file and list every problem; exit 3 if there are any."""
+    with open_ledger() as ledger, progress_callback("auditing") as progress:
+        report = ledger.audit(progress=progress)
+    if as_json:
+        echo_json(audit_to_json(report))
+    else:
+        click.echo(report.to_text())
+    if not report.ok:
+        ctx.exit(EXIT_INTEGRITY)
+
+
+@contextmanager
+def _open_output(output: Path | None, *, bom: bool) -> Iterator[IO[str]]:
+    if output is None:
+        stream = sys.stdout
+        if bom:
+            stream.write("\ufeff")
+        yield stream
+        stream.flush()
+        return
+    encoding = "utf-8-sig" if bom else "utf-8"
+    try:
+        handle = open(output, "x", encoding=encoding, newline="")  # noqa: SIM115
+    except FileExistsError as e:
+        raise CommandError(
+            f"{output} already exists; export never overwrites a file",
+            hint="Choose another --output path or move the old file away.",
+        ) from e
+    except OSError as e:
+        raise CommandError(f"cannot create {output}: {e.strerror}") from e
+    with handle:
+        yield handle
+
+
+def _write_csv(ledger: Ledger, handle: IO[str], progress: Callable[[int, int], None] | None) -> int:
+    writer = csv.writer(handle)
+    writer.writerow(CSV_COLUMNS)
+    total = ledger.size()
+    rows = 0
+    for n, item in enumerate(ledger.entries(), start=1):
+        for p in item.postings:
+            writer.writerow(
+                (
+                    item.seq,
+                    item.recorded_at.isoformat(),
+                    item.event.effective_at.isoformat(),
+                    item.kind,
+                    item.event_id,
+                    p.account,
+                    p.asset.value,
+                    p.asset.format_amount(p.amount).replace(",", ""),
+                    p.amount,
+                    item.event.memo,
+                )
+            )
+            rows += 1
+        if progress is not None:
+            progress(n, total)
+    return rows
+
+
+def _write_jsonl(
+    ledger: Ledger, handle: IO[str], progress: Callable[[int, int], None] | None
+) -> int:
+    total = ledger.size()
+    count = 0
+    for count, item in enumerate(ledger.entries(), start=1):
+        handle.write(json.dumps(entry_to_json(item), ensure_ascii=False) + "\n")
+        if progress is not None:
+            progress(count, total)
+    return count
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="csv: one row per posting (UTF-8 with BOM for Excel); jsonl: one entry per line.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this new file (never overwritten) instead of standard output.",
+)
+def export(fmt: str, output: Path | None) -> None:
+    """Export the ledger as CSV (postings joined with entries) or JSON Lines (entries)."""
+    with (
+        open_ledger() as ledger,
+        _open_output(output, bom=fmt == "csv") as handle,
+        progress_callback("exporting") as progress,
+    ):
+        if fmt == "csv":
+            count = _write_csv(ledger, handle, progress)
+            what = "postings"
+        else:
+            count = _write_jsonl(ledger, handle, progress)
+            what = "entries"
+    if output is not None:
+        click.echo(f"exported {count:,} {what} to {output}", err=True)

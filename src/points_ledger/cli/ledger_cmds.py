@@ -1,0 +1,323 @@
+"""Commands that create a ledger or append core events: init, account open, transfer, reverse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import click
+
+from points_ledger.cli.app import (
+    PASSPHRASE_ENV,
+    cli,
+    echo_json,
+    echo_table,
+    event_options,
+    json_option,
+    keys_option,
+    load_keys,
+    open_ledger,
+    passphrase_env_name,
+    resolve_event_id,
+    state,
+    today,
+)
+from points_ledger.cli.render import show_append
+from points_ledger.errors import InvalidEventError, KeyFileError, StorageError
+from points_ledger.keys import Signer, save_signer
+from points_ledger.ledger import Ledger
+from points_ledger.models import AccountKind, Asset, OpenAccount, Posting, Reverse, Transfer
+from points_ledger.notes import vkey_for
+
+__all__ = ["account_group", "init", "parse_amount", "parse_posting", "reverse", "transfer"]
+
+_AMOUNT = re.compile(r"^([+-]?)(\d{1,16})(?:\.(\d+))?$")
+
+
+def parse_amount(text: str, asset: Asset) -> int:
+    """Parse an amount written as people write it into the asset's smallest unit.
+
+    ``PTS`` takes whole points (``30``, ``-30``); ``CNY`` takes yuan with at most two
+    decimals (``12.5`` is 1,250 fen). No floats are involved.
+
+    Raises:
+        InvalidEventError: if the text is not such an amount.
+    """
+    match = _AMOUNT.fullmatch(text.replace(",", "").replace("_", ""))
+    if match is None:
+        raise InvalidEventError(f"{text!r} is not an amount (write e.g. 30, -30 or 12.50)")
+    sign, whole, frac = match.groups()
+    frac = frac or ""
+    if len(frac) > asset.scale:
+        raise InvalidEventError(
+            f"{text!r} has more decimals than {asset.value} allows ({asset.scale})"
+        )
+    value = int(whole + frac.ljust(asset.scale, "0"))
+    return -value if sign == "-" else value
+
+
+def parse_posting(text: str) -> Posting:
+    """Parse ``ACCOUNT:ASSET:AMOUNT`` (account ids may contain colons: ``vol:0001:PTS:30``).
+
+    Raises:
+        InvalidEventError: if the text is not a valid posting.
+    """
+    parts = text.rsplit(":", 2)
+    if len(parts) != 3 or not parts[0]:
+        raise InvalidEventError(f"{text!r} is not ACCOUNT:ASSET:AMOUNT (e.g. vol:0001:PTS:30)")
+    account, asset_text, amount_text = parts
+    try:
+        asset = Asset(asset_text.upper())
+    except ValueError as e:
+        names = ", ".join(a.value for a in Asset)
+        raise InvalidEventError(f"unknown asset {asset_text!r} in {text!r}; use {names}") from e
+    return Posting(account=account, asset=asset, amount=parse_amount(amount_text, asset))
+
+
+def _init_passphrases(paths: list[Path]) -> list[str]:
+    shared = os.environ.get(PASSPHRASE_ENV) or None
+    result = []
+    for path in paths:
+        own = os.environ.get(passphrase_env_name(path))
+        if own:
+            result.append(own)
+            continue
+        if shared is None:
+            shared = str(
+                click.prompt(
+                    "New passphrase for the key files",
+                    hide_input=True,
+                    confirmation_prompt=True,
+                    err=True,
+                )
+            )
+        result.append(shared)
+    return result
+
+
+@cli.command()
+@click.option(
+    "--origin", required=True, help="Ledger name, e.g. chengdu.example/chenghua/zhiqiang."
+)
+@click.option(
+    "--keys-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="keys",
+    show_default=True,
+    help="Folder for the new key files (created if missing; files are never overwritten).",
+)
+@click.option("--admins", "admin_count", type=click.IntRange(1, 32), default=1, show_default=True)
+@click.option(
+    "--threshold",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="How many admins must sign administrative events.",
+)
+@click.option(
+    "--committee-threshold",
+    type=click.IntRange(1, 32),
+    default=2,
+    show_default=True,
+    help="How many committee members must sign grants and distributions.",
+)
+@click.option("--date", "effective_at", metavar="YYYY-MM-DD", default=None, help="Genesis date.")
+@json_option
+def init(
+    origin: str,
+    keys_dir: Path,
+    admin_count: int,
+    threshold: int,
+    committee_threshold: int,
+    effective_at: str | None,
+    as_json: bool,
+) -> None:
+    """Create a new ledger with a log key and admin keys stored as encrypted key files.
+
+    Writes KEYS_DIR/log.key and KEYS_DIR/admin-1.key ... admin-N.key (mode 0600), then
+    the ledger file with its genesis entry signed by every admin. Refuses to overwrite
+    any existing file.
+    """
+    path = state().ledger_path
+    if threshold > admin_count:
+        raise click.UsageError(f"--threshold {threshold} is more than --admins {admin_count}")
+    try:
+        date = dt.date.fromisoformat(effective_at) if effective_at else today()
+    except ValueError as e:
+        raise click.BadParameter(f"{effective_at!r} is not YYYY-MM-DD", param_hint="--date") from e
+    if os.path.lexists(path):
+        raise StorageError(
+            f"{path} already exists; init never overwrites a file",
+            hint="Choose another --ledger path, or open the existing ledger.",
+        )
+    targets = [keys_dir / "log.key"] + [
+        keys_dir / f"admin-{n}.key" for n in range(1, admin_count + 1)
+    ]
+    existing = [str(t) for t in targets if os.path.lexists(t)]
+    if existing:
+        raise KeyFileError(
+            f"key file {existing[0]} already exists; init never overwrites keys",
+            hint="Choose an empty --keys-dir.",
+        )
+    passphrases = _init_passphrases(targets)
+    log_key = Signer.generate()
+    admins = [Signer.generate() for _ in range(admin_count)]
+    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for signer, target, passphrase in zip([log_key, *admins], targets, passphrases, strict=True):
+        save_signer(signer, target, passphrase)
+    with Ledger.create(
+        path,
+        origin=origin,
+        log_key=log_key,
+        admins=admins,
+        threshold=threshold,
+        committee_threshold=committee_threshold,
+        effective_at=date,
+    ) as ledger:
+        origin = ledger.origin
+    vkey = vkey_for(origin, log_key.private_key.public_key())
+    rows = [("log", str(targets[0]), log_key.key_id)] + [
+        (f"admin {n}", str(t), a.key_id)
+        for n, (t, a) in enumerate(zip(targets[1:], admins, strict=True), 1)
+    ]
+    if as_json:
+        echo_json(
+            {
+                "ledger": str(path),
+                "origin": origin,
+                "admin_threshold": threshold,
+                "committee_threshold": committee_threshold,
+                "log_key": {
+                    "path": str(targets[0]),
+                    "key_id": log_key.key_id,
+                    "public_key": log_key.public_key_b64,
+                    "vkey": vkey,
+                },
+                "admins": [
+                    {"path": str(t), "key_id": a.key_id, "public_key": a.public_key_b64}
+                    for t, a in zip(targets[1:], admins, strict=True)
+                ],
+            }
+        )
+        return
+    click.echo(f"created ledger {path} for origin {origin}")
+    click.echo(f"admins: {admin_count}, {threshold} must sign administrative events")
+    echo_table(["key", "file", "key id"], rows)
+    click.echo(f"log public key: {log_key.public_key_b64}")
+    click.echo(f"log verifier key (give this to verifiers and witnesses): {vkey}")
+
+
+@cli.group("account")
+def account_group() -> None:
+    """Open accounts (admin-signed)."""
+
+
+@account_group.command("open")
+@click.argument("account")
+@click.option(
+    "--kind",
+    "account_kind",
+    type=click.Choice([k.value for k in AccountKind]),
+    default=AccountKind.MEMBER.value,
+    show_default=True,
+)
+@click.option(
+    "--grid",
+    multiple=True,
+    help="Grid path, outermost first (repeat: --grid 成华区 --grid 府青路街道 ...).",
+)
+@keys_option
+@event_options
+@json_option
+def account_open(
+    account: str,
+    account_kind: str,
+    grid: tuple[str, ...],
+    key_paths: tuple[Path, ...],
+    event_id: str | None,
+    effective_at: dt.date,
+    memo: str,
+    as_json: bool,
+) -> None:
+    """Open ACCOUNT (an opaque id such as vol:0001, never a real name)."""
+    with open_ledger() as ledger:
+        signers = load_keys(key_paths)
+        event = OpenAccount(
+            id=resolve_event_id(event_id, "open"),
+            effective_at=effective_at,
+            memo=memo,
+            account=account,
+            account_kind=AccountKind(account_kind),
+            grid=grid,
+        )
+        show_append(ledger.append(event, signers), as_json=as_json)
+
+
+def _postings(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[Posting, ...]:
+    try:
+        return tuple(parse_posting(v) for v in values)
+    except InvalidEventError as e:
+        raise click.BadParameter(e.message) from e
+
+
+@cli.command()
+@click.argument(
+    "postings", nargs=-1, required=True, metavar="ACCOUNT:ASSET:AMOUNT...", callback=_postings
+)
+@keys_option
+@event_options
+@json_option
+def transfer(
+    postings: tuple[Posting, ...],
+    key_paths: tuple[Path, ...],
+    event_id: str | None,
+    effective_at: dt.date,
+    memo: str,
+    as_json: bool,
+) -> None:
+    """Move value between accounts; the postings must sum to zero per asset.
+
+    Amounts are written as people read them: PTS in whole points, CNY in yuan with up to
+    two decimals. Example: issuer:PTS:-30 vol:0001:PTS:30
+    """
+    with open_ledger() as ledger:
+        signers = load_keys(key_paths)
+        event = Transfer(
+            id=resolve_event_id(event_id, "transfer"),
+            effective_at=effective_at,
+            memo=memo,
+            postings=postings,
+        )
+        show_append(ledger.append(event, signers), as_json=as_json)
+
+
+@cli.command()
+@click.argument("seq", type=click.IntRange(min=0))
+@click.option("--reason", required=True, help="Why the entry is reversed (required).")
+@keys_option
+@event_options
+@json_option
+def reverse(
+    seq: int,
+    reason: str,
+    key_paths: tuple[Path, ...],
+    event_id: str | None,
+    effective_at: dt.date,
+    memo: str,
+    as_json: bool,
+) -> None:
+    """Correct entry SEQ by appending its exact negation (nothing is edited)."""
+    with open_ledger() as ledger:
+        signers = load_keys(key_paths)
+        event = Reverse(
+            id=resolve_event_id(event_id, "reverse"),
+            effective_at=effective_at,
+            memo=memo,
+            target_seq=seq,
+            reason=reason,
+        )
+        show_append(ledger.append(event, signers), as_json=as_json)

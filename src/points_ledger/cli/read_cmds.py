@@ -1,0 +1,177 @@
+"""Read-only commands: balance, statement, entries, entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from points_ledger.cli.app import cli, echo_json, echo_jsonl, echo_table, json_option, open_ledger
+from points_ledger.cli.render import (
+    amount_text,
+    b64,
+    balance_to_json,
+    entry_to_json,
+    postings_text,
+    statement_line_to_json,
+)
+from points_ledger.errors import NotFoundError
+from points_ledger.models import Asset
+
+__all__ = ["balance", "entries", "entry", "statement"]
+
+ASSET_CHOICE = click.Choice([a.value for a in Asset], case_sensitive=False)
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from e
+
+
+@cli.command()
+@click.argument("account")
+@click.option("--asset", type=ASSET_CHOICE, default=None, help="Only this asset (default: all).")
+@click.option("--at-seq", type=click.IntRange(min=0), default=None, help="As of after entry N.")
+@click.option(
+    "--at-date", callback=_date, metavar="YYYY-MM-DD", help="As of the end of this business date."
+)
+@json_option
+def balance(
+    account: str,
+    asset: str | None,
+    at_seq: int | None,
+    at_date: dt.date | None,
+    as_json: bool,
+) -> None:
+    """Show ACCOUNT's balance: posted, pending (open holds) and available."""
+    assets = [Asset(asset.upper())] if asset else list(Asset)
+    with open_ledger() as ledger:
+        balances = [ledger.balance(account, a, at_seq=at_seq, at_date=at_date) for a in assets]
+    if as_json:
+        docs = [balance_to_json(b) for b in balances]
+        if len(docs) == 1:
+            echo_json(docs[0])
+        else:
+            echo_jsonl(docs)
+        return
+    echo_table(
+        ["account", "asset", "posted", "pending", "available"],
+        [
+            (
+                b.account,
+                b.asset.value,
+                amount_text(b.asset, b.posted),
+                amount_text(b.asset, b.pending),
+                amount_text(b.asset, b.available),
+            )
+            for b in balances
+        ],
+        right=[False, False, True, True, True],
+    )
+
+
+@cli.command()
+@click.argument("account")
+@click.option("--asset", type=ASSET_CHOICE, default="PTS", show_default=True)
+@click.option("--start-seq", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@json_option
+def statement(account: str, asset: str, start_seq: int, limit: int, as_json: bool) -> None:
+    """List ACCOUNT's postings of one asset, oldest first, with the running balance."""
+    chosen = Asset(asset.upper())
+    with open_ledger() as ledger:
+        lines = ledger.statement(account, chosen, start_seq=start_seq, limit=limit)
+    if as_json:
+        echo_jsonl(statement_line_to_json(line, chosen) for line in lines)
+        return
+    echo_table(
+        ["seq", "date", "kind", "event id", "amount", "balance", "memo"],
+        [
+            (
+                line.seq,
+                line.effective_at.isoformat(),
+                line.kind,
+                line.event_id,
+                amount_text(chosen, line.amount),
+                amount_text(chosen, line.balance),
+                line.memo,
+            )
+            for line in lines
+        ],
+        right=[True, False, False, False, True, True, False],
+    )
+
+
+@cli.command()
+@click.option("--start", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@json_option
+def entries(start: int, limit: int, as_json: bool) -> None:
+    """List entries from seq START on (JSON Lines with --json, bytes in base64)."""
+    with open_ledger() as ledger:
+        items = list(ledger.entries(start, start + limit))
+    if as_json:
+        echo_jsonl(entry_to_json(e) for e in items)
+        return
+    echo_table(
+        ["seq", "date", "kind", "event id", "postings"],
+        [
+            (e.seq, e.event.effective_at.isoformat(), e.kind, e.event_id, postings_text(e))
+            for e in items
+        ],
+    )
+
+
+@cli.command()
+@click.argument("seq", type=click.IntRange(min=0))
+@json_option
+def entry(seq: int, as_json: bool) -> None:
+    """Show entry SEQ with its event, postings and signatures."""
+    with open_ledger() as ledger:
+        item = ledger.entry(seq)
+        signers = []
+        for s in item.signatures:
+            try:
+                record = ledger.key(s.key_id)
+                roles = ",".join(r.value for r in record.roles)
+                owner = record.owner or ""
+            except NotFoundError:
+                roles, owner = "(unknown key)", ""
+            signers.append((s.key_id, roles, owner, b64(s.signature)))
+    if as_json:
+        echo_json(entry_to_json(item))
+        return
+    click.echo(
+        format_fields(
+            [
+                ("seq", str(item.seq)),
+                ("kind", item.kind),
+                ("event id", item.event_id),
+                ("effective at", item.event.effective_at.isoformat()),
+                ("recorded at", item.recorded_at.isoformat()),
+                ("memo", item.event.memo),
+                ("event", item.event_bytes.decode("utf-8", "replace")),
+                ("prev hash", b64(item.prev_hash)),
+                ("hash", b64(item.hash)),
+            ]
+        )
+    )
+    if item.postings:
+        click.echo("")
+        echo_table(
+            ["account", "asset", "amount"],
+            [(p.account, p.asset.value, amount_text(p.asset, p.amount)) for p in item.postings],
+            right=[False, False, True],
+        )
+    click.echo("")
+    echo_table(["signed by key", "roles", "owner", "signature"], signers)
+
+
+def format_fields(fields: list[tuple[str, str]]) -> str:
+    """Render ``name: value`` lines with the values aligned."""
+    width = max(len(name) for name, _ in fields)
+    return "\n".join(f"{name + ':':<{width + 1}} {value}".rstrip() for name, value in fields)

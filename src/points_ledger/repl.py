@@ -1,0 +1,495 @@
+"""A small interactive console for staff and auditors: ``points-ledger repl ledger.db``.
+
+It is a standard :class:`code.InteractiveConsole` (so it speaks Python) with
+
+* ``ledger`` (a :class:`LedgerProxy` on the opened file) and the public API pre-imported;
+* dot-commands in the style of the ``sqlite3`` shell: ``.help``, ``.balance``,
+  ``.statement``, ``.entries``, ``.verify``, ``.audit``, ``.keys``, ``.quit`` — more can be
+  added with :func:`dot_command`;
+* read-only behaviour until signing keys are loaded with ``.keys``: ``ledger.append``
+  and every other method not listed in :data:`READ_ONLY_NAMES` raise
+  :class:`ReadOnlyError`. This guards against slips, it is not a security boundary
+  (anyone at the prompt can open the file with :class:`~points_ledger.Ledger` directly);
+* errors shown as ``error [code]: message`` plus a hint, never ending the session;
+* tab completion of Python names and dot-commands where ``readline`` exists.
+"""
+
+from __future__ import annotations
+
+import code
+import datetime as dt
+import getpass
+import os
+import rlcompleter
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import points_ledger
+from points_ledger.cli.app import PASSPHRASE_ENV, passphrase_env_name, today
+from points_ledger.cli.render import amount_text, postings_text
+from points_ledger.demo import format_table
+from points_ledger.errors import LedgerError, NotFoundError
+from points_ledger.keys import Signer, load_signer
+from points_ledger.ledger import Ledger, SignerLike
+from points_ledger.models import AppendResult, Asset, Event
+
+__all__ = [
+    "DOT_COMMANDS",
+    "READ_ONLY_NAMES",
+    "DotCommand",
+    "LedgerConsole",
+    "LedgerProxy",
+    "ReadOnlyError",
+    "dot_command",
+    "format_error",
+    "run_repl",
+]
+
+READ_ONLY_NAMES: Final = frozenset(
+    {
+        "account",
+        "audit",
+        "balance",
+        "config",
+        "entries",
+        "entry",
+        "key",
+        "origin",
+        "path",
+        "sign",
+        "signing_input",
+        "size",
+        "statement",
+        "verify",
+    }
+)
+"""Ledger attributes usable before keys are loaded. Anything else needs ``.keys`` first."""
+
+ENTRIES_DEFAULT: Final = 10
+
+
+class ReadOnlyError(LedgerError):
+    """A write was attempted in a REPL session that has no signing keys loaded."""
+
+    code = "read_only"
+    default_hint = "Load signing keys with .keys PATH first; the session is read-only until then."
+
+
+def format_error(error: LedgerError) -> str:
+    """``error [code]: message`` and, when there is one, a ``hint:`` line."""
+    lines = [f"error [{error.code}]: {' '.join(error.message.split())}"]
+    if error.hint:
+        lines.append(f"hint: {' '.join(error.hint.split())}")
+    return "\n".join(lines) + "\n"
+
+
+class LedgerProxy:
+    """The ``ledger`` object of a REPL session: reads always, writes once keys are loaded.
+
+    Reading attributes listed in :data:`READ_ONLY_NAMES` pass straight to the
+    :class:`~points_ledger.Ledger`. ``append`` and ``append_many`` (and any other
+    attribute) raise :class:`ReadOnlyError` until :meth:`load_signers` has been called;
+    then ``append(event)`` signs with the loaded keys unless signers are given.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._signers: list[Signer] = []
+
+    @property
+    def signers(self) -> tuple[Signer, ...]:
+        """The signing keys loaded in this session."""
+        return tuple(self._signers)
+
+    @property
+    def writable(self) -> bool:
+        """True once at least one signing key is loaded."""
+        return bool(self._signers)
+
+    def load_signers(self, signers: Iterable[Signer]) -> None:
+        """Add signing keys; from now on the session may write."""
+        known = {s.key_id for s in self._signers}
+        self._signers.extend(s for s in signers if s.key_id not in known)
+
+    def _require_keys(self, what: str) -> None:
+        if not self._signers:
+            raise ReadOnlyError(f"ledger.{what} writes to the ledger; this session is read-only")
+
+    def append(self, event: Event, signers: Iterable[SignerLike] | None = None) -> AppendResult:
+        """Append ``event`` signed by ``signers`` (default: every loaded key).
+
+        Raises:
+            ReadOnlyError: if no keys are loaded.
+            LedgerError: whatever the ledger refuses.
+        """
+        self._require_keys("append")
+        return self._ledger.append(event, self._signers if signers is None else signers)
+
+    def append_many(
+        self, items: Iterable[tuple[Event, Iterable[SignerLike]]]
+    ) -> list[AppendResult]:
+        """Append ``(event, signers)`` pairs in one transaction.
+
+        Raises:
+            ReadOnlyError: if no keys are loaded.
+            LedgerError: whatever the ledger refuses.
+        """
+        self._require_keys("append_many")
+        return self._ledger.append_many(items)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in READ_ONLY_NAMES:
+            self._require_keys(name)
+        return getattr(self._ledger, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(READ_ONLY_NAMES | {"append", "append_many", "signers", "writable"})
+
+    def __repr__(self) -> str:
+        mode = "writable" if self.writable else "read-only"
+        return f"<ledger {str(self._ledger.path)!r} ({mode})>"
+
+
+@dataclass(frozen=True)
+class DotCommand:
+    """A dot-command of the console.
+
+    Attributes:
+        name: The name without its dot, e.g. ``"balance"``.
+        usage: Arguments as shown by ``.help``, e.g. ``"ACCOUNT [ASSET]"``.
+        summary: One line saying what it does.
+        run: Called with the console and the words after the name.
+    """
+
+    name: str
+    usage: str
+    summary: str
+    run: Callable[[LedgerConsole, list[str]], None]
+
+
+DOT_COMMANDS: dict[str, DotCommand] = {}
+"""Every dot-command by name; add more with :func:`dot_command`."""
+
+
+def dot_command(
+    name: str, usage: str, summary: str
+) -> Callable[
+    [Callable[[LedgerConsole, list[str]], None]], Callable[[LedgerConsole, list[str]], None]
+]:
+    """Decorator registering a function ``run(console, args)`` as the dot-command ``.name``."""
+
+    def register(
+        run: Callable[[LedgerConsole, list[str]], None],
+    ) -> Callable[[LedgerConsole, list[str]], None]:
+        DOT_COMMANDS[name] = DotCommand(name=name, usage=usage, summary=summary, run=run)
+        return run
+
+    return register
+
+
+class _UsageProblem(Exception):
+    """A dot-command was called with the wrong arguments."""
+
+
+def _asset(text: str) -> Asset:
+    try:
+        return Asset(text.upper())
+    except ValueError as e:
+        raise _UsageProblem(f"unknown asset {text!r}; use one of PTS, CNY") from e
+
+
+def _count(args: Sequence[str], position: int, default: int) -> int:
+    if len(args) <= position:
+        return default
+    if not args[position].isdigit():
+        raise _UsageProblem(f"{args[position]!r} is not a whole number")
+    return int(args[position])
+
+
+class LedgerConsole(code.InteractiveConsole):
+    """An interactive Python console on one ledger, with dot-commands.
+
+    Args:
+        ledger: The opened ledger; the console does not close it.
+        filename: Name shown in tracebacks.
+    """
+
+    def __init__(self, ledger: Ledger, *, filename: str = "<ledger>") -> None:
+        self.ledger = ledger
+        self.proxy = LedgerProxy(ledger)
+        namespace: dict[str, Any] = {
+            "__name__": "__console__",
+            "__doc__": None,
+            "dt": dt,
+            "ledger": self.proxy,
+            "today": today,
+        }
+        namespace.update({name: getattr(points_ledger, name) for name in points_ledger.__all__})
+        super().__init__(namespace, filename)
+
+    def push(self, line: str) -> bool:
+        """Run a dot-command, or feed a line of Python to the interpreter.
+
+        Returns:
+            True when more input is needed to complete a Python statement.
+        """
+        if not self.buffer and line.lstrip().startswith("."):
+            self.run_dot(line.strip())
+            return False
+        return super().push(line)
+
+    def run_dot(self, line: str) -> None:
+        """Run one dot-command line such as ``.balance vol:0001 PTS``; errors are printed."""
+        name, *args = line[1:].split()
+        command = DOT_COMMANDS.get(name)
+        if command is None:
+            self.write(f"error [usage]: unknown command .{name}\nhint: type .help\n")
+            return
+        try:
+            command.run(self, args)
+        except _UsageProblem as e:
+            self.write(f"error [usage]: {e}\nhint: .{name} {command.usage}\n")
+        except LedgerError as e:
+            self.write(format_error(e))
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except Exception:  # a bug in a dot-command must not end the session
+            self.showtraceback()
+
+    def showtraceback(self) -> None:
+        """Show a ``LedgerError`` as ``error [code]: message``; anything else as a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, LedgerError):
+            self.write(format_error(error))
+            return
+        super().showtraceback()
+
+    def load_key_files(self, paths: Sequence[Path | str]) -> list[Signer]:
+        """Load key files (passphrase from the environment or a hidden prompt).
+
+        Raises:
+            KeyFileError: if a file is missing, unsafe or malformed.
+            WrongPassphraseError: if a passphrase does not open its file.
+        """
+        loaded = []
+        for raw in paths:
+            path = Path(raw)
+            passphrase = os.environ.get(passphrase_env_name(path)) or os.environ.get(PASSPHRASE_ENV)
+            if not passphrase:
+                passphrase = getpass.getpass(f"Passphrase for {path}: ")
+            loaded.append(load_signer(path, passphrase))
+        self.proxy.load_signers(loaded)
+        return loaded
+
+
+# -- the dot-commands ------------------------------------------------------------------
+
+
+def _ledger(console: LedgerConsole) -> Ledger:
+    # Dot-commands only read, so they use the ledger itself rather than the proxy.
+    return console.ledger
+
+
+@dot_command("help", "", "list the dot-commands")
+def _help(console: LedgerConsole, args: list[str]) -> None:
+    rows = [(f".{c.name} {c.usage}".rstrip(), c.summary) for c in DOT_COMMANDS.values()]
+    print(format_table(["command", "what it does"], rows))
+    print("Python works too: `ledger` and the public API (Transfer, Asset, ...) are ready.")
+
+
+@dot_command("balance", "ACCOUNT [ASSET]", "posted, pending and available balance")
+def _balance(console: LedgerConsole, args: list[str]) -> None:
+    if not 1 <= len(args) <= 2:
+        raise _UsageProblem("give an account id and optionally an asset")
+    assets = [_asset(args[1])] if len(args) == 2 else list(Asset)
+    ledger = _ledger(console)
+    rows = []
+    for asset in assets:
+        b = ledger.balance(args[0], asset)
+        rows.append(
+            (
+                b.account,
+                asset.value,
+                amount_text(asset, b.posted),
+                amount_text(asset, b.pending),
+                amount_text(asset, b.available),
+            )
+        )
+    print(
+        format_table(
+            ["account", "asset", "posted", "pending", "available"],
+            rows,
+            right=[False, False, True, True, True],
+        )
+    )
+
+
+@dot_command("statement", "ACCOUNT [ASSET]", "postings with running balance (first 100)")
+def _statement(console: LedgerConsole, args: list[str]) -> None:
+    if not 1 <= len(args) <= 2:
+        raise _UsageProblem("give an account id and optionally an asset")
+    asset = _asset(args[1]) if len(args) == 2 else Asset.PTS
+    lines = _ledger(console).statement(args[0], asset)
+    print(
+        format_table(
+            ["seq", "date", "kind", "event id", "amount", "balance", "memo"],
+            [
+                (
+                    line.seq,
+                    line.effective_at.isoformat(),
+                    line.kind,
+                    line.event_id,
+                    amount_text(asset, line.amount),
+                    amount_text(asset, line.balance),
+                    line.memo,
+                )
+                for line in lines
+            ],
+            right=[True, False, False, False, True, True, False],
+        )
+    )
+
+
+@dot_command("entries", "[N]", f"the last N entries (default {ENTRIES_DEFAULT})")
+def _entries(console: LedgerConsole, args: list[str]) -> None:
+    count = _count(args, 0, ENTRIES_DEFAULT)
+    ledger = _ledger(console)
+    size = ledger.size()
+    items = ledger.entries(max(0, size - count), size)
+    print(
+        format_table(
+            ["seq", "date", "kind", "event id", "postings"],
+            [
+                (e.seq, e.event.effective_at.isoformat(), e.kind, e.event_id, postings_text(e))
+                for e in items
+            ],
+        )
+    )
+
+
+@dot_command("verify", "", "check the whole file; stop at the first problem")
+def _verify(console: LedgerConsole, args: list[str]) -> None:
+    ledger = _ledger(console)
+    ledger.verify()
+    print(f"verify passed: {ledger.size():,} entries checked, no problems")
+
+
+@dot_command("audit", "", "check the whole file and list every problem")
+def _audit(console: LedgerConsole, args: list[str]) -> None:
+    print(_ledger(console).audit().to_text())
+
+
+@dot_command("keys", "PATH...", "load signing key files; the session may then write")
+def _keys(console: LedgerConsole, args: list[str]) -> None:
+    if not args:
+        raise _UsageProblem("give one or more key files")
+    ledger = _ledger(console)
+    for signer in console.load_key_files(args):
+        try:
+            record = ledger.key(signer.key_id)
+            about = f"roles {', '.join(r.value for r in record.roles)}"
+            if record.revoked_at_seq is not None:
+                about += f", revoked at entry {record.revoked_at_seq}"
+        except NotFoundError:
+            about = "not registered in this ledger"
+        print(f"loaded key {signer.key_id} ({about})")
+    print("ledger.append(event) now signs with the loaded keys.")
+
+
+@dot_command("quit", "", "leave the console (also .exit or Ctrl-D)")
+def _quit(console: LedgerConsole, args: list[str]) -> None:
+    raise SystemExit(0)
+
+
+DOT_COMMANDS["exit"] = DotCommand("exit", "", "leave the console", _quit)
+
+
+def _not_available(console: LedgerConsole, args: list[str]) -> None:
+    print("not available in this version")
+
+
+# Placeholders for commands that arrive with checkpoints, receipts and reports; those
+# releases replace them by registering the same names with dot_command().
+for _name, _usage, _summary in (
+    ("checkpoint", "", "sign and show a checkpoint (not available in this version)"),
+    ("receipt", "SEQ", "receipt for an entry (not available in this version)"),
+    ("report", "NAME", "a named report (not available in this version)"),
+):
+    DOT_COMMANDS[_name] = DotCommand(_name, _usage, _summary, _not_available)
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+def install_completion(console: LedgerConsole) -> bool:
+    """Enable tab completion of Python names and dot-commands, if ``readline`` exists.
+
+    Returns:
+        True if completion was installed.
+    """
+    try:
+        import readline
+    except ImportError:
+        return False
+    python = rlcompleter.Completer(console.locals)
+
+    def complete(text: str, state: int) -> str | None:
+        buffer = readline.get_line_buffer().lstrip()
+        if buffer.startswith(".") and " " not in buffer:
+            matches = sorted(f".{n}" for n in DOT_COMMANDS if f".{n}".startswith(text))
+            return matches[state] if state < len(matches) else None
+        return python.complete(text, state)
+
+    readline.set_completer(complete)
+    if "libedit" in (readline.__doc__ or ""):
+        readline.parse_and_bind("bind ^I rl_complete")
+    else:
+        readline.parse_and_bind("tab: complete")
+    return True
+
+
+def run_repl(path: str | Path, *, key_paths: Sequence[str | Path] = ()) -> None:
+    """Open the ledger at ``path`` and run the console until ``.quit`` or end of input.
+
+    Raises:
+        StorageError: if the file is missing or not a ledger.
+        KeyFileError: if a key file given in ``key_paths`` cannot be used.
+        WrongPassphraseError: if a passphrase does not open its key file.
+    """
+    with Ledger.open(path) as ledger:
+        console = LedgerConsole(ledger)
+        if key_paths:
+            console.load_key_files(key_paths)
+        install_completion(console)
+        mode = (
+            "keys loaded: writes allowed"
+            if console.proxy.writable
+            else "read-only until you load keys with .keys PATH"
+        )
+        banner = (
+            f"points-ledger {points_ledger.__version__} on {ledger.path} "
+            f"(origin {ledger.origin}, {ledger.size():,} entries)\n"
+            f"{mode}. Type .help for commands; `ledger` and the public API are ready."
+        )
+        saved = getattr(sys, "ps1", None), getattr(sys, "ps2", None)
+        sys.ps1, sys.ps2 = "ledger> ", "   ...> "
+        try:
+            console.interact(banner=banner, exitmsg="bye")
+        except SystemExit:
+            print("bye")
+        finally:
+            _restore_prompts(*saved)
+
+
+def _restore_prompts(ps1: object, ps2: object) -> None:
+    for name, value in (("ps1", ps1), ("ps2", ps2)):
+        if value is None:
+            if hasattr(sys, name):
+                delattr(sys, name)
+        else:
+            setattr(sys, name, value)

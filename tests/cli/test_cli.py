@@ -1,0 +1,782 @@
+"""The ``points-ledger`` command line, driven through click's CliRunner."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import points_ledger
+from points_ledger import (
+    AccountKind,
+    Asset,
+    KeySpec,
+    Ledger,
+    OpenAccount,
+    Posting,
+    RegisterKey,
+    Role,
+    Signer,
+    Transfer,
+    save_signer,
+)
+from points_ledger.cli import EXIT_CODES, cli
+from points_ledger.cli.app import passphrase_env_name
+from points_ledger.cli.ledger_cmds import parse_amount, parse_posting
+from points_ledger.errors import InvalidEventError
+
+PASS = "correct horse battery staple"
+ORIGIN = "chengdu.example/chenghua/zhiqiang"
+DAY = dt.date(2026, 11, 2)
+SRC = Path(points_ledger.__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """Key files made once per module (scrypt costs about half a second per file)."""
+
+    folder: Path
+    admin: Signer
+    member: Signer
+    spare: Signer
+
+    @property
+    def admin_file(self) -> Path:
+        return self.folder / "admin.key"
+
+    @property
+    def member_file(self) -> Path:
+        return self.folder / "member.key"
+
+    @property
+    def spare_file(self) -> Path:
+        return self.folder / "spare.key"
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> KeySet:
+    folder = tmp_path_factory.mktemp("keys")
+    made = KeySet(folder, Signer.generate(), Signer.generate(), Signer.generate())
+    save_signer(made.admin, made.admin_file, PASS)
+    save_signer(made.member, made.member_file, PASS)
+    save_signer(made.spare, made.spare_file, PASS)
+    return made
+
+
+@pytest.fixture
+def db(tmp_path: Path, keys: KeySet) -> Path:
+    """A ledger with vol:0001 (30 PTS, its key registered), vol:0002 and a fund."""
+    path = tmp_path / "ledger.db"
+    with Ledger.create(path, origin=ORIGIN, log_key=Signer.generate(), admins=[keys.admin]) as lg:
+        admins = [keys.admin]
+        lg.append_many(
+            [
+                (
+                    OpenAccount(
+                        id="open-1",
+                        effective_at=DAY,
+                        account="vol:0001",
+                        account_kind=AccountKind.MEMBER,
+                        grid=("成华区", "府青路街道"),
+                    ),
+                    admins,
+                ),
+                (
+                    OpenAccount(
+                        id="open-2",
+                        effective_at=DAY,
+                        account="vol:0002",
+                        account_kind=AccountKind.MEMBER,
+                    ),
+                    admins,
+                ),
+                (
+                    OpenAccount(
+                        id="open-fund",
+                        effective_at=DAY,
+                        account="fund:village",
+                        account_kind=AccountKind.FUND,
+                    ),
+                    admins,
+                ),
+                (
+                    RegisterKey(
+                        id="key-1",
+                        effective_at=DAY,
+                        key=KeySpec(
+                            public_key=keys.member.public_key_b64,
+                            roles=(Role.MEMBER,),
+                            owner="vol:0001",
+                        ),
+                    ),
+                    admins,
+                ),
+            ]
+        )
+        lg.append(
+            Transfer(
+                id="award-1",
+                effective_at=DAY,
+                memo="燃气安全检查",
+                postings=(
+                    Posting(account="issuer", asset=Asset.PTS, amount=-30),
+                    Posting(account="vol:0001", asset=Asset.PTS, amount=30),
+                ),
+            ),
+            admins,
+        )
+    return path
+
+
+def run(
+    db: Path | None,
+    *args: str,
+    passphrase: str | None = PASS,
+    input: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Result:
+    env = {"POINTS_LEDGER_PASSPHRASE": passphrase or ""}
+    if db is not None:
+        env["POINTS_LEDGER_DB"] = str(db)
+    env.update(extra_env or {})
+    result = CliRunner().invoke(cli, list(args), env=env, input=input)
+    assert "Traceback" not in result.output
+    return result
+
+
+def error_line(result: Result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error [")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def tamper(path: Path) -> None:
+    """Change a stored posting behind the ledger's back (dropping its guard trigger)."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP TRIGGER postings_no_update")
+        conn.execute("UPDATE postings SET amount = 999 WHERE seq = 5 AND amount > 0")
+    conn.close()
+
+
+# -- the group -------------------------------------------------------------------------
+
+
+def test_help_lists_every_command() -> None:
+    result = run(None, "--help")
+    assert result.exit_code == 0
+    for name in (
+        "init",
+        "keygen",
+        "account",
+        "key",
+        "transfer",
+        "reverse",
+        "balance",
+        "statement",
+        "entries",
+        "entry",
+        "verify",
+        "audit",
+        "export",
+        "repl",
+        "demo",
+    ):
+        assert f"  {name} " in result.output
+
+
+def test_exit_codes_are_documented() -> None:
+    assert set(EXIT_CODES) == {0, 1, 2, 3, 130}
+
+
+def test_usage_error_is_one_line_with_exit_2(db: Path) -> None:
+    result = run(db, "balance")
+    assert result.exit_code == 2
+    assert error_line(result).startswith("error [usage]: Missing argument")
+    assert "hint: Run 'points-ledger balance --help'" in result.stderr
+
+
+def test_unknown_command_is_usage_error() -> None:
+    result = run(None, "frobnicate")
+    assert result.exit_code == 2
+    assert "error [usage]" in error_line(result)
+
+
+def test_missing_ledger_file_is_refused(tmp_path: Path) -> None:
+    result = run(tmp_path / "nope.db", "entries")
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [storage_error]:")
+    assert "hint:" in result.stderr
+
+
+def test_main_returns_code_instead_of_exiting(tmp_path: Path) -> None:
+    code = points_ledger.cli.main(["--ledger", str(tmp_path / "nope.db"), "entries"])
+    assert code == 1
+
+
+# -- init and keygen ---------------------------------------------------------------------
+
+
+def test_init_creates_key_files_and_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    keys_dir = tmp_path / "keys"
+    result = run(
+        path,
+        "init",
+        "--origin",
+        ORIGIN,
+        "--keys-dir",
+        str(keys_dir),
+        "--admins",
+        "2",
+        "--threshold",
+        "2",
+        "--date",
+        "2026-11-01",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["origin"] == ORIGIN and info["admin_threshold"] == 2
+    assert info["log_key"]["vkey"].startswith(ORIGIN + "+")
+    names = sorted(p.name for p in keys_dir.iterdir())
+    assert names == ["admin-1.key", "admin-2.key", "log.key"]
+    assert all((keys_dir / n).stat().st_mode & 0o777 == 0o600 for n in names)
+    with Ledger.open(path) as ledger:
+        genesis = ledger.entry(0)
+        assert ledger.origin == ORIGIN
+        assert genesis.event.effective_at == dt.date(2026, 11, 1)
+        assert {s.key_id for s in genesis.signatures} == {a["key_id"] for a in info["admins"]}
+
+    again = run(tmp_path / "other.db", "init", "--origin", ORIGIN, "--keys-dir", str(keys_dir))
+    assert again.exit_code == 1
+    assert error_line(again).startswith("error [key_file_unsafe]: key file")
+    assert "never overwrites" in again.stderr
+    assert not (tmp_path / "other.db").exists()
+
+
+def test_init_refuses_existing_ledger_before_making_keys(db: Path, tmp_path: Path) -> None:
+    result = run(db, "init", "--origin", ORIGIN, "--keys-dir", str(tmp_path / "k2"))
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [storage_error]:")
+    assert not (tmp_path / "k2").exists()
+
+
+def test_init_threshold_above_admins_is_usage_error(tmp_path: Path) -> None:
+    result = run(tmp_path / "x.db", "init", "--origin", ORIGIN, "--threshold", "3")
+    assert result.exit_code == 2
+
+
+def test_keygen_writes_a_loadable_file_and_never_overwrites(tmp_path: Path) -> None:
+    target = tmp_path / "phone.key"
+    result = run(None, "keygen", str(target), "--json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    signer = points_ledger.load_signer(target, PASS)
+    assert info["key_id"] == signer.key_id and info["public_key"] == signer.public_key_b64
+    again = run(None, "keygen", str(target))
+    assert again.exit_code == 1
+    assert error_line(again).startswith("error [key_file_unsafe]: key file")
+
+
+def test_keygen_prompts_twice_without_env(tmp_path: Path) -> None:
+    target = tmp_path / "prompted.key"
+    result = run(None, "keygen", str(target), passphrase=None, input="s3cret-pass\ns3cret-pass\n")
+    assert result.exit_code == 0, result.output
+    assert "s3cret-pass" not in result.output
+    points_ledger.load_signer(target, "s3cret-pass")
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def test_account_open(db: Path, keys: KeySet) -> None:
+    result = run(
+        db,
+        "account",
+        "open",
+        "vol:0003",
+        "--grid",
+        "成华区",
+        "--grid",
+        "致强社区",
+        "--key",
+        str(keys.admin_file),
+        "--id",
+        "open-3",
+        "--date",
+        "2026-11-03",
+    )
+    assert result.exit_code == 0, result.output
+    assert "created entry 6 (open_account, id open-3)" in result.stdout
+    with Ledger.open(db) as ledger:
+        record = ledger.account("vol:0003")
+        assert record.grid == ("成华区", "致强社区") and record.kind is AccountKind.MEMBER
+
+
+def test_account_open_existing_is_refused(db: Path, keys: KeySet) -> None:
+    result = run(db, "account", "open", "vol:0001", "--key", str(keys.admin_file))
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [account_exists]:")
+
+
+def test_write_needs_a_key(db: Path) -> None:
+    result = run(db, "account", "open", "vol:0009")
+    assert result.exit_code == 2
+    assert "--key" in error_line(result)
+
+
+def test_transfer_with_id_is_idempotent(db: Path, keys: KeySet) -> None:
+    args = (
+        "transfer",
+        "vol:0001:PTS:-10",
+        "vol:0002:PTS:10",
+        "--key",
+        str(keys.member_file),
+        "--id",
+        "gift-1",
+        "--memo",
+        "赠送",
+    )
+    first = run(db, *args)
+    assert first.exit_code == 0, first.output
+    assert "created entry 6 (transfer, id gift-1)" in first.stdout
+    assert "vol:0001 -10 PTS, vol:0002 +10 PTS" in first.stdout
+    second = run(db, *args, "--json")
+    assert second.exit_code == 0
+    doc = json.loads(second.stdout)
+    assert doc["status"] == "exists" and doc["seq"] == 6 and doc["event"]["memo"] == "赠送"
+
+
+def test_transfer_generated_id_is_announced_before_writing(db: Path, keys: KeySet) -> None:
+    result = run(db, "transfer", "issuer:PTS:-5", "vol:0002:PTS:5", "--key", str(keys.admin_file))
+    assert result.exit_code == 0, result.output
+    announced = [line for line in result.stderr.splitlines() if line.startswith("event id: ")]
+    event_id = announced[0].split()[2]
+    assert f"--id {event_id}" in announced[0]
+    with Ledger.open(db) as ledger:
+        assert ledger.entry(6).event_id == event_id
+
+
+def test_transfer_money_in_yuan(db: Path, keys: KeySet) -> None:
+    result = run(
+        db,
+        "transfer",
+        "external:CNY:-1234.5",
+        "fund:village:CNY:1234.50",
+        "--key",
+        str(keys.admin_file),
+        "--id",
+        "income-1",
+    )
+    assert result.exit_code == 0, result.output
+    with Ledger.open(db) as ledger:
+        assert ledger.balance("fund:village", Asset.CNY).posted == 123450
+    shown = run(db, "balance", "fund:village", "--asset", "CNY")
+    assert "1,234.50" in shown.stdout
+
+
+def test_transfer_insufficient_balance(db: Path, keys: KeySet) -> None:
+    result = run(
+        db, "transfer", "vol:0001:PTS:-300", "vol:0002:PTS:300", "--key", str(keys.member_file)
+    )
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [insufficient_balance]:")
+    assert "hint: Check the account's available balance" in result.stderr
+    with Ledger.open(db) as ledger:
+        assert ledger.size() == 6
+
+
+def test_transfer_unknown_account(db: Path, keys: KeySet) -> None:
+    result = run(db, "transfer", "issuer:PTS:-5", "vol:9999:PTS:5", "--key", str(keys.admin_file))
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [unknown_account]:")
+
+
+def test_transfer_wrong_passphrase(db: Path, keys: KeySet) -> None:
+    result = run(
+        db,
+        "transfer",
+        "issuer:PTS:-5",
+        "vol:0002:PTS:5",
+        "--key",
+        str(keys.admin_file),
+        passphrase="not the passphrase",
+    )
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [wrong_passphrase]:")
+    assert "hint:" in result.stderr
+
+
+def test_per_file_passphrase_variable_wins(db: Path, keys: KeySet) -> None:
+    env = {passphrase_env_name(keys.admin_file): PASS}
+    assert passphrase_env_name(Path("keys/admin-1.key")) == "POINTS_LEDGER_PASSPHRASE_ADMIN_1"
+    result = run(
+        db,
+        "transfer",
+        "issuer:PTS:-5",
+        "vol:0002:PTS:5",
+        "--key",
+        str(keys.admin_file),
+        passphrase="wrong",
+        extra_env=env,
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_passphrase_prompt_when_no_env(db: Path, keys: KeySet) -> None:
+    result = run(
+        db,
+        "transfer",
+        "issuer:PTS:-5",
+        "vol:0002:PTS:5",
+        "--key",
+        str(keys.admin_file),
+        passphrase=None,
+        input=PASS + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert PASS not in result.output
+
+
+def test_transfer_not_authorized(db: Path, keys: KeySet) -> None:
+    result = run(db, "transfer", "vol:0001:PTS:-5", "vol:0002:PTS:5", "--key", str(keys.spare_file))
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [unknown_key]:")
+
+
+@pytest.mark.parametrize("posting", ["vol:0001:PTS:1.5", "vol:0001:XYZ:5", "nonsense", "a:PTS:x"])
+def test_malformed_posting_is_usage_error(db: Path, keys: KeySet, posting: str) -> None:
+    result = run(db, "transfer", posting, "vol:0002:PTS:5", "--key", str(keys.admin_file))
+    assert result.exit_code == 2
+    assert error_line(result).startswith("error [usage]:")
+
+
+def test_bad_date_is_usage_error(db: Path, keys: KeySet) -> None:
+    result = run(
+        db,
+        "transfer",
+        "issuer:PTS:-5",
+        "vol:0002:PTS:5",
+        "--key",
+        str(keys.admin_file),
+        "--date",
+        "2026-13-01",
+    )
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in error_line(result)
+
+
+def test_parse_amount_and_posting() -> None:
+    assert parse_amount("30", Asset.PTS) == 30
+    assert parse_amount("-1,000", Asset.PTS) == -1000
+    assert parse_amount("12.5", Asset.CNY) == 1250
+    assert parse_amount("0.05", Asset.CNY) == 5
+    assert parse_amount("-3", Asset.CNY) == -300
+    with pytest.raises(InvalidEventError):
+        parse_amount("1.234", Asset.CNY)
+    with pytest.raises(InvalidEventError):
+        parse_amount("1e3", Asset.PTS)
+    posting = parse_posting("vol:0001:pts:30")
+    assert (posting.account, posting.asset, posting.amount) == ("vol:0001", Asset.PTS, 30)
+
+
+def test_key_register_from_file_and_revoke(db: Path, keys: KeySet) -> None:
+    result = run(
+        db,
+        "key",
+        "register",
+        "--from-file",
+        str(keys.spare_file),
+        "--role",
+        "issuer",
+        "--owner",
+        "vol:0002",
+        "--key",
+        str(keys.admin_file),
+        "--id",
+        "reg-spare",
+    )
+    assert result.exit_code == 0, result.output
+    with Ledger.open(db) as ledger:
+        record = ledger.key(keys.spare.key_id)
+        assert record.roles == (Role.ISSUER,) and record.owner == "vol:0002"
+    revoked = run(
+        db,
+        "key",
+        "revoke",
+        keys.spare.key_id,
+        "--reason",
+        "phone lost",
+        "--key",
+        str(keys.admin_file),
+    )
+    assert revoked.exit_code == 0, revoked.output
+    refused = run(
+        db, "transfer", "vol:0002:PTS:-1", "vol:0001:PTS:1", "--key", str(keys.spare_file)
+    )
+    assert refused.exit_code == 1
+    assert error_line(refused).startswith("error [key_revoked]:")
+
+
+def test_key_register_from_base64(db: Path, keys: KeySet) -> None:
+    fresh = Signer.generate()
+    result = run(
+        db,
+        "key",
+        "register",
+        "--public-key",
+        fresh.public_key_b64,
+        "--role",
+        "member",
+        "--role",
+        "committee",
+        "--owner",
+        "vol:0002",
+        "--key",
+        str(keys.admin_file),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["event"]["key"]["roles"] == ["member", "committee"]
+
+
+def test_key_register_needs_exactly_one_source(db: Path, keys: KeySet) -> None:
+    result = run(db, "key", "register", "--role", "member", "--key", str(keys.admin_file))
+    assert result.exit_code == 2
+    assert "exactly one of --from-file and --public-key" in error_line(result)
+
+
+def test_key_register_rejects_a_non_key_file(db: Path, keys: KeySet, tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.key"
+    bogus.write_text("{}", "utf-8")
+    result = run(
+        db,
+        "key",
+        "register",
+        "--from-file",
+        str(bogus),
+        "--role",
+        "member",
+        "--key",
+        str(keys.admin_file),
+    )
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [key_file_unsafe]:")
+
+
+def test_reverse_once(db: Path, keys: KeySet) -> None:
+    result = run(db, "reverse", "5", "--reason", "entered twice", "--key", str(keys.admin_file))
+    assert result.exit_code == 0, result.output
+    assert "vol:0001 -30 PTS" in result.stdout
+    again = run(db, "reverse", "5", "--reason", "again", "--key", str(keys.admin_file))
+    assert again.exit_code == 1
+    assert error_line(again).startswith("error [already_reversed]:")
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def test_balance_table_and_json(db: Path) -> None:
+    table = run(db, "balance", "vol:0001")
+    assert table.exit_code == 0
+    assert table.stdout.splitlines()[0].split() == [
+        "account",
+        "asset",
+        "posted",
+        "pending",
+        "available",
+    ]
+    assert "vol:0001  PTS" in table.stdout and "0.00" in table.stdout
+    one = run(db, "balance", "vol:0001", "--asset", "pts", "--json")
+    assert json.loads(one.stdout) == {
+        "account": "vol:0001",
+        "asset": "PTS",
+        "posted": 30,
+        "pending": 0,
+        "available": 30,
+    }
+    lines = run(db, "balance", "vol:0001", "--json").stdout.splitlines()
+    assert [json.loads(line)["asset"] for line in lines] == ["PTS", "CNY"]
+
+
+def test_balance_at_seq_and_date(db: Path) -> None:
+    before = run(db, "balance", "vol:0001", "--asset", "PTS", "--at-seq", "4", "--json")
+    assert json.loads(before.stdout)["posted"] == 0
+    by_date = run(db, "balance", "vol:0001", "--asset", "PTS", "--at-date", "2026-11-02", "--json")
+    assert json.loads(by_date.stdout)["posted"] == 30
+    earlier = run(db, "balance", "vol:0001", "--asset", "PTS", "--at-date", "2026-11-01", "--json")
+    assert json.loads(earlier.stdout)["posted"] == 0
+
+
+def test_balance_unknown_account(db: Path) -> None:
+    result = run(db, "balance", "vol:9999")
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [not_found]: account 'vol:9999'")
+
+
+def test_statement(db: Path) -> None:
+    result = run(db, "statement", "vol:0001")
+    assert result.exit_code == 0
+    assert "award-1" in result.stdout and "燃气安全检查" in result.stdout
+    doc = json.loads(run(db, "statement", "vol:0001", "--json").stdout.splitlines()[0])
+    assert doc["seq"] == 5 and doc["amount"] == 30 and doc["balance"] == 30
+
+
+def test_entries_table_and_json_lines(db: Path) -> None:
+    table = run(db, "entries", "--start", "4", "--limit", "2")
+    assert table.exit_code == 0
+    assert "register_key" in table.stdout and "issuer -30 PTS, vol:0001 +30 PTS" in table.stdout
+    assert "genesis" not in table.stdout
+    lines = run(db, "entries", "--json").stdout.splitlines()
+    assert len(lines) == 6
+    docs = [json.loads(line) for line in lines]
+    with Ledger.open(db) as ledger:
+        stored = ledger.entry(5)
+    assert base64.b64decode(docs[5]["event_bytes"]) == stored.event_bytes
+    assert base64.b64decode(docs[5]["hash"]) == stored.hash
+
+
+def test_entry_shows_postings_and_signatures(db: Path, keys: KeySet) -> None:
+    result = run(db, "entry", "5")
+    assert result.exit_code == 0
+    assert "award-1" in result.stdout and "燃气安全检查" in result.stdout
+    assert keys.admin.key_id in result.stdout and "admin" in result.stdout
+    assert "vol:0001  PTS" in result.stdout
+    doc = json.loads(run(db, "entry", "5", "--json").stdout)
+    assert doc["signatures"][0]["key_id"] == keys.admin.key_id
+
+
+def test_entry_not_found(db: Path) -> None:
+    result = run(db, "entry", "99")
+    assert result.exit_code == 1
+    assert error_line(result) == "error [not_found]: there is no entry 99"
+
+
+# -- verify, audit, export ----------------------------------------------------------------
+
+
+def test_verify_and_audit_pass(db: Path) -> None:
+    verify = run(db, "verify")
+    assert verify.exit_code == 0 and "verify passed: 6 entries" in verify.stdout
+    audit = run(db, "audit", "--json")
+    assert audit.exit_code == 0
+    assert json.loads(audit.stdout)["ok"] is True
+
+
+def test_verify_tampered_file_exits_3(db: Path) -> None:
+    tamper(db)
+    result = run(db, "verify")
+    assert result.exit_code == 3
+    assert error_line(result).startswith("error [integrity_failure]: entry 5:")
+    as_json = run(db, "verify", "--json")
+    assert as_json.exit_code == 3
+    assert json.loads(as_json.stdout)["seq"] == 5
+
+
+def test_audit_tampered_file_exits_3(db: Path) -> None:
+    tamper(db)
+    result = run(db, "audit")
+    assert result.exit_code == 3
+    assert "audit FAILED" in result.stdout and "entry 5" in result.stdout
+    doc = json.loads(run(db, "audit", "--json").stdout)
+    assert doc["ok"] is False and 5 in [p["seq"] for p in doc["problems"]]
+
+
+def test_export_csv_has_bom_and_chinese(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ledger.csv"
+    result = run(db, "export", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [(r["account"], r["amount"]) for r in rows] == [("issuer", "-30"), ("vol:0001", "30")]
+    assert rows[1]["memo"] == "燃气安全检查" and rows[1]["event_id"] == "award-1"
+    again = run(db, "export", "--output", str(out))
+    assert again.exit_code == 1
+    assert error_line(again).startswith("error [command_failed]:")
+
+
+def test_export_csv_money_columns(db: Path, keys: KeySet) -> None:
+    run(
+        db,
+        "transfer",
+        "external:CNY:-1234.5",
+        "fund:village:CNY:1234.50",
+        "--key",
+        str(keys.admin_file),
+        "--id",
+        "income-1",
+    )
+    rows = list(csv.DictReader(io.StringIO(run(db, "export").stdout.lstrip("\ufeff"))))
+    fund = next(r for r in rows if r["account"] == "fund:village")
+    assert (fund["amount"], fund["amount_minor"]) == ("1234.50", "123450")
+
+
+def test_export_jsonl(db: Path) -> None:
+    result = run(db, "export", "--format", "jsonl")
+    assert result.exit_code == 0
+    docs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d["seq"] for d in docs] == list(range(6))
+    assert docs[0]["kind"] == "genesis"
+
+
+def test_repl_command_reads_stdin(db: Path) -> None:
+    result = run(db, "repl", input=".balance vol:0001 PTS\nledger.size()\n.quit\n")
+    assert result.exit_code == 0, result.output
+    assert "30" in result.stdout and "6" in result.stdout
+
+
+# -- the demo as a real process ------------------------------------------------------------
+
+
+def test_python_m_demo_in_fresh_directory(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "points_ledger", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for step in range(1, 8):
+        assert f"\n{step}. " in "\n" + out, f"step {step} missing"
+    audit_line = next(line for line in out.splitlines() if line.startswith("7. Audit:"))
+    assert "audit passed" in audit_line
+    assert (tmp_path / "demo-ledger.db").exists()
+    assert "Traceback" not in proc.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from points_ledger.cli.app import progress_callback
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with progress_callback("verifying") as progress:
+        assert progress is None
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_callback("verifying") as progress:
+        assert progress is not None
+        progress(1, 4)
+        progress(4, 4)
+    assert "verifying" in terminal.getvalue()

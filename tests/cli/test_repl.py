@@ -1,0 +1,257 @@
+"""The REPL: dot-commands, the read-only ledger proxy, errors, and a real terminal session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+import points_ledger
+from points_ledger import (
+    AccountKind,
+    Asset,
+    Ledger,
+    OpenAccount,
+    Posting,
+    Signer,
+    Transfer,
+    save_signer,
+)
+from points_ledger.repl import DOT_COMMANDS, LedgerConsole, ReadOnlyError, dot_command
+
+PASS = "repl test passphrase"
+DAY = dt.date(2026, 11, 2)
+SRC = Path(points_ledger.__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def admin_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Signer, Path]:
+    signer = Signer.generate()
+    path = tmp_path_factory.mktemp("keys") / "admin.key"
+    save_signer(signer, path, PASS)
+    return signer, path
+
+
+@pytest.fixture
+def db(tmp_path: Path, admin_key: tuple[Signer, Path]) -> Path:
+    admin = admin_key[0]
+    path = tmp_path / "ledger.db"
+    with Ledger.create(
+        path, origin="chengdu.example/test", log_key=Signer.generate(), admins=[admin]
+    ) as ledger:
+        ledger.append(
+            OpenAccount(
+                id="open-1", effective_at=DAY, account="vol:0001", account_kind=AccountKind.MEMBER
+            ),
+            [admin],
+        )
+        ledger.append(
+            Transfer(
+                id="award-1",
+                effective_at=DAY,
+                memo="探访老人",
+                postings=(
+                    Posting(account="issuer", asset=Asset.PTS, amount=-30),
+                    Posting(account="vol:0001", asset=Asset.PTS, amount=30),
+                ),
+            ),
+            [admin],
+        )
+    return path
+
+
+@pytest.fixture
+def console(db: Path) -> Iterator[LedgerConsole]:
+    with Ledger.open(db) as ledger:
+        yield LedgerConsole(ledger)
+
+
+def push(console: LedgerConsole, *lines: str) -> None:
+    for line in lines:
+        console.push(line)
+
+
+def test_namespace_has_ledger_and_public_api(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(console, "print(ledger.size(), Asset.PTS.value, Transfer.__name__)")
+    assert capsys.readouterr().out == "3 PTS Transfer\n"
+
+
+def test_dot_help_lists_commands(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(console, ".help")
+    out = capsys.readouterr().out
+    for name in ("balance", "statement", "entries", "verify", "audit", "keys", "quit"):
+        assert f".{name}" in out
+
+
+def test_dot_balance_and_statement(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(console, ".balance vol:0001 PTS")
+    out = capsys.readouterr().out
+    assert out.splitlines()[2].split() == ["vol:0001", "PTS", "30", "0", "30"]
+    push(console, ".statement vol:0001")
+    out = capsys.readouterr().out
+    assert "award-1" in out and "探访老人" in out
+
+
+def test_dot_entries_shows_the_last_n(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(console, ".entries 1")
+    out = capsys.readouterr().out
+    assert "award-1" in out and "genesis" not in out
+
+
+def test_dot_verify_and_audit(console: LedgerConsole, capsys: pytest.CaptureFixture[str]) -> None:
+    push(console, ".verify", ".audit")
+    out = capsys.readouterr().out
+    assert "verify passed: 3 entries" in out and "audit passed" in out
+
+
+def test_errors_do_not_end_the_session(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(console, ".balance vol:9999", "ledger.entry(42)", "1/0", ".nope", ".entries x")
+    captured = capsys.readouterr()
+    assert "error [not_found]: account 'vol:9999' has not been opened" in captured.err
+    assert "error [not_found]: there is no entry 42" in captured.err
+    assert "ZeroDivisionError" in captured.err
+    assert "error [usage]: unknown command .nope" in captured.err
+    assert "error [usage]: 'x' is not a whole number" in captured.err
+    assert captured.err.count("Traceback") == 1  # only for the real Python error
+    push(console, "print('still here')")
+    assert capsys.readouterr().out == "still here\n"
+
+
+def test_read_only_until_keys_are_loaded(
+    console: LedgerConsole,
+    capsys: pytest.CaptureFixture[str],
+    admin_key: tuple[Signer, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    push(
+        console,
+        "ev = OpenAccount(id='open-2', effective_at=dt.date(2026, 11, 3), account='vol:0002', "
+        "account_kind=AccountKind.MEMBER)",
+        "ledger.append(ev)",
+        "ledger.append_many([(ev, [])])",
+    )
+    err = capsys.readouterr().err
+    assert "error [read_only]: ledger.append writes to the ledger" in err
+    assert "error [read_only]: ledger.append_many writes" in err
+    assert "hint: Load signing keys with .keys PATH" in err
+    with pytest.raises(ReadOnlyError):
+        console.proxy.append(Transfer.model_construct())  # type: ignore[arg-type]
+    assert console.ledger.size() == 3
+
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", PASS)
+    push(console, f".keys {admin_key[1]}")
+    out = capsys.readouterr().out
+    assert f"loaded key {admin_key[0].key_id} (roles admin)" in out
+    push(console, "print(ledger.append(ev).entry.seq)")
+    assert capsys.readouterr().out == "3\n"
+
+
+def test_wrong_passphrase_in_dot_keys(
+    console: LedgerConsole,
+    capsys: pytest.CaptureFixture[str],
+    admin_key: tuple[Signer, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", "wrong")
+    push(console, f".keys {admin_key[1]}")
+    assert "error [wrong_passphrase]" in capsys.readouterr().err
+    assert not console.proxy.writable
+
+
+def test_proxy_hides_private_state_and_unknown_writes(console: LedgerConsole) -> None:
+    with pytest.raises(AttributeError):
+        _ = console.proxy._store
+    with pytest.raises(ReadOnlyError):
+        _ = console.proxy.some_future_write_method
+    assert "balance" in dir(console.proxy)
+    assert "read-only" in repr(console.proxy)
+
+
+def test_placeholder_commands_say_not_available(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(console, ".checkpoint", ".receipt 1", ".report monthly")
+    assert capsys.readouterr().out.count("not available in this version") == 3
+
+
+def test_dot_commands_can_be_added(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    @dot_command("origin", "", "print the origin")
+    def _origin(con: LedgerConsole, args: list[str]) -> None:
+        print(con.ledger.origin)
+
+    try:
+        push(console, ".origin")
+        assert capsys.readouterr().out == "chengdu.example/test\n"
+    finally:
+        del DOT_COMMANDS["origin"]
+
+
+def test_quit_raises_system_exit(console: LedgerConsole) -> None:
+    with pytest.raises(SystemExit):
+        console.push(".quit")
+
+
+def test_multiline_python_still_works(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert console.push("for e in ledger.entries():") is True
+    assert console.push("    print(e.seq, e.kind)") is True
+    assert console.push("") is False
+    assert capsys.readouterr().out == "0 genesis\n1 open_account\n2 transfer\n"
+
+
+def test_session_in_a_real_terminal(db: Path, admin_key: tuple[Signer, Path]) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SRC),
+        "POINTS_LEDGER_PASSPHRASE": PASS,
+        "TERM": "dumb",
+    }
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "points_ledger", "repl", str(db)],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+    )
+    try:
+        child.expect("read-only until you load keys")
+        child.expect("ledger> ")
+        child.sendline(".balance vol:0001 PTS")
+        child.expect(r"vol:0001\s+PTS\s+30\s+0\s+30")
+        child.expect("ledger> ")
+        child.sendline(".balance vol:9999")
+        child.expect(r"error \[not_found\]: account 'vol:9999' has not been opened")
+        child.expect("ledger> ")
+        child.sendline("ledger.append(None)")
+        child.expect(r"error \[read_only\]")
+        child.expect("ledger> ")
+        child.sendline(f".keys {admin_key[1]}")
+        child.expect(f"loaded key {admin_key[0].key_id}")
+        child.expect("ledger> ")
+        child.sendline("ledger.size()")
+        child.expect("3")
+        child.expect("ledger> ")
+        child.sendline(".quit")
+        child.expect("bye")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
