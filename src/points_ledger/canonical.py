@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -33,6 +35,7 @@ __all__ = [
     "EVENT_DOMAIN",
     "GENESIS_PREV_HASH",
     "canonical_json",
+    "canonical_json_float_free",
     "entry_hash",
     "entry_header",
     "event_from_bytes",
@@ -60,6 +63,39 @@ def canonical_json(value: Any) -> bytes:
         raise InvalidEventError(f"value cannot be written as canonical JSON: {e}") from e
 
 
+_NON_BMP: Final = re.compile(rb"[\xf0-\xf4]")
+_LONG_DIGITS: Final = re.compile(rb"[0-9]{16,}")
+_JCS_INT_MAX: Final = 2**53 - 1
+
+
+def canonical_json_float_free(value: Any) -> bytes:
+    """RFC 8785 bytes of a JSON value known to contain no floats, computed quickly.
+
+    For values without floats, the standard library's ``json.dumps`` with sorted keys,
+    no whitespace and no ASCII escaping produces exactly the RFC 8785 bytes, except for
+    non-BMP characters (RFC 8785 sorts keys by UTF-16 code units) and integers beyond
+    2^53 (which RFC 8785 refuses). Output containing either, or that cannot be encoded,
+    is recomputed with the ``rfc8785`` package, which stays the reference (a property
+    test checks that both agree). Callers must guarantee there are no floats: event
+    models are checked for float fields when they are registered.
+
+    Raises:
+        InvalidEventError: if the value cannot be canonicalised.
+    """
+    try:
+        text = json.dumps(
+            value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+        )
+        data = text.encode("utf-8")
+    except (TypeError, ValueError, UnicodeError):
+        return canonical_json(value)
+    # Non-BMP characters order keys differently in UTF-16; integers beyond 2^53 are
+    # refused by RFC 8785. Either one sends the value to the reference implementation.
+    if _NON_BMP.search(data) or any(int(run) > _JCS_INT_MAX for run in _LONG_DIGITS.findall(data)):
+        return canonical_json(value)
+    return data
+
+
 def event_to_bytes(event: Event) -> bytes:
     """Return the canonical bytes of an event (what is signed and stored).
 
@@ -75,7 +111,11 @@ def event_to_bytes(event: Event) -> bytes:
         checked = type(event).model_validate(event.model_dump(warnings=False))
     except pydantic.ValidationError as e:
         raise InvalidEventError(f"{type(event).__name__}: {describe_validation_error(e)}") from e
-    data = canonical_json(checked.model_dump(mode="json"))
+    return _encode(checked)
+
+
+def _encode(event: Event) -> bytes:
+    data = canonical_json_float_free(event.model_dump(mode="json"))
     if len(data) > EVENT_BYTES_MAX:
         raise InvalidEventError(
             f"event {event.id!r} is {len(data):,} bytes; the limit is {EVENT_BYTES_MAX:,}"
@@ -102,7 +142,8 @@ def event_from_bytes(data: bytes) -> Event:
         raise InvalidEventError(f"stored event is not valid JSON: {e}") from e
     if not isinstance(event, Event):
         raise InvalidEventError("stored bytes do not describe an event")
-    if event_to_bytes(event) != data:
+    # The event was just validated from these bytes, so encoding it needs no second check.
+    if _encode(event) != data:
         raise InvalidEventError(f"event {event.id!r} is not in canonical RFC 8785 form")
     return event
 
@@ -136,7 +177,7 @@ def entry_header(
             {"account": p.account, "asset": str(p.asset), "amount": p.amount} for p in postings
         ],
     }
-    return canonical_json(header)
+    return canonical_json_float_free(header)
 
 
 def entry_hash(

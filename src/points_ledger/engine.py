@@ -10,7 +10,7 @@ ledger can only contain what its own rules accept.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from points_ledger.canonical import signing_input
@@ -37,7 +37,17 @@ from points_ledger.models.common import Asset
 from points_ledger.models.entries import KeyRecord, Signature
 from points_ledger.models.events import Event, Genesis, Posting
 
-__all__ = ["POSTINGS_MAX", "SIGNATURES_MAX", "authorize_and_plan", "check_zero_sum"]
+__all__ = [
+    "POSTINGS_MAX",
+    "SIGNATURES_MAX",
+    "Preverified",
+    "authorize_and_plan",
+    "check_zero_sum",
+]
+
+Preverified = Mapping[str, bytes]
+"""For one entry: key id -> the public key whose signature over the entry's signing input
+was already checked (so the check inside the write transaction can be skipped)."""
 
 SIGNATURES_MAX: Final = 16
 POSTINGS_MAX: Final = 10_000
@@ -49,8 +59,13 @@ def authorize_and_plan(
     signatures: Sequence[Signature],
     state: StateView,
     ctx: DeriveContext,
+    preverified: Preverified | None = None,
 ) -> Plan:
     """Check signatures, derive the plan, check policy and balances; return the plan.
+
+    ``preverified`` (from :func:`points_ledger.sigpool.check_signatures`) lets signatures whose
+    cryptography was already checked skip that step; key validity and policy are always
+    checked here.
 
     Raises:
         LedgerError: the specific subclass for the first rule the entry breaks.
@@ -67,7 +82,8 @@ def authorize_and_plan(
         origin = config.origin
         known = {}
     message = signing_input(origin, event_bytes)
-    signers = [_check_signature(s, message, known, state, ctx.seq) for s in signatures]
+    checked = preverified or {}
+    signers = [_check_signature(s, message, known, state, ctx.seq, checked) for s in signatures]
     plan = handler_for(event)(event, state, ctx)
     plan.requirement.check(signers)
     if len(plan.postings) > POSTINGS_MAX:
@@ -83,6 +99,7 @@ def _check_signature(
     known: dict[str, KeyRecord],
     state: StateView,
     seq: int,
+    preverified: Preverified,
 ) -> KeyRecord:
     key = known.get(signature.key_id) or state.key(signature.key_id)
     if key is None:
@@ -92,6 +109,8 @@ def _check_signature(
             f"key {signature.key_id} was revoked at entry {key.revoked_at_seq}",
             details={"key_id": signature.key_id, "revoked_at_seq": key.revoked_at_seq},
         )
+    if preverified.get(signature.key_id) == key.public_key:
+        return key
     if not verify_signature(key.public_key, message, signature.signature):
         raise SignatureError(
             f"the signature by key {signature.key_id} does not match this event on this "

@@ -52,6 +52,7 @@ from points_ledger.models.entries import (
 from points_ledger.models.events import Event, Genesis, KeySpec
 from points_ledger.models.revenue import Distribute
 from points_ledger.receipts import Receipt
+from points_ledger.sigpool import PendingChecks, check_signatures
 from points_ledger.split import Distribution
 from points_ledger.store.sqlite import EntryRow, SqliteStore, storage_errors
 
@@ -281,13 +282,32 @@ class Ledger:
         return _Prepared(event=event, event_bytes=event_bytes, signatures=ordered)
 
     def _append_prepared(self, batch: Sequence[_Prepared]) -> list[AppendResult]:
+        checks = self._start_signature_checks(batch)
         results: list[AppendResult] = []
         with self._store.write():
-            for item in batch:
-                results.append(self._append_one(item))
+            for index, item in enumerate(batch):
+                results.append(self._append_one(item, checks.for_entry(index)))
         return results
 
-    def _append_one(self, item: _Prepared) -> AppendResult:
+    def _start_signature_checks(self, batch: Sequence[_Prepared]) -> PendingChecks:
+        # For large batches the Ed25519 checks run in a helper process while this one
+        # works through the transaction. Keys unknown here (a genesis, or a key
+        # registered earlier in the same batch) are checked inside the transaction.
+        state = self._store.state
+        with storage_errors("read the ledger configuration"):
+            config = state.config()
+        if config is None:
+            return PendingChecks(len(batch))
+
+        def public_key_of(key_id: str) -> bytes | None:
+            with storage_errors("read a key"):
+                record = state.key(key_id)
+            return None if record is None else record.public_key
+
+        items = [(signing_input(config.origin, i.event_bytes), i.signatures) for i in batch]
+        return check_signatures(items, public_key_of)
+
+    def _append_one(self, item: _Prepared, preverified: dict[str, bytes]) -> AppendResult:
         store = self._store
         found = store.find_event(item.event.id)
         if found is not None:
@@ -306,7 +326,9 @@ class Ledger:
         if head is not None:
             recorded_at_us = max(recorded_at_us, head.recorded_at_us)
         ctx = DeriveContext(seq=seq, recorded_at_us=recorded_at_us)
-        plan = authorize_and_plan(item.event, item.event_bytes, item.signatures, store.state, ctx)
+        plan = authorize_and_plan(
+            item.event, item.event_bytes, item.signatures, store.state, ctx, preverified
+        )
         digest = entry_hash(
             seq=seq,
             recorded_at_us=recorded_at_us,

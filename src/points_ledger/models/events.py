@@ -85,21 +85,35 @@ class Event(FrozenModel):
 
 
 def register_event(cls: type[_E]) -> type[_E]:
-    """Class decorator that makes an event kind known to :func:`parse_event`.
+    """Class decorator that makes an event kind known to ``canonical.event_from_bytes``.
 
     Raises:
-        ValueError: if another class already registered the same ``type`` tag.
+        ValueError: if another class already registered the same ``type`` tag, or the
+            event has a float field anywhere (amounts are integers; canonical bytes of
+            events are computed on the assumption that no floats occur).
     """
     global _adapter
     tag = cls.model_fields["type"].default
     if not isinstance(tag, str) or not tag:
         raise ValueError(f"{cls.__name__} needs a default string 'type' field")
+    if _has_number_type(cls.model_json_schema()):
+        raise ValueError(f"{cls.__name__} has a float field; use int or a string form")
     if tag in _REGISTRY and _REGISTRY[tag] is not cls:
         raise ValueError(f"event type {tag!r} is already registered")
     cls.kind = tag
     _REGISTRY[tag] = cls
     _adapter = None
     return cls
+
+
+def _has_number_type(schema: object) -> bool:
+    if isinstance(schema, dict):
+        if schema.get("type") == "number":
+            return True
+        return any(_has_number_type(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_has_number_type(v) for v in schema)
+    return False
 
 
 def event_types() -> dict[str, type[Event]]:
