@@ -28,17 +28,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from points_ledger.canonical import (
-    GENESIS_PREV_HASH,
-    entry_hash,
-    event_from_bytes,
-    signing_input,
-)
+from points_ledger.canonical import GENESIS_PREV_HASH, entry_hash, event_from_bytes
 from points_ledger.domain.state import DeriveContext
 from points_ledger.engine import authorize_and_plan, check_zero_sum
 from points_ledger.errors import IntegrityError, LedgerError
 from points_ledger.merkle import leaf_hash, node_hash
-from points_ledger.sigpool import PendingChecks, check_signatures
 from points_ledger.store.schema import STATE_TABLES
 from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
 from points_ledger.transparency import check_stored_checkpoints, check_trusted_checkpoint
@@ -193,14 +187,12 @@ def _replay(
     last_time = 0
     frontier: list[bytes] = []  # hashes of the complete subtrees on the right edge
     checked = 0
-    for expected_seq, (row, preverified) in zip(
-        itertools.count(), _rows_with_checks(store, found), strict=False
-    ):
+    for expected_seq, row in zip(itertools.count(), _rows(store, found), strict=False):
         seq = row.seq
         if seq != expected_seq:
             found.add("missing_entry", f"entry {expected_seq} is missing", expected_seq)
             return checked
-        _check_entry(row, prev_hash, last_time, scratch, found, preverified)
+        _check_entry(row, prev_hash, last_time, scratch, found)
         _check_merkle(store, seq, row.hash, frontier, found)
         prev_hash = row.hash if isinstance(row.hash, bytes) else b""
         last_time = row.recorded_at_us if isinstance(row.recorded_at_us, int) else last_time
@@ -212,59 +204,12 @@ def _replay(
     return checked
 
 
-_PAGE: Final = 512
-
-
-def _rows_with_checks(
-    store: SqliteStore, found: _Collector
-) -> Iterator[tuple[EntryRow, dict[str, bytes]]]:
-    """Rows in order, each with its signatures' Ed25519 results when already known.
-
-    The signatures of the next page are handed to the helper process (see ``sigpool``)
-    before the current page is replayed, so the two overlap. Public keys come from the
-    keys table; a result is used only if the replayed state has that very key.
-    """
-    rows = _rows(store, found)
-    origin = _origin_of(store)
-
-    def public_key_of(key_id: str) -> bytes | None:
-        try:
-            record = store.state.key(key_id)
-        except (sqlite3.Error, LedgerError, ValueError, TypeError):
-            return None
-        return None if record is None else record.public_key
-
-    def start(page: list[EntryRow]) -> PendingChecks:
-        if origin is None:
-            return PendingChecks(len(page))
-        items = [(signing_input(origin, r.event), r.signatures) for r in page]
-        return check_signatures(items, public_key_of)
-
-    page = list(itertools.islice(rows, _PAGE))
-    checks = start(page)
-    while page:
-        following = list(itertools.islice(rows, _PAGE))
-        following_checks = start(following)
-        for index, row in enumerate(page):
-            yield row, checks.for_entry(index)
-        page, checks = following, following_checks
-
-
-def _origin_of(store: SqliteStore) -> str | None:
-    try:
-        config = store.state.config()
-    except (sqlite3.Error, LedgerError, ValueError, TypeError, KeyError):
-        return None
-    return None if config is None else config.origin
-
-
 def _check_entry(
     row: EntryRow,
     prev_hash: bytes,
     last_time: int,
     scratch: SqliteState,
     found: _Collector,
-    preverified: dict[str, bytes],
 ) -> None:
     seq = row.seq
     if row.prev_hash != prev_hash:
@@ -307,7 +252,6 @@ def _check_entry(
             row.signatures,
             scratch,
             DeriveContext(seq, row.recorded_at_us),
-            preverified,
         )
     except LedgerError as e:
         found.add("rule_broken", f"the entry breaks a ledger rule: [{e.code}] {e}", seq)

@@ -10,7 +10,7 @@ ledger can only contain what its own rules accept.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from points_ledger.canonical import signing_input
@@ -43,6 +43,7 @@ __all__ = [
     "Preverified",
     "authorize_and_plan",
     "check_zero_sum",
+    "verified_keys",
 ]
 
 Preverified = Mapping[str, bytes]
@@ -51,6 +52,26 @@ was already checked (so the check inside the write transaction can be skipped)."
 
 SIGNATURES_MAX: Final = 16
 POSTINGS_MAX: Final = 10_000
+
+
+def verified_keys(
+    message: bytes,
+    signatures: Sequence[Signature],
+    public_key_of: Callable[[str], bytes | None],
+) -> dict[str, bytes]:
+    """Check the Ed25519 arithmetic of signatures ahead of the rules.
+
+    Returns key id -> public key for each signature that verifies over ``message`` with
+    the public key ``public_key_of`` gives for its key id. Nothing is decided here about
+    which key may sign: :func:`authorize_and_plan` uses a result only when the key it
+    finds in the state has exactly that public key, and checks anything else itself.
+    """
+    result: dict[str, bytes] = {}
+    for signature in signatures:
+        public_key = public_key_of(signature.key_id)
+        if public_key is not None and verify_signature(public_key, message, signature.signature):
+            result[signature.key_id] = public_key
+    return result
 
 
 def authorize_and_plan(
@@ -63,7 +84,7 @@ def authorize_and_plan(
 ) -> Plan:
     """Check signatures, derive the plan, check policy and balances; return the plan.
 
-    ``preverified`` (from :func:`points_ledger.sigpool.check_signatures`) lets signatures whose
+    ``preverified`` (from :func:`verified_keys`) lets signatures whose
     cryptography was already checked skip that step; key validity and policy are always
     checked here.
 

@@ -29,7 +29,7 @@ from points_ledger.canonical import (
 from points_ledger.checkpoints import log_vkey
 from points_ledger.domain.revenue import preview_distribution
 from points_ledger.domain.state import DeriveContext, LedgerConfig
-from points_ledger.engine import authorize_and_plan
+from points_ledger.engine import authorize_and_plan, verified_keys
 from points_ledger.errors import (
     EntryConflictError,
     IntegrityError,
@@ -52,7 +52,6 @@ from points_ledger.models.entries import (
 from points_ledger.models.events import Event, Genesis, KeySpec
 from points_ledger.models.revenue import Distribute
 from points_ledger.receipts import Receipt
-from points_ledger.sigpool import PendingChecks, check_signatures
 from points_ledger.split import Distribution
 from points_ledger.store.sqlite import EntryRow, SqliteStore, storage_errors
 
@@ -282,30 +281,35 @@ class Ledger:
         return _Prepared(event=event, event_bytes=event_bytes, signatures=ordered)
 
     def _append_prepared(self, batch: Sequence[_Prepared]) -> list[AppendResult]:
-        checks = self._start_signature_checks(batch)
+        checked = self._check_signatures_early(batch)
         results: list[AppendResult] = []
         with self._store.write():
-            for index, item in enumerate(batch):
-                results.append(self._append_one(item, checks.for_entry(index)))
+            for item, preverified in zip(batch, checked, strict=True):
+                results.append(self._append_one(item, preverified))
         return results
 
-    def _start_signature_checks(self, batch: Sequence[_Prepared]) -> PendingChecks:
-        # For large batches the Ed25519 checks run in a helper process while this one
-        # works through the transaction. Keys unknown here (a genesis, or a key
-        # registered earlier in the same batch) are checked inside the transaction.
+    def _check_signatures_early(self, batch: Sequence[_Prepared]) -> list[dict[str, bytes]]:
+        # The Ed25519 arithmetic is done before the write lock is taken, so that other
+        # writers wait less. Which key may sign is still decided inside the transaction;
+        # keys unknown here (a genesis, a key registered earlier in the same batch) are
+        # checked there in full.
         state = self._store.state
         with storage_errors("read the ledger configuration"):
             config = state.config()
         if config is None:
-            return PendingChecks(len(batch))
+            return [{} for _ in batch]
 
         def public_key_of(key_id: str) -> bytes | None:
             with storage_errors("read a key"):
                 record = state.key(key_id)
             return None if record is None else record.public_key
 
-        items = [(signing_input(config.origin, i.event_bytes), i.signatures) for i in batch]
-        return check_signatures(items, public_key_of)
+        return [
+            verified_keys(
+                signing_input(config.origin, item.event_bytes), item.signatures, public_key_of
+            )
+            for item in batch
+        ]
 
     def _append_one(self, item: _Prepared, preverified: dict[str, bytes]) -> AppendResult:
         store = self._store
