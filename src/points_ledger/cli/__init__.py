@@ -8,10 +8,14 @@ helpers in :mod:`points_ledger.cli.app` and import it below.
 
 from points_ledger.cli import (  # noqa: F401 - importing registers the commands
     check_cmds,
+    community_cmds,
     keys_cmds,
     ledger_cmds,
     misc_cmds,
     read_cmds,
+    report_cmds,
+    revenue_cmds,
+    transparency_cmds,
 )
 from points_ledger.cli.app import EXIT_CODES, cli, main
 
