@@ -46,6 +46,7 @@ __all__ = [
     "read_vkey",
     "receipt",
     "verify_receipt_cmd",
+    "vkey",
     "witness_group",
     "write_new_file",
 ]
@@ -166,6 +167,13 @@ def checkpoint(log_key_path: Path, output: Path | None, as_json: bool) -> None:
     click.echo(signed.note, nl=False)
     if output is not None:
         click.echo(f"note written to {output}", err=True)
+
+
+@cli.command()
+def vkey() -> None:
+    """Print the ledger's log verifier key (origin+hex8+base64): publish it for verifiers."""
+    with open_ledger() as ledger:
+        click.echo(ledger.log_vkey())
 
 
 @cli.command("checkpoints")
