@@ -2,7 +2,7 @@
 
 :data:`cli` is the click group and :func:`main` runs it and returns the exit code. Each
 area lives in its own module that attaches commands to the group; to add an area (for
-example the domain events of a later release), write a ``*_cmds.py`` module using the
+example a new kind of event), write a ``*_cmds.py`` module using the
 helpers in :mod:`points_ledger.cli.app` and import it below.
 """
 
