@@ -1,37 +1,88 @@
-"""The demo: a small community ledger played offline, printed as readable tables.
+"""The demo: the whole seed story played offline on one ledger, printed as readable tables.
 
 ``points-ledger demo`` (or ``python -m points_ledger demo``) writes ``./demo-ledger.db``,
 replacing an earlier demo ledger but never any other file, and leaves it for you to
-inspect with ``sqlite-utils`` or Datasette.
+inspect with ``sqlite-utils`` or Datasette. Every key lives in memory only and the
+witness keeps its state in memory, so nothing else is written.
+
+The numbered steps are :data:`STEPS`; the last one is always the audit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import unicodedata
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from pathlib import Path
+from typing import Any, Final
 
-from points_ledger.errors import StorageError
+from points_ledger import reports
+from points_ledger.errors import AuthorizationError, LedgerError, StorageError
 from points_ledger.keys import Signer
 from points_ledger.ledger import Ledger
 from points_ledger.models import (
     AccountKind,
+    AdoptSplitPolicy,
     Asset,
+    AwardPoints,
+    ConfirmRedemption,
+    DefineService,
+    Distribute,
+    Donate,
+    Event,
+    Grant,
+    Holding,
+    HoldRedemption,
+    InvestorTerms,
+    JoinAlliance,
     KeySpec,
+    ListOffer,
     OpenAccount,
     Posting,
+    RecordRevenue,
+    RecordRoster,
     RegisterKey,
-    Reverse,
     Role,
+    ServiceUnit,
+    SetSettlementRate,
+    SettlePartner,
     Transfer,
 )
+from points_ledger.receipts import verify_receipt
+from points_ledger.split import THREE_THREE_THREE_ONE, InvestorSchedule, format_fen
 from points_ledger.store.sqlite import SqliteStore
+from points_ledger.witness import Witness
 
-__all__ = ["DEMO_FILE", "format_table", "run_demo"]
+__all__ = ["DEMO_FILE", "ORIGIN", "STEPS", "format_table", "run_demo"]
 
-DEMO_FILE = "demo-ledger.db"
-ORIGIN = "chengdu.example/chenghua/zhiqiang"
+DEMO_FILE: Final = "demo-ledger.db"
+"""The file the demo writes in the folder it runs in."""
+
+ORIGIN: Final = "chengdu.example/chenghua/zhiqiang"
+"""The demo ledger's origin."""
+
+STEPS: Final = (
+    "Create the ledger (a log key, 2 admins who must both sign, committee quorum 2)",
+    "Open accounts in the grid hierarchy and register keys (grid workers issue points)",
+    "Define the service catalogue: gas-safety checks and elderly visits",
+    "Grid workers award points for the work volunteers did",
+    "A barber joins the alliance and lists a haircut in the points mall",
+    "A volunteer redeems a haircut: hold on their phone, the barber confirms the voucher",
+    "A volunteer donates points to the charity pool",
+    "The committee grants a household in difficulty points (2 signatures)",
+    "The treasurer settles with the barber in CNY",
+    "Village income split 3:3:3:1 after the investor's share (year 1 of 70% to 10%)",
+    "Sign a checkpoint with the log key",
+    "A receipt is checked offline with nothing but the verifier key",
+    "A witness (the street office) cosigns the checkpoint",
+    "Audit",
+)
+"""The demo's numbered steps, in order (the test checks each one is printed)."""
+
+DAY: Final = dt.date(2026, 11, 2)
+GRID: Final = ("成华区", "府青路街道", "致强社区")
 
 
 def format_table(
@@ -85,6 +136,81 @@ def _remove_previous_demo(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+class _Story:
+    """The ledger, the people's keys, a ticking clock and numbered output."""
+
+    def __init__(self, path: Path, echo: Callable[[str], None]) -> None:
+        self.echo = echo
+        self.step_number = 0
+        self.count = 0
+        self.ticks = 0
+        self.keys: dict[str, Signer] = {
+            name: Signer.generate()
+            for name in (
+                "log",
+                "admin.wang",
+                "admin.li",
+                "gw.g1",
+                "gw.g2",
+                "vol:0001",
+                "vol:0002",
+                "vol:0003",
+                "barber",
+                "cm.chen",
+                "cm.liu",
+                "cm.zhou",
+                "treasurer",
+                "witness",
+            )
+        }
+        self.admins = [self.keys["admin.wang"], self.keys["admin.li"]]
+        self.step()
+        self.ledger = Ledger.create(
+            path,
+            origin=ORIGIN,
+            log_key=self.keys["log"],
+            admins=self.admins,
+            threshold=2,
+            committee_threshold=2,
+            effective_at=DAY,
+            clock=self.clock,
+        )
+
+    def clock(self) -> dt.datetime:
+        # Ledger time: 09:00 Beijing time on the demo day, one minute per entry.
+        self.ticks += 1
+        return dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=self.ticks)
+
+    def step(self) -> None:
+        self.step_number += 1
+        self.echo("")
+        self.echo(f"{self.step_number}. {STEPS[self.step_number - 1]}")
+
+    def say(self, text: str) -> None:
+        self.echo(f"   {text}".rstrip())
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]], **kw: object) -> None:
+        text = format_table(headers, rows, **kw)  # type: ignore[arg-type]
+        for line in text.splitlines():
+            self.echo(f"   {line}")
+
+    def next_id(self) -> str:
+        self.count += 1
+        return f"demo-{self.count:03d}"
+
+    def event(self, cls: type[Event], **fields: Any) -> Event:
+        return cls(id=self.next_id(), effective_at=DAY, **fields)
+
+    def add(self, cls: type[Event], *signers: str, **fields: Any) -> int:
+        event = self.event(cls, **fields)
+        keys = self.admins if signers == ("admins",) else [self.keys[s] for s in signers]
+        return self.ledger.append(event, keys).entry.seq
+
+    def register(self, name: str, role: Role, owner: str | None) -> None:
+        spec = KeySpec(public_key=self.keys[name].public_key_b64, roles=(role,), owner=owner)
+        self.add(RegisterKey, "admins", key=spec)
+
+
 def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print) -> Path:
     """Play the demo story into ``directory/demo-ledger.db`` and print each step.
 
@@ -96,137 +222,326 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
     """
     path = Path(directory) / DEMO_FILE
     _remove_previous_demo(path)
-    day = dt.date(2026, 11, 2)
-    clock_start = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
-    ticks = iter(range(10**6))
-
-    def clock() -> dt.datetime:
-        return clock_start + dt.timedelta(minutes=next(ticks))
-
-    log_key, admin_wang, admin_li = Signer.generate(), Signer.generate(), Signer.generate()
-    echo(f"1. Create the ledger {ORIGIN} in {path} (2 admins, both must sign).")
-    ledger = Ledger.create(
-        path,
-        origin=ORIGIN,
-        log_key=log_key,
-        admins=[admin_wang, admin_li],
-        threshold=2,
-        clock=clock,
-    )
-    admins = [admin_wang, admin_li]
-    with ledger:
-        echo("2. Open accounts in the grid hierarchy and register the volunteers' keys.")
-        grid = ("成华区", "府青路街道", "致强社区", "第一总网格")
-        members = {"vol:0001": Signer.generate(), "vol:0002": Signer.generate()}
-        opens = [
-            OpenAccount(
-                id=f"open-{name}",
-                effective_at=day,
-                account=name,
-                account_kind=AccountKind.MEMBER,
-                grid=(*grid, f"微网格{i + 1}"),
-            )
-            for i, name in enumerate(members)
-        ]
-        opens.append(
-            OpenAccount(
-                id="open-pool",
-                effective_at=day,
-                account="pool:charity",
-                account_kind=AccountKind.POOL,
-            )
-        )
-        ledger.append_many((event, admins) for event in opens)
-        ledger.append_many(
-            (
-                RegisterKey(
-                    id=f"key-{name}",
-                    effective_at=day,
-                    key=KeySpec(public_key=signer.public_key_b64, roles=(Role.MEMBER,), owner=name),
-                ),
-                admins,
-            )
-            for name, signer in members.items()
-        )
-        echo("3. Award points for service (gas-safety checks, elderly visits).")
-        for n, (name, points, memo) in enumerate(
-            [("vol:0001", 30, "gas-safety check, building 3"), ("vol:0002", 20, "elderly visit")]
-        ):
-            ledger.append(
-                Transfer(
-                    id=f"award-{n}",
-                    effective_at=day,
-                    memo=memo,
-                    postings=(
-                        Posting(account="issuer", asset=Asset.PTS, amount=-points),
-                        Posting(account=name, asset=Asset.PTS, amount=points),
-                    ),
-                ),
-                admins,
-            )
-        echo("4. A volunteer donates 10 points to the charity pool, signing on their phone.")
-        donation = Transfer(
-            id="donate-1",
-            effective_at=day,
-            memo="donation to the community charity pool",
-            postings=(
-                Posting(account="vol:0001", asset=Asset.PTS, amount=-10),
-                Posting(account="pool:charity", asset=Asset.PTS, amount=10),
-            ),
-        )
-        signature = ledger.sign(donation, members["vol:0001"])
-        donated = ledger.append(donation, [signature])
-        echo("5. A mistaken award is corrected by a reversal entry (nothing is edited).")
-        ledger.append(
-            Transfer(
-                id="award-mistake",
-                effective_at=day,
-                memo="entered twice by mistake",
-                postings=(
-                    Posting(account="issuer", asset=Asset.PTS, amount=-20),
-                    Posting(account="vol:0002", asset=Asset.PTS, amount=20),
-                ),
-            ),
-            admins,
-        )
-        mistake = ledger.size() - 1
-        ledger.append(
-            Reverse(id="reverse-1", effective_at=day, target_seq=mistake, reason="duplicate"),
-            admins,
-        )
-        echo("6. Retrying the donation with the same id changes nothing:")
-        retry = ledger.append(donation, [signature])
-        echo(
-            f"   status={retry.status}, seq={retry.entry.seq} (first stored at {donated.entry.seq})"
-        )
+    echo(f"points-ledger demo: the Zhiqiang community's ledger in {path}")
+    story = _Story(path, echo)
+    with story.ledger:
+        _community(story)
+        _village(story)
+        _balances(story)
+        _transparency(story)
+        report = story.ledger.audit()
         echo("")
-        echo("Entries:")
-        echo(
-            format_table(
-                ["seq", "kind", "event id", "postings"],
-                [
-                    (
-                        e.seq,
-                        e.kind,
-                        e.event_id,
-                        ", ".join(f"{p.account} {p.amount:+}" for p in e.postings),
-                    )
-                    for e in ledger.entries()
-                ],
-            )
-        )
+        echo(f"The ledger file is {path}. Browse it (tables and report views such as v_holds):")
+        echo(f"  pip install datasette && datasette {path}")
+        echo(f"  python -m sqlite_utils tables {path} --counts")
+        echo(f"  python -m sqlite_utils rows {path} v_points_issued_by_service_month")
+        echo(f"Or open the console: points-ledger repl {path}")
         echo("")
-        echo("Balances (PTS):")
-        rows = [
-            (name, ledger.balance(name, Asset.PTS).posted)
-            for name in ("issuer", *members, "pool:charity")
-        ]
-        echo(format_table(["account", "posted"], rows))
-        echo("")
-        report = ledger.audit()
-        echo(f"7. Audit: {report.to_text()}")
-    echo("")
-    echo(f"The ledger file is {path}. Browse it with:")
-    echo(f"  .venv/bin/python -m sqlite_utils tables {path} --counts")
-    echo(f"  pip install datasette && datasette {path}")
+        echo(f"{story.step_number + 1}. {STEPS[-1]}: {report.to_text()}")
     return path
+
+
+def _community(s: _Story) -> None:
+    s.say(f"origin {ORIGIN}; log verifier key {s.ledger.log_vkey()}")
+
+    s.step()
+    accounts: list[tuple[str, AccountKind, tuple[str, ...]]] = [
+        ("gw:g1", AccountKind.MEMBER, (*GRID, "第一总网格")),
+        ("gw:g2", AccountKind.MEMBER, (*GRID, "第二总网格")),
+        ("vol:0001", AccountKind.MEMBER, (*GRID, "第一总网格", "3栋微网格")),
+        ("vol:0002", AccountKind.MEMBER, (*GRID, "第一总网格", "5栋微网格")),
+        ("vol:0003", AccountKind.MEMBER, (*GRID, "第二总网格", "8栋微网格")),
+        ("hh:0042", AccountKind.BENEFICIARY, (*GRID, "第二总网格", "8栋微网格")),
+        ("partner:barber", AccountKind.PARTNER, (*GRID, "第一总网格")),
+        ("pool:charity", AccountKind.POOL, GRID),
+        ("fund:community", AccountKind.FUND, GRID),
+    ]
+    s.ledger.append_many(
+        (s.event(OpenAccount, account=a, account_kind=k, grid=g), s.admins) for a, k, g in accounts
+    )
+    s.register("gw.g1", Role.ISSUER, "gw:g1")
+    s.register("gw.g2", Role.ISSUER, "gw:g2")
+    for volunteer in ("vol:0001", "vol:0002", "vol:0003"):
+        s.register(volunteer, Role.MEMBER, volunteer)
+    for member in ("cm.chen", "cm.liu", "cm.zhou"):
+        s.register(member, Role.COMMITTEE, None)
+    s.register("treasurer", Role.TREASURER, None)
+    s.table(
+        ["account", "kind", "grid"],
+        [(a, k.value, " / ".join(g)) for a, k, g in accounts],
+    )
+    s.say("keys: 2 grid workers (issuer), 3 volunteers (member), 3 committee, 1 treasurer")
+
+    s.step()
+    s.add(
+        DefineService,
+        "admins",
+        code="gas-check",
+        name="燃气安全检查 gas-safety check",
+        points_per_unit=10,
+        unit=ServiceUnit.HOUSEHOLD,
+        points_per_day_max=50,
+        active_from=dt.date(2026, 1, 1),
+    )
+    s.add(
+        DefineService,
+        "admins",
+        code="elder-visit",
+        name="探访老人 visit to an elderly resident",
+        points_per_unit=20,
+        unit=ServiceUnit.VISIT,
+        points_per_day_max=60,
+        active_from=dt.date(2026, 1, 1),
+    )
+    s.table(
+        ["code", "service", "points", "per", "cap per day"],
+        [
+            ("gas-check", "燃气安全检查", 10, "household", 50),
+            ("elder-visit", "探访老人", 20, "visit", 60),
+        ],
+    )
+
+    s.step()
+    awards = [
+        ("gw.g1", "vol:0001", "gas-check", 3, "3栋", "gas-2026-11-001"),
+        ("gw.g1", "vol:0001", "elder-visit", 1, "3栋", "elder-2026-11-001"),
+        ("gw.g1", "vol:0002", "elder-visit", 2, "5栋", "elder-2026-11-002"),
+        ("gw.g2", "vol:0003", "gas-check", 4, "8栋", "gas-2026-11-002"),
+    ]
+    for worker, volunteer, service, quantity, cell, task in awards:
+        s.add(
+            AwardPoints,
+            worker,
+            volunteer=volunteer,
+            service=service,
+            quantity=quantity,
+            grid_cell=cell,
+            task_ref=task,
+        )
+    s.table(
+        ["service", "month", "awards", "quantity", "points"],
+        [
+            (r.service, r.month, r.awards, r.quantity, r.points)
+            for r in reports.points_issued_by_service_month(s.ledger)
+        ],
+    )
+
+    s.step()
+    s.add(
+        JoinAlliance,
+        "admins",
+        partner="partner:barber",
+        name="致强理发店 Zhiqiang barber",
+        public_key=s.keys["barber"].public_key_b64,
+    )
+    s.add(
+        ListOffer,
+        "barber",
+        offer="barber.haircut",
+        partner="partner:barber",
+        item="理发一次 one haircut",
+        price_points=40,
+        stock=5,
+    )
+    s.say("offer barber.haircut: one haircut for 40 points, 5 in stock")
+
+    s.step()
+    hold = s.event(HoldRedemption, member="vol:0001", offer="barber.haircut", quantity=1, points=40)
+    # The volunteer's phone signs the event bytes; only the signature travels.
+    detached = s.ledger.sign(hold, s.keys["vol:0001"])
+    hold_seq = s.ledger.append(hold, [detached]).entry.seq
+    voucher = f"V{hold_seq:08d}"
+    s.say(f"hold placed: voucher {voucher}; 40 points pending for vol:0001")
+    s.add(ConfirmRedemption, "barber", voucher=voucher)
+    s.say(f"the barber confirmed {voucher}: the points moved to partner:barber")
+
+    s.step()
+    donation = s.event(Donate, donor="vol:0002", pool="pool:charity", points=30)
+    s.ledger.append(donation, [s.ledger.sign(donation, s.keys["vol:0002"])])
+    s.say("vol:0002 gave 30 points to pool:charity")
+
+    s.step()
+    grant = s.event(
+        Grant,
+        pool="pool:charity",
+        beneficiary="hh:0042",
+        points=20,
+        purpose="haircut for an elderly resident living alone",
+    )
+    try:
+        s.ledger.append(grant, [s.keys["cm.chen"]])
+    except AuthorizationError as e:
+        s.say(f"one committee signature is refused: [{e.code}]")
+    s.ledger.append(grant, [s.keys["cm.chen"], s.keys["cm.liu"]])
+    s.say("two committee members signed: 20 points granted to hh:0042")
+    pool = reports.pool_report(s.ledger, "pool:charity")
+    s.table(
+        ["seq", "kind", "counterparty", "points", "purpose"],
+        [(r.seq, r.kind, r.counterparty, r.amount, r.purpose) for r in pool.lines],
+    )
+
+    s.step()
+    s.add(
+        Transfer,
+        "admins",
+        memo="street office grant to the community fund",
+        postings=(
+            Posting(account="external", asset=Asset.CNY, amount=-200_000),
+            Posting(account="fund:community", asset=Asset.CNY, amount=200_000),
+        ),
+    )
+    s.add(SetSettlementRate, "admins", fen_per_point=5)
+    settle_seq = s.add(
+        SettlePartner,
+        "treasurer",
+        partner="partner:barber",
+        fund="fund:community",
+        period_from=dt.date(2026, 11, 1),
+        period_to=dt.date(2026, 11, 30),
+    )
+    statement = reports.settlement_statement(s.ledger, settle_seq)
+    s.say(
+        f"settlement entry {settle_seq}: {statement.points} points x "
+        f"{statement.fen_per_point} fen = {format_fen(statement.fen)} CNY to the barber"
+    )
+    s.table(
+        ["voucher", "member", "item", "points", "fen"],
+        [(x.voucher, x.member, x.item, x.points, x.fen) for x in statement.lines],
+    )
+
+
+def _village(s: _Story) -> None:
+    s.step()
+    shares = {"sh:01": 1, "sh:02": 2, "sh:03": 3, "sh:04": 4}
+    villagers = [*shares, "vil:05", "vil:06", "vil:07", "vil:08"]
+    kinds = {
+        "fund:revenue": AccountKind.FUND,
+        "fund:welfare": AccountKind.FUND,
+        "fund:reserve": AccountKind.FUND,
+        "inv:agri-partner": AccountKind.INVESTOR,
+        **dict.fromkeys(shares, AccountKind.SHAREHOLDER),
+        **dict.fromkeys(villagers[len(shares) :], AccountKind.MEMBER),
+    }
+    s.ledger.append_many(
+        (s.event(OpenAccount, account=a, account_kind=k), s.admins) for a, k in kinds.items()
+    )
+    schedule = InvestorSchedule.linear(start=Fraction(7, 10), end=Fraction(1, 10), years=20)
+    s.add(
+        AdoptSplitPolicy,
+        "cm.chen",
+        "cm.liu",
+        policy_id="village-3331",
+        version=1,
+        effective_from=dt.date(2026, 1, 1),
+        policy=THREE_THREE_THREE_ONE,
+        accounts={"public_welfare_fund": "fund:welfare", "project_reserve_fund": "fund:reserve"},
+        investor=InvestorTerms(
+            account="inv:agri-partner", schedule=schedule, contract_start_year=2026
+        ),
+    )
+    s.add(
+        RecordRoster,
+        "cm.chen",
+        "cm.zhou",
+        roster_id="roster-2026",
+        as_of=dt.date(2026, 10, 31),
+        shareholders=tuple(Holding(account=a, shares=n) for a, n in shares.items()),
+        villagers=tuple(villagers),
+    )
+    s.add(
+        RecordRevenue,
+        "cm.liu",
+        "cm.zhou",
+        account="fund:revenue",
+        period="2026",
+        fiscal_year=2026,
+        amount=12_000_001,
+    )
+    payout = Distribute(
+        id=s.next_id(),
+        effective_at=DAY,
+        period="2026",
+        policy_id="village-3331",
+        roster_id="roster-2026",
+        amount=12_000_001,
+    )
+    preview = s.ledger.preview_distribution(payout)
+    s.say("the committee reads the working before signing (trace summary):")
+    s.table(
+        ["part", "CNY"],
+        [
+            *((label, format_fen(units)) for label, units in preview.trace.summary),
+            ("total", format_fen(preview.amount)),
+        ],
+        right=[False, True],
+    )
+    entry = s.ledger.append(payout, [s.keys["cm.chen"], s.keys["cm.liu"]]).entry
+    s.say(f"distribution stored as entry {entry.seq} with {len(entry.postings)} postings")
+    s.table(
+        ["account", "CNY"],
+        [
+            (account, format_fen(s.ledger.balance(account, Asset.CNY).posted))
+            for account in ("inv:agri-partner", "fund:welfare", "fund:reserve", "sh:04", "vil:08")
+        ],
+        right=[False, True],
+    )
+
+
+def _balances(s: _Story) -> None:
+    s.echo("")
+    s.echo("Balances after the story:")
+    rows = []
+    for account in (
+        "issuer",
+        "vol:0001",
+        "vol:0002",
+        "vol:0003",
+        "hh:0042",
+        "pool:charity",
+        "partner:barber",
+        "fund:community",
+        "fund:revenue",
+    ):
+        pts = s.ledger.balance(account, Asset.PTS)
+        cny = s.ledger.balance(account, Asset.CNY)
+        rows.append((account, pts.posted, pts.pending, pts.available, format_fen(cny.posted)))
+    s.table(
+        ["account", "PTS posted", "PTS pending", "PTS available", "CNY"],
+        rows,
+        right=[False, True, True, True, True],
+    )
+
+
+def _transparency(s: _Story) -> None:
+    ledger = s.ledger
+    s.step()
+    signed = ledger.checkpoint(s.keys["log"])
+    vkey = ledger.log_vkey()
+    s.say(f"checkpoint of {signed.size} entries, signed note:")
+    for line in signed.note.rstrip("\n").splitlines():
+        s.say(f"  {line}")
+
+    s.step()
+    first_award = next(e.seq for e in ledger.entries() if e.kind == "award_points")
+    receipt_json = ledger.receipt(first_award).to_json()
+    checked = verify_receipt(receipt_json, vkey)  # offline: the JSON and the vkey only
+    points = next(p.amount for p in checked.postings if p.account == "vol:0001")
+    s.say(f"receipt for entry {checked.seq} verifies: vol:0001 was awarded {points} points")
+    doctored = json.loads(receipt_json)
+    for posting in doctored["postings"]:
+        posting["amount"] *= 10
+    try:
+        verify_receipt(json.dumps(doctored), vkey)
+    except LedgerError as e:
+        s.say(f"a copy with the points changed is refused: [{e.code}]")
+
+    s.step()
+    with Witness(
+        ":memory:",
+        name="street.example/fuqinglu/witness",
+        key=s.keys["witness"],
+        logs={ORIGIN: vkey},
+    ) as witness:
+        line = witness.cosign(signed.note, [])
+    s.say("cosignature line (append it to the note and publish both):")
+    s.say(f"  {line.rstrip()}")

@@ -4,8 +4,8 @@ It is a standard :class:`code.InteractiveConsole` (so it speaks Python) with
 
 * ``ledger`` (a :class:`LedgerProxy` on the opened file) and the public API pre-imported;
 * dot-commands in the style of the ``sqlite3`` shell: ``.help``, ``.balance``,
-  ``.statement``, ``.entries``, ``.verify``, ``.audit``, ``.keys``, ``.quit`` — more can be
-  added with :func:`dot_command`;
+  ``.statement``, ``.entries``, ``.verify``, ``.audit``, ``.keys``, ``.checkpoint``,
+  ``.receipt``, ``.report``, ``.quit`` — more can be added with :func:`dot_command`;
 * read-only behaviour until signing keys are loaded with ``.keys``: ``ledger.append``
   and every other method not listed in :data:`READ_ONLY_NAMES` raise
   :class:`ReadOnlyError`. This guards against slips, it is not a security boundary
@@ -30,11 +30,13 @@ from typing import Any, Final
 import points_ledger
 from points_ledger.cli.app import PASSPHRASE_ENV, passphrase_env_name, today
 from points_ledger.cli.render import amount_text, postings_text
+from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
 from points_ledger.demo import format_table
 from points_ledger.errors import LedgerError, NotFoundError
 from points_ledger.keys import Signer, load_signer
 from points_ledger.ledger import Ledger, SignerLike
 from points_ledger.models import AppendResult, Asset, Event
+from points_ledger.receipts import verify_receipt
 
 __all__ = [
     "DOT_COMMANDS",
@@ -53,12 +55,19 @@ READ_ONLY_NAMES: Final = frozenset(
         "account",
         "audit",
         "balance",
+        "checkpoints",
         "config",
         "entries",
         "entry",
         "key",
+        "log_vkey",
         "origin",
         "path",
+        "preview_distribution",
+        "prove_consistency",
+        "prove_inclusion",
+        "receipt",
+        "root",
         "sign",
         "signing_input",
         "size",
@@ -409,18 +418,64 @@ def _quit(console: LedgerConsole, args: list[str]) -> None:
 DOT_COMMANDS["exit"] = DotCommand("exit", "", "leave the console", _quit)
 
 
-def _not_available(console: LedgerConsole, args: list[str]) -> None:
-    print("not available in this version")
+def _log_key(console: LedgerConsole) -> Signer | None:
+    log_public_key = _ledger(console).config.log_key
+    return next((s for s in console.proxy.signers if s.public_key == log_public_key), None)
 
 
-# Placeholders for commands that arrive with checkpoints, receipts and reports; those
-# releases replace them by registering the same names with dot_command().
-for _name, _usage, _summary in (
-    ("checkpoint", "", "sign and show a checkpoint (not available in this version)"),
-    ("receipt", "SEQ", "receipt for an entry (not available in this version)"),
-    ("report", "NAME", "a named report (not available in this version)"),
-):
-    DOT_COMMANDS[_name] = DotCommand(_name, _usage, _summary, _not_available)
+@dot_command("checkpoint", "[LOG_KEY_FILE]", "sign a checkpoint with the loaded log key")
+def _checkpoint(console: LedgerConsole, args: list[str]) -> None:
+    if len(args) > 1:
+        raise _UsageProblem("give at most the log key file")
+    if args:
+        console.load_key_files(args)
+    log_key = _log_key(console)
+    if log_key is None:
+        print(
+            "A checkpoint is signed with the ledger's log key, which is not loaded in this\n"
+            "session. Load it with .keys keys/log.key (or .checkpoint keys/log.key), then\n"
+            "run .checkpoint again. The log key is kept apart from admin and issuer keys."
+        )
+        return
+    signed = _ledger(console).checkpoint(log_key)
+    print(f"checkpoint of {signed.size:,} entries; verifier key {_ledger(console).log_vkey()}")
+    print(signed.note, end="")
+
+
+@dot_command("receipt", "SEQ", "receipt JSON for an entry, and whether it verifies")
+def _receipt(console: LedgerConsole, args: list[str]) -> None:
+    if len(args) != 1:
+        raise _UsageProblem("give the entry's seq")
+    seq = _count(args, 0, 0)
+    ledger = _ledger(console)
+    receipt = ledger.receipt(seq)
+    print(receipt.to_json())
+    try:
+        checked = verify_receipt(receipt.to_json(), ledger.log_vkey())
+    except LedgerError as e:
+        print(f"receipt does NOT verify: [{e.code}] {e.message}")
+        return
+    print(
+        f"receipt verifies with the log's verifier key alone: entry {checked.seq} is in the "
+        f"checkpoint of {checked.checkpoint.size:,} entries"
+    )
+
+
+@dot_command("report", "NAME [ARGS]", "a report (.report alone lists them)")
+def _report(console: LedgerConsole, args: list[str]) -> None:
+    if not args:
+        print(
+            format_table(
+                ["report", "arguments", "what it shows"],
+                [(r.name, r.usage, r.summary) for r in REPORTS.values()],
+            )
+        )
+        return
+    try:
+        view = run_report(_ledger(console), args[0], args[1:])
+    except ReportArgsError as e:
+        raise _UsageProblem(str(e)) from e
+    print(view.to_text())
 
 
 # -- running -----------------------------------------------------------------------------

@@ -11,6 +11,8 @@ migration ``m002_community_views`` creates (so Datasette shows the same figures)
 * :func:`pool_report`: a charity pool's inflows, outflows and balance;
 * :func:`partner_redemptions`, :func:`partner_settlements`: what partners redeemed and
   were paid;
+* :func:`offers`: the points mall: every offer listed, its price, unreserved stock and
+  whether it is still listed;
 * :func:`outstanding_holds`: holds not confirmed or voided yet, flagged when expired;
 * :func:`settlement_statement`: every redemption one settlement covers, re-derived from
   the log alone and checked against the settlement's postings.
@@ -35,6 +37,7 @@ from points_ledger.store import reports_sql as sql
 __all__ = [
     "HoldRow",
     "MemberStatement",
+    "OfferRow",
     "PoolFlowRow",
     "PoolReport",
     "RedemptionRow",
@@ -44,6 +47,7 @@ __all__ = [
     "SettlementStatement",
     "TopVolunteerRow",
     "member_statement",
+    "offers",
     "outstanding_holds",
     "partner_redemptions",
     "partner_settlements",
@@ -186,6 +190,29 @@ class RedemptionRow:
     closed_seq: int | None
     confirmed_on: dt.date | None
     settled_seq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRow:
+    """One offer in the points mall, as it stands now.
+
+    Attributes:
+        offer: The offer id.
+        partner: The alliance partner supplying it.
+        item: What the member gets.
+        price_points: Current price per item.
+        stock: Items not reserved by a pending hold nor handed over.
+        active: False once the partner delisted the offer.
+        listed_seq: The entry that listed it.
+    """
+
+    offer: str
+    partner: str
+    item: str
+    price_points: int
+    stock: int
+    active: bool
+    listed_seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,6 +440,22 @@ def partner_redemptions(ledger: Ledger, partner: str | None = None) -> tuple[Red
             settled_seq=_opt_int(r[10]),
         )
         for r in rows
+    )
+
+
+def offers(ledger: Ledger, partner: str | None = None) -> tuple[OfferRow, ...]:
+    """Every offer listed (of one partner, or all), in the order they were listed."""
+    return tuple(
+        OfferRow(
+            offer=_str(r[0]),
+            partner=_str(r[1]),
+            item=_str(r[2]),
+            price_points=_int(r[3]),
+            stock=_int(r[4]),
+            active=bool(_int(r[5])),
+            listed_seq=_int(r[6]),
+        )
+        for r in ledger.read_only_query(sql.OFFERS, (partner, partner))
     )
 
 

@@ -34,7 +34,8 @@ from points_ledger import (
 from points_ledger.cli import EXIT_CODES, cli
 from points_ledger.cli.app import passphrase_env_name
 from points_ledger.cli.ledger_cmds import parse_amount, parse_posting
-from points_ledger.errors import InvalidEventError
+from points_ledger.demo import STEPS, run_demo
+from points_ledger.errors import InvalidEventError, StorageError
 
 PASS = "correct horse battery staple"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
@@ -754,12 +755,35 @@ def test_python_m_demo_in_fresh_directory(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for step in range(1, 8):
-        assert f"\n{step}. " in "\n" + out, f"step {step} missing"
-    audit_line = next(line for line in out.splitlines() if line.startswith("7. Audit:"))
-    assert "audit passed" in audit_line
+    position = 0
+    for number, title in enumerate(STEPS, start=1):
+        heading = f"\n{number}. {title}"
+        found = ("\n" + out).find(heading, position)
+        assert found >= 0, f"step {number} ({title}) missing or out of order"
+        position = found
+    last = out.rstrip().splitlines()[-1]
+    assert last.startswith(f"{len(STEPS)}. Audit: audit passed"), last
+    for shown in ("datasette demo-ledger.db", "sqlite_utils", "V000000", "84,000.01", "— street"):
+        assert shown in out, shown
     assert (tmp_path / "demo-ledger.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-ledger.db"]
     assert "Traceback" not in proc.stderr
+
+
+def test_demo_replaces_its_own_ledger_but_no_other_file(tmp_path: Path) -> None:
+    lines: list[str] = []
+    run_demo(tmp_path, echo=lines.append)
+    run_demo(tmp_path, echo=lines.append)
+    assert lines[-1].endswith("no problems")
+    with Ledger.open(tmp_path / "demo-ledger.db") as ledger:
+        ledger.verify()
+        assert len(ledger.checkpoints()) == 1
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "demo-ledger.db").write_text("my spreadsheet notes")
+    with pytest.raises(StorageError):
+        run_demo(other, echo=lines.append)
+    assert (other / "demo-ledger.db").read_text() == "my spreadsheet notes"
 
 
 class _Terminal(io.StringIO):

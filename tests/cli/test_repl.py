@@ -182,11 +182,81 @@ def test_proxy_hides_private_state_and_unknown_writes(console: LedgerConsole) ->
     assert "read-only" in repr(console.proxy)
 
 
-def test_placeholder_commands_say_not_available(
-    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+@pytest.fixture(scope="module")
+def log_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Signer, Path]:
+    signer = Signer.generate()
+    path = tmp_path_factory.mktemp("logkey") / "log.key"
+    save_signer(signer, path, PASS)
+    return signer, path
+
+
+@pytest.fixture
+def logged_console(
+    tmp_path: Path, admin_key: tuple[Signer, Path], log_key: tuple[Signer, Path]
+) -> Iterator[LedgerConsole]:
+    admin = admin_key[0]
+    path = tmp_path / "logged.db"
+    with Ledger.create(
+        path, origin="chengdu.example/test", log_key=log_key[0], admins=[admin]
+    ) as ledger:
+        ledger.append(
+            OpenAccount(
+                id="open-1", effective_at=DAY, account="vol:0001", account_kind=AccountKind.MEMBER
+            ),
+            [admin],
+        )
+        yield LedgerConsole(ledger)
+
+
+def test_checkpoint_without_log_key_explains(
+    logged_console: LedgerConsole, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    push(console, ".checkpoint", ".receipt 1", ".report monthly")
-    assert capsys.readouterr().out.count("not available in this version") == 3
+    push(logged_console, ".checkpoint")
+    out = capsys.readouterr().out
+    assert "log key" in out and ".keys keys/log.key" in out
+    assert logged_console.ledger.checkpoints() == []
+
+
+def test_receipt_before_any_checkpoint_is_refused(
+    logged_console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(logged_console, ".receipt 1")
+    assert "error [not_found]" in capsys.readouterr().err
+
+
+def test_checkpoint_then_receipt_verifies(
+    logged_console: LedgerConsole,
+    log_key: tuple[Signer, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", PASS)
+    push(logged_console, f".checkpoint {log_key[1]}")
+    out = capsys.readouterr().out
+    assert "checkpoint of 2 entries" in out
+    assert out.splitlines()[1] == "chengdu.example/test"
+    push(logged_console, ".receipt 1")
+    out = capsys.readouterr().out
+    assert '"seq": 1' in out and '"format": "points-ledger-receipt/v1"' in out
+    assert "receipt verifies with the log's verifier key alone: entry 1" in out
+    push(logged_console, ".receipt 9", ".receipt x")
+    err = capsys.readouterr().err
+    assert "error [not_found]" in err and "error [usage]" in err
+
+
+def test_report_lists_and_runs(
+    logged_console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(logged_console, ".report")
+    out = capsys.readouterr().out
+    for name in ("member-statement", "top-volunteers", "pool", "settlement-statement", "offers"):
+        assert name in out
+    push(logged_console, ".report member-statement vol:0001 PTS")
+    assert "vol:0001 PTS: posted 0" in capsys.readouterr().out
+    push(logged_console, ".report pool", ".report nosuch", ".report member-statement nobody")
+    err = capsys.readouterr().err
+    assert err.count("error [usage]") == 2
+    assert "error [not_found]" in err
 
 
 def test_dot_commands_can_be_added(

@@ -29,10 +29,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from points_ledger.cli.render import show_append
 from points_ledger.demo import format_table
 from points_ledger.errors import IntegrityError, LedgerError
 from points_ledger.keys import Signer, load_signer
 from points_ledger.ledger import Ledger
+from points_ledger.models import AppendResult, Event
 
 __all__ = [
     "EXIT_CODES",
@@ -46,6 +48,7 @@ __all__ = [
     "AppState",
     "CommandError",
     "LedgerGroup",
+    "append_signed",
     "cli",
     "echo_json",
     "echo_jsonl",
@@ -340,6 +343,22 @@ def resolve_event_id(event_id: str | None, kind: str) -> str:
     event_id = new_event_id(kind)
     click.echo(f"event id: {event_id} (to retry safely, pass --id {event_id})", err=True)
     return event_id
+
+
+def append_signed(event: Event, key_paths: Iterable[Path], *, as_json: bool) -> AppendResult:
+    """Open the ledger, load the key files, append ``event`` signed by them and show it.
+
+    The ledger is opened before any passphrase is asked for, so a wrong ``--ledger``
+    fails at once.
+
+    Raises:
+        LedgerError: whatever the ledger, a key file or the file system refuses; nothing
+            is written then.
+    """
+    with open_ledger() as ledger:
+        result = ledger.append(event, load_keys(key_paths))
+        show_append(result, as_json=as_json)
+    return result
 
 
 # -- output ------------------------------------------------------------------------------

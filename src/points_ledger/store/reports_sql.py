@@ -17,6 +17,7 @@ __all__ = [
     "CONFIRMS_FOR_PARTNER",
     "ENTRY_EVENT",
     "HOLD_ENTRY",
+    "OFFERS",
     "OUTSTANDING_HOLDS",
     "POINTS_BY_SERVICE_MONTH",
     "POOL_FLOWS",
@@ -115,6 +116,14 @@ REDEMPTIONS: Final = (
     "SELECT voucher, partner, member, offer, quantity, points, status, hold_seq, "
     "closed_seq, confirmed_on, settled_seq FROM v_holds "
     "WHERE (? IS NULL OR partner = ?) ORDER BY hold_seq"
+)
+OFFERS: Final = (
+    "SELECT s.key, json_extract(s.value, '$.partner'), json_extract(s.value, '$.item'), "
+    "json_extract(s.value, '$.price_points'), json_extract(s.value, '$.stock'), "
+    "json_extract(s.value, '$.active'), json_extract(s.value, '$.listed_seq') "
+    "FROM state s WHERE s.namespace = 'offer' "
+    "AND (? IS NULL OR json_extract(s.value, '$.partner') = ?) "
+    "ORDER BY json_extract(s.value, '$.listed_seq')"
 )
 OUTSTANDING_HOLDS: Final = (
     "SELECT voucher, member, offer, partner, quantity, points, hold_seq, expires_at_us "

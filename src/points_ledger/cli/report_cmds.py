@@ -1,0 +1,52 @@
+"""The ``report NAME [ARGS]...`` command: every report in :mod:`points_ledger.reports`."""
+
+from __future__ import annotations
+
+import click
+
+from points_ledger.cli.app import cli, echo_json, echo_jsonl, echo_table, json_option, open_ledger
+from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
+
+__all__ = ["report"]
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.argument("args", nargs=-1)
+@json_option
+def report(name: str | None, args: tuple[str, ...], as_json: bool) -> None:
+    r"""Print report NAME with its ARGS; without NAME, list the reports.
+
+    \b
+    member-statement ACCOUNT [ASSET]   points-by-service-month
+    top-volunteers FROM TO [LIMIT]     pool POOL
+    offers [PARTNER]                   redemptions [PARTNER]
+    settlements [PARTNER]              outstanding-holds [AS_OF]
+    settlement-statement SEQ
+    """
+    if name is None:
+        if as_json:
+            echo_jsonl(
+                {"name": s.name, "usage": s.usage, "summary": s.summary} for s in REPORTS.values()
+            )
+            return
+        echo_table(
+            ["report", "arguments", "what it shows"],
+            [(s.name, s.usage, s.summary) for s in REPORTS.values()],
+        )
+        return
+    with open_ledger() as ledger:
+        try:
+            view = run_report(ledger, name, args)
+        except ReportArgsError as e:
+            spec = REPORTS.get(name)
+            usage = f"points-ledger report {name} {spec.usage}" if spec else "points-ledger report"
+            raise click.UsageError(f"{e} (usage: {usage.rstrip()})") from e
+    if as_json:
+        documents = view.to_json()
+        if view.summary is not None:
+            echo_json(documents[0])
+        else:
+            echo_jsonl(documents)
+        return
+    click.echo(view.to_text())

@@ -1,0 +1,354 @@
+"""Transparency commands: checkpoints, proofs, receipts, and a witness.
+
+* ``checkpoint --log-key FILE``: sign a checkpoint of the whole ledger with the log key.
+* ``consistency-proof OLD [NEW]``: the proof a witness needs to move from size OLD to NEW.
+* ``receipt SEQ``: a receipt (JSON) anyone can check offline.
+* ``verify-receipt FILE --vkey VKEY``: check a receipt with nothing but the verifier key;
+  needs no ledger file.
+* ``witness cosign NOTE``: a witness checks a checkpoint (and a consistency proof from the
+  last one it accepted) and prints its cosignature line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Any, Final
+
+import click
+
+from points_ledger.cli.app import (
+    CommandError,
+    cli,
+    echo_json,
+    echo_table,
+    json_option,
+    load_keys,
+    open_ledger,
+)
+from points_ledger.cli.render import amount_text, b64
+from points_ledger.errors import ProofError
+from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.notes import NoteVerifier
+from points_ledger.receipts import RECEIPT_JSON_MAX, VerifiedReceipt, verify_receipt
+from points_ledger.witness import Witness
+
+__all__ = [
+    "TEXT_INPUT_MAX_BYTES",
+    "checkpoint",
+    "checkpoint_to_json",
+    "consistency_proof",
+    "read_proof",
+    "read_vkey",
+    "receipt",
+    "verify_receipt_cmd",
+    "vkey",
+    "witness_group",
+    "write_new_file",
+]
+
+TEXT_INPUT_MAX_BYTES: Final = max(RECEIPT_JSON_MAX, 1 << 16)
+"""Largest note, proof or receipt file read."""
+
+_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Write ``text`` to a new file; never overwrite one.
+
+    Raises:
+        CommandError: if the file exists or cannot be created.
+    """
+    try:
+        with open(path, "x", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except FileExistsError as e:
+        raise CommandError(
+            f"{path} already exists; this command never overwrites a file",
+            hint="Choose another --output path or move the old file away.",
+        ) from e
+    except OSError as e:
+        raise CommandError(f"cannot create {path}: {e.strerror}") from e
+
+
+def _read_input(path: Path, what: str) -> str:
+    """Read a small UTF-8 text file (``-`` is standard input)."""
+    try:
+        if str(path) == "-":
+            raw = sys.stdin.buffer.read(TEXT_INPUT_MAX_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(TEXT_INPUT_MAX_BYTES + 1)
+    except OSError as e:
+        raise CommandError(f"cannot read {what} {path}: {e.strerror}") from e
+    if len(raw) > TEXT_INPUT_MAX_BYTES:
+        raise CommandError(f"{what} {path} is larger than {TEXT_INPUT_MAX_BYTES:,} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CommandError(f"{what} {path} is not UTF-8 text") from e
+
+
+def read_vkey(value: str) -> str:
+    """The verifier key given on the command line, or read from the file it names.
+
+    A vkey looks like ``origin+hex8+base64``; if ``value`` names an existing file, its
+    first non-blank line is used instead, so ``--vkey log.vkey`` works too.
+    """
+    if os.path.isfile(value):
+        lines = [line.strip() for line in _read_input(Path(value), "vkey file").splitlines()]
+        return next((line for line in lines if line), "")
+    return value.strip()
+
+
+def read_proof(path: Path | None) -> list[bytes]:
+    """Read a consistency proof: one base64 hash per line (as ``consistency-proof`` prints).
+
+    Raises:
+        ProofError: if a line is not base64 of 32 bytes.
+    """
+    if path is None:
+        return []
+    hashes = []
+    for number, line in enumerate(_read_input(path, "proof file").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = base64.b64decode(line.strip(), validate=True)
+        except binascii.Error as e:
+            raise ProofError(f"proof line {number} is not base64") from e
+        if len(value) != 32:
+            raise ProofError(f"proof line {number} is {len(value)} bytes, not a 32-byte hash")
+        hashes.append(value)
+    return hashes
+
+
+def checkpoint_to_json(signed: SignedCheckpoint, vkey: str) -> dict[str, Any]:
+    """A signed checkpoint as JSON: origin, size, base64 root, the note and the vkey."""
+    return {
+        "origin": signed.origin,
+        "size": signed.size,
+        "root_hash": b64(signed.root_hash),
+        "recorded_at": signed.recorded_at.isoformat(),
+        "note": signed.note,
+        "vkey": vkey,
+    }
+
+
+@cli.command()
+@click.option(
+    "--log-key", "log_key_path", required=True, type=_PATH, help="The log key file (keys/log.key)."
+)
+@click.option("--output", type=_PATH, default=None, help="Also write the note to this new file.")
+@json_option
+def checkpoint(log_key_path: Path, output: Path | None, as_json: bool) -> None:
+    """Sign a checkpoint of the whole ledger with the log key and print the signed note.
+
+    The note (C2SP tlog-checkpoint: origin, size, base64 root, signature) is what
+    witnesses cosign and receipts prove against. Signing again at the same size returns
+    the stored checkpoint.
+    """
+    with open_ledger() as ledger:
+        (log_key,) = load_keys([log_key_path])
+        signed = ledger.checkpoint(log_key)
+        vkey = ledger.log_vkey()
+    if output is not None:
+        write_new_file(output, signed.note)
+    if as_json:
+        echo_json(checkpoint_to_json(signed, vkey))
+        return
+    click.echo(f"checkpoint of {signed.size:,} entries, root {b64(signed.root_hash)}")
+    click.echo(f"verifier key: {vkey}")
+    click.echo("")
+    click.echo(signed.note, nl=False)
+    if output is not None:
+        click.echo(f"note written to {output}", err=True)
+
+
+@cli.command()
+def vkey() -> None:
+    """Print the ledger's log verifier key (origin+hex8+base64): publish it for verifiers."""
+    with open_ledger() as ledger:
+        click.echo(ledger.log_vkey())
+
+
+@cli.command("checkpoints")
+@json_option
+def checkpoints(as_json: bool) -> None:
+    """List the checkpoints stored in the ledger (each signature checked)."""
+    with open_ledger() as ledger:
+        stored = ledger.checkpoints()
+        vkey = ledger.log_vkey()
+    if as_json:
+        for signed in stored:
+            echo_json(checkpoint_to_json(signed, vkey))
+        return
+    echo_table(
+        ["size", "signed at (UTC)", "root"],
+        [
+            (
+                s.size,
+                s.recorded_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                b64(s.root_hash),
+            )
+            for s in stored
+        ],
+    )
+
+
+@cli.command("consistency-proof")
+@click.argument("old_size", type=click.IntRange(min=0))
+@click.argument("new_size", type=click.IntRange(min=0), required=False)
+@click.option("--output", type=_PATH, default=None, help="Write to this new file.")
+def consistency_proof(old_size: int, new_size: int | None, output: Path | None) -> None:
+    """Print the proof that the tree of OLD_SIZE entries is a prefix of NEW_SIZE (default all).
+
+    One base64 hash per line: the format 'witness cosign --proof' reads.
+    """
+    with open_ledger() as ledger:
+        size = ledger.size() if new_size is None else new_size
+        proof = ledger.prove_consistency(old_size, size)
+    text = "".join(f"{b64(h)}\n" for h in proof)
+    if output is not None:
+        write_new_file(output, text)
+        click.echo(f"proof from {old_size} to {size} ({len(proof)} hashes) written to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("seq", type=click.IntRange(min=0))
+@click.option(
+    "--checkpoint",
+    "note_path",
+    type=_PATH,
+    default=None,
+    help="Prove against this signed note (e.g. with witness cosignatures); default: latest.",
+)
+@click.option("--output", type=_PATH, default=None, help="Write to this new file.")
+def receipt(seq: int, note_path: Path | None, output: Path | None) -> None:
+    """Write a receipt for entry SEQ as JSON: the entry, its inclusion proof, the checkpoint.
+
+    Anyone holding the ledger's verifier key can check it offline with 'verify-receipt'.
+    """
+    note = _read_input(note_path, "checkpoint note") if note_path is not None else None
+    with open_ledger() as ledger:
+        document = ledger.receipt(seq, note).to_json() + "\n"
+    if output is None:
+        click.echo(document, nl=False)
+        return
+    write_new_file(output, document)
+    click.echo(f"receipt for entry {seq} written to {output}", err=True)
+
+
+def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "origin": checked.origin,
+        "seq": checked.seq,
+        "event_id": checked.event.id,
+        "kind": checked.event.type,
+        "effective_at": checked.event.effective_at.isoformat(),
+        "recorded_at": checked.recorded_at.isoformat(),
+        "postings": [
+            {"account": p.account, "asset": p.asset.value, "amount": p.amount}
+            for p in checked.postings
+        ],
+        "signed_by": [s.key_id for s in checked.signatures],
+        "checkpoint_size": checked.checkpoint.size,
+        "entry_hash": b64(checked.entry_hash),
+    }
+
+
+@cli.command("verify-receipt")
+@click.argument("receipt_path", metavar="FILE", type=_PATH)
+@click.option(
+    "--vkey", required=True, help="The ledger's verifier key (origin+hex8+base64), or a file."
+)
+@json_option
+def verify_receipt_cmd(receipt_path: Path, vkey: str, as_json: bool) -> None:
+    """Check receipt FILE offline with only the ledger's verifier key (no ledger file).
+
+    Exit 0 if the entry is proven to be in the ledger the key speaks for; 1 if the
+    receipt or key is malformed or the proof fails; 3 if the entry was altered.
+    """
+    checked = verify_receipt(_read_input(receipt_path, "receipt"), read_vkey(vkey))
+    if as_json:
+        echo_json(_verified_to_json(checked))
+        return
+    click.echo(
+        f"receipt verified: entry {checked.seq} of {checked.origin} is in the checkpoint of "
+        f"{checked.checkpoint.size:,} entries signed by the log key"
+    )
+    click.echo(
+        f"event {checked.event.id} ({checked.event.type}), business date "
+        f"{checked.event.effective_at.isoformat()}, recorded {checked.recorded_at.isoformat()}"
+    )
+    if checked.postings:
+        echo_table(
+            ["account", "asset", "amount"],
+            [(p.account, p.asset.value, amount_text(p.asset, p.amount)) for p in checked.postings],
+            right=[False, False, True],
+        )
+
+
+@cli.group("witness")
+def witness_group() -> None:
+    """Act as a witness: cosign a log's checkpoints only while it grows append-only."""
+
+
+@witness_group.command("cosign")
+@click.argument("note_path", metavar="NOTE", type=_PATH)
+@click.option("--state", "state_path", required=True, type=_PATH, help="The witness's own file.")
+@click.option("--key", "key_path", required=True, type=_PATH, help="The witness's key file.")
+@click.option("--name", required=True, help="The witness's name, e.g. street.example/witness.")
+@click.option(
+    "--log-vkey",
+    "log_vkeys",
+    multiple=True,
+    required=True,
+    help="Verifier key of a log this witness follows (repeatable), or a file holding it.",
+)
+@click.option(
+    "--proof",
+    "proof_path",
+    type=_PATH,
+    default=None,
+    help="Consistency proof from the last checkpoint accepted (omit for the first).",
+)
+@json_option
+def witness_cosign(
+    note_path: Path,
+    state_path: Path,
+    key_path: Path,
+    name: str,
+    log_vkeys: tuple[str, ...],
+    proof_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Check the checkpoint NOTE and print this witness's cosignature line.
+
+    The first checkpoint of a log is accepted on trust; after that a consistency proof
+    from the last accepted checkpoint is required (make it with 'consistency-proof').
+    Append the printed line to the note to publish the cosigned checkpoint. Refuses a
+    rollback, a fork (equivocation) or a bad proof, keeping the evidence.
+    """
+    note = _read_input(note_path, "checkpoint note")
+    proof = read_proof(proof_path)
+    logs = {}
+    for value in log_vkeys:
+        vkey = read_vkey(value)
+        logs[NoteVerifier.from_vkey(vkey).name] = vkey
+    (signer,) = load_keys([key_path])
+    with Witness(state_path, name=name, key=signer, logs=logs) as witness:
+        line = witness.cosign(note, proof)
+        witness_vkey = witness.vkey()
+    if as_json:
+        echo_json({"cosignature": line, "witness_vkey": witness_vkey})
+        return
+    click.echo(line, nl=False)
+    click.echo(f"cosigned; witness verifier key: {witness_vkey}", err=True)
