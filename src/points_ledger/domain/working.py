@@ -9,7 +9,6 @@ plan is deterministic and replays identically.
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from typing import Any
 
@@ -33,12 +32,12 @@ class WorkingState:
         slot = (namespace, key)
         if slot not in self._records:
             self._records[slot] = self._state.get(namespace, key)
-        return copy.deepcopy(self._records[slot])
+        return _copy_json(self._records[slot])
 
     def put(self, namespace: str, key: str, value: Any) -> None:
         """Set the record's value; it is written once, with its last value."""
         slot = (namespace, key)
-        self._records[slot] = copy.deepcopy(value)
+        self._records[slot] = _copy_json(value)
         self._dirty[slot] = None
 
     def add_pending(self, account: str, asset: Asset, delta: int) -> None:
@@ -54,3 +53,13 @@ class WorkingState:
         ]
         puts: list[Change] = [StatePut(ns, key, self._records[ns, key]) for ns, key in self._dirty]
         return tuple(pending + puts)
+
+
+def _copy_json(value: Any) -> Any:
+    # State records are plain JSON values (dicts, lists, strings, numbers, None), so a
+    # structural copy is enough and much cheaper than copy.deepcopy.
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value

@@ -22,7 +22,6 @@ from typing import Any, Final, cast
 
 from sqlite_utils import Database
 
-from points_ledger.canonical import canonical_json
 from points_ledger.domain.state import (
     AccountOpened,
     Change,
@@ -33,6 +32,7 @@ from points_ledger.domain.state import (
     StatePut,
 )
 from points_ledger.errors import (
+    IntegrityError,
     LedgerError,
     SchemaVersionError,
     StorageError,
@@ -312,7 +312,14 @@ def _read_only_authorizer(action: int, *_args: str | None) -> int:
 
 
 def _json(value: Any) -> str:
-    return canonical_json(value).decode("utf-8")
+    # State rows only need to be deterministic (audit compares the live rows with the
+    # replayed ones, both written here); they are never signed or hashed.
+    try:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError) as e:
+        raise IntegrityError(f"a state record cannot be stored as JSON: {e}") from e
 
 
 class SqliteStore:
