@@ -1,0 +1,46 @@
+"""The benchmark runs end to end at its smallest size (figures are not asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--sizes", "400", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "floors: A =" in done.stdout
+    document = json.loads(out.read_text("utf-8"))
+    assert set(document["floors"]) == {
+        "A_ed25519_verify_per_s",
+        "B_durable_commit_per_s",
+        "C_batched_insert_per_s",
+    }
+    figures = document["sizes"]["400"]
+    for name in (
+        "append_per_s",
+        "append_many_per_s",
+        "verify_per_s",
+        "balance_p50_us",
+        "statement_100_p50_us",
+        "open_p50_us",
+        "prove_inclusion_p50_us",
+        "prove_consistency_p50_us",
+        "checkpoint_ms",
+        "verify_peak_rss_mb",
+        "bytes_per_entry",
+    ):
+        assert figures[name] > 0, name
+    assert figures["entries"] >= 400
