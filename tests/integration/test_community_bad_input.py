@@ -222,7 +222,8 @@ def test_confirm_after_expiry(w: World) -> None:
     # After expiry anyone with a registered key may void it; the member's points return.
     w.add(VoidRedemption, "worker.g2", voucher=voucher, reason="expired")
     assert w.ledger.balance("vol.li").pending == 0
-    refused(w, HoldClosedError, ConfirmRedemption, "barber", voucher=voucher)
+    # Still refused as expired: the release does not turn it into another kind of close.
+    refused(w, HoldExpiredError, ConfirmRedemption, "barber", voucher=voucher)
 
 
 def test_void_by_stranger_before_expiry(w: World) -> None:

@@ -256,10 +256,10 @@ class CommunityMachine(RuleBasedStateMachine):
         voucher = data.draw(st.sampled_from(sorted(self.holds)))
         h = self.holds[voucher]
         partner = OFFERS[h.offer][0]
-        if h.status != "pending":
-            self.refused(HoldClosedError, ConfirmRedemption, partner, voucher=voucher)
-        elif self.clock.us() >= h.expires_us:
+        if h.status in ("pending", "expired") and self.clock.us() >= h.expires_us:
             self.refused(HoldExpiredError, ConfirmRedemption, partner, voucher=voucher)
+        elif h.status != "pending":
+            self.refused(HoldClosedError, ConfirmRedemption, partner, voucher=voucher)
         else:
             self.ok(ConfirmRedemption, partner, voucher=voucher)
             h.status = "confirmed"

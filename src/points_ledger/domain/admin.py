@@ -13,8 +13,10 @@ from points_ledger.domain.state import (
     Plan,
     StatePut,
     StateView,
+    before_debit,
     register_handler,
     register_reversible,
+    reversible_kinds,
 )
 from points_ledger.errors import (
     AccountExistsError,
@@ -184,8 +186,13 @@ def _transfer(event: Transfer, state: StateView, ctx: DeriveContext) -> Plan:
     requirements: list[Requirement] = []
     if any(not require_account(state, a).constrained for a in debited):
         requirements.append(config.policy.admins())
-    requirements += [OwnerSignature(a) for a in debited if require_account(state, a).constrained]
-    return Plan(requirement=all_of(requirements), postings=event.postings)
+    constrained = [a for a in debited if require_account(state, a).constrained]
+    requirements += [OwnerSignature(a) for a in constrained]
+    return Plan(
+        requirement=all_of(requirements),
+        postings=event.postings,
+        changes=before_debit(constrained, state, ctx),
+    )
 
 
 register_reversible(Transfer.kind)
@@ -197,8 +204,6 @@ def _reverse(event: Reverse, state: StateView, ctx: DeriveContext) -> Plan:
     kind = state.entry_kind(event.target_seq)
     if kind is None:
         raise NotFoundError(f"there is no entry {event.target_seq} to reverse")
-    from points_ledger.domain.state import reversible_kinds
-
     if kind not in reversible_kinds():
         raise InvalidEventError(
             f"entry {event.target_seq} is a {kind!r} event, which cannot be reversed",
@@ -214,8 +219,16 @@ def _reverse(event: Reverse, state: StateView, ctx: DeriveContext) -> Plan:
         Posting(account=p.account, asset=p.asset, amount=-p.amount)
         for p in state.entry_postings(event.target_seq)
     )
+    debited = [
+        p.account
+        for p in postings
+        if p.amount < 0 and require_account(state, p.account).constrained
+    ]
     return Plan(
         requirement=config.policy.admins(),
         postings=postings,
-        changes=(StatePut(REVERSED_NS, str(event.target_seq), ctx.seq),),
+        changes=(
+            *before_debit(debited, state, ctx),
+            StatePut(REVERSED_NS, str(event.target_seq), ctx.seq),
+        ),
     )

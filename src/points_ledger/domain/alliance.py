@@ -10,9 +10,10 @@ clock, so the replay in ``verify()`` decides exactly as ``append`` did). From th
 it cannot be confirmed (:class:`~points_ledger.errors.HoldExpiredError`). Its reservation
 is released deterministically by the first of:
 
-* any later ``HoldRedemption`` by the same member or on the same offer, and any later
-  ``Donate`` by the same member: these release that member's (and that offer's) expired
-  holds first, in voucher order, in the same entry;
+* any later ``HoldRedemption`` by the same member or on the same offer, any later
+  ``Donate`` by the same member, and any ``Transfer`` or ``Reverse`` that takes value
+  out of the member's account (through the debit hook): these release that member's
+  (and that offer's) expired holds first, in voucher order, in the same entry;
 * a ``VoidRedemption`` of the voucher, which after expiry any registered key may sign.
 
 Until then the expired hold is reported as ``expired`` (see
@@ -26,15 +27,18 @@ partner -> sorted list of confirmed, unsettled vouchers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from points_ledger.domain.admin import key_record, require_account, require_config
 from points_ledger.domain.state import (
+    Change,
     DeriveContext,
     KeyAdded,
     Plan,
     StatePut,
     StateView,
+    register_debit_hook,
     register_handler,
 )
 from points_ledger.domain.working import WorkingState
@@ -180,6 +184,17 @@ def release_expired_holds(
         hold = work.get(HOLD_NS, voucher)
         if hold["status"] == "pending" and ctx.recorded_at_us >= hold["expires_at_us"]:
             _close_hold(work, voucher, hold, "expired", ctx.seq)
+
+
+@register_debit_hook
+def _release_before_debit(
+    accounts: Sequence[str], state: StateView, ctx: DeriveContext
+) -> tuple[Change, ...]:
+    """Release the expired holds of accounts a generic event is about to debit."""
+    work = WorkingState(state)
+    for account in accounts:
+        release_expired_holds(work, ctx, member=account)
+    return work.changes()
 
 
 @register_handler(JoinAlliance)
@@ -337,12 +352,14 @@ def _confirm(event: ConfirmRedemption, state: StateView, ctx: DeriveContext) -> 
     require_config(state)
     work = WorkingState(state)
     hold = _require_hold(work, event.voucher)
-    _require_pending(hold, event.voucher)
-    if ctx.recorded_at_us >= hold["expires_at_us"]:
+    # An expired hold is refused as expired whether or not a later entry has already
+    # released its reservation.
+    if hold["status"] in ("pending", "expired") and ctx.recorded_at_us >= hold["expires_at_us"]:
         raise HoldExpiredError(
             f"voucher {event.voucher} expired before it was confirmed",
             details={"voucher": event.voucher, "expires_at_us": hold["expires_at_us"]},
         )
+    _require_pending(hold, event.voucher)
     partner = hold["partner"]
     unsettled = work.get(UNSETTLED_NS, partner) or []
     if len(unsettled) >= UNSETTLED_PER_PARTNER_MAX:

@@ -8,7 +8,7 @@ into a scratch state, so the postings of every entry can be re-derived and compa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, TypeVar
 
@@ -29,7 +29,9 @@ __all__ = [
     "Plan",
     "StatePut",
     "StateView",
+    "before_debit",
     "handler_for",
+    "register_debit_hook",
     "register_handler",
     "register_reversible",
     "reversible_kinds",
@@ -168,6 +170,32 @@ def handler_for(event: Event) -> Handler:
         KeyError: if no handler is registered (a programming error, not user input).
     """
     return _HANDLERS[type(event)]
+
+
+DebitHook: TypeAlias = Callable[[Sequence[str], StateView, DeriveContext], tuple["Change", ...]]
+_DEBIT_HOOKS: list[DebitHook] = []
+
+
+def register_debit_hook(hook: DebitHook) -> DebitHook:
+    """Register a function run before value is taken out of constrained accounts.
+
+    Handlers of events that debit accounts generically (``Transfer``, ``Reverse``) call
+    :func:`before_debit` and add the returned changes to their plan. The alliance uses it
+    to release a member's expired redemption holds first, so that an expired hold never
+    blocks spending.
+    """
+    _DEBIT_HOOKS.append(hook)
+    return hook
+
+
+def before_debit(
+    accounts: Sequence[str], state: StateView, ctx: DeriveContext
+) -> tuple[Change, ...]:
+    """The changes every registered debit hook makes for ``accounts`` (sorted, unique)."""
+    ordered = sorted(set(accounts))
+    if not ordered:
+        return ()
+    return tuple(change for hook in _DEBIT_HOOKS for change in hook(ordered, state, ctx))
 
 
 def register_reversible(kind: str) -> None:
