@@ -7,11 +7,23 @@ import re
 import runpy
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import points_ledger
+import points_ledger.canonical
+import points_ledger.cli
 import points_ledger.errors
+import points_ledger.keys
+import points_ledger.merkle
+import points_ledger.notes
+import points_ledger.policy
+import points_ledger.receipts
+import points_ledger.repl
+import points_ledger.reports
+import points_ledger.split
+import points_ledger.witness
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -61,13 +73,37 @@ def reference_text() -> str:
     return "\n".join(p.read_text("utf-8") for p in (DOCS / "reference").rglob("*.md"))
 
 
-@pytest.mark.parametrize("name", sorted(points_ledger.__all__))
-def test_public_name_documented(name: str) -> None:
-    obj = getattr(points_ledger, name)
+PUBLIC_MODULES = (
+    points_ledger,
+    points_ledger.canonical,
+    points_ledger.cli,
+    points_ledger.keys,
+    points_ledger.merkle,
+    points_ledger.notes,
+    points_ledger.policy,
+    points_ledger.receipts,
+    points_ledger.repl,
+    points_ledger.reports,
+    points_ledger.split,
+    points_ledger.witness,
+)
+
+
+def public_names() -> list[tuple[ModuleType, str]]:
+    return [(module, name) for module in PUBLIC_MODULES for name in sorted(module.__all__)]
+
+
+@pytest.mark.parametrize(
+    ("module", "name"), public_names(), ids=lambda v: v.__name__ if isinstance(v, ModuleType) else v
+)
+def test_public_name_documented(module: ModuleType, name: str) -> None:
+    obj = getattr(module, name)
     if inspect.isclass(obj) or inspect.isfunction(obj):
-        assert inspect.getdoc(obj), f"{name} has no docstring"
+        assert inspect.getdoc(obj), f"{module.__name__}.{name} has no docstring"
     pattern = re.compile(rf"`{re.escape(name)}(`|\(|\.)")
-    assert pattern.search(reference_text()), f"{name} has no entry under docs/reference/"
+    assert pattern.search(reference_text()), (
+        f"{module.__name__}.{name} has no entry under docs/reference/"
+    )
 
 
 def test_every_error_code_documented() -> None:
