@@ -1,0 +1,229 @@
+"""Shared scenario infrastructure for the reliability suite.
+
+Everything here is generic over an *event factory*: a deterministic function
+``factory(community, worker, n) -> (event, signers)`` that returns the n-th event a given
+worker appends. Determinism matters: a worker that restarts after being killed must be
+able to rebuild the exact event (same id, same bytes) it may or may not have written, so
+that retrying it is a true idempotent retry. New event kinds (awards, redemption holds,
+donations, ... on other branches) plug in by adding a factory to :data:`FACTORIES`.
+
+Keys are derived from a seed, so a worker process rebuilds the same signers from
+``(seed, members)`` on its command line without any key material crossing processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from points_ledger import (
+    AccountKind,
+    Asset,
+    Event,
+    KeySpec,
+    Ledger,
+    OpenAccount,
+    Posting,
+    RegisterKey,
+    Role,
+    Signer,
+    Transfer,
+)
+
+ORIGIN = "reliability.example/district/community"
+DAY = dt.date(2026, 11, 2)
+HERE = Path(__file__).resolve().parent
+WORKERS = HERE / "workers.py"
+SRC = HERE.parent.parent / "src"
+
+
+def seeded_signer(seed: int, label: str) -> Signer:
+    """A signer derived from ``(seed, label)``: the same in every process."""
+    return Signer.from_seed(hashlib.sha256(f"reliability/{seed}/{label}".encode()).digest())
+
+
+@dataclass(frozen=True)
+class Community:
+    """The accounts and keys of a scenario ledger, rebuildable from ``(seed, members)``."""
+
+    seed: int
+    members: tuple[str, ...]
+    origin: str = ORIGIN
+
+    @property
+    def admin(self) -> Signer:
+        return seeded_signer(self.seed, "admin")
+
+    @property
+    def log_key(self) -> Signer:
+        return seeded_signer(self.seed, "log")
+
+    def member_key(self, member: str) -> Signer:
+        return seeded_signer(self.seed, f"member/{member}")
+
+    @classmethod
+    def of(cls, seed: int, members: int, origin: str = ORIGIN) -> Community:
+        return cls(seed=seed, members=tuple(f"m{i:05d}" for i in range(members)), origin=origin)
+
+
+def build_community(path: Path, community: Community, *, award: int = 0) -> Ledger:
+    """Create a ledger with a pool, the members, their keys and an opening award each."""
+    admin = community.admin
+    ledger = Ledger.create(path, origin=community.origin, log_key=community.log_key, admins=[admin])
+    setup: list[tuple[Event, list[Signer]]] = [
+        (
+            OpenAccount(
+                id="open-pool", effective_at=DAY, account="pool", account_kind=AccountKind.POOL
+            ),
+            [admin],
+        )
+    ]
+    for name in community.members:
+        setup.append(
+            (
+                OpenAccount(
+                    id=f"open-{name}",
+                    effective_at=DAY,
+                    account=name,
+                    account_kind=AccountKind.MEMBER,
+                ),
+                [admin],
+            )
+        )
+        setup.append(
+            (
+                RegisterKey(
+                    id=f"key-{name}",
+                    effective_at=DAY,
+                    key=KeySpec(
+                        public_key=community.member_key(name).public_key_b64,
+                        roles=(Role.MEMBER,),
+                        owner=name,
+                    ),
+                ),
+                [admin],
+            )
+        )
+        if award:
+            setup.append((award_event(f"seed-award-{name}", name, award), [admin]))
+    for start in range(0, len(setup), 500):
+        ledger.append_many(setup[start : start + 500])
+    return ledger
+
+
+def award_event(event_id: str, member: str, points: int, memo: str = "") -> Transfer:
+    """Points minted by ``issuer`` for ``member`` (admin-signed, as system accounts need)."""
+    return Transfer(
+        id=event_id,
+        effective_at=DAY,
+        memo=memo,
+        postings=(
+            Posting(account="issuer", asset=Asset.PTS, amount=-points),
+            Posting(account=member, asset=Asset.PTS, amount=points),
+        ),
+    )
+
+
+def spend_event(event_id: str, member: str, points: int) -> Transfer:
+    """Points a member gives to the pool (must be signed by the member's key)."""
+    return Transfer(
+        id=event_id,
+        effective_at=DAY,
+        postings=(
+            Posting(account=member, asset=Asset.PTS, amount=-points),
+            Posting(account="pool", asset=Asset.PTS, amount=points),
+        ),
+    )
+
+
+class EventFactory(Protocol):
+    """Deterministic source of the n-th event a worker appends."""
+
+    def __call__(self, community: Community, worker: int, n: int) -> tuple[Event, list[Signer]]:
+        """Return the event and the signers that authorise it."""
+
+
+def award_factory(community: Community, worker: int, n: int) -> tuple[Event, list[Signer]]:
+    """Awards issuer -> member, signed by the admin; 1-20 points, spread over members."""
+    member = community.members[(worker * 7919 + n) % len(community.members)]
+    points = 1 + (worker * 31 + n) % 20
+    return award_event(f"w{worker}-{n}", member, points, memo=f"worker {worker} #{n}"), [
+        community.admin
+    ]
+
+
+def small_spend_factory(community: Community, worker: int, n: int) -> tuple[Event, list[Signer]]:
+    """One point from a member to the pool, signed by the member (needs opening awards)."""
+    member = community.members[(worker * 7919 + n) % len(community.members)]
+    return spend_event(f"w{worker}-{n}", member, 1), [community.member_key(member)]
+
+
+FACTORIES: dict[str, EventFactory] = {
+    "award": award_factory,
+    "small_spend": small_spend_factory,
+}
+"""Event factories workers can be told to use by name (extend as event kinds land)."""
+
+
+# -- files ---------------------------------------------------------------------------
+
+
+def copy_ledger(source: Path, target: Path) -> Path:
+    """Copy a closed ledger file (and its WAL, if one is left) to ``target``."""
+    shutil.copyfile(source, target)
+    for suffix in ("-wal",):
+        extra = Path(f"{source}{suffix}")
+        if extra.exists():
+            shutil.copyfile(extra, f"{target}{suffix}")
+    return target
+
+
+def dump(path: Path) -> list[str]:
+    """The logical content of a file (``iterdump`` through a fresh connection)."""
+    conn = sqlite3.connect(str(path))
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def schema(path: Path) -> list[tuple[str, str, str | None]]:
+    """``sqlite_master`` rows (type, name, sql) of a file."""
+    conn = sqlite3.connect(str(path))
+    try:
+        return conn.execute(
+            "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def worker_env() -> dict[str, str]:
+    """Environment for worker processes: the source tree under test on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def spawn_worker(args: Sequence[str]) -> subprocess.Popen[str]:
+    """Start ``workers.py`` with ``args``; stdout is a pipe of text lines."""
+    return subprocess.Popen(
+        [sys.executable, str(WORKERS), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=worker_env(),
+    )
+
+
+Report = Callable[..., None]
+"""``report(scenario, **figures)`` prints a line of figures (see conftest)."""
