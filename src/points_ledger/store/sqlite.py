@@ -77,12 +77,19 @@ class EntryRow:
 
 @contextlib.contextmanager
 def storage_errors(action: str) -> Iterator[None]:
-    """Turn ``sqlite3`` errors raised inside the block into ``StorageError``."""
+    """Turn ``sqlite3`` errors and ``OSError`` raised inside the block into ``StorageError``.
+
+    ``OSError`` covers failures of the file system itself (a full disk, a file size
+    limit, an I/O error) that reach Python outside SQLite's own error reporting.
+    ``MemoryError`` is left alone: it is the process, not the ledger file, that failed.
+    """
     try:
         yield
     except LedgerError:
         raise
     except sqlite3.Error as e:
+        raise StorageError(f"could not {action}: {e}") from e
+    except OSError as e:
         raise StorageError(f"could not {action}: {e}") from e
 
 
