@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -215,9 +216,10 @@ def worker_env() -> dict[str, str]:
 
 
 def spawn_worker(args: Sequence[str]) -> subprocess.Popen[str]:
-    """Start ``workers.py`` with ``args``; stdout is a pipe of text lines."""
+    """Start ``workers.py`` with ``args``; stdin and stdout are pipes of text lines."""
     return subprocess.Popen(
         [sys.executable, str(WORKERS), *args],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -227,3 +229,31 @@ def spawn_worker(args: Sequence[str]) -> subprocess.Popen[str]:
 
 Report = Callable[..., None]
 """``report(scenario, **figures)`` prints a line of figures (see conftest)."""
+
+
+def run_together(args_per_worker: Sequence[Sequence[str]]) -> list[dict[str, object]]:
+    """Start workers, wait until each has opened the ledger, release them at once.
+
+    Returns the JSON summary each worker prints last.
+    """
+    procs = [spawn_worker(args) for args in args_per_worker]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line == "ready\n", proc.stderr.read() if proc.stderr else line
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=7200)
+            assert proc.returncode == 0, err
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        return results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
