@@ -42,7 +42,13 @@ from points_ledger.models.common import AccountKind, Asset, Role
 from points_ledger.models.entries import AccountRecord, Balance, KeyRecord, Signature
 from points_ledger.models.events import Posting
 from points_ledger.policy import Policy
-from points_ledger.store.schema import MIGRATIONS, SCHEMA_NAMES, create_state_tables
+from points_ledger.store.schema import (
+    MIGRATIONS,
+    SCHEMA_NAMES,
+    SCHEMA_QUERY,
+    SchemaRow,
+    create_state_tables,
+)
 
 __all__ = ["EntryRow", "Head", "SqliteState", "SqliteStore", "storage_errors"]
 
@@ -77,7 +83,7 @@ class EntryRow:
 
 @contextlib.contextmanager
 def storage_errors(action: str) -> Iterator[None]:
-    """Turn ``sqlite3`` errors and ``OSError`` raised inside the block into ``StorageError``.
+    """Turn ``sqlite3``, ``OSError`` and text-decoding errors into ``StorageError``.
 
     ``OSError`` covers failures of the file system itself (a full disk, a file size
     limit, an I/O error) that reach Python outside SQLite's own error reporting.
@@ -91,6 +97,10 @@ def storage_errors(action: str) -> Iterator[None]:
         raise StorageError(f"could not {action}: {e}") from e
     except OSError as e:
         raise StorageError(f"could not {action}: {e}") from e
+    except UnicodeDecodeError as e:
+        # sqlite3 decodes TEXT values, and error messages quoting a damaged schema, as
+        # UTF-8: bytes that are not UTF-8 mean the file is damaged.
+        raise StorageError(f"could not {action}: the file holds text that is not UTF-8") from e
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -502,9 +512,10 @@ class SqliteStore:
         Raises:
             StorageError: if the node is missing (the file is damaged).
         """
-        row = self.conn.execute(
-            "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, index)
-        ).fetchone()
+        with storage_errors("read a Merkle node"):
+            row = self.conn.execute(
+                "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, index)
+            ).fetchone()
         if row is None or not isinstance(row[0], bytes):
             raise StorageError(f"Merkle node ({level}, {index}) is missing; the file is damaged")
         return row[0]
@@ -613,6 +624,11 @@ class SqliteStore:
                 return self.conn.execute(sql, tuple(params)).fetchall()
         finally:
             self.conn.set_authorizer(None)
+
+    def schema_rows(self) -> frozenset[SchemaRow]:
+        """The file's ``sqlite_master`` rows (SQL text as bytes), to compare with the expected."""
+        with storage_errors("read the schema"):
+            return frozenset(self.conn.execute(SCHEMA_QUERY).fetchall())
 
     def integrity_check(self) -> list[str]:
         """Problems ``PRAGMA integrity_check`` reports (empty when the file is sound)."""
