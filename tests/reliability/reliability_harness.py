@@ -1,5 +1,9 @@
 """Shared scenario infrastructure for the reliability suite.
 
+It also holds the ``report`` fixture: each scenario prints its figures with
+``report(scenario, **figures)``, past pytest's output capture, and appends them as JSON
+lines to the file named by ``POINTS_LEDGER_FIGURES`` when that is set.
+
 Everything here is generic over an *event factory*: a deterministic function
 ``factory(community, worker, n) -> (event, signers)`` that returns the n-th event a given
 worker appends. Determinism matters: a worker that restarts after being killed must be
@@ -24,7 +28,9 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import pytest
 
 from points_ledger import (
     AccountKind,
@@ -47,9 +53,14 @@ WORKERS = HERE / "workers.py"
 SRC = HERE.parent.parent / "src"
 
 
+def signer_seed(seed: int, label: str) -> bytes:
+    """The 32-byte private seed of the signer for ``(seed, label)``."""
+    return hashlib.sha256(f"reliability/{seed}/{label}".encode()).digest()
+
+
 def seeded_signer(seed: int, label: str) -> Signer:
     """A signer derived from ``(seed, label)``: the same in every process."""
-    return Signer.from_seed(hashlib.sha256(f"reliability/{seed}/{label}".encode()).digest())
+    return Signer.from_seed(signer_seed(seed, label))
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,22 @@ def build_community(path: Path, community: Community, *, award: int = 0) -> Ledg
     for start in range(0, len(setup), 500):
         ledger.append_many(setup[start : start + 500])
     return ledger
+
+
+def grow(ledger: Ledger, community: Community, count: int, batch: int = 500) -> None:
+    """Append ``count`` everyday events: awards and member-signed spends, alternating.
+
+    Needs opening awards (``build_community(..., award=...)``) to cover the spends.
+    """
+    items: list[tuple[Event, list[Signer]]] = []
+    for n in range(count):
+        factory = award_factory if n % 2 == 0 else small_spend_factory
+        items.append(factory(community, 90 + n % 2, n // 2))
+        if len(items) == batch:
+            ledger.append_many(items)
+            items = []
+    if items:
+        ledger.append_many(items)
 
 
 def award_event(event_id: str, member: str, points: int, memo: str = "") -> Transfer:
@@ -227,8 +254,33 @@ def spawn_worker(args: Sequence[str]) -> subprocess.Popen[str]:
     )
 
 
-Report = Callable[..., None]
-"""``report(scenario, **figures)`` prints a line of figures (see conftest)."""
+# -- figures -----------------------------------------------------------------------
+
+FIGURES_FILE_ENV = "POINTS_LEDGER_FIGURES"
+"""If set, figures are also appended as JSON lines to this file."""
+
+
+# Imported by each scenario module: a conftest.py here would shadow tests/conftest.py.
+@pytest.fixture(name="report")
+def report_fixture(
+    request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., None]:
+    def emit(scenario: str, **figures: Any) -> None:
+        text = ", ".join(f"{k}={v}" for k, v in figures.items())
+        with capsys.disabled():
+            print(f"\n[figures] {scenario} ({request.node.name}): {text}", flush=True)
+        target = os.environ.get(FIGURES_FILE_ENV)
+        if target:
+            line = {
+                "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "test": request.node.nodeid,
+                "scenario": scenario,
+                **figures,
+            }
+            with Path(target).open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(line, default=str) + "\n")
+
+    return emit
 
 
 def run_together(args_per_worker: Sequence[Sequence[str]]) -> list[dict[str, object]]:

@@ -24,6 +24,7 @@ from reliability_harness import (
     Community,
     build_community,
     copy_ledger,
+    report_fixture,  # noqa: F401 - the report fixture
 )
 
 from points_ledger import Ledger

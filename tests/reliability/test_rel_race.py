@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from reliability_harness import Community, build_community, run_together
+from reliability_harness import Community, build_community, report_fixture, run_together  # noqa: F401 - report is a fixture
 
 from points_ledger import Asset, Ledger
 
