@@ -618,10 +618,16 @@ class SqliteStore:
         Raises:
             StorageError: if the query is refused or fails.
         """
+        if not isinstance(sql, str) or isinstance(params, str | bytes):
+            raise StorageError("a report query is SQL text with a sequence of parameters")
         self.conn.set_authorizer(_read_only_authorizer)
         try:
             with storage_errors("run a report query"):
-                return self.conn.execute(sql, tuple(params)).fetchall()
+                try:
+                    return self.conn.execute(sql, tuple(params)).fetchall()
+                except (TypeError, ValueError, OverflowError) as e:
+                    # Parameters sqlite3 cannot bind, NUL in the text, ints beyond 64 bits.
+                    raise StorageError(f"could not run a report query: {e}") from e
         finally:
             self.conn.set_authorizer(None)
 
