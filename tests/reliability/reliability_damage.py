@@ -26,7 +26,9 @@ from typing import Any
 
 from points_ledger import Ledger, LedgerError, Signer
 from points_ledger.canonical import entry_hash
+from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.entries import Signature
+from points_ledger.models.events import Posting
 
 _MIGRATION_ROW = re.compile(r"""^(INSERT INTO "_sqlite_migrations" VALUES\(.*?),'[^']*'\);$""")
 
@@ -120,7 +122,7 @@ def random_flips(size: int, count: int, seed: int) -> list[tuple[int, int]]:
 
 # -- logical tampering (triggers dropped, as someone with the file and a shell would) ----
 
-TAMPER_KINDS = ("modify", "delete", "insert", "reorder", "splice")
+TAMPER_KINDS = ("modify", "delete", "insert", "reorder", "splice", "relink")
 
 
 def _unprotect(conn: sqlite3.Connection) -> None:
@@ -218,7 +220,49 @@ def _tamper(
         conn.executemany("INSERT INTO signatures VALUES (?, ?, ?, ?)", sigs)
         conn.executemany("INSERT INTO postings VALUES (?, ?, ?, ?, ?)", posts)
         return "entry replaced by the same seq of a sibling ledger"
+    if kind == "relink":
+        # One link of the chain re-pointed, with the entry's own hash and the whole Merkle
+        # tree recomputed: only the prev_hash check can see it (no secret is needed).
+        row = conn.execute(
+            "SELECT recorded_at_us, event FROM entries WHERE seq = ?", (seq,)
+        ).fetchone()
+        sigs = conn.execute(
+            "SELECT key_id, signature FROM signatures WHERE seq = ? ORDER BY idx", (seq,)
+        ).fetchall()
+        posts = conn.execute(
+            "SELECT account, asset, amount FROM postings WHERE seq = ? ORDER BY idx", (seq,)
+        ).fetchall()
+        fake_prev = hashlib.sha256(b"another history").digest()
+        digest = entry_hash(
+            seq=seq,
+            recorded_at_us=row[0],
+            prev_hash=fake_prev,
+            event_bytes=row[1],
+            signatures=[Signature.model_construct(key_id=k, signature=v) for k, v in sigs],
+            postings=[Posting.model_construct(account=a, asset=s, amount=n) for a, s, n in posts],
+        )
+        conn.execute(
+            "UPDATE entries SET prev_hash = ?, hash = ? WHERE seq = ?", (fake_prev, digest, seq)
+        )
+        _rebuild_merkle(conn)
+        return "prev_hash re-pointed, entry hash and Merkle tree recomputed"
     raise ValueError(kind)
+
+
+def _rebuild_merkle(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM merkle_nodes")
+    nodes: dict[tuple[int, int], bytes] = {}
+    for index, (digest,) in enumerate(conn.execute("SELECT hash FROM entries ORDER BY seq")):
+        node, level = leaf_hash(digest), 0
+        nodes[0, index] = node
+        while index % 2 == 1:
+            node = node_hash(nodes[level, index - 1], node)
+            level, index = level + 1, index // 2
+            nodes[level, index] = node
+    conn.executemany(
+        "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)",
+        [(level, index, node) for (level, index), node in nodes.items()],
+    )
 
 
 def _insert_forged(

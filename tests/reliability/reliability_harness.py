@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import pytest
 
+import points_ledger
 from points_ledger import (
     AccountKind,
     Asset,
@@ -50,7 +51,8 @@ ORIGIN = "reliability.example/district/community"
 DAY = dt.date(2026, 11, 2)
 HERE = Path(__file__).resolve().parent
 WORKERS = HERE / "workers.py"
-SRC = HERE.parent.parent / "src"
+SRC = Path(points_ledger.__file__).resolve().parents[1]
+"""Where the library under test was imported from; workers import the same copy."""
 
 
 def signer_seed(seed: int, label: str) -> bytes:

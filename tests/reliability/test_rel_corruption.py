@@ -247,7 +247,7 @@ def tamper_cases(entries: int, sample: int | None, seed: int) -> list[tuple[str,
 def test_logical_tampering(
     small_file: Path, sibling_file: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
-    cases = tamper_cases(SMALL_ENTRIES, 100, seed=9)
+    cases = tamper_cases(SMALL_ENTRIES, 102, seed=9)
     report("logical tampering", **run_tamper(small_file, sibling_file, tmp_path, cases))
 
 
