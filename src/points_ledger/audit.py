@@ -346,8 +346,19 @@ def _check_orphans(store: SqliteStore, checked: int, found: _Collector) -> None:
     try:
         expected = 2 * checked - bin(checked).count("1")
         count = store.conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0]
+        # A leaf past the last entry is the trace of an entry removed from the end:
+        # name that seq, so a deleted last entry is reported where it was.
+        beyond = store.conn.execute(
+            "SELECT min(idx) FROM merkle_nodes WHERE level = 0 AND idx >= ?", (checked,)
+        ).fetchone()[0]
     except sqlite3.Error as e:
         found.add("unreadable", f"the merkle_nodes table cannot be read: {e}")
         return
+    if beyond is not None:
+        found.add(
+            "missing_entry",
+            f"a Merkle leaf exists for entry {beyond}, but the log ends before it",
+            int(beyond),
+        )
     if count != expected:
         found.add("merkle_mismatch", f"{count} Merkle nodes stored, {expected} expected")
