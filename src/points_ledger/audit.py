@@ -33,7 +33,7 @@ from points_ledger.domain.state import DeriveContext
 from points_ledger.engine import authorize_and_plan, check_zero_sum
 from points_ledger.errors import IntegrityError, LedgerError
 from points_ledger.merkle import leaf_hash, node_hash
-from points_ledger.store.schema import STATE_TABLES
+from points_ledger.store.schema import STATE_TABLES, expected_schema
 from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
 from points_ledger.transparency import check_stored_checkpoints, check_trusted_checkpoint
 
@@ -145,18 +145,15 @@ def run_audit(
         if trusted_checkpoint is not None:
             check_trusted_checkpoint(store, trusted_checkpoint, found.add)
         try:
-            total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-        except sqlite3.Error as e:
-            found.add("unreadable", f"the entries table cannot be read: {e}")
-            total = 0
-        scratch = SqliteState.scratch(store.conn)
+            checked = _check_log(store, found, progress)
+        except (sqlite3.Error, UnicodeDecodeError, LedgerError) as e:
+            # A damaged page can fail any read; report it and still run SQLite's check.
+            found.add("unreadable", f"the file cannot be read: {e}")
         try:
-            checked = _replay(store, scratch, found, progress, total)
-            _compare_state(store, scratch, found)
-        finally:
-            scratch.close()
-        _check_orphans(store, checked, found)
-        check_stored_checkpoints(store, found.add)
+            check_stored_checkpoints(store, found.add)
+        except (sqlite3.Error, UnicodeDecodeError) as e:
+            found.add("unreadable", f"the checkpoints cannot be read: {e}")
+        _check_schema(store, found)
         try:
             for message in store.integrity_check():
                 found.add("sqlite_integrity", message)
@@ -167,6 +164,37 @@ def run_audit(
     return AuditReport(
         entries_checked=checked, problems=tuple(found.problems), problems_total=found.total
     )
+
+
+def _check_schema(store: SqliteStore, found: _Collector) -> None:
+    try:
+        actual = store.schema_rows()
+    except LedgerError as e:
+        found.add("schema_mismatch", f"the schema cannot be read: {e}")
+        return
+    expected = expected_schema()
+    for kind, name, _table, _sql in sorted(actual - expected, key=repr):
+        found.add("schema_mismatch", f"{kind} {name!r} is not the one this version creates")
+    present = {(kind, name) for kind, name, _, _ in actual}
+    for kind, name, _table, _sql in sorted(expected - actual, key=repr):
+        if (kind, name) not in present:
+            found.add("schema_mismatch", f"{kind} {name!r} is missing")
+
+
+def _check_log(store: SqliteStore, found: _Collector, progress: Progress | None) -> int:
+    try:
+        total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+    except sqlite3.Error as e:
+        found.add("unreadable", f"the entries table cannot be read: {e}")
+        total = 0
+    scratch = SqliteState.scratch(store.conn)
+    try:
+        checked = _replay(store, scratch, found, progress, total)
+        _compare_state(store, scratch, found)
+    finally:
+        scratch.close()
+    _check_orphans(store, checked, found)
+    return checked
 
 
 def _rows(store: SqliteStore, found: _Collector) -> Iterator[EntryRow]:
@@ -344,8 +372,19 @@ def _check_orphans(store: SqliteStore, checked: int, found: _Collector) -> None:
     try:
         expected = 2 * checked - bin(checked).count("1")
         count = store.conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0]
+        # A leaf past the last entry is the trace of an entry removed from the end:
+        # name that seq, so a deleted last entry is reported where it was.
+        beyond = store.conn.execute(
+            "SELECT min(idx) FROM merkle_nodes WHERE level = 0 AND idx >= ?", (checked,)
+        ).fetchone()[0]
     except sqlite3.Error as e:
         found.add("unreadable", f"the merkle_nodes table cannot be read: {e}")
         return
+    if beyond is not None:
+        found.add(
+            "missing_entry",
+            f"a Merkle leaf exists for entry {beyond}, but the log ends before it",
+            int(beyond),
+        )
     if count != expected:
         found.add("merkle_mismatch", f"{count} Merkle nodes stored, {expected} expected")

@@ -146,7 +146,9 @@ def check_zero_sum(postings: Sequence[Posting], seq: int | None = None) -> None:
     totals: defaultdict[Asset, int] = defaultdict(int)
     for posting in postings:
         totals[posting.asset] += posting.amount
-    bad = sorted(asset.value for asset, total in totals.items() if total)
+    # str(), not .value: postings read from a damaged file may carry an unknown asset
+    # name as a plain string, which must be reported, not crash the check.
+    bad = sorted(str(asset) for asset, total in totals.items() if total)
     if bad:
         raise IntegrityError(f"postings do not sum to zero for {', '.join(bad)}", seq=seq)
 

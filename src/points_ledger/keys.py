@@ -197,9 +197,15 @@ def load_signer(path: str | os.PathLike[str], passphrase: str) -> Signer:
             group or others, too large, or malformed.
         WrongPassphraseError: if the passphrase does not decrypt the key.
     """
-    target = Path(path)
+    if not isinstance(passphrase, str):
+        raise KeyFileError("a passphrase is text (str)")
     try:
+        target = Path(path)
         info = os.lstat(target)
+    except TypeError as e:
+        raise KeyFileError("a key file path is a str or os.PathLike") from e
+    except ValueError as e:  # e.g. a NUL character in the path
+        raise KeyFileError(f"{path!r} is not a usable file path") from e
     except OSError as e:
         raise KeyFileError(f"cannot read key file {target}: {e.strerror}") from e
     if stat.S_ISLNK(info.st_mode):

@@ -156,7 +156,8 @@ class Ledger:
         store = SqliteStore.create(path)
         ledger = cls(store, clock=clock)
         try:
-            ledger._append_prepared([ledger._prepare(genesis, admins, origin=origin)])
+            with storage_errors(f"write the genesis entry of {path}"):
+                ledger._append_prepared([ledger._prepare(genesis, admins, origin=origin)])
         except BaseException:
             store.close()
             for suffix in ("", "-wal", "-shm"):
@@ -257,9 +258,12 @@ class Ledger:
         Raises:
             LedgerError: for the first event that breaks a rule; nothing is written.
         """
-        origin = self.origin
-        prepared = [self._prepare(event, signers, origin=origin) for event, signers in items]
-        return self._append_prepared(prepared)
+        # The append boundary: whatever the storage or the file system raises on the way
+        # surfaces as StorageError, so callers only ever handle LedgerError.
+        with storage_errors("append to the ledger"):
+            origin = self.origin
+            prepared = [self._prepare(event, signers, origin=origin) for event, signers in items]
+            return self._append_prepared(prepared)
 
     def _prepare(self, event: Event, signers: Iterable[SignerLike], *, origin: str) -> _Prepared:
         event_bytes = event_to_bytes(_require_event(event))
@@ -678,9 +682,12 @@ def _require_event(event: object) -> Event:
     return event
 
 
+_POSITION_MAX: Final = 2**62
+
+
 def _require_int(name: str, value: object) -> int:
-    if type(value) is not int or value < 0:
-        raise InvalidEventError(f"{name} must be a whole number of at least 0")
+    if type(value) is not int or not 0 <= value <= _POSITION_MAX:
+        raise InvalidEventError(f"{name} must be a whole number from 0 to {_POSITION_MAX:,}")
     return value
 
 

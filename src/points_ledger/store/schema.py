@@ -12,6 +12,8 @@ and Datasette can browse a ledger file directly.
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from typing import Final
 
 from sqlite_utils import Database
@@ -27,6 +29,7 @@ __all__ = [
     "SCHEMA_NAMES",
     "STATE_TABLES",
     "create_state_tables",
+    "expected_schema",
     "protect_log_table",
 ]
 
@@ -162,3 +165,29 @@ APPEND_ONLY_TABLES: Final = (*LOG_TABLES, CHECKPOINT_TABLE)
 
 SCHEMA_NAMES: Final = frozenset({"m001_initial", "m002_community_views", "m003_checkpoints"})
 """Names of every migration this version of the library knows."""
+
+
+SchemaRow = tuple[str, str, str, bytes | None]
+"""One ``sqlite_master`` row: type, name, table name and the SQL text as bytes."""
+
+SCHEMA_QUERY: Final = (
+    "SELECT type, name, tbl_name, CAST(sql AS BLOB) FROM sqlite_master "
+    "WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name"
+)
+"""Reads ``sqlite_master`` as bytes, so damaged (non-UTF-8) SQL text can still be compared."""
+
+
+@functools.cache
+def expected_schema() -> frozenset[SchemaRow]:
+    """The ``sqlite_master`` rows every migration of this version creates.
+
+    Built once by applying :data:`MIGRATIONS` to an empty in-memory database; a ledger
+    file whose tables, indexes, triggers or views differ has been altered (a dropped
+    trigger no longer protects the log; an edited view misreports).
+    """
+    conn = sqlite3.connect(":memory:")
+    try:
+        MIGRATIONS.apply(Database(conn))
+        return frozenset(conn.execute(SCHEMA_QUERY).fetchall())
+    finally:
+        conn.close()

@@ -42,7 +42,13 @@ from points_ledger.models.common import AccountKind, Asset, Role
 from points_ledger.models.entries import AccountRecord, Balance, KeyRecord, Signature
 from points_ledger.models.events import Posting
 from points_ledger.policy import Policy
-from points_ledger.store.schema import MIGRATIONS, SCHEMA_NAMES, create_state_tables
+from points_ledger.store.schema import (
+    MIGRATIONS,
+    SCHEMA_NAMES,
+    SCHEMA_QUERY,
+    SchemaRow,
+    create_state_tables,
+)
 
 __all__ = ["EntryRow", "Head", "SqliteState", "SqliteStore", "storage_errors"]
 
@@ -77,13 +83,24 @@ class EntryRow:
 
 @contextlib.contextmanager
 def storage_errors(action: str) -> Iterator[None]:
-    """Turn ``sqlite3`` errors raised inside the block into ``StorageError``."""
+    """Turn ``sqlite3``, ``OSError`` and text-decoding errors into ``StorageError``.
+
+    ``OSError`` covers failures of the file system itself (a full disk, a file size
+    limit, an I/O error) that reach Python outside SQLite's own error reporting.
+    ``MemoryError`` is left alone: it is the process, not the ledger file, that failed.
+    """
     try:
         yield
     except LedgerError:
         raise
     except sqlite3.Error as e:
         raise StorageError(f"could not {action}: {e}") from e
+    except OSError as e:
+        raise StorageError(f"could not {action}: {e}") from e
+    except UnicodeDecodeError as e:
+        # sqlite3 decodes TEXT values, and error messages quoting a damaged schema, as
+        # UTF-8: bytes that are not UTF-8 mean the file is damaged.
+        raise StorageError(f"could not {action}: the file holds text that is not UTF-8") from e
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -502,9 +519,10 @@ class SqliteStore:
         Raises:
             StorageError: if the node is missing (the file is damaged).
         """
-        row = self.conn.execute(
-            "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, index)
-        ).fetchone()
+        with storage_errors("read a Merkle node"):
+            row = self.conn.execute(
+                "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, index)
+            ).fetchone()
         if row is None or not isinstance(row[0], bytes):
             raise StorageError(f"Merkle node ({level}, {index}) is missing; the file is damaged")
         return row[0]
@@ -607,12 +625,23 @@ class SqliteStore:
         Raises:
             StorageError: if the query is refused or fails.
         """
+        if not isinstance(sql, str) or isinstance(params, str | bytes):
+            raise StorageError("a report query is SQL text with a sequence of parameters")
         self.conn.set_authorizer(_read_only_authorizer)
         try:
             with storage_errors("run a report query"):
-                return self.conn.execute(sql, tuple(params)).fetchall()
+                try:
+                    return self.conn.execute(sql, tuple(params)).fetchall()
+                except (TypeError, ValueError, OverflowError) as e:
+                    # Parameters sqlite3 cannot bind, NUL in the text, ints beyond 64 bits.
+                    raise StorageError(f"could not run a report query: {e}") from e
         finally:
             self.conn.set_authorizer(None)
+
+    def schema_rows(self) -> frozenset[SchemaRow]:
+        """The file's ``sqlite_master`` rows (SQL text as bytes), to compare with the expected."""
+        with storage_errors("read the schema"):
+            return frozenset(self.conn.execute(SCHEMA_QUERY).fetchall())
 
     def integrity_check(self) -> list[str]:
         """Problems ``PRAGMA integrity_check`` reports (empty when the file is sound)."""

@@ -1,0 +1,127 @@
+"""Scenarios 3 and 4: write contention and double spending between processes.
+
+Contention: N worker processes each append M awards to one file at the same time. No
+caller ever sees "database is locked"; the final count is exact; seqs are contiguous;
+``verify()`` passes.
+
+Double spend: every round has its own member holding B points; P processes each try to
+spend an amount from that member at about the same moment, and the amounts add up to
+more than B. Rounds are batched: each process walks through all rounds in order, so one
+process start serves every round. Accepted spends never exceed B, no balance goes
+negative, and a refused spend leaves no entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from reliability_harness import Community, build_community, report_fixture, run_together  # noqa: F401 - report is a fixture
+
+from points_ledger import Asset, Ledger
+
+
+def contend(tmp_path: Path, writers: int, appends: int) -> dict[str, int]:
+    community = Community.of(301, 50)
+    path = tmp_path / "contend.db"
+    build_community(path, community).close()
+    with Ledger.open(path) as ledger:
+        base = ledger.size()
+    results = run_together(
+        [
+            [
+                "contend",
+                f"--ledger={path}",
+                f"--seed={community.seed}",
+                f"--members={len(community.members)}",
+                f"--worker={w}",
+                f"--count={appends}",
+            ]
+            for w in range(writers)
+        ]
+    )
+    errors = [e for r in results for e in r["errors"]]  # type: ignore[attr-defined]
+    locked = [e for e in errors if "locked" in e or "busy" in e]
+    assert locked == [], locked[:5]
+    assert errors == [], errors[:5]
+    assert sum(r["created"] for r in results) == writers * appends  # type: ignore[misc]
+    with Ledger.open(path) as ledger:
+        assert ledger.size() == base + writers * appends
+        seqs = [e.seq for e in ledger.entries()]
+        assert seqs == list(range(len(seqs)))
+        ledger.verify()
+    return {"writers": writers, "appends": writers * appends, "locked": len(locked)}
+
+
+def test_contention(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("contention", **contend(tmp_path, writers=4, appends=250))
+
+
+@pytest.mark.soak
+def test_contention_soak(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("contention", **contend(tmp_path, writers=8, appends=10_000))
+
+
+BALANCE = 100
+AMOUNTS = (60, 45, 40, 35, 30, 50, 25, 55)  # the first two already exceed B in sum
+
+
+def double_spend(tmp_path: Path, processes: int, rounds: int) -> dict[str, int]:
+    community = Community.of(401, rounds)
+    path = tmp_path / "spend.db"
+    build_community(path, community, award=BALANCE).close()
+    amounts = AMOUNTS[:processes]
+    assert sum(amounts) > BALANCE
+    with Ledger.open(path) as ledger:
+        base = ledger.size()
+    results = run_together(
+        [
+            [
+                "spend",
+                f"--ledger={path}",
+                f"--seed={community.seed}",
+                f"--members={rounds}",
+                f"--worker={w}",
+                f"--rounds={rounds}",
+                f"--amount={amounts[w]}",
+            ]
+            for w in range(processes)
+        ]
+    )
+    errors = [e for r in results for e in r["errors"]]  # type: ignore[attr-defined]
+    assert errors == [], errors[:5]
+    accepted = {i for r in results for i in r["accepted"]}  # type: ignore[attr-defined]
+    refused = {i for r in results for i in r["refused"]}  # type: ignore[attr-defined]
+    contested = 0
+    with Ledger.open(path) as ledger:
+        assert ledger.size() == base + len(accepted)
+        stored = {e.event_id for e in ledger.entries(base)}
+        assert stored == accepted
+        assert not refused & stored
+        for r, member in enumerate(community.members):
+            spent = sum(amounts[w] for w in range(processes) if f"spend-{r}-w{w}" in accepted)
+            assert spent <= BALANCE
+            balance = ledger.balance(member, Asset.PTS)
+            assert balance.posted == BALANCE - spent >= 0
+            contested += any(f"spend-{r}-w{w}" in refused for w in range(processes))
+        ledger.verify()
+    return {
+        "processes": processes,
+        "rounds": rounds,
+        "attempts": processes * rounds,
+        "accepted": len(accepted),
+        "refused": len(refused),
+        "rounds_with_refusal": contested,
+        "overspent_rounds": 0,
+    }
+
+
+def test_double_spend(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("double spend", **double_spend(tmp_path, processes=4, rounds=200))
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("processes", [2, 8])
+def test_double_spend_soak(tmp_path: Path, report: Callable[..., None], processes: int) -> None:
+    report("double spend", **double_spend(tmp_path, processes=processes, rounds=1000))
