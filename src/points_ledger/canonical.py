@@ -44,10 +44,13 @@ __all__ = [
 ]
 
 EVENT_DOMAIN: Final = b"points-ledger/v1/event\n"
+"""Prefix of every event signing input (domain separation from all other signatures)."""
 ENTRY_DOMAIN: Final = b"points-ledger/v1/entry\n"
+"""Prefix of the bytes hashed into an entry hash."""
 EVENT_BYTES_MAX: Final = 64 * 1024
 """Largest canonical event accepted (64 KiB)."""
 GENESIS_PREV_HASH: Final = bytes(32)
+"""The ``prev_hash`` of entry 0: 32 zero bytes."""
 
 
 def canonical_json(value: Any) -> bytes:

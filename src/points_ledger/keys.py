@@ -38,6 +38,7 @@ from points_ledger.errors import InvalidEventError, KeyFileError, WrongPassphras
 
 __all__ = [
     "KEY_FILE_FORMAT",
+    "SCRYPT_N_MAX",
     "SCRYPT_N_MIN",
     "Signer",
     "key_id",
@@ -48,7 +49,11 @@ __all__ = [
 ]
 
 KEY_FILE_FORMAT: Final = "points-ledger-key/v1"
+"""The ``format`` field of a key file this version writes and reads."""
 SCRYPT_N_MIN: Final = 2**17
+"""Smallest scrypt cost accepted (about 128 MiB and half a second per attempt)."""
+SCRYPT_N_MAX: Final = 2**22
+"""Largest scrypt cost accepted, so that opening a key file stays within memory."""
 _SCRYPT_R: Final = 8
 _SCRYPT_P: Final = 1
 _KEY_ID_DOMAIN: Final = b"points-ledger/v1/key\n"
@@ -143,13 +148,18 @@ def save_signer(
     """Write ``signer`` to a new encrypted key file readable only by its owner (0600).
 
     Raises:
-        KeyFileError: if the file already exists, the passphrase is empty, or the file
-            cannot be written.
+        KeyFileError: if the file already exists, the passphrase is empty, ``scrypt_n``
+            is not a power of two from :data:`SCRYPT_N_MIN` to :data:`SCRYPT_N_MAX`, or
+            the file cannot be written.
     """
-    if not passphrase:
+    if not isinstance(passphrase, str) or not passphrase:
         raise KeyFileError("a key file needs a passphrase", hint="Choose a long passphrase.")
-    if scrypt_n < SCRYPT_N_MIN or scrypt_n & (scrypt_n - 1):
-        raise KeyFileError(f"scrypt n must be a power of two of at least {SCRYPT_N_MIN}")
+    if (
+        type(scrypt_n) is not int
+        or not SCRYPT_N_MIN <= scrypt_n <= SCRYPT_N_MAX
+        or scrypt_n & (scrypt_n - 1)
+    ):
+        raise KeyFileError(f"scrypt n must be a power of two from {SCRYPT_N_MIN} to {SCRYPT_N_MAX}")
     target = Path(path)
     salt = secrets.token_bytes(16)
     nonce = secrets.token_bytes(12)
@@ -253,7 +263,7 @@ def _parse_key_file(raw: bytes, target: Path) -> tuple[bytes, bytes, bytes, byte
         if (
             type(scrypt_n) is not int
             or scrypt_n < SCRYPT_N_MIN
-            or scrypt_n > 2**22
+            or scrypt_n > SCRYPT_N_MAX
             or scrypt_n & (scrypt_n - 1)
         ):
             raise KeyFileError(f"key file {target} uses a weak or unsupported scrypt setting")

@@ -47,8 +47,8 @@ class RoleQuorum:
     threshold: int = 1
 
     def __post_init__(self) -> None:
-        if self.threshold < 1:
-            raise InvalidEventError("a quorum threshold must be at least 1")
+        if type(self.threshold) is not int or not 1 <= self.threshold <= 32:
+            raise InvalidEventError("a quorum threshold must be a whole number from 1 to 32")
 
     def check(self, signers: Sequence[KeyRecord]) -> None:
         """Raise ``AuthorizationError`` unless enough distinct role holders signed."""
@@ -163,6 +163,11 @@ class Policy:
 
     admin_threshold: int = 1
     committee_threshold: int = 2
+
+    def __post_init__(self) -> None:
+        # Building both quorums validates both thresholds (whole numbers, 1 to 32).
+        self.admins()
+        self.committee()
 
     def admins(self) -> RoleQuorum:
         """The admin quorum requirement."""

@@ -20,6 +20,7 @@ import code
 import datetime as dt
 import getpass
 import os
+import re
 import rlcompleter
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -247,8 +248,13 @@ class LedgerConsole(code.InteractiveConsole):
         Returns:
             True when more input is needed to complete a Python statement.
         """
-        if not self.buffer and line.lstrip().startswith("."):
-            self.run_dot(line.strip())
+        stripped = line.strip()
+        # ".5 + 1" is Python; a dot-command starts with a dot and a letter.
+        if not self.buffer and re.match(r"\.[A-Za-z]", stripped):
+            self.run_dot(stripped)
+            return False
+        if not self.buffer and stripped == ".":
+            self.write("error [usage]: a dot-command needs a name\nhint: type .help\n")
             return False
         return super().push(line)
 

@@ -593,7 +593,9 @@ def _take(
 
 
 def _check_period(period_from: object, period_to: object) -> None:
-    if not isinstance(period_from, dt.date) or not isinstance(period_to, dt.date):
+    # A datetime is a date too, but its isoformat() carries a time and would compare
+    # wrongly with the stored dates; only plain dates are accepted.
+    if type(period_from) is not dt.date or type(period_to) is not dt.date:
         raise InvalidEventError("period_from and period_to must be datetime.date values")
     if period_to < period_from:
         raise InvalidEventError("period_to must not be before period_from")

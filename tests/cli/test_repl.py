@@ -325,3 +325,12 @@ def test_session_in_a_real_terminal(db: Path, admin_key: tuple[Signer, Path]) ->
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+def test_lone_dot_and_python_starting_with_a_dot(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(console, ".", "print(.5 + 1)")
+    captured = capsys.readouterr()
+    assert "error [usage]: a dot-command needs a name" in captured.out + captured.err
+    assert "1.5" in captured.out

@@ -189,3 +189,10 @@ def test_key_id_and_signatures() -> None:
 def test_from_seed_needs_32_bytes(seed: object) -> None:
     with pytest.raises(InvalidEventError):
         Signer.from_seed(seed)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("scrypt_n", [2**23, 2**17 + 1, True])
+def test_save_refuses_scrypt_settings_load_would_refuse(tmp_path: Path, scrypt_n: int) -> None:
+    with pytest.raises(KeyFileError):
+        save_signer(Signer.generate(), tmp_path / "k.key", "pass phrase", scrypt_n=scrypt_n)
+    assert not (tmp_path / "k.key").exists()

@@ -88,3 +88,11 @@ def test_policy_thresholds() -> None:
     assert policy.committee() == RoleQuorum(Role.COMMITTEE, 3)
     with pytest.raises(InvalidEventError):
         Policy(admin_threshold=0).admins()
+
+
+@pytest.mark.parametrize("threshold", [0, 33, True, 1.0])
+def test_quorum_thresholds_are_whole_numbers_within_limits(threshold: object) -> None:
+    with pytest.raises(InvalidEventError):
+        RoleQuorum(Role.COMMITTEE, threshold)  # type: ignore[arg-type]
+    with pytest.raises(InvalidEventError):
+        Policy(committee_threshold=threshold)  # type: ignore[arg-type]
