@@ -22,6 +22,7 @@ as ``TypeError``, ``KeyError`` or ``UnicodeDecodeError``: it becomes a reported 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -309,6 +310,7 @@ def _check_merkle(
         index //= 2
 
 
+Row = tuple[Any, ...]
 _KEY_WIDTH: Final = {"accounts": 1, "keys": 1, "balances": 2, "state": 2}
 
 
@@ -316,23 +318,57 @@ def _compare_state(store: SqliteStore, scratch: SqliteState, found: _Collector) 
     for table in STATE_TABLES:
         width = _KEY_WIDTH[table]
         try:
-            live = {row[:width]: row for row in store.state.table_rows(table)}
+            # Close both row streams before the scratch database is closed, also when
+            # verify() stops at the first problem.
+            with (
+                contextlib.closing(store.state.table_rows(table)) as live,
+                contextlib.closing(scratch.table_rows(table)) as replayed,
+            ):
+                pairs = _merge_by_key(live, replayed, width)
+                _report_state_differences(store, table, pairs, found)
         except sqlite3.Error as e:
             found.add("state_mismatch", f"the {table} table cannot be read: {e}")
+
+
+def _report_state_differences(
+    store: SqliteStore,
+    table: str,
+    pairs: Iterator[tuple[Row, Row | None, Row | None]],
+    found: _Collector,
+) -> None:
+    for key, stored, expected in pairs:
+        if stored == expected:
             continue
-        replayed = {row[:width]: row for row in scratch.table_rows(table)}
-        for key in sorted(live.keys() | replayed.keys(), key=repr):
-            stored, expected = live.get(key), replayed.get(key)
-            if stored == expected:
-                continue
-            found.add(
-                "state_mismatch",
-                f"cached {table} row {_describe(key)} is {_describe(stored)}; "
-                f"replaying the log gives {_describe(expected)}",
-                # Take the seq from the replayed row when there is one: the cached row
-                # is the damaged one, and its seq columns may be what was changed.
-                _last_seq_for(store, table, expected or stored or key),
-            )
+        found.add(
+            "state_mismatch",
+            f"cached {table} row {_describe(key)} is {_describe(stored)}; "
+            f"replaying the log gives {_describe(expected)}",
+            # Take the seq from the replayed row when there is one: the cached row is
+            # the damaged one, and its seq columns may be what changed.
+            _last_seq_for(store, table, expected or stored or key),
+        )
+
+
+def _merge_by_key(
+    live: Iterator[Row], replayed: Iterator[Row], width: int
+) -> Iterator[tuple[Row, Row | None, Row | None]]:
+    """Pair rows of two primary-key-ordered streams by key, holding one row of each.
+
+    Both streams come from SQLite ordered by text primary keys, whose byte order is the
+    code-point order Python uses to compare the keys here; memory stays constant
+    however large the state is.
+    """
+    a, b = next(live, None), next(replayed, None)
+    while a is not None or b is not None:
+        if a is not None and (b is None or a[:width] < b[:width]):
+            yield a[:width], a, None
+            a = next(live, None)
+        elif b is not None and (a is None or b[:width] < a[:width]):
+            yield b[:width], None, b
+            b = next(replayed, None)
+        elif a is not None and b is not None:
+            yield a[:width], a, b
+            a, b = next(live, None), next(replayed, None)
 
 
 def _describe(row: tuple[Any, ...] | None) -> str:
