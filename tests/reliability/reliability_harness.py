@@ -36,9 +36,13 @@ import points_ledger
 from points_ledger import (
     AccountKind,
     Asset,
+    Donate,
     Event,
+    HoldRedemption,
+    JoinAlliance,
     KeySpec,
     Ledger,
+    ListOffer,
     OpenAccount,
     Posting,
     RegisterKey,
@@ -148,6 +152,98 @@ def grow(ledger: Ledger, community: Community, count: int, batch: int = 500) -> 
             items = []
     if items:
         ledger.append_many(items)
+
+
+PARTNER = "shop"
+HOLD_PRICE = 5
+"""Points per item of each round's main offer (amounts must be multiples of it)."""
+
+
+def partner_key(community: Community) -> Signer:
+    return seeded_signer(community.seed, "partner")
+
+
+def add_offers(ledger: Ledger, community: Community, rounds: int) -> None:
+    """A partner, and for each round a single-item offer (``stock-r``, 1 point) and a
+    plentiful one (``main-r``, :data:`HOLD_PRICE` points per item, 100 items)."""
+    admin, shop = community.admin, partner_key(community)
+    ledger.append_many(
+        [
+            (
+                OpenAccount(
+                    id="open-shop",
+                    effective_at=DAY,
+                    account=PARTNER,
+                    account_kind=AccountKind.PARTNER,
+                ),
+                [admin],
+            ),
+            (
+                JoinAlliance(
+                    id="join-shop",
+                    effective_at=DAY,
+                    partner=PARTNER,
+                    name="Shop",
+                    public_key=shop.public_key_b64,
+                ),
+                [admin],
+            ),
+        ]
+    )
+    items: list[tuple[Event, list[Signer]]] = []
+    for r in range(rounds):
+        for offer, price, stock in ((f"stock-{r}", 1, 1), (f"main-{r}", HOLD_PRICE, 100)):
+            items.append(
+                (
+                    ListOffer(
+                        id=f"list-{offer}",
+                        effective_at=DAY,
+                        offer=offer,
+                        partner=PARTNER,
+                        item=offer,
+                        price_points=price,
+                        stock=stock,
+                    ),
+                    [shop],
+                )
+            )
+    for start in range(0, len(items), 500):
+        ledger.append_many(items[start : start + 500])
+
+
+def community_event(
+    community: Community, kind: str, r: int, worker: int, amount: int
+) -> tuple[Event, list[Signer]]:
+    """Round ``r``'s event of ``worker`` in the holds-and-donations double spend.
+
+    ``stock``: a one-item hold on ``stock-r`` (1 point). ``main``: ``amount`` points,
+    held on ``main-r`` by even workers, donated to the pool by odd ones.
+    """
+    member = community.members[r]
+    signers = [community.member_key(member)]
+    if kind == "stock":
+        event: Event = HoldRedemption(
+            id=f"stock-{r}-w{worker}",
+            effective_at=DAY,
+            member=member,
+            offer=f"stock-{r}",
+            quantity=1,
+            points=1,
+        )
+    elif worker % 2 == 0:
+        event = HoldRedemption(
+            id=f"hold-{r}-w{worker}",
+            effective_at=DAY,
+            member=member,
+            offer=f"main-{r}",
+            quantity=amount // HOLD_PRICE,
+            points=amount,
+        )
+    else:
+        event = Donate(
+            id=f"give-{r}-w{worker}", effective_at=DAY, donor=member, pool="pool", points=amount
+        )
+    return event, signers
 
 
 def award_event(event_id: str, member: str, points: int, memo: str = "") -> Transfer:
