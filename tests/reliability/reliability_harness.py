@@ -36,6 +36,8 @@ import points_ledger
 from points_ledger import (
     AccountKind,
     Asset,
+    AwardPoints,
+    DefineService,
     Donate,
     Event,
     HoldRedemption,
@@ -47,6 +49,7 @@ from points_ledger import (
     Posting,
     RegisterKey,
     Role,
+    ServiceUnit,
     Signer,
     Transfer,
 )
@@ -85,6 +88,11 @@ class Community:
     def log_key(self) -> Signer:
         return seeded_signer(self.seed, "log")
 
+    @property
+    def issuer(self) -> Signer:
+        """The key with the ``issuer`` role that signs ``AwardPoints`` (owned by no one)."""
+        return seeded_signer(self.seed, "issuer")
+
     def member_key(self, member: str) -> Signer:
         return seeded_signer(self.seed, f"member/{member}")
 
@@ -93,8 +101,18 @@ class Community:
         return cls(seed=seed, members=tuple(f"m{i:05d}" for i in range(members)), origin=origin)
 
 
-def build_community(path: Path, community: Community, *, award: int = 0) -> Ledger:
-    """Create a ledger with a pool, the members, their keys and an opening award each."""
+SERVICE = "rel-service"
+"""Catalogue service the ``award_points`` factory pays for (2 points a unit, no caps)."""
+
+
+def build_community(
+    path: Path, community: Community, *, award: int = 0, catalogue: bool = False
+) -> Ledger:
+    """Create a ledger with a pool, the members, their keys and an opening award each.
+
+    With ``catalogue``, also an issuer key and the :data:`SERVICE` catalogue entry, so
+    the ``award_points`` factory can append real ``AwardPoints``.
+    """
     admin = community.admin
     ledger = Ledger.create(path, origin=community.origin, log_key=community.log_key, admins=[admin])
     setup: list[tuple[Event, list[Signer]]] = [
@@ -105,6 +123,31 @@ def build_community(path: Path, community: Community, *, award: int = 0) -> Ledg
             [admin],
         )
     ]
+    if catalogue:
+        setup.append(
+            (
+                RegisterKey(
+                    id="key-issuer",
+                    effective_at=DAY,
+                    key=KeySpec(public_key=community.issuer.public_key_b64, roles=(Role.ISSUER,)),
+                ),
+                [admin],
+            )
+        )
+        setup.append(
+            (
+                DefineService(
+                    id="define-service",
+                    effective_at=DAY,
+                    code=SERVICE,
+                    name="Reliability service",
+                    points_per_unit=2,
+                    unit=ServiceUnit.VISIT,
+                    active_from=DAY,
+                ),
+                [admin],
+            )
+        )
     for name in community.members:
         setup.append(
             (
@@ -293,8 +336,28 @@ def small_spend_factory(community: Community, worker: int, n: int) -> tuple[Even
     return spend_event(f"w{worker}-{n}", member, 1), [community.member_key(member)]
 
 
+def award_points_factory(community: Community, worker: int, n: int) -> tuple[Event, list[Signer]]:
+    """Real ``AwardPoints`` (1-5 units of :data:`SERVICE`), signed by the issuer key.
+
+    Needs ``build_community(..., catalogue=True)``. The task ref is the event id, so a
+    retried event is the same task and is never paid twice.
+    """
+    member = community.members[(worker * 7919 + n) % len(community.members)]
+    event = AwardPoints(
+        id=f"w{worker}-{n}",
+        effective_at=DAY,
+        volunteer=member,
+        service=SERVICE,
+        quantity=1 + (worker + n) % 5,
+        grid_cell=f"cell-{worker}",
+        task_ref=f"w{worker}-{n}",
+    )
+    return event, [community.issuer]
+
+
 FACTORIES: dict[str, EventFactory] = {
     "award": award_factory,
+    "award_points": award_points_factory,
     "small_spend": small_spend_factory,
 }
 """Event factories workers can be told to use by name (extend as event kinds land)."""

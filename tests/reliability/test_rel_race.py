@@ -35,10 +35,12 @@ from reliability_harness import (
 from points_ledger import Asset, Ledger, reports
 
 
-def contend(tmp_path: Path, writers: int, appends: int) -> dict[str, int]:
+def contend(
+    tmp_path: Path, writers: int, appends: int, factory: str = "award"
+) -> dict[str, int | str]:
     community = Community.of(301, 50)
     path = tmp_path / "contend.db"
-    build_community(path, community).close()
+    build_community(path, community, catalogue=True).close()
     with Ledger.open(path) as ledger:
         base = ledger.size()
     results = run_together(
@@ -50,6 +52,7 @@ def contend(tmp_path: Path, writers: int, appends: int) -> dict[str, int]:
                 f"--members={len(community.members)}",
                 f"--worker={w}",
                 f"--count={appends}",
+                f"--factory={factory}",
             ]
             for w in range(writers)
         ]
@@ -64,11 +67,25 @@ def contend(tmp_path: Path, writers: int, appends: int) -> dict[str, int]:
         seqs = [e.seq for e in ledger.entries()]
         assert seqs == list(range(len(seqs)))
         ledger.verify()
-    return {"writers": writers, "appends": writers * appends, "locked": len(locked)}
+    return {
+        "factory": factory,
+        "writers": writers,
+        "appends": writers * appends,
+        "locked": len(locked),
+    }
 
 
 def test_contention(tmp_path: Path, report: Callable[..., None]) -> None:
     report("contention", **contend(tmp_path, writers=4, appends=250))
+
+
+def test_contention_award_points(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("contention", **contend(tmp_path, writers=2, appends=100, factory="award_points"))
+
+
+@pytest.mark.soak
+def test_contention_award_points_soak(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("contention", **contend(tmp_path, writers=8, appends=2_000, factory="award_points"))
 
 
 @pytest.mark.soak
