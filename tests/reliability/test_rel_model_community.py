@@ -61,7 +61,7 @@ from points_ledger import (
 )
 
 CI = settings(
-    max_examples=15,
+    max_examples=25,
     stateful_step_count=40,
     deadline=None,
     derandomize=True,
@@ -181,6 +181,22 @@ class CommunityMachine(RuleBasedStateMachine):
         self.sampled: list[int] = []  # entries whose receipts are re-checked
         self.steps = 0
         self.checkpoints = 0
+        for _ in range(2):  # two funded members from the start, so holds happen early
+            self.open_member()
+            member = self.members[-1]
+            self.ledger.append(
+                self._event(
+                    AwardPoints,
+                    volunteer=member,
+                    service="visit",
+                    quantity=10,
+                    grid_cell="g1",
+                    task_ref=f"opening-{member}",
+                ),
+                [ISSUER],
+            )
+            self.posted[member] += 10 * UNIT_POINTS
+            self.posted["issuer"] -= 10 * UNIT_POINTS
 
     def teardown(self) -> None:
         self.ledger.close()
