@@ -1,7 +1,8 @@
 """Scenario 10b: a model-based state machine over the community events and transparency.
 
 Hypothesis drives ``AwardPoints`` (issuer key), two-phase redemption holds (hold,
-confirm, void, expiry by an injectable clock), donations, committee grants, key rotation
+confirm, void, expiry by an injectable clock), donations, member ``Transfer``s (whose
+debit hook releases expired holds), committee grants, key rotation
 and revocation, signed checkpoints with receipts, idempotent retries and close-and-reopen
 against a plain-Python model. After every step it checks: conservation per asset, no
 negative constrained balance, ``available == posted - pending``, model posted and
@@ -50,11 +51,13 @@ from points_ledger import (
     OpenAccount,
     OutOfStockError,
     OverdraftError,
+    Posting,
     RegisterKey,
     RevokeKey,
     Role,
     ServiceUnit,
     Signer,
+    Transfer,
     VoidRedemption,
     reports,
     verify_receipt,
@@ -357,6 +360,27 @@ class CommunityMachine(RuleBasedStateMachine):
     def donate(self, data: st.DataObject, points: int) -> None:
         member = data.draw(st.sampled_from([m for m in self.members if m in self.keys]))
         event = self._event(Donate, donor=member, pool=POOL, points=points)
+        released = self._expired(member)
+        if points > self._available(member, released):
+            self._refused(OverdraftError, event, [self.keys[member]])
+            return
+        self._append(event, [self.keys[member]])
+        self._release(released)
+        self.posted[member] -= points
+        self.posted[POOL] += points
+
+    @precondition(lambda self: any(m in self.keys for m in self.members))
+    @rule(data=st.data(), points=st.integers(1, 60))
+    def spend(self, data: st.DataObject, points: int) -> None:
+        """A plain member-signed ``Transfer`` (its debit hook releases expired holds)."""
+        member = data.draw(st.sampled_from([m for m in self.members if m in self.keys]))
+        event = self._event(
+            Transfer,
+            postings=(
+                Posting(account=member, asset=Asset.PTS, amount=-points),
+                Posting(account=POOL, asset=Asset.PTS, amount=points),
+            ),
+        )
         released = self._expired(member)
         if points > self._available(member, released):
             self._refused(OverdraftError, event, [self.keys[member]])
