@@ -1,8 +1,8 @@
 """Scenario 10b: a model-based state machine over the community events and transparency.
 
 Hypothesis drives ``AwardPoints`` (issuer key), two-phase redemption holds (hold,
-confirm, void, expiry by an injectable clock), donations, member ``Transfer``s (whose
-debit hook releases expired holds), committee grants, key rotation
+confirm, void, expiry by an injectable clock), donations, member ``Transfer``s and admin
+``Reverse``s of awards (whose debit hook releases expired holds), committee grants, key rotation
 and revocation, signed checkpoints with receipts, idempotent retries and close-and-reopen
 against a plain-Python model. After every step it checks: conservation per asset, no
 negative constrained balance, ``available == posted - pending``, model posted and
@@ -53,6 +53,7 @@ from points_ledger import (
     OverdraftError,
     Posting,
     RegisterKey,
+    Reverse,
     RevokeKey,
     Role,
     ServiceUnit,
@@ -181,6 +182,7 @@ class CommunityMachine(RuleBasedStateMachine):
         self.revoked: dict[str, Signer] = {}
         self.generation: dict[str, int] = {}
         self.last: tuple[Event, list[Signer]] | None = None
+        self.awards: list[tuple[int, str, int]] = []  # (seq, member, points), not reversed
         self.sampled: list[int] = []  # entries whose receipts are re-checked
         self.steps = 0
         self.checkpoints = 0
@@ -284,9 +286,27 @@ class CommunityMachine(RuleBasedStateMachine):
             grid_cell="g1",
             task_ref=f"task-{self.counter}",
         )
-        self._append(event, [ISSUER])
+        seq = self._append(event, [ISSUER])
         self.posted[member] += quantity * UNIT_POINTS
         self.posted["issuer"] -= quantity * UNIT_POINTS
+        self.awards.append((seq, member, quantity * UNIT_POINTS))
+
+    @precondition(lambda self: self.awards)
+    @rule(data=st.data())
+    def reverse_award(self, data: st.DataObject) -> None:
+        """An admin ``Reverse`` of an award (its debit hook releases expired holds)."""
+        index = data.draw(st.integers(0, len(self.awards) - 1))
+        seq, member, points = self.awards[index]
+        event = self._event(Reverse, target_seq=seq, reason="paid twice")
+        released = self._expired(member)
+        if points > self._available(member, released):
+            self._refused(OverdraftError, event, [ADMIN])
+            return
+        self._append(event, [ADMIN])
+        self._release(released)
+        self.posted[member] -= points
+        self.posted["issuer"] += points
+        del self.awards[index]
 
     @precondition(lambda self: any(m in self.keys for m in self.members))
     @rule(data=st.data(), quantity=st.integers(1, 4), hours=st.integers(1, 48))
