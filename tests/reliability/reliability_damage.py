@@ -332,3 +332,70 @@ def tamper_and_examine(
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
+
+
+# -- WAL damage against a checkpoint held outside the file --------------------------------
+
+
+@dataclass(frozen=True)
+class WalOutcome:
+    """What one damaged WAL came to, judged against a trusted checkpoint of ``covered``."""
+
+    offset: int
+    covered: int
+    survived: int
+    how: str
+    seqs: tuple[int, ...] = ()
+    unexpected: str = ""
+
+    @property
+    def lost(self) -> bool:
+        return self.survived < self.covered
+
+    @property
+    def detected(self) -> bool:
+        """Refused with a ``LedgerError``, or truncation reported naming the first loss."""
+        return (
+            self.how.startswith("open:")
+            or self.how.startswith("audit-raised:")
+            or (self.how == "audit:truncated" and self.survived in self.seqs)
+        )
+
+
+def wal_flip_against_checkpoint(
+    source: Path, target: Path, note: str, covered: int, offset: int, mask: int
+) -> WalOutcome:
+    """Copy ``source`` and its WAL, XOR one WAL byte, open and audit against ``note``."""
+    shutil.copyfile(source, target)
+    shutil.copyfile(f"{source}-wal", f"{target}-wal")
+    with Path(f"{target}-wal").open("r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)[0]
+        handle.seek(offset)
+        handle.write(bytes([byte ^ mask]))
+    try:
+        try:
+            ledger = Ledger.open(target)
+        except LedgerError as e:
+            return WalOutcome(offset, covered, -1, f"open:{e.code}")
+        except Exception as e:
+            return WalOutcome(offset, covered, -1, "open", unexpected=f"{type(e).__name__}: {e}")
+        try:
+            survived = ledger.size()
+            report = ledger.audit(trusted_checkpoint=note)
+        except LedgerError as e:
+            return WalOutcome(offset, covered, -1, f"audit-raised:{e.code}")
+        except Exception as e:
+            return WalOutcome(offset, covered, -1, "audit", unexpected=f"{type(e).__name__}: {e}")
+        finally:
+            with contextlib.suppress(LedgerError):
+                ledger.close()
+        if report.ok:
+            return WalOutcome(offset, covered, survived, "audit-ok")
+        codes = sorted({p.code for p in report.problems})
+        return WalOutcome(
+            offset, covered, survived, "audit:" + ",".join(codes), seqs=tuple(report.seqs())
+        )
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)

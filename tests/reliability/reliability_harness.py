@@ -36,13 +36,20 @@ import points_ledger
 from points_ledger import (
     AccountKind,
     Asset,
+    AwardPoints,
+    DefineService,
+    Donate,
     Event,
+    HoldRedemption,
+    JoinAlliance,
     KeySpec,
     Ledger,
+    ListOffer,
     OpenAccount,
     Posting,
     RegisterKey,
     Role,
+    ServiceUnit,
     Signer,
     Transfer,
 )
@@ -81,6 +88,11 @@ class Community:
     def log_key(self) -> Signer:
         return seeded_signer(self.seed, "log")
 
+    @property
+    def issuer(self) -> Signer:
+        """The key with the ``issuer`` role that signs ``AwardPoints`` (owned by no one)."""
+        return seeded_signer(self.seed, "issuer")
+
     def member_key(self, member: str) -> Signer:
         return seeded_signer(self.seed, f"member/{member}")
 
@@ -89,8 +101,18 @@ class Community:
         return cls(seed=seed, members=tuple(f"m{i:05d}" for i in range(members)), origin=origin)
 
 
-def build_community(path: Path, community: Community, *, award: int = 0) -> Ledger:
-    """Create a ledger with a pool, the members, their keys and an opening award each."""
+SERVICE = "rel-service"
+"""Catalogue service the ``award_points`` factory pays for (2 points a unit, no caps)."""
+
+
+def build_community(
+    path: Path, community: Community, *, award: int = 0, catalogue: bool = False
+) -> Ledger:
+    """Create a ledger with a pool, the members, their keys and an opening award each.
+
+    With ``catalogue``, also an issuer key and the :data:`SERVICE` catalogue entry, so
+    the ``award_points`` factory can append real ``AwardPoints``.
+    """
     admin = community.admin
     ledger = Ledger.create(path, origin=community.origin, log_key=community.log_key, admins=[admin])
     setup: list[tuple[Event, list[Signer]]] = [
@@ -101,6 +123,31 @@ def build_community(path: Path, community: Community, *, award: int = 0) -> Ledg
             [admin],
         )
     ]
+    if catalogue:
+        setup.append(
+            (
+                RegisterKey(
+                    id="key-issuer",
+                    effective_at=DAY,
+                    key=KeySpec(public_key=community.issuer.public_key_b64, roles=(Role.ISSUER,)),
+                ),
+                [admin],
+            )
+        )
+        setup.append(
+            (
+                DefineService(
+                    id="define-service",
+                    effective_at=DAY,
+                    code=SERVICE,
+                    name="Reliability service",
+                    points_per_unit=2,
+                    unit=ServiceUnit.VISIT,
+                    active_from=DAY,
+                ),
+                [admin],
+            )
+        )
     for name in community.members:
         setup.append(
             (
@@ -150,6 +197,98 @@ def grow(ledger: Ledger, community: Community, count: int, batch: int = 500) -> 
         ledger.append_many(items)
 
 
+PARTNER = "shop"
+HOLD_PRICE = 5
+"""Points per item of each round's main offer (amounts must be multiples of it)."""
+
+
+def partner_key(community: Community) -> Signer:
+    return seeded_signer(community.seed, "partner")
+
+
+def add_offers(ledger: Ledger, community: Community, rounds: int) -> None:
+    """A partner, and for each round a single-item offer (``stock-r``, 1 point) and a
+    plentiful one (``main-r``, :data:`HOLD_PRICE` points per item, 100 items)."""
+    admin, shop = community.admin, partner_key(community)
+    ledger.append_many(
+        [
+            (
+                OpenAccount(
+                    id="open-shop",
+                    effective_at=DAY,
+                    account=PARTNER,
+                    account_kind=AccountKind.PARTNER,
+                ),
+                [admin],
+            ),
+            (
+                JoinAlliance(
+                    id="join-shop",
+                    effective_at=DAY,
+                    partner=PARTNER,
+                    name="Shop",
+                    public_key=shop.public_key_b64,
+                ),
+                [admin],
+            ),
+        ]
+    )
+    items: list[tuple[Event, list[Signer]]] = []
+    for r in range(rounds):
+        for offer, price, stock in ((f"stock-{r}", 1, 1), (f"main-{r}", HOLD_PRICE, 100)):
+            items.append(
+                (
+                    ListOffer(
+                        id=f"list-{offer}",
+                        effective_at=DAY,
+                        offer=offer,
+                        partner=PARTNER,
+                        item=offer,
+                        price_points=price,
+                        stock=stock,
+                    ),
+                    [shop],
+                )
+            )
+    for start in range(0, len(items), 500):
+        ledger.append_many(items[start : start + 500])
+
+
+def community_event(
+    community: Community, kind: str, r: int, worker: int, amount: int
+) -> tuple[Event, list[Signer]]:
+    """Round ``r``'s event of ``worker`` in the holds-and-donations double spend.
+
+    ``stock``: a one-item hold on ``stock-r`` (1 point). ``main``: ``amount`` points,
+    held on ``main-r`` by even workers, donated to the pool by odd ones.
+    """
+    member = community.members[r]
+    signers = [community.member_key(member)]
+    if kind == "stock":
+        event: Event = HoldRedemption(
+            id=f"stock-{r}-w{worker}",
+            effective_at=DAY,
+            member=member,
+            offer=f"stock-{r}",
+            quantity=1,
+            points=1,
+        )
+    elif worker % 2 == 0:
+        event = HoldRedemption(
+            id=f"hold-{r}-w{worker}",
+            effective_at=DAY,
+            member=member,
+            offer=f"main-{r}",
+            quantity=amount // HOLD_PRICE,
+            points=amount,
+        )
+    else:
+        event = Donate(
+            id=f"give-{r}-w{worker}", effective_at=DAY, donor=member, pool="pool", points=amount
+        )
+    return event, signers
+
+
 def award_event(event_id: str, member: str, points: int, memo: str = "") -> Transfer:
     """Points minted by ``issuer`` for ``member`` (admin-signed, as system accounts need)."""
     return Transfer(
@@ -197,8 +336,28 @@ def small_spend_factory(community: Community, worker: int, n: int) -> tuple[Even
     return spend_event(f"w{worker}-{n}", member, 1), [community.member_key(member)]
 
 
+def award_points_factory(community: Community, worker: int, n: int) -> tuple[Event, list[Signer]]:
+    """Real ``AwardPoints`` (1-5 units of :data:`SERVICE`), signed by the issuer key.
+
+    Needs ``build_community(..., catalogue=True)``. The task ref is the event id, so a
+    retried event is the same task and is never paid twice.
+    """
+    member = community.members[(worker * 7919 + n) % len(community.members)]
+    event = AwardPoints(
+        id=f"w{worker}-{n}",
+        effective_at=DAY,
+        volunteer=member,
+        service=SERVICE,
+        quantity=1 + (worker + n) % 5,
+        grid_cell=f"cell-{worker}",
+        task_ref=f"w{worker}-{n}",
+    )
+    return event, [community.issuer]
+
+
 FACTORIES: dict[str, EventFactory] = {
     "award": award_factory,
+    "award_points": award_points_factory,
     "small_spend": small_spend_factory,
 }
 """Event factories workers can be told to use by name (extend as event kinds land)."""

@@ -7,9 +7,11 @@ reported by ``audit()`` or refused by ``open``/``audit`` with a ``LedgerError``;
 else may escape; the untouched file audits clean.
 
 A damaged WAL frame makes SQLite stop reading the WAL there, silently dropping that
-commit and every later one: the file is then a valid, shorter ledger. Detecting that
-needs a checkpoint held outside the file (the checkpoints branch); until then the test
-checks that WAL damage only ever loses a suffix of entries, never alters one.
+commit and every later one: the file is then a valid, shorter ledger. On its own the
+file cannot tell (the test checks that WAL damage only ever loses a suffix of entries,
+never alters one); against a checkpoint signed before the damage and kept outside the
+file, ``audit(trusted_checkpoint=note)`` must report ``truncated`` naming the first
+missing seq, or open/audit must refuse with a ``LedgerError``.
 
 Logical tampering: with the file's triggers dropped, one entry is modified, deleted,
 reordered, replaced by a well-chained forgery inserted before it, or replaced by the
@@ -25,6 +27,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import random
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -34,12 +37,21 @@ import pytest
 from reliability_damage import (
     TAMPER_KINDS,
     Outcome,
+    WalOutcome,
     flip_and_examine,
     logical_digest,
     random_flips,
     tamper_and_examine,
+    wal_flip_against_checkpoint,
 )
-from reliability_harness import Community, build_community, grow, report_fixture, signer_seed  # noqa: F401 - report is a fixture
+from reliability_harness import (
+    Community,
+    award_factory,
+    build_community,
+    grow,
+    report_fixture,  # noqa: F401 - report is a fixture
+    signer_seed,
+)
 
 from points_ledger import Ledger
 
@@ -202,10 +214,71 @@ def test_wal_byte_flips_soak(tmp_path: Path, report: Callable[..., None]) -> Non
     report("WAL byte flips", **run_wal_flips(tmp_path, 2_000, seed=8))
 
 
-@pytest.mark.skip(reason="needs trusted checkpoints")
-def test_wal_damage_that_loses_committed_entries_is_detected_against_a_checkpoint() -> None:
-    """TODO(checkpoints): after a WAL flip drops committed frames, verifying against a
-    checkpoint held outside the file must raise and name the first missing seq."""
+def checkpointed_wal_file(
+    workdir: Path, seed: int, entries: int, in_wal: int
+) -> tuple[Path, str, int]:
+    """Like :func:`wal_file`, then a checkpoint of all entries is signed; its note is
+    returned (kept outside the file) with the number of entries it covers."""
+    path = workdir / "live.db"
+    community = Community.of(seed, MEMBERS)
+    ledger = build_community(path, community, award=50)
+    grow(ledger, community, entries - in_wal - ledger.size())
+    ledger._store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for n in range(in_wal):  # one commit per entry
+        event, signers = award_factory(community, 77, n)
+        ledger.append(event, signers)
+    signed = ledger.checkpoint(community.log_key)
+    assert signed.size == ledger.size() == entries
+    snapshot = workdir / "snapshot.db"
+    shutil.copyfile(path, snapshot)
+    shutil.copyfile(f"{path}-wal", f"{snapshot}-wal")
+    ledger.close()
+    return snapshot, signed.note, entries
+
+
+def run_wal_checkpoint_flips(workdir: Path, flips: int, seed: int) -> dict[str, int]:
+    source, note, covered = checkpointed_wal_file(workdir, seed, 150, 30)
+    wal_size = Path(f"{source}-wal").stat().st_size
+    # The first frame's page bytes: every commit in the WAL is lost; then random flips.
+    damage = [(32 + 24 + 100, 0x5A), *random_flips(wal_size, flips, seed)]
+    jobs = [
+        (source, workdir / f"cp-{i}.db", note, covered, offset, mask)
+        for i, (offset, mask) in enumerate(damage)
+    ]
+    results: list[WalOutcome] = pool_map(wal_flip_against_checkpoint, jobs)
+    unexpected = [(r.offset, r.unexpected) for r in results if r.unexpected]
+    assert unexpected == [], unexpected[:5]
+    missed = [
+        (r.offset, r.survived, r.how, r.seqs[:3]) for r in results if r.lost and not r.detected
+    ]
+    assert missed == [], f"{len(missed)} lost-entry WAL flips not reported: {missed[:5]}"
+    first = results[0]
+    assert first.lost and first.detected and first.survived == covered - 30, first
+    tally: Counter[str] = Counter()
+    for r in results:
+        tally["flips"] += 1
+        if r.survived < 0:
+            tally["refused_with_ledger_error"] += 1
+        elif r.lost:
+            tally["entries_lost_truncation_named"] += 1
+        elif r.how == "audit-ok":
+            tally["no_entry_lost_audit_ok"] += 1
+        else:
+            tally["no_entry_lost_reported"] += 1
+    return {"entries": covered, "in_wal": 30, **tally}
+
+
+def test_wal_damage_that_loses_committed_entries_is_detected_against_a_checkpoint(
+    tmp_path: Path, report: Callable[..., None]
+) -> None:
+    """After a WAL flip drops committed frames, auditing against a checkpoint held
+    outside the file reports ``truncated`` naming the first missing seq (or open refuses)."""
+    report("WAL damage vs trusted checkpoint", **run_wal_checkpoint_flips(tmp_path, 12, seed=11))
+
+
+@pytest.mark.soak
+def test_wal_damage_against_a_checkpoint_soak(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("WAL damage vs trusted checkpoint", **run_wal_checkpoint_flips(tmp_path, 1_000, seed=12))
 
 
 def run_tamper(

@@ -37,7 +37,7 @@ SEED = 101
 @pytest.fixture(scope="module")
 def base_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("crash") / "base.db"
-    build_community(path, Community.of(SEED, MEMBERS)).close()
+    build_community(path, Community.of(SEED, MEMBERS), catalogue=True).close()
     return path
 
 
@@ -123,16 +123,25 @@ def one_trial(base: Path, workdir: Path, rng: random.Random, factory: str) -> di
     }
 
 
-def run_trials(base: Path, tmp_path: Path, trials: int, seed: int) -> dict[str, int]:
+def run_trials(
+    base: Path, tmp_path: Path, trials: int, seed: int, factory: str = "award"
+) -> dict[str, int]:
     rng = random.Random(seed)
-    totals = {"trials": 0, "acked": 0, "lost": 0, "partial": 0, "in_flight_committed": 0}
+    totals: dict[str, int | str] = {
+        "factory": factory,
+        "trials": 0,
+        "acked": 0,
+        "lost": 0,
+        "partial": 0,
+        "in_flight_committed": 0,
+    }
     for t in range(trials):
         workdir = tmp_path / f"t{t}"
         workdir.mkdir()
-        figures = one_trial(base, workdir, rng, "award")
-        totals["trials"] += 1
-        totals["acked"] += figures["acked"]
-        totals["in_flight_committed"] += figures["in_flight_committed"]
+        figures = one_trial(base, workdir, rng, factory)
+        for name in ("acked", "in_flight_committed"):
+            totals[name] = int(totals[name]) + figures[name]
+        totals["trials"] = int(totals["trials"]) + 1
     return totals
 
 
@@ -141,7 +150,7 @@ def test_kill_during_concurrent_appends(
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=10, seed=1)
     report("kill -9 during appends", **totals)
-    assert totals["acked"] > 0
+    assert int(totals["acked"]) > 0
 
 
 @pytest.mark.soak
@@ -150,4 +159,22 @@ def test_kill_during_concurrent_appends_soak(
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=200, seed=2)
     report("kill -9 during appends", **totals)
-    assert totals["acked"] > 0
+    assert int(totals["acked"]) > 0
+
+
+def test_kill_during_concurrent_award_points(
+    base_ledger: Path, tmp_path: Path, report: Callable[..., None]
+) -> None:
+    """Same scenario with real ``AwardPoints`` signed by an issuer key."""
+    totals = run_trials(base_ledger, tmp_path, trials=3, seed=3, factory="award_points")
+    report("kill -9 during appends", **totals)
+    assert int(totals["acked"]) > 0
+
+
+@pytest.mark.soak
+def test_kill_during_concurrent_award_points_soak(
+    base_ledger: Path, tmp_path: Path, report: Callable[..., None]
+) -> None:
+    totals = run_trials(base_ledger, tmp_path, trials=50, seed=4, factory="award_points")
+    report("kill -9 during appends", **totals)
+    assert int(totals["acked"]) > 0

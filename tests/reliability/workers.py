@@ -9,6 +9,9 @@ Modes:
   including every error message (to count "database is locked" reaching a caller).
 * ``spend``: for each round, try to spend ``amount`` from that round's member; print
   the accepted and refused event ids.
+* ``holds``: for each round, try a one-item hold on that round's single-item offer,
+  then ``amount`` points from that round's member: a ``HoldRedemption`` (even workers)
+  or a ``Donate`` (odd workers); print the accepted and refused event ids.
 * ``diskfull``: lower ``RLIMIT_FSIZE`` just above the file sizes, ignore ``SIGXFSZ``,
   and append until a write fails; print which exception surfaced.
 """
@@ -24,9 +27,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from reliability_harness import FACTORIES, Community, spend_event
+from reliability_harness import FACTORIES, Community, community_event, spend_event
 
-from points_ledger import Ledger, LedgerError, OverdraftError, StorageError
+from points_ledger import Ledger, LedgerError, OutOfStockError, OverdraftError, StorageError
 
 
 def ack_loop(
@@ -108,6 +111,27 @@ def _spend(args: argparse.Namespace, community: Community) -> None:
     print(json.dumps({"accepted": accepted, "refused": refused, "errors": errors}), flush=True)
 
 
+def _holds(args: argparse.Namespace, community: Community) -> None:
+    accepted: list[str] = []
+    refused: list[str] = []
+    errors: list[str] = []
+    with Ledger.open(args.ledger) as ledger:
+        print("ready", flush=True)
+        sys.stdin.readline()
+        for r in range(args.rounds):
+            for kind in ("stock", "main"):
+                event, signers = community_event(community, kind, r, args.worker, args.amount)
+                try:
+                    ledger.append(event, signers)
+                except (OverdraftError, OutOfStockError):
+                    refused.append(event.id)
+                except LedgerError as e:
+                    errors.append(f"{event.id}: {type(e).__name__}: {e}")
+                else:
+                    accepted.append(event.id)
+    print(json.dumps({"accepted": accepted, "refused": refused, "errors": errors}), flush=True)
+
+
 def _diskfull(args: argparse.Namespace, community: Community) -> None:
     factory = FACTORIES[args.factory]
     acked: list[list[object]] = []
@@ -143,7 +167,7 @@ def _diskfull(args: argparse.Namespace, community: Community) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("ack", "contend", "spend", "diskfull"))
+    parser.add_argument("mode", choices=("ack", "contend", "spend", "holds", "diskfull"))
     parser.add_argument("--ledger", required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--members", type=int, required=True)
@@ -156,9 +180,14 @@ def main() -> None:
     parser.add_argument("--headroom", type=int, default=64 * 1024)
     args = parser.parse_args()
     community = Community.of(args.seed, args.members)
-    {"ack": _ack_loop, "contend": _contend, "spend": _spend, "diskfull": _diskfull}[args.mode](
-        args, community
-    )
+    modes = {
+        "ack": _ack_loop,
+        "contend": _contend,
+        "spend": _spend,
+        "holds": _holds,
+        "diskfull": _diskfull,
+    }
+    modes[args.mode](args, community)
 
 
 if __name__ == "__main__":
