@@ -44,7 +44,7 @@ from points_ledger import (
 )
 
 CI = settings(
-    max_examples=50,
+    max_examples=200,
     stateful_step_count=50,
     deadline=None,
     derandomize=True,

@@ -65,8 +65,8 @@ from points_ledger import (
 )
 
 CI = settings(
-    max_examples=25,
-    stateful_step_count=40,
+    max_examples=200,
+    stateful_step_count=50,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
