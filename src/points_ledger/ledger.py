@@ -9,7 +9,9 @@ Typical use::
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,8 +144,6 @@ class Ledger:
             InvalidEventError: if the genesis values are invalid.
         """
         log_public = log_key.public_key if isinstance(log_key, Signer) else log_key
-        import base64
-
         genesis = Genesis(
             id="genesis",
             effective_at=effective_at or clock().date(),
@@ -702,8 +702,6 @@ def _require_asset(asset: object) -> Asset:
 
 
 def _require_account_id(account: object) -> AccountId:
-    import re
-
     if not isinstance(account, str) or not re.fullmatch(r"[a-z0-9._:-]{1,64}", account):
         raise InvalidEventError(f"{account!r} is not a valid account id")
     return account

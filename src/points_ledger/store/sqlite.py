@@ -37,6 +37,7 @@ from points_ledger.errors import (
     SchemaVersionError,
     StorageError,
 )
+from points_ledger.keys import public_key_from_b64
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.common import AccountKind, Asset, Role
 from points_ledger.models.entries import AccountRecord, Balance, KeyRecord, Signature
@@ -144,8 +145,6 @@ class SqliteState:
             value = self.get("ledger", "config")
             if value is None:
                 return None
-            from points_ledger.keys import public_key_from_b64
-
             self._config = LedgerConfig(
                 origin=value["origin"],
                 log_key=public_key_from_b64(value["log_key"]),
