@@ -64,6 +64,7 @@ __all__ = [
     "progress_callback",
     "read_passphrase",
     "resolve_event_id",
+    "signing_keys_option",
     "state",
     "today",
 ]
@@ -240,16 +241,20 @@ def json_option(func: _F) -> _F:
     )(func)
 
 
-def keys_option(func: _F) -> _F:
-    """Add ``--key PATH`` (repeatable, at least one): key files that sign the event."""
+def signing_keys_option(help_text: str) -> Callable[[_F], _F]:
+    """An option ``--key PATH`` (repeatable, at least one) of key files that sign the event."""
     return click.option(
         "--key",
         "key_paths",
         multiple=True,
         required=True,
         type=click.Path(dir_okay=False, path_type=Path),
-        help="Signing key file (repeat for several signers).",
-    )(func)
+        help=help_text,
+    )
+
+
+keys_option = signing_keys_option("Signing key file (repeat for several signers).")
+"""``--key PATH`` (repeatable, at least one): key files that sign the event."""
 
 
 def _check_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date:

@@ -29,6 +29,7 @@ from points_ledger.cli.app import (
     new_event_id,
     open_ledger,
     resolve_event_id,
+    signing_keys_option,
 )
 from points_ledger.cli.params import DATE, SHARE, YUAN
 from points_ledger.errors import InvalidEventError, LedgerError
@@ -102,6 +103,10 @@ def _read_json(path: Path) -> Any:
 # -- policy ------------------------------------------------------------------------------------
 
 
+committee_keys_option = signing_keys_option("Committee key file (repeat for each signer).")
+"""``--key PATH`` for the committee members who sign (k of n)."""
+
+
 @cli.group("policy")
 def policy_group() -> None:
     """Split policies for collective income (committee-signed)."""
@@ -170,14 +175,7 @@ def _policy_from_file(path: Path) -> tuple[SplitPolicy, dict[str, str], Investor
 @click.option("--investor-end", type=SHARE, help="Investor share in the last year, e.g. 10%.")
 @click.option("--investor-years", type=click.IntRange(1, 100), help="Contract length in years.")
 @click.option("--contract-start-year", type=click.IntRange(1900, 9999), help="Contract year 1.")
-@click.option(
-    "--key",
-    "key_paths",
-    multiple=True,
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Committee key file (repeat for each signer).",
-)
+@committee_keys_option
 @event_options
 @json_option
 def policy_adopt(
@@ -327,14 +325,7 @@ def roster_group() -> None:
     help="CSV (account,shares,villager) or JSON file.",
 )
 @click.option("--as-of", type=DATE, default=None, help="Date the roster describes (--date).")
-@click.option(
-    "--key",
-    "key_paths",
-    multiple=True,
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Committee key file (repeatable).",
-)
+@committee_keys_option
 @event_options
 @json_option
 def roster_record(
@@ -381,14 +372,7 @@ def revenue_group() -> None:
 @click.argument("amount", type=YUAN)
 @click.option("--period", required=True, help="Period label, e.g. 2026 or 2026-H1.")
 @click.option("--fiscal-year", required=True, type=click.IntRange(1900, 9999))
-@click.option(
-    "--key",
-    "key_paths",
-    multiple=True,
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Committee key file (repeatable).",
-)
+@committee_keys_option
 @event_options
 @json_option
 def revenue_record(
