@@ -25,15 +25,22 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from points_ledger.canonical import GENESIS_PREV_HASH, entry_hash, event_from_bytes
+from points_ledger._sigcheck import Item, SignatureChecker
+from points_ledger.canonical import (
+    GENESIS_PREV_HASH,
+    entry_hash,
+    event_from_bytes,
+    signing_input,
+)
 from points_ledger.domain.state import DeriveContext
-from points_ledger.engine import authorize_and_plan, check_zero_sum
+from points_ledger.engine import Preverified, authorize_and_plan, check_zero_sum
 from points_ledger.errors import IntegrityError, LedgerError
 from points_ledger.merkle import leaf_hash, node_hash
+from points_ledger.models.events import Genesis
 from points_ledger.store.schema import STATE_TABLES, expected_schema
 from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
 from points_ledger.transparency import check_stored_checkpoints, check_trusted_checkpoint
@@ -44,6 +51,9 @@ Progress = Callable[[int, int], None]
 """Called as ``progress(entries_checked, entries_total)`` while a check runs."""
 
 PROBLEMS_MAX: Final = 1000
+HELPER_MIN_ENTRIES: Final = 4096
+"""From this many entries on, signatures are checked ahead in a helper process."""
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -134,11 +144,14 @@ def run_audit(
     progress: Progress | None = None,
     stop_at_first: bool = False,
     trusted_checkpoint: str | None = None,
+    checker: SignatureChecker | None = None,
 ) -> AuditReport:
     """Replay and check the whole file; see the module docstring for what is checked.
 
     A ``trusted_checkpoint`` (signed note held outside the file) is compared first, so
-    that truncation or rewriting is the problem ``verify()`` names.
+    that truncation or rewriting is the problem ``verify()`` names. A ``checker`` lets
+    signatures of large files be checked ahead on another core; verdicts do not depend
+    on it.
     """
     found = _Collector(stop_at_first)
     checked = 0
@@ -146,7 +159,7 @@ def run_audit(
         if trusted_checkpoint is not None:
             check_trusted_checkpoint(store, trusted_checkpoint, found.add)
         try:
-            checked = _check_log(store, found, progress)
+            checked = _check_log(store, found, progress, checker)
         except (sqlite3.Error, UnicodeDecodeError, LedgerError) as e:
             # A damaged page can fail any read; report it and still run SQLite's check.
             found.add("unreadable", f"the file cannot be read: {e}")
@@ -182,7 +195,12 @@ def _check_schema(store: SqliteStore, found: _Collector) -> None:
             found.add("schema_mismatch", f"{kind} {name!r} is missing")
 
 
-def _check_log(store: SqliteStore, found: _Collector, progress: Progress | None) -> int:
+def _check_log(
+    store: SqliteStore,
+    found: _Collector,
+    progress: Progress | None,
+    checker: SignatureChecker | None,
+) -> int:
     try:
         total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
     except sqlite3.Error as e:
@@ -190,7 +208,7 @@ def _check_log(store: SqliteStore, found: _Collector, progress: Progress | None)
         total = 0
     scratch = SqliteState.scratch(store.conn)
     try:
-        checked = _replay(store, scratch, found, progress, total)
+        checked = _replay(store, scratch, found, progress, total, checker)
         _compare_state(store, scratch, found)
     finally:
         scratch.close()
@@ -198,11 +216,69 @@ def _check_log(store: SqliteStore, found: _Collector, progress: Progress | None)
     return checked
 
 
-def _rows(store: SqliteStore, found: _Collector) -> Iterator[EntryRow]:
+@dataclass(frozen=True)
+class _Unreadable:
+    """Stands in the stream of rows where reading the file failed."""
+
+    error: Exception
+
+
+def _rows(store: SqliteStore) -> Iterator[EntryRow | _Unreadable]:
     try:
         yield from store.entry_rows()
     except (LedgerError, sqlite3.Error, ValueError, TypeError) as e:
-        found.add("unreadable", f"entries cannot be read past this point: {e}")
+        yield _Unreadable(e)
+
+
+class _Prechecks:
+    """What to check ahead for each row: its signatures, with the keys the file lists.
+
+    The origin is the genesis entry's; the public keys are the file's cached ones. Both
+    only decide what is checked early: the replay uses a result only when the key it
+    derived itself has that public key and its own origin is this one.
+    """
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.origin: str | None = None
+        self.public_keys: dict[str, bytes] = {}
+
+    def items(self, row: EntryRow | _Unreadable) -> list[Item]:
+        if isinstance(row, _Unreadable):
+            return []
+        try:
+            if row.seq == 0:
+                genesis = event_from_bytes(row.event)
+                if isinstance(genesis, Genesis):
+                    self.origin = genesis.origin
+                return []  # genesis keys come from the event itself; checked in line
+            if self.origin is None:
+                return []
+            message = signing_input(self.origin, row.event)
+            return [(self._public_key(s.key_id), message, s.signature) for s in row.signatures]
+        except (LedgerError, sqlite3.Error, ValueError, TypeError, AttributeError):
+            return []
+
+    def _public_key(self, key_id: str) -> bytes:
+        if key_id not in self.public_keys:
+            record = self.store.state.key(key_id)
+            self.public_keys[key_id] = b"" if record is None else record.public_key
+        return self.public_keys[key_id]
+
+
+def _preverified(
+    row: EntryRow, flags: list[bool], prechecks: _Prechecks, scratch: SqliteState
+) -> Preverified | None:
+    if not any(flags) or len(flags) != len(row.signatures):
+        return None
+    try:
+        config = scratch.config()
+    except (LedgerError, sqlite3.Error, KeyError, TypeError):
+        return None
+    if config is None or config.origin != prechecks.origin:
+        return None
+    keys = prechecks.public_keys
+    return {s.key_id: keys[s.key_id] for s, ok in zip(row.signatures, flags, strict=True) if ok}
 
 
 def _replay(
@@ -211,26 +287,48 @@ def _replay(
     found: _Collector,
     progress: Progress | None,
     total: int,
+    checker: SignatureChecker | None,
 ) -> int:
     prev_hash = GENESIS_PREV_HASH
     last_time = 0
     frontier: list[bytes] = []  # hashes of the complete subtrees on the right edge
     checked = 0
-    for expected_seq, row in zip(itertools.count(), _rows(store, found), strict=False):
-        seq = row.seq
-        if seq != expected_seq:
-            found.add("missing_entry", f"entry {expected_seq} is missing", expected_seq)
-            return checked
-        _check_entry(row, prev_hash, last_time, scratch, found)
-        _check_merkle(store, seq, row.hash, frontier, found)
-        prev_hash = row.hash if isinstance(row.hash, bytes) else b""
-        last_time = row.recorded_at_us if isinstance(row.recorded_at_us, int) else last_time
-        checked += 1
-        if progress is not None and (checked % 1000 == 0 or checked == total):
-            progress(checked, total)
+    prechecks = _Prechecks(store)
+    if checker is None or total < HELPER_MIN_ENTRIES:
+        checker = _IN_LINE
+    stream = checker.check_each(_rows(store), prechecks.items)
+    with contextlib.closing(stream):
+        for expected_seq, (row, flags) in zip(itertools.count(), stream, strict=False):
+            if isinstance(row, _Unreadable):
+                found.add("unreadable", f"entries cannot be read past this point: {row.error}")
+                break
+            seq = row.seq
+            if seq != expected_seq:
+                found.add("missing_entry", f"entry {expected_seq} is missing", expected_seq)
+                return checked
+            preverified = _preverified(row, flags, prechecks, scratch) if flags else None
+            _check_entry(row, prev_hash, last_time, scratch, found, preverified)
+            _check_merkle(store, seq, row.hash, frontier, found)
+            prev_hash = row.hash if isinstance(row.hash, bytes) else b""
+            last_time = row.recorded_at_us if isinstance(row.recorded_at_us, int) else last_time
+            checked += 1
+            if progress is not None and (checked % 1000 == 0 or checked == total):
+                progress(checked, total)
     if checked == 0:
         found.add("empty", "the ledger has no genesis entry")
     return checked
+
+
+class _InLine(SignatureChecker):
+    """Checks nothing ahead: every signature is checked by the replay itself."""
+
+    def check_each(
+        self, objects: Iterable[_T], items_of: Callable[[_T], Sequence[Item]]
+    ) -> Generator[tuple[_T, list[bool]], None, None]:
+        return ((obj, []) for obj in objects)
+
+
+_IN_LINE: Final = _InLine()
 
 
 def _check_entry(
@@ -239,6 +337,7 @@ def _check_entry(
     last_time: int,
     scratch: SqliteState,
     found: _Collector,
+    preverified: Preverified | None = None,
 ) -> None:
     seq = row.seq
     if row.prev_hash != prev_hash:
@@ -281,6 +380,7 @@ def _check_entry(
             row.signatures,
             scratch,
             DeriveContext(seq, row.recorded_at_us),
+            preverified,
         )
     except LedgerError as e:
         found.add("rule_broken", f"the entry breaks a ledger rule: [{e.code}] {e}", seq)

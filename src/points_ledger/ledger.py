@@ -10,9 +10,10 @@ Typical use::
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from typing import Final
 
 from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
 from points_ledger import transparency as _tlog
+from points_ledger._sigcheck import SignatureChecker
 from points_ledger.audit import AuditReport, Progress, run_audit
 from points_ledger.canonical import (
     GENESIS_PREV_HASH,
@@ -109,6 +111,7 @@ class Ledger:
     def __init__(self, store: SqliteStore, *, clock: Clock = system_clock) -> None:
         self._store = store
         self._clock = clock
+        self._checker = SignatureChecker()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -176,7 +179,8 @@ class Ledger:
         return cls(SqliteStore.open(path), clock=clock)
 
     def close(self) -> None:
-        """Close the underlying file."""
+        """Close the underlying file (and the signature helper, if one was started)."""
+        self._checker.close()
         self._store.close()
 
     def __enter__(self) -> Ledger:
@@ -285,8 +289,15 @@ class Ledger:
         return _Prepared(event=event, event_bytes=event_bytes, signatures=ordered)
 
     def _append_prepared(self, batch: Sequence[_Prepared]) -> list[AppendResult]:
-        checked = self._check_signatures_early(batch)
         results: list[AppendResult] = []
+        if len(batch) >= _HELPER_MIN_EVENTS:
+            # Large batches: a helper process checks the signatures a little ahead of
+            # the loop below, on the other core, while this one runs the rules.
+            with self._store.write(), contextlib.closing(self._checked_ahead(batch)) as stream:
+                for item, preverified in stream:
+                    results.append(self._append_one(item, preverified))
+            return results
+        checked = self._check_signatures_early(batch)
         with self._store.write():
             for item, preverified in zip(batch, checked, strict=True):
                 results.append(self._append_one(item, preverified))
@@ -314,6 +325,42 @@ class Ledger:
             )
             for item in batch
         ]
+
+    def _checked_ahead(
+        self, batch: Sequence[_Prepared]
+    ) -> Generator[tuple[_Prepared, dict[str, bytes]], None, None]:
+        # Like _check_signatures_early, but streamed through the signature helper. Keys
+        # are looked up when an event is sent, inside the transaction; as there, a result
+        # only lets the rules skip the arithmetic for a key with that exact public key.
+        state = self._store.state
+        config = state.config()
+        if config is None:
+            for item in batch:
+                yield item, {}
+            return
+        origin = config.origin
+        public_keys: dict[str, bytes] = {}
+
+        def items_of(item: _Prepared) -> list[tuple[bytes, bytes, bytes]]:
+            message = signing_input(origin, item.event_bytes)
+            found = []
+            for signature in item.signatures:
+                if signature.key_id not in public_keys:
+                    record = state.key(signature.key_id)
+                    public_keys[signature.key_id] = b"" if record is None else record.public_key
+                found.append((public_keys[signature.key_id], message, signature.signature))
+            return found
+
+        with contextlib.closing(self._checker.check_each(batch, items_of)) as stream:
+            for item, flags in stream:
+                yield (
+                    item,
+                    {
+                        s.key_id: public_keys[s.key_id]
+                        for s, ok in zip(item.signatures, flags, strict=True)
+                        if ok
+                    },
+                )
 
     def _append_one(self, item: _Prepared, preverified: dict[str, bytes]) -> AppendResult:
         store = self._store
@@ -550,7 +597,12 @@ class Ledger:
                 missing seq; a file whose first entries no longer match as ``rewritten``
                 (see :mod:`points_ledger.transparency` for what can be named).
         """
-        return run_audit(self._store, progress=progress, trusted_checkpoint=trusted_checkpoint)
+        return run_audit(
+            self._store,
+            progress=progress,
+            trusted_checkpoint=trusted_checkpoint,
+            checker=self._checker,
+        )
 
     def verify(
         self, *, progress: Progress | None = None, trusted_checkpoint: str | None = None
@@ -570,6 +622,7 @@ class Ledger:
             progress=progress,
             stop_at_first=True,
             trusted_checkpoint=trusted_checkpoint,
+            checker=self._checker,
         ).raise_for_problems()
 
     # -- transparency: roots, proofs, checkpoints, receipts ---------------------------
@@ -683,6 +736,8 @@ def _require_event(event: object) -> Event:
 
 
 _POSITION_MAX: Final = 2**62
+_HELPER_MIN_EVENTS: Final = 256
+"""Batches of this many events have their signatures checked in a helper process."""
 
 
 def _require_int(name: str, value: object) -> int:

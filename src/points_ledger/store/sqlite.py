@@ -130,6 +130,10 @@ class SqliteState:
         # Accounts never change or disappear once opened, so a found account can be
         # cached safely even while other processes append. Missing ones are not cached.
         self._accounts: dict[str, AccountRecord] = {}
+        # Keys can be revoked, by this or another process, so they are cached only while
+        # a write transaction holds the file (or in a scratch state nobody else sees);
+        # None when not caching.
+        self._keys: dict[str, KeyRecord | None] | None = None
 
     @classmethod
     def scratch(cls, log_conn: sqlite3.Connection) -> SqliteState:
@@ -137,7 +141,13 @@ class SqliteState:
         conn = sqlite3.connect("", isolation_level=None)
         create_state_tables(Database(conn))
         conn.execute("BEGIN")
-        return cls(conn, log_conn)
+        state = cls(conn, log_conn)
+        state.cache_keys(True)
+        return state
+
+    def cache_keys(self, on: bool) -> None:
+        """Start (empty) or stop caching key records; only while no one else can write."""
+        self._keys = {} if on else None
 
     def config(self) -> LedgerConfig | None:
         """The genesis facts, or None before genesis."""
@@ -155,6 +165,8 @@ class SqliteState:
     def forget_cached(self) -> None:
         """Drop cached records (after a rollback, they may describe unwritten state)."""
         self._accounts.clear()
+        if self._keys is not None:
+            self._keys.clear()
 
     def account(self, account: str) -> AccountRecord | None:
         """An opened account, or None."""
@@ -178,12 +190,18 @@ class SqliteState:
 
     def key(self, key_id: str) -> KeyRecord | None:
         """A registered key (revoked or not), or None."""
+        cache = self._keys
+        if cache is not None and key_id in cache:
+            return cache[key_id]
         row = self.conn.execute(
             "SELECT key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq "
             "FROM keys WHERE key_id = ?",
             (key_id,),
         ).fetchone()
-        return None if row is None else _key_record(row)
+        record = None if row is None else _key_record(row)
+        if cache is not None and len(cache) < _ACCOUNT_CACHE_MAX:
+            cache[key_id] = record
+        return record
 
     def count_active_keys(self, role: str) -> int:
         """How many unrevoked keys hold ``role``."""
@@ -261,10 +279,14 @@ class SqliteState:
                     key.valid_from_seq,
                 ),
             )
+            if self._keys is not None:
+                self._keys.pop(key.key_id, None)
         elif isinstance(change, KeyRevoked):
             self.conn.execute(
                 "UPDATE keys SET revoked_at_seq = ? WHERE key_id = ?", (change.seq, change.key_id)
             )
+            if self._keys is not None:
+                self._keys.pop(change.key_id, None)
         elif isinstance(change, PendingDelta):
             self._add_balance(change.account, change.asset, 0, change.delta)
         elif isinstance(change, StatePut):
@@ -340,6 +362,9 @@ def _json(value: Any) -> str:
         raise IntegrityError(f"a state record cannot be stored as JSON: {e}") from e
 
 
+_NOT_CACHED: Final = object()
+
+
 class SqliteStore:
     """A ledger file: log tables, Merkle nodes and state caches behind one connection."""
 
@@ -348,6 +373,8 @@ class SqliteStore:
         self.path = path
         self.db = Database(conn)
         self.state = SqliteState(conn, conn)
+        self._writing = False
+        self._head: Head | object | None = _NOT_CACHED
 
     @classmethod
     def create(cls, path: str | Path) -> SqliteStore:
@@ -444,6 +471,10 @@ class SqliteStore:
                     ) from e
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.1)
+        # While the write lock is held nobody else changes the file: the head and the
+        # keys may be kept in memory until the transaction ends.
+        self.state.cache_keys(True)
+        self._writing = True
         try:
             with storage_errors("write to the ledger"):
                 yield
@@ -455,14 +486,23 @@ class SqliteStore:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
             raise
+        finally:
+            self.state.cache_keys(False)
+            self._writing = False
+            self._head = _NOT_CACHED
 
     def head(self) -> Head | None:
         """The last entry, or None for an empty file."""
+        if self._head is not _NOT_CACHED:
+            return cast("Head | None", self._head)
         with storage_errors("read the ledger head"):
             row = self.conn.execute(
                 "SELECT seq, hash, recorded_at_us FROM entries ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-        return None if row is None else Head(size=row[0] + 1, hash=row[1], recorded_at_us=row[2])
+        head = None if row is None else Head(size=row[0] + 1, hash=row[1], recorded_at_us=row[2])
+        if self._writing:
+            self._head = head
+        return head
 
     def find_event(self, event_id: str) -> tuple[int, bytes] | None:
         """The seq and stored bytes of the entry with ``event_id``, or None."""
@@ -497,6 +537,8 @@ class SqliteStore:
             [(row.seq, i, p.account, p.asset.value, p.amount) for i, p in enumerate(row.postings)],
         )
         self._add_leaf(row.seq, row.hash)
+        if self._writing:
+            self._head = Head(size=row.seq + 1, hash=row.hash, recorded_at_us=row.recorded_at_us)
 
     def _add_leaf(self, index: int, entry_hash: bytes) -> None:
         node = leaf_hash(entry_hash)

@@ -1,0 +1,309 @@
+"""Ed25519 checks on a second core: a helper process fed through a pipe.
+
+Signature arithmetic is the one part of appending and verifying that needs no ledger
+state, so it can run beside the Python work that does. Threads cannot help (the GIL),
+and :mod:`multiprocessing` re-imports the embedding application's ``__main__``; so this
+module starts *this file* as a small script (``python -P _sigcheck.py``) that imports
+only the standard library and ``cryptography``, and talks to it over its stdin/stdout.
+
+Protocol, all integers big-endian. A request is ``count:u32 size:u32`` followed by
+``size`` bytes holding ``count`` items, each ``len:u32 public_key[32] signature[64]
+message[len]``. The helper reads a whole request, checks each item, and answers with
+``count`` bytes, ``1`` for a valid signature and ``0`` otherwise. On start it writes the
+line ``ready``. It exits at end of input.
+
+A helper's answer is only ever used to *skip* a check: the callers treat ``1`` as "this
+key's signature over this message was checked" (see :func:`points_ledger.engine.verified_keys`)
+and check every ``0`` again themselves, so a missing or failing helper can slow things down
+but never change a verdict. When no helper can run (one core, no usable interpreter,
+``POINTS_LEDGER_SIGNATURE_HELPER=0``, a broken pipe), the checks run in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import struct
+import subprocess
+import sys
+import weakref
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import IO, Final, TypeVar
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+_T = TypeVar("_T")
+_END: Final = object()
+
+Item = tuple[bytes, bytes, bytes]
+"""``(public_key, message, signature)``."""
+
+ENV_SWITCH: Final = "POINTS_LEDGER_SIGNATURE_HELPER"
+MIN_ITEMS: Final = 64
+"""Smaller jobs are checked in-process: sending them costs more than it saves."""
+
+_HEADER: Final = struct.Struct(">II")
+_ITEM: Final = struct.Struct(">I")
+_READY: Final = b"ready\n"
+_START_TIMEOUT_S: Final = 30.0
+_REQUEST_ITEMS: Final = 64
+_IN_FLIGHT_BYTES: Final = 48 * 1024  # below the pipe's 64 KiB, so writes do not block
+
+
+def check_one(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True if ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+class SignatureChecker:
+    """Checks streams of signatures, in a helper process when that can help.
+
+    One checker belongs to one process: after a ``fork`` the child starts its own helper
+    (or checks in-process) and never touches its parent's pipes. Not thread-safe; the
+    ledger uses it under its own lock-free, single-threaded call paths.
+    """
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._owner_pid = 0
+        self._broken = not _helper_allowed()
+
+    def check_each(
+        self, objects: Iterable[_T], items_of: Callable[[_T], Sequence[Item]]
+    ) -> Generator[tuple[_T, list[bool]], None, None]:
+        """Yield each object with, in order, whether each of its items' signatures is valid.
+
+        ``objects`` is read a little ahead (about 48 KiB of requests), so the helper
+        checks later objects while the caller works on earlier ones; ``items_of`` is
+        called once per object, in order, when it is read. Close the iterator (or run
+        it to the end) before the next call.
+        """
+        proc = self._helper()
+        if proc is None:
+            for obj in objects:
+                yield obj, [check_one(*item) for item in items_of(obj)]
+            return
+        yield from self._stream(proc, iter(objects), items_of)
+
+    def close(self) -> None:
+        """Stop the helper, if this process started one."""
+        proc, self._proc = self._proc, None
+        if proc is None or self._owner_pid != os.getpid():
+            return
+        _close_helper(proc, self._owner_pid)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _helper(self) -> subprocess.Popen[bytes] | None:
+        if self._broken:
+            return None
+        if self._proc is not None and self._owner_pid == os.getpid():
+            if self._proc.poll() is None:
+                return self._proc
+            self._proc = None
+        if self._owner_pid != os.getpid():
+            self._proc = None  # a parent's helper, inherited through fork: not ours
+        self._proc = _start_helper()
+        self._owner_pid = os.getpid()
+        if self._proc is None:
+            self._broken = True
+        else:  # stopped with the checker, or at exit if nobody closed it
+            weakref.finalize(self, _close_helper, self._proc, self._owner_pid)
+        return self._proc
+
+    def _stream(
+        self,
+        proc: subprocess.Popen[bytes],
+        objects: Iterator[_T],
+        items_of: Callable[[_T], Sequence[Item]],
+    ) -> Generator[tuple[_T, list[bool]], None, None]:
+        assert proc.stdin is not None and proc.stdout is not None
+        stdin, stdout = proc.stdin, proc.stdout
+        waiting: deque[tuple[_T, Sequence[Item]]] = deque()  # read, not yet handed out
+        requests: deque[tuple[int, int]] = deque()  # (items, bytes) sent, not answered
+        answers: deque[bool] = deque()  # answered, not yet handed out
+        unsent: list[Item] = []
+        in_flight = 0
+        exhausted = False
+        healthy = True
+        try:
+            while True:
+                while not exhausted and (not requests or in_flight < _IN_FLIGHT_BYTES):
+                    obj = next(objects, _END)
+                    if obj is _END:
+                        exhausted = True
+                    else:
+                        items = items_of(obj)  # type: ignore[arg-type]
+                        waiting.append((obj, items))  # type: ignore[arg-type]
+                        unsent.extend(item for item in items if _well_formed(item))
+                    if unsent and (exhausted or len(unsent) >= _REQUEST_ITEMS):
+                        request = _encode(unsent)
+                        _send(stdin, request)
+                        requests.append((len(unsent), len(request)))
+                        in_flight += len(request)
+                        unsent = []
+                if not waiting:
+                    return
+                obj, items = waiting[0]
+                well_formed = [_well_formed(item) for item in items]
+                while len(answers) < sum(well_formed):
+                    count, size = requests.popleft()
+                    answers.extend(flag == 1 for flag in _receive(stdout, count))
+                    in_flight -= size
+                waiting.popleft()
+                yield obj, [ok and answers.popleft() for ok in well_formed]
+        except _HelperFailed:
+            # The helper died or the pipe broke: finish in this process, stop using it.
+            healthy = False
+            self._broken = True
+            self.close()
+            for obj, items in waiting:
+                yield obj, [check_one(*item) for item in items]
+            for obj in objects:
+                yield obj, [check_one(*item) for item in items_of(obj)]
+        finally:
+            if healthy and requests:
+                self._drain(stdout, requests)
+
+    def _drain(self, stdout: IO[bytes], requests: deque[tuple[int, int]]) -> None:
+        # The caller stopped early: read the answers still owed, so the next call starts
+        # from a clean pipe; if that fails, give the helper up.
+        try:
+            for count, _size in requests:
+                _receive(stdout, count)
+        except _HelperFailed:
+            self._broken = True
+            self.close()
+
+
+def _helper_allowed() -> bool:
+    if os.environ.get(ENV_SWITCH, "1").strip().lower() in {"0", "no", "off", "false"}:
+        return False
+    return (os.cpu_count() or 1) >= 2 and bool(sys.executable)
+
+
+def _start_helper() -> subprocess.Popen[bytes] | None:
+    try:
+        # Fixed arguments: this interpreter and this file; nothing comes from input.
+        proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-P", os.path.abspath(__file__)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+        )
+    except OSError:
+        return None
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], _START_TIMEOUT_S)
+    try:
+        greeting = proc.stdout.readline() if ready else b""
+    except OSError:
+        greeting = b""
+    if greeting != _READY:
+        _close_helper(proc, os.getpid())
+        return None
+    return proc
+
+
+def _close_helper(proc: subprocess.Popen[bytes], owner_pid: int) -> None:
+    if owner_pid != os.getpid() or proc.returncode is not None:
+        return  # another process's helper (inherited through fork), or already stopped
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _well_formed(item: Item) -> bool:
+    # Anything else cannot be a valid signature and is never sent: it is answered False
+    # here (padding it to the fixed sizes could make a valid small-order signature).
+    public_key, _message, signature = item
+    return len(public_key) == 32 and len(signature) == 64
+
+
+def _encode(items: Sequence[Item]) -> bytes:
+    parts = []
+    for public_key, message, signature in items:
+        parts.append(_ITEM.pack(len(message)) + public_key + signature + message)
+    body = b"".join(parts)
+    return _HEADER.pack(len(items), len(body)) + body
+
+
+class _HelperFailed(Exception):
+    """The pipe to the helper broke (the helper exited, or was killed)."""
+
+
+def _send(stream: IO[bytes], request: bytes) -> None:
+    try:
+        stream.write(request)
+        stream.flush()
+    except (OSError, ValueError) as e:
+        raise _HelperFailed from e
+
+
+def _receive(stream: IO[bytes], size: int) -> bytes:
+    try:
+        data = stream.read(size)
+    except (OSError, ValueError) as e:
+        raise _HelperFailed from e
+    if data is None or len(data) != size:
+        raise _HelperFailed
+    return data
+
+
+def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """The helper's loop: answer requests until end of input."""
+    keys: dict[bytes, Ed25519PublicKey | None] = {}
+    stdout.write(_READY)
+    stdout.flush()
+    while True:
+        header = stdin.read(_HEADER.size)
+        if not header or len(header) != _HEADER.size:
+            return
+        count, size = _HEADER.unpack(header)
+        body = stdin.read(size)
+        if body is None or len(body) != size:
+            return
+        answer = bytearray(count)
+        pos = 0
+        for i in range(count):
+            (length,) = _ITEM.unpack_from(body, pos)
+            public_key = body[pos + 4 : pos + 36]
+            signature = body[pos + 36 : pos + 100]
+            message = body[pos + 100 : pos + 100 + length]
+            pos += 100 + length
+            if public_key not in keys:
+                if len(keys) > 4096:
+                    keys.clear()
+                try:
+                    keys[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
+                except ValueError:
+                    keys[public_key] = None
+            key = keys[public_key]
+            if key is None:
+                continue
+            try:
+                key.verify(signature, message)
+            except InvalidSignature:
+                continue
+            answer[i] = 1
+        stdout.write(bytes(answer))
+        stdout.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover - runs in the helper process
+    _serve(sys.stdin.buffer, sys.stdout.buffer)
