@@ -41,6 +41,8 @@ def _verify_in_child(path: str, queue: Any) -> None:
         ledger.verify()
         elapsed = time.perf_counter() - start
         size = ledger.size()
+        helper = ledger._checker._proc  # the signature helper, if verify() started one
+        helper_peak_kb = _peak_rss_kb(helper.pid) if helper is not None else 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     queue.put(
         {
@@ -48,8 +50,21 @@ def _verify_in_child(path: str, queue: Any) -> None:
             "entries": size,
             "peak_rss_mb": peak / 1024,
             "base_rss_mb": before / 1024,
+            "helper_peak_rss_mb": helper_peak_kb / 1024,
         }
     )
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """The peak resident set (``VmHWM``) of a running process, from ``/proc`` (Linux)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def measure_size(size: int, folder: Path) -> dict[str, Any]:
@@ -96,6 +111,7 @@ def measure_size(size: int, folder: Path) -> dict[str, Any]:
     result["verify_s"] = round(verified["seconds"], 2)
     result["verify_peak_rss_mb"] = round(verified["peak_rss_mb"], 1)
     result["verify_base_rss_mb"] = round(verified["base_rss_mb"], 1)
+    result["verify_helper_peak_rss_mb"] = round(verified["helper_peak_rss_mb"], 1)
 
     with Ledger.open(path) as reopened:
         reopened._store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -145,6 +161,7 @@ def render(floor: dict[str, float], sizes: dict[int, dict[str, Any]]) -> str:
         ("append_many_per_s", "A", _ratio(largest["append_many_per_s"], a)),
         ("verify_per_s", "2A", _ratio(largest["verify_per_s"], 2 * a)),
         ("verify_peak_rss_mb", "", ""),
+        ("verify_helper_peak_rss_mb", "", ""),
         ("balance_p50_us", "", ""),
         ("statement_100_p50_us", "", ""),
         ("open_p50_us", "", ""),

@@ -44,3 +44,5 @@ def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
     ):
         assert figures[name] > 0, name
     assert figures["entries"] >= 400
+    # Below 4,096 entries verify() starts no signature helper, so it has no memory.
+    assert figures["verify_helper_peak_rss_mb"] == 0
