@@ -53,6 +53,8 @@ Progress = Callable[[int, int], None]
 PROBLEMS_MAX: Final = 1000
 HELPER_MIN_ENTRIES: Final = 4096
 """From this many entries on, signatures are checked ahead in a helper process."""
+SCRATCH_BATCH_MAX: Final = 50_000
+"""Replayed records and balances kept in memory before they are written to scratch."""
 _T = TypeVar("_T")
 
 
@@ -209,6 +211,7 @@ def _check_log(
     scratch = SqliteState.scratch(store.conn)
     try:
         checked = _replay(store, scratch, found, progress, total, checker)
+        scratch.flush()
         _compare_state(store, scratch, found)
     finally:
         scratch.close()
@@ -312,6 +315,8 @@ def _replay(
             prev_hash = row.hash if isinstance(row.hash, bytes) else b""
             last_time = row.recorded_at_us if isinstance(row.recorded_at_us, int) else last_time
             checked += 1
+            if checked % 1000 == 0 and scratch.batched > SCRATCH_BATCH_MAX:
+                scratch.flush()  # bounded memory: the scratch database spills to disk
             if progress is not None and (checked % 1000 == 0 or checked == total):
                 progress(checked, total)
     if checked == 0:

@@ -112,6 +112,7 @@ class Ledger:
         self._store = store
         self._clock = clock
         self._checker = SignatureChecker()
+        self._public_keys: dict[str, bytes] = {}  # key id -> public key, for early checks
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -314,10 +315,19 @@ class Ledger:
         if config is None:
             return [{} for _ in batch]
 
+        known = self._public_keys
+
         def public_key_of(key_id: str) -> bytes | None:
+            # A key id is the hash of its public key, so a found one never changes.
+            if key_id in known:
+                return known[key_id]
             with storage_errors("read a key"):
                 record = state.key(key_id)
-            return None if record is None else record.public_key
+            if record is None:
+                return None
+            if len(known) < _PUBLIC_KEYS_CACHED:
+                known[key_id] = record.public_key
+            return record.public_key
 
         return [
             verified_keys(
@@ -736,6 +746,7 @@ def _require_event(event: object) -> Event:
 
 
 _POSITION_MAX: Final = 2**62
+_PUBLIC_KEYS_CACHED: Final = 100_000
 _HELPER_MIN_EVENTS: Final = 256
 """Batches of this many events have their signatures checked in a helper process."""
 

@@ -16,7 +16,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -134,6 +134,9 @@ class SqliteState:
         # a write transaction holds the file (or in a scratch state nobody else sees);
         # None when not caching.
         self._keys: dict[str, KeyRecord | None] | None = None
+        # Inside a write transaction, domain records and balances are read once and
+        # written once, at the end (see ``batch``); None outside one.
+        self._batch: _Batch | None = None
 
     @classmethod
     def scratch(cls, log_conn: sqlite3.Connection) -> SqliteState:
@@ -143,11 +146,50 @@ class SqliteState:
         conn.execute("BEGIN")
         state = cls(conn, log_conn)
         state.cache_keys(True)
+        state.begin_batch()
         return state
 
     def cache_keys(self, on: bool) -> None:
         """Start (empty) or stop caching key records; only while no one else can write."""
         self._keys = {} if on else None
+
+    def begin_batch(self) -> None:
+        """Keep domain records and balances in memory until :meth:`flush` (or discard).
+
+        Only inside a transaction that nobody else can write to: reads see this
+        connection's own pending changes, and each record is written once per flush.
+        """
+        self._batch = _Batch()
+
+    def flush(self) -> None:
+        """Write the batched domain records and balances (still inside the transaction)."""
+        batch = self._batch
+        if batch is None:
+            return
+        if batch.dirty_records:
+            self.conn.executemany(
+                "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+                [(ns, key, batch.records[ns, key]) for ns, key in batch.dirty_records],
+            )
+        if batch.dirty_balances:
+            self.conn.executemany(
+                "INSERT INTO balances (account, asset, posted, pending) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (account, asset) DO UPDATE SET "
+                "posted = excluded.posted, pending = excluded.pending",
+                [(a, s, *batch.balances[a, s]) for a, s in batch.dirty_balances],
+            )
+        self._batch = _Batch()
+
+    def end_batch(self) -> None:
+        """Stop batching; anything not flushed is dropped (the transaction rolls back)."""
+        self._batch = None
+
+    @property
+    def batched(self) -> int:
+        """How many records and balances are held in memory now."""
+        batch = self._batch
+        return 0 if batch is None else len(batch.records) + len(batch.balances)
 
     def config(self) -> LedgerConfig | None:
         """The genesis facts, or None before genesis."""
@@ -224,12 +266,26 @@ class SqliteState:
 
     def balance(self, account: str, asset: Asset) -> Balance:
         """Current posted and pending balance (zero for an account that never moved)."""
+        if self._batch is not None:
+            posted, pending = self._batched_balance(account, asset.value)
+        else:
+            posted, pending = self._stored_balance(account, asset.value)
+        return Balance(account=account, asset=asset, posted=posted, pending=pending)
+
+    def _stored_balance(self, account: str, asset: str) -> tuple[int, int]:
         row = self.conn.execute(
             "SELECT posted, pending FROM balances WHERE account = ? AND asset = ?",
-            (account, asset.value),
+            (account, asset),
         ).fetchone()
-        posted, pending = row if row is not None else (0, 0)
-        return Balance(account=account, asset=asset, posted=posted, pending=pending)
+        return (row[0], row[1]) if row is not None else (0, 0)
+
+    def _batched_balance(self, account: str, asset: str) -> list[int]:
+        assert self._batch is not None
+        slot = (account, asset)
+        found = self._batch.balances.get(slot)
+        if found is None:
+            found = self._batch.balances[slot] = list(self._stored_balance(account, asset))
+        return found
 
     def entry_kind(self, seq: int) -> str | None:
         """The event type of entry ``seq``, or None."""
@@ -246,11 +302,18 @@ class SqliteState:
         )
 
     def get(self, namespace: str, key: str) -> Any:
-        """A domain state record (JSON value), or None."""
-        row = self.conn.execute(
-            "SELECT value FROM state WHERE namespace = ? AND key = ?", (namespace, key)
-        ).fetchone()
-        return None if row is None else json.loads(row[0])
+        """A domain state record (JSON value, a fresh copy), or None."""
+        batch = self._batch
+        if batch is not None and (namespace, key) in batch.records:
+            text = batch.records[namespace, key]
+        else:
+            row = self.conn.execute(
+                "SELECT value FROM state WHERE namespace = ? AND key = ?", (namespace, key)
+            ).fetchone()
+            text = None if row is None else row[0]
+            if batch is not None:
+                batch.records[namespace, key] = text
+        return None if text is None else json.loads(text)
 
     def apply(self, changes: Sequence[Change], postings: Sequence[Posting]) -> None:
         """Apply a plan's state changes and postings to the caches."""
@@ -290,6 +353,11 @@ class SqliteState:
         elif isinstance(change, PendingDelta):
             self._add_balance(change.account, change.asset, 0, change.delta)
         elif isinstance(change, StatePut):
+            if self._batch is not None:
+                slot = (change.namespace, change.key)
+                self._batch.records[slot] = _json(change.value)
+                self._batch.dirty_records[slot] = None
+                return
             self.conn.execute(
                 "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
@@ -299,6 +367,12 @@ class SqliteState:
             raise TypeError(f"unknown state change {change!r}")
 
     def _add_balance(self, account: str, asset: Asset, posted: int, pending: int) -> None:
+        if self._batch is not None:
+            found = self._batched_balance(account, asset.value)
+            found[0] += posted
+            found[1] += pending
+            self._batch.dirty_balances[account, asset.value] = None
+            return
         self.conn.execute(
             "INSERT INTO balances (account, asset, posted, pending) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (account, asset) DO UPDATE SET "
@@ -320,6 +394,20 @@ class SqliteState:
         """Discard a scratch state (rolls back and closes its connection)."""
         if self.conn is not self.log_conn:
             self.conn.close()
+
+
+@dataclass
+class _Batch:
+    """What the current batch read or wrote: domain records and balances.
+
+    Records are kept as their stored JSON text (None for absent); the dirty ones, and the
+    dirty balances, are written by ``SqliteState.flush``.
+    """
+
+    records: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    dirty_records: dict[tuple[str, str], None] = field(default_factory=dict)
+    balances: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    dirty_balances: dict[tuple[str, str], None] = field(default_factory=dict)
 
 
 def _key_record(row: Sequence[Any]) -> KeyRecord:
@@ -474,10 +562,12 @@ class SqliteStore:
         # While the write lock is held nobody else changes the file: the head and the
         # keys may be kept in memory until the transaction ends.
         self.state.cache_keys(True)
+        self.state.begin_batch()
         self._writing = True
         try:
             with storage_errors("write to the ledger"):
                 yield
+                self.state.flush()
                 self.conn.execute("COMMIT")
         except BaseException:
             # Accounts opened inside the failed transaction may have been cached.
@@ -488,6 +578,7 @@ class SqliteStore:
             raise
         finally:
             self.state.cache_keys(False)
+            self.state.end_batch()
             self._writing = False
             self._head = _NOT_CACHED
 
