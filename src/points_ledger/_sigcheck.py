@@ -91,6 +91,14 @@ class SignatureChecker:
             return
         yield from self._stream(proc, iter(objects), items_of)
 
+    def start(self) -> bool:
+        """Start the helper now, if one may run (say, before taking a lock).
+
+        Returns:
+            True if a helper is running for this process.
+        """
+        return self._helper() is not None
+
     def close(self) -> None:
         """Stop the helper, if this process started one."""
         proc, self._proc = self._proc, None

@@ -293,7 +293,9 @@ class Ledger:
         results: list[AppendResult] = []
         if len(batch) >= _HELPER_MIN_EVENTS:
             # Large batches: a helper process checks the signatures a little ahead of
-            # the loop below, on the other core, while this one runs the rules.
+            # the loop below, on the other core, while this one runs the rules. It is
+            # started (once per ledger) before the write lock is taken.
+            self._checker.start()
             with self._store.write(), contextlib.closing(self._checked_ahead(batch)) as stream:
                 for item, preverified in stream:
                     results.append(self._append_one(item, preverified))

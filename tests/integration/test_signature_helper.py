@@ -110,6 +110,16 @@ def test_the_switch_turns_the_helper_off(monkeypatch: pytest.MonkeyPatch) -> Non
     got = [flags for _, flags in checker.check_each(groups, lambda group: group)]
     assert got == [[check_one(*item) for item in group] for group in groups]
     assert checker._proc is None
+    assert checker.start() is False
+
+
+def test_start_runs_the_helper_before_any_work(checker: SignatureChecker) -> None:
+    assert checker.start() is True
+    assert checker._proc is not None and checker._proc.poll() is None
+    first = checker._proc.pid
+    assert checker.start() is True and checker._proc.pid == first  # one helper, reused
+    checker.close()
+    assert checker._proc is None
 
 
 def _child(checker: SignatureChecker, queue: multiprocessing.Queue[object]) -> None:
