@@ -21,6 +21,7 @@ but never change a verdict. When no helper can run (one core, no usable interpre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import struct
@@ -44,7 +45,8 @@ ENV_SWITCH: Final = "POINTS_LEDGER_SIGNATURE_HELPER"
 MIN_ITEMS: Final = 64
 """Smaller jobs are checked in-process: sending them costs more than it saves."""
 
-_HEADER: Final = struct.Struct(">II")
+_HEADER: Final = struct.Struct(">III")  # request id, item count, body size
+_ANSWER: Final = struct.Struct(">II")  # request id, item count
 _ITEM: Final = struct.Struct(">I")
 _READY: Final = b"ready\n"
 _START_TIMEOUT_S: Final = 30.0
@@ -73,6 +75,9 @@ class SignatureChecker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner_pid = 0
         self._broken = not _helper_allowed()
+        self._streaming = False
+        self._next_id = 0
+        _CHECKERS.add(self)
 
     def check_each(
         self, objects: Iterable[_T], items_of: Callable[[_T], Sequence[Item]]
@@ -81,15 +86,20 @@ class SignatureChecker:
 
         ``objects`` is read a little ahead (about 48 KiB of requests), so the helper
         checks later objects while the caller works on earlier ones; ``items_of`` is
-        called once per object, in order, when it is read. Close the iterator (or run
-        it to the end) before the next call.
+        called once per object, in order, when it is read. A call made while another
+        stream of this checker is still open (say, from a progress callback) checks in
+        process.
         """
-        proc = self._helper()
+        proc = None if self._streaming else self._helper()
         if proc is None:
             for obj in objects:
                 yield obj, [check_one(*item) for item in items_of(obj)]
             return
-        yield from self._stream(proc, iter(objects), items_of)
+        self._streaming = True
+        try:
+            yield from self._stream(proc, iter(objects), items_of)
+        finally:
+            self._streaming = False
 
     def start(self) -> bool:
         """Start the helper now, if one may run (say, before taking a lock).
@@ -105,6 +115,31 @@ class SignatureChecker:
         if proc is None or self._owner_pid != os.getpid():
             return
         _close_helper(proc, self._owner_pid)
+
+    def _discard(self) -> None:
+        # The pipe may hold answers nobody will read: never use this helper again.
+        proc, self._proc = self._proc, None
+        if proc is not None and self._owner_pid == os.getpid():
+            with contextlib.suppress(OSError):
+                proc.kill()
+            _close_helper(proc, self._owner_pid)
+
+    def _forget_after_fork(self) -> None:
+        # In a forked child: close the inherited ends of the parent's pipes, so that the
+        # parent's helper sees end of input when the parent closes it (or dies).
+        # Each descriptor is pointed at /dev/null rather than closed, so that the file
+        # objects still own a valid descriptor when they are collected.
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            null = os.open(os.devnull, os.O_RDWR)
+            try:
+                for stream in (proc.stdin, proc.stdout):
+                    if stream is not None:
+                        os.dup2(null, stream.fileno())
+            finally:
+                os.close(null)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -134,12 +169,12 @@ class SignatureChecker:
         assert proc.stdin is not None and proc.stdout is not None
         stdin, stdout = proc.stdin, proc.stdout
         waiting: deque[tuple[_T, Sequence[Item]]] = deque()  # read, not yet handed out
-        requests: deque[tuple[int, int]] = deque()  # (items, bytes) sent, not answered
+        requests: deque[tuple[int, int, int]] = deque()  # (id, items, bytes) unanswered
         answers: deque[bool] = deque()  # answered, not yet handed out
         unsent: list[Item] = []
         in_flight = 0
         exhausted = False
-        healthy = True
+        in_step = False  # True only at a yield or the end: every answer read is accounted for
         try:
             while True:
                 while not exhausted and (not requests or in_flight < _IN_FLIGHT_BYTES):
@@ -151,43 +186,70 @@ class SignatureChecker:
                         waiting.append((obj, items))  # type: ignore[arg-type]
                         unsent.extend(item for item in items if _well_formed(item))
                     if unsent and (exhausted or len(unsent) >= _REQUEST_ITEMS):
-                        request = _encode(unsent)
+                        request_id = self._next_id = (self._next_id + 1) % 2**32
+                        request = _encode(request_id, unsent)
                         _send(stdin, request)
-                        requests.append((len(unsent), len(request)))
+                        requests.append((request_id, len(unsent), len(request)))
                         in_flight += len(request)
                         unsent = []
                 if not waiting:
+                    in_step = True
                     return
                 obj, items = waiting[0]
                 well_formed = [_well_formed(item) for item in items]
                 while len(answers) < sum(well_formed):
-                    count, size = requests.popleft()
-                    answers.extend(flag == 1 for flag in _receive(stdout, count))
+                    request_id, count, size = requests[0]
+                    answers.extend(flag == 1 for flag in _receive(stdout, request_id, count))
+                    requests.popleft()
                     in_flight -= size
                 waiting.popleft()
+                in_step = True
                 yield obj, [ok and answers.popleft() for ok in well_formed]
+                in_step = False
         except _HelperFailed:
             # The helper died or the pipe broke: finish in this process, stop using it.
-            healthy = False
             self._broken = True
-            self.close()
+            self._discard()
+            requests.clear()  # nothing left to drain
+            in_step = True
             for obj, items in waiting:
                 yield obj, [check_one(*item) for item in items]
             for obj in objects:
                 yield obj, [check_one(*item) for item in items_of(obj)]
         finally:
-            if healthy and requests:
+            if not in_step:
+                # Left in the middle of talking to the helper (an exception from
+                # items_of, an interrupt inside a read or write): which answers are in
+                # the pipe is unknown, so the helper is dropped; the next call starts
+                # a fresh one.
+                self._discard()
+            elif requests:
                 self._drain(stdout, requests)
 
-    def _drain(self, stdout: IO[bytes], requests: deque[tuple[int, int]]) -> None:
-        # The caller stopped early: read the answers still owed, so the next call starts
-        # from a clean pipe; if that fails, give the helper up.
+    def _drain(self, stdout: IO[bytes], requests: deque[tuple[int, int, int]]) -> None:
+        # The caller stopped early at a yield: read the answers still owed, so the next
+        # call starts from a clean pipe; on any failure, drop the helper.
+        drained = False
         try:
-            for count, _size in requests:
-                _receive(stdout, count)
+            for request_id, count, _size in requests:
+                _receive(stdout, request_id, count)
+            drained = True
         except _HelperFailed:
-            self._broken = True
-            self.close()
+            pass
+        finally:
+            if not drained:
+                self._discard()
+
+
+_CHECKERS: Final[weakref.WeakSet[SignatureChecker]] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for checker in list(_CHECKERS):
+        checker._forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _helper_allowed() -> bool:
@@ -243,32 +305,43 @@ def _well_formed(item: Item) -> bool:
     return len(public_key) == 32 and len(signature) == 64
 
 
-def _encode(items: Sequence[Item]) -> bytes:
+def _encode(request_id: int, items: Sequence[Item]) -> bytes:
     parts = []
     for public_key, message, signature in items:
         parts.append(_ITEM.pack(len(message)) + public_key + signature + message)
     body = b"".join(parts)
-    return _HEADER.pack(len(items), len(body)) + body
+    return _HEADER.pack(request_id, len(items), len(body)) + body
 
 
 class _HelperFailed(Exception):
     """The pipe to the helper broke (the helper exited, or was killed)."""
 
 
+# Only a broken pipe or a closed stream means the helper is gone; anything else (say,
+# a TimeoutError from the caller's signal handler) is the caller's and propagates.
+_PIPE_ERRORS: Final = (BrokenPipeError, ConnectionResetError, ValueError)
+
+
 def _send(stream: IO[bytes], request: bytes) -> None:
     try:
         stream.write(request)
         stream.flush()
-    except (OSError, ValueError) as e:
+    except _PIPE_ERRORS as e:
         raise _HelperFailed from e
 
 
-def _receive(stream: IO[bytes], size: int) -> bytes:
+def _receive(stream: IO[bytes], request_id: int, count: int) -> bytes:
+    """The answer to request ``request_id`` of ``count`` items; anything else fails."""
     try:
-        data = stream.read(size)
-    except (OSError, ValueError) as e:
+        header = stream.read(_ANSWER.size)
+        if header is None or len(header) != _ANSWER.size:
+            raise _HelperFailed
+        if _ANSWER.unpack(header) != (request_id, count):
+            raise _HelperFailed  # out of step: never guess which answer is whose
+        data = stream.read(count)
+    except _PIPE_ERRORS as e:
         raise _HelperFailed from e
-    if data is None or len(data) != size:
+    if data is None or len(data) != count:
         raise _HelperFailed
     return data
 
@@ -282,7 +355,7 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
         header = stdin.read(_HEADER.size)
         if not header or len(header) != _HEADER.size:
             return
-        count, size = _HEADER.unpack(header)
+        request_id, count, size = _HEADER.unpack(header)
         body = stdin.read(size)
         if body is None or len(body) != size:
             return
@@ -309,7 +382,7 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             except InvalidSignature:
                 continue
             answer[i] = 1
-        stdout.write(bytes(answer))
+        stdout.write(_ANSWER.pack(request_id, count) + bytes(answer))
         stdout.flush()
 
 

@@ -25,21 +25,28 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from points_ledger._sigcheck import Item, SignatureChecker
 from points_ledger.canonical import (
+    EVENT_BYTES_MAX,
     GENESIS_PREV_HASH,
     entry_hash,
     event_from_bytes,
     signing_input,
 )
 from points_ledger.domain.state import DeriveContext
-from points_ledger.engine import Preverified, authorize_and_plan, check_zero_sum
+from points_ledger.engine import (
+    SIGNATURES_MAX,
+    Preverified,
+    authorize_and_plan,
+    check_zero_sum,
+)
 from points_ledger.errors import IntegrityError, LedgerError
 from points_ledger.merkle import leaf_hash, node_hash
+from points_ledger.models.entries import Signature
 from points_ledger.models.events import Genesis
 from points_ledger.store.schema import STATE_TABLES, expected_schema
 from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
@@ -255,7 +262,7 @@ class _Prechecks:
                 if isinstance(genesis, Genesis):
                     self.origin = genesis.origin
                 return []  # genesis keys come from the event itself; checked in line
-            if self.origin is None:
+            if self.origin is None or not _sendable(row):
                 return []
             message = signing_input(self.origin, row.event)
             return [(self._public_key(s.key_id), message, s.signature) for s in row.signatures]
@@ -269,6 +276,12 @@ class _Prechecks:
         return self.public_keys[key_id]
 
 
+def _sendable(row: EntryRow) -> bool:
+    # Rows the rules refuse before any arithmetic are not worth sending (and a damaged
+    # row with thousands of signatures over a huge event would make a huge request).
+    return len(row.signatures) <= SIGNATURES_MAX and len(row.event) <= EVENT_BYTES_MAX
+
+
 def _preverified(
     row: EntryRow, flags: list[bool], prechecks: _Prechecks, scratch: SqliteState
 ) -> Preverified | None:
@@ -280,8 +293,17 @@ def _preverified(
         return None
     if config is None or config.origin != prechecks.origin:
         return None
-    keys = prechecks.public_keys
-    return {s.key_id: keys[s.key_id] for s, ok in zip(row.signatures, flags, strict=True) if ok}
+    return _all_valid(row.signatures, flags, prechecks.public_keys)
+
+
+def _all_valid(
+    signatures: Sequence[Signature], flags: Sequence[bool], public_keys: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """Key id -> public key for the key ids all of whose signatures were found valid."""
+    valid: dict[str, bool] = {}
+    for signature, ok in zip(signatures, flags, strict=True):
+        valid[signature.key_id] = valid.get(signature.key_id, True) and ok
+    return {key_id: public_keys[key_id] for key_id, ok in valid.items() if ok}
 
 
 def _replay(

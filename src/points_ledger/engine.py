@@ -93,6 +93,10 @@ def authorize_and_plan(
     """
     if len(signatures) > SIGNATURES_MAX:
         raise LimitExceededError(f"an event may carry at most {SIGNATURES_MAX} signatures")
+    if len({s.key_id for s in signatures}) != len(signatures):
+        # One result per key id is kept below (and in ``preverified``): a key id may
+        # appear once, as ``Ledger.append`` already ensures.
+        raise InvalidEventError("a key signed this event more than once")
     if isinstance(event, Genesis):
         origin = event.origin
         known = {k.key_id: k for k in genesis_keys(event)}

@@ -33,7 +33,7 @@ from points_ledger.canonical import (
 from points_ledger.checkpoints import log_vkey
 from points_ledger.domain.revenue import preview_distribution
 from points_ledger.domain.state import DeriveContext, LedgerConfig
-from points_ledger.engine import authorize_and_plan, verified_keys
+from points_ledger.engine import SIGNATURES_MAX, authorize_and_plan, verified_keys
 from points_ledger.errors import (
     EntryConflictError,
     IntegrityError,
@@ -354,6 +354,8 @@ class Ledger:
         public_keys: dict[str, bytes] = {}
 
         def items_of(item: _Prepared) -> list[tuple[bytes, bytes, bytes]]:
+            if len(item.signatures) > SIGNATURES_MAX:
+                return []  # refused by the rules before any arithmetic
             message = signing_input(origin, item.event_bytes)
             found = []
             for signature in item.signatures:
@@ -365,14 +367,14 @@ class Ledger:
 
         with contextlib.closing(self._checker.check_each(batch, items_of)) as stream:
             for item, flags in stream:
-                yield (
-                    item,
-                    {
-                        s.key_id: public_keys[s.key_id]
-                        for s, ok in zip(item.signatures, flags, strict=True)
-                        if ok
-                    },
-                )
+                # _prepare refuses a key id twice; stay safe if that ever changes: a key
+                # id counts as checked only if all of its signatures are valid.
+                valid: dict[str, bool] = {}
+                for signature, ok in zip(item.signatures, flags, strict=False):
+                    valid[signature.key_id] = valid.get(signature.key_id, True) and ok
+                if len(flags) != len(item.signatures):
+                    valid = {}
+                yield item, {k: public_keys[k] for k, ok in valid.items() if ok}
 
     def _append_one(self, item: _Prepared, preverified: dict[str, bytes]) -> AppendResult:
         store = self._store

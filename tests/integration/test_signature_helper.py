@@ -16,6 +16,7 @@ import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_tamper import TAMPERS, _build, assert_detected, drop_triggers
@@ -169,9 +170,9 @@ def ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return streams
 
 
-def _payments(world: World, count: int) -> list[tuple[object, list[object]]]:
+def _payments(world: World, count: int, first: int = 0) -> list[tuple[object, list[object]]]:
     items: list[tuple[object, list[object]]] = []
-    for i in range(count):
+    for i in range(first, first + count):
         event = world.transfer_event("m1", "m2", 1, event_id=f"p{i}")
         items.append((event, [world.members["m1"]]))
     return items
@@ -256,3 +257,118 @@ def test_a_swapped_public_key_in_the_key_table_does_not_vouch_for_a_forgery(
     assert history.pay in report.seqs(), report.to_text()
     codes = {p.code for p in report.problems if p.seq == history.pay}
     assert "rule_broken" in codes, report.to_text()
+
+
+# -- the pipe stays in step ------------------------------------------------------------
+
+
+def _interrupt_receive_once(monkeypatch: pytest.MonkeyPatch, on_call: int) -> None:
+    """Make the ``on_call``-th read of an answer raise KeyboardInterrupt (as Ctrl-C)."""
+    real = sigcheck._receive
+    calls = [0]
+
+    def receive(*args: Any) -> bytes:
+        calls[0] += 1
+        if calls[0] == on_call:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(sigcheck, "_receive", receive)
+
+
+def test_an_interrupt_while_reading_answers_drops_the_helper(
+    checker: SignatureChecker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers left in the pipe by an interrupted call must never reach the next one."""
+    valid = [[item] for item in _items(400) if check_one(*item)]
+    _interrupt_receive_once(monkeypatch, on_call=2)
+    with pytest.raises(KeyboardInterrupt):
+        for _ in checker.check_each(valid, lambda group: group):
+            pass
+    assert checker._proc is None
+    forged = [[(pk, msg, bytes(64))] for ((pk, msg, _sig),) in valid]
+    got = [flags for _, flags in checker.check_each(forged, lambda group: group)]
+    assert got == [[False]] * len(forged)
+
+
+def test_an_interrupted_verify_does_not_vouch_for_a_later_forgery(
+    tmp_path: Path, ahead: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(tmp_path / "a.db")
+    world.issue("m1", 1000)
+    world.ledger.append_many(_payments(world, 300))  # type: ignore[arg-type]
+    _interrupt_receive_once(monkeypatch, on_call=2)
+    with pytest.raises(KeyboardInterrupt):
+        world.ledger.verify()
+    items = _payments(world, 300, first=1000)
+    event, _ = items[0]
+    signed = world.ledger.sign(event, world.members["m1"])  # type: ignore[arg-type]
+    items[0] = (event, [Signature(key_id=signed.key_id, signature=bytes(64))])
+    size = world.ledger.size()
+    with pytest.raises(SignatureError):
+        world.ledger.append_many(items)  # type: ignore[arg-type]
+    assert world.ledger.size() == size
+
+
+def test_a_stream_opened_inside_another_checks_in_process(checker: SignatureChecker) -> None:
+    outer = _groups(_items(400))
+    inner = _groups(_items(300)[::-1])
+    expected_outer = [[check_one(*item) for item in group] for group in outer]
+    expected_inner = [[check_one(*item) for item in group] for group in inner]
+    got_outer, got_inner = [], []
+    for n, (_, flags) in enumerate(checker.check_each(outer, lambda group: group)):
+        got_outer.append(flags)
+        if n == 5:  # e.g. an append from an audit's progress callback
+            got_inner = [f for _, f in checker.check_each(inner, lambda group: group)]
+    assert got_outer == expected_outer
+    assert got_inner == expected_inner
+
+
+def test_a_repeated_key_id_with_one_bad_signature_is_reported(
+    tmp_path: Path, ahead: list[int]
+) -> None:
+    """One good signature must not vouch for another row with the same key id."""
+    world, history = _build(tmp_path / "t.db")
+    conn = sqlite3.connect(str(world.path), isolation_level=None)
+    try:
+        drop_triggers(conn)
+        (key_id,) = conn.execute(
+            "SELECT key_id FROM signatures WHERE seq = ? AND idx = 0", (history.pay,)
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO signatures (seq, idx, key_id, signature) VALUES (?, 1, ?, zeroblob(64))",
+            (history.pay, key_id),
+        )
+    finally:
+        conn.close()
+    with Ledger.open(world.path) as ledger:
+        report = ledger.audit()
+    assert ahead
+    codes = {p.code for p in report.problems if p.seq == history.pay}
+    assert "rule_broken" in codes, report.to_text()
+
+
+def _sleep_child(ready: Any, done: Any) -> None:
+    ready.set()
+    done.wait(60)
+
+
+def test_a_forked_child_does_not_keep_the_parents_helper_alive(
+    checker: SignatureChecker,
+) -> None:
+    assert checker.start()
+    proc = checker._proc
+    assert proc is not None
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+    child = ctx.Process(target=_sleep_child, args=(ready, done))
+    child.start()
+    try:
+        assert ready.wait(60)
+        checker.close()  # the child still runs: it must not hold the helper's stdin open
+        # A helper that saw end of input exits by itself (0); one killed after the close
+        # timeout would report -SIGKILL.
+        assert proc.returncode == 0
+    finally:
+        done.set()
+        child.join(60)
