@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -43,10 +43,10 @@ from points_ledger.engine import (
     Preverified,
     authorize_and_plan,
     check_zero_sum,
+    keys_checked_ahead,
 )
 from points_ledger.errors import IntegrityError, LedgerError
 from points_ledger.merkle import leaf_hash, node_hash
-from points_ledger.models.entries import Signature
 from points_ledger.models.events import Genesis
 from points_ledger.store.schema import STATE_TABLES, expected_schema
 from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
@@ -285,7 +285,7 @@ def _sendable(row: EntryRow) -> bool:
 def _preverified(
     row: EntryRow, flags: list[bool], prechecks: _Prechecks, scratch: SqliteState
 ) -> Preverified | None:
-    if not any(flags) or len(flags) != len(row.signatures):
+    if not any(flags):
         return None
     try:
         config = scratch.config()
@@ -293,17 +293,7 @@ def _preverified(
         return None
     if config is None or config.origin != prechecks.origin:
         return None
-    return _all_valid(row.signatures, flags, prechecks.public_keys)
-
-
-def _all_valid(
-    signatures: Sequence[Signature], flags: Sequence[bool], public_keys: Mapping[str, bytes]
-) -> dict[str, bytes]:
-    """Key id -> public key for the key ids all of whose signatures were found valid."""
-    valid: dict[str, bool] = {}
-    for signature, ok in zip(signatures, flags, strict=True):
-        valid[signature.key_id] = valid.get(signature.key_id, True) and ok
-    return {key_id: public_keys[key_id] for key_id, ok in valid.items() if ok}
+    return keys_checked_ahead(row.signatures, flags, prechecks.public_keys)
 
 
 def _replay(

@@ -43,6 +43,7 @@ __all__ = [
     "Preverified",
     "authorize_and_plan",
     "check_zero_sum",
+    "keys_checked_ahead",
     "verified_keys",
 ]
 
@@ -72,6 +73,23 @@ def verified_keys(
         if public_key is not None and verify_signature(public_key, message, signature.signature):
             result[signature.key_id] = public_key
     return result
+
+
+def keys_checked_ahead(
+    signatures: Sequence[Signature], valid: Sequence[bool], public_keys: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """``preverified`` for :func:`authorize_and_plan` from checks done elsewhere.
+
+    ``valid[i]`` says whether ``signatures[i]`` verified with ``public_keys[key_id]``. A
+    key id counts only if every signature under it was valid; results that do not line
+    up with the signatures count for nothing (everything is then checked in line).
+    """
+    if len(valid) != len(signatures):
+        return {}
+    all_valid: dict[str, bool] = {}
+    for signature, ok in zip(signatures, valid, strict=True):
+        all_valid[signature.key_id] = all_valid.get(signature.key_id, True) and ok
+    return {key_id: public_keys[key_id] for key_id, ok in all_valid.items() if ok}
 
 
 def authorize_and_plan(

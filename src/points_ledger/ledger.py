@@ -33,7 +33,12 @@ from points_ledger.canonical import (
 from points_ledger.checkpoints import log_vkey
 from points_ledger.domain.revenue import preview_distribution
 from points_ledger.domain.state import DeriveContext, LedgerConfig
-from points_ledger.engine import SIGNATURES_MAX, authorize_and_plan, verified_keys
+from points_ledger.engine import (
+    SIGNATURES_MAX,
+    authorize_and_plan,
+    keys_checked_ahead,
+    verified_keys,
+)
 from points_ledger.errors import (
     EntryConflictError,
     IntegrityError,
@@ -316,24 +321,9 @@ class Ledger:
             config = state.config()
         if config is None:
             return [{} for _ in batch]
-
-        known = self._public_keys
-
-        def public_key_of(key_id: str) -> bytes | None:
-            # A key id is the hash of its public key, so a found one never changes.
-            if key_id in known:
-                return known[key_id]
-            with storage_errors("read a key"):
-                record = state.key(key_id)
-            if record is None:
-                return None
-            if len(known) < _PUBLIC_KEYS_CACHED:
-                known[key_id] = record.public_key
-            return record.public_key
-
         return [
             verified_keys(
-                signing_input(config.origin, item.event_bytes), item.signatures, public_key_of
+                signing_input(config.origin, item.event_bytes), item.signatures, self._public_key
             )
             for item in batch
         ]
@@ -351,30 +341,36 @@ class Ledger:
                 yield item, {}
             return
         origin = config.origin
-        public_keys: dict[str, bytes] = {}
 
         def items_of(item: _Prepared) -> list[tuple[bytes, bytes, bytes]]:
             if len(item.signatures) > SIGNATURES_MAX:
                 return []  # refused by the rules before any arithmetic
             message = signing_input(origin, item.event_bytes)
-            found = []
-            for signature in item.signatures:
-                if signature.key_id not in public_keys:
-                    record = state.key(signature.key_id)
-                    public_keys[signature.key_id] = b"" if record is None else record.public_key
-                found.append((public_keys[signature.key_id], message, signature.signature))
-            return found
+            return [
+                (self._public_key(s.key_id) or b"", message, s.signature) for s in item.signatures
+            ]
 
         with contextlib.closing(self._checker.check_each(batch, items_of)) as stream:
             for item, flags in stream:
-                # _prepare refuses a key id twice; stay safe if that ever changes: a key
-                # id counts as checked only if all of its signatures are valid.
-                valid: dict[str, bool] = {}
-                for signature, ok in zip(item.signatures, flags, strict=False):
-                    valid[signature.key_id] = valid.get(signature.key_id, True) and ok
-                if len(flags) != len(item.signatures):
-                    valid = {}
-                yield item, {k: public_keys[k] for k, ok in valid.items() if ok}
+                keys = {s.key_id: self._public_key(s.key_id) or b"" for s in item.signatures}
+                yield item, keys_checked_ahead(item.signatures, flags, keys)
+
+    def _public_key(self, key_id: str) -> bytes | None:
+        """The public key registered under ``key_id`` (possibly not yet committed), or None.
+
+        Only used to choose which signatures to check early: a key id is the hash of its
+        public key, so a found one can be cached for good.
+        """
+        known = self._public_keys
+        if key_id in known:
+            return known[key_id]
+        with storage_errors("read a key"):
+            record = self._store.state.key(key_id)
+        if record is None:
+            return None
+        if len(known) < _PUBLIC_KEYS_CACHED:
+            known[key_id] = record.public_key
+        return record.public_key
 
     def _append_one(self, item: _Prepared, preverified: dict[str, bytes]) -> AppendResult:
         store = self._store
