@@ -42,8 +42,6 @@ Item = tuple[bytes, bytes, bytes]
 """``(public_key, message, signature)``."""
 
 ENV_SWITCH: Final = "POINTS_LEDGER_SIGNATURE_HELPER"
-MIN_ITEMS: Final = 64
-"""Smaller jobs are checked in-process: sending them costs more than it saves."""
 
 _HEADER: Final = struct.Struct(">III")  # request id, item count, body size
 _ANSWER: Final = struct.Struct(">II")  # request id, item count
@@ -67,8 +65,8 @@ class SignatureChecker:
     """Checks streams of signatures, in a helper process when that can help.
 
     One checker belongs to one process: after a ``fork`` the child starts its own helper
-    (or checks in-process) and never touches its parent's pipes. Not thread-safe; the
-    ledger uses it under its own lock-free, single-threaded call paths.
+    (or checks in-process) and never touches its parent's pipes. Not thread-safe: like
+    the :class:`~points_ledger.Ledger` that owns it, use it from one thread at a time.
     """
 
     def __init__(self) -> None:
@@ -130,6 +128,7 @@ class SignatureChecker:
         # Each descriptor is pointed at /dev/null rather than closed, so that the file
         # objects still own a valid descriptor when they are collected.
         proc, self._proc = self._proc, None
+        self._streaming = False  # a stream open in the parent is not the child's
         if proc is None:
             return
         with contextlib.suppress(OSError, ValueError):

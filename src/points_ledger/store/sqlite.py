@@ -135,7 +135,7 @@ class SqliteState:
         # None when not caching.
         self._keys: dict[str, KeyRecord | None] | None = None
         # Inside a write transaction, domain records and balances are read once and
-        # written once, at the end (see ``batch``); None outside one.
+        # written once, at the end (see ``begin_batch``); None outside one.
         self._batch: _Batch | None = None
 
     @classmethod
