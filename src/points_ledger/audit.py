@@ -48,7 +48,12 @@ from points_ledger.engine import (
 from points_ledger.errors import IntegrityError, LedgerError
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.events import Genesis
-from points_ledger.store.schema import STATE_TABLES, expected_schema
+from points_ledger.store.schema import (
+    MIGRATIONS,
+    SCHEMA_NAMES,
+    STATE_TABLES,
+    expected_schema,
+)
 from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
 from points_ledger.transparency import check_stored_checkpoints, check_trusted_checkpoint
 
@@ -196,12 +201,34 @@ def _check_schema(store: SqliteStore, found: _Collector) -> None:
         found.add("schema_mismatch", f"the schema cannot be read: {e}")
         return
     expected = expected_schema()
+    _check_migration_rows(store, found)
     for kind, name, _table, _sql in sorted(actual - expected, key=repr):
         found.add("schema_mismatch", f"{kind} {name!r} is not the one this version creates")
     present = {(kind, name) for kind, name, _, _ in actual}
     for kind, name, _table, _sql in sorted(expected - actual, key=repr):
         if (kind, name) not in present:
             found.add("schema_mismatch", f"{kind} {name!r} is missing")
+
+
+def _check_migration_rows(store: SqliteStore, found: _Collector) -> None:
+    # The bookkeeping of applied schema steps decides what ``open`` migrates: each known
+    # step once, under this library's name, and nothing else.
+    try:
+        rows = store.migration_rows()
+    except LedgerError as e:
+        found.add("schema_mismatch", f"the schema bookkeeping cannot be read: {e}")
+        return
+    expected = sorted((MIGRATIONS.name, name) for name in SCHEMA_NAMES)
+    if sorted(rows, key=repr) != sorted(expected, key=repr):
+        found.add(
+            "schema_mismatch",
+            f"the schema bookkeeping lists {_describe_rows(rows)}; "
+            f"this version expects {_describe_rows(expected)}",
+        )
+
+
+def _describe_rows(rows: Sequence[tuple[Any, Any]]) -> str:
+    return ", ".join(f"{a!r}/{b!r}" for a, b in rows) or "nothing"
 
 
 def _check_log(
@@ -471,21 +498,40 @@ def _merge_by_key(
 ) -> Iterator[tuple[Row, Row | None, Row | None]]:
     """Pair rows of two primary-key-ordered streams by key, holding one row of each.
 
-    Both streams come from SQLite ordered by text primary keys, whose byte order is the
-    code-point order Python uses to compare the keys here; memory stays constant
-    however large the state is.
+    Both streams come from SQLite ordered by their primary keys; keys are compared here
+    in SQLite's own order (see :func:`_sqlite_order`), so that a damaged key of another
+    storage class (a BLOB where text belongs) pairs up instead of breaking the merge.
+    Memory stays constant however large the state is.
     """
     a, b = next(live, None), next(replayed, None)
     while a is not None or b is not None:
-        if a is not None and (b is None or a[:width] < b[:width]):
+        if a is not None and (b is None or _sqlite_order(a[:width]) < _sqlite_order(b[:width])):
             yield a[:width], a, None
             a = next(live, None)
-        elif b is not None and (a is None or b[:width] < a[:width]):
+        elif b is not None and (a is None or _sqlite_order(b[:width]) < _sqlite_order(a[:width])):
             yield b[:width], None, b
             b = next(replayed, None)
         elif a is not None and b is not None:
             yield a[:width], a, b
             a, b = next(live, None), next(replayed, None)
+
+
+def _sqlite_order(key: Row) -> tuple[tuple[int, Any], ...]:
+    """A sort key that orders values as SQLite does: NULL, numbers, text, then BLOBs.
+
+    Text compares by code point, which is the byte order of its UTF-8 (SQLite's BINARY
+    collation); BLOBs compare bytewise.
+    """
+    return tuple(
+        (0, 0)
+        if value is None
+        else (1, value)
+        if isinstance(value, int | float)
+        else (2, value)
+        if isinstance(value, str)
+        else (3, bytes(value))
+        for value in key
+    )
 
 
 def _describe(row: tuple[Any, ...] | None) -> str:
@@ -512,6 +558,17 @@ def _last_seq_for(store: SqliteStore, table: str, row: tuple[Any, ...]) -> int |
 
 def _check_orphans(store: SqliteStore, checked: int, found: _Collector) -> None:
     for table in ("postings", "signatures"):
+        try:
+            misnumbered = store.first_misnumbered(table)
+        except LedgerError as e:
+            found.add("unreadable", str(e))
+            misnumbered = None
+        if misnumbered is not None:
+            found.add(
+                "index_mismatch",
+                f"the {table} of this entry are not numbered 0 to n-1",
+                misnumbered if isinstance(misnumbered, int) else None,
+            )
         try:
             row = store.conn.execute(
                 f"SELECT min(seq) FROM {table} WHERE seq >= ? OR seq < 0",  # noqa: S608

@@ -167,6 +167,12 @@ def check_zero_sum(postings: Sequence[Posting], seq: int | None = None) -> None:
     """Raise ``IntegrityError`` unless the postings sum to zero for every asset."""
     totals: defaultdict[Asset, int] = defaultdict(int)
     for posting in postings:
+        # Postings read from a damaged file are not validated: any amount that is not a
+        # whole number (a NULL, text, a float) must be reported, not crash the sum.
+        if type(posting.amount) is not int:
+            raise IntegrityError(
+                f"a posting amount is not a whole number: {posting.amount!r}", seq=seq
+            )
         totals[posting.asset] += posting.amount
     # str(), not .value: postings read from a damaged file may carry an unknown asset
     # name as a plain string, which must be reported, not crash the check.

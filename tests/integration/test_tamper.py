@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+import points_ledger.audit as audit_module
 from conftest import World, build_world, dump_file
-from points_ledger import Asset, IntegrityError, Ledger, LedgerError
+from points_ledger import Asset, IntegrityError, Ledger, LedgerError, Posting
+from points_ledger.engine import check_zero_sum
 from points_ledger.store.schema import APPEND_ONLY_TABLES, protect_log_table
 
 
@@ -248,6 +250,18 @@ def _signature_deleted(conn: sqlite3.Connection, h: History) -> int:
     return h.issue
 
 
+def _signature_renumbered(conn: sqlite3.Connection, h: History) -> int:
+    # Found by the byte-flip soak: one signature's position changed, the order did not.
+    conn.execute("UPDATE signatures SET idx = 5 WHERE seq = ? AND idx = 0", (h.pay,))
+    return h.pay
+
+
+def _posting_renumbered(conn: sqlite3.Connection, h: History) -> int:
+    (last,) = conn.execute("SELECT max(idx) FROM postings WHERE seq = ?", (h.issue,)).fetchone()
+    conn.execute("UPDATE postings SET idx = ? WHERE seq = ? AND idx = ?", (last + 7, h.issue, last))
+    return h.issue
+
+
 def _merkle_node(conn: sqlite3.Connection, h: History) -> int:
     conn.execute(
         "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = ?", (h.pay,)
@@ -450,3 +464,56 @@ def test_flipping_bytes_of_the_genesis_event_is_detected(built: tuple[World, His
         lambda size: list(range(0, size, 5)),
     )
     assert checked > 50
+
+
+def _restore_triggers(conn: sqlite3.Connection) -> None:
+    for table in APPEND_ONLY_TABLES:
+        protect_log_table(Database(conn), table)
+
+
+def test_state_keys_of_another_storage_class_pair_up_instead_of_raising() -> None:
+    """Found by the byte-flip soak: a damaged record header turned a text key into a
+    BLOB (STRICT tables only check on write), and comparing it with text keys raised
+    ``TypeError`` in the state merge. Keys now compare in SQLite's own order."""
+    values: list[object] = ["b", b"a", None, 3, "a", 2.5, b"\x00", "\u00e9", -1]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (k)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
+    in_sqlite_order = [row[0] for row in conn.execute("SELECT k FROM t ORDER BY k")]
+    conn.close()
+    assert sorted(values, key=lambda v: audit_module._sqlite_order((v,))) == in_sqlite_order
+    live = iter([("m2", "PTS", 1, 0), (b"m1", "PTS", 5, 0)])  # as SQLite orders them
+    replayed = iter([("m1", "PTS", 5, 0), ("m2", "PTS", 1, 0)])
+    pairs = list(audit_module._merge_by_key(live, replayed, 2))
+    assert [(stored, expected) for _, stored, expected in pairs] == [
+        (None, ("m1", "PTS", 5, 0)),
+        (("m2", "PTS", 1, 0), ("m2", "PTS", 1, 0)),
+        ((b"m1", "PTS", 5, 0), None),
+    ]
+
+
+def test_changed_schema_bookkeeping_is_reported(
+    built: tuple[World, History], raw: sqlite3.Connection
+) -> None:
+    """Found by the byte-flip soak: a damaged migration set name went unreported."""
+    world, _ = built
+    drop_triggers(raw)
+    raw.execute(
+        "UPDATE _sqlite_migrations SET migration_set = 'points_ledgeR' "
+        "WHERE name = 'm002_community_views'"
+    )
+    _restore_triggers(raw)
+    with Ledger.open(world.path) as ledger:
+        report = ledger.audit()
+    assert [p.code for p in report.problems] == ["schema_mismatch"], report.to_text()
+
+
+@pytest.mark.parametrize("amount", [None, "7", 7.0, b"\x07"])
+def test_a_posting_amount_of_another_type_is_an_integrity_error(amount: object) -> None:
+    """Found by the byte-flip soak: a NULL amount read from a damaged page (the schema's
+    NOT NULL is only enforced on write) made ``check_zero_sum`` raise ``TypeError``."""
+    damaged = Posting.model_construct(account="m1", asset=Asset.PTS, amount=amount)
+    sound = Posting(account="m2", asset=Asset.PTS, amount=-7)
+    with pytest.raises(IntegrityError, match="not a whole number") as info:
+        check_zero_sum([damaged, sound], seq=4)
+    assert info.value.seq == 4

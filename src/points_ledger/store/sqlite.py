@@ -772,6 +772,32 @@ class SqliteStore:
         finally:
             self.conn.set_authorizer(None)
 
+    def migration_rows(self) -> list[tuple[Any, Any]]:
+        """The schema bookkeeping rows: ``(migration_set, name)`` for each applied step."""
+        with storage_errors("read the schema bookkeeping"):
+            return [
+                (row[0], row[1])
+                for row in self.conn.execute(
+                    "SELECT migration_set, name FROM _sqlite_migrations ORDER BY id"
+                )
+            ]
+
+    def first_misnumbered(self, table: str) -> int | None:
+        """The first seq whose ``signatures`` or ``postings`` rows are misnumbered, or None.
+
+        Each entry's rows must be numbered ``0 … n-1`` by ``idx``: their order is part of
+        the entry hash.
+        """
+        query = {
+            "signatures": "SELECT seq FROM signatures GROUP BY seq "
+            "HAVING min(idx) IS NOT 0 OR max(idx) IS NOT count(*) - 1 ORDER BY seq LIMIT 1",
+            "postings": "SELECT seq FROM postings GROUP BY seq "
+            "HAVING min(idx) IS NOT 0 OR max(idx) IS NOT count(*) - 1 ORDER BY seq LIMIT 1",
+        }[table]
+        with storage_errors(f"read the {table} table"):
+            row = self.conn.execute(query).fetchone()
+        return None if row is None else row[0]
+
     def schema_rows(self) -> frozenset[SchemaRow]:
         """The file's ``sqlite_master`` rows (SQL text as bytes), to compare with the expected."""
         with storage_errors("read the schema"):
