@@ -578,7 +578,10 @@ def _check_orphans(store: SqliteStore, checked: int, found: _Collector) -> None:
             found.add("unreadable", f"the {table} table cannot be read: {e}")
             continue
         if row[0] is not None:
-            found.add("orphan_rows", f"{table} rows belong to no entry", int(row[0]))
+            # A damaged row may hold a seq of another storage class (STRICT only holds
+            # on write): report it without a seq rather than fail converting it.
+            seq = row[0] if isinstance(row[0], int) else None
+            found.add("orphan_rows", f"{table} rows belong to no entry", seq)
     try:
         expected = 2 * checked - bin(checked).count("1")
         count = store.conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0]
