@@ -201,6 +201,17 @@ def _install(store: SqliteStore, conn: Any) -> None:
     store.state.log_conn = conn
 
 
+# step -> ((module the append path looks the name up in, name), the real function)
+PYTHON_TARGETS: dict[str, tuple[tuple[Any, str], Callable[..., Any]]] = {
+    "canonicalise": ((ledger_module, "event_to_bytes"), canonical.event_to_bytes),
+    "sign_check": ((engine_module, "verify_signature"), keys.verify_signature),
+    "handler": ((engine_module, "handler_for"), domain_state.handler_for),
+    "balance_check": ((engine_module, "_check_balances"), engine_module._check_balances),
+    "entry_hash": ((ledger_module, "entry_hash"), canonical.entry_hash),
+    "sign_note": ((transparency_module, "sign_note"), notes.sign_note),
+}
+
+
 class Injector:
     """Arms one fault at one step; reports whether it fired."""
 
@@ -221,55 +232,16 @@ class Injector:
             raise self.fault
 
     def arm_python(self) -> None:
-        step, mp = self.step, self.monkeypatch
-        if step == "canonicalise":
-            real_to_bytes = canonical.event_to_bytes
+        """Wrap the function the append path calls at this step so it raises first."""
+        if self.step not in PYTHON_TARGETS:
+            return
+        (where, name), real = PYTHON_TARGETS[self.step]
 
-            def to_bytes(event: Any) -> bytes:
-                self._raise()
-                return real_to_bytes(event)
+        def faulty(*args: Any, **kwargs: Any) -> Any:
+            self._raise()
+            return real(*args, **kwargs)
 
-            mp.setattr(ledger_module, "event_to_bytes", to_bytes)
-        elif step == "sign_check":
-            real_verify = keys.verify_signature
-
-            def verify(*args: Any) -> bool:
-                self._raise()
-                return real_verify(*args)
-
-            mp.setattr(engine_module, "verify_signature", verify)
-        elif step == "handler":
-            real_handler_for = domain_state.handler_for
-
-            def handler_for(event: Any) -> Any:
-                self._raise()
-                return real_handler_for(event)
-
-            mp.setattr(engine_module, "handler_for", handler_for)
-        elif step == "balance_check":
-            real_check = engine_module._check_balances
-
-            def check(*args: Any) -> None:
-                self._raise()
-                real_check(*args)
-
-            mp.setattr(engine_module, "_check_balances", check)
-        elif step == "entry_hash":
-            real_hash = canonical.entry_hash
-
-            def digest(**kwargs: Any) -> bytes:
-                self._raise()
-                return real_hash(**kwargs)
-
-            mp.setattr(ledger_module, "entry_hash", digest)
-        elif step == "sign_note":
-            real_sign_note = notes.sign_note
-
-            def sign_note(*args: Any) -> str:
-                self._raise()
-                return real_sign_note(*args)
-
-            mp.setattr(transparency_module, "sign_note", sign_note)
+        self.monkeypatch.setattr(where, name, faulty)
 
     def arm_store(self, store: SqliteStore) -> None:
         if self.step in SQL_STEPS:
