@@ -1,9 +1,11 @@
-"""Inside a write transaction, state records and balances are batched in memory.
+"""Inside a write transaction, state records, balances and log rows are batched in memory.
 
 Each record is read once and written once per transaction (``SqliteState.begin_batch``
-/ ``flush``). Later events of a batch must see what earlier ones changed, a refused batch
-must leave nothing behind (not even in memory), and the audit replay, which batches into
-its scratch state, must give the same verdicts when it flushes part-way.
+/ ``flush``), and the log rows of a batch (entries, signatures, postings, Merkle nodes)
+are inserted together at its end (``SqliteStore.flush_log``). Later events of a batch
+must see what earlier ones changed, a refused batch must leave nothing behind (not even
+in memory), and the audit replay, which batches into its scratch state, must give the
+same verdicts when it flushes part-way.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 import points_ledger.audit as audit_module
 from conftest import World, build_world
-from points_ledger import OverdraftError
+from points_ledger import EntryConflictError, OverdraftError
 from points_ledger.store.sqlite import SqliteState
 
 
@@ -82,3 +84,70 @@ def test_an_audit_that_flushes_part_way_passes_and_still_finds_a_changed_balance
     world.reopen()
     report = world.ledger.audit()
     assert {p.code for p in report.problems} == {"state_mismatch"}, report.to_text()
+
+
+# -- log rows -------------------------------------------------------------------------------
+
+
+def _statements(conn: sqlite3.Connection) -> list[str]:
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_batch_inserts_each_log_table_with_one_statement(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 500)
+    before = world.ledger.size()
+    seen = _statements(world.ledger._store.conn)
+    world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(40)])  # type: ignore[arg-type]
+    world.ledger._store.conn.set_trace_callback(None)
+    for table in ("entries", "signatures", "postings", "merkle_nodes"):
+        inserts = [sql for sql in seen if sql.startswith(f"INSERT INTO {table} ")]
+        # executemany traces each row; all of them come after the last handler read.
+        assert len(inserts) >= 40, (table, len(inserts))
+        first = seen.index(inserts[0])
+        assert all(not sql.startswith("SELECT") for sql in seen[first:]), table
+    assert world.ledger.size() == before + 40
+    world.ledger.verify()
+
+
+def test_an_event_sent_twice_in_one_batch_is_stored_once(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 100)
+    item = _pay(world, "m1", "m2", 30)
+    results = world.ledger.append_many([item, _pay(world, "m1", "m2", 5), item])  # type: ignore[arg-type]
+    assert [r.status for r in results] == ["created", "created", "exists"]
+    assert results[2].entry == results[0].entry
+    assert world.ledger.balance("m1").posted == 65
+    world.ledger.verify()
+
+
+def test_an_id_reused_for_other_content_in_one_batch_refuses_the_whole_batch(
+    tmp_path: Path,
+) -> None:
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 100)
+    before = world.ledger.size()
+    first = world.transfer_event("m1", "m2", 30, event_id="same")
+    other = world.transfer_event("m1", "m2", 31, event_id="same")
+    signer = [world.members["m1"]]
+    with pytest.raises(EntryConflictError) as caught:
+        world.ledger.append_many([(first, signer), (other, signer)])
+    assert caught.value.seq == before
+    assert world.ledger.size() == before
+    assert world.ledger._store.find_event("same") is None
+    world.ledger.verify()
+
+
+def test_a_reversal_in_the_same_batch_sees_the_entry_it_reverses(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 100)
+    target = world.ledger.size()
+    results = world.ledger.append_many(
+        [_pay(world, "m1", "m2", 40), (world.reverse_event(target), world.quorum)]  # type: ignore[list-item]
+    )
+    assert [r.status for r in results] == ["created", "created"]
+    assert [(p.account, p.amount) for p in results[1].entry.postings] == [("m1", 40), ("m2", -40)]
+    assert world.ledger.balance("m1").posted == 100
+    assert world.ledger.audit().ok

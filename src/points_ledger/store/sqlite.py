@@ -137,6 +137,9 @@ class SqliteState:
         # Inside a write transaction, domain records and balances are read once and
         # written once, at the end (see ``begin_batch``); None outside one.
         self._batch: _Batch | None = None
+        # The log rows of the current write transaction, not yet written (set by
+        # ``SqliteStore.write``); None outside one and in a scratch replay.
+        self.pending_log: _LogBatch | None = None
 
     @classmethod
     def scratch(cls, log_conn: sqlite3.Connection) -> SqliteState:
@@ -289,11 +292,17 @@ class SqliteState:
 
     def entry_kind(self, seq: int) -> str | None:
         """The event type of entry ``seq``, or None."""
+        pending = self.pending_log
+        if pending is not None and seq in pending.rows:
+            return pending.rows[seq].kind
         row = self.log_conn.execute("SELECT kind FROM entries WHERE seq = ?", (seq,)).fetchone()
         return None if row is None else str(row[0])
 
     def entry_postings(self, seq: int) -> tuple[Posting, ...]:
         """The postings of entry ``seq`` in stored order."""
+        pending = self.pending_log
+        if pending is not None and seq in pending.rows:
+            return pending.rows[seq].postings
         rows = self.log_conn.execute(
             "SELECT account, asset, amount FROM postings WHERE seq = ? ORDER BY idx", (seq,)
         ).fetchall()
@@ -410,6 +419,46 @@ class _Batch:
     dirty_balances: dict[tuple[str, str], None] = field(default_factory=dict)
 
 
+@dataclass
+class _LogBatch:
+    """Log rows appended in the current write transaction, written together at its end.
+
+    Reads inside the transaction (an event id, a Merkle node, the kind or postings of an
+    entry) look here first; any other read of the log tables writes the rows out first.
+    """
+
+    entries: list[tuple[Any, ...]] = field(default_factory=list)
+    signatures: list[tuple[Any, ...]] = field(default_factory=list)
+    postings: list[tuple[Any, ...]] = field(default_factory=list)
+    nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    events: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    rows: dict[int, EntryRow] = field(default_factory=dict)
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Insert the held rows on ``conn`` (entries first, for the foreign keys)."""
+        if self.entries:
+            conn.executemany(
+                "INSERT INTO entries (seq, event_id, kind, effective_at, recorded_at_us, "
+                "event, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self.entries,
+            )
+        if self.signatures:
+            conn.executemany(
+                "INSERT INTO signatures (seq, idx, key_id, signature) VALUES (?, ?, ?, ?)",
+                self.signatures,
+            )
+        if self.postings:
+            conn.executemany(
+                "INSERT INTO postings (seq, idx, account, asset, amount) VALUES (?, ?, ?, ?, ?)",
+                self.postings,
+            )
+        if self.nodes:
+            conn.executemany(
+                "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)",
+                [(level, index, node) for (level, index), node in self.nodes.items()],
+            )
+
+
 def _key_record(row: Sequence[Any]) -> KeyRecord:
     return KeyRecord(
         key_id=row[0],
@@ -463,6 +512,7 @@ class SqliteStore:
         self.state = SqliteState(conn, conn)
         self._writing = False
         self._head: Head | object | None = _NOT_CACHED
+        self._log: _LogBatch | None = None
 
     @classmethod
     def create(cls, path: str | Path) -> SqliteStore:
@@ -564,9 +614,11 @@ class SqliteStore:
         self.state.cache_keys(True)
         self.state.begin_batch()
         self._writing = True
+        self._log = self.state.pending_log = _LogBatch()
         try:
             with storage_errors("write to the ledger"):
                 yield
+                self.flush_log()
                 self.state.flush()
                 self.conn.execute("COMMIT")
         except BaseException:
@@ -581,11 +633,21 @@ class SqliteStore:
             self.state.end_batch()
             self._writing = False
             self._head = _NOT_CACHED
+            self._log = self.state.pending_log = None
+
+    def flush_log(self) -> None:
+        """Write the log rows held by the current write transaction (still inside it)."""
+        pending = self._log
+        if pending is None or not pending.rows:
+            return
+        pending.write(self.conn)
+        self._log = self.state.pending_log = _LogBatch()
 
     def head(self) -> Head | None:
         """The last entry, or None for an empty file."""
         if self._head is not _NOT_CACHED:
             return cast("Head | None", self._head)
+        self.flush_log()
         with storage_errors("read the ledger head"):
             row = self.conn.execute(
                 "SELECT seq, hash, recorded_at_us FROM entries ORDER BY seq DESC LIMIT 1"
@@ -597,6 +659,8 @@ class SqliteStore:
 
     def find_event(self, event_id: str) -> tuple[int, bytes] | None:
         """The seq and stored bytes of the entry with ``event_id``, or None."""
+        if self._log is not None and event_id in self._log.events:
+            return self._log.events[event_id]
         with storage_errors("look up an event id"):
             row = self.conn.execute(
                 "SELECT seq, event FROM entries WHERE event_id = ?", (event_id,)
@@ -604,10 +668,18 @@ class SqliteStore:
         return None if row is None else (row[0], row[1])
 
     def insert_entry(self, row: EntryRow) -> None:
-        """Insert an entry with its signatures, postings and the Merkle nodes it completes."""
-        self.conn.execute(
-            "INSERT INTO entries (seq, event_id, kind, effective_at, recorded_at_us, event, "
-            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        """Add an entry with its signatures, postings and the Merkle nodes it completes.
+
+        Inside :meth:`write` the rows are held and inserted together when the transaction
+        ends (one statement per table for a whole batch); reads made in the meantime see
+        them.
+        """
+        pending = self._log
+        if pending is None:
+            with self.write():
+                self.insert_entry(row)
+            return
+        pending.entries.append(
             (
                 row.seq,
                 row.event_id,
@@ -617,35 +689,26 @@ class SqliteStore:
                 row.event,
                 row.prev_hash,
                 row.hash,
-            ),
+            )
         )
-        self.conn.executemany(
-            "INSERT INTO signatures (seq, idx, key_id, signature) VALUES (?, ?, ?, ?)",
-            [(row.seq, i, s.key_id, s.signature) for i, s in enumerate(row.signatures)],
+        pending.signatures.extend(
+            (row.seq, i, s.key_id, s.signature) for i, s in enumerate(row.signatures)
         )
-        self.conn.executemany(
-            "INSERT INTO postings (seq, idx, account, asset, amount) VALUES (?, ?, ?, ?, ?)",
-            [(row.seq, i, p.account, p.asset.value, p.amount) for i, p in enumerate(row.postings)],
+        pending.postings.extend(
+            (row.seq, i, p.account, p.asset.value, p.amount) for i, p in enumerate(row.postings)
         )
-        self._add_leaf(row.seq, row.hash)
-        if self._writing:
-            self._head = Head(size=row.seq + 1, hash=row.hash, recorded_at_us=row.recorded_at_us)
-
-    def _add_leaf(self, index: int, entry_hash: bytes) -> None:
-        node = leaf_hash(entry_hash)
+        pending.events[row.event_id] = (row.seq, row.event)
+        pending.rows[row.seq] = row
+        index = row.seq
+        node = leaf_hash(row.hash)
         level = 0
-        self.conn.execute(
-            "INSERT INTO merkle_nodes (level, idx, hash) VALUES (0, ?, ?)", (index, node)
-        )
+        pending.nodes[level, index] = node
         while index % 2 == 1:
-            left = self.merkle_node(level, index - 1)
-            node = node_hash(left, node)
+            node = node_hash(self.merkle_node(level, index - 1), node)
             level += 1
             index //= 2
-            self.conn.execute(
-                "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)",
-                (level, index, node),
-            )
+            pending.nodes[level, index] = node
+        self._head = Head(size=row.seq + 1, hash=row.hash, recorded_at_us=row.recorded_at_us)
 
     def merkle_node(self, level: int, index: int) -> bytes:
         """The stored hash of the complete subtree (level, index).
@@ -653,6 +716,8 @@ class SqliteStore:
         Raises:
             StorageError: if the node is missing (the file is damaged).
         """
+        if self._log is not None and (level, index) in self._log.nodes:
+            return self._log.nodes[level, index]
         with storage_errors("read a Merkle node"):
             row = self.conn.execute(
                 "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, index)
@@ -663,6 +728,7 @@ class SqliteStore:
 
     def entry_rows(self, start: int = 0, stop: int | None = None) -> Iterator[EntryRow]:
         """Stored entries with ``start <= seq < stop`` in seq order, streamed in pages."""
+        self.flush_log()
         position = start
         page = 500
         while stop is None or position < stop:
@@ -722,6 +788,7 @@ class SqliteStore:
         self, account: str, asset: Asset, *, at_seq: int | None, at_date: dt.date | None
     ) -> int:
         """The posted balance summed from postings up to a seq and/or business date."""
+        self.flush_log()
         sql = (
             "SELECT coalesce(sum(p.amount), 0) FROM postings p JOIN entries e ON e.seq = p.seq "
             "WHERE p.account = ? AND p.asset = ?"
@@ -740,6 +807,7 @@ class SqliteStore:
         self, account: str, asset: Asset, *, start_seq: int, limit: int
     ) -> list[tuple[Any, ...]]:
         """Postings of an account from ``start_seq`` on, joined with their entries."""
+        self.flush_log()
         with storage_errors("read a statement"):
             return self.conn.execute(
                 "SELECT p.seq, e.event_id, e.kind, e.effective_at, e.recorded_at_us, "
@@ -761,6 +829,7 @@ class SqliteStore:
         """
         if not isinstance(sql, str) or isinstance(params, str | bytes):
             raise StorageError("a report query is SQL text with a sequence of parameters")
+        self.flush_log()
         self.conn.set_authorizer(_read_only_authorizer)
         try:
             with storage_errors("run a report query"):
@@ -788,6 +857,7 @@ class SqliteStore:
         Each entry's rows must be numbered ``0 … n-1`` by ``idx``: their order is part of
         the entry hash.
         """
+        self.flush_log()
         query = {
             "signatures": "SELECT seq FROM signatures GROUP BY seq "
             "HAVING min(idx) IS NOT 0 OR max(idx) IS NOT count(*) - 1 ORDER BY seq LIMIT 1",
