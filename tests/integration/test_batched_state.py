@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,139 @@ def test_a_reversal_in_the_same_batch_sees_the_entry_it_reverses(tmp_path: Path)
     assert [(p.account, p.amount) for p in results[1].entry.postings] == [("m1", 40), ("m2", -40)]
     assert world.ledger.balance("m1").posted == 100
     assert world.ledger.audit().ok
+
+
+def _entries_in_file(path: Path) -> int:
+    conn = sqlite3.connect(str(path))
+    try:
+        return int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_rows_written_out_part_way_through_a_helper_batch_stay_consistent(
+    tmp_path: Path,
+) -> None:
+    # A repeated event ("exists") reads its stored entry, which writes the held rows out
+    # in the middle of the batch; a reversal and more events follow. Over 256 events,
+    # so the signature helper path is taken.
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 5000)
+    again = _pay(world, "m1", "m2", 3)
+    target = world.ledger.size() + 1
+    batch = [_pay(world, "m1", "m2", 1), again]
+    batch += [_pay(world, "m1", "m2", 1) for _ in range(150)]
+    batch += [again, (world.reverse_event(target), world.quorum)]
+    batch += [_pay(world, "m1", "m2", 1) for _ in range(150)]
+    batch.append(again)
+    results = world.ledger.append_many(batch)  # type: ignore[arg-type]
+    assert [r.status for r in results].count("exists") == 2
+    # m2 receives 1 + 3 + 150 + 150; the reversal takes back the 3.
+    assert world.ledger.balance("m2").posted == 301
+    assert world.ledger.audit().ok
+
+
+class _InterruptedInsert:
+    """A connection whose first matching ``executemany`` writes one row, then is interrupted."""
+
+    def __init__(self, real: sqlite3.Connection, prefix: str) -> None:
+        self.real, self.prefix, self.armed = real, prefix, True
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        if self.armed and sql.startswith(self.prefix):
+            self.armed = False
+            self.real.executemany(sql, list(rows)[:1])
+            raise KeyboardInterrupt
+        return self.real.executemany(sql, rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_an_interrupt_while_the_held_rows_are_written_leaves_the_file_unchanged(
+    tmp_path: Path,
+) -> None:
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 100)
+    store = world.ledger._store
+    before = _entries_in_file(world.path)
+    real = store.conn
+    store.conn = _InterruptedInsert(real, "INSERT INTO postings")  # type: ignore[assignment]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(5)])  # type: ignore[arg-type]
+    finally:
+        store.conn = real
+    assert not real.in_transaction
+    list(world.ledger.entries())  # a read after the interrupt writes nothing
+    assert _entries_in_file(world.path) == before
+    world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(5)])  # type: ignore[arg-type]
+    assert _entries_in_file(world.path) == before + 5
+    world.ledger.verify()
+
+
+def test_an_interrupt_as_a_refused_batch_ends_never_lets_its_rows_reach_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by review: rows held by a rolled-back transaction must never be written by a
+    # later read, even when an interrupt stops write() from tidying up.
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 100)
+    before = _entries_in_file(world.path)
+    fired: list[bool] = []
+
+    def interrupted(self: SqliteState) -> None:
+        # Ctrl-C while write() tidies up, before the held records are dropped; they
+        # are then never dropped by write() at all.
+        if not fired:
+            fired.append(True)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(SqliteState, "end_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        # Refused: the second payment overdraws, after the first one's rows are held.
+        world.ledger.append_many([_pay(world, "m1", "m2", 60), _pay(world, "m1", "m2", 50)])  # type: ignore[arg-type]
+    assert fired
+    store = world.ledger._store
+    assert not store.conn.in_transaction
+    list(world.ledger.entries())
+    world.ledger.statement("m1")
+    assert _entries_in_file(world.path) == before
+    assert world.ledger.balance("m1").posted == 100
+    monkeypatch.undo()
+    world.ledger.append_many([_pay(world, "m1", "m2", 50)])  # type: ignore[arg-type]
+    assert world.ledger.balance("m1").posted == 50
+    world.ledger.verify()
+
+
+def test_a_write_left_open_by_an_interrupt_is_rolled_back_by_the_next_write(
+    tmp_path: Path,
+) -> None:
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 100)
+    store = world.ledger._store
+    store.conn.execute("BEGIN IMMEDIATE")  # as if an interrupt came before ROLLBACK
+    store.conn.execute("UPDATE balances SET posted = 7 WHERE account = 'm1'")
+    world.pay("m1", "m2", 30)
+    assert world.ledger.balance("m1").posted == 70
+    world.ledger.verify()
+
+
+def test_held_rows_are_never_written_outside_their_transaction(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "b.db")
+    world.issue("m1", 100)
+    store = world.ledger._store
+    before = _entries_in_file(world.path)
+    with pytest.raises(OverdraftError), store.write():
+        # Hold an entry's rows, then fail: the held rows go with the transaction.
+        world.ledger._append_one(
+            world.ledger._prepare(*_pay(world, "m1", "m2", 5), origin=world.ledger.origin),  # type: ignore[arg-type]
+            {},
+        )
+        held = store._log
+        raise OverdraftError("stop here")
+    assert held is not None and held.rows
+    store._log = store.state.pending_log = held  # as if write() had not tidied up
+    list(world.ledger.entries())
+    assert store._log is None
+    assert _entries_in_file(world.path) == before

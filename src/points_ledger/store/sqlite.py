@@ -184,6 +184,14 @@ class SqliteState:
             )
         self._batch = _Batch()
 
+    def _live_batch(self) -> _Batch | None:
+        # A batch only describes the transaction it was made in: one left behind after
+        # the transaction ended (an interrupt while it was being tidied up) is dropped.
+        batch = self._batch
+        if batch is not None and not self.conn.in_transaction:
+            self._batch = batch = None
+        return batch
+
     def end_batch(self) -> None:
         """Stop batching; anything not flushed is dropped (the transaction rolls back)."""
         self._batch = None
@@ -269,7 +277,7 @@ class SqliteState:
 
     def balance(self, account: str, asset: Asset) -> Balance:
         """Current posted and pending balance (zero for an account that never moved)."""
-        if self._batch is not None:
+        if self._live_batch() is not None:
             posted, pending = self._batched_balance(account, asset.value)
         else:
             posted, pending = self._stored_balance(account, asset.value)
@@ -312,7 +320,7 @@ class SqliteState:
 
     def get(self, namespace: str, key: str) -> Any:
         """A domain state record (JSON value, a fresh copy), or None."""
-        batch = self._batch
+        batch = self._live_batch()
         if batch is not None and (namespace, key) in batch.records:
             text = batch.records[namespace, key]
         else:
@@ -595,6 +603,10 @@ class SqliteStore:
         """
         deadline = time.monotonic() + _BUSY_WAIT_S
         delay = 0.001
+        if self.conn.in_transaction and not self._writing:
+            # Left open by a write that an interrupt stopped before its rollback.
+            with storage_errors("roll back an interrupted write"):
+                self.conn.execute("ROLLBACK")
         while True:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -609,36 +621,47 @@ class SqliteStore:
                     ) from e
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.1)
-        # While the write lock is held nobody else changes the file: the head and the
-        # keys may be kept in memory until the transaction ends.
-        self.state.cache_keys(True)
-        self.state.begin_batch()
-        self._writing = True
-        self._log = self.state.pending_log = _LogBatch()
         try:
+            # While the write lock is held nobody else changes the file: the head and
+            # the keys may be kept in memory, and the log rows held until the end.
+            self.state.cache_keys(True)
+            self.state.begin_batch()
+            self._log = self.state.pending_log = _LogBatch()
+            self._writing = True
             with storage_errors("write to the ledger"):
                 yield
                 self.flush_log()
                 self.state.flush()
                 self.conn.execute("COMMIT")
         except BaseException:
-            # Accounts opened inside the failed transaction may have been cached.
-            self.state.forget_cached()
             if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
+            # Held rows and records, and accounts cached inside the failed transaction,
+            # describe nothing that was written. (Should an interrupt stop this tidying
+            # up, held rows and records are still never used outside a transaction.)
+            self._log = self.state.pending_log = None
+            self.state.end_batch()
+            self.state.forget_cached()
             raise
         finally:
-            self.state.cache_keys(False)
-            self.state.end_batch()
+            self._log = self.state.pending_log = None
             self._writing = False
             self._head = _NOT_CACHED
-            self._log = self.state.pending_log = None
+            self.state.end_batch()
+            self.state.cache_keys(False)
 
     def flush_log(self) -> None:
-        """Write the log rows held by the current write transaction (still inside it)."""
+        """Write the log rows held by the current write transaction (still inside it).
+
+        Rows are only ever written inside that transaction: held rows found outside one
+        (the transaction ended without clearing them, e.g. on an interrupt) are dropped.
+        """
         pending = self._log
         if pending is None or not pending.rows:
+            return
+        if not (self._writing and self.conn.in_transaction):
+            self._log = self.state.pending_log = None
             return
         pending.write(self.conn)
         self._log = self.state.pending_log = _LogBatch()
