@@ -435,36 +435,46 @@ class _LogBatch:
     entry) look here first; any other read of the log tables writes the rows out first.
     """
 
-    entries: list[tuple[Any, ...]] = field(default_factory=list)
-    signatures: list[tuple[Any, ...]] = field(default_factory=list)
-    postings: list[tuple[Any, ...]] = field(default_factory=list)
-    nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
-    events: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     rows: dict[int, EntryRow] = field(default_factory=dict)
+    seqs: dict[str, int] = field(default_factory=dict)  # event id -> seq
+    nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
 
     def write(self, conn: sqlite3.Connection) -> None:
         """Insert the held rows on ``conn`` (entries first, for the foreign keys)."""
-        if self.entries:
-            conn.executemany(
-                "INSERT INTO entries (seq, event_id, kind, effective_at, recorded_at_us, "
-                "event, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                self.entries,
-            )
-        if self.signatures:
-            conn.executemany(
-                "INSERT INTO signatures (seq, idx, key_id, signature) VALUES (?, ?, ?, ?)",
-                self.signatures,
-            )
-        if self.postings:
-            conn.executemany(
-                "INSERT INTO postings (seq, idx, account, asset, amount) VALUES (?, ?, ?, ?, ?)",
-                self.postings,
-            )
-        if self.nodes:
-            conn.executemany(
-                "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)",
-                [(level, index, node) for (level, index), node in self.nodes.items()],
-            )
+        rows = self.rows.values()
+        conn.executemany(
+            "INSERT INTO entries (seq, event_id, kind, effective_at, recorded_at_us, "
+            "event, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.seq,
+                    r.event_id,
+                    r.kind,
+                    r.effective_at,
+                    r.recorded_at_us,
+                    r.event,
+                    r.prev_hash,
+                    r.hash,
+                )
+                for r in rows
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO signatures (seq, idx, key_id, signature) VALUES (?, ?, ?, ?)",
+            [(r.seq, i, s.key_id, s.signature) for r in rows for i, s in enumerate(r.signatures)],
+        )
+        conn.executemany(
+            "INSERT INTO postings (seq, idx, account, asset, amount) VALUES (?, ?, ?, ?, ?)",
+            [
+                (r.seq, i, p.account, p.asset.value, p.amount)
+                for r in rows
+                for i, p in enumerate(r.postings)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)",
+            [(level, index, node) for (level, index), node in self.nodes.items()],
+        )
 
 
 def _key_record(row: Sequence[Any]) -> KeyRecord:
@@ -682,8 +692,10 @@ class SqliteStore:
 
     def find_event(self, event_id: str) -> tuple[int, bytes] | None:
         """The seq and stored bytes of the entry with ``event_id``, or None."""
-        if self._log is not None and event_id in self._log.events:
-            return self._log.events[event_id]
+        pending = self._log
+        if pending is not None and event_id in pending.seqs:
+            seq = pending.seqs[event_id]
+            return seq, pending.rows[seq].event
         with storage_errors("look up an event id"):
             row = self.conn.execute(
                 "SELECT seq, event FROM entries WHERE event_id = ?", (event_id,)
@@ -702,26 +714,8 @@ class SqliteStore:
             with self.write():
                 self.insert_entry(row)
             return
-        pending.entries.append(
-            (
-                row.seq,
-                row.event_id,
-                row.kind,
-                row.effective_at,
-                row.recorded_at_us,
-                row.event,
-                row.prev_hash,
-                row.hash,
-            )
-        )
-        pending.signatures.extend(
-            (row.seq, i, s.key_id, s.signature) for i, s in enumerate(row.signatures)
-        )
-        pending.postings.extend(
-            (row.seq, i, p.account, p.asset.value, p.amount) for i, p in enumerate(row.postings)
-        )
-        pending.events[row.event_id] = (row.seq, row.event)
         pending.rows[row.seq] = row
+        pending.seqs[row.event_id] = row.seq
         index = row.seq
         node = leaf_hash(row.hash)
         level = 0
