@@ -301,7 +301,12 @@ def _well_formed(item: Item) -> bool:
     # Anything else cannot be a valid signature and is never sent: it is answered False
     # here (padding it to the fixed sizes could make a valid small-order signature).
     public_key, _message, signature = item
-    return len(public_key) == 32 and len(signature) == 64
+    return (
+        type(public_key) is bytes
+        and type(signature) is bytes
+        and len(public_key) == 32
+        and len(signature) == 64
+    )
 
 
 def _encode(request_id: int, items: Sequence[Item]) -> bytes:

@@ -386,7 +386,8 @@ def _check_entry(
     seq = row.seq
     if row.prev_hash != prev_hash:
         found.add("chain_broken", "prev_hash does not match the previous entry's hash", seq)
-    if row.recorded_at_us < last_time:
+    # A damaged row may hold any type here; the entry hash reports that below.
+    if isinstance(row.recorded_at_us, int) and row.recorded_at_us < last_time:
         found.add("time_decreased", "recorded_at is earlier than the previous entry's", seq)
     try:
         expected = entry_hash(

@@ -84,10 +84,14 @@ def public_key_from_b64(value: str) -> bytes:
 
 
 def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    """Return True if ``signature`` is a valid Ed25519 signature of ``message``."""
+    """Return True if ``signature`` is a valid Ed25519 signature of ``message``.
+
+    Anything that is not a signature (wrong length, or not bytes at all, as a damaged
+    file can hold) is simply not a valid one: the answer is False.
+    """
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, TypeError):
         return False
     return True
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,10 @@ import points_ledger.audit as audit_module
 from conftest import World, build_world, dump_file
 from points_ledger import Asset, IntegrityError, Ledger, LedgerError, Posting
 from points_ledger.engine import check_zero_sum
+from points_ledger.keys import verify_signature
+from points_ledger.models.entries import Signature
 from points_ledger.store.schema import APPEND_ONLY_TABLES, protect_log_table
+from points_ledger.store.sqlite import EntryRow, SqliteStore
 
 
 @dataclass(frozen=True)
@@ -517,3 +520,60 @@ def test_a_posting_amount_of_another_type_is_an_integrity_error(amount: object) 
     with pytest.raises(IntegrityError, match="not a whole number") as info:
         check_zero_sum([damaged, sound], seq=4)
     assert info.value.seq == 4
+
+
+def _damaged_rows(
+    monkeypatch: pytest.MonkeyPatch, seq: int, damage: Callable[[EntryRow], EntryRow]
+) -> None:
+    # Values of the wrong type are what a damaged record header reads back as (STRICT
+    # and NOT NULL only hold on write), so they are injected on the way out of the store.
+    real = SqliteStore.entry_rows
+
+    def rows(self: SqliteStore, start: int = 0, stop: int | None = None) -> Iterator[EntryRow]:
+        for row in real(self, start, stop):
+            yield damage(row) if row.seq == seq else row
+
+    monkeypatch.setattr(SqliteStore, "entry_rows", rows)
+
+
+def test_a_recorded_time_of_another_type_is_reported(
+    built: tuple[World, History], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the fourth byte-flip soak: a BLOB ``recorded_at_us`` raised ``TypeError``."""
+    world, _ = built
+    _damaged_rows(monkeypatch, 5, lambda row: replace(row, recorded_at_us=b"\x01\x02"))
+    with Ledger.open(world.path) as ledger:
+        report = ledger.audit()
+    assert ("hash_mismatch", 5) in {(p.code, p.seq) for p in report.problems}, report.to_text()
+
+
+@pytest.mark.parametrize("helper", [False, True], ids=["in-line", "helper"])
+def test_a_missing_signature_value_is_reported(
+    built: tuple[World, History], monkeypatch: pytest.MonkeyPatch, helper: bool
+) -> None:
+    """Found by the fourth byte-flip soak: a NULL signature made the rules raise ``TypeError``
+    (and would have made the signature helper's size check raise too)."""
+    world, _ = built
+    if helper:
+        monkeypatch.setattr(audit_module, "HELPER_MIN_ENTRIES", 0)
+    seq = 6
+
+    def damage(row: EntryRow) -> EntryRow:
+        first = Signature.model_construct(key_id=row.signatures[0].key_id, signature=None)
+        return replace(row, signatures=(first, *row.signatures[1:]))
+
+    _damaged_rows(monkeypatch, seq, damage)
+    with Ledger.open(world.path) as ledger:
+        report = ledger.audit()
+    codes = {(p.code, p.seq) for p in report.problems}
+    assert ("hash_mismatch", seq) in codes and ("rule_broken", seq) in codes, report.to_text()
+
+
+@pytest.mark.parametrize(
+    ("public_key", "signature"),
+    [(bytes(32), None), (None, bytes(64)), (bytes(32), "sig"), ("key", bytes(64))],
+)
+def test_a_signature_check_on_values_of_another_type_is_false(
+    public_key: object, signature: object
+) -> None:
+    assert verify_signature(public_key, b"message", signature) is False  # type: ignore[arg-type]
