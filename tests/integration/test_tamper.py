@@ -577,3 +577,64 @@ def test_a_signature_check_on_values_of_another_type_is_false(
     public_key: object, signature: object
 ) -> None:
     assert verify_signature(public_key, b"message", signature) is False  # type: ignore[arg-type]
+
+
+_WRONG_TYPES = (None, b"\x01\x02", "x", 1.5, 7, -(2**63))
+_ENTRY_FIELDS = (
+    "event_id",
+    "kind",
+    "effective_at",
+    "recorded_at_us",
+    "event",
+    "prev_hash",
+    "hash",
+)
+
+
+def _with_value(row: EntryRow, where: str, value: object) -> EntryRow:
+    if where in _ENTRY_FIELDS:
+        return replace(row, **{where: value})
+    table, name = where.split(".")
+    if table == "signature":
+        first = row.signatures[0]
+        fields = {"key_id": first.key_id, "signature": first.signature, name: value}
+        return replace(row, signatures=(Signature.model_construct(**fields), *row.signatures[1:]))
+    first_posting = row.postings[0]
+    fields = {
+        "account": first_posting.account,
+        "asset": first_posting.asset,
+        "amount": first_posting.amount,
+        name: value,
+    }
+    return replace(row, postings=(Posting.model_construct(**fields), *row.postings[1:]))
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        *_ENTRY_FIELDS,
+        "signature.key_id",
+        "signature.signature",
+        "posting.account",
+        "posting.asset",
+        "posting.amount",
+    ],
+)
+@pytest.mark.parametrize("helper", [False, True], ids=["in-line", "helper"])
+def test_any_value_of_any_type_in_any_column_is_reported_not_raised(
+    built: tuple[World, History], monkeypatch: pytest.MonkeyPatch, where: str, helper: bool
+) -> None:
+    """A damaged record header can make SQLite return any type from any column (STRICT
+    and NOT NULL only hold on write): each such value must be reported with the entry's
+    seq, never raise. The byte-flip soaks found four instances of this one at a time."""
+    world, history = built
+    seq = history.pay  # a member payment: one signature, two postings
+    for value in _WRONG_TYPES:
+        monkeypatch.undo()
+        if helper:
+            monkeypatch.setattr(audit_module, "HELPER_MIN_ENTRIES", 0)
+        _damaged_rows(monkeypatch, seq, lambda row, v=value: _with_value(row, where, v))
+        with Ledger.open(world.path) as ledger:
+            report = ledger.audit()
+        assert not report.ok, (where, value)
+        assert seq in {p.seq for p in report.problems}, (where, value, report.to_text())
