@@ -13,7 +13,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--sizes", "400", "--json", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--sizes",
+            "400",
+            "--batches",
+            "1",
+            "--json",
+            str(out),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -44,5 +54,7 @@ def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
     ):
         assert figures[name] > 0, name
     assert figures["entries"] >= 400
-    # Below 4,096 entries verify() starts no signature helper, so it has no memory.
+    # 400 + 300 single appends + one batch of 1,000 were verified: below 4,096 entries
+    # verify() starts no signature helper, so it has no memory.
+    assert figures["verify_entries"] == figures["entries"] + 300 + 1000
     assert figures["verify_helper_peak_rss_mb"] == 0
