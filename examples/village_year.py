@@ -31,6 +31,7 @@ from points_ledger import (
     AdoptSplitPolicy,
     Asset,
     Distribute,
+    Event,
     Holding,
     InvestorTerms,
     KeySpec,
@@ -73,7 +74,7 @@ def main(folder: Path) -> None:
         kinds |= dict.fromkeys(FUNDS.values(), AccountKind.FUND)
         kinds |= {v: AccountKind.MEMBER for v in VILLAGERS}
         kinds |= dict.fromkeys(SHARES, AccountKind.SHAREHOLDER)
-        setup = [
+        setup: list[tuple[Event, list[Signer]]] = [
             (OpenAccount(id=f"open-{a}", effective_at=DAY, account=a, account_kind=k), [admin])
             for a, k in kinds.items()
         ]

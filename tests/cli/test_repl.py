@@ -150,7 +150,7 @@ def test_read_only_until_keys_are_loaded(
     assert "error [read_only]: ledger.append_many writes" in err
     assert "hint: Load signing keys with .keys PATH" in err
     with pytest.raises(ReadOnlyError):
-        console.proxy.append(Transfer.model_construct())  # type: ignore[arg-type]
+        console.proxy.append(Transfer.model_construct())  # type: ignore[call-arg]
     assert console.ledger.size() == 3
 
     monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", PASS)

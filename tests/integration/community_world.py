@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from points_ledger import (
     AccountKind,
@@ -27,6 +27,7 @@ from points_ledger import (
 )
 
 START = dt.datetime(2023, 6, 1, 9, 0, tzinfo=dt.UTC)
+EventT = TypeVar("EventT", bound=Event)
 
 
 @dataclass
@@ -52,7 +53,7 @@ class World:
     today: dt.date = field(default_factory=START.date)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
-    def event(self, cls: type[Event], **fields: Any) -> Any:
+    def event(self, cls: type[EventT], **fields: Any) -> EventT:
         fields.setdefault("effective_at", self.today)
         return cls(id=f"ev-{next(self._ids):05d}", **fields)
 

@@ -11,6 +11,7 @@ import itertools
 import shutil
 import sqlite3
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ def test_events_that_skipped_validation_are_refused(funded: World) -> None:
         memo="",
         type="transfer",
         postings=tuple(
-            Posting.model_construct(account=p.account, asset=p.asset, amount=float(p.amount))
+            Posting.model_construct(account=p.account, asset=p.asset, amount=float(p.amount))  # type: ignore[arg-type]
             for p in postings
         ),
     )
@@ -378,9 +379,7 @@ def test_reversals(funded: World) -> None:
     assert error.details["reversed_by"] == reversal.seq
     # A reversal, a genesis, an account opening and a key registration are not reversible.
     for target in (reversal.seq, 0, 1, 2):
-        assert_refused(
-            funded, InvalidEventError, "invalid_event", lambda t=target: funded.reverse(t)
-        )
+        assert_refused(funded, InvalidEventError, "invalid_event", partial(funded.reverse, target))
     assert_refused(funded, NotFoundError, "not_found", lambda: funded.reverse(funded.ledger.size()))
     # Reversals are admin business; a member cannot reverse their own payment.
     seq2 = funded.pay("m1", "m2", 1).entry.seq

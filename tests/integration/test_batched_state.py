@@ -18,11 +18,11 @@ import pytest
 
 import points_ledger.audit as audit_module
 from conftest import World, build_world
-from points_ledger import EntryConflictError, OverdraftError
+from points_ledger import EntryConflictError, Event, OverdraftError, Signer
 from points_ledger.store.sqlite import SqliteState
 
 
-def _pay(world: World, source: str, target: str, amount: int) -> tuple[object, list[object]]:
+def _pay(world: World, source: str, target: str, amount: int) -> tuple[Event, list[Signer]]:
     return world.transfer_event(source, target, amount), [world.members[source]]
 
 
@@ -30,7 +30,7 @@ def test_later_events_of_a_batch_see_earlier_changes(tmp_path: Path) -> None:
     world = build_world(tmp_path / "b.db")
     issue = world.transfer_event("issuer", "m1", 100)
     batch = [(issue, world.quorum), _pay(world, "m1", "m2", 60), _pay(world, "m2", "m1", 15)]
-    world.ledger.append_many(batch)  # type: ignore[arg-type]
+    world.ledger.append_many(batch)
     assert world.ledger.balance("m1").posted == 55
     assert world.ledger.balance("m2").posted == 45
     world.ledger.verify()
@@ -43,12 +43,12 @@ def test_a_refused_batch_leaves_no_state_behind(tmp_path: Path) -> None:
     # The second payment only fits if the first one's debit is forgotten.
     batch = [_pay(world, "m1", "m2", 60), _pay(world, "m1", "m2", 50)]
     with pytest.raises(OverdraftError):
-        world.ledger.append_many(batch)  # type: ignore[arg-type]
+        world.ledger.append_many(batch)
     assert world.ledger.size() == size
     assert world.ledger.balance("m1").posted == 100
     assert world.ledger.balance("m2").posted == 0
     # The same ledger object goes on from the committed state, not from memory.
-    world.ledger.append_many([_pay(world, "m1", "m2", 50)])  # type: ignore[arg-type]
+    world.ledger.append_many([_pay(world, "m1", "m2", 50)])
     assert world.ledger.balance("m1").posted == 50
     world.ledger.verify()
 
@@ -57,7 +57,7 @@ def _long_ledger(path: Path) -> World:
     world = build_world(path)
     world.issue("m1", 5000)
     batch = [_pay(world, "m1", "m2", 1) for _ in range(1200)]
-    world.ledger.append_many(batch)  # type: ignore[arg-type]
+    world.ledger.append_many(batch)
     return world
 
 
@@ -101,7 +101,7 @@ def test_a_batch_inserts_each_log_table_with_one_statement(tmp_path: Path) -> No
     world.issue("m1", 500)
     before = world.ledger.size()
     seen = _statements(world.ledger._store.conn)
-    world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(40)])  # type: ignore[arg-type]
+    world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(40)])
     world.ledger._store.conn.set_trace_callback(None)
     for table in ("entries", "signatures", "postings", "merkle_nodes"):
         inserts = [sql for sql in seen if sql.startswith(f"INSERT INTO {table} ")]
@@ -117,7 +117,7 @@ def test_an_event_sent_twice_in_one_batch_is_stored_once(tmp_path: Path) -> None
     world = build_world(tmp_path / "b.db")
     world.issue("m1", 100)
     item = _pay(world, "m1", "m2", 30)
-    results = world.ledger.append_many([item, _pay(world, "m1", "m2", 5), item])  # type: ignore[arg-type]
+    results = world.ledger.append_many([item, _pay(world, "m1", "m2", 5), item])
     assert [r.status for r in results] == ["created", "created", "exists"]
     assert results[2].entry == results[0].entry
     assert world.ledger.balance("m1").posted == 65
@@ -146,7 +146,7 @@ def test_a_reversal_in_the_same_batch_sees_the_entry_it_reverses(tmp_path: Path)
     world.issue("m1", 100)
     target = world.ledger.size()
     results = world.ledger.append_many(
-        [_pay(world, "m1", "m2", 40), (world.reverse_event(target), world.quorum)]  # type: ignore[list-item]
+        [_pay(world, "m1", "m2", 40), (world.reverse_event(target), world.quorum)]
     )
     assert [r.status for r in results] == ["created", "created"]
     assert [(p.account, p.amount) for p in results[1].entry.postings] == [("m1", 40), ("m2", -40)]
@@ -177,7 +177,7 @@ def test_rows_written_out_part_way_through_a_helper_batch_stay_consistent(
     batch += [again, (world.reverse_event(target), world.quorum)]
     batch += [_pay(world, "m1", "m2", 1) for _ in range(150)]
     batch.append(again)
-    results = world.ledger.append_many(batch)  # type: ignore[arg-type]
+    results = world.ledger.append_many(batch)
     assert [r.status for r in results].count("exists") == 2
     # m2 receives 1 + 3 + 150 + 150; the reversal takes back the 3.
     assert world.ledger.balance("m2").posted == 301
@@ -212,13 +212,13 @@ def test_an_interrupt_while_the_held_rows_are_written_leaves_the_file_unchanged(
     store.conn = _InterruptedInsert(real, "INSERT INTO postings")  # type: ignore[assignment]
     try:
         with pytest.raises(KeyboardInterrupt):
-            world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(5)])  # type: ignore[arg-type]
+            world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(5)])
     finally:
         store.conn = real
     assert not real.in_transaction
     list(world.ledger.entries())  # a read after the interrupt writes nothing
     assert _entries_in_file(world.path) == before
-    world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(5)])  # type: ignore[arg-type]
+    world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(5)])
     assert _entries_in_file(world.path) == before + 5
     world.ledger.verify()
 
@@ -243,7 +243,7 @@ def test_an_interrupt_as_a_refused_batch_ends_never_lets_its_rows_reach_the_file
     monkeypatch.setattr(SqliteState, "end_batch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         # Refused: the second payment overdraws, after the first one's rows are held.
-        world.ledger.append_many([_pay(world, "m1", "m2", 60), _pay(world, "m1", "m2", 50)])  # type: ignore[arg-type]
+        world.ledger.append_many([_pay(world, "m1", "m2", 60), _pay(world, "m1", "m2", 50)])
     assert fired
     store = world.ledger._store
     assert not store.conn.in_transaction
@@ -252,7 +252,7 @@ def test_an_interrupt_as_a_refused_batch_ends_never_lets_its_rows_reach_the_file
     assert _entries_in_file(world.path) == before
     assert world.ledger.balance("m1").posted == 100
     monkeypatch.undo()
-    world.ledger.append_many([_pay(world, "m1", "m2", 50)])  # type: ignore[arg-type]
+    world.ledger.append_many([_pay(world, "m1", "m2", 50)])
     assert world.ledger.balance("m1").posted == 50
     world.ledger.verify()
 
@@ -278,7 +278,7 @@ def test_held_rows_are_never_written_outside_their_transaction(tmp_path: Path) -
     with pytest.raises(OverdraftError), store.write():
         # Hold an entry's rows, then fail: the held rows go with the transaction.
         world.ledger._append_one(
-            world.ledger._prepare(*_pay(world, "m1", "m2", 5), origin=world.ledger.origin),  # type: ignore[arg-type]
+            world.ledger._prepare(*_pay(world, "m1", "m2", 5), origin=world.ledger.origin),
             {},
         )
         held = store._log

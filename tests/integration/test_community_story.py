@@ -9,6 +9,7 @@ import pytest
 from community_world import World, build_world
 
 from points_ledger import (
+    AppendResult,
     AwardPoints,
     ConfirmRedemption,
     Donate,
@@ -25,7 +26,9 @@ from points_ledger import reports as r
 from points_ledger.models.common import Asset
 
 
-def _award(w: World, worker: str, volunteer: str, service: str, qty: int, cell: str, task: str):
+def _award(
+    w: World, worker: str, volunteer: str, service: str, qty: int, cell: str, task: str
+) -> AppendResult:
     return w.add(
         AwardPoints,
         worker,

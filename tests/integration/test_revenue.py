@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -21,6 +22,7 @@ from points_ledger import (
     Asset,
     AuthorizationError,
     Distribute,
+    Event,
     Holding,
     InvalidEventError,
     InvestorTerms,
@@ -49,7 +51,16 @@ SEVENTY_TO_TEN = InvestorSchedule.linear(start=Fraction(7, 10), end=Fraction(1, 
 FUNDS = {"public_welfare_fund": "fund:welfare", "project_reserve_fund": "fund:reserve"}
 REVENUE = "fund:revenue"
 INVESTOR = "inv:partner"
-ROSTERS = {"shares": {"shareholders": SHAREHOLDERS}, "members": {"villagers": VILLAGERS}}
+
+
+class Rosters(TypedDict):
+    """The roster keyword arguments of ``distribute`` and ``SplitPolicy.apply``."""
+
+    shares: Mapping[str, Mapping[str, int | Fraction]]
+    members: Mapping[str, Sequence[str]]
+
+
+ROSTERS: Rosters = {"shares": {"shareholders": SHAREHOLDERS}, "members": {"villagers": VILLAGERS}}
 
 
 ADMIN = Signer.from_seed(bytes([1]) * 32)
@@ -313,10 +324,16 @@ def test_retry_is_idempotent(ledger: Ledger) -> None:
 # --- refusals: each a specific error, nothing written -----------------------------------------
 
 
-def refused(ledger: Ledger, event: object, error: type[LedgerError], match: str, signers=QUORUM):
+def refused(
+    ledger: Ledger,
+    event: Event,
+    error: type[LedgerError],
+    match: str,
+    signers: Sequence[Signer] = QUORUM,
+) -> None:
     before = dump(ledger)
     with pytest.raises(error, match=match):
-        ledger.append(event, signers)  # type: ignore[arg-type]
+        ledger.append(event, signers)
     assert dump(ledger) == before
 
 
@@ -450,7 +467,7 @@ def test_revenue_refusals(ledger: Ledger) -> None:
     refused(ledger, revenue(5, "2027", 2027), AuthorizationError, "committee", [ADMIN])
     for bad in (0, -5, True):
         with pytest.raises(InvalidEventError):
-            revenue(bad, "2027", 2027)  # type: ignore[arg-type]
+            revenue(bad, "2027", 2027)
 
 
 def test_preview_refuses_other_events(ledger: Ledger) -> None:

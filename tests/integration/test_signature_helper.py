@@ -123,7 +123,9 @@ def test_start_runs_the_helper_before_any_work(checker: SignatureChecker) -> Non
     assert checker._proc is None
 
 
-def _child(checker: SignatureChecker, queue: multiprocessing.Queue[object]) -> None:
+def _child(
+    checker: SignatureChecker, queue: multiprocessing.Queue[tuple[list[list[bool]], int | None]]
+) -> None:
     groups = _groups(_items(300))
     got = [flags for _, flags in checker.check_each(groups, lambda group: group)]
     proc = checker._proc
@@ -138,10 +140,10 @@ def test_a_forked_child_starts_its_own_helper(checker: SignatureChecker) -> None
     assert checker._proc is not None
     parent_helper = checker._proc.pid
     ctx = multiprocessing.get_context("fork")
-    queue: multiprocessing.Queue[object] = ctx.Queue()
+    queue: multiprocessing.Queue[tuple[list[list[bool]], int | None]] = ctx.Queue()
     child = ctx.Process(target=_child, args=(checker, queue))
     child.start()
-    got, child_helper = queue.get(timeout=60)  # type: ignore[misc]
+    got, child_helper = queue.get(timeout=60)
     child.join(timeout=60)
     assert child.exitcode == 0
     assert got == expected

@@ -11,6 +11,7 @@ import random
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -515,7 +516,7 @@ def test_changed_schema_bookkeeping_is_reported(
 def test_a_posting_amount_of_another_type_is_an_integrity_error(amount: object) -> None:
     """Found by the byte-flip soak: a NULL amount read from a damaged page (the schema's
     NOT NULL is only enforced on write) made ``check_zero_sum`` raise ``TypeError``."""
-    damaged = Posting.model_construct(account="m1", asset=Asset.PTS, amount=amount)
+    damaged = Posting.model_construct(account="m1", asset=Asset.PTS, amount=amount)  # type: ignore[arg-type]
     sound = Posting(account="m2", asset=Asset.PTS, amount=-7)
     with pytest.raises(IntegrityError, match="not a whole number") as info:
         check_zero_sum([damaged, sound], seq=4)
@@ -541,7 +542,7 @@ def test_a_recorded_time_of_another_type_is_reported(
 ) -> None:
     """Found by the fourth byte-flip soak: a BLOB ``recorded_at_us`` raised ``TypeError``."""
     world, _ = built
-    _damaged_rows(monkeypatch, 5, lambda row: replace(row, recorded_at_us=b"\x01\x02"))
+    _damaged_rows(monkeypatch, 5, lambda row: replace(row, recorded_at_us=b"\x01\x02"))  # type: ignore[arg-type]
     with Ledger.open(world.path) as ledger:
         report = ledger.audit()
     assert ("hash_mismatch", 5) in {(p.code, p.seq) for p in report.problems}, report.to_text()
@@ -559,7 +560,7 @@ def test_a_missing_signature_value_is_reported(
     seq = 6
 
     def damage(row: EntryRow) -> EntryRow:
-        first = Signature.model_construct(key_id=row.signatures[0].key_id, signature=None)
+        first = Signature.model_construct(key_id=row.signatures[0].key_id, signature=None)  # type: ignore[arg-type]
         return replace(row, signatures=(first, *row.signatures[1:]))
 
     _damaged_rows(monkeypatch, seq, damage)
@@ -588,12 +589,12 @@ _ENTRY_FIELDS = tuple(
 
 def _with_value(row: EntryRow, where: str, value: object) -> EntryRow:
     if where in _ENTRY_FIELDS:
-        return replace(row, **{where: value})
+        return replace(row, **{where: value})  # type: ignore[arg-type]
     table, name = where.split(".")
     if table == "signature":
         first = row.signatures[0]
         fields = {"key_id": first.key_id, "signature": first.signature, name: value}
-        return replace(row, signatures=(Signature.model_construct(**fields), *row.signatures[1:]))
+        return replace(row, signatures=(Signature.model_construct(**fields), *row.signatures[1:]))  # type: ignore[arg-type]
     first_posting = row.postings[0]
     fields = {
         "account": first_posting.account,
@@ -601,7 +602,7 @@ def _with_value(row: EntryRow, where: str, value: object) -> EntryRow:
         "amount": first_posting.amount,
         name: value,
     }
-    return replace(row, postings=(Posting.model_construct(**fields), *row.postings[1:]))
+    return replace(row, postings=(Posting.model_construct(**fields), *row.postings[1:]))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -628,7 +629,7 @@ def test_any_value_of_any_type_in_any_column_is_reported_not_raised(
         monkeypatch.undo()
         if helper:
             monkeypatch.setattr(audit_module, "HELPER_MIN_ENTRIES", 0)
-        _damaged_rows(monkeypatch, seq, lambda row, v=value: _with_value(row, where, v))
+        _damaged_rows(monkeypatch, seq, partial(_with_value, where=where, value=value))
         with Ledger.open(world.path) as ledger:
             report = ledger.audit()
         assert not report.ok, (where, value)

@@ -231,7 +231,7 @@ def test_receipt_against_an_older_or_cosigned_checkpoint(ledger: Ledger, tmp_pat
     assert verify_receipt(receipt, ledger.log_vkey()).seq == 5
 
 
-def _mutations() -> list[tuple[str, Callable[[dict[str, object]], None]]]:
+def _mutations() -> list[tuple[str, Callable[[dict[str, object]], object]]]:
     def flip_b64(value: str) -> str:
         raw = bytearray(base64.b64decode(value))
         raw[len(raw) // 2] ^= 0x01
@@ -292,7 +292,7 @@ def _mutations() -> list[tuple[str, Callable[[dict[str, object]], None]]]:
         ("leaf_index", edit("leaf_index", lambda v: v + 1)),  # type: ignore[operator]
         ("proof element", edit("inclusion_proof", lambda v: [flip_b64(v[0]), *v[1:]])),  # type: ignore[index]
         ("proof short", edit("inclusion_proof", lambda v: v[:-1])),  # type: ignore[index]
-        ("proof long", edit("inclusion_proof", lambda v: [*v, v[0]])),  # type: ignore[index]
+        ("proof long", edit("inclusion_proof", lambda v: [*v, v[0]])),  # type: ignore[index, misc]
         ("checkpoint root", checkpoint_root),
         ("checkpoint signer", resigned_by_other_key),
         ("checkpoint garbage", set_("checkpoint", "hello\n")),
@@ -305,7 +305,7 @@ def _mutations() -> list[tuple[str, Callable[[dict[str, object]], None]]]:
 
 @pytest.mark.parametrize(("name", "mutate"), _mutations(), ids=[m[0] for m in _mutations()])
 def test_tampered_receipts_fail_with_ledger_errors(
-    ledger: Ledger, name: str, mutate: Callable[[dict[str, object]], None]
+    ledger: Ledger, name: str, mutate: Callable[[dict[str, object]], object]
 ) -> None:
     ledger.checkpoint(LOG)
     document = json.loads(ledger.receipt(4).to_json())

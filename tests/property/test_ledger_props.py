@@ -187,7 +187,7 @@ def run_operation(world: World, model: Model, op: tuple[object, ...]) -> None:
         seqs = sorted(model.movements)
         target = seqs[op[1] % len(seqs)]
         legs = [(a, s, -n) for a, s, n in model.movements[target]]
-        event = world.reverse_event(target)
+        event: Reverse | Transfer = world.reverse_event(target)
         if target in model.reversed:
             expected: type[LedgerError] | None = AlreadyReversedError
         elif not model.fits(legs):
@@ -196,6 +196,8 @@ def run_operation(world: World, model: Model, op: tuple[object, ...]) -> None:
             expected = None
         signers = world.quorum
     else:
+        source: object
+        target_account: object
         if kind == "issue":
             _, member, asset, amount = op
             source, target_account = "issuer", member

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -169,9 +170,10 @@ def test_garbage_only_raises_proof_error(a: Any, b: Any, c: Any, d: Any, e: Any)
 def test_well_typed_random_inputs_only_raise_proof_error(
     a: int, b: int, proof: list[bytes], h1: bytes, h2: bytes
 ) -> None:
-    for call in (
+    calls: tuple[Callable[[], None], ...] = (
         lambda: verify_inclusion(h1, a, b, proof, h2),
         lambda: verify_consistency(a, b, proof, h1, h2),
-    ):
+    )
+    for call in calls:
         with contextlib.suppress(ProofError):
             call()

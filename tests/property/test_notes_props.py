@@ -27,7 +27,7 @@ WITNESS = NoteVerifier.from_public_key("w.example/1", WITNESS_KEY.public_key(), 
 
 # Printable text: no surrogates, no ASCII control characters except newline.
 note_chars = st.characters(
-    exclude_categories=("Cs",), exclude_characters=[chr(c) for c in range(32) if c != 10]
+    exclude_categories=["Cs"], exclude_characters=[chr(c) for c in range(32) if c != 10]
 )
 texts = st.text(note_chars, max_size=200).map(lambda t: t + "\n")
 names = st.text(

@@ -15,6 +15,7 @@ from points_ledger import (
     AdoptSplitPolicy,
     Asset,
     Distribute,
+    Event,
     Holding,
     InvestorTerms,
     KeySpec,
@@ -67,7 +68,7 @@ def test_ledger_distribution_matches_split(
             accounts |= dict.fromkeys(FUNDS.values(), AccountKind.FUND)
             accounts |= dict.fromkeys(holders, AccountKind.SHAREHOLDER)
             accounts |= {v: AccountKind.MEMBER for v in villagers if v not in holders}
-            batch = [
+            batch: list[tuple[Event, list[Signer]]] = [
                 (OpenAccount(id=f"o-{a}", effective_at=DAY, account=a, account_kind=k), [ADMIN])
                 for a, k in accounts.items()
             ]

@@ -205,13 +205,13 @@ def _tamper(
         _insert_forged(conn, seq, prev_hash, recorded, admin_seed, origin)
         return "forged, well-chained award inserted"
     if kind == "splice":
-        other = sqlite3.connect(f"{donor.resolve().as_uri()}?mode=ro", uri=True)
+        donor_conn = sqlite3.connect(f"{donor.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            entry = other.execute("SELECT * FROM entries WHERE seq = ?", (seq,)).fetchone()
-            sigs = other.execute("SELECT * FROM signatures WHERE seq = ?", (seq,)).fetchall()
-            posts = other.execute("SELECT * FROM postings WHERE seq = ?", (seq,)).fetchall()
+            entry = donor_conn.execute("SELECT * FROM entries WHERE seq = ?", (seq,)).fetchone()
+            sigs = donor_conn.execute("SELECT * FROM signatures WHERE seq = ?", (seq,)).fetchall()
+            posts = donor_conn.execute("SELECT * FROM postings WHERE seq = ?", (seq,)).fetchall()
         finally:
-            other.close()
+            donor_conn.close()
         mine = conn.execute("SELECT * FROM entries WHERE seq = ?", (seq,)).fetchone()
         assert entry is not None and entry != mine, f"donor entry {seq} is not different"
         for table in ("signatures", "postings", "entries"):

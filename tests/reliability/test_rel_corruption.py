@@ -101,7 +101,7 @@ def run_flips(
         for i, (offset, mask) in enumerate(random_flips(victim.stat().st_size, flips, seed))
     ]
     results: list[tuple[int, int, Outcome]] = pool_map(flip_and_examine, jobs)
-    tally = Counter()
+    tally: Counter[str] = Counter()
     for _, _, outcome in results:
         tally["flips"] += 1
         tally["changed" if outcome.changed else "unchanged"] += 1

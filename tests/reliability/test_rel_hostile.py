@@ -130,7 +130,7 @@ def test_hostile_values_to_ledger_reads(
         only_ledger_errors(lambda: ledger.key(a))
         only_ledger_errors(lambda: ledger.read_only_query(a, ()))
         only_ledger_errors(lambda: ledger.read_only_query("SELECT ?", (b,)))
-        only_ledger_errors(lambda: ledger.append(a, [b]))  # type: ignore[arg-type]
+        only_ledger_errors(lambda: ledger.append(a, [b]))
     assert schema(hostile_ledger) == master
     assert dump(hostile_ledger) == before
 
@@ -140,9 +140,7 @@ def test_hostile_values_to_ledger_reads(
 def test_hostile_values_to_models_and_parsers(a: Any, b: Any, c: Any, d: Any) -> None:
     only_ledger_errors(lambda: Posting(account=a, asset=b, amount=c))
     only_ledger_errors(lambda: OpenAccount(id=a, effective_at=b, account=c, account_kind=d))
-    only_ledger_errors(
-        lambda: Transfer(id=a, effective_at=DAY, memo=b, postings=(c, d))  # type: ignore[arg-type]
-    )
+    only_ledger_errors(lambda: Transfer(id=a, effective_at=DAY, memo=b, postings=(c, d)))
     only_ledger_errors(lambda: Signature(key_id=a, signature=b))
     only_ledger_errors(lambda: event_from_bytes(a))
     only_ledger_errors(lambda: event_from_bytes(str(a).encode("utf-8", "surrogatepass")))
@@ -162,7 +160,7 @@ def test_hostile_key_paths(path: str, passphrase: Any) -> None:
 def test_huge_and_wrong_type_amounts_are_refused() -> None:
     for amount in (2**63, -(2**63), 10**16, 1.0, True, "5", None):
         with pytest.raises(LedgerError):
-            Posting(account="m00000", asset=Asset.PTS, amount=amount)
+            Posting(account="m00000", asset=Asset.PTS, amount=amount)  # type: ignore[arg-type]
 
 
 # -- static scan of src/ ----------------------------------------------------------------

@@ -241,12 +241,12 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledger.verify()
 
 
-class CIMachineTest(LedgerMachine.TestCase):
+class CIMachineTest(LedgerMachine.TestCase):  # type: ignore[misc, valid-type]
     settings = CI
 
 
 @pytest.mark.soak
-class SoakMachineTest(LedgerMachine.TestCase):
+class SoakMachineTest(LedgerMachine.TestCase):  # type: ignore[misc, valid-type]
     settings = SOAK
 
 

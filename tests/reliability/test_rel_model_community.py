@@ -211,7 +211,7 @@ class CommunityMachine(RuleBasedStateMachine):
 
     def _event(self, cls: type[Event], **fields: object) -> Event:
         self.counter = getattr(self, "counter", 0) + 1
-        return cls(id=f"e-{self.counter}", effective_at=self.clock.now.date(), **fields)
+        return cls(id=f"e-{self.counter}", effective_at=self.clock.now.date(), **fields)  # type: ignore[arg-type]
 
     def _append(self, event: Event, signers: list[Signer]) -> int:
         result = self.ledger.append(event, signers)
@@ -513,10 +513,10 @@ class CommunityMachine(RuleBasedStateMachine):
             self.ledger.verify()
 
 
-class CICommunityMachineTest(CommunityMachine.TestCase):
+class CICommunityMachineTest(CommunityMachine.TestCase):  # type: ignore[misc, valid-type]
     settings = CI
 
 
 @pytest.mark.soak
-class SoakCommunityMachineTest(CommunityMachine.TestCase):
+class SoakCommunityMachineTest(CommunityMachine.TestCase):  # type: ignore[misc, valid-type]
     settings = SOAK

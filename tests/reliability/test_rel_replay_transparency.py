@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -183,11 +184,11 @@ def test_transparency_signatures_are_not_replayable(
         )
         attempt(
             f"{signer_name} event sig as cosignature",
-            accepts(lambda n=forged_cosig: open_note(n, [witness_verifier])),
+            accepts(partial(open_note, forged_cosig, [witness_verifier])),
         )
         attempt(
             f"{signer_name} event sig as cosignature in a receipt",
-            accepts(lambda n=forged_cosig: forged_receipt(a, n, require=witness_verifier)),
+            accepts(partial(forged_receipt, a, forged_cosig, require=witness_verifier)),
         )
     assert witness.latest(a.origin) == signed.note
     witness.close()

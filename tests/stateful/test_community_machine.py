@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -357,7 +357,8 @@ class CommunityMachine(RuleBasedStateMachine):
         rows = self.ledger.read_only_query(
             "SELECT key, json_extract(value, '$.stock') FROM state WHERE namespace = 'offer'"
         )
-        assert dict(rows) == self.stock
+        # Two columns selected, so every row is a (key, stock) pair.
+        assert dict(cast("list[tuple[object, object]]", rows)) == self.stock
         assert all(stock >= 0 for stock in self.stock.values())
 
     def teardown(self) -> None:

@@ -129,7 +129,7 @@ def test_unknown_fields_are_refused() -> None:
     with pytest.raises(InvalidEventError, match="colour"):
         transfer(colour="blue")
     with pytest.raises(InvalidEventError):
-        Posting(**posting(), note="x")
+        Posting(**posting(), note="x")  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_keyspec_validation() -> None:
     with pytest.raises(InvalidEventError):
         KeySpec(public_key=key[:-4], roles=(Role.ADMIN,))
     with pytest.raises(InvalidEventError):
-        KeySpec(public_key=key, roles=("root",))
+        KeySpec(public_key=key, roles=("root",))  # type: ignore[arg-type]
 
 
 def test_genesis_validation() -> None:

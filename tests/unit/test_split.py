@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypedDict
 
 import pytest
 
@@ -31,11 +33,20 @@ from points_ledger.split import (
 # Total = 60*1 + 40*2 + 20*5 = 60 + 80 + 100 = 240 shares.
 SHAREHOLDERS = {f"sh{i:03d}": 1 if i <= 60 else 2 if i <= 100 else 5 for i in range(1, 121)}
 VILLAGERS = [f"v{i:03d}" for i in range(1, 481)]
-ROSTERS = {"shares": {"shareholders": SHAREHOLDERS}, "members": {"villagers": VILLAGERS}}
+
+
+class Rosters(TypedDict):
+    """The roster keyword arguments of ``distribute`` and ``SplitPolicy.apply``."""
+
+    shares: Mapping[str, Mapping[str, int | Fraction]]
+    members: Mapping[str, Sequence[str]]
+
+
+ROSTERS: Rosters = {"shares": {"shareholders": SHAREHOLDERS}, "members": {"villagers": VILLAGERS}}
 SEVENTY_TO_TEN = InvestorSchedule.linear(start=Fraction(7, 10), end=Fraction(1, 10), years=20)
 
 
-def test_rosters_are_as_described():
+def test_rosters_are_as_described() -> None:
     assert sum(SHAREHOLDERS.values()) == 240
     assert len(VILLAGERS) == 480
 
@@ -43,7 +54,7 @@ def test_rosters_are_as_described():
 # --- allocate ------------------------------------------------------------------------------
 
 
-def test_allocate_ties_broken_by_id_and_keys_sorted():
+def test_allocate_ties_broken_by_id_and_keys_sorted() -> None:
     # 100,000,001 fen by 3:3:3:1 -> quotas 30,000,000.3 x3 and 10,000,000.1.
     # Floors add to 100,000,000, one unit left; the three .3 remainders tie and the
     # smallest id, project_reserve_fund, takes it.
@@ -63,14 +74,14 @@ def test_allocate_ties_broken_by_id_and_keys_sorted():
     assert list(result) == sorted(result)
 
 
-def test_allocate_largest_remainder_beats_id_order():
+def test_allocate_largest_remainder_beats_id_order() -> None:
     # 10 among a:1, b:1, c:1, d:7 (total 10)... exact: 1,1,1,7. Make it awkward:
     # 11 among a:1, b:2 -> quotas 11/3 = 3.67, 22/3 = 7.33 -> floors 3 + 7 = 10, leftover 1
     # goes to a (remainder 2/3 > 1/3) even though b's quota is larger.
     assert allocate(11, {"b": 2, "a": 1}) == {"a": 4, "b": 7}
 
 
-def test_allocate_fraction_weights_and_zero_weight():
+def test_allocate_fraction_weights_and_zero_weight() -> None:
     # 7 among a:1/2, b:1/3, z:0 -> total 5/6; quotas 21/5=4.2, 14/5=2.8 -> floors 4+2,
     # leftover 1 to b (0.8 > 0.2).
     assert allocate(7, {"a": Fraction(1, 2), "b": Fraction(1, 3), "z": 0}) == {
@@ -80,18 +91,18 @@ def test_allocate_fraction_weights_and_zero_weight():
     }
 
 
-def test_allocate_negative_is_mirror_of_positive():
-    weights = {"a": 1, "b": 1, "c": Fraction(1, 2)}
+def test_allocate_negative_is_mirror_of_positive() -> None:
+    weights: dict[str, int | Fraction] = {"a": 1, "b": 1, "c": Fraction(1, 2)}
     # 7 among 1:1:1/2 -> quotas 2.8, 2.8, 1.4 -> floors 2+2+1 = 5, leftover 2 to a, b.
     assert allocate(7, weights) == {"a": 3, "b": 3, "c": 1}
     assert allocate(-7, weights) == {"a": -3, "b": -3, "c": -1}
 
 
-def test_allocate_zero_amount():
+def test_allocate_zero_amount() -> None:
     assert allocate(0, {"a": 1, "b": 2}) == {"a": 0, "b": 0}
 
 
-def test_explain_allocation_matches_allocate_and_reads_well():
+def test_explain_allocation_matches_allocate_and_reads_well() -> None:
     step = explain_allocation(11, {"b": 2, "a": 1}, label="example")
     assert step.amounts == allocate(11, {"b": 2, "a": 1})
     line_a, line_b = step.lines
@@ -108,7 +119,7 @@ def test_explain_allocation_matches_allocate_and_reads_well():
     assert "Check: parts add up to 11 = amount 11." in text
 
 
-def test_explain_negative_amount_says_so():
+def test_explain_negative_amount_says_so() -> None:
     step = explain_allocation(-5, {"a": 1, "b": 1})
     assert step.negated
     assert step.amounts == {"a": -3, "b": -2}
@@ -129,15 +140,15 @@ def test_explain_negative_amount_says_so():
         (None, "None"),
     ],
 )
-def test_allocate_refuses_bad_amount_types(amount, named):
+def test_allocate_refuses_bad_amount_types(amount: object, named: str) -> None:
     with pytest.raises(SplitError, match="amount must be a whole number") as info:
-        allocate(amount, {"a": 1})
+        allocate(amount, {"a": 1})  # type: ignore[arg-type]
     assert named in info.value.message
     assert info.value.code == "split_invalid"
     assert isinstance(info.value, LedgerError)
 
 
-def test_allocate_refuses_amount_beyond_limit():
+def test_allocate_refuses_amount_beyond_limit() -> None:
     allocate(10**15, {"a": 1})
     allocate(-(10**15), {"a": 1})
     with pytest.raises(SplitError, match="beyond the limit"):
@@ -155,12 +166,12 @@ def test_allocate_refuses_amount_beyond_limit():
         (10**19, r"beyond 1000000000000000000"),
     ],
 )
-def test_allocate_refuses_bad_weights(weight, message):
+def test_allocate_refuses_bad_weights(weight: object, message: str) -> None:
     with pytest.raises(SplitError, match=message):
-        allocate(10, {"a": weight, "b": 1})
+        allocate(10, {"a": weight, "b": 1})  # type: ignore[dict-item]
 
 
-def test_allocate_refuses_empty_all_zero_and_non_mapping():
+def test_allocate_refuses_empty_all_zero_and_non_mapping() -> None:
     with pytest.raises(SplitError, match="weights is empty"):
         allocate(10, {})
     with pytest.raises(SplitError, match="all 2 weights are zero"):
@@ -169,14 +180,14 @@ def test_allocate_refuses_empty_all_zero_and_non_mapping():
         allocate(10, [("a", 1)])  # type: ignore[arg-type]
 
 
-def test_allocate_refuses_bad_recipient_ids():
+def test_allocate_refuses_bad_recipient_ids() -> None:
     with pytest.raises(SplitError, match="recipient id must be a string, got 1 \\(int\\)"):
         allocate(10, {1: 1})  # type: ignore[dict-item]
     with pytest.raises(SplitError, match="must have 1 to 200 characters"):
         allocate(10, {"": 1})
 
 
-def test_allocate_refuses_too_many_recipients():
+def test_allocate_refuses_too_many_recipients() -> None:
     too_many = dict.fromkeys((f"r{i}" for i in range(1_000_001)), 1)
     with pytest.raises(SplitError, match="1000001 recipients is beyond the limit of 1000000"):
         allocate(10, too_many)
@@ -185,7 +196,7 @@ def test_allocate_refuses_too_many_recipients():
 # --- investor schedule -------------------------------------------------------------------------
 
 
-def test_linear_schedule_year_1_11_20():
+def test_linear_schedule_year_1_11_20() -> None:
     # Step per year = (1/10 - 7/10) / 19 = -6/190 = -3/95.
     # Year 11 = 7/10 - 10 * (6/10) / 19 = 7/10 - 6/19 = (133 - 60) / 190 = 73/190 (~38.42%).
     assert SEVENTY_TO_TEN.share(1) == Fraction(7, 10)
@@ -195,12 +206,12 @@ def test_linear_schedule_year_1_11_20():
 
 
 @pytest.mark.parametrize("year", [0, 21, -1, True, 1.0, "1", None])
-def test_schedule_refuses_years_outside_contract(year):
+def test_schedule_refuses_years_outside_contract(year: object) -> None:
     with pytest.raises(SplitError, match="contract year"):
-        SEVENTY_TO_TEN.share(year)
+        SEVENTY_TO_TEN.share(year)  # type: ignore[arg-type]
 
 
-def test_schedule_table_and_json_round_trip():
+def test_schedule_table_and_json_round_trip() -> None:
     schedule = InvestorSchedule.table({2: Fraction(1, 2), 1: Fraction(2, 3), 3: 0})
     assert [schedule.share(y) for y in (1, 2, 3)] == [Fraction(2, 3), Fraction(1, 2), 0]
     data = json.loads(json.dumps(schedule.to_dict()))
@@ -220,12 +231,12 @@ def test_schedule_table_and_json_round_trip():
         ({True: Fraction(1, 2)}, r"True \(bool\)"),
     ],
 )
-def test_schedule_table_refusals(shares, message):
+def test_schedule_table_refusals(shares: dict[int, object], message: str) -> None:
     with pytest.raises(SplitError, match=message):
-        InvestorSchedule.table(shares)
+        InvestorSchedule.table(shares)  # type: ignore[arg-type]
 
 
-def test_schedule_linear_refusals():
+def test_schedule_linear_refusals() -> None:
     with pytest.raises(SplitError, match="float"):
         InvestorSchedule.linear(start=0.7, end=Fraction(1, 10), years=20)  # type: ignore[arg-type]
     with pytest.raises(SplitError, match="years 0 must be from 1 to 100"):
@@ -237,7 +248,7 @@ def test_schedule_linear_refusals():
     assert InvestorSchedule.linear(start=Fraction(1, 2), end=Fraction(1, 2), years=1).years == 1
 
 
-def test_schedule_from_dict_refusals():
+def test_schedule_from_dict_refusals() -> None:
     with pytest.raises(SplitError, match="not a fraction"):
         InvestorSchedule.from_dict({"shares_by_year": ["seven tenths"]})
     with pytest.raises(SplitError, match="invalid InvestorSchedule"):
@@ -247,7 +258,7 @@ def test_schedule_from_dict_refusals():
 # --- the village distribution ----------------------------------------------------------------
 
 
-def test_year_1_one_million_yuan():
+def test_year_1_one_million_yuan() -> None:
     # 1,000,000.00 CNY = 100,000,000 fen. Year 1 share 7/10 -> investor 70,000,000 exactly,
     # village 30,000,000. 3331 of 30,000,000: 9,000,000 x3 and 3,000,000, all exact.
     # Shareholders: 9,000,000 / 240 shares = 37,500 per share -> 37,500 / 75,000 / 187,500.
@@ -275,7 +286,7 @@ def test_year_1_one_million_yuan():
     assert list(d.amounts) == sorted(d.amounts)
 
 
-def test_year_11_one_million_yuan():
+def test_year_11_one_million_yuan() -> None:
     # Year 11 share 73/190. Investor quota 100,000,000 * 73/190 = 38,421,052 + 12/19;
     # village quota 61,578,947 + 7/19. One leftover unit -> investor (12/19 > 7/19).
     # Investor 38,421,053; village 61,578,947.
@@ -318,7 +329,7 @@ def test_year_11_one_million_yuan():
         assert sum(parts.values()) == d.bucket_totals[name]
 
 
-def test_awkward_one_million_and_one_fen():
+def test_awkward_one_million_and_one_fen() -> None:
     # 1,000,000.01 CNY = 100,000,001 fen, year 1 (7/10): investor quota 70,000,000.7,
     # village 30,000,000.3 -> leftover unit to the investor: 70,000,001 / 30,000,000.
     d = distribute(
@@ -348,7 +359,7 @@ def test_awkward_one_million_and_one_fen():
     assert format_fen(plain.amount) == "1,000,000.01"
 
 
-def test_amount_smaller_than_number_of_villagers():
+def test_amount_smaller_than_number_of_villagers() -> None:
     # 100 fen by 3331: 30/30/30/10. Villagers: 10 fen among 480 -> quota 1/48 each, all
     # floors 0, 10 leftover units to the 10 smallest ids v001-v010 (equal remainders).
     # Shareholders: 30 fen over 240 shares -> 1 share quota 1/8, 2 shares 1/4, 5 shares 5/8;
@@ -367,7 +378,7 @@ def test_amount_smaller_than_number_of_villagers():
     assert paid == [f"sh{i:03d}" for i in range(61, 71)] + [f"sh{i:03d}" for i in range(101, 121)]
 
 
-def test_negative_distribution_mirrors_positive():
+def test_negative_distribution_mirrors_positive() -> None:
     pos = distribute(
         100_000_001,
         THREE_THREE_THREE_ONE,
@@ -385,7 +396,7 @@ def test_negative_distribution_mirrors_positive():
     assert dict(neg.amounts) == {k: -v for k, v in pos.amounts.items()}
 
 
-def test_account_in_two_buckets_gets_the_sum():
+def test_account_in_two_buckets_gets_the_sum() -> None:
     d = THREE_THREE_THREE_ONE.apply(
         1000, shares={"shareholders": {"v001": 1}}, members={"villagers": ["v001", "v002"]}
     )
@@ -394,7 +405,7 @@ def test_account_in_two_buckets_gets_the_sum():
     assert d.by_bucket["villagers"] == {"v001": 50, "v002": 50}
 
 
-def test_trace_text_for_the_accountant():
+def test_trace_text_for_the_accountant() -> None:
     trace = explain(
         100_000_000,
         THREE_THREE_THREE_ONE,
@@ -422,7 +433,7 @@ def test_trace_text_for_the_accountant():
     assert "  total" in text and "1,000,000.00 yuan (100,000,000 fen)" in text.splitlines()[-1]
 
 
-def test_distribute_refusals():
+def test_distribute_refusals() -> None:
     with pytest.raises(SplitError, match="needs the contract_year"):
         distribute(100, THREE_THREE_THREE_ONE, investor_schedule=SEVENTY_TO_TEN, **ROSTERS)
     with pytest.raises(SplitError, match="without an investor_schedule"):
@@ -449,7 +460,7 @@ def test_distribute_refusals():
         distribute(100, {"a": 1})  # type: ignore[arg-type]
 
 
-def test_policy_roster_refusals():
+def test_policy_roster_refusals() -> None:
     with pytest.raises(
         SplitError, match="bucket 'shareholders' is 'pro_rata': pass its roster in shares="
     ):
@@ -476,7 +487,9 @@ def test_policy_roster_refusals():
         )
     with pytest.raises(SplitError, match=r"weight for 'a' must be .* 2.5 \(float\)"):
         THREE_THREE_THREE_ONE.apply(
-            100, shares={"shareholders": {"a": 2.5}}, members={"villagers": ["v"]}
+            100,
+            shares={"shareholders": {"a": 2.5}},  # type: ignore[dict-item]
+            members={"villagers": ["v"]},
         )
     with pytest.raises(SplitError, match="weight for 'a' is negative"):
         THREE_THREE_THREE_ONE.apply(
@@ -487,7 +500,7 @@ def test_policy_roster_refusals():
 # --- policies as data -----------------------------------------------------------------------
 
 
-def test_policy_json_round_trip_and_immutability():
+def test_policy_json_round_trip_and_immutability() -> None:
     data = json.loads(json.dumps(THREE_THREE_THREE_ONE.to_dict()))
     again = SplitPolicy.from_dict(data)
     assert again == THREE_THREE_THREE_ONE
@@ -508,12 +521,12 @@ def test_policy_json_round_trip_and_immutability():
         ({"name": "", "weight": 1, "mode": "per_capita"}, "name"),
     ],
 )
-def test_bucket_refusals(kwargs, message):
+def test_bucket_refusals(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(SplitError, match=message):
-        Bucket(**kwargs)
+        Bucket(**kwargs)  # type: ignore[arg-type]
 
 
-def test_policy_refusals():
+def test_policy_refusals() -> None:
     bucket = Bucket(name="a", weight=1, mode="account", account="acct")
     with pytest.raises(SplitError, match="two buckets named 'a'"):
         SplitPolicy(name="p", buckets=(bucket, bucket))
@@ -525,7 +538,7 @@ def test_policy_refusals():
         SplitPolicy.from_dict([])  # type: ignore[arg-type]
 
 
-def test_with_accounts_points_buckets_at_real_accounts():
+def test_with_accounts_points_buckets_at_real_accounts() -> None:
     policy = THREE_THREE_THREE_ONE.with_accounts({"public_welfare_fund": "quanxing:welfare"})
     assert policy.bucket("public_welfare_fund").account == "quanxing:welfare"
     assert THREE_THREE_THREE_ONE.bucket("public_welfare_fund").account == "public_welfare_fund"
@@ -540,14 +553,14 @@ def test_with_accounts_points_buckets_at_real_accounts():
 # --- percentage rules from the articles ----------------------------------------------------------
 
 
-def test_community_fund_five_percent():
+def test_community_fund_five_percent() -> None:
     # 12,345.67 yuan of shared-space proceeds = 1,234,567 fen; 5% = 61,728.35 -> floor
     # 61,728 rem .35; 95% = 1,172,838.65 -> rem .65 wins the leftover unit.
     d = COMMUNITY_FUND_FIVE_PERCENT.apply(1_234_567)
     assert dict(d.amounts) == {"community_fund": 61_728, "shared_space_operator": 1_172_839}
 
 
-def test_property_manager_then_micro_fund_donation():
+def test_property_manager_then_micro_fund_donation() -> None:
     # 80,000.00 yuan of fees = 8,000,000 fen; manager keeps 15% = 1,200,000 exactly,
     # and donates 30% of it = 360,000 to the micro-fund, keeping 840,000.
     fees = PROPERTY_MANAGER_FIFTEEN_PERCENT.apply(8_000_000)
@@ -561,7 +574,7 @@ def test_property_manager_then_micro_fund_donation():
     }
 
 
-def test_percentage_split_helper():
+def test_percentage_split_helper() -> None:
     policy = percentage_split("12.5%", Fraction(25, 2), to_account="a", rest_account="b")
     assert [b.weight for b in policy.buckets] == [25, 175]
     assert dict(policy.apply(800).amounts) == {"a": 100, "b": 700}
@@ -572,7 +585,7 @@ def test_percentage_split_helper():
         (True, "bool"),
     ]:
         with pytest.raises(SplitError, match=message):
-            percentage_split("x", bad, to_account="a", rest_account="b")
+            percentage_split("x", bad, to_account="a", rest_account="b")  # type: ignore[arg-type]
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -588,25 +601,25 @@ def test_percentage_split_helper():
         (123_456_789_012, "1,234,567,890.12"),
     ],
 )
-def test_format_fen(fen, text):
+def test_format_fen(fen: int, text: str) -> None:
     assert format_fen(fen) == text
 
 
-def test_format_fen_refuses_float_and_bool():
+def test_format_fen_refuses_float_and_bool() -> None:
     with pytest.raises(SplitError, match="float"):
         format_fen(1.5)  # type: ignore[arg-type]
     with pytest.raises(SplitError, match="bool"):
         format_fen(True)
 
 
-def test_format_decimal_is_an_exact_prefix():
+def test_format_decimal_is_an_exact_prefix() -> None:
     assert format_decimal(Fraction(1, 4)) == "0.25"
     assert format_decimal(Fraction(2, 3)) == "0.666666…"
     assert format_decimal(Fraction(-7, 2)) == "-3.5"
     assert format_decimal(Fraction(1_234_567, 1)) == "1,234,567"
 
 
-def test_policy_from_dict_refuses_lax_values():
+def test_policy_from_dict_refuses_lax_values() -> None:
     data = THREE_THREE_THREE_ONE.to_dict()
     data["buckets"][0]["weight"] = "3"
     with pytest.raises(
@@ -615,7 +628,7 @@ def test_policy_from_dict_refuses_lax_values():
         SplitPolicy.from_dict(data)
 
 
-def test_every_public_name_is_documented():
+def test_every_public_name_is_documented() -> None:
     import inspect
 
     import points_ledger.split as split
