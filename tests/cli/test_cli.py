@@ -479,6 +479,39 @@ def test_bad_date_is_usage_error(db: Path, keys: KeySet) -> None:
     assert "YYYY-MM-DD" in error_line(result)
 
 
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [("1,000", 100_000), ("12,500.50", 1_250_050), ("-1,234,567.89", -123_456_789), ("007", 700)],
+)
+def test_commas_group_thousands_only(text: str, fen: int) -> None:
+    assert parse_amount(text, Asset.CNY) == fen
+
+
+@pytest.mark.parametrize("text", ["1,50", "0,05", "1,0,0", "10,00.00", ",100", "100,", "1_000"])
+def test_a_comma_that_is_not_a_thousands_separator_is_refused(text: str) -> None:
+    """``1,50`` must not become 150 yuan: a decimal comma is refused, never dropped."""
+    with pytest.raises(InvalidEventError, match="is not an amount"):
+        parse_amount(text, Asset.CNY)
+
+
+def test_an_amount_too_large_says_so() -> None:
+    with pytest.raises(InvalidEventError, match="too large"):
+        parse_amount("9" * 17, Asset.PTS)
+    assert parse_amount("9" * 16, Asset.PTS) == int("9" * 16)
+
+
+def test_a_decimal_comma_on_the_command_line_changes_nothing(db: Path, keys: KeySet) -> None:
+    with Ledger.open(db) as ledger:
+        before = ledger.size()
+    result = run(
+        db, "transfer", "issuer:PTS:-1,50", "vol:0001:PTS:1,50", "--key", str(keys.admin_file)
+    )
+    assert result.exit_code != 0
+    assert "commas may only separate thousands" in error_line(result)
+    with Ledger.open(db) as ledger:
+        assert ledger.size() == before
+
+
 def test_parse_amount_and_posting() -> None:
     assert parse_amount("30", Asset.PTS) == 30
     assert parse_amount("-1,000", Asset.PTS) == -1000

@@ -418,8 +418,14 @@ def test_settlement_rate_in_yuan_and_settle(db: Path, keys: Keys) -> None:
     ok(db, "redeem", "confirm", f"V{seq:08d}", "--key", keys.file("partner"))
     three_decimals = run(db, "settlement-rate", "set", "0.051", "--key", keys.file("admin"))
     assert three_decimals.exit_code == 2
+    decimal_comma = run(db, "settlement-rate", "set", "0,05", "--key", keys.file("admin"))
+    assert decimal_comma.exit_code == 2
+    assert "commas may only separate thousands" in decimal_comma.output
     rate = ok(db, "settlement-rate", "set", "0.05", "--key", keys.file("admin"), "--json")
     assert json.loads(rate.stdout)["event"]["fen_per_point"] == 5
+    said = ok(db, "settlement-rate", "set", "0.06", "--key", keys.file("admin")).stdout
+    assert "partners are paid 0.06 yuan (6 fen) per redeemed point" in said
+    ok(db, "settlement-rate", "set", "0.05", "--key", keys.file("admin"))
     out = ok(
         db,
         "settle",

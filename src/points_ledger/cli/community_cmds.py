@@ -45,6 +45,7 @@ from points_ledger.models import (
 )
 from points_ledger.models.community import HOLD_HOURS_DEFAULT, HOLD_HOURS_MAX
 from points_ledger.reports import offers as offers_report
+from points_ledger.split import format_fen
 
 __all__ = [
     "alliance_group",
@@ -539,7 +540,13 @@ def settlement_rate_set(
         memo=memo,
         fen_per_point=yuan_per_point,
     )
-    append_signed(event, key_paths, as_json=as_json)
+    result = append_signed(event, key_paths, as_json=as_json)
+    if not as_json and result.created:
+        # Say the stored rate back in both units, so a slip (0.5 for 0.05) shows at once.
+        click.echo(
+            f"partners are paid {format_fen(yuan_per_point)} yuan ({yuan_per_point:,} fen) "
+            "per redeemed point from this entry on"
+        )
 
 
 @cli.command()

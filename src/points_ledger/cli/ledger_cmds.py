@@ -33,22 +33,38 @@ from points_ledger.notes import vkey_for
 
 __all__ = ["account_group", "init", "parse_amount", "parse_posting", "reverse", "transfer"]
 
-_AMOUNT = re.compile(r"^([+-]?)(\d{1,16})(?:\.(\d+))?$")
+# Whole part: plain digits, or digits grouped in threes by commas (1,000 or 12,500.50). A
+# comma anywhere else (1,50 as a decimal comma) is refused, not dropped: dropping it would
+# turn 1.50 yuan into 150.
+_AMOUNT = re.compile(r"^([+-]?)(\d+|\d{1,3}(?:,\d{3})+)(?:\.(\d+))?$")
+_AMOUNT_DIGITS_MAX = 16
 
 
 def parse_amount(text: str, asset: Asset) -> int:
     """Parse an amount written as people write it into the asset's smallest unit.
 
     ``PTS`` takes whole points (``30``, ``-30``); ``CNY`` takes yuan with at most two
-    decimals (``12.5`` is 1,250 fen). No floats are involved.
+    decimals (``12.5`` is 1,250 fen). Commas may group the whole part in threes
+    (``1,000.50``); a comma anywhere else is refused, since ``1,50`` could mean 1.50 or 150.
+    No floats are involved.
 
     Raises:
         InvalidEventError: if the text is not such an amount.
     """
-    match = _AMOUNT.fullmatch(text.replace(",", "").replace("_", ""))
+    match = _AMOUNT.fullmatch(text)
     if match is None:
+        if re.fullmatch(r"[+-]?[\d,]+(?:\.\d+)?", text) and "," in text:
+            raise InvalidEventError(
+                f"{text!r} is not an amount: commas may only separate thousands (1,000); "
+                "write decimals with a point (1.50)"
+            )
         raise InvalidEventError(f"{text!r} is not an amount (write e.g. 30, -30 or 12.50)")
     sign, whole, frac = match.groups()
+    whole = whole.replace(",", "")
+    if len(whole.lstrip("0")) > _AMOUNT_DIGITS_MAX:
+        raise InvalidEventError(
+            f"{text!r} is too large (at most {_AMOUNT_DIGITS_MAX} digits before the point)"
+        )
     frac = frac or ""
     if len(frac) > asset.scale:
         raise InvalidEventError(
