@@ -274,6 +274,33 @@ def test_init_refuses_existing_ledger_before_making_keys(db: Path, tmp_path: Pat
     assert not (tmp_path / "k2").exists()
 
 
+@pytest.mark.parametrize(
+    ("ledger", "origin"),
+    [("x.db", "Chengdu.example/x"), ("no-such-folder/x.db", ORIGIN)],
+    ids=["bad-origin", "missing-folder"],
+)
+def test_a_failed_init_leaves_no_keys_and_can_be_run_again(
+    tmp_path: Path, ledger: str, origin: str
+) -> None:
+    keys_dir = tmp_path / "keys"
+    failed = run(tmp_path / ledger, "init", "--origin", origin, "--keys-dir", str(keys_dir))
+    assert failed.exit_code == 1, failed.output
+    assert not keys_dir.exists()
+    assert not (tmp_path / ledger).exists()
+    retried = run(tmp_path / "x.db", "init", "--origin", ORIGIN, "--keys-dir", str(keys_dir))
+    assert retried.exit_code == 0, retried.output
+    assert sorted(p.name for p in keys_dir.iterdir()) == ["admin-1.key", "log.key"]
+
+
+def test_a_failed_init_keeps_what_was_already_in_the_keys_folder(tmp_path: Path) -> None:
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir()
+    (keys_dir / "worker.key").write_text("not init's", encoding="utf-8")
+    failed = run(tmp_path / "x.db", "init", "--origin", "Bad Origin", "--keys-dir", str(keys_dir))
+    assert failed.exit_code == 1
+    assert [p.name for p in keys_dir.iterdir()] == ["worker.key"]
+
+
 def test_init_threshold_above_admins_is_usage_error(tmp_path: Path) -> None:
     result = run(tmp_path / "x.db", "init", "--origin", ORIGIN, "--threshold", "3")
     assert result.exit_code == 2

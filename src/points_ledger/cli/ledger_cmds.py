@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -113,6 +114,16 @@ def _init_passphrases(paths: list[Path]) -> list[str]:
     return result
 
 
+def _remove_new_keys(written: list[Path], made_dir: Path | None) -> None:
+    """Delete key files ``init`` wrote (and the folder it made) before it failed."""
+    for target in written:
+        with contextlib.suppress(OSError):
+            target.unlink()
+    if made_dir is not None:
+        with contextlib.suppress(OSError):
+            made_dir.rmdir()  # only if empty: never anything init did not write
+
+
 @cli.command()
 @click.option(
     "--origin", required=True, help="Ledger name, e.g. chengdu.example/chenghua/zhiqiang."
@@ -154,7 +165,7 @@ def init(
 
     Writes KEYS_DIR/log.key and KEYS_DIR/admin-1.key ... admin-N.key (mode 0600), then
     the ledger file with its genesis entry signed by every admin. Refuses to overwrite
-    any existing file.
+    any existing file; if the ledger cannot be created, removes the key files it wrote.
     """
     path = state().ledger_path
     if threshold > admin_count:
@@ -180,19 +191,30 @@ def init(
     passphrases = _init_passphrases(targets)
     log_key = Signer.generate()
     admins = [Signer.generate() for _ in range(admin_count)]
-    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for signer, target, passphrase in zip([log_key, *admins], targets, passphrases, strict=True):
-        save_signer(signer, target, passphrase)
-    with Ledger.create(
-        path,
-        origin=origin,
-        log_key=log_key,
-        admins=admins,
-        threshold=threshold,
-        committee_threshold=committee_threshold,
-        effective_at=date,
-    ) as ledger:
-        origin = ledger.origin
+    made_dir = not keys_dir.exists()
+    written: list[Path] = []
+    try:
+        keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for signer, target, passphrase in zip(
+            [log_key, *admins], targets, passphrases, strict=True
+        ):
+            save_signer(signer, target, passphrase)
+            written.append(target)
+        with Ledger.create(
+            path,
+            origin=origin,
+            log_key=log_key,
+            admins=admins,
+            threshold=threshold,
+            committee_threshold=committee_threshold,
+            effective_at=date,
+        ) as ledger:
+            origin = ledger.origin
+    except BaseException:
+        # No ledger was made, so these keys sign nothing: take them away again, so that
+        # the corrected command can run in the same folder.
+        _remove_new_keys(written, keys_dir if made_dir else None)
+        raise
     vkey = vkey_for(origin, log_key.private_key.public_key())
     rows = [("log", str(targets[0]), log_key.key_id)] + [
         (f"admin {n}", str(t), a.key_id)
