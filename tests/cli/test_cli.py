@@ -785,6 +785,27 @@ def test_export_csv_money_columns(db: Path, keys: KeySet) -> None:
     assert (fund["amount"], fund["amount_minor"]) == ("1234.50", "123450")
 
 
+@pytest.mark.parametrize("memo", ['=HYPERLINK("http://x","click")', "+1+1", "-2+3", "@SUM(A1)"])
+def test_export_csv_never_hands_a_spreadsheet_a_formula(db: Path, keys: KeySet, memo: str) -> None:
+    run(
+        db,
+        "transfer",
+        "issuer:PTS:-1",
+        "vol:0002:PTS:1",
+        "--memo",
+        memo,
+        "--id",
+        "-formula",
+        "--key",
+        str(keys.admin_file),
+    )
+    rows = list(csv.DictReader(io.StringIO(run(db, "export").stdout.lstrip("\ufeff"))))
+    row = next(r for r in rows if r["account"] == "vol:0002")
+    assert (row["memo"], row["event_id"]) == ("'" + memo, "'-formula")
+    assert row["amount"] == "1"  # numbers stay numbers
+    assert next(r for r in rows if r["event_id"] == "award-1")["memo"] == "燃气安全检查"
+
+
 def test_export_jsonl(db: Path) -> None:
     result = run(db, "export", "--format", "jsonl")
     assert result.exit_code == 0

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 import click
 
@@ -98,6 +98,20 @@ def _open_output(output: Path | None, *, bom: bool) -> Iterator[IO[str]]:
         yield handle
 
 
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_text(text: str) -> str:
+    """``text`` made safe to open in a spreadsheet: never read as a formula.
+
+    Excel and WPS run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or
+    carriage return before one) as a formula, so a memo like ``=HYPERLINK(...)`` would
+    become a live link. Such text gets a leading ``'``, which spreadsheets show as text
+    and hide; every other text is returned unchanged.
+    """
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
 def _write_csv(ledger: Ledger, handle: IO[str], progress: Callable[[int, int], None] | None) -> int:
     writer = csv.writer(handle)
     writer.writerow(CSV_COLUMNS)
@@ -111,12 +125,12 @@ def _write_csv(ledger: Ledger, handle: IO[str], progress: Callable[[int, int], N
                     item.recorded_at.isoformat(),
                     item.event.effective_at.isoformat(),
                     item.kind,
-                    item.event_id,
-                    p.account,
+                    _spreadsheet_text(item.event_id),
+                    _spreadsheet_text(p.account),
                     p.asset.value,
                     p.asset.format_amount(p.amount).replace(",", ""),
                     p.amount,
-                    item.event.memo,
+                    _spreadsheet_text(item.event.memo),
                 )
             )
             rows += 1
