@@ -7,8 +7,10 @@ command under test goes through the command line. Key files are written once per
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ from points_ledger import (
 )
 from points_ledger.cli import cli
 from points_ledger.cli.report_views import REPORTS
+from points_ledger.notes import vkey_for
 from points_ledger.reports import offers
 
 PASS = "domain commands passphrase"
@@ -699,6 +702,55 @@ def test_checkpoint_with_the_wrong_key_is_refused(db: Path, keys: Keys) -> None:
     result = run(db, "checkpoint", "--log-key", keys.file("admin"))
     assert result.exit_code == 1
     assert error_code(result) == "bad_signature"
+
+
+def _copy_ledger(source: Path, target: Path) -> None:
+    with (
+        contextlib.closing(sqlite3.connect(source)) as a,
+        contextlib.closing(sqlite3.connect(target)) as b,
+    ):
+        a.backup(b)
+
+
+def test_audit_and_verify_compare_the_file_with_a_checkpoint_held_outside_it(
+    db: Path, keys: Keys, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.db"
+    _copy_ledger(db, old)  # the copy someone might hand an auditor later: rolled back
+    with Ledger.open(db) as ledger:
+        ledger.append(
+            Donate(id="d", effective_at=DAY, donor="vol:0001", pool="pool:charity", points=1),
+            [keys["member"]],
+        )
+        size = ledger.size()
+        vkey = ledger.log_vkey()
+    note = tmp_path / "cp.txt"
+    ok(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(note))
+    vkey_file = tmp_path / "log.vkey"
+    vkey_file.write_text(vkey + "\n")
+
+    assert run(old, "audit").exit_code == 0  # on its own, the old copy looks fine
+    trusted = ("--checkpoint", str(note), "--vkey", str(vkey_file))
+    audited = run(old, "audit", *trusted, "--json")
+    assert audited.exit_code == 3
+    problems = json.loads(audited.stdout)["problems"]
+    assert [(p["code"], p["seq"]) for p in problems] == [("truncated", size - 1)]
+    verified = run(old, "verify", "--checkpoint", str(note))
+    assert verified.exit_code == 3 and f"entries {size - 1} to {size - 1} are missing" in (
+        verified.stderr
+    )
+    assert ok(db, "audit", *trusted).stdout.startswith("audit passed")
+    assert ok(db, "verify", *trusted).stdout.startswith("verify passed")
+
+    other_vkey = vkey_for(ORIGIN, keys["admin"].private_key.public_key())
+    other_file = run(db, "verify", "--vkey", other_vkey)
+    assert other_file.exit_code == 3
+    assert "not the ledger of the verifier key you gave" in other_file.stderr
+    forged = tmp_path / "forged.txt"
+    forged.write_text(note.read_text().replace(vkey.split("+")[0], "x", 1))
+    unsigned = run(db, "audit", "--checkpoint", str(forged), "--vkey", vkey)
+    assert unsigned.exit_code == 1 and error_code(unsigned) == "note_invalid"
+    assert "is not signed by the verifier key you gave" in unsigned.stderr
 
 
 def test_help_lists_the_new_commands() -> None:

@@ -12,6 +12,7 @@ from typing import IO, Final
 
 import click
 
+from points_ledger.checkpoints import open_checkpoint
 from points_ledger.cli.app import (
     EXIT_INTEGRITY,
     CommandError,
@@ -22,8 +23,12 @@ from points_ledger.cli.app import (
     progress_callback,
 )
 from points_ledger.cli.render import audit_to_json, entry_to_json
-from points_ledger.errors import IntegrityError
+from points_ledger.cli.transparency_cmds import _read_input, read_vkey
+from points_ledger.errors import IntegrityError, NoteError
+from points_ledger.keys import public_key_from_b64
 from points_ledger.ledger import Ledger
+from points_ledger.models import Genesis
+from points_ledger.notes import NoteVerifier
 
 __all__ = ["CSV_COLUMNS", "audit", "export", "verify"]
 
@@ -42,14 +47,77 @@ CSV_COLUMNS = (
 """Columns of the CSV export: one row per posting, joined with its entry."""
 
 
+def _trusted_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Add ``--checkpoint`` and ``--vkey``: what the checker holds outside the file."""
+    func = click.option(
+        "--vkey",
+        help="The ledger's published verifier key (origin+hex8+base64), or a file holding "
+        "it: the file must be that ledger, and --checkpoint must be signed by it.",
+    )(func)
+    return click.option(
+        "--checkpoint",
+        "checkpoint_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A signed (and cosigned) checkpoint kept outside the file, e.g. from a "
+        "witness or a receipt: entries it covers that are missing or changed are named.",
+    )(func)
+
+
+def _trusted_checkpoint(
+    ledger: Ledger, checkpoint_path: Path | None, vkey: str | None
+) -> str | None:
+    """Check the file's log key against ``--vkey`` and return the ``--checkpoint`` note.
+
+    Raises:
+        IntegrityError: the file's genesis entry names another log key than ``--vkey``.
+        NoteError: ``--vkey`` is malformed, or the checkpoint is not signed by it.
+        CommandError: a file cannot be read.
+    """
+    expected = NoteVerifier.from_vkey(read_vkey(vkey)) if vkey is not None else None
+    if expected is not None:
+        genesis = ledger.entry(0).event
+        if not isinstance(genesis, Genesis):
+            raise IntegrityError("entry 0 is not the genesis entry", seq=0)
+        if (genesis.origin, public_key_from_b64(genesis.log_key)) != (
+            expected.name,
+            expected.public_key_bytes,
+        ):
+            raise IntegrityError(
+                f"this file is not the ledger of the verifier key you gave: its genesis "
+                f"entry names the log {genesis.origin!r} with key {genesis.log_key}",
+                hint="Check that you were given the right file and the right key; trust "
+                "none of the file's figures until they agree.",
+                seq=0,
+            )
+    if checkpoint_path is None:
+        return None
+    note = _read_input(checkpoint_path, "checkpoint")
+    if expected is not None:
+        try:
+            open_checkpoint(note, expected)
+        except NoteError as e:
+            raise NoteError(
+                f"the checkpoint {checkpoint_path} is not signed by the verifier key you "
+                f"gave: {e.message}"
+            ) from e
+    return note
+
+
 @cli.command()
+@_trusted_options
 @json_option
-def verify(as_json: bool) -> None:
-    """Check the whole file; exit 3 naming the first problem if there is one."""
+def verify(checkpoint_path: Path | None, vkey: str | None, as_json: bool) -> None:
+    """Check the whole file; exit 3 naming the first problem if there is one.
+
+    With --checkpoint, also compare the file with a checkpoint held outside it (from a
+    witness or a receipt): a file cut short or rolled back is named. With --vkey, the
+    file and the checkpoint must belong to that published log key.
+    """
     with open_ledger() as ledger, progress_callback("verifying") as progress:
         size = ledger.size()
         try:
-            ledger.verify(progress=progress)
+            trusted = _trusted_checkpoint(ledger, checkpoint_path, vkey)
+            ledger.verify(progress=progress, trusted_checkpoint=trusted)
         except IntegrityError as e:
             if as_json:
                 echo_json({"ok": False, "code": e.code, "message": e.message, "seq": e.seq})
@@ -61,12 +129,19 @@ def verify(as_json: bool) -> None:
 
 
 @cli.command()
+@_trusted_options
 @json_option
 @click.pass_context
-def audit(ctx: click.Context, as_json: bool) -> None:
-    """Check the whole file and list every problem; exit 3 if there are any."""
+def audit(
+    ctx: click.Context, checkpoint_path: Path | None, vkey: str | None, as_json: bool
+) -> None:
+    """Check the whole file and list every problem; exit 3 if there are any.
+
+    --checkpoint and --vkey work as for verify.
+    """
     with open_ledger() as ledger, progress_callback("auditing") as progress:
-        report = ledger.audit(progress=progress)
+        trusted = _trusted_checkpoint(ledger, checkpoint_path, vkey)
+        report = ledger.audit(progress=progress, trusted_checkpoint=trusted)
     if as_json:
         echo_json(audit_to_json(report))
     else:
