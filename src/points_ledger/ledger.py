@@ -487,13 +487,15 @@ class Ledger:
     ) -> Balance:
         """An account's balance: current (posted, pending, available) or as of a point.
 
-        With ``at_seq`` (after the entry at that seq) or ``at_date`` (business dates up to
-        and including it) the posted balance is summed from the postings; pending holds
-        are only known for the current balance and are reported as 0 there.
-        An account that never moved has a zero balance.
+        With ``at_seq`` (entries up to and including that seq) or ``at_date`` (business
+        dates up to and including it) the posted balance is summed from the postings;
+        with both, only postings that meet both count (entries up to ``at_seq`` dated up
+        to ``at_date``). Pending holds are only known for the current balance and are
+        reported as 0 there. An account that never moved has a zero balance.
 
         Raises:
-            NotFoundError: if the account has not been opened.
+            NotFoundError: if the account has not been opened, or there is no entry
+                ``at_seq`` yet.
             InvalidEventError: for a malformed account id, asset, seq or date.
         """
         asset = _require_asset(asset)
@@ -503,6 +505,12 @@ class Ledger:
                 return self._store.state.balance(account, asset)
         if at_seq is not None:
             _require_int("at_seq", at_seq)
+            size = self.size()
+            if at_seq >= size:
+                raise NotFoundError(
+                    f"there is no entry {at_seq} yet: the ledger has {size:,} entries "
+                    f"(0 to {size - 1:,})"
+                )
         if at_date is not None and not isinstance(at_date, dt.date):
             raise InvalidEventError("at_date must be a datetime.date")
         posted = self._store.balance_at(account, asset, at_seq=at_seq, at_date=at_date)

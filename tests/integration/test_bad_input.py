@@ -675,6 +675,10 @@ def test_balances_at_seq_and_at_date(world: World) -> None:
         ledger.balance("m1", at_seq=-1)
     with pytest.raises(InvalidEventError):
         ledger.balance("m1", at_date="2024-05-01")  # type: ignore[arg-type]
+    size = ledger.size()
+    assert ledger.balance("m1", at_seq=size - 1).posted == 35
+    with pytest.raises(NotFoundError, match=f"there is no entry {size} yet"):
+        ledger.balance("m1", at_seq=size)  # not the current balance in disguise
 
 
 def test_statement_running_balance(world: World) -> None:

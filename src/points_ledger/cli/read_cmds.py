@@ -47,7 +47,11 @@ def balance(
     at_date: dt.date | None,
     as_json: bool,
 ) -> None:
-    """Show ACCOUNT's balance: posted, pending (open holds) and available."""
+    """Show ACCOUNT's balance: posted, pending (open holds) and available.
+
+    With --at-seq and/or --at-date, the posted balance as of that entry and/or the end
+    of that business date (with both, only entries meeting both count).
+    """
     assets = [Asset(asset.upper())] if asset else list(Asset)
     with open_ledger() as ledger:
         balances = [ledger.balance(account, a, at_seq=at_seq, at_date=at_date) for a in assets]
