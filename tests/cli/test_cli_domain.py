@@ -544,6 +544,29 @@ def test_distribute_needs_keys_unless_dry_run(db: Path) -> None:
     assert result.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"account,shares,villager\n", "lists nobody"),
+        (b"\xef\xbb\xbfaccount,shares\n\n", "lists nobody"),
+        (b'{"shareholders": [], "villagers": []}', "lists nobody"),
+        ("account,shares,villager\nsh:01,1,是\n".encode("gbk"), "CSV UTF-8 (逗号分隔)"),
+    ],
+    ids=["header-only", "blank-rows", "empty-json", "gbk"],
+)
+def test_a_roster_file_that_lists_nobody_or_is_gbk_is_refused_plainly(
+    db: Path, keys: Keys, tmp_path: Path, content: bytes, said: str
+) -> None:
+    roster = tmp_path / ("roster.json" if content.startswith(b"{") else "roster.csv")
+    roster.write_bytes(content)
+    before = size(db)
+    committee = ("--key", keys.file("cm1"), "--key", keys.file("cm2"))
+    refused = run(db, "roster", "record", "r-bad", "--file", str(roster), *committee)
+    assert refused.exit_code == 1 and error_code(refused) == "invalid_event"
+    assert said in refused.stderr
+    assert size(db) == before
+
+
 def test_policy_from_json_file_and_roster_from_json(db: Path, keys: Keys, tmp_path: Path) -> None:
     committee = ("--key", keys.file("cm1"), "--key", keys.file("cm2"))
     policy = tmp_path / "policy.json"

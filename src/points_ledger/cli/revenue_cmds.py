@@ -90,7 +90,17 @@ def _read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")  # Excel writes a byte-order mark
     except UnicodeDecodeError as e:
-        raise InvalidEventError(f"{path} is not UTF-8 text") from e
+        hint = "Save the file as UTF-8 text and try again."
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+        else:  # Chinese-locale Excel saves "CSV (逗号分隔)" in GBK: say which choice to use
+            hint = (
+                "It looks like GBK text, which Excel and WPS write for 'CSV (逗号分隔)': "
+                "save it again as 'CSV UTF-8 (逗号分隔)' and try again."
+            )
+        raise InvalidEventError(f"{path} is not UTF-8 text", hint=hint) from e
 
 
 def _read_json(path: Path) -> Any:
@@ -302,12 +312,18 @@ def read_roster(path: Path) -> tuple[tuple[Holding, ...], tuple[str, ...]]:
     "villagers": ["hh:01", ...]}``. The file type is chosen by its ``.json`` suffix.
 
     Raises:
-        InvalidEventError: if the file cannot be read or a row is malformed (naming the
-            line).
+        InvalidEventError: if the file cannot be read, a row is malformed (naming the
+            line), or it lists nobody.
     """
-    if path.suffix.lower() == ".json":
-        return _roster_from_json(path)
-    return _roster_from_csv(path)
+    holders, villagers = (
+        _roster_from_json(path) if path.suffix.lower() == ".json" else _roster_from_csv(path)
+    )
+    if not holders and not villagers:
+        raise InvalidEventError(
+            f"{path} lists nobody: a roster needs at least one shareholder or villager",
+            hint="Check that you chose the right file and that it has rows below the header.",
+        )
+    return holders, villagers
 
 
 @cli.group("roster")
