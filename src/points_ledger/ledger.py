@@ -175,14 +175,23 @@ class Ledger:
         return ledger
 
     @classmethod
-    def open(cls, path: str | Path, *, clock: Clock = system_clock) -> Ledger:
+    def open(
+        cls, path: str | Path, *, clock: Clock = system_clock, read_only: bool = False
+    ) -> Ledger:
         """Open an existing ledger file.
+
+        Args:
+            path: The ledger file.
+            clock: Where ``recorded_at`` times come from (injectable for tests).
+            read_only: Open for reading and checking only: nothing is written to the
+                file or beside it, and every append is refused. A file that cannot be
+                written where it lies (read-only media or folder) is opened so anyway.
 
         Raises:
             StorageError: if the file is missing or not a ledger.
             SchemaVersionError: if a newer version of the library wrote it.
         """
-        return cls(SqliteStore.open(path), clock=clock)
+        return cls(SqliteStore.open(path, read_only=read_only), clock=clock)
 
     def close(self) -> None:
         """Close the underlying file (and the signature helper, if one was started)."""

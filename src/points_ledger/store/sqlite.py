@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import random
 import sqlite3
 import time
@@ -102,6 +103,29 @@ def storage_errors(action: str) -> Iterator[None]:
         # sqlite3 decodes TEXT values, and error messages quoting a damaged schema, as
         # UTF-8: bytes that are not UTF-8 mean the file is damaged.
         raise StorageError(f"could not {action}: the file holds text that is not UTF-8") from e
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open ``path`` for reading only, also where nothing may be written beside it.
+
+    ``mode=ro`` still needs the WAL index (``-shm``) of a WAL file, which SQLite cannot
+    create in a read-only folder; there the file is opened ``immutable``, which is what
+    read-only media are: nobody can change the file while it is read.
+    """
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+    conn.execute("PRAGMA cache_size = -65536")
+    return conn
+
+
+def _writable_here(path: Path) -> bool:
+    """Whether the file and its folder (for the WAL files) can be written."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -523,9 +547,10 @@ _NOT_CACHED: Final = object()
 class SqliteStore:
     """A ledger file: log tables, Merkle nodes and state caches behind one connection."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool = False) -> None:
         self.conn = conn
         self.path = path
+        self.read_only = read_only
         self.db = Database(conn)
         self.state = SqliteState(conn, conn)
         self._writing = False
@@ -551,16 +576,23 @@ class SqliteStore:
         return cls(conn, target)
 
     @classmethod
-    def open(cls, path: str | Path) -> SqliteStore:
+    def open(cls, path: str | Path, *, read_only: bool = False) -> SqliteStore:
         """Open an existing ledger file, applying any pending migrations.
 
+        A file that cannot be written where it lies (read-only media or folder, no write
+        permission) is opened read-only, as it is with ``read_only=True``: everything can
+        be read and checked, and every write is refused with a ``StorageError``.
+
         Raises:
-            StorageError: if the file is missing or not a points ledger.
+            StorageError: if the file is missing or not a points ledger, or is opened
+                read-only and needs a schema upgrade first.
             SchemaVersionError: if a newer version of the library wrote the file.
         """
         target = Path(path)
         if not target.is_file():
             raise StorageError(f"there is no ledger file at {target}")
+        if read_only or not _writable_here(target):
+            return cls._open_read_only(target)
         with storage_errors(f"open ledger file {target}"):
             conn = _connect(target)
             try:
@@ -584,6 +616,32 @@ class SqliteStore:
                 conn.close()
                 raise
         return cls(conn, target)
+
+    @classmethod
+    def _open_read_only(cls, target: Path) -> SqliteStore:
+        with storage_errors(f"open ledger file {target} read-only"):
+            conn = _connect_read_only(target)
+            try:
+                db = Database(conn)
+                applied = {m.name for m in MIGRATIONS.applied(db)}
+                if not applied:
+                    raise StorageError(f"{target} is not a points ledger file")
+                unknown = applied - SCHEMA_NAMES
+                if unknown:
+                    raise SchemaVersionError(
+                        f"{target} was written by a newer points_ledger "
+                        f"(unknown schema steps: {', '.join(sorted(unknown))})"
+                    )
+                if MIGRATIONS.pending(db):
+                    raise StorageError(
+                        f"{target} was written by an older points_ledger and needs an "
+                        "upgrade, which cannot be done read-only",
+                        hint="Open a writable copy of the file once; it is upgraded then.",
+                    )
+            except BaseException:
+                conn.close()
+                raise
+        return cls(conn, target, read_only=True)
 
     @staticmethod
     def is_ledger_file(path: str | Path) -> bool:
@@ -611,6 +669,12 @@ class SqliteStore:
         Waits, with jittered back-off, while another process holds the write lock, so
         that "database is locked" does not reach the caller under normal contention.
         """
+        if self.read_only:
+            raise StorageError(
+                f"{self.path} is open read-only (it, or its folder, cannot be written "
+                "here): nothing can be appended",
+                hint="Write on the office's own copy of the ledger, not on this one.",
+            )
         deadline = time.monotonic() + _BUSY_WAIT_S
         delay = 0.001
         if self.conn.in_transaction and not self._writing:
