@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +24,8 @@ from points_ledger import (
     Transfer,
 )
 from points_ledger.models import AMOUNT_MAX
+from points_ledger.models.common import _PATTERN_WORDS
+from points_ledger.models.events import event_types
 
 DAY = dt.date(2024, 5, 1)
 
@@ -204,3 +207,41 @@ def test_signature_must_be_64_bytes_with_hex_key_id() -> None:
         Signature(key_id="0" * 16, signature=bytes(63))
     with pytest.raises(InvalidEventError):
         Signature(key_id="G" * 16, signature=bytes(64))
+
+
+def _patterns(schema: object) -> Iterator[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _patterns(value)
+
+
+def test_every_id_pattern_of_every_event_is_explained_in_words() -> None:
+    """A refused id says what is allowed in words, never as a regular expression."""
+    found = {
+        pattern for cls in event_types().values() for pattern in _patterns(cls.model_json_schema())
+    }
+    assert len(found) >= 5
+    assert found <= set(_PATTERN_WORDS), found - set(_PATTERN_WORDS)
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"account": "张三"}, "'张三' is not allowed here; use 1 to 64 of lowercase a-z"),
+        ({"account": "VOL:0009"}, "never a person's name"),
+        ({"account": "m1", "memo": "a\nb"}, "memo: must not contain control characters"),
+        ({"account": "m1", "grid": ("",)}, "grid.0: must not be empty"),
+        ({"account": "m1", "colour": "red"}, "colour: is not a field of this record"),
+    ],
+)
+def test_refusals_speak_plain_words(fields: dict[str, Any], said: str) -> None:
+    with pytest.raises(InvalidEventError) as refused:
+        OpenAccount(id="o", effective_at=DAY, account_kind=AccountKind.MEMBER, **fields)
+    assert said in refused.value.message
+    assert "pattern" not in refused.value.message and "Value error" not in refused.value.message

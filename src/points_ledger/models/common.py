@@ -43,12 +43,47 @@ It keeps every number exactly representable in RFC 8785 canonical JSON (below 2^
 """
 
 
+_PATTERN_WORDS: Final[dict[str, str]] = {
+    r"^[a-z0-9._:-]{1,64}$": "1 to 64 of lowercase a-z, digits and . _ : - (an id such as "
+    "vol:0001, never a person's name)",
+    r"^[A-Za-z0-9._:-]{1,64}$": "1 to 64 of letters A-Z a-z, digits and . _ : -",
+    r"^[A-Za-z0-9._:-]{1,32}$": "1 to 32 of letters A-Z a-z, digits and . _ : -",
+    r"^[a-z0-9_-]{1,32}$": "1 to 32 of lowercase a-z, digits, _ and - (e.g. gas-check)",
+    r"^[0-9a-f]{16}$": "16 lowercase hex digits (a key id)",
+    r"^V[0-9]{8,12}$": "V and 8 to 12 digits, as printed on the voucher (e.g. V00000042)",
+    r"^[a-z0-9][a-z0-9.-]{0,62}(/[A-Za-z0-9._-]{1,64}){0,8}$": "a name like "
+    "chengdu.example/chenghua/zhiqiang: lowercase a-z, digits, . and - first, then up to 8 "
+    "/parts of letters, digits and . _ -",
+}
+"""What each id pattern of the models allows, in words (the messages show these)."""
+
+_SHOWN_INPUT_MAX = 40
+
+
+def _plain_reason(item: Any) -> str:
+    """One pydantic error item as a reason a community worker can act on."""
+    kind, ctx = item.get("type"), item.get("ctx") or {}
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_WORDS:
+        shown = repr(item.get("input"))
+        if len(shown) > _SHOWN_INPUT_MAX:
+            shown = shown[: _SHOWN_INPUT_MAX - 1] + "…"
+        return f"{shown} is not allowed here; use {_PATTERN_WORDS[ctx['pattern']]}"
+    if kind in ("too_short", "string_too_short") and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a field of this record"
+    message = str(item.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
 def describe_validation_error(error: pydantic.ValidationError) -> str:
     """Summarise a pydantic validation error in one plain line (fields and reasons)."""
     parts = []
     for item in error.errors()[:3]:
         where = ".".join(str(p) for p in item.get("loc", ())) or "value"
-        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+        parts.append(f"{where}: {_plain_reason(item)}")
     more = error.error_count() - len(parts)
     suffix = f" (and {more} more)" if more > 0 else ""
     return "; ".join(parts) + suffix
