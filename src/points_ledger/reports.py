@@ -15,7 +15,10 @@ migration ``m002_community_views`` creates (so Datasette shows the same figures)
   whether it is still listed;
 * :func:`outstanding_holds`: holds not confirmed or voided yet, flagged when expired;
 * :func:`settlement_statement`: every redemption one settlement covers, re-derived from
-  the log alone and checked against the settlement's postings.
+  the log alone and checked against the settlement's postings;
+* :func:`services`, :func:`accounts`, :func:`registered_keys`: the service catalogue
+  (what each award is priced from), the open accounts and every key ever registered, so
+  that each number and each signature can be traced to its source.
 
 Months are the year-month of the business date (``effective_at``), which is already a
 date in the community's time zone (Asia/Shanghai).
@@ -35,17 +38,21 @@ from points_ledger.models.entries import StatementLine
 from points_ledger.store import reports_sql as sql
 
 __all__ = [
+    "AccountRow",
     "HoldRow",
+    "KeyRow",
     "MemberStatement",
     "OfferRow",
     "PoolFlowRow",
     "PoolReport",
     "RedemptionRow",
     "ServiceMonthRow",
+    "ServiceRow",
     "SettlementLine",
     "SettlementRow",
     "SettlementStatement",
     "TopVolunteerRow",
+    "accounts",
     "member_statement",
     "offers",
     "outstanding_holds",
@@ -53,6 +60,8 @@ __all__ = [
     "partner_settlements",
     "points_issued_by_service_month",
     "pool_report",
+    "registered_keys",
+    "services",
     "settlement_statement",
     "top_volunteers_by_grid_cell",
 ]
@@ -599,6 +608,124 @@ def _check_period(period_from: object, period_to: object) -> None:
         raise InvalidEventError("period_from and period_to must be datetime.date values")
     if period_to < period_from:
         raise InvalidEventError("period_to must not be before period_from")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRow:
+    """One service in the catalogue, as currently defined.
+
+    Attributes:
+        code: Catalogue code awards refer to.
+        name: What the service is.
+        points_per_unit: Points an award pays per unit.
+        unit: What a unit is (visit, household, hour, ...).
+        points_per_day_max: Cap per volunteer per business date, if any.
+        points_per_month_max: Cap per volunteer per month, if any.
+        active_from: First business date awards may carry.
+        active_to: Last business date awards may carry (None: open-ended).
+        defined_seq: The entry of the definition in force (a later one replaces it).
+    """
+
+    code: str
+    name: str
+    points_per_unit: int
+    unit: str
+    points_per_day_max: int | None
+    points_per_month_max: int | None
+    active_from: dt.date
+    active_to: dt.date | None
+    defined_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """One open account.
+
+    Attributes:
+        account: The account id.
+        kind: Its kind (member, partner, pool, fund, ...), which fixes its balance rule.
+        grid: Where it belongs, outermost first (district ... micro-grid); may be empty.
+        opened_seq: The entry that opened it.
+    """
+
+    account: str
+    kind: str
+    grid: tuple[str, ...]
+    opened_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """One signing key ever registered (revoked keys included: old entries name them).
+
+    Attributes:
+        key_id: The id entries' signatures name.
+        roles: What it may sign for (admin, issuer, partner, member, committee, treasurer).
+        owner: The account it belongs to, if any.
+        valid_from_seq: First entry it may sign.
+        revoked_at_seq: The entry that revoked it (None while valid).
+    """
+
+    key_id: str
+    roles: tuple[str, ...]
+    owner: str | None
+    valid_from_seq: int
+    revoked_at_seq: int | None
+
+
+def services(ledger: Ledger) -> tuple[ServiceRow, ...]:
+    """The service catalogue: every service defined, by code, as currently defined."""
+    return tuple(
+        ServiceRow(
+            code=_str(r[0]),
+            name=_str(r[1]),
+            points_per_unit=_int(r[2]),
+            unit=_str(r[3]),
+            points_per_day_max=_opt_int(r[4]),
+            points_per_month_max=_opt_int(r[5]),
+            active_from=_date(r[6]),
+            active_to=None if r[7] is None else _date(r[7]),
+            defined_seq=_int(r[8]),
+        )
+        for r in ledger.read_only_query(sql.SERVICES)
+    )
+
+
+def accounts(ledger: Ledger, kind: str | None = None) -> tuple[AccountRow, ...]:
+    """Every open account (of one kind, or all), in the order they were opened."""
+    return tuple(
+        AccountRow(
+            account=_str(r[0]),
+            kind=_str(r[1]),
+            grid=_str_tuple(r[2]),
+            opened_seq=_int(r[3]),
+        )
+        for r in ledger.read_only_query(sql.ACCOUNTS, (kind, kind))
+    )
+
+
+def registered_keys(ledger: Ledger) -> tuple[KeyRow, ...]:
+    """Every key ever registered, in the order they became valid (revoked ones too)."""
+    return tuple(
+        KeyRow(
+            key_id=_str(r[0]),
+            roles=_str_tuple(r[1]),
+            owner=None if r[2] is None else _str(r[2]),
+            valid_from_seq=_int(r[3]),
+            revoked_at_seq=_opt_int(r[4]),
+        )
+        for r in ledger.read_only_query(sql.KEYS)
+    )
+
+
+def _str_tuple(value: object) -> tuple[str, ...]:
+    try:
+        items = json.loads(_str(value))
+    except json.JSONDecodeError as e:
+        raise IntegrityError(f"a report value should be a JSON list, found {value!r}") from e
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise IntegrityError(f"a report value should be a list of text, found {value!r}")
+    return tuple(items)
 
 
 def _int(value: object) -> int:

@@ -645,6 +645,42 @@ def test_every_report_runs_as_table_and_json(db: Path) -> None:
     )
 
 
+def test_the_catalogue_accounts_and_keys_explain_where_numbers_come_from(
+    db: Path, keys: Keys
+) -> None:
+    catalogue = ok(db, "report", "services").stdout
+    assert "gas-check  燃气安全检查" in catalogue and "2026-01-01 to open end" in catalogue
+    (service,) = (
+        json.loads(line) for line in ok(db, "report", "services", "--json").stdout.splitlines()
+    )
+    assert (service["code"], service["points_per_unit"], service["unit"]) == (
+        "gas-check",
+        10,
+        "household",
+    )
+    assert service["points_per_day_max"] is None and service["active_to"] is None
+
+    pools = [
+        json.loads(line)
+        for line in ok(db, "report", "accounts", "pool", "--json").stdout.splitlines()
+    ]
+    assert [(a["account"], a["kind"], a["grid"]) for a in pools] == [
+        ("pool:charity", "pool", ["成华区", "致强社区"])
+    ]
+    everyone = ok(db, "report", "accounts").stdout
+    assert "vol:0001" in everyone and "barber" in everyone and "成华区 / 致强社区" in everyone
+
+    listed = [json.loads(line) for line in ok(db, "report", "keys", "--json").stdout.splitlines()]
+    member = next(k for k in listed if k["key_id"] == keys["member"].key_id)
+    assert (member["roles"], member["owner"], member["revoked_at_seq"]) == (
+        ["member"],
+        "vol:0001",
+        None,
+    )
+    assert ok(db, "report", "keys").stdout.startswith(f"Keys: {len(listed)} valid, {len(listed)}")
+    assert run(db, "report", "services", "extra").exit_code == 2
+
+
 def test_report_errors(db: Path) -> None:
     assert run(db, "report", "nosuch").exit_code == 2
     assert run(db, "report", "pool").exit_code == 2

@@ -130,7 +130,9 @@ def row_to_json(row: object) -> dict[str, Any]:
         elif isinstance(value, Asset):
             value = value.value
         elif isinstance(value, tuple):
-            continue  # nested lines are reported separately
+            if not all(isinstance(v, str) for v in value):
+                continue  # nested lines are reported separately
+            value = list(value)  # a grid path, a key's roles
         result[item.name] = value
     return result
 
@@ -364,4 +366,64 @@ def _settlement_statement(ledger: Ledger, args: Sequence[str]) -> ReportView:
         right=(False, False, False, False, True, True),
         lines=tuple(row_to_json(x) for x in report.lines),
         summary=row_to_json(report),
+    )
+
+
+@report_view("services", "", "the service catalogue awards are priced from")
+def _services(ledger: Ledger, args: Sequence[str]) -> ReportView:
+    _args(args, "no arguments", 0, 0)
+    rows = reports.services(ledger)
+    return ReportView(
+        title=f"Service catalogue: {len(rows)} services",
+        headers=("code", "name", "points/unit", "unit", "day max", "month max", "active", "seq"),
+        rows=tuple(
+            (
+                r.code,
+                r.name,
+                r.points_per_unit,
+                r.unit,
+                "" if r.points_per_day_max is None else r.points_per_day_max,
+                "" if r.points_per_month_max is None else r.points_per_month_max,
+                f"{r.active_from.isoformat()} to {r.active_to or 'open end'}",
+                r.defined_seq,
+            )
+            for r in rows
+        ),
+        right=(False, False, True, False, True, True, False, True),
+        lines=tuple(row_to_json(r) for r in rows),
+    )
+
+
+@report_view("accounts", "[KIND]", "every open account, its kind and grid")
+def _accounts(ledger: Ledger, args: Sequence[str]) -> ReportView:
+    rest = _args(args, "[KIND]", 0, 1)
+    rows = reports.accounts(ledger, rest[0] if rest else None)
+    return ReportView(
+        title=f"Accounts: {len(rows)}",
+        headers=("account", "kind", "grid", "opened"),
+        rows=tuple((r.account, r.kind, " / ".join(r.grid), r.opened_seq) for r in rows),
+        right=(False, False, False, True),
+        lines=tuple(row_to_json(r) for r in rows),
+    )
+
+
+@report_view("keys", "", "every key ever registered: roles, owner, validity")
+def _keys(ledger: Ledger, args: Sequence[str]) -> ReportView:
+    _args(args, "no arguments", 0, 0)
+    rows = reports.registered_keys(ledger)
+    return ReportView(
+        title=f"Keys: {sum(r.revoked_at_seq is None for r in rows)} valid, {len(rows)} registered",
+        headers=("key id", "roles", "owner", "from", "revoked at"),
+        rows=tuple(
+            (
+                r.key_id,
+                ", ".join(r.roles),
+                r.owner or "",
+                r.valid_from_seq,
+                "" if r.revoked_at_seq is None else r.revoked_at_seq,
+            )
+            for r in rows
+        ),
+        right=(False, False, False, True, True),
+        lines=tuple(row_to_json(r) for r in rows),
     )

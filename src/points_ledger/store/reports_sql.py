@@ -159,3 +159,18 @@ RATE_BEFORE: Final = (
     "SELECT json_extract(CAST(e.event AS TEXT), '$.fen_per_point') FROM entries e "
     "WHERE e.kind = 'set_settlement_rate' AND e.seq < ? ORDER BY e.seq DESC LIMIT 1"
 )
+SERVICES: Final = (
+    "SELECT s.key, json_extract(s.value, '$.name'), json_extract(s.value, '$.points_per_unit'), "
+    "json_extract(s.value, '$.unit'), json_extract(s.value, '$.points_per_day_max'), "
+    "json_extract(s.value, '$.points_per_month_max'), json_extract(s.value, '$.active_from'), "
+    "json_extract(s.value, '$.active_to'), json_extract(s.value, '$.defined_seq') "
+    "FROM state s WHERE s.namespace = 'service' ORDER BY s.key"
+)
+ACCOUNTS: Final = (
+    "SELECT account, kind, grid, opened_seq FROM accounts "
+    "WHERE (? IS NULL OR kind = ?) ORDER BY opened_seq"
+)
+KEYS: Final = (
+    "SELECT key_id, roles, owner, valid_from_seq, revoked_at_seq FROM keys "
+    "ORDER BY valid_from_seq, key_id"
+)
