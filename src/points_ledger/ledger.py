@@ -31,7 +31,7 @@ from points_ledger.canonical import (
     signing_input,
 )
 from points_ledger.checkpoints import log_vkey
-from points_ledger.domain.revenue import preview_distribution
+from points_ledger.domain.revenue import explain_distribution, preview_distribution
 from points_ledger.domain.state import DeriveContext, LedgerConfig
 from points_ledger.engine import (
     SIGNATURES_MAX,
@@ -58,7 +58,7 @@ from points_ledger.models.entries import (
     Signature,
     StatementLine,
 )
-from points_ledger.models.events import Event, Genesis, KeySpec
+from points_ledger.models.events import Event, Genesis, KeySpec, Posting
 from points_ledger.models.revenue import Distribute
 from points_ledger.receipts import Receipt
 from points_ledger.split import Distribution
@@ -590,6 +590,34 @@ class Ledger:
         """
         with storage_errors("preview a distribution"):
             return preview_distribution(event, self._store.state)
+
+    def explain_distribution(self, seq: int) -> Distribution:
+        """Re-derive what distribution entry ``seq`` paid, with the step-by-step working.
+
+        Takes the policy version and roster that were in force when the entry was
+        appended, recomputes the split and checks it against the entry's own postings, so
+        every fen of a past distribution can be explained from the log.
+
+        Raises:
+            NotFoundError: if there is no entry ``seq`` or it is not a distribution.
+            IntegrityError: if the re-derived postings differ from the stored ones.
+        """
+        entry = self.entry(seq)
+        if not isinstance(entry.event, Distribute):
+            raise NotFoundError(f"entry {seq} is a {entry.kind!r} entry, not a distribution")
+        with storage_errors("explain a distribution"):
+            derived = explain_distribution(entry.event, seq, self._store.state)
+
+        def order(p: Posting) -> tuple[str, str, int]:
+            return (p.account, p.asset.value, p.amount)
+
+        if sorted(derived.postings, key=order) != sorted(entry.postings, key=order):
+            raise IntegrityError(
+                f"entry {seq}: re-deriving the distribution gives other postings than the "
+                "stored ones",
+                seq=seq,
+            )
+        return derived.distribution
 
     def read_only_query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         """Run one read-only SQL query on the ledger file and return its rows.

@@ -427,3 +427,24 @@ def _keys(ledger: Ledger, args: Sequence[str]) -> ReportView:
         right=(False, False, False, True, True),
         lines=tuple(row_to_json(r) for r in rows),
     )
+
+
+@report_view("distribution", "SEQ", "what one distribution paid and why, re-derived")
+def _distribution(ledger: Ledger, args: Sequence[str]) -> ReportView:
+    (seq_text,) = _args(args, "SEQ", 1, 1)
+    seq = _whole(seq_text, "seq")
+    result = ledger.explain_distribution(seq)
+    return ReportView(
+        title=f"Distribution, entry {seq}, re-derived from the log:\n{result.trace.to_text()}\n",
+        headers=("account", "CNY"),
+        rows=tuple((account, format_fen(fen)) for account, fen in result.amounts.items()),
+        right=(False, True),
+        lines=tuple({"account": account, "fen": fen} for account, fen in result.amounts.items()),
+        summary={
+            "seq": seq,
+            "amount": result.amount,
+            "investor_amount": result.investor_amount,
+            "bucket_totals": dict(result.bucket_totals),
+            "trace": result.trace.to_text(),
+        },
+    )

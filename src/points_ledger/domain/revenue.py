@@ -49,6 +49,7 @@ __all__ = [
     "DerivedDistribution",
     "derive_distribution",
     "distribution_postings",
+    "explain_distribution",
     "preview_distribution",
 ]
 
@@ -134,6 +135,49 @@ def derive_distribution(event: Distribute, state: StateView) -> DerivedDistribut
             hint="Record the income with a RecordRevenue event first.",
         )
     version = _version_in_force(state, event.policy_id, event.effective_at)
+    policy, investor, roster = _policy_and_roster(event, version, state)
+    source = _text(period, "account")
+    available = state.balance(source, Asset.CNY).available
+    if event.amount > available:
+        raise OverdraftError(
+            f"account {source!r} has {Asset.CNY.format_amount(available)} CNY available; "
+            f"the distribution needs {Asset.CNY.format_amount(event.amount)}",
+            details={"account": source, "available": available, "needed": event.amount},
+        )
+    left = _int(period, "recorded") - _int(period, "distributed")
+    if event.amount > left:
+        raise LimitExceededError(
+            f"period {event.period!r} has {Asset.CNY.format_amount(left)} CNY of revenue "
+            f"left to distribute; this distribution asks for "
+            f"{Asset.CNY.format_amount(event.amount)}",
+            details={"period": event.period, "left": left, "needed": event.amount},
+        )
+    return _split(event, period, version, policy, investor, roster)
+
+
+def explain_distribution(event: Distribute, seq: int, state: StateView) -> DerivedDistribution:
+    """Re-derive the split that distribution entry ``seq`` paid, with its full working.
+
+    Uses what was in force when the entry was appended: the latest version of the policy
+    adopted before ``seq`` and in force on the event's date, the roster (rosters never
+    change) and the period's fiscal year. Balance and period limits are not checked
+    again: they held when the entry was appended.
+
+    Raises:
+        NotFoundError: The period, policy version or roster is missing (a damaged file).
+        IntegrityError: A state record cannot be read.
+    """
+    period = _period(state, event.period)
+    if period is None:
+        raise NotFoundError(f"no revenue is recorded for period {event.period!r}", seq=seq)
+    version = _version_in_force(state, event.policy_id, event.effective_at, before_seq=seq)
+    policy, investor, roster = _policy_and_roster(event, version, state)
+    return _split(event, period, version, policy, investor, roster)
+
+
+def _policy_and_roster(
+    event: Distribute, version: dict[str, Any], state: StateView
+) -> tuple[SplitPolicy, InvestorTerms | None, dict[str, Any]]:
     try:
         policy = SplitPolicy.from_dict(version["policy"])
         investor_data = version.get("investor")
@@ -156,22 +200,18 @@ def derive_distribution(event: Distribute, state: StateView) -> DerivedDistribut
                 hint="Record it with a RecordRoster event first, or check its id.",
             )
         roster = recorded
+    return policy, investor, roster
+
+
+def _split(
+    event: Distribute,
+    period: dict[str, Any],
+    version: dict[str, Any],
+    policy: SplitPolicy,
+    investor: InvestorTerms | None,
+    roster: dict[str, Any],
+) -> DerivedDistribution:
     source = _text(period, "account")
-    available = state.balance(source, Asset.CNY).available
-    if event.amount > available:
-        raise OverdraftError(
-            f"account {source!r} has {Asset.CNY.format_amount(available)} CNY available; "
-            f"the distribution needs {Asset.CNY.format_amount(event.amount)}",
-            details={"account": source, "available": available, "needed": event.amount},
-        )
-    left = _int(period, "recorded") - _int(period, "distributed")
-    if event.amount > left:
-        raise LimitExceededError(
-            f"period {event.period!r} has {Asset.CNY.format_amount(left)} CNY of revenue "
-            f"left to distribute; this distribution asks for "
-            f"{Asset.CNY.format_amount(event.amount)}",
-            details={"period": event.period, "left": left, "needed": event.amount},
-        )
     try:
         shareholders = {str(a): int(n) for a, n in _list(roster, "shareholders")}
         villagers = [str(v) for v in _list(roster, "villagers")]
@@ -343,7 +383,10 @@ def _require_kind(
         )
 
 
-def _version_in_force(state: StateView, policy_id: str, on: dt.date) -> dict[str, Any]:
+def _version_in_force(
+    state: StateView, policy_id: str, on: dt.date, *, before_seq: int | None = None
+) -> dict[str, Any]:
+    """The policy version in force on ``on`` (among versions adopted before ``before_seq``)."""
     record = _record(state, POLICY_NS, policy_id)
     if record is None:
         raise NotFoundError(
@@ -354,6 +397,7 @@ def _version_in_force(state: StateView, policy_id: str, on: dt.date) -> dict[str
         v
         for v in _list(record, "versions")
         if dt.date.fromisoformat(_text(v, "effective_from")) <= on
+        and (before_seq is None or _int(v, "seq") < before_seq)
     ]
     if not in_force:
         raise NotFoundError(
