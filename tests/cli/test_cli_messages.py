@@ -1,0 +1,159 @@
+"""What the command line says when something is wrong: the cause named, a hint that fits.
+
+Each test runs a command a community worker or volunteer could get wrong and checks that
+the one-line error names the real cause and that the hint says what to do on the command
+line (not only in Python). The ledger is built with the Python API; only the command under
+test goes through the command line (CliRunner), except where a real process is needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import points_ledger
+from points_ledger import (
+    AccountKind,
+    Asset,
+    Ledger,
+    OpenAccount,
+    Posting,
+    Signer,
+    Transfer,
+    save_signer,
+)
+from points_ledger.cli import cli
+
+PASS = "messages test passphrase"
+ORIGIN = "chengdu.example/chenghua/zhiqiang"
+DAY = dt.date(2026, 11, 2)
+SRC = Path(points_ledger.__file__).resolve().parents[1]
+WITNESS_NAME = "street.example/fuqinglu/witness"
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """Key files made once per module (scrypt costs about half a second per file)."""
+
+    folder: Path
+    admin: Signer
+    log: Signer
+    witness: Signer
+
+    def file(self, name: str) -> str:
+        return str(self.folder / f"{name}.key")
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> KeySet:
+    folder = tmp_path_factory.mktemp("keys")
+    made = KeySet(folder, Signer.generate(), Signer.generate(), Signer.generate())
+    for name in ("admin", "log", "witness"):
+        save_signer(getattr(made, name), folder / f"{name}.key", PASS)
+    return made
+
+
+def award(number: int) -> Transfer:
+    return Transfer(
+        id=f"award-{number}",
+        effective_at=DAY,
+        postings=(
+            Posting(account="issuer", asset=Asset.PTS, amount=-30),
+            Posting(account="vol:0001", asset=Asset.PTS, amount=30),
+        ),
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path, keys: KeySet) -> Path:
+    """Genesis, vol:0001 opened (entry 1), 30 points awarded to it (entry 2)."""
+    path = tmp_path / "ledger.db"
+    with Ledger.create(path, origin=ORIGIN, log_key=keys.log, admins=[keys.admin]) as ledger:
+        opened = OpenAccount(
+            id="open-1", effective_at=DAY, account="vol:0001", account_kind=AccountKind.MEMBER
+        )
+        ledger.append(opened, [keys.admin])
+        ledger.append(award(1), [keys.admin])
+    return path
+
+
+def run(db: Path | None, *args: str) -> Result:
+    env = {"POINTS_LEDGER_PASSPHRASE": PASS}
+    if db is not None:
+        env["POINTS_LEDGER_DB"] = str(db)
+    result = CliRunner().invoke(cli, list(args), env=env)
+    assert "Traceback" not in result.output
+    return result
+
+
+def ok(db: Path | None, *args: str) -> Result:
+    result = run(db, *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def refused(result: Result, code: str, exit_code: int = 1) -> tuple[str, str]:
+    """The message and hint of a refusal with ``code``; checks the exit code."""
+    assert result.exit_code == exit_code, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error [")]
+    hints = [line for line in result.stderr.splitlines() if line.startswith("hint: ")]
+    assert len(errors) == 1 and len(hints) == 1, result.stderr
+    assert errors[0].startswith(f"error [{code}]: "), errors[0]
+    return errors[0].removeprefix(f"error [{code}]: "), hints[0].removeprefix("hint: ")
+
+
+def add_award(db: Path, keys: KeySet, number: int) -> None:
+    with Ledger.open(db) as ledger:
+        ledger.append(award(number), [keys.admin])
+
+
+# -- the witness ----------------------------------------------------------------------------
+
+
+def _first_cosignature(db: Path, keys: KeySet, tmp_path: Path) -> tuple[str, ...]:
+    """Publish the vkey, sign checkpoint 1 and have the witness cosign it; return its options."""
+    (tmp_path / "log.vkey").write_text(ok(db, "vkey").stdout)
+    ok(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(tmp_path / "cp-1.txt"))
+    options = ("--state", str(tmp_path / "witness.db"), "--log-vkey", str(tmp_path / "log.vkey"))
+    witness = ("--key", keys.file("witness"), "--name", WITNESS_NAME)
+    ok(db, "witness", "cosign", str(tmp_path / "cp-1.txt"), *options, *witness)
+    return options
+
+
+def test_witness_cosign_without_proof_says_which_proof_to_give(
+    db: Path, keys: KeySet, tmp_path: Path
+) -> None:
+    options = _first_cosignature(db, keys, tmp_path)
+    add_award(db, keys, 2)
+    ok(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(tmp_path / "cp-2.txt"))
+    witness = ("--key", keys.file("witness"), "--name", WITNESS_NAME)
+    cosign = ("witness", "cosign", str(tmp_path / "cp-2.txt"), *options, *witness)
+    message, hint = refused(run(db, *cosign), "proof_invalid")
+    assert "no consistency proof was given" in message
+    assert "(size 4) is larger than the one this witness accepted (size 3)" in message
+    assert "--proof with the output of 'points-ledger consistency-proof 3 4'" in hint
+    assert "rewritten" not in hint
+    ok(db, "consistency-proof", "3", "4", "--output", str(tmp_path / "proof.txt"))
+    ok(db, *cosign, "--proof", str(tmp_path / "proof.txt"))
+
+
+def test_witness_cosign_says_whether_the_name_or_the_key_differs(
+    db: Path, keys: KeySet, tmp_path: Path
+) -> None:
+    options = _first_cosignature(db, keys, tmp_path)
+    note = str(tmp_path / "cp-1.txt")
+    renamed = run(
+        db, "witness", "cosign", note, *options, "--key", keys.file("witness"), "--name", "w2"
+    )
+    message, hint = refused(renamed, "storage_error")
+    assert message.endswith(f"belongs to witness '{WITNESS_NAME}'; you gave the name 'w2'")
+    assert f"--name {WITNESS_NAME}" in hint
+    rekeyed = run(
+        db, "witness", "cosign", note, *options, "--key", keys.file("admin"), "--name", WITNESS_NAME
+    )
+    message, _ = refused(rekeyed, "storage_error")
+    assert message.endswith(f"belongs to witness '{WITNESS_NAME}' with another key")
