@@ -157,3 +157,42 @@ def test_witness_cosign_says_whether_the_name_or_the_key_differs(
     )
     message, _ = refused(rekeyed, "storage_error")
     assert message.endswith(f"belongs to witness '{WITNESS_NAME}' with another key")
+
+
+# -- key files ------------------------------------------------------------------------------
+
+
+def test_missing_key_file_says_not_found_and_how_to_make_one(db: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.key"
+    message, hint = refused(
+        run(db, "account", "open", "vol:0002", "--key", str(missing)), "key_file_unsafe"
+    )
+    assert message == f"key file {missing} was not found"
+    assert "points-ledger keygen" in hint and "chmod" not in hint
+
+
+def test_key_register_from_a_missing_file_says_not_found(
+    db: Path, keys: KeySet, tmp_path: Path
+) -> None:
+    missing = tmp_path / "phone.key"
+    result = run(
+        db,
+        "key",
+        "register",
+        "--from-file",
+        str(missing),
+        "--role",
+        "member",
+        "--key",
+        keys.file("admin"),
+    )
+    message, hint = refused(result, "key_file_unsafe")
+    assert message == f"key file {missing} was not found"
+    assert "points-ledger keygen" in hint and "chmod" not in hint
+
+
+def test_keygen_into_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
+    target = tmp_path / "nodir" / "k.key"
+    message, hint = refused(run(None, "keygen", str(target)), "key_file_unsafe")
+    assert message == f"cannot create key file {target}: the folder {target.parent} does not exist"
+    assert "chmod" not in hint and "folder" in hint

@@ -173,6 +173,20 @@ def test_wrong_passphrase_in_dot_keys(
     assert not console.proxy.writable
 
 
+def test_missing_key_file_in_dot_keys(
+    console: LedgerConsole,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", PASS)
+    push(console, f".keys {tmp_path / 'nope.key'}")
+    err = capsys.readouterr().err
+    assert f"error [key_file_unsafe]: key file {tmp_path / 'nope.key'} was not found" in err
+    assert "points-ledger keygen" in err and "chmod" not in err
+    assert not console.proxy.writable
+
+
 def test_proxy_hides_private_state_and_unknown_writes(console: LedgerConsole) -> None:
     with pytest.raises(AttributeError):
         _ = console.proxy._store
