@@ -258,13 +258,20 @@ def make_receipt(
     """Build a receipt for entry ``seq`` (see ``Ledger.receipt``); it is verified before return.
 
     Raises:
-        NotFoundError: if there is no such entry or no checkpoint covers it.
+        NotFoundError: if there is no such entry (checked first) or no checkpoint covers it.
         NoteError: if a given checkpoint note is not signed by the log key.
         IntegrityError: if the file does not agree with the checkpoint.
     """
     verifier = log_verifier(origin, log_public_key)
     if type(seq) is not int or seq < 0:
         raise InvalidEventError("seq must be a whole number of at least 0")
+    size = tree_size(store)
+    if seq >= size:
+        raise NotFoundError(
+            f"there is no entry {seq}: the ledger has {size} entries",
+            hint=f"Check the entry number: entries are numbered from 0 to {size - 1}.",
+            seq=seq,
+        )
     if checkpoint is None:
         row = latest_checkpoint_row(store)
         if row is None:

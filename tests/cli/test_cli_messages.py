@@ -9,6 +9,7 @@ test goes through the command line (CliRunner), except where a real process is n
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,3 +197,40 @@ def test_keygen_into_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
     message, hint = refused(run(None, "keygen", str(target)), "key_file_unsafe")
     assert message == f"cannot create key file {target}: the folder {target.parent} does not exist"
     assert "chmod" not in hint and "folder" in hint
+
+
+# -- receipts and checkpoints ---------------------------------------------------------------
+
+
+def test_receipt_for_an_entry_that_does_not_exist(db: Path, keys: KeySet) -> None:
+    ok(db, "checkpoint", "--log-key", keys.file("log"))
+    message, hint = refused(run(db, "receipt", "9999"), "not_found")
+    assert message == "there is no entry 9999: the ledger has 3 entries"
+    assert "checkpoint" not in hint
+
+
+def test_verify_receipt_with_a_missing_vkey_file(db: Path, keys: KeySet, tmp_path: Path) -> None:
+    ok(db, "checkpoint", "--log-key", keys.file("log"))
+    ok(db, "receipt", "2", "--output", str(tmp_path / "r.json"))
+    missing = tmp_path / "missing.vkey"
+    message, hint = refused(
+        run(None, "verify-receipt", str(tmp_path / "r.json"), "--vkey", str(missing)),
+        "command_failed",
+    )
+    assert message == f"verifier key file {missing} was not found"
+    assert "points-ledger vkey" in hint
+
+
+def test_doctored_receipt_gets_a_hint_for_a_receipt(db: Path, keys: KeySet, tmp_path: Path) -> None:
+    ok(db, "checkpoint", "--log-key", keys.file("log"))
+    (tmp_path / "log.vkey").write_text(ok(db, "vkey").stdout)
+    document = json.loads(ok(db, "receipt", "2").stdout)
+    document["postings"][1]["amount"] = 3000
+    (tmp_path / "r.json").write_text(json.dumps(document))
+    result = run(
+        None, "verify-receipt", str(tmp_path / "r.json"), "--vkey", str(tmp_path / "log.vkey")
+    )
+    message, hint = refused(result, "integrity_failure", exit_code=3)
+    assert "the receipt was altered" in message
+    assert "receipt" in hint and "public key" in hint
+    assert "backup" not in hint and "Do not write" not in hint

@@ -255,7 +255,9 @@ def test_checkpoint_then_receipt_verifies(
     assert "receipt verifies with the log's verifier key alone: entry 1" in out
     push(logged_console, ".receipt 9", ".receipt x")
     err = capsys.readouterr().err
-    assert "error [not_found]" in err and "error [usage]" in err
+    assert "error [not_found]: there is no entry 9: the ledger has 2 entries" in err
+    assert "Sign a newer checkpoint" not in err
+    assert "error [usage]" in err
 
 
 def test_report_lists_and_runs(

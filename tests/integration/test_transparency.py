@@ -232,6 +232,19 @@ def test_receipt_against_an_older_or_cosigned_checkpoint(ledger: Ledger, tmp_pat
     assert verify_receipt(receipt, ledger.log_vkey()).seq == 5
 
 
+def test_receipt_for_an_entry_that_does_not_exist_is_not_found(ledger: Ledger) -> None:
+    size = ledger.size()
+    for _ in range(2):  # before any checkpoint, then after one
+        with pytest.raises(NotFoundError) as caught:
+            ledger.receipt(9999)
+        assert caught.value.message == f"there is no entry 9999: the ledger has {size} entries"
+        assert "checkpoint" not in caught.value.hint
+        ledger.checkpoint(LOG)
+    ledger.append(award(20), [ADMIN])
+    with pytest.raises(NotFoundError, match="not covered by the checkpoint"):
+        ledger.receipt(size)
+
+
 def _mutations() -> list[tuple[str, Callable[[dict[str, object]], object]]]:
     def flip_b64(value: str) -> str:
         raw = bytearray(base64.b64decode(value))
@@ -311,8 +324,12 @@ def test_tampered_receipts_fail_with_ledger_errors(
     ledger.checkpoint(LOG)
     document = json.loads(ledger.receipt(4).to_json())
     mutate(document)
-    with pytest.raises((ProofError, NoteError, IntegrityError)):
+    with pytest.raises((ProofError, NoteError, IntegrityError)) as caught:
         verify_receipt(json.dumps(document), ledger.log_vkey())
+    # The hint speaks to whoever holds the receipt, not to the keeper of a ledger file.
+    assert "backup" not in caught.value.hint
+    if isinstance(caught.value, IntegrityError):
+        assert "receipt" in caught.value.hint
 
 
 @pytest.mark.parametrize(
