@@ -199,7 +199,8 @@ def sign_checkpoint(
         raise SignatureError(
             "this key is not the ledger's log key; checkpoints must be signed by the key "
             "the genesis entry names",
-            hint="Use the log key you created the ledger with (compare ledger.log_vkey()).",
+            hint="Use the log key the ledger was created with (init writes it as keys/log.key); "
+            "its verifier key is what points-ledger vkey (Ledger.log_vkey in Python) prints.",
             details={"key_id": signer.key_id},
         )
     verifier = log_verifier(origin, log_public_key)
@@ -277,7 +278,8 @@ def make_receipt(
         if row is None:
             raise NotFoundError(
                 "the ledger has signed no checkpoint yet",
-                hint="Sign one with ledger.checkpoint(log_key), then ask again.",
+                hint="Sign one first (points-ledger checkpoint, or Ledger.checkpoint in Python), "
+                "then ask again.",
             )
         note = _from_row(row, verifier).note
     elif isinstance(checkpoint, SignedCheckpoint):
@@ -290,7 +292,8 @@ def make_receipt(
     if seq >= body.size:
         raise NotFoundError(
             f"entry {seq} is not covered by the checkpoint of size {body.size}",
-            hint="Sign a newer checkpoint with ledger.checkpoint(log_key).",
+            hint="Sign a newer checkpoint (points-ledger checkpoint, or Ledger.checkpoint in "
+            "Python) and prove against that.",
             seq=seq,
         )
     if body.size > tree_size(store):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,3 +235,26 @@ def test_doctored_receipt_gets_a_hint_for_a_receipt(db: Path, keys: KeySet, tmp_
     assert "the receipt was altered" in message
     assert "receipt" in hint and "public key" in hint
     assert "backup" not in hint and "Do not write" not in hint
+
+
+# -- hints for both audiences ---------------------------------------------------------------
+
+
+def test_hints_name_the_command_as_well_as_the_python_call(db: Path, keys: KeySet) -> None:
+    _, hint = refused(run(db, "receipt", "2"), "not_found")
+    assert "points-ledger checkpoint" in hint
+    _, hint = refused(run(db, "checkpoint", "--log-key", keys.file("admin")), "bad_signature")
+    assert "points-ledger vkey" in hint
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DROP TRIGGER postings_no_update")
+        conn.execute("UPDATE postings SET amount = 999 WHERE seq = 2 AND amount > 0")
+    conn.close()
+    _, hint = refused(run(db, "verify"), "integrity_failure", exit_code=3)
+    assert "points-ledger audit" in hint and "audit()" not in hint
+
+
+def test_default_hints_name_the_command_too(db: Path, keys: KeySet) -> None:
+    transfer = ("transfer", "issuer:PTS:-5", "vol:9999:PTS:5", "--key", keys.file("admin"))
+    _, hint = refused(run(db, *transfer), "unknown_account")
+    assert "points-ledger account open" in hint

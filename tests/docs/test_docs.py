@@ -117,3 +117,12 @@ def test_every_error_code_documented() -> None:
         assert f"`{cls.code}`" in page, f"error code {cls.code} is not in errors.md"
     codes = [c.code for c in classes]
     assert len(codes) == len(set(codes)), "error codes must be unique"
+
+
+def test_errors_page_gives_each_default_hint() -> None:
+    page = (DOCS / "reference" / "errors.md").read_text("utf-8")
+    for cls in vars(points_ledger.errors).values():
+        if inspect.isclass(cls) and issubclass(cls, points_ledger.LedgerError) and cls.default_hint:
+            row = f"| `{cls.code}` | `{cls.__name__}` |"
+            assert row in page, f"errors.md has no row for {cls.__name__}"
+            assert f"| {cls.default_hint} |" in page, f"errors.md has an old hint for {cls.code}"
