@@ -258,3 +258,18 @@ def test_default_hints_name_the_command_too(db: Path, keys: KeySet) -> None:
     transfer = ("transfer", "issuer:PTS:-5", "vol:9999:PTS:5", "--key", keys.file("admin"))
     _, hint = refused(run(db, *transfer), "unknown_account")
     assert "points-ledger account open" in hint
+
+
+# -- reversals ------------------------------------------------------------------------------
+
+
+def test_reverse_of_a_kind_that_cannot_be_reversed_lists_those_that_can(
+    db: Path, keys: KeySet
+) -> None:
+    message, hint = refused(
+        run(db, "reverse", "1", "--reason", "mistake", "--key", keys.file("admin")),
+        "invalid_event",
+    )
+    assert message == "entry 1 is a 'open_account' event, which cannot be reversed"
+    assert "award_points, transfer" in hint
+    assert "move value" not in hint
