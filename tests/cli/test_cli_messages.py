@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,3 +276,46 @@ def test_reverse_of_a_kind_that_cannot_be_reversed_lists_those_that_can(
     assert message == "entry 1 is a 'open_account' event, which cannot be reversed"
     assert "award_points, transfer" in hint
     assert "move value" not in hint
+
+
+# -- passphrases without a terminal ---------------------------------------------------------
+
+
+def _without_terminal(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a process with no passphrase, no stdin and no terminal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POINTS_LEDGER")}
+    env["PYTHONPATH"] = str(SRC)
+    return subprocess.run(
+        [sys.executable, "-m", "points_ledger", *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        start_new_session=True,  # no controlling terminal: getpass cannot open /dev/tty
+    )
+
+
+def test_no_passphrase_and_no_terminal_is_a_clear_refusal(
+    db: Path, keys: KeySet, tmp_path: Path
+) -> None:
+    proc = _without_terminal(
+        ["--ledger", str(db), "account", "open", "vol:0002", "--key", keys.file("admin")], tmp_path
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Warning" not in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(
+        f"error [command_failed]: no passphrase for key file {keys.file('admin')}"
+    )
+    assert "POINTS_LEDGER_PASSPHRASE_ADMIN or POINTS_LEDGER_PASSPHRASE" in proc.stderr
+
+
+def test_init_without_passphrase_or_terminal_is_a_clear_refusal(tmp_path: Path) -> None:
+    proc = _without_terminal(["init", "--origin", ORIGIN], tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "Warning" not in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error [command_failed]: no passphrase for the new key files")
+    assert "POINTS_LEDGER_PASSPHRASE" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

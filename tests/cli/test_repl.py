@@ -187,6 +187,21 @@ def test_missing_key_file_in_dot_keys(
     assert not console.proxy.writable
 
 
+def test_dot_keys_without_passphrase_or_terminal_names_the_variables(
+    console: LedgerConsole,
+    capsys: pytest.CaptureFixture[str],
+    admin_key: tuple[Signer, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("POINTS_LEDGER_PASSPHRASE", raising=False)
+    monkeypatch.setattr("points_ledger.cli.app.stdin_is_terminal", lambda: False)
+    push(console, f".keys {admin_key[1]}")
+    err = capsys.readouterr().err
+    assert f"error [command_failed]: no passphrase for key file {admin_key[1]}" in err
+    assert "POINTS_LEDGER_PASSPHRASE_ADMIN or POINTS_LEDGER_PASSPHRASE" in err
+    assert not console.proxy.writable
+
+
 def test_proxy_hides_private_state_and_unknown_writes(console: LedgerConsole) -> None:
     with pytest.raises(AttributeError):
         _ = console.proxy._store
