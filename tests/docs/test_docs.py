@@ -115,6 +115,18 @@ def test_top_level_name_listed_in_api_page(name: str) -> None:
     assert pattern.search(page), f"points_ledger.{name} is not listed in docs/reference/api.md"
 
 
+def test_docs_write_account_ids_as_the_demo_does() -> None:
+    # The demo and the CLI pages write account ids kind:id (pool:charity, hh:0042); a page
+    # that writes pool.charity leaves a reader unsure which one the ledger knows.
+    dotted = re.compile(r"\b(?:vol|hh|pool|fund|sh|vil|inv|gw)\.[0-9a-z]+\b")
+    found = [
+        f"{page.relative_to(DOCS)}: {match.group()}"
+        for page in sorted(DOCS.rglob("*.md"))
+        for match in dotted.finditer(page.read_text("utf-8"))
+    ]
+    assert found == []
+
+
 def test_every_error_code_documented() -> None:
     page = (DOCS / "reference" / "errors.md").read_text("utf-8")
     classes = [
