@@ -471,17 +471,22 @@ def _village(s: _Story) -> None:
         ["part", "CNY"],
         [
             *((label, format_fen(units)) for label, units in preview.trace.summary),
-            ("total", format_fen(preview.amount)),
+            ("total (investor and buckets)", format_fen(preview.amount)),
         ],
         right=[False, True],
     )
     entry = s.ledger.append(payout, [s.keys["cm.chen"], s.keys["cm.liu"]]).entry
-    s.say(f"distribution stored as entry {entry.seq} with {len(entry.postings)} postings")
+    paid = [(p.account, p.amount) for p in entry.postings if p.amount > 0]
+    source = ", ".join(p.account for p in entry.postings if p.amount < 0)
+    s.say(
+        f"distribution stored as entry {entry.seq}: {format_fen(payout.amount)} CNY out of "
+        f"{source}, paid to these {len(paid)} accounts:"
+    )
     s.table(
         ["account", "CNY"],
         [
-            (account, format_fen(s.ledger.balance(account, Asset.CNY).posted))
-            for account in ("inv:agri-partner", "fund:welfare", "fund:reserve", "sh:04", "vil:08")
+            *((account, format_fen(amount)) for account, amount in paid),
+            (f"total paid to {len(paid)} accounts", format_fen(sum(a for _, a in paid))),
         ],
         right=[False, True],
     )

@@ -117,7 +117,10 @@ class UnknownKeyError(LedgerError):
     """A signature names a key that is not registered in this ledger."""
 
     code = "unknown_key"
-    default_hint = "Register the key with a RegisterKey event first, or sign with a known key."
+    default_hint = (
+        "Register the key first (points-ledger key register, or a RegisterKey event), or "
+        "sign with a known key."
+    )
 
 
 class KeyRevokedError(LedgerError):
@@ -138,7 +141,10 @@ class UnknownAccountError(LedgerError):
     """An account named by an event has not been opened."""
 
     code = "unknown_account"
-    default_hint = "Open the account with an OpenAccount event first, or check its id."
+    default_hint = (
+        "Open the account first (points-ledger account open, or an OpenAccount event), or "
+        "check its id."
+    )
 
 
 class AccountExistsError(LedgerError):
@@ -196,7 +202,8 @@ class IntegrityError(LedgerError):
     code = "integrity_failure"
     default_hint = (
         "Do not write to this file. Keep a copy for investigation and restore from a "
-        "verified backup; run audit() for the full list of problems."
+        "verified backup; run an audit (points-ledger audit, or Ledger.audit in Python) for "
+        "the full list of problems."
     )
 
 

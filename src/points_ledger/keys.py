@@ -193,8 +193,17 @@ def save_signer(
             f"key file {target} already exists",
             hint="Choose another path; keys are never overwritten.",
         ) from e
+    except FileNotFoundError as e:
+        raise KeyFileError(
+            f"cannot create key file {target}: the folder {target.parent} does not exist",
+            hint=f"Create the folder {target.parent} first, or give a path in a folder that "
+            "exists.",
+        ) from e
     except OSError as e:
-        raise KeyFileError(f"cannot create key file {target}: {e.strerror}") from e
+        raise KeyFileError(
+            f"cannot create key file {target}: {e.strerror}",
+            hint="Check that the folder exists and that you may write to it.",
+        ) from e
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2, sort_keys=True)
         handle.write("\n")
@@ -220,6 +229,12 @@ def load_signer(path: str | os.PathLike[str], passphrase: str) -> Signer:
         raise KeyFileError("a key file path is a str or os.PathLike") from e
     except ValueError as e:  # e.g. a NUL character in the path
         raise KeyFileError(f"{path!r} is not a usable file path") from e
+    except FileNotFoundError as e:
+        raise KeyFileError(
+            f"key file {target} was not found",
+            hint="Check the path. To make a new key file run 'points-ledger keygen PATH' "
+            "(save_signer in Python), then have an admin register its public key.",
+        ) from e
     except OSError as e:
         raise KeyFileError(f"cannot read key file {target}: {e.strerror}") from e
     if stat.S_ISLNK(info.st_mode):

@@ -49,6 +49,12 @@ RECEIPT_JSON_MAX: Final = 1 << 20
 """Largest receipt document accepted by :meth:`Receipt.from_json` (1 MiB)."""
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# Said to whoever holds the receipt: there is no ledger file of theirs to protect.
+_ALTERED_HINT: Final = (
+    "The receipt (or its checkpoint) was changed after it was made, or it comes from "
+    "another ledger. Check that you used the public key (verifier key) the office "
+    "published, and ask the office for a fresh receipt."
+)
 _B64 = Annotated[str, Field(max_length=200_000, pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
 _HEX32 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
@@ -226,16 +232,19 @@ def _verify(receipt: object, vkey: object) -> VerifiedReceipt:
             postings=postings,
         )
     except LedgerError as e:
-        raise IntegrityError(f"the entry's fields cannot be hashed: {e}") from e
+        raise IntegrityError(f"the entry's fields cannot be hashed: {e}", hint=_ALTERED_HINT) from e
     if recomputed != stated_hash:
         raise IntegrityError(
             "the entry's fields do not match its hash: the receipt was altered",
+            hint=_ALTERED_HINT,
             seq=receipt.seq,
         )
     try:
         event = event_from_bytes(event_bytes)
     except LedgerError as e:
-        raise IntegrityError(f"receipt event bytes are not a valid event: {e}") from e
+        raise IntegrityError(
+            f"receipt event bytes are not a valid event: {e}", hint=_ALTERED_HINT
+        ) from e
 
     if receipt.leaf_index != receipt.seq:
         raise ProofError(f"leaf index {receipt.leaf_index} is not the entry's seq {receipt.seq}")
@@ -273,7 +282,9 @@ def _signature(item: ReceiptSignature, index: int) -> Signature:
     try:
         return Signature(key_id=item.key_id, signature=_b64(item.signature, "signature"))
     except LedgerError as e:
-        raise IntegrityError(f"receipt signature {index} is malformed: {e}") from e
+        raise IntegrityError(
+            f"receipt signature {index} is malformed: {e}", hint=_ALTERED_HINT
+        ) from e
 
 
 def _posting(item: ReceiptPosting, index: int) -> Posting:
@@ -283,7 +294,8 @@ def _posting(item: ReceiptPosting, index: int) -> Posting:
         )
     except pydantic.ValidationError as e:
         raise IntegrityError(
-            f"receipt posting {index} is malformed: {describe_validation_error(e)}"
+            f"receipt posting {index} is malformed: {describe_validation_error(e)}",
+            hint=_ALTERED_HINT,
         ) from e
 
 
@@ -291,7 +303,7 @@ def _from_us(value: int) -> dt.datetime:
     try:
         return _EPOCH + dt.timedelta(microseconds=value)
     except OverflowError as e:
-        raise IntegrityError("receipt time is out of range") from e
+        raise IntegrityError("receipt time is out of range", hint=_ALTERED_HINT) from e
 
 
 def receipt_signature(signature: Signature) -> ReceiptSignature:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import code
 import datetime as dt
-import getpass
 import os
 import re
 import rlcompleter
@@ -29,7 +28,12 @@ from pathlib import Path
 from typing import Any, Final
 
 import points_ledger
-from points_ledger.cli.app import PASSPHRASE_ENV, passphrase_env_name, today
+from points_ledger.cli.app import (
+    PASSPHRASE_ENV,
+    passphrase_env_name,
+    prompt_passphrase,
+    today,
+)
 from points_ledger.cli.render import amount_text, postings_text
 from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
 from points_ledger.demo import format_table
@@ -290,13 +294,17 @@ class LedgerConsole(code.InteractiveConsole):
         Raises:
             KeyFileError: if a file is missing, unsafe or malformed.
             WrongPassphraseError: if a passphrase does not open its file.
+            CommandError: if no passphrase is set and standard input is not a terminal.
         """
         loaded = []
         for raw in paths:
             path = Path(raw)
-            passphrase = os.environ.get(passphrase_env_name(path)) or os.environ.get(PASSPHRASE_ENV)
+            variables = (passphrase_env_name(path), PASSPHRASE_ENV)
+            passphrase = next((os.environ[v] for v in variables if os.environ.get(v)), "")
             if not passphrase:
-                passphrase = getpass.getpass(f"Passphrase for {path}: ")
+                passphrase = prompt_passphrase(
+                    f"Passphrase for {path}", needed_for=f"key file {path}", variables=variables
+                )
             loaded.append(load_signer(path, passphrase))
         self.proxy.load_signers(loaded)
         return loaded

@@ -199,7 +199,8 @@ def sign_checkpoint(
         raise SignatureError(
             "this key is not the ledger's log key; checkpoints must be signed by the key "
             "the genesis entry names",
-            hint="Use the log key you created the ledger with (compare ledger.log_vkey()).",
+            hint="Use the log key the ledger was created with (init writes it as keys/log.key); "
+            "its verifier key is what points-ledger vkey (Ledger.log_vkey in Python) prints.",
             details={"key_id": signer.key_id},
         )
     verifier = log_verifier(origin, log_public_key)
@@ -258,19 +259,27 @@ def make_receipt(
     """Build a receipt for entry ``seq`` (see ``Ledger.receipt``); it is verified before return.
 
     Raises:
-        NotFoundError: if there is no such entry or no checkpoint covers it.
+        NotFoundError: if there is no such entry (checked first) or no checkpoint covers it.
         NoteError: if a given checkpoint note is not signed by the log key.
         IntegrityError: if the file does not agree with the checkpoint.
     """
     verifier = log_verifier(origin, log_public_key)
     if type(seq) is not int or seq < 0:
         raise InvalidEventError("seq must be a whole number of at least 0")
+    size = tree_size(store)
+    if seq >= size:
+        raise NotFoundError(
+            f"there is no entry {seq}: the ledger has {size} entries",
+            hint=f"Check the entry number: entries are numbered from 0 to {size - 1}.",
+            seq=seq,
+        )
     if checkpoint is None:
         row = latest_checkpoint_row(store)
         if row is None:
             raise NotFoundError(
                 "the ledger has signed no checkpoint yet",
-                hint="Sign one with ledger.checkpoint(log_key), then ask again.",
+                hint="Sign one first (points-ledger checkpoint, or Ledger.checkpoint in Python), "
+                "then ask again.",
             )
         note = _from_row(row, verifier).note
     elif isinstance(checkpoint, SignedCheckpoint):
@@ -283,7 +292,8 @@ def make_receipt(
     if seq >= body.size:
         raise NotFoundError(
             f"entry {seq} is not covered by the checkpoint of size {body.size}",
-            hint="Sign a newer checkpoint with ledger.checkpoint(log_key).",
+            hint="Sign a newer checkpoint (points-ledger checkpoint, or Ledger.checkpoint in "
+            "Python) and prove against that.",
             seq=seq,
         )
     if body.size > tree_size(store):

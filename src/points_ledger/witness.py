@@ -141,7 +141,8 @@ class Witness:
                 follows, or the log's signature does not verify.
             RollbackError: if the tree is smaller than the last one accepted.
             EquivocationError: if the size equals the last one's but the root differs.
-            ProofError: if the consistency proof is malformed or does not verify; when
+            ProofError: if the consistency proof is missing for a larger tree (the
+                message names the sizes to prove), malformed, or does not verify; when
                 it does not verify, ``details`` holds both checkpoints.
         """
         checkpoint = self._open(checkpoint_note)
@@ -203,6 +204,17 @@ class Witness:
             raise EquivocationError(
                 f"{new.origin} signed two different roots for {new.size} entries",
                 details=evidence,
+            )
+        if not proof and 0 < last.size < new.size:
+            # Nothing was offered, so nothing speaks against the log: ask for the proof.
+            raise ProofError(
+                f"no consistency proof was given, but this checkpoint of {new.origin} "
+                f"(size {new.size}) is larger than the one this witness accepted "
+                f"(size {last.size})",
+                hint=f"Give the proof from size {last.size} to {new.size}: on the command "
+                f"line, --proof with the output of 'points-ledger consistency-proof "
+                f"{last.size} {new.size}'; in Python, "
+                f"ledger.prove_consistency({last.size}, {new.size}).",
             )
         try:
             verify_consistency(last.size, new.size, proof, last.root, new.root_hash)

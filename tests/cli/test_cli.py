@@ -318,7 +318,8 @@ def test_keygen_writes_a_loadable_file_and_never_overwrites(tmp_path: Path) -> N
     assert error_line(again).startswith("error [key_file_unsafe]: key file")
 
 
-def test_keygen_prompts_twice_without_env(tmp_path: Path) -> None:
+def test_keygen_prompts_twice_without_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("points_ledger.cli.app.stdin_is_terminal", lambda: True)
     target = tmp_path / "prompted.key"
     result = run(None, "keygen", str(target), passphrase=None, input="s3cret-pass\ns3cret-pass\n")
     assert result.exit_code == 0, result.output
@@ -463,7 +464,10 @@ def test_per_file_passphrase_variable_wins(db: Path, keys: KeySet) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_passphrase_prompt_when_no_env(db: Path, keys: KeySet) -> None:
+def test_passphrase_prompt_when_no_env(
+    db: Path, keys: KeySet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("points_ledger.cli.app.stdin_is_terminal", lambda: True)
     result = run(
         db,
         "transfer",

@@ -173,6 +173,35 @@ def test_wrong_passphrase_in_dot_keys(
     assert not console.proxy.writable
 
 
+def test_missing_key_file_in_dot_keys(
+    console: LedgerConsole,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", PASS)
+    push(console, f".keys {tmp_path / 'nope.key'}")
+    err = capsys.readouterr().err
+    assert f"error [key_file_unsafe]: key file {tmp_path / 'nope.key'} was not found" in err
+    assert "points-ledger keygen" in err and "chmod" not in err
+    assert not console.proxy.writable
+
+
+def test_dot_keys_without_passphrase_or_terminal_names_the_variables(
+    console: LedgerConsole,
+    capsys: pytest.CaptureFixture[str],
+    admin_key: tuple[Signer, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("POINTS_LEDGER_PASSPHRASE", raising=False)
+    monkeypatch.setattr("points_ledger.cli.app.stdin_is_terminal", lambda: False)
+    push(console, f".keys {admin_key[1]}")
+    err = capsys.readouterr().err
+    assert f"error [command_failed]: no passphrase for key file {admin_key[1]}" in err
+    assert "POINTS_LEDGER_PASSPHRASE_ADMIN or POINTS_LEDGER_PASSPHRASE" in err
+    assert not console.proxy.writable
+
+
 def test_proxy_hides_private_state_and_unknown_writes(console: LedgerConsole) -> None:
     with pytest.raises(AttributeError):
         _ = console.proxy._store
@@ -241,7 +270,9 @@ def test_checkpoint_then_receipt_verifies(
     assert "receipt verifies with the log's verifier key alone: entry 1" in out
     push(logged_console, ".receipt 9", ".receipt x")
     err = capsys.readouterr().err
-    assert "error [not_found]" in err and "error [usage]" in err
+    assert "error [not_found]: there is no entry 9: the ledger has 2 entries" in err
+    assert "Sign a newer checkpoint" not in err
+    assert "error [usage]" in err
 
 
 def test_report_lists_and_runs(

@@ -30,6 +30,7 @@ from points_ledger import (
     Signature,
     SignatureError,
     Signer,
+    StorageError,
     Transfer,
     UnknownKeyError,
     Witness,
@@ -231,6 +232,19 @@ def test_receipt_against_an_older_or_cosigned_checkpoint(ledger: Ledger, tmp_pat
     assert verify_receipt(receipt, ledger.log_vkey()).seq == 5
 
 
+def test_receipt_for_an_entry_that_does_not_exist_is_not_found(ledger: Ledger) -> None:
+    size = ledger.size()
+    for _ in range(2):  # before any checkpoint, then after one
+        with pytest.raises(NotFoundError) as caught:
+            ledger.receipt(9999)
+        assert caught.value.message == f"there is no entry 9999: the ledger has {size} entries"
+        assert "checkpoint" not in caught.value.hint
+        ledger.checkpoint(LOG)
+    ledger.append(award(20), [ADMIN])
+    with pytest.raises(NotFoundError, match="not covered by the checkpoint"):
+        ledger.receipt(size)
+
+
 def _mutations() -> list[tuple[str, Callable[[dict[str, object]], object]]]:
     def flip_b64(value: str) -> str:
         raw = bytearray(base64.b64decode(value))
@@ -310,8 +324,12 @@ def test_tampered_receipts_fail_with_ledger_errors(
     ledger.checkpoint(LOG)
     document = json.loads(ledger.receipt(4).to_json())
     mutate(document)
-    with pytest.raises((ProofError, NoteError, IntegrityError)):
+    with pytest.raises((ProofError, NoteError, IntegrityError)) as caught:
         verify_receipt(json.dumps(document), ledger.log_vkey())
+    # The hint speaks to whoever holds the receipt, not to the keeper of a ledger file.
+    assert "backup" not in caught.value.hint
+    if isinstance(caught.value, IntegrityError):
+        assert "receipt" in caught.value.hint
 
 
 @pytest.mark.parametrize(
@@ -429,6 +447,54 @@ def test_witness_rejects_a_rewritten_history_with_evidence(ledger: Ledger, tmp_p
         assert inconsistent.value.details == {"accepted": honest.note, "offered": bigger.note}
     assert witness.latest(ORIGIN) == honest.note
     witness.close()
+
+
+def test_witness_without_a_proof_for_a_larger_checkpoint_asks_for_one(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    witness = witness_at(tmp_path / "witness.db", ledger.log_vkey())
+    first = ledger.checkpoint(LOG)
+    witness.cosign(first.note, [])
+    ledger.append(award(20), [ADMIN])
+    second = ledger.checkpoint(LOG)
+    with pytest.raises(ProofError) as missing:
+        witness.cosign(second.note, [])
+    # A missing proof is a mistake of the caller, not evidence against the log.
+    assert "no consistency proof was given" in missing.value.message
+    assert f"size {second.size}" in missing.value.message
+    assert f"size {first.size}" in missing.value.message
+    assert f"consistency-proof {first.size} {second.size}" in missing.value.hint
+    assert "rewritten" not in missing.value.hint
+    assert witness.latest(ORIGIN) == first.note
+    # A proof that was given but does not verify is still treated as evidence.
+    with pytest.raises(ProofError) as bad:
+        witness.cosign(second.note, [bytes(32)])
+    assert "rewritten its history" in bad.value.hint
+    assert bad.value.details == {"accepted": first.note, "offered": second.note}
+    witness.cosign(second.note, ledger.prove_consistency(first.size, second.size))
+    witness.close()
+
+
+def test_witness_file_says_whether_the_name_or_the_key_differs(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    path = tmp_path / "witness.db"
+    witness_at(path, ledger.log_vkey()).close()
+    logs = {ORIGIN: ledger.log_vkey()}
+    with pytest.raises(StorageError) as renamed:
+        Witness(path, name="witness.example/other", key=WITNESS_KEY, logs=logs)
+    assert (
+        f"{path} belongs to witness 'witness.example/w1'; you gave the name "
+        "'witness.example/other'" == renamed.value.message
+    )
+    assert "key" not in renamed.value.message
+    with pytest.raises(StorageError) as rekeyed:
+        Witness(path, name="witness.example/w1", key=ADMIN, logs=logs)
+    assert "another key" in rekeyed.value.message
+    assert "name" not in rekeyed.value.message
+    with pytest.raises(StorageError) as both:
+        Witness(path, name="witness.example/other", key=ADMIN, logs=logs)
+    assert "another key" in both.value.message and "'witness.example/other'" in both.value.message
 
 
 # --------------------------------------------------------------------------- outside state

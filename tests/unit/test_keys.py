@@ -73,8 +73,10 @@ def test_symlink_is_refused(key_file: Path, tmp_path: Path) -> None:
 
 
 def test_missing_file_and_directory_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(KeyFileError):
+    with pytest.raises(KeyFileError) as missing:
         load_signer(tmp_path / "nope.key", PASSPHRASE)
+    assert missing.value.message == f"key file {tmp_path / 'nope.key'} was not found"
+    assert "keygen" in missing.value.hint and "chmod" not in missing.value.hint
     with pytest.raises(KeyFileError):
         load_signer(tmp_path, PASSPHRASE)
 
@@ -93,6 +95,16 @@ def test_save_refuses_overwrite_empty_passphrase_and_weak_scrypt(
     with pytest.raises(KeyFileError):
         save_signer(Signer.generate(), tmp_path / "c.key", PASSPHRASE, scrypt_n=2**17 + 2)
     assert not any((tmp_path / n).exists() for n in ("a.key", "b.key", "c.key"))
+
+
+def test_save_into_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
+    target = tmp_path / "nodir" / "k.key"
+    with pytest.raises(KeyFileError) as caught:
+        save_signer(Signer.generate(), target, PASSPHRASE)
+    assert caught.value.message == (
+        f"cannot create key file {target}: the folder {target.parent} does not exist"
+    )
+    assert "chmod" not in caught.value.hint
 
 
 def _write_private(path: Path, data: bytes) -> Path:

@@ -62,10 +62,12 @@ __all__ = [
     "open_ledger",
     "passphrase_env_name",
     "progress_callback",
+    "prompt_passphrase",
     "read_passphrase",
     "resolve_event_id",
     "signing_keys_option",
     "state",
+    "stdin_is_terminal",
     "today",
 ]
 
@@ -307,20 +309,56 @@ def passphrase_env_name(path: Path) -> str:
     return f"{PASSPHRASE_ENV}_{stem}"
 
 
+def stdin_is_terminal() -> bool:
+    """True when standard input is a terminal, so a passphrase can be asked for there."""
+    return sys.stdin.isatty()
+
+
+def prompt_passphrase(
+    prompt: str, *, needed_for: str, variables: Sequence[str], new: bool = False
+) -> str:
+    """Ask for a passphrase without echo, or refuse at once if there is no terminal.
+
+    Without a terminal a hidden prompt cannot work (Python would warn and read the
+    passphrase in the clear from a pipe), so the refusal names the variables to set.
+
+    Args:
+        prompt: The question shown.
+        needed_for: What the passphrase opens, for the refusal (``key file keys/a.key``).
+        variables: The environment variables that would have given it, most specific first.
+        new: True when creating key files: the prompt asks twice.
+
+    Raises:
+        CommandError: if standard input is not a terminal.
+    """
+    if not stdin_is_terminal():
+        raise CommandError(
+            f"no passphrase for {needed_for} in {' or '.join(variables)}, and no terminal "
+            "to ask for it on",
+            hint=f"Set {variables[0]} in the environment, or run the command in a terminal "
+            "to be asked.",
+        )
+    value = click.prompt(prompt, hide_input=True, confirmation_prompt=new, err=True)
+    return str(value)
+
+
 def read_passphrase(path: Path, *, new: bool = False) -> str:
     """The passphrase for key file ``path``: per-file env, then shared env, then a prompt.
 
     Args:
         path: The key file.
         new: True when creating the file: the prompt asks twice.
+
+    Raises:
+        CommandError: if neither variable is set and standard input is not a terminal.
     """
-    for name in (passphrase_env_name(path), PASSPHRASE_ENV):
+    variables = (passphrase_env_name(path), PASSPHRASE_ENV)
+    for name in variables:
         value = os.environ.get(name)
         if value:
             return value
     prompt = f"New passphrase for {path}" if new else f"Passphrase for {path}"
-    value = click.prompt(prompt, hide_input=True, confirmation_prompt=new, err=True)
-    return str(value)
+    return prompt_passphrase(prompt, needed_for=f"key file {path}", variables=variables, new=new)
 
 
 def load_keys(paths: Iterable[Path]) -> list[Signer]:

@@ -43,6 +43,11 @@ def public_key_of_file(path: Path) -> str:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(_PUBLIC_PART_MAX_BYTES + 1)
+    except FileNotFoundError as e:
+        raise KeyFileError(
+            f"key file {path} was not found",
+            hint="Check the path; make the key file first with 'points-ledger keygen PATH'.",
+        ) from e
     except OSError as e:
         raise KeyFileError(f"cannot read key file {path}: {e.strerror}") from e
     problem = KeyFileError(f"{path} is not a points-ledger key file")

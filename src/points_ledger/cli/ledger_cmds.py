@@ -21,6 +21,7 @@ from points_ledger.cli.app import (
     load_keys,
     open_ledger,
     passphrase_env_name,
+    prompt_passphrase,
     resolve_event_id,
     state,
     today,
@@ -102,13 +103,11 @@ def _init_passphrases(paths: list[Path]) -> list[str]:
             result.append(own)
             continue
         if shared is None:
-            shared = str(
-                click.prompt(
-                    "New passphrase for the key files",
-                    hide_input=True,
-                    confirmation_prompt=True,
-                    err=True,
-                )
+            shared = prompt_passphrase(
+                "New passphrase for the key files",
+                needed_for="the new key files",
+                variables=(PASSPHRASE_ENV, passphrase_env_name(path)),
+                new=True,
             )
         result.append(shared)
     return result

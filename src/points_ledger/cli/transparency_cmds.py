@@ -98,10 +98,19 @@ def read_vkey(value: str) -> str:
 
     A vkey looks like ``origin+hex8+base64``; if ``value`` names an existing file, its
     first non-blank line is used instead, so ``--vkey log.vkey`` works too.
+
+    Raises:
+        CommandError: if ``value`` has no ``+`` (so it is no vkey) and names no file.
     """
     if os.path.isfile(value):
         lines = [line.strip() for line in _read_input(Path(value), "vkey file").splitlines()]
         return next((line for line in lines if line), "")
+    if value.strip() and "+" not in value and not os.path.exists(value):
+        raise CommandError(
+            f"verifier key file {value} was not found",
+            hint="Check the path, or give the verifier key itself (origin+hex8+base64, as "
+            "'points-ledger vkey' prints it).",
+        )
     return value.strip()
 
 

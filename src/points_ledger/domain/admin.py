@@ -207,7 +207,8 @@ def _reverse(event: Reverse, state: StateView, ctx: DeriveContext) -> Plan:
     if kind not in reversible_kinds():
         raise InvalidEventError(
             f"entry {event.target_seq} is a {kind!r} event, which cannot be reversed",
-            hint="Only entries that move value can be reversed; record a new event instead.",
+            hint=f"Only these kinds can be reversed: {', '.join(sorted(reversible_kinds()))}. "
+            f"A {kind} entry stays as it is; record a new event that corrects it.",
         )
     earlier = state.get(REVERSED_NS, str(event.target_seq))
     if earlier is not None:

@@ -111,7 +111,7 @@ def require_partner(state: StateView, partner: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise NotFoundError(
             f"account {partner!r} is not an alliance partner",
-            hint="Admit it with a JoinAlliance event first.",
+            hint="Admit it first (points-ledger alliance join, or a JoinAlliance event).",
         )
     return value
 
@@ -366,7 +366,7 @@ def _confirm(event: ConfirmRedemption, state: StateView, ctx: DeriveContext) -> 
         raise LimitExceededError(
             f"partner {partner!r} has {len(unsettled)} unsettled redemptions "
             f"(at most {UNSETTLED_PER_PARTNER_MAX})",
-            hint="Settle the partner with a SettlePartner event first.",
+            hint="Settle the partner first (points-ledger settle, or a SettlePartner event).",
         )
     _close_hold(work, event.voucher, hold, "confirmed", ctx.seq)
     hold = work.get(HOLD_NS, event.voucher)

@@ -55,7 +55,8 @@ def require_service(state: StateView, code: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise NotFoundError(
             f"service {code!r} is not in the catalogue",
-            hint="Define the service with a DefineService event, or check the code.",
+            hint="Define the service first (points-ledger service define, or a DefineService "
+            "event), or check the code.",
             details={"service": code},
         )
     return value

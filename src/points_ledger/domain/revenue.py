@@ -132,7 +132,8 @@ def derive_distribution(event: Distribute, state: StateView) -> DerivedDistribut
     if period is None:
         raise NotFoundError(
             f"no revenue has been recorded for period {event.period!r}",
-            hint="Record the income with a RecordRevenue event first.",
+            hint="Record the income first (points-ledger revenue record, or a RecordRevenue "
+            "event).",
         )
     version = _version_in_force(state, event.policy_id, event.effective_at)
     policy, investor, roster = _policy_and_roster(event, version, state)
@@ -197,7 +198,8 @@ def _policy_and_roster(
         if recorded is None:
             raise NotFoundError(
                 f"roster {event.roster_id!r} has not been recorded",
-                hint="Record it with a RecordRoster event first, or check its id.",
+                hint="Record it first (points-ledger roster record, or a RecordRoster event), or "
+                "check its id.",
             )
         roster = recorded
     return policy, investor, roster
@@ -391,7 +393,8 @@ def _version_in_force(
     if record is None:
         raise NotFoundError(
             f"split policy {policy_id!r} has not been adopted",
-            hint="Adopt it with an AdoptSplitPolicy event signed by the committee first.",
+            hint="The committee adopts it first (points-ledger policy adopt, or an "
+            "AdoptSplitPolicy event), or check its id.",
         )
     in_force = [
         v

@@ -48,7 +48,8 @@ def current_rate(state: StateView) -> int:
     if not isinstance(value, dict):
         raise NotFoundError(
             "no settlement rate has been set",
-            hint="The admins set one with a SetSettlementRate event.",
+            hint="The admins set one first (points-ledger settlement-rate set, or a "
+            "SetSettlementRate event).",
         )
     return int(value["fen_per_point"])
 

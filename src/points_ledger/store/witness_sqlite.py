@@ -66,6 +66,24 @@ class WitnessRow:
     accepted_at: int
 
 
+def _check_identity(
+    target: Path, stored_name: str, stored_key: bytes, name: str, public_key: bytes
+) -> None:
+    """Refuse a witness file recorded for another name or key, saying which differs."""
+    if stored_key != public_key:
+        other_name = "" if stored_name == name else f" (you gave the name {name!r})"
+        raise StorageError(
+            f"{target} belongs to witness {stored_name!r} with another key{other_name}",
+            hint="Open it with the witness's own key file, or use a new witness file.",
+        )
+    if stored_name != name:
+        raise StorageError(
+            f"{target} belongs to witness {stored_name!r}; you gave the name {name!r}",
+            hint=f"Give --name {stored_name} (Witness(name=...) in Python), or use a new "
+            "witness file for another name.",
+        )
+
+
 class WitnessStore:
     """One witness file."""
 
@@ -94,11 +112,8 @@ class WitnessStore:
                         "INSERT INTO identity (id, name, public_key) VALUES (1, ?, ?)",
                         (name, public_key),
                     )
-                elif (row[0], row[1]) != (name, public_key):
-                    raise StorageError(
-                        f"{target} belongs to witness {row[0]!r} with another key",
-                        hint="Open it with the witness's own name and key, or use a new file.",
-                    )
+                else:
+                    _check_identity(target, row[0], row[1], name, public_key)
             except BaseException:
                 conn.close()
                 raise
