@@ -270,7 +270,11 @@ def load_signer(path: str | os.PathLike[str], passphrase: str) -> Signer:
 
 
 def _parse_key_file(raw: bytes, target: Path) -> tuple[bytes, bytes, bytes, bytes, int]:
-    problem = KeyFileError(f"key file {target} is not a points-ledger key file")
+    problem = KeyFileError(
+        f"key file {target} is not a points-ledger key file",
+        hint="Check that this is a file made by 'points-ledger keygen' or 'init' (save_signer "
+        "in Python); a damaged key file cannot be repaired: use its backup.",
+    )
     try:
         document: Any = json.loads(raw.decode("utf-8"))
         kdf = document["kdf"]

@@ -156,8 +156,10 @@ def test_malformed_key_files_raise_key_file_error(
 @pytest.mark.parametrize("data", [b"", b"not json", b"[]", b'"x"', b"\xff\xfe", b"{}"])
 def test_non_key_files_raise_key_file_error(tmp_path: Path, data: bytes) -> None:
     path = _write_private(tmp_path / "bad.key", data)
-    with pytest.raises(KeyFileError):
+    with pytest.raises(KeyFileError, match="is not a points-ledger key file") as refused:
         load_signer(path, PASSPHRASE)
+    # The file is private already: the permissions advice would send the user astray.
+    assert "chmod" not in refused.value.hint and "keygen" in refused.value.hint
 
 
 def test_relabelled_public_key_does_not_decrypt(key_file: Path, tmp_path: Path) -> None:

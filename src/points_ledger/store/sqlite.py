@@ -567,7 +567,9 @@ class SqliteStore:
         target = Path(path)
         if target.exists():
             raise StorageError(
-                f"{target} already exists", hint="Open it with Ledger.open, or choose a new path."
+                f"{target} already exists",
+                hint="Open the existing ledger instead (--ledger PATH, or Ledger.open in "
+                "Python), or choose a new path.",
             )
         with storage_errors(f"create ledger file {target}"):
             conn = _connect(target)
