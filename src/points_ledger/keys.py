@@ -41,6 +41,7 @@ __all__ = [
     "SCRYPT_N_MAX",
     "SCRYPT_N_MIN",
     "Signer",
+    "check_key_file",
     "key_id",
     "load_signer",
     "public_key_from_b64",
@@ -222,6 +223,40 @@ def load_signer(path: str | os.PathLike[str], passphrase: str) -> Signer:
     """
     if not isinstance(passphrase, str):
         raise KeyFileError("a passphrase is text (str)")
+    target = check_key_file(path)
+    try:
+        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            raw = handle.read(_KEY_FILE_MAX_BYTES + 1)
+    except OSError as e:
+        raise KeyFileError(f"cannot read key file {target}: {e.strerror}") from e
+    fields = _parse_key_file(raw, target)
+    public_key, salt, nonce, ciphertext, scrypt_n = fields
+    try:
+        seed = AESGCM(_derive(passphrase, salt, scrypt_n)).decrypt(
+            nonce, ciphertext, _aad(public_key)
+        )
+    except InvalidTag as e:
+        raise WrongPassphraseError(f"the passphrase does not open key file {target}") from e
+    signer = Signer.from_seed(seed)
+    if signer.public_key != public_key:
+        raise KeyFileError(f"key file {target} is inconsistent (public key does not match)")
+    return signer
+
+
+def check_key_file(path: str | os.PathLike[str]) -> Path:
+    """Check that ``path`` can be a key file, before anyone is asked for its passphrase.
+
+    Runs the checks :func:`load_signer` runs on the file itself (it exists, is a regular
+    file and not a symbolic link, only its owner can read or write it, it is not too
+    large); the contents are checked when it is loaded.
+
+    Returns:
+        The path as a :class:`~pathlib.Path`.
+
+    Raises:
+        KeyFileError: naming what is wrong with the file, with what to do about it.
+    """
     try:
         target = Path(path)
         info = os.lstat(target)
@@ -249,24 +284,7 @@ def load_signer(path: str | os.PathLike[str], passphrase: str) -> Signer:
         )
     if info.st_size > _KEY_FILE_MAX_BYTES:
         raise KeyFileError(f"key file {target} is too large to be a key file")
-    try:
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as handle:
-            raw = handle.read(_KEY_FILE_MAX_BYTES + 1)
-    except OSError as e:
-        raise KeyFileError(f"cannot read key file {target}: {e.strerror}") from e
-    fields = _parse_key_file(raw, target)
-    public_key, salt, nonce, ciphertext, scrypt_n = fields
-    try:
-        seed = AESGCM(_derive(passphrase, salt, scrypt_n)).decrypt(
-            nonce, ciphertext, _aad(public_key)
-        )
-    except InvalidTag as e:
-        raise WrongPassphraseError(f"the passphrase does not open key file {target}") from e
-    signer = Signer.from_seed(seed)
-    if signer.public_key != public_key:
-        raise KeyFileError(f"key file {target} is inconsistent (public key does not match)")
-    return signer
+    return target
 
 
 def _parse_key_file(raw: bytes, target: Path) -> tuple[bytes, bytes, bytes, bytes, int]:

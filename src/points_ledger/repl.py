@@ -38,7 +38,7 @@ from points_ledger.cli.render import amount_text, postings_text
 from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
 from points_ledger.demo import format_table
 from points_ledger.errors import LedgerError, NotFoundError
-from points_ledger.keys import Signer, load_signer
+from points_ledger.keys import Signer, check_key_file, load_signer
 from points_ledger.ledger import Ledger, SignerLike
 from points_ledger.models import AppendResult, Asset, Event
 from points_ledger.receipts import verify_receipt
@@ -302,6 +302,7 @@ class LedgerConsole(code.InteractiveConsole):
             variables = (passphrase_env_name(path), PASSPHRASE_ENV)
             passphrase = next((os.environ[v] for v in variables if os.environ.get(v)), "")
             if not passphrase:
+                check_key_file(path)  # a wrong path is named before a passphrase is typed
                 passphrase = prompt_passphrase(
                     f"Passphrase for {path}", needed_for=f"key file {path}", variables=variables
                 )

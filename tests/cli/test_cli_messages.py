@@ -319,3 +319,14 @@ def test_init_without_passphrase_or_terminal_is_a_clear_refusal(tmp_path: Path) 
     assert proc.stderr.startswith("error [command_failed]: no passphrase for the new key files")
     assert "POINTS_LEDGER_PASSPHRASE" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_missing_key_file_is_named_before_any_passphrase_is_asked_for(
+    db: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.key"
+    proc = _without_terminal(
+        ["--ledger", str(db), "account", "open", "vol:0002", "--key", str(missing)], tmp_path
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(f"error [key_file_unsafe]: key file {missing} was not found")

@@ -32,7 +32,7 @@ import click
 from points_ledger.cli.render import show_append
 from points_ledger.demo import format_table
 from points_ledger.errors import IntegrityError, LedgerError
-from points_ledger.keys import Signer, load_signer
+from points_ledger.keys import Signer, check_key_file, load_signer
 from points_ledger.ledger import Ledger
 from points_ledger.models import AppendResult, Event
 
@@ -357,6 +357,8 @@ def read_passphrase(path: Path, *, new: bool = False) -> str:
         value = os.environ.get(name)
         if value:
             return value
+    if not new:
+        check_key_file(path)  # a wrong path is named before anyone types a passphrase
     prompt = f"New passphrase for {path}" if new else f"Passphrase for {path}"
     return prompt_passphrase(prompt, needed_for=f"key file {path}", variables=variables, new=new)
 
