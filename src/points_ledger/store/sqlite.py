@@ -123,6 +123,19 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _check_schema(db: Database, target: Path) -> None:
+    """Refuse a file that is not a ledger, or that a newer version of the library wrote."""
+    applied = {m.name for m in MIGRATIONS.applied(db)}
+    if not applied:
+        raise StorageError(f"{target} is not a points ledger file")
+    unknown = applied - SCHEMA_NAMES
+    if unknown:
+        raise SchemaVersionError(
+            f"{target} was written by a newer points_ledger "
+            f"(unknown schema steps: {', '.join(sorted(unknown))})"
+        )
+
+
 def _writable_here(path: Path) -> bool:
     """Whether the file and its folder (for the WAL files) can be written."""
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
@@ -593,57 +606,30 @@ class SqliteStore:
         target = Path(path)
         if not target.is_file():
             raise StorageError(f"there is no ledger file at {target}")
-        if read_only or not _writable_here(target):
-            return cls._open_read_only(target)
-        with storage_errors(f"open ledger file {target}"):
-            conn = _connect(target)
+        read_only = read_only or not _writable_here(target)
+        with storage_errors(f"open ledger file {target}" + (" read-only" if read_only else "")):
+            conn = _connect_read_only(target) if read_only else _connect(target)
             try:
                 # Only read until the file is known to be a ledger: switching a stranger's
                 # database (or an empty file) to WAL would change it.
                 db = Database(conn)
-                applied = {m.name for m in MIGRATIONS.applied(db)}
-                if not applied:
-                    raise StorageError(f"{target} is not a points ledger file")
-                unknown = applied - SCHEMA_NAMES
-                if unknown:
-                    raise SchemaVersionError(
-                        f"{target} was written by a newer points_ledger "
-                        f"(unknown schema steps: {', '.join(sorted(unknown))})"
-                    )
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
-                if MIGRATIONS.pending(db):
-                    MIGRATIONS.apply(db)
+                _check_schema(db, target)
+                if read_only:
+                    if MIGRATIONS.pending(db):
+                        raise StorageError(
+                            f"{target} was written by an older points_ledger and needs an "
+                            "upgrade, which cannot be done read-only",
+                            hint="Open a writable copy of the file once; it is upgraded then.",
+                        )
+                else:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.execute("PRAGMA synchronous = FULL")
+                    if MIGRATIONS.pending(db):
+                        MIGRATIONS.apply(db)
             except BaseException:
                 conn.close()
                 raise
-        return cls(conn, target)
-
-    @classmethod
-    def _open_read_only(cls, target: Path) -> SqliteStore:
-        with storage_errors(f"open ledger file {target} read-only"):
-            conn = _connect_read_only(target)
-            try:
-                db = Database(conn)
-                applied = {m.name for m in MIGRATIONS.applied(db)}
-                if not applied:
-                    raise StorageError(f"{target} is not a points ledger file")
-                unknown = applied - SCHEMA_NAMES
-                if unknown:
-                    raise SchemaVersionError(
-                        f"{target} was written by a newer points_ledger "
-                        f"(unknown schema steps: {', '.join(sorted(unknown))})"
-                    )
-                if MIGRATIONS.pending(db):
-                    raise StorageError(
-                        f"{target} was written by an older points_ledger and needs an "
-                        "upgrade, which cannot be done read-only",
-                        hint="Open a writable copy of the file once; it is upgraded then.",
-                    )
-            except BaseException:
-                conn.close()
-                raise
-        return cls(conn, target, read_only=True)
+        return cls(conn, target, read_only=read_only)
 
     @staticmethod
     def is_ledger_file(path: str | Path) -> bool:
