@@ -532,7 +532,9 @@ def test_policy_roster_revenue_and_distribute(db: Path, keys: Keys, tmp_path: Pa
         *committee,
     )
     assert "created entry" in ok(db, *args).stdout
-    assert "already recorded" in ok(db, *args).stdout
+    again = ok(db, *args).stdout
+    assert "already recorded" in again and "nothing written" in again
+    assert "report distribution" in again
     with Ledger.open(db) as ledger:
         assert ledger.balance("inv:agri", Asset.CNY).posted == 70_001
         assert ledger.balance("fund:revenue", Asset.CNY).posted == 0
@@ -755,6 +757,10 @@ def test_checkpoint_receipt_verify_and_witness(db: Path, keys: Keys, tmp_path: P
     receipt_file.write_text(json.dumps(doctored))
     bad = run(None, "verify-receipt", str(receipt_file), "--vkey", vkey)
     assert bad.exit_code == 3 and error_code(bad) == "integrity_failure"
+    bad_json = run(None, "verify-receipt", str(receipt_file), "--vkey", vkey, "--json")
+    assert bad_json.exit_code == 3 and error_code(bad_json) == "integrity_failure"
+    verdict = json.loads(bad_json.stdout)
+    assert (verdict["ok"], verdict["code"]) == (False, "integrity_failure")
     wrong_key = run(None, "verify-receipt", str(receipt_file), "--vkey", "nobody+00000000+AA==")
     assert wrong_key.exit_code == 1
 

@@ -69,7 +69,7 @@ def _examples() -> list[tuple[str, list[str]]]:
 
 
 def _normalised(line: str) -> str:
-    line = re.sub(r"entry \d+", "entry N", line)
+    line = re.sub(r"(entry|distribution) \d+", r"\1 N", line)
     return re.sub(r"\bid ([a-z-]+)-[0-9a-f]{16}\b", r"id \1-ID", line)
 
 

@@ -370,8 +370,13 @@ def roster_record(
     if as_json:
         echo_json({"status": result.status, "seq": result.entry.seq, "roster_id": roster_id})
         return
-    verb = "created" if result.created else "already recorded as"
-    click.echo(f"{verb} entry {result.entry.seq} (record_roster, id {result.entry.event_id})")
+    if not result.created:
+        click.echo(
+            f"already recorded as entry {result.entry.seq} (record_roster, id "
+            f"{result.entry.event_id}); nothing written"
+        )
+        return
+    click.echo(f"created entry {result.entry.seq} (record_roster, id {result.entry.event_id})")
     click.echo(f"roster {roster_id}: {len(holders)} shareholders, {len(villagers)} villagers")
 
 
@@ -504,10 +509,16 @@ def distribute(
         echo_json({"status": result.status, "seq": entry.seq, **extra})
         return
     if not result.created:
-        click.echo(f"already recorded as entry {entry.seq} (distribute, id {entry.event_id})")
+        click.echo(
+            f"already recorded as entry {entry.seq} (distribute, id {entry.event_id}); "
+            f"nothing written; 'report distribution {entry.seq}' shows what it paid"
+        )
         return
     click.echo(f"created entry {entry.seq} (distribute, id {entry.event_id})")
     credits = sum(1 for p in entry.postings if p.asset is Asset.CNY and p.amount > 0)
-    click.echo(f"paid {format_fen(amount)} CNY to {credits} accounts; see 'entry {entry.seq}'")
+    click.echo(
+        f"paid {format_fen(amount)} CNY to {credits} accounts; see 'entry {entry.seq}' and "
+        f"'report distribution {entry.seq}'"
+    )
     if summary is not None:
         _distribution_table(summary)

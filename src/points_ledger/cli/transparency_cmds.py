@@ -31,7 +31,7 @@ from points_ledger.cli.app import (
     open_ledger,
 )
 from points_ledger.cli.render import amount_text, b64
-from points_ledger.errors import ProofError
+from points_ledger.errors import LedgerError, ProofError
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.notes import NoteVerifier
 from points_ledger.receipts import RECEIPT_JSON_MAX, VerifiedReceipt, verify_receipt
@@ -285,7 +285,12 @@ def verify_receipt_cmd(receipt_path: Path, vkey: str, as_json: bool) -> None:
     Exit 0 if the entry is proven to be in the ledger the key speaks for; 1 if the
     receipt or key is malformed or the proof fails; 3 if the entry was altered.
     """
-    checked = verify_receipt(_read_input(receipt_path, "receipt"), read_vkey(vkey))
+    try:
+        checked = verify_receipt(_read_input(receipt_path, "receipt"), read_vkey(vkey))
+    except LedgerError as e:
+        if as_json:  # as `verify --json` does: the verdict on stdout, the error on stderr
+            echo_json({"ok": False, "code": e.code, "message": e.message})
+        raise
     if as_json:
         echo_json(_verified_to_json(checked))
         return
