@@ -250,7 +250,7 @@ def check_invariants(world: World, model: Model) -> None:
             if ledger.account(account).constrained:
                 assert balance.available >= 0
                 assert balance.posted == model.balances[account, asset]
-            assert balance.posted == ledger.balance(account, asset, at_seq=ledger.size()).posted
+            assert balance.posted == ledger.balance(account, asset, at_seq=ledger.size() - 1).posted
     assert all(v == 0 for v in totals.values())
     report = ledger.audit()
     assert report.ok, report.to_text()
