@@ -541,6 +541,16 @@ def test_policy_roster_revenue_and_distribute(db: Path, keys: Keys, tmp_path: Pa
         ledger.verify()
 
 
+def test_a_preset_bucket_without_its_account_says_to_give_account(db: Path, keys: Keys) -> None:
+    before = size(db)
+    committee = ("--key", keys.file("cm1"), "--key", keys.file("cm2"))
+    refused = run(db, "policy", "adopt", "v-3331", "--preset", "3331", *committee)
+    assert refused.exit_code == 1 and error_code(refused) == "unknown_account"
+    assert "bucket 'public_welfare_fund' pays account 'public_welfare_fund'" in refused.stderr
+    assert "--account public_welfare_fund=ACCOUNT" in refused.stderr
+    assert size(db) == before
+
+
 def test_a_past_distribution_is_explained_with_what_was_in_force_then(
     db: Path, keys: Keys, tmp_path: Path
 ) -> None:

@@ -32,7 +32,7 @@ from points_ledger.cli.app import (
     signing_keys_option,
 )
 from points_ledger.cli.params import DATE, SHARE, YUAN
-from points_ledger.errors import InvalidEventError, LedgerError
+from points_ledger.errors import InvalidEventError, LedgerError, NotFoundError, UnknownAccountError
 from points_ledger.models import (
     AdoptSplitPolicy,
     Asset,
@@ -251,7 +251,29 @@ def policy_adopt(
         accounts={**file_accounts, **accounts},
         investor=terms,
     )
+    _require_bucket_accounts(event)
     append_signed(event, key_paths, as_json=as_json)
+
+
+def _require_bucket_accounts(event: AdoptSplitPolicy) -> None:
+    """Refuse, naming --account, a bucket that pays an account nobody has opened.
+
+    A preset's ``account`` buckets pay an account named like the bucket unless --account
+    maps it; the ledger's own refusal ("account … has not been opened") would not say so.
+    """
+    with open_ledger() as ledger:
+        for bucket in event.resolved_policy().buckets:
+            if bucket.account is None:
+                continue
+            try:
+                ledger.account(bucket.account)
+            except NotFoundError as e:
+                raise UnknownAccountError(
+                    f"bucket {bucket.name!r} pays account {bucket.account!r}, which has not "
+                    "been opened",
+                    hint=f"Name the account it pays: --account {bucket.name}=ACCOUNT (e.g. "
+                    f"--account {bucket.name}=fund:welfare), or open {bucket.account!r} first.",
+                ) from e
 
 
 # -- roster ----------------------------------------------------------------------------------
