@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -236,3 +237,30 @@ def make_world(tmp_path: Path) -> Iterable[Callable[..., World]]:
 def world(make_world: Callable[..., World]) -> World:
     """A ledger with two admins (threshold 2) and members ``m1`` and ``m2``."""
     return make_world()
+
+
+CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
+
+
+def console_commands(markdown: str) -> list[tuple[str, list[str]]]:
+    """Each ``$`` command of the ``console`` blocks in ``markdown``, with its output lines.
+
+    A command continued with a trailing backslash is joined into one line.
+    """
+    result: list[tuple[str, list[str]]] = []
+    for block in CONSOLE_BLOCK.findall(markdown):
+        lines = block.splitlines()
+        index = 0
+        while index < len(lines):
+            line = lines[index]
+            index += 1
+            if not line.startswith("$ "):
+                if result:
+                    result[-1][1].append(line)
+                continue
+            command = line[2:]
+            while command.endswith("\\"):
+                command = command[:-1] + " " + lines[index].strip()
+                index += 1
+            result.append((command, []))
+    return result

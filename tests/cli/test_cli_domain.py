@@ -448,8 +448,8 @@ def test_settlement_rate_in_yuan_and_settle(db: Path, keys: Keys) -> None:
 # -- revenue ---------------------------------------------------------------------------------
 
 
-def _revenue_setup(db: Path, keys: Keys, tmp_path: Path) -> tuple[str, ...]:
-    committee = ("--key", keys.file("cm1"), "--key", keys.file("cm2"))
+def _adopt_3331(db: Path, *extra: str) -> None:
+    """Adopt policy v-3331 from the 3331 preset, its funds named, from 2026-01-01."""
     ok(
         db,
         "policy",
@@ -463,6 +463,14 @@ def _revenue_setup(db: Path, keys: Keys, tmp_path: Path) -> tuple[str, ...]:
         "public_welfare_fund=fund:welfare",
         "--account",
         "project_reserve_fund=fund:reserve",
+        *extra,
+    )
+
+
+def _revenue_setup(db: Path, keys: Keys, tmp_path: Path) -> tuple[str, ...]:
+    committee = ("--key", keys.file("cm1"), "--key", keys.file("cm2"))
+    _adopt_3331(
+        db,
         "--investor",
         "inv:agri",
         "--investor-start",
@@ -561,23 +569,7 @@ def test_a_past_distribution_is_explained_with_what_was_in_force_then(
     with Ledger.open(db) as ledger:
         seq = ledger.size() - 1
     # A later version of the policy (no investor) must not change the explanation.
-    ok(
-        db,
-        "policy",
-        "adopt",
-        "v-3331",
-        "--version",
-        "2",
-        "--preset",
-        "3331",
-        "--effective-from",
-        "2026-01-01",
-        "--account",
-        "public_welfare_fund=fund:welfare",
-        "--account",
-        "project_reserve_fund=fund:reserve",
-        *committee,
-    )
+    _adopt_3331(db, "--version", "2", *committee)
     explained = json.loads(ok(db, "report", "distribution", str(seq), "--json").stdout)
     assert explained["trace"] == dry["trace"]
     assert {line["account"]: line["fen"] for line in explained["lines"]} == dry["amounts"]

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import console_commands
 from points_ledger import (
     AccountKind,
     KeySpec,
@@ -31,7 +32,6 @@ from points_ledger.cli import cli
 
 PASS = "reference example passphrase"
 CLI_PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "cli.md"
-CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
 DATE = dt.date(2026, 12, 31)
 ACCOUNTS = {
     "inv:agri": AccountKind.INVESTOR,
@@ -50,22 +50,7 @@ def _examples() -> list[tuple[str, list[str]]]:
     """The ``$`` commands of the revenue section with the output lines shown for each."""
     text = CLI_PAGE.read_text("utf-8")
     section = text[text.index("## Revenue") : text.index("## Reports")]
-    result: list[tuple[str, list[str]]] = []
-    for block in CONSOLE_BLOCK.findall(section):
-        lines = block.splitlines()
-        index = 0
-        while index < len(lines):
-            line = lines[index]
-            index += 1
-            if not line.startswith("$ "):
-                result[-1][1].append(line)
-                continue
-            command = line[2:]
-            while command.endswith("\\"):
-                command = command[:-1] + " " + lines[index].strip()
-                index += 1
-            result.append((command, []))
-    return result
+    return console_commands(section)
 
 
 def _normalised(line: str) -> str:

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 import points_ledger
+from conftest import console_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = Path(points_ledger.__file__).resolve().parents[1]
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
-CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
 WALKTHROUGH = (
     ROOT / "docs" / "howto" / "set-up-a-community-ledger.md",
     ROOT / "docs" / "howto" / "run-a-checkpoint-and-witness.md",
@@ -82,23 +82,7 @@ def test_tutorial_blocks_run_top_to_bottom(
 
 def _commands(page: Path) -> list[tuple[str, list[str]]]:
     """Each ``$`` command of the page's console blocks with the output lines shown for it."""
-    result: list[tuple[str, list[str]]] = []
-    for block in CONSOLE_BLOCK.findall(page.read_text("utf-8")):
-        lines = block.splitlines()
-        index = 0
-        while index < len(lines):
-            line = lines[index]
-            index += 1
-            if not line.startswith("$ "):
-                if result:
-                    result[-1][1].append(line)
-                continue
-            command = line[2:]
-            while command.endswith("\\"):
-                command = command[:-1] + " " + lines[index].strip()
-                index += 1
-            result.append((command, []))
-    return result
+    return console_commands(page.read_text("utf-8"))
 
 
 def _run(command: str, cwd: Path, env: dict[str, str]) -> str:
