@@ -220,6 +220,15 @@ class Ledger:
         return self._store.path
 
     @property
+    def clock(self) -> Clock:
+        """Where this ledger takes the current time from (given to :meth:`open`/:meth:`create`).
+
+        Faces built on the ledger (the CLI, the REPL, reports that need "now") read the time
+        from here, so one injected clock governs ``recorded_at`` and default business dates.
+        """
+        return self._clock
+
+    @property
     def config(self) -> LedgerConfig:
         """Origin, log public key and signing thresholds fixed at genesis.
 

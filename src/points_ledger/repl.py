@@ -39,7 +39,7 @@ from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
 from points_ledger.demo import format_table
 from points_ledger.errors import LedgerError, NotFoundError
 from points_ledger.keys import Signer, check_key_file, load_signer
-from points_ledger.ledger import Ledger, SignerLike
+from points_ledger.ledger import Clock, Ledger, SignerLike, system_clock
 from points_ledger.models import AppendResult, Asset, Event
 from points_ledger.receipts import verify_receipt
 
@@ -61,6 +61,7 @@ READ_ONLY_NAMES: Final = frozenset(
         "audit",
         "balance",
         "checkpoints",
+        "clock",
         "config",
         "entries",
         "entry",
@@ -236,12 +237,17 @@ class LedgerConsole(code.InteractiveConsole):
     def __init__(self, ledger: Ledger, *, filename: str = "<ledger>") -> None:
         self.ledger = ledger
         self.proxy = LedgerProxy(ledger)
+
+        def session_today() -> dt.date:
+            """Today's date in Asia/Shanghai by the session's clock."""
+            return today(ledger.clock)
+
         namespace: dict[str, Any] = {
             "__name__": "__console__",
             "__doc__": None,
             "dt": dt,
             "ledger": self.proxy,
-            "today": today,
+            "today": session_today,
         }
         namespace.update({name: getattr(points_ledger, name) for name in points_ledger.__all__})
         super().__init__(namespace, filename)
@@ -523,15 +529,23 @@ def install_completion(console: LedgerConsole) -> bool:
     return True
 
 
-def run_repl(path: str | Path, *, key_paths: Sequence[str | Path] = ()) -> None:
+def run_repl(
+    path: str | Path, *, key_paths: Sequence[str | Path] = (), clock: Clock = system_clock
+) -> None:
     """Open the ledger at ``path`` and run the console until ``.quit`` or end of input.
+
+    Args:
+        path: The ledger file.
+        key_paths: Key files to load at start; without them the session is read-only.
+        clock: Where the session takes the current time from: entries' ``recorded_at``,
+            ``today()`` and reports that need "now" (default: the system clock).
 
     Raises:
         StorageError: if the file is missing or not a ledger.
         KeyFileError: if a key file given in ``key_paths`` cannot be used.
         WrongPassphraseError: if a passphrase does not open its key file.
     """
-    with Ledger.open(path) as ledger:
+    with Ledger.open(path, clock=clock) as ledger:
         console = LedgerConsole(ledger)
         if key_paths:
             console.load_key_files(key_paths)

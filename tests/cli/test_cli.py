@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import points_ledger
+from conftest import FixedClock
 from points_ledger import (
     AccountKind,
     Asset,
@@ -32,7 +33,7 @@ from points_ledger import (
     save_signer,
 )
 from points_ledger.cli import EXIT_CODES, cli
-from points_ledger.cli.app import passphrase_env_name
+from points_ledger.cli.app import AppState, passphrase_env_name
 from points_ledger.cli.ledger_cmds import parse_amount, parse_posting
 from points_ledger.demo import STEPS, run_demo
 from points_ledger.errors import InvalidEventError, StorageError
@@ -40,6 +41,8 @@ from points_ledger.errors import InvalidEventError, StorageError
 PASS = "correct horse battery staple"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 DAY = dt.date(2026, 11, 2)
+CLI_STATE = AppState(clock=FixedClock(dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)))
+"""The command line's clock: 2026-11-20 10:00 in Chengdu, inside the month of DAY."""
 SRC = Path(points_ledger.__file__).resolve().parents[1]
 
 
@@ -151,7 +154,7 @@ def run(
     if db is not None:
         env["POINTS_LEDGER_DB"] = str(db)
     env.update(extra_env or {})
-    result = CliRunner().invoke(cli, list(args), env=env, input=input)
+    result = CliRunner().invoke(cli, list(args), env=env, input=input, obj=CLI_STATE)
     assert "Traceback" not in result.output
     return result
 

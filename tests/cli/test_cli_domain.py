@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from conftest import FixedClock
 from points_ledger import (
     AccountKind,
     Asset,
@@ -39,6 +40,7 @@ from points_ledger import (
     save_signer,
 )
 from points_ledger.cli import cli
+from points_ledger.cli.app import AppState
 from points_ledger.cli.report_views import REPORTS
 from points_ledger.notes import vkey_for
 from points_ledger.reports import offers
@@ -46,6 +48,8 @@ from points_ledger.reports import offers
 PASS = "domain commands passphrase"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 DAY = dt.date(2026, 11, 2)
+CLI_STATE = AppState(clock=FixedClock(dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)))
+"""The command line's clock: 2026-11-20 10:00 in Chengdu, inside the month of DAY."""
 NAMES = ("admin", "issuer", "member", "partner", "cm1", "cm2", "treasurer", "log", "witness")
 
 
@@ -191,7 +195,7 @@ def run(db: Path | None, *args: str, input: str | None = None) -> Result:
     env = {"POINTS_LEDGER_PASSPHRASE": PASS}
     if db is not None:
         env["POINTS_LEDGER_DB"] = str(db)
-    result = CliRunner().invoke(cli, list(args), env=env, input=input)
+    result = CliRunner().invoke(cli, list(args), env=env, input=input, obj=CLI_STATE)
     assert "Traceback" not in result.output
     return result
 

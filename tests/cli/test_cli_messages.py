@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import points_ledger
+from conftest import FixedClock
 from points_ledger import (
     AccountKind,
     Asset,
@@ -32,10 +33,13 @@ from points_ledger import (
     save_signer,
 )
 from points_ledger.cli import cli
+from points_ledger.cli.app import AppState
 
 PASS = "messages test passphrase"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 DAY = dt.date(2026, 11, 2)
+CLI_STATE = AppState(clock=FixedClock(dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)))
+"""The command line's clock: 2026-11-20 10:00 in Chengdu, inside the month of DAY."""
 SRC = Path(points_ledger.__file__).resolve().parents[1]
 WITNESS_NAME = "street.example/fuqinglu/witness"
 
@@ -90,7 +94,7 @@ def run(db: Path | None, *args: str) -> Result:
     env = {"POINTS_LEDGER_PASSPHRASE": PASS}
     if db is not None:
         env["POINTS_LEDGER_DB"] = str(db)
-    result = CliRunner().invoke(cli, list(args), env=env)
+    result = CliRunner().invoke(cli, list(args), env=env, obj=CLI_STATE)
     assert "Traceback" not in result.output
     return result
 

@@ -22,7 +22,7 @@ import secrets
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,9 +31,9 @@ import click
 
 from points_ledger.cli.render import show_append
 from points_ledger.demo import format_table
-from points_ledger.errors import IntegrityError, LedgerError
+from points_ledger.errors import IntegrityError, InvalidEventError, LedgerError
 from points_ledger.keys import Signer, check_key_file, load_signer
-from points_ledger.ledger import Ledger
+from points_ledger.ledger import Clock, Ledger, system_clock
 from points_ledger.models import AppendResult, Event
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "CommandError",
     "LedgerGroup",
     "append_signed",
+    "business_date",
     "cli",
     "echo_json",
     "echo_jsonl",
@@ -105,6 +106,9 @@ than ``A-Z 0-9`` replaced by ``_`` (``keys/admin-1.key`` → ``POINTS_LEDGER_PAS
 TIMEZONE: Final = "Asia/Shanghai"
 """Business dates default to today in this time zone."""
 
+DEFAULT_LEDGER: Final = "ledger.db"
+"""The ledger file used when neither ``--ledger`` nor ``POINTS_LEDGER_DB`` names one."""
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -115,15 +119,23 @@ class CommandError(LedgerError):
     default_hint = "Correct the command as the message says and run it again."
 
 
-@dataclass
+@dataclass(frozen=True)
 class AppState:
     """Options given to the group, shared by every command.
 
+    A program (or a test) that runs the command line in-process can pass its own state as
+    click's ``obj`` (``CliRunner().invoke(cli, args, obj=AppState(clock=fixed))``, or
+    ``main(argv, clock=fixed)``): every command then takes the time from that clock, both
+    for the entries' ``recorded_at`` and for the default business date.
+
     Attributes:
         ledger_path: The ledger file named by ``--ledger`` / ``POINTS_LEDGER_DB``.
+        clock: Where the current time comes from (default: the system clock). Business
+            dates are this time's date in Asia/Shanghai.
     """
 
-    ledger_path: Path
+    ledger_path: Path = Path(DEFAULT_LEDGER)
+    clock: Clock = system_clock
 
 
 def _one_line(text: str) -> str:
@@ -192,7 +204,7 @@ class LedgerGroup(click.Group):
     "ledger_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar=LEDGER_ENV,
-    default="ledger.db",
+    default=DEFAULT_LEDGER,
     show_default=True,
     show_envvar=True,
     help="The ledger file.",
@@ -206,15 +218,23 @@ def cli(ctx: click.Context, ledger_path: Path) -> None:
     arguments. Exit codes: 0 success, 1 refused, 2 usage error, 3 integrity problem,
     130 interrupted.
     """
-    ctx.obj = AppState(ledger_path=ledger_path)
+    given = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+    ctx.obj = replace(given, ledger_path=ledger_path)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    Args:
+        argv: The arguments after the program name.
+        clock: Where the current time comes from (default: the system clock); tests and
+            simulations pass a fixed one.
+    """
     code: int = cli.main(
         args=list(argv) if argv is not None else None,
         prog_name="points-ledger",
         standalone_mode=False,
+        obj=AppState(clock=clock),
     )
     return code
 
@@ -233,7 +253,8 @@ def open_ledger() -> Ledger:
     Raises:
         StorageError: if the file is missing or not a ledger.
     """
-    return Ledger.open(state().ledger_path)
+    current = state()
+    return Ledger.open(current.ledger_path, clock=current.clock)
 
 
 def json_option(func: _F) -> _F:
@@ -286,13 +307,33 @@ def event_options(func: _F) -> _F:
     )(func)
 
 
-def today() -> dt.date:
-    """Today's date in Asia/Shanghai (UTC+8 if the time zone database is missing)."""
+def business_date(moment: dt.datetime) -> dt.date:
+    """The date in Asia/Shanghai of an aware ``moment`` (UTC+8 without a zone database).
+
+    Raises:
+        InvalidEventError: if ``moment`` carries no time zone.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidEventError("the clock gave a time without a time zone")
     try:
         zone: dt.tzinfo = ZoneInfo(TIMEZONE)
     except ZoneInfoNotFoundError:
         zone = dt.timezone(dt.timedelta(hours=8))  # China keeps no daylight saving time
-    return dt.datetime.now(zone).date()
+    return moment.astimezone(zone).date()
+
+
+def today(clock: Clock | None = None) -> dt.date:
+    """Today's date in Asia/Shanghai by ``clock``.
+
+    Args:
+        clock: The clock to read; default: the running command's clock (see
+            :class:`AppState`), or the system clock outside a command.
+    """
+    if clock is None:
+        context = click.get_current_context(silent=True)
+        given = context.find_object(AppState) if context is not None else None
+        clock = given.clock if given is not None else system_clock
+    return business_date(clock())
 
 
 def new_event_id(kind: str) -> str:

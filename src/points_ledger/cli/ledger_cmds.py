@@ -207,6 +207,7 @@ def init(
             threshold=threshold,
             committee_threshold=committee_threshold,
             effective_at=date,
+            clock=state().clock,
         ) as ledger:
             origin = ledger.origin
     except BaseException:

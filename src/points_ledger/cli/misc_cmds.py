@@ -30,7 +30,11 @@ def repl(path: Path | None, key_paths: tuple[Path, ...]) -> None:
     """
     from points_ledger.repl import run_repl
 
-    run_repl(path if path is not None else state().ledger_path, key_paths=key_paths)
+    run_repl(
+        path if path is not None else state().ledger_path,
+        key_paths=key_paths,
+        clock=state().clock,
+    )
 
 
 @cli.command()

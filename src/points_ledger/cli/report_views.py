@@ -328,7 +328,7 @@ def _outstanding_holds(ledger: Ledger, args: Sequence[str]) -> ReportView:
         if as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=_shanghai())
     else:
-        as_of = dt.datetime.now(dt.UTC)
+        as_of = ledger.clock()
     rows = reports.outstanding_holds(ledger, as_of=as_of)
     return ReportView(
         title=f"Outstanding holds at {as_of.isoformat(timespec='minutes')}: {len(rows)}",
