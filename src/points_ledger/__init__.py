@@ -6,6 +6,7 @@ models, signers and key files, checkpoints, receipts (:func:`verify_receipt`), t
 """
 
 from points_ledger import reports
+from points_ledger.anchoring import AutoCheckpoint
 from points_ledger.audit import AuditReport, Problem
 from points_ledger.errors import (
     AccountExistsError,
@@ -14,6 +15,7 @@ from points_ledger.errors import (
     DuplicateTaskError,
     EntryConflictError,
     EquivocationError,
+    EventExpiredError,
     HoldClosedError,
     HoldExpiredError,
     IntegrityError,
@@ -39,6 +41,7 @@ from points_ledger.errors import (
 )
 from points_ledger.keys import Signer, load_signer, save_signer
 from points_ledger.ledger import Ledger
+from points_ledger.logrecord import LogRecord, RecordedCheckpoint
 from points_ledger.models import (
     AccountKind,
     AccountRecord,
@@ -94,6 +97,7 @@ __all__ = [
     "Asset",
     "AuditReport",
     "AuthorizationError",
+    "AutoCheckpoint",
     "AwardPoints",
     "Balance",
     "ConfirmRedemption",
@@ -106,6 +110,7 @@ __all__ = [
     "EntryConflictError",
     "EquivocationError",
     "Event",
+    "EventExpiredError",
     "Genesis",
     "Grant",
     "HoldClosedError",
@@ -124,6 +129,7 @@ __all__ = [
     "LedgerError",
     "LimitExceededError",
     "ListOffer",
+    "LogRecord",
     "NotFoundError",
     "NoteError",
     "OpenAccount",
@@ -136,6 +142,7 @@ __all__ = [
     "Receipt",
     "RecordRevenue",
     "RecordRoster",
+    "RecordedCheckpoint",
     "RegisterKey",
     "Reverse",
     "RevokeKey",

@@ -35,6 +35,7 @@ from points_ledger.canonical import (
     GENESIS_PREV_HASH,
     entry_hash,
     event_from_bytes,
+    ledger_id_of,
     signing_input,
 )
 from points_ledger.domain.state import DeriveContext
@@ -46,6 +47,7 @@ from points_ledger.engine import (
     keys_checked_ahead,
 )
 from points_ledger.errors import IntegrityError, LedgerError
+from points_ledger.logrecord import LogRecord
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.events import Genesis
 from points_ledger.store.schema import (
@@ -55,7 +57,11 @@ from points_ledger.store.schema import (
     expected_schema,
 )
 from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
-from points_ledger.transparency import check_stored_checkpoints, check_trusted_checkpoint
+from points_ledger.transparency import (
+    check_record_binding,
+    check_stored_checkpoints,
+    check_trusted_checkpoint,
+)
 
 __all__ = ["AuditReport", "Problem", "Progress", "run_audit"]
 
@@ -97,11 +103,25 @@ class AuditReport:
         entries_checked: How many entries were replayed.
         problems: Every problem found (at most 1,000 are listed).
         problems_total: How many problems were found in all.
+        anchored: How many entries a checkpoint held outside the file covers (0 when none
+            was given).
     """
 
     entries_checked: int
     problems: tuple[Problem, ...] = field(default_factory=tuple)
     problems_total: int = 0
+    anchored: int = 0
+
+    @property
+    def unanchored(self) -> int:
+        """Entries checked that no checkpoint held outside the file covers yet.
+
+        Only a checkpoint kept outside the file (a ``trusted_checkpoint`` note, or the log
+        key holder's :class:`~points_ledger.LogRecord`) stops someone who can write the
+        file from removing or rewriting entries unnoticed: these entries rest on the file
+        alone until the next checkpoint.
+        """
+        return max(self.entries_checked - self.anchored, 0)
 
     @property
     def ok(self) -> bool:
@@ -124,14 +144,60 @@ class AuditReport:
 
     def to_text(self) -> str:
         """A short human-readable summary."""
+        anchoring = (
+            f"; {self.unanchored:,} not yet under a checkpoint held outside the file"
+            if self.unanchored
+            else "; all under a checkpoint held outside the file"
+        )
         if self.ok:
-            return f"audit passed: {self.entries_checked:,} entries checked, no problems"
+            return (
+                f"audit passed: {self.entries_checked:,} entries checked, no problems" + anchoring
+            )
         lines = [
             f"audit FAILED: {self.problems_total:,} problem(s) in "
             f"{self.entries_checked:,} entries checked"
         ]
         lines += [f"  {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+class _RecordWitness:
+    """Compares the entries replayed with the hashes the log key holder recorded."""
+
+    def __init__(self, record: LogRecord, found: _Collector) -> None:
+        self.record = record
+        self.found = found
+        self.size = record.size
+        self.hashes = record.entry_hashes()
+        self.differs = False
+
+    def see(self, seq: int, digest: bytes) -> None:
+        if self.differs or seq >= self.size:
+            return
+        try:
+            recorded = next(self.hashes)
+        except (StopIteration, LedgerError) as e:
+            self.differs = True
+            self.found.add("record_unreadable", f"the log record cannot be read: {e}", None)
+            return
+        if recorded != digest:
+            self.differs = True
+            self.found.add(
+                "rewritten",
+                f"this is not the entry the log key holder checked and signed (checkpoint of "
+                f"{self.size} entries): from here on the file was changed, or an entry was "
+                "removed, inserted or moved",
+                seq,
+            )
+
+    def finish(self, checked: int) -> None:
+        if not self.differs and checked < self.size:
+            self.found.add(
+                "truncated",
+                f"the file ends after {checked} entries, but the log key holder checked and "
+                f"signed {self.size}: entries {checked} to {self.size - 1} were removed",
+                checked,
+            )
 
 
 class _Stop(Exception):
@@ -159,21 +225,35 @@ def run_audit(
     stop_at_first: bool = False,
     trusted_checkpoint: str | None = None,
     checker: SignatureChecker | None = None,
+    record: LogRecord | None = None,
+    on_entry: Callable[[int, bytes], None] | None = None,
 ) -> AuditReport:
     """Replay and check the whole file; see the module docstring for what is checked.
 
     A ``trusted_checkpoint`` (signed note held outside the file) is compared first, so
-    that truncation or rewriting is the problem ``verify()`` names. A ``checker`` lets
-    signatures of large files be checked ahead on another core; verdicts do not depend
-    on it.
+    that truncation or rewriting is the problem ``verify()`` names. A ``record`` (the log
+    key holder's :class:`~points_ledger.LogRecord`) is compared entry by entry as the log
+    is replayed, so the first entry that was removed, moved or changed is named exactly.
+    ``on_entry(seq, entry_hash)`` is called for every entry before it is checked. A
+    ``checker`` lets signatures of large files be checked ahead on another core; verdicts
+    do not depend on it.
     """
     found = _Collector(stop_at_first)
     checked = 0
+    anchored = 0
     try:
         if trusted_checkpoint is not None:
-            check_trusted_checkpoint(store, trusted_checkpoint, found.add)
+            anchored = check_trusted_checkpoint(store, trusted_checkpoint, found.add)
+        witness = None
+        if record is not None:
+            bound = check_record_binding(store, record, found.add)
+            if bound is not None:
+                anchored = max(anchored, bound)
+                witness = _RecordWitness(record, found)
+        hooks = [h for h in (witness.see if witness else None, on_entry) if h is not None]
         try:
-            checked = _check_log(store, found, progress, checker)
+            finish = witness.finish if witness is not None else None
+            checked = _check_log(store, found, progress, checker, hooks, finish)
         except (sqlite3.Error, UnicodeDecodeError, LedgerError) as e:
             # A damaged page can fail any read; report it and still run SQLite's check.
             found.add("unreadable", f"the file cannot be read: {e}")
@@ -190,7 +270,10 @@ def run_audit(
     except _Stop:
         pass
     return AuditReport(
-        entries_checked=checked, problems=tuple(found.problems), problems_total=found.total
+        entries_checked=checked,
+        problems=tuple(found.problems),
+        problems_total=found.total,
+        anchored=min(anchored, checked),
     )
 
 
@@ -236,6 +319,8 @@ def _check_log(
     found: _Collector,
     progress: Progress | None,
     checker: SignatureChecker | None,
+    hooks: Sequence[Callable[[int, bytes], None]] = (),
+    after_replay: Callable[[int], None] | None = None,
 ) -> int:
     try:
         total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
@@ -244,7 +329,9 @@ def _check_log(
         total = 0
     scratch = SqliteState.scratch(store.conn)
     try:
-        checked = _replay(store, scratch, found, progress, total, checker)
+        checked = _replay(store, scratch, found, progress, total, checker, hooks)
+        if after_replay is not None:
+            after_replay(checked)  # entries missing at the end explain what follows
         scratch.flush()
         _compare_state(store, scratch, found)
     finally:
@@ -278,6 +365,7 @@ class _Prechecks:
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
         self.origin: str | None = None
+        self.ledger_id = b""
         self.public_keys: dict[str, bytes] = {}
 
     def items(self, row: EntryRow | _Unreadable) -> list[Item]:
@@ -288,10 +376,11 @@ class _Prechecks:
                 genesis = event_from_bytes(row.event)
                 if isinstance(genesis, Genesis):
                     self.origin = genesis.origin
+                    self.ledger_id = ledger_id_of(row.event)
                 return []  # genesis keys come from the event itself; checked in line
             if self.origin is None or not _sendable(row):
                 return []
-            message = signing_input(self.origin, row.event)
+            message = signing_input(self.origin, self.ledger_id, row.event)
             return [(self._public_key(s.key_id), message, s.signature) for s in row.signatures]
         except (LedgerError, sqlite3.Error, ValueError, TypeError, AttributeError):
             return []
@@ -318,7 +407,10 @@ def _preverified(
         config = scratch.config()
     except (LedgerError, sqlite3.Error, KeyError, TypeError):
         return None
-    if config is None or config.origin != prechecks.origin:
+    if config is None or (config.origin, config.ledger_id) != (
+        prechecks.origin,
+        prechecks.ledger_id,
+    ):
         return None
     return keys_checked_ahead(row.signatures, flags, prechecks.public_keys)
 
@@ -330,6 +422,7 @@ def _replay(
     progress: Progress | None,
     total: int,
     checker: SignatureChecker | None,
+    hooks: Sequence[Callable[[int, bytes], None]] = (),
 ) -> int:
     prev_hash = GENESIS_PREV_HASH
     last_time = 0
@@ -348,6 +441,8 @@ def _replay(
             if seq != expected_seq:
                 found.add("missing_entry", f"entry {expected_seq} is missing", expected_seq)
                 return checked
+            for hook in hooks:
+                hook(seq, row.hash if isinstance(row.hash, bytes) else b"")
             preverified = _preverified(row, flags, prechecks, scratch) if flags else None
             _check_entry(row, prev_hash, last_time, scratch, found, preverified)
             _check_merkle(store, seq, row.hash, frontier, found)

@@ -1,9 +1,13 @@
 r"""The one seam for the exact bytes that get signed and hashed.
 
 * Event bytes are RFC 8785 (JSON Canonicalization Scheme) via the ``rfc8785`` package.
-* The signing input is ``b"points-ledger/v1/event\\n" + origin + b"\\n" + event_bytes``: the
-  prefix separates event signatures from every other signature the library makes, and the
-  origin stops a signature from being replayed on another ledger.
+* The signing input of an event is ``b"points-ledger/v2/event\\n" + origin + b"\\n" +
+  hex(ledger_id) + b"\\n" + event_bytes``. The prefix separates event signatures from
+  every other signature the library makes; the ledger id (the SHA-256 of the genesis
+  event's bytes, which carry a random nonce) stops a signature from being replayed on
+  another ledger, even one with the same origin (a training ledger, a re-created one, a
+  fork). The genesis event itself is signed over ``b"points-ledger/v2/genesis\\n" +
+  origin + b"\\n" + event_bytes``.
 * The entry hash is ``SHA-256(b"points-ledger/v1/entry\\n" + JCS(header))`` where the header
   holds seq, recorded_at, prev_hash, the SHA-256 of the event bytes, the signatures and
   the postings.
@@ -33,18 +37,26 @@ __all__ = [
     "ENTRY_DOMAIN",
     "EVENT_BYTES_MAX",
     "EVENT_DOMAIN",
+    "GENESIS_DOMAIN",
     "GENESIS_PREV_HASH",
+    "LEDGER_ID_DOMAIN",
     "canonical_json",
     "canonical_json_float_free",
     "entry_hash",
     "entry_header",
     "event_from_bytes",
     "event_to_bytes",
+    "genesis_signing_input",
+    "ledger_id_of",
     "signing_input",
 ]
 
-EVENT_DOMAIN: Final = b"points-ledger/v1/event\n"
+EVENT_DOMAIN: Final = b"points-ledger/v2/event\n"
 """Prefix of every event signing input (domain separation from all other signatures)."""
+GENESIS_DOMAIN: Final = b"points-ledger/v2/genesis\n"
+"""Prefix of the genesis event's signing input (it has no ledger id to bind yet)."""
+LEDGER_ID_DOMAIN: Final = b"points-ledger/v2/ledger-id\n"
+"""Prefix of the bytes hashed into a ledger id."""
 ENTRY_DOMAIN: Final = b"points-ledger/v1/entry\n"
 """Prefix of the bytes hashed into an entry hash."""
 EVENT_BYTES_MAX: Final = 64 * 1024
@@ -118,7 +130,12 @@ def event_to_bytes(event: Event) -> bytes:
 
 
 def _encode(event: Event) -> bytes:
-    data = canonical_json_float_free(event.model_dump(mode="json"))
+    fields = event.model_dump(mode="json")
+    if fields.get("not_after") is None:
+        # An unset validity bound is left out, so events that do not use it encode as
+        # they always have; a stored ``"not_after": null`` is therefore not canonical.
+        fields.pop("not_after", None)
+    data = canonical_json_float_free(fields)
     if len(data) > EVENT_BYTES_MAX:
         raise InvalidEventError(
             f"event {event.id!r} is {len(data):,} bytes; the limit is {EVENT_BYTES_MAX:,}"
@@ -151,9 +168,41 @@ def event_from_bytes(data: bytes) -> Event:
     return event
 
 
-def signing_input(origin: str, event_bytes: bytes) -> bytes:
-    """Return the bytes an authorising key signs for an event on the ledger ``origin``."""
-    return EVENT_DOMAIN + origin.encode("utf-8") + b"\n" + event_bytes
+def ledger_id_of(genesis_event_bytes: bytes) -> bytes:
+    """The ledger id: ``SHA-256(LEDGER_ID_DOMAIN + genesis_event_bytes)`` (32 bytes).
+
+    The genesis event names the origin, the log key, the first admins and a random nonce,
+    so two ledgers never share an id, even when every other field is the same.
+    """
+    return hashlib.sha256(LEDGER_ID_DOMAIN + genesis_event_bytes).digest()
+
+
+def signing_input(origin: str, ledger_id: bytes, event_bytes: bytes) -> bytes:
+    """Return the bytes an authorising key signs for an event on one ledger.
+
+    Args:
+        origin: The ledger's origin name.
+        ledger_id: The ledger's id (:func:`ledger_id_of` its genesis event bytes).
+        event_bytes: The canonical event bytes.
+
+    Raises:
+        InvalidEventError: if ``ledger_id`` is not 32 bytes.
+    """
+    if not isinstance(ledger_id, bytes) or len(ledger_id) != 32:
+        raise InvalidEventError("a ledger id is 32 bytes (the SHA-256 of the genesis event)")
+    return (
+        EVENT_DOMAIN
+        + origin.encode("utf-8")
+        + b"\n"
+        + ledger_id.hex().encode("ascii")
+        + b"\n"
+        + event_bytes
+    )
+
+
+def genesis_signing_input(origin: str, event_bytes: bytes) -> bytes:
+    """Return the bytes the first admins sign for the genesis event of ``origin``."""
+    return GENESIS_DOMAIN + origin.encode("utf-8") + b"\n" + event_bytes
 
 
 def entry_header(

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from points_ledger.canonical import signing_input
+from points_ledger.canonical import genesis_signing_input, signing_input
 from points_ledger.domain.admin import genesis_keys
 from points_ledger.domain.state import (
     DeriveContext,
@@ -23,6 +23,7 @@ from points_ledger.domain.state import (
     handler_for,
 )
 from points_ledger.errors import (
+    EventExpiredError,
     IntegrityError,
     InvalidEventError,
     KeyRevokedError,
@@ -44,6 +45,7 @@ __all__ = [
     "authorize_and_plan",
     "check_zero_sum",
     "keys_checked_ahead",
+    "message_for",
     "verified_keys",
 ]
 
@@ -92,6 +94,23 @@ def keys_checked_ahead(
     return {key_id: public_keys[key_id] for key_id, ok in all_valid.items() if ok}
 
 
+def message_for(event: Event, event_bytes: bytes, state: StateView) -> bytes:
+    """The signing input of ``event`` on the ledger whose state is ``state``.
+
+    A genesis event binds its own origin; every other event binds the origin and the
+    ledger id fixed by the genesis entry.
+
+    Raises:
+        InvalidEventError: if the ledger has no genesis entry yet and ``event`` is not one.
+    """
+    if isinstance(event, Genesis):
+        return genesis_signing_input(event.origin, event_bytes)
+    config = state.config()
+    if config is None:
+        raise InvalidEventError("the first entry of a ledger must be its genesis event")
+    return signing_input(config.origin, config.ledger_id, event_bytes)
+
+
 def authorize_and_plan(
     event: Event,
     event_bytes: bytes,
@@ -115,16 +134,14 @@ def authorize_and_plan(
         # One result per key id is kept below (and in ``preverified``): a key id may
         # appear once, as ``Ledger.append`` already ensures.
         raise InvalidEventError("a key signed this event more than once")
-    if isinstance(event, Genesis):
-        origin = event.origin
-        known = {k.key_id: k for k in genesis_keys(event)}
-    else:
-        config = state.config()
-        if config is None:
-            raise InvalidEventError("the first entry of a ledger must be its genesis event")
-        origin = config.origin
-        known = {}
-    message = signing_input(origin, event_bytes)
+    if event.not_after is not None and ctx.recorded_date > event.not_after:
+        raise EventExpiredError(
+            f"event {event.id!r} may only be recorded until {event.not_after.isoformat()}; "
+            f"it is now {ctx.recorded_date.isoformat()} (Asia/Shanghai)",
+            details={"not_after": event.not_after.isoformat()},
+        )
+    known = {k.key_id: k for k in genesis_keys(event)} if isinstance(event, Genesis) else {}
+    message = message_for(event, event_bytes, state)
     checked = preverified or {}
     signers = [_check_signature(s, message, known, state, ctx.seq, checked) for s in signatures]
     plan = handler_for(event)(event, state, ctx)

@@ -20,6 +20,7 @@ __all__ = [
     "DuplicateTaskError",
     "EntryConflictError",
     "EquivocationError",
+    "EventExpiredError",
     "HoldClosedError",
     "HoldExpiredError",
     "IntegrityError",
@@ -300,3 +301,13 @@ class HoldClosedError(LedgerError):
 
     code = "hold_not_pending"
     default_hint = "A voucher is confirmed or voided once; look up its status first."
+
+
+class EventExpiredError(InvalidEventError):
+    """The event's ``not_after`` date has passed: its signers allowed it only until then."""
+
+    code = "event_expired"
+    default_hint = (
+        "The signers limited how long this event may be recorded. If it is still wanted, "
+        "make a new event (a new id) and have it signed again."
+    )

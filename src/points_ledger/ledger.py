@@ -13,6 +13,7 @@ import base64
 import contextlib
 import datetime as dt
 import re
+import secrets
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +23,15 @@ from typing import Final
 from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
 from points_ledger import transparency as _tlog
 from points_ledger._sigcheck import SignatureChecker
+from points_ledger.anchoring import AutoCheckpoint, checkpoint_checked
 from points_ledger.audit import AuditReport, Progress, run_audit
 from points_ledger.canonical import (
     GENESIS_PREV_HASH,
     entry_hash,
     event_from_bytes,
     event_to_bytes,
+    genesis_signing_input,
+    ledger_id_of,
     signing_input,
 )
 from points_ledger.checkpoints import log_vkey
@@ -47,6 +51,7 @@ from points_ledger.errors import (
     NotFoundError,
 )
 from points_ledger.keys import Signer
+from points_ledger.logrecord import LogRecord
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.models.common import AccountId, Asset, Role
 from points_ledger.models.entries import (
@@ -113,9 +118,18 @@ class Ledger:
     :meth:`append_many`; nothing is ever updated or deleted.
     """
 
-    def __init__(self, store: SqliteStore, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        store: SqliteStore,
+        *,
+        clock: Clock = system_clock,
+        auto_checkpoint: AutoCheckpoint | None = None,
+    ) -> None:
+        if auto_checkpoint is not None and not isinstance(auto_checkpoint, AutoCheckpoint):
+            raise InvalidEventError("auto_checkpoint must be an AutoCheckpoint")
         self._store = store
         self._clock = clock
+        self._auto = auto_checkpoint
         self._checker = SignatureChecker()
         self._public_keys: dict[str, bytes] = {}  # key id -> public key, for early checks
 
@@ -133,6 +147,7 @@ class Ledger:
         committee_threshold: int = 2,
         effective_at: dt.date | None = None,
         clock: Clock = system_clock,
+        nonce: str | None = None,
     ) -> Ledger:
         """Create a new ledger file and append its genesis entry, signed by the admins.
 
@@ -145,8 +160,12 @@ class Ledger:
             threshold: How many different admins must sign administrative events.
             committee_threshold: How many committee members must sign grants and
                 distributions.
-            effective_at: Business date of the genesis entry (default: today, UTC).
+            effective_at: Business date of the genesis entry (default: the clock's date
+                in Asia/Shanghai).
             clock: Source of ledger time, for tests and simulations.
+            nonce: The genesis nonce (32 hex digits). Leave it unset: a fresh random one
+                gives the ledger an id no other ledger has. A fixed one is for tests and
+                simulations that must rebuild the very same ledger.
 
         Raises:
             StorageError: if the file exists or cannot be created.
@@ -155,8 +174,9 @@ class Ledger:
         log_public = log_key.public_key if isinstance(log_key, Signer) else log_key
         genesis = Genesis(
             id="genesis",
-            effective_at=effective_at or clock().date(),
+            effective_at=effective_at or DeriveContext(0, to_microseconds(clock())).recorded_date,
             origin=origin,
+            nonce=secrets.token_hex(16) if nonce is None else nonce,
             log_key=base64.b64encode(log_public).decode("ascii"),
             admins=tuple(KeySpec(public_key=a.public_key_b64, roles=(Role.ADMIN,)) for a in admins),
             admin_threshold=threshold,
@@ -166,7 +186,7 @@ class Ledger:
         ledger = cls(store, clock=clock)
         try:
             with storage_errors(f"write the genesis entry of {path}"):
-                ledger._append_prepared([ledger._prepare(genesis, admins, origin=origin)])
+                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)])
         except BaseException:
             store.close()
             for suffix in ("", "-wal", "-shm"):
@@ -176,7 +196,12 @@ class Ledger:
 
     @classmethod
     def open(
-        cls, path: str | Path, *, clock: Clock = system_clock, read_only: bool = False
+        cls,
+        path: str | Path,
+        *,
+        clock: Clock = system_clock,
+        read_only: bool = False,
+        auto_checkpoint: AutoCheckpoint | None = None,
     ) -> Ledger:
         """Open an existing ledger file.
 
@@ -186,12 +211,19 @@ class Ledger:
             read_only: Open for reading and checking only: nothing is written to the
                 file or beside it, and every append is refused. A file that cannot be
                 written where it lies (read-only media or folder) is opened so anyway.
+            auto_checkpoint: Routine anchoring for a long-running application: after an
+                append, a checkpoint is signed into its record when one is due (see
+                :class:`AutoCheckpoint`).
 
         Raises:
             StorageError: if the file is missing or not a ledger.
             SchemaVersionError: if a newer version of the library wrote it.
         """
-        return cls(SqliteStore.open(path, read_only=read_only), clock=clock)
+        return cls(
+            SqliteStore.open(path, read_only=read_only),
+            clock=clock,
+            auto_checkpoint=auto_checkpoint,
+        )
 
     def close(self) -> None:
         """Close the underlying file (and the signature helper, if one was started)."""
@@ -246,6 +278,16 @@ class Ledger:
         """The ledger's origin name."""
         return self.config.origin
 
+    @property
+    def ledger_id(self) -> str:
+        """The ledger's id in hex: the SHA-256 of its genesis event's bytes.
+
+        Every event signature binds it (see :func:`points_ledger.canonical.signing_input`),
+        so a signature made for this ledger is refused by every other one, even one with
+        the same origin and keys. Give it to anyone who signs events away from the ledger.
+        """
+        return self.config.ledger_id.hex()
+
     def size(self) -> int:
         """Number of entries in the ledger."""
         head = self._store.head()
@@ -257,7 +299,8 @@ class Ledger:
         Use this to have a key held elsewhere (a phone, an offline laptop) sign, then pass
         the resulting :class:`Signature` to :meth:`append`.
         """
-        return signing_input(self.origin, event_to_bytes(_require_event(event)))
+        config = self.config
+        return signing_input(config.origin, config.ledger_id, event_to_bytes(_require_event(event)))
 
     def sign(self, event: Event, signer: Signer) -> Signature:
         """Make a detached signature of ``event`` by ``signer`` for this ledger."""
@@ -283,19 +326,47 @@ class Ledger:
     ) -> list[AppendResult]:
         """Append several signed events in one transaction: all of them or none.
 
+        With ``auto_checkpoint`` set, a checkpoint is signed afterwards when one is due;
+        the entries are committed before that, so an error from the checkpoint (which
+        refuses to sign a tampered file) does not undo them: sending them again returns
+        them as ``"exists"``.
+
         Raises:
             LedgerError: for the first event that breaks a rule; nothing is written.
+            IntegrityError: if a due automatic checkpoint refuses to sign the file.
         """
         # The append boundary: whatever the storage or the file system raises on the way
         # surfaces as StorageError, so callers only ever handle LedgerError.
         with storage_errors("append to the ledger"):
-            origin = self.origin
-            prepared = [self._prepare(event, signers, origin=origin) for event, signers in items]
-            return self._append_prepared(prepared)
+            config = self._store.state.config()  # None only before the genesis entry
+            ident = None if config is None else (config.origin, config.ledger_id)
+            prepared = []
+            for event, signers in items:
+                item = self._prepare(event, signers, ident=ident)
+                if isinstance(item.event, Genesis):
+                    # Events after a genesis in the same batch bind the new ledger's id.
+                    ident = (item.event.origin, ledger_id_of(item.event_bytes))
+                prepared.append(item)
+            results = self._append_prepared(prepared)
+        auto = self._auto
+        if auto is not None and auto.due(self.size(), to_microseconds(self._clock())):
+            self.checkpoint(auto.log_key, auto.record)
+        return results
 
-    def _prepare(self, event: Event, signers: Iterable[SignerLike], *, origin: str) -> _Prepared:
+    def _prepare(
+        self,
+        event: Event,
+        signers: Iterable[SignerLike],
+        *,
+        ident: tuple[str, bytes] | None,
+    ) -> _Prepared:
         event_bytes = event_to_bytes(_require_event(event))
-        message = signing_input(origin, event_bytes)
+        if isinstance(event, Genesis):
+            message = genesis_signing_input(event.origin, event_bytes)
+        elif ident is None:
+            raise InvalidEventError("the first entry of a ledger must be its genesis event")
+        else:
+            message = signing_input(*ident, event_bytes)
         signatures: dict[str, Signature] = {}
         for item in signers:
             if isinstance(item, Signer):
@@ -341,7 +412,9 @@ class Ledger:
             return [{} for _ in batch]
         return [
             verified_keys(
-                signing_input(config.origin, item.event_bytes), item.signatures, self._public_key
+                signing_input(config.origin, config.ledger_id, item.event_bytes),
+                item.signatures,
+                self._public_key,
             )
             for item in batch
         ]
@@ -358,12 +431,12 @@ class Ledger:
             for item in batch:
                 yield item, {}
             return
-        origin = config.origin
+        origin, ledger_id = config.origin, config.ledger_id
 
         def items_of(item: _Prepared) -> list[tuple[bytes, bytes, bytes]]:
             if len(item.signatures) > SIGNATURES_MAX:
                 return []  # refused by the rules before any arithmetic
-            message = signing_input(origin, item.event_bytes)
+            message = signing_input(origin, ledger_id, item.event_bytes)
             return [
                 (self._public_key(s.key_id) or b"", message, s.signature) for s in item.signatures
             ]
@@ -643,7 +716,11 @@ class Ledger:
     # -- verification ------------------------------------------------------------------
 
     def audit(
-        self, *, progress: Progress | None = None, trusted_checkpoint: str | None = None
+        self,
+        *,
+        progress: Progress | None = None,
+        trusted_checkpoint: str | None = None,
+        record: LogRecord | str | Path | None = None,
     ) -> AuditReport:
         """Check the whole file and return a report of every problem found.
 
@@ -651,43 +728,74 @@ class Ledger:
         validity, the signing policy, the hash chain, re-derived postings and zero sums,
         Merkle nodes, stored checkpoints (signature, root, mutual consistency), cached
         state and balances, and SQLite's own integrity check.
-        Never raises for problems in the data; they are listed in the report.
+        Never raises for problems in the data; they are listed in the report, which also
+        says how many entries no checkpoint held outside the file covers yet
+        (:attr:`AuditReport.unanchored`).
 
         Args:
             progress: Called as ``progress(checked, total)`` while entries are replayed.
             trusted_checkpoint: A signed checkpoint note kept outside the file (by you, a
                 witness or a receipt). It is checked first, with the genesis log key:
-                a file with fewer entries is reported as ``truncated`` naming the first
-                missing seq; a file whose first entries no longer match as ``rewritten``
-                (see :mod:`points_ledger.transparency` for what can be named).
+                a file with fewer entries is reported as ``truncated``, a file whose
+                first entries no longer match as ``rewritten`` (a note alone cannot say
+                which entry; see :mod:`points_ledger.transparency`).
+            record: The log key holder's :class:`LogRecord` (or its folder). Every entry
+                it covers is compared with the hash recorded when it was signed: the first
+                entry removed, inserted, moved or changed is named (``rewritten``), and
+                entries missing at the end as ``truncated`` from the first missing seq.
         """
+        opened = self._open_record(record)
         return run_audit(
             self._store,
             progress=progress,
             trusted_checkpoint=trusted_checkpoint,
             checker=self._checker,
+            record=opened,
         )
 
     def verify(
-        self, *, progress: Progress | None = None, trusted_checkpoint: str | None = None
-    ) -> None:
+        self,
+        *,
+        progress: Progress | None = None,
+        trusted_checkpoint: str | None = None,
+        record: LogRecord | str | Path | None = None,
+    ) -> AuditReport:
         """Check the whole file like :meth:`audit`, raising at the first problem.
 
         Args:
             progress: Called as ``progress(checked, total)`` while entries are replayed.
             trusted_checkpoint: A signed checkpoint note kept outside the file; see
                 :meth:`audit`.
+            record: The log key holder's :class:`LogRecord`; see :meth:`audit`.
+
+        Returns:
+            The (clean) report: how many entries were checked and how many of them no
+            checkpoint held outside the file covers yet.
 
         Raises:
             IntegrityError: naming the first problem and the entry concerned.
         """
-        run_audit(
+        report = run_audit(
             self._store,
             progress=progress,
             stop_at_first=True,
             trusted_checkpoint=trusted_checkpoint,
             checker=self._checker,
-        ).raise_for_problems()
+            record=self._open_record(record),
+        )
+        report.raise_for_problems()
+        return report
+
+    @staticmethod
+    def _open_record(record: LogRecord | str | Path | None) -> LogRecord | None:
+        if record is None or isinstance(record, LogRecord):
+            return record
+        if not Path(record).is_dir():
+            raise NotFoundError(
+                f"there is no log record at {record}",
+                hint="Name the folder the log key holder keeps (init makes keys/log.record).",
+            )
+        return LogRecord.open(record)
 
     # -- transparency: roots, proofs, checkpoints, receipts ---------------------------
 
@@ -726,25 +834,36 @@ class Ledger:
         """
         return _tlog.prove_consistency(self._store, size1, size2)
 
-    def checkpoint(self, log_key: Signer) -> SignedCheckpoint:
-        """Sign a checkpoint of the whole ledger with the log key, store it and return it.
+    def checkpoint(self, log_key: Signer, record: LogRecord | str | Path) -> SignedCheckpoint:
+        """Check the whole file, then sign, record and store a checkpoint of it.
 
-        The note is a C2SP tlog-checkpoint (``origin``, size, base64 root) signed under
-        the key name ``origin``. Before signing, the new root is checked against the last
-        stored checkpoint with a consistency proof, so a ledger never signs two
-        inconsistent checkpoints; asking again at the same size returns the stored one.
+        The note is a C2SP tlog-checkpoint (``origin``, size, base64 root) signed by the
+        log key under the key name ``origin``. The log key's holder keeps ``record`` (a
+        :class:`LogRecord` folder) outside the ledger file; before signing, every entry is
+        replayed and checked (signatures and key validity, rules, chain, Merkle nodes) and
+        compared with the entries the record says were signed before. So the log key never
+        signs a file that breaks a rule, nor a tree that is not an extension of the last
+        one it signed, nor two roots for one size: asking again at a size already signed
+        returns the recorded checkpoint. The cost is one :meth:`verify` of the file.
 
         Args:
             log_key: The private log key; its public key must be the one in the genesis
                 entry. It is used for this call only and never stored.
+            record: The log key holder's record (a folder, created on first use; the
+                command line keeps it beside the log key file as ``log.record``).
 
         Raises:
             SignatureError: if ``log_key`` is not the ledger's log key.
-            IntegrityError: if the file no longer agrees with its last checkpoint.
+            IntegrityError: if the file has a problem, or is not an extension of what the
+                record says was signed (naming the first entry that differs).
+            StorageError: if the record or the file cannot be written.
         """
-        config = self.config
-        now_us = to_microseconds(self._clock())
-        return _tlog.sign_checkpoint(self._store, config.origin, config.log_key, log_key, now_us)
+        with storage_errors("sign a checkpoint"):
+            opened = record if isinstance(record, LogRecord) else LogRecord.open(record)
+            now_us = to_microseconds(self._clock())
+            return checkpoint_checked(
+                self._store, self.config, log_key, opened, now_us, self._checker
+            )
 
     def checkpoints(self) -> list[SignedCheckpoint]:
         """Every stored checkpoint, smallest size first, each signature checked.

@@ -45,6 +45,7 @@ __all__ = [
     "HASH_SIZE",
     "MAX_PROOF_LENGTH",
     "MAX_TREE_SIZE",
+    "RootBuilder",
     "consistency_proof",
     "consistency_proof_from_nodes",
     "inclusion_proof",
@@ -267,6 +268,52 @@ def _check_consistency_args(size1: object, size2: object) -> tuple[int, int]:
     if first > second:
         raise ProofError(f"size1 {first} is larger than size2 {second}: a log never shrinks")
     return first, second
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+class RootBuilder:
+    """The root of a growing tree from its leaves, one at a time, in O(log n) memory.
+
+    It keeps the hashes of the complete subtrees on the tree's right edge (a compact
+    range), so the root at any size is a fold of at most log2(n) hashes: the same value
+    as :func:`root` of the whole list, without holding the list.
+    """
+
+    def __init__(self) -> None:
+        self._edge: list[tuple[int, bytes]] = []  # (height, hash), heights decreasing
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        """How many leaves were added."""
+        return self._size
+
+    def add(self, leaf: bytes) -> None:
+        """Add the next leaf's data (an entry hash).
+
+        Raises:
+            ProofError: if ``leaf`` is not bytes.
+        """
+        if not isinstance(leaf, bytes):
+            raise ProofError("a leaf is bytes")
+        height, node = 0, leaf_hash(leaf)
+        while self._edge and self._edge[-1][0] == height:
+            _, left = self._edge.pop()
+            node = node_hash(left, node)
+            height += 1
+        self._edge.append((height, node))
+        self._size += 1
+
+    def root(self) -> bytes:
+        """The RFC 9162 root of the leaves added so far (:data:`EMPTY_ROOT` for none)."""
+        if not self._edge:
+            return EMPTY_ROOT
+        node = self._edge[-1][1]
+        for _, left in reversed(self._edge[:-1]):
+            node = node_hash(left, node)
+        return node
 
 
 # --------------------------------------------------------------------------- list-based

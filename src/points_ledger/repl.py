@@ -237,6 +237,8 @@ class LedgerConsole(code.InteractiveConsole):
     def __init__(self, ledger: Ledger, *, filename: str = "<ledger>") -> None:
         self.ledger = ledger
         self.proxy = LedgerProxy(ledger)
+        self.key_paths: dict[str, Path] = {}
+        """Key id -> the file each loaded key came from."""
 
         def session_today() -> dt.date:
             """Today's date in Asia/Shanghai by the session's clock."""
@@ -312,7 +314,9 @@ class LedgerConsole(code.InteractiveConsole):
                 passphrase = prompt_passphrase(
                     f"Passphrase for {path}", needed_for=f"key file {path}", variables=variables
                 )
-            loaded.append(load_signer(path, passphrase))
+            signer = load_signer(path, passphrase)
+            self.key_paths[signer.key_id] = path
+            loaded.append(signer)
         self.proxy.load_signers(loaded)
         return loaded
 
@@ -444,12 +448,16 @@ def _log_key(console: LedgerConsole) -> Signer | None:
     return next((s for s in console.proxy.signers if s.public_key == log_public_key), None)
 
 
-@dot_command("checkpoint", "[LOG_KEY_FILE]", "sign a checkpoint with the loaded log key")
+@dot_command(
+    "checkpoint",
+    "[LOG_KEY_FILE [RECORD_DIR]]",
+    "check the file, then sign a checkpoint with the loaded log key",
+)
 def _checkpoint(console: LedgerConsole, args: list[str]) -> None:
-    if len(args) > 1:
-        raise _UsageProblem("give at most the log key file")
+    if len(args) > 2:
+        raise _UsageProblem("give at most the log key file and the record folder")
     if args:
-        console.load_key_files(args)
+        console.load_key_files(args[:1])
     log_key = _log_key(console)
     if log_key is None:
         print(
@@ -458,8 +466,16 @@ def _checkpoint(console: LedgerConsole, args: list[str]) -> None:
             "run .checkpoint again. The log key is kept apart from admin and issuer keys."
         )
         return
-    signed = _ledger(console).checkpoint(log_key)
+    key_path = console.key_paths.get(log_key.key_id)
+    if len(args) == 2:
+        record = Path(args[1])
+    elif key_path is not None:
+        record = key_path.with_name(f"{key_path.stem}.record")
+    else:
+        raise _UsageProblem("name the log key holder's record folder: .checkpoint KEY RECORD")
+    signed = _ledger(console).checkpoint(log_key, record)
     print(f"checkpoint of {signed.size:,} entries; verifier key {_ledger(console).log_vkey()}")
+    print(f"recorded in {record}")
     print(signed.note, end="")
 
 

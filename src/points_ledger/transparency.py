@@ -30,8 +30,8 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Final
 
-from points_ledger.canonical import event_from_bytes
-from points_ledger.checkpoints import log_verifier, open_checkpoint
+from points_ledger.canonical import event_from_bytes, ledger_id_of
+from points_ledger.checkpoints import log_verifier, log_vkey, open_checkpoint
 from points_ledger.errors import (
     IntegrityError,
     InvalidEventError,
@@ -41,6 +41,7 @@ from points_ledger.errors import (
     SignatureError,
 )
 from points_ledger.keys import Signer, public_key_from_b64
+from points_ledger.logrecord import LogRecord
 from points_ledger.merkle import (
     consistency_proof_from_nodes,
     inclusion_proof_from_nodes,
@@ -66,6 +67,7 @@ from points_ledger.store.sqlite import SqliteStore
 
 __all__ = [
     "AddProblem",
+    "check_record_binding",
     "check_stored_checkpoints",
     "check_trusted_checkpoint",
     "list_checkpoints",
@@ -354,15 +356,60 @@ def genesis_log_key(store: SqliteStore) -> tuple[str, bytes] | None:
         return None
 
 
-def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) -> None:
+def check_record_binding(store: SqliteStore, record: LogRecord, add: AddProblem) -> int | None:
+    """Check that ``record`` belongs to this file's genesis; return the size it covers.
+
+    The record's ledger id and log key must be those of the file's entry 0, and its latest
+    checkpoint must verify with that log key; otherwise the file is not the ledger the
+    record's holder signed (or entry 0 was replaced): that is reported, and None returned
+    (the record then says nothing about the entries).
+    """
+    genesis = genesis_log_key(store)
+    if genesis is None:
+        add("record_mismatch", "the file has no readable genesis entry", 0)
+        return None
+    origin, log_public_key = genesis
+    if record.origin is None:
+        return 0  # an unused record covers nothing yet
+    rows = list(store.entry_rows(0, 1))
+    ledger_id = ledger_id_of(rows[0].event).hex()
+    if (record.origin, record.ledger_id, record.log_vkey) != (
+        origin,
+        ledger_id,
+        log_vkey(origin, log_public_key),
+    ):
+        add(
+            "record_mismatch",
+            f"the log record belongs to ledger {record.origin} (id {str(record.ledger_id)[:16]}…"
+            f"), but this file's genesis entry is ledger {origin} (id {ledger_id[:16]}…): the "
+            "file was replaced, or the record is another ledger's",
+            0,
+        )
+        return None
+    latest = record.latest()
+    if latest is None:
+        return 0
+    try:
+        body = open_checkpoint(latest.note, log_verifier(origin, log_public_key))
+    except LedgerError as e:
+        add("record_mismatch", f"the log record's latest checkpoint does not verify: {e}", None)
+        return None
+    if (body.size, body.root_hash) != (latest.size, latest.root):
+        add("record_mismatch", "the log record's latest checkpoint differs from its note", None)
+        return None
+    return latest.size
+
+
+def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) -> int:
     """Compare the file with a signed checkpoint held outside it; report what differs.
 
-    See the module docstring for what can be named.
+    See the module docstring for what can be named. Returns the size the checkpoint
+    covers when it verifies (0 otherwise).
     """
     genesis = genesis_log_key(store)
     if genesis is None:
         add("trusted_checkpoint_rejected", "the file has no readable genesis entry", 0)
-        return
+        return 0
     verifier = log_verifier(*genesis)
     try:
         trusted = open_checkpoint(note, verifier)
@@ -373,7 +420,7 @@ def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) 
             "belongs to another ledger, or this file's genesis entry was replaced",
             None,
         )
-        return
+        return 0
     size, n = tree_size(store), trusted.size
     same_size = _verified_at(store, verifier, n)
     if same_size is not None and same_size.root_hash != trusted.root_hash:
@@ -384,28 +431,32 @@ def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) 
             None,
         )
     if size < n:
+        # A note alone cannot tell entries cut from the end from entries removed in the
+        # middle with the rest renumbered: say so, and name no seq it cannot prove.
         add(
             "truncated",
             f"the file has {size} entries but the trusted checkpoint covers {n}: "
-            f"entries {size} to {n - 1} are missing",
-            size,
+            f"{n - size} entries were removed (from the end, or from anywhere with the rest "
+            "renumbered; the log key holder's record names the first one)",
+            None,
         )
-        return
+        return n
     try:
         root = root_from_nodes(n, store.merkle_node)
     except LedgerError as e:
         add("unreadable", f"the Merkle nodes of the first {n} entries cannot be read: {e}", None)
-        return
+        return n
     if root == trusted.root_hash:
-        return
+        return n
     if same_size is None or same_size.root_hash != trusted.root_hash:
         add(
             "rewritten",
             f"entries 0 to {n - 1} do not match the trusted checkpoint of size {n}: at "
-            "least one of them was changed (the root alone cannot say which)",
+            "least one of them was changed, removed, inserted or moved (the root alone "
+            "cannot say which; the log key holder's record names the first one)",
             None,
         )
-        return
+        return n
     first, last = _bracket(store, verifier, n)
     add(
         "rewritten",
@@ -414,6 +465,7 @@ def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) 
         f"and {last}",
         first,
     )
+    return n
 
 
 def _verified_rows(store: SqliteStore, verifier: NoteVerifier) -> Iterator[SignedCheckpoint]:

@@ -29,6 +29,7 @@ from points_ledger import (
     RollbackError,
     Signature,
     SignatureError,
+    SignedCheckpoint,
     Signer,
     StorageError,
     Transfer,
@@ -48,6 +49,7 @@ from points_ledger.notes import (
 )
 
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
+NONCE = "5eed" * 8
 DAY = dt.date(2026, 11, 25)
 LOG = Signer.from_seed(bytes([1]) * 32)
 ADMIN = Signer.from_seed(bytes([2]) * 32)
@@ -78,7 +80,13 @@ def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
     ledgers built this way agree on every entry before it and differ from it on.
     """
     ledger = Ledger.create(
-        path, origin=ORIGIN, log_key=LOG, admins=[ADMIN], effective_at=DAY, clock=fixed_clock
+        path,
+        origin=ORIGIN,
+        log_key=LOG,
+        admins=[ADMIN],
+        effective_at=DAY,
+        clock=fixed_clock,
+        nonce=NONCE,  # every file built here is the same ledger, up to the altered award
     )
     ledger.append(
         OpenAccount(
@@ -89,6 +97,11 @@ def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
     for i in range(awards):
         ledger.append(award(i, 500 if i == altered else 5), [ADMIN])
     return ledger
+
+
+def sign(ledger: Ledger, key: Signer = LOG) -> SignedCheckpoint:
+    """Checkpoint ``ledger`` with ``key``; each file's log key holder keeps its own record."""
+    return ledger.checkpoint(key, ledger.path.with_suffix(".record"))
 
 
 def seq_of_award(i: int) -> int:
@@ -104,7 +117,7 @@ def ledger(tmp_path: Path) -> Ledger:
 
 
 def test_checkpoint_signs_stores_and_lists(ledger: Ledger) -> None:
-    first = ledger.checkpoint(LOG)
+    first = sign(ledger)
     assert first.size == ledger.size() == 22
     assert first.root_hash == ledger.root()
     assert first.note.startswith(f"{ORIGIN}\n22\n{base64.b64encode(first.root_hash).decode()}\n\n")
@@ -112,10 +125,10 @@ def test_checkpoint_signs_stores_and_lists(ledger: Ledger) -> None:
     assert verifier.name == ORIGIN
     assert open_note(first.note, [verifier]).text == first.text
     # Same size: the stored checkpoint comes back, nothing new is stored.
-    assert ledger.checkpoint(LOG) == first
+    assert sign(ledger) == first
     for i in range(20, 25):
         ledger.append(award(i), [ADMIN])
-    second = ledger.checkpoint(LOG)
+    second = sign(ledger)
     assert second.size == 27
     assert ledger.checkpoints() == [first, second]
     assert ledger.audit().ok
@@ -123,12 +136,12 @@ def test_checkpoint_signs_stores_and_lists(ledger: Ledger) -> None:
 
 def test_checkpoint_refuses_another_key(ledger: Ledger) -> None:
     with pytest.raises(SignatureError, match="not the ledger's log key"):
-        ledger.checkpoint(ADMIN)
+        sign(ledger, ADMIN)
     assert ledger.checkpoints() == []
 
 
 def test_checkpoints_table_is_append_only(ledger: Ledger) -> None:
-    ledger.checkpoint(LOG)
+    sign(ledger)
     conn = sqlite3.connect(ledger.path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE checkpoints SET size = 3")
@@ -189,10 +202,10 @@ def test_bad_sizes_raise_ledger_errors(
 def test_receipt_for_early_entry_verifies_offline_against_later_checkpoint(
     ledger: Ledger,
 ) -> None:
-    ledger.checkpoint(LOG)
+    sign(ledger)
     for i in range(20, 30):
         ledger.append(award(i), [ADMIN])
-    later = ledger.checkpoint(LOG)
+    later = sign(ledger)
     receipt = ledger.receipt(seq_of_award(0))
     text = receipt.to_json()
     vkey = ledger.log_vkey()
@@ -212,9 +225,9 @@ def test_receipt_for_early_entry_verifies_offline_against_later_checkpoint(
 
 
 def test_receipt_against_an_older_or_cosigned_checkpoint(ledger: Ledger, tmp_path: Path) -> None:
-    early = ledger.checkpoint(LOG)
+    early = sign(ledger)
     ledger.append(award(20), [ADMIN])
-    ledger.checkpoint(LOG)
+    sign(ledger)
     receipt = ledger.receipt(5, early)
     assert verify_receipt(receipt, ledger.log_vkey()).checkpoint.size == early.size
     with pytest.raises(NotFoundError):
@@ -239,7 +252,7 @@ def test_receipt_for_an_entry_that_does_not_exist_is_not_found(ledger: Ledger) -
             ledger.receipt(9999)
         assert caught.value.message == f"there is no entry 9999: the ledger has {size} entries"
         assert "checkpoint" not in caught.value.hint
-        ledger.checkpoint(LOG)
+        sign(ledger)
     ledger.append(award(20), [ADMIN])
     with pytest.raises(NotFoundError, match="not covered by the checkpoint"):
         ledger.receipt(size)
@@ -321,7 +334,7 @@ def _mutations() -> list[tuple[str, Callable[[dict[str, object]], object]]]:
 def test_tampered_receipts_fail_with_ledger_errors(
     ledger: Ledger, name: str, mutate: Callable[[dict[str, object]], object]
 ) -> None:
-    ledger.checkpoint(LOG)
+    sign(ledger)
     document = json.loads(ledger.receipt(4).to_json())
     mutate(document)
     with pytest.raises((ProofError, NoteError, IntegrityError)) as caught:
@@ -342,7 +355,7 @@ def test_garbage_receipts_fail_with_ledger_errors(ledger: Ledger, garbage: objec
 
 
 def test_receipt_needs_the_right_vkey(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.checkpoint(LOG)
+    sign(ledger)
     receipt = ledger.receipt(3)
     other = Signer.from_seed(bytes([9]) * 32)
     with build(tmp_path / "other.db", 1) as same_origin:
@@ -369,7 +382,7 @@ def witness_at(path: Path, vkey: str, clock_s: list[int] | None = None) -> Witne
 
 def test_witness_cosigns_growth(ledger: Ledger, tmp_path: Path) -> None:
     witness = witness_at(tmp_path / "witness.db", ledger.log_vkey())
-    first = ledger.checkpoint(LOG)
+    first = sign(ledger)
     line = witness.cosign(first.note, [])
     cosigned = open_note(
         first.note + line,
@@ -380,7 +393,7 @@ def test_witness_cosigns_growth(ledger: Ledger, tmp_path: Path) -> None:
 
     for i in range(20, 27):
         ledger.append(award(i), [ADMIN])
-    second = ledger.checkpoint(LOG)
+    second = sign(ledger)
     witness.cosign(second.note, ledger.prove_consistency(first.size, second.size))
     assert witness.latest(ORIGIN) == second.note
     # The same checkpoint again is fine; an older one is a rollback.
@@ -407,7 +420,7 @@ def test_witness_refuses_unknown_logs_and_bad_notes(ledger: Ledger, tmp_path: Pa
     other = Signer.from_seed(bytes([7]) * 32)
     vkey = NoteVerifier.from_public_key("other.example/x", other.private_key.public_key()).to_vkey()
     witness = Witness(tmp_path / "w.db", name="w", key=WITNESS_KEY, logs={"other.example/x": vkey})
-    note = ledger.checkpoint(LOG).note
+    note = sign(ledger).note
     with pytest.raises(NoteError):
         witness.cosign(note, [])
     with pytest.raises(NoteError):
@@ -426,13 +439,13 @@ def test_witness_refuses_unknown_logs_and_bad_notes(ledger: Ledger, tmp_path: Pa
 
 def test_witness_rejects_a_rewritten_history_with_evidence(ledger: Ledger, tmp_path: Path) -> None:
     witness = witness_at(tmp_path / "witness.db", ledger.log_vkey())
-    honest = ledger.checkpoint(LOG)
+    honest = sign(ledger)
     witness.cosign(honest.note, [])
 
     # The operator (who holds the log key) rebuilds the file with award 7 altered and
     # signs its checkpoints: same origin, same log key.
     with build(tmp_path / "forked.db", 20, altered=7) as forked:
-        same_size = forked.checkpoint(LOG)
+        same_size = sign(forked)
         assert same_size.size == honest.size and same_size.root_hash != honest.root_hash
         with pytest.raises(EquivocationError) as equivocation:
             witness.cosign(same_size.note, [])
@@ -440,7 +453,7 @@ def test_witness_rejects_a_rewritten_history_with_evidence(ledger: Ledger, tmp_p
 
         for i in range(20, 25):
             forked.append(award(i), [ADMIN])
-        bigger = forked.checkpoint(LOG)
+        bigger = sign(forked)
         proof = forked.prove_consistency(honest.size, bigger.size)
         with pytest.raises(ProofError) as inconsistent:
             witness.cosign(bigger.note, proof)
@@ -453,10 +466,10 @@ def test_witness_without_a_proof_for_a_larger_checkpoint_asks_for_one(
     ledger: Ledger, tmp_path: Path
 ) -> None:
     witness = witness_at(tmp_path / "witness.db", ledger.log_vkey())
-    first = ledger.checkpoint(LOG)
+    first = sign(ledger)
     witness.cosign(first.note, [])
     ledger.append(award(20), [ADMIN])
-    second = ledger.checkpoint(LOG)
+    second = sign(ledger)
     with pytest.raises(ProofError) as missing:
         witness.cosign(second.note, [])
     # A missing proof is a mistake of the caller, not evidence against the log.
@@ -502,7 +515,7 @@ def test_witness_file_says_whether_the_name_or_the_key_differs(
 
 def test_verify_detects_truncation_against_a_trusted_checkpoint(tmp_path: Path) -> None:
     with build(tmp_path / "full.db", 40) as full:
-        trusted = full.checkpoint(LOG).note
+        trusted = sign(full).note
         size = full.size()
         full.verify(trusted_checkpoint=trusted)
     with build(tmp_path / "short.db", 30) as short:  # the same ledger, last 10 entries cut
@@ -510,16 +523,22 @@ def test_verify_detects_truncation_against_a_trusted_checkpoint(tmp_path: Path) 
         short.verify()  # consistent on its own
         with pytest.raises(IntegrityError) as caught:
             short.verify(trusted_checkpoint=trusted)
-        assert caught.value.seq == size - 10
+        # A note alone cannot tell which entries went: it names none.
+        assert caught.value.seq is None
+        assert "10 entries were removed" in caught.value.message
         assert caught.value.details == {"problem": "truncated"}
         report = short.audit(trusted_checkpoint=trusted)
         assert [p.code for p in report.problems] == ["truncated"]
-        assert report.problems[0].seq == size - 10
+        # The log key holder's record names the first missing entry.
+        with pytest.raises(IntegrityError) as named:
+            short.verify(record=tmp_path / "full.record")
+        assert named.value.seq == size - 10
+        assert named.value.details == {"problem": "truncated"}
 
 
 def test_verify_detects_truncation_made_with_sqlite(tmp_path: Path) -> None:
     with build(tmp_path / "full.db", 40) as full:
-        trusted = full.checkpoint(LOG).note
+        trusted = sign(full).note
         size = full.size()
     copy = tmp_path / "cut.db"
     shutil.copy(tmp_path / "full.db", copy)
@@ -536,8 +555,11 @@ def test_verify_detects_truncation_made_with_sqlite(tmp_path: Path) -> None:
     with Ledger.open(copy) as ledger:
         with pytest.raises(IntegrityError) as caught:
             ledger.verify(trusted_checkpoint=trusted)
-        assert caught.value.seq == cut
-        assert "missing" in str(caught.value)
+        assert "10 entries were removed" in str(caught.value)
+        with pytest.raises(IntegrityError) as named:
+            ledger.verify(record=tmp_path / "full.record")
+        assert named.value.seq == cut
+        assert "were removed" in str(named.value)
 
 
 def _splice(target: Path, source: Path) -> None:
@@ -560,8 +582,8 @@ def test_verify_names_the_first_rewritten_entry_from_stored_checkpoints(tmp_path
     with build(tmp_path / "honest.db", 0) as honest:
         for i in range(20):
             honest.append(award(i), [ADMIN])
-            honest.checkpoint(LOG)
-        trusted = honest.checkpoint(LOG).note
+            sign(honest)
+        trusted = sign(honest).note
     with build(tmp_path / "forked.db", 20, altered=11):
         pass
     # Someone without the log key swaps the history under the signed checkpoints.
@@ -575,18 +597,18 @@ def test_verify_names_the_first_rewritten_entry_from_stored_checkpoints(tmp_path
         assert "checkpoint_mismatch" in {p.code for p in report.problems}
         # The ledger refuses to sign a checkpoint that contradicts its own history.
         with pytest.raises(IntegrityError, match="refusing to sign"):
-            ledger.checkpoint(LOG)
+            sign(ledger)
 
 
 def test_verify_reports_a_rewrite_without_stored_history(tmp_path: Path) -> None:
     with build(tmp_path / "honest.db", 20) as honest:
-        trusted = honest.checkpoint(LOG).note
+        trusted = sign(honest).note
     with build(tmp_path / "forked.db", 25, altered=3) as forked:
         forked.verify()
         with pytest.raises(IntegrityError, match="do not match the trusted checkpoint"):
             forked.verify(trusted_checkpoint=trusted)
         # The forked file signs its own checkpoint of size 22: equivocation evidence.
-        forked_note = forked.checkpoint(LOG).note
+        forked_note = sign(forked).note
         codes = [p.code for p in forked.audit(trusted_checkpoint=trusted).problems]
         assert codes == ["rewritten"]
         assert forked_note != trusted
@@ -604,9 +626,9 @@ def test_verify_rejects_a_checkpoint_from_another_log(ledger: Ledger, tmp_path: 
 
 def test_audit_reports_equivocating_stored_checkpoint(tmp_path: Path) -> None:
     with build(tmp_path / "a.db", 5) as honest:
-        trusted = honest.checkpoint(LOG).note
+        trusted = sign(honest).note
     with build(tmp_path / "b.db", 5, altered=1) as forked:
-        forked.checkpoint(LOG)
+        sign(forked)
         codes = {p.code for p in forked.audit(trusted_checkpoint=trusted).problems}
         assert codes == {"equivocation", "rewritten"}
 
@@ -617,12 +639,12 @@ def test_audit_reports_equivocating_stored_checkpoint(tmp_path: Path) -> None:
 def test_signatures_do_not_cross_between_events_checkpoints_and_cosignatures(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    checkpoint = ledger.checkpoint(LOG)
+    checkpoint = sign(ledger)
     note_sig = base64.b64decode(checkpoint.note.rsplit(" ", 1)[1])[4:]
     event = award(99)
-    event_input = signing_input(
-        ORIGIN, ledger.signing_input(event)[len(b"points-ledger/v1/event\n") + len(ORIGIN) + 1 :]
-    )
+    ledger_id = bytes.fromhex(ledger.ledger_id)
+    prefix = b"points-ledger/v2/event\n" + ORIGIN.encode() + b"\n" + ledger_id.hex().encode()
+    event_input = signing_input(ORIGIN, ledger_id, ledger.signing_input(event)[len(prefix) + 1 :])
     assert event_input == ledger.signing_input(event)
 
     # A checkpoint signature is not a signature over any event's signing input...
@@ -663,7 +685,7 @@ def test_signatures_do_not_cross_between_events_checkpoints_and_cosignatures(
 def test_altered_receipt_with_recomputed_hash_fails_the_inclusion_proof(ledger: Ledger) -> None:
     from points_ledger.canonical import entry_hash
 
-    ledger.checkpoint(LOG)
+    sign(ledger)
     receipt = ledger.receipt(4)
     entry = ledger.entry(4)
     greedy = (
@@ -687,7 +709,7 @@ def test_altered_receipt_with_recomputed_hash_fails_the_inclusion_proof(ledger: 
 
 def test_audit_checks_stored_checkpoints_without_outside_state(tmp_path: Path) -> None:
     with build(tmp_path / "full.db", 12) as full:
-        full.checkpoint(LOG)
+        sign(full)
         size = full.size()
     copy = tmp_path / "cut.db"
     shutil.copy(tmp_path / "full.db", copy)
@@ -712,4 +734,4 @@ def test_audit_checks_stored_checkpoints_without_outside_state(tmp_path: Path) -
         with pytest.raises(IntegrityError):
             ledger.checkpoints()
         with pytest.raises(IntegrityError):
-            ledger.checkpoint(LOG)
+            sign(ledger)

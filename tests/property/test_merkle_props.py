@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from points_ledger.errors import ProofError
 from points_ledger.merkle import (
+    RootBuilder,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -177,3 +178,13 @@ def test_well_typed_random_inputs_only_raise_proof_error(
     for call in calls:
         with contextlib.suppress(ProofError):
             call()
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=70))
+def test_root_builder_agrees_with_the_reference_at_every_size(leaves: list[bytes]) -> None:
+    builder = RootBuilder()
+    assert builder.root() == root([])
+    for n, leaf in enumerate(leaves, start=1):
+        builder.add(leaf)
+        assert builder.size == n
+        assert builder.root() == root(leaves[:n])

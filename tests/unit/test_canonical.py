@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -14,6 +15,8 @@ from points_ledger.canonical import (
     canonical_json,
     event_from_bytes,
     event_to_bytes,
+    genesis_signing_input,
+    ledger_id_of,
     signing_input,
 )
 
@@ -108,10 +111,37 @@ def test_oversize_and_non_bytes_input_is_refused() -> None:
         event_from_bytes(event_to_bytes(sample()).decode())  # type: ignore[arg-type]
 
 
-def test_signing_input_has_domain_prefix_and_origin() -> None:
+def test_signing_input_binds_domain_origin_and_ledger_id() -> None:
     data = event_to_bytes(sample())
-    message = signing_input("a.example/x", data)
-    assert EVENT_DOMAIN == b"points-ledger/v1/event\n"
-    assert message == b"points-ledger/v1/event\na.example/x\n" + data
-    assert signing_input("b.example/x", data) != message
+    ledger_id = bytes(range(32))
+    message = signing_input("a.example/x", ledger_id, data)
+    assert EVENT_DOMAIN == b"points-ledger/v2/event\n"
+    assert message == (
+        b"points-ledger/v2/event\na.example/x\n" + ledger_id.hex().encode() + b"\n" + data
+    )
+    assert signing_input("b.example/x", ledger_id, data) != message
+    assert signing_input("a.example/x", bytes(32), data) != message
     assert not data.startswith(EVENT_DOMAIN)
+    with pytest.raises(InvalidEventError):
+        signing_input("a.example/x", b"short", data)
+
+
+def test_genesis_signing_input_and_ledger_id_are_separate_domains() -> None:
+    data = event_to_bytes(sample())
+    genesis_message = genesis_signing_input("a.example/x", data)
+    assert genesis_message == b"points-ledger/v2/genesis\na.example/x\n" + data
+    assert ledger_id_of(data) == hashlib.sha256(b"points-ledger/v2/ledger-id\n" + data).digest()
+    assert genesis_message != signing_input("a.example/x", ledger_id_of(data), data)
+
+
+def test_an_unset_validity_bound_is_left_out_of_the_bytes() -> None:
+    plain = sample()
+    assert b"not_after" not in event_to_bytes(plain)
+    bounded = plain.model_copy(update={"not_after": dt.date(2026, 12, 31)})
+    data = event_to_bytes(bounded)
+    assert b'"not_after":"2026-12-31"' in data
+    assert event_from_bytes(data) == bounded
+    # A stored explicit null is another encoding of the same event: not canonical.
+    with_null = data.replace(b'"not_after":"2026-12-31"', b'"not_after":null')
+    with pytest.raises(InvalidEventError, match="canonical"):
+        event_from_bytes(with_null)

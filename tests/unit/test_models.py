@@ -184,10 +184,13 @@ def test_genesis_validation() -> None:
         "id": "genesis",
         "effective_at": DAY,
         "origin": "test.example/x",
+        "nonce": "0123456789abcdef" * 2,
         "log_key": log.public_key_b64,
         "admins": (spec,),
     }
     assert Genesis(**base).admin_threshold == 1
+    with pytest.raises(InvalidEventError, match="nonce"):
+        Genesis(**{**base, "nonce": "not-hex"})
     with pytest.raises(InvalidEventError, match="threshold"):
         Genesis(**base, admin_threshold=2)
     with pytest.raises(InvalidEventError):

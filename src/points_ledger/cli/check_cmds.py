@@ -48,7 +48,14 @@ CSV_COLUMNS = (
 
 
 def _trusted_options(func: Callable[..., None]) -> Callable[..., None]:
-    """Add ``--checkpoint`` and ``--vkey``: what the checker holds outside the file."""
+    """Add ``--checkpoint``, ``--vkey`` and ``--record``: what is held outside the file."""
+    func = click.option(
+        "--record",
+        "record_path",
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        help="The log key holder's record folder (keys/log.record): every entry it "
+        "covers is compared, and the first one removed, moved or changed is named.",
+    )(func)
     func = click.option(
         "--vkey",
         help="The ledger's published verifier key (origin+hex8+base64), or a file holding "
@@ -106,26 +113,52 @@ def _trusted_checkpoint(
 @cli.command()
 @_trusted_options
 @json_option
-def verify(checkpoint_path: Path | None, vkey: str | None, as_json: bool) -> None:
+def verify(
+    checkpoint_path: Path | None, vkey: str | None, record_path: Path | None, as_json: bool
+) -> None:
     """Check the whole file; exit 3 naming the first problem if there is one.
 
     With --checkpoint, also compare the file with a checkpoint held outside it (from a
-    witness or a receipt): a file cut short or rolled back is named. With --vkey, the
-    file and the checkpoint must belong to that published log key.
+    witness or a receipt): a file cut short or rolled back is named. With --record (the
+    log key holder's record), the first entry removed, moved or changed is named exactly.
+    With --vkey, the file and the checkpoint must belong to that published log key. The
+    last line says how many entries no checkpoint held outside the file covers yet.
     """
     with open_ledger() as ledger, progress_callback("verifying") as progress:
-        size = ledger.size()
         try:
             trusted = _trusted_checkpoint(ledger, checkpoint_path, vkey)
-            ledger.verify(progress=progress, trusted_checkpoint=trusted)
+            report = ledger.verify(
+                progress=progress, trusted_checkpoint=trusted, record=record_path
+            )
         except IntegrityError as e:
             if as_json:
                 echo_json({"ok": False, "code": e.code, "message": e.message, "seq": e.seq})
             raise
     if as_json:
-        echo_json({"ok": True, "entries_checked": size})
+        echo_json(
+            {
+                "ok": True,
+                "entries_checked": report.entries_checked,
+                "unanchored": report.unanchored,
+            }
+        )
     else:
-        click.echo(f"verify passed: {size:,} entries checked, no problems")
+        click.echo(f"verify passed: {report.entries_checked:,} entries checked, no problems")
+        click.echo(_anchoring_line(report.unanchored, held=trusted is not None or record_path))
+
+
+def _anchoring_line(unanchored: int, *, held: object) -> str:
+    if not unanchored:
+        return "every entry is under a checkpoint held outside the file"
+    advice = (
+        "sign a checkpoint (points-ledger checkpoint) and keep it outside the file"
+        if held
+        else "give --record or --checkpoint to check the file against what was signed"
+    )
+    return (
+        f"{unanchored:,} entries are not under a checkpoint held outside the file: "
+        f"someone who can write the file could still remove or change them ({advice})"
+    )
 
 
 @cli.command()
@@ -133,15 +166,19 @@ def verify(checkpoint_path: Path | None, vkey: str | None, as_json: bool) -> Non
 @json_option
 @click.pass_context
 def audit(
-    ctx: click.Context, checkpoint_path: Path | None, vkey: str | None, as_json: bool
+    ctx: click.Context,
+    checkpoint_path: Path | None,
+    vkey: str | None,
+    record_path: Path | None,
+    as_json: bool,
 ) -> None:
     """Check the whole file and list every problem; exit 3 if there are any.
 
-    --checkpoint and --vkey work as for verify.
+    --checkpoint, --record and --vkey work as for verify.
     """
     with open_ledger() as ledger, progress_callback("auditing") as progress:
         trusted = _trusted_checkpoint(ledger, checkpoint_path, vkey)
-        report = ledger.audit(progress=progress, trusted_checkpoint=trusted)
+        report = ledger.audit(progress=progress, trusted_checkpoint=trusted, record=record_path)
     if as_json:
         echo_json(audit_to_json(report))
     else:

@@ -116,6 +116,7 @@ def audit_to_json(report: AuditReport) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "entries_checked": report.entries_checked,
+        "unanchored": report.unanchored,
         "problems_total": report.problems_total,
         "problems": [{"code": p.code, "message": p.message, "seq": p.seq} for p in report.problems],
     }

@@ -42,6 +42,7 @@ __all__ = [
     "checkpoint",
     "checkpoint_to_json",
     "consistency_proof",
+    "default_record_path",
     "read_proof",
     "read_vkey",
     "receipt",
@@ -148,22 +149,42 @@ def checkpoint_to_json(signed: SignedCheckpoint, vkey: str) -> dict[str, Any]:
     }
 
 
+def default_record_path(log_key_path: Path) -> Path:
+    """Where the log key holder's record lives by default: beside the key, ``<stem>.record``."""
+    return log_key_path.with_name(f"{log_key_path.stem}.record")
+
+
 @cli.command()
 @click.option(
     "--log-key", "log_key_path", required=True, type=_PATH, help="The log key file (keys/log.key)."
 )
+@click.option(
+    "--record",
+    "record_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The log key holder's record folder, kept outside the ledger file "
+    "(default: beside the log key, e.g. keys/log.record; made on first use).",
+)
 @click.option("--output", type=_PATH, default=None, help="Also write the note to this new file.")
 @json_option
-def checkpoint(log_key_path: Path, output: Path | None, as_json: bool) -> None:
-    """Sign a checkpoint of the whole ledger with the log key and print the signed note.
+def checkpoint(
+    log_key_path: Path, record_path: Path | None, output: Path | None, as_json: bool
+) -> None:
+    """Check the whole ledger, then sign a checkpoint of it with the log key.
 
-    The note (C2SP tlog-checkpoint: origin, size, base64 root, signature) is what
-    witnesses cosign and receipts prove against. Signing again at the same size returns
-    the stored checkpoint.
+    Every entry is replayed and checked, and compared with the log key holder's record
+    of what it signed before: a file that breaks a rule, or lost, gained or changed an
+    entry since the last checkpoint, is refused (exit 3) naming the entry. The note
+    (C2SP tlog-checkpoint: origin, size, base64 root, signature) is what witnesses
+    cosign and receipts prove against. Signing again at the same size returns the
+    recorded checkpoint. Run it from cron (e.g. every 10 minutes) to anchor every entry
+    within a bounded time.
     """
+    record = record_path if record_path is not None else default_record_path(log_key_path)
     with open_ledger() as ledger:
         (log_key,) = load_keys([log_key_path])
-        signed = ledger.checkpoint(log_key)
+        signed = ledger.checkpoint(log_key, record)
         vkey = ledger.log_vkey()
     if output is not None:
         write_new_file(output, signed.note)

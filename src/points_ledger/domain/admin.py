@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from points_ledger.canonical import event_to_bytes, ledger_id_of
 from points_ledger.domain.state import (
     AccountOpened,
     DeriveContext,
@@ -105,6 +106,7 @@ def _genesis(event: Genesis, state: StateView, ctx: DeriveContext) -> Plan:
     policy = Policy(event.admin_threshold, event.committee_threshold)
     config = {
         "origin": event.origin,
+        "ledger_id": ledger_id_of(event_to_bytes(event)).hex(),
         "log_key": event.log_key,
         "admin_threshold": event.admin_threshold,
         "committee_threshold": event.committee_threshold,

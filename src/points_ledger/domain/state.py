@@ -8,9 +8,11 @@ into a scratch state, so the postings of every entry can be re-derived and compa
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import Any, Final, Protocol, TypeAlias, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from points_ledger.models.common import Asset
 from points_ledger.models.entries import AccountRecord, Balance, KeyRecord
@@ -18,6 +20,7 @@ from points_ledger.models.events import Event, Posting
 from points_ledger.policy import Policy, Requirement
 
 __all__ = [
+    "BUSINESS_ZONE",
     "AccountOpened",
     "Change",
     "DeriveContext",
@@ -38,15 +41,35 @@ __all__ = [
 ]
 
 JSONValue: TypeAlias = Any
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
 class LedgerConfig:
-    """Facts fixed by the genesis entry."""
+    """Facts fixed by the genesis entry.
+
+    Attributes:
+        origin: The ledger's origin name.
+        log_key: The log key's public key (signs checkpoints).
+        policy: The signing thresholds.
+        ledger_id: SHA-256 of the genesis event's bytes; every later signature binds it.
+    """
 
     origin: str
     log_key: bytes
     policy: Policy
+    ledger_id: bytes
+
+
+BUSINESS_ZONE: Final = "Asia/Shanghai"
+"""The time zone whose calendar dates the rules compare with business dates."""
+
+
+def _business_zone() -> dt.tzinfo:
+    try:
+        return ZoneInfo(BUSINESS_ZONE)
+    except ZoneInfoNotFoundError:  # pragma: no cover - tzdata is a dependency
+        return dt.timezone(dt.timedelta(hours=8))  # China keeps no daylight saving time
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,12 @@ class DeriveContext:
 
     seq: int
     recorded_at_us: int
+
+    @property
+    def recorded_date(self) -> dt.date:
+        """The calendar date of ``recorded_at`` in Asia/Shanghai (a pure function of it)."""
+        moment = _EPOCH + dt.timedelta(microseconds=self.recorded_at_us)
+        return moment.astimezone(_business_zone()).date()
 
 
 class StateView(Protocol):

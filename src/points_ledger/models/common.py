@@ -50,6 +50,7 @@ _PATTERN_WORDS: Final[dict[str, str]] = {
     r"^[A-Za-z0-9._:-]{1,32}$": "1 to 32 of letters A-Z a-z, digits and . _ : -",
     r"^[a-z0-9_-]{1,32}$": "1 to 32 of lowercase a-z, digits, _ and - (e.g. gas-check)",
     r"^[0-9a-f]{16}$": "16 lowercase hex digits (a key id)",
+    r"^[0-9a-f]{32}$": "32 lowercase hex digits (16 random bytes; Ledger.create chooses them)",
     r"^V[0-9]{8,12}$": "V and 8 to 12 digits, as printed on the voucher (e.g. V00000042)",
     r"^[a-z0-9][a-z0-9.-]{0,62}(/[A-Za-z0-9._-]{1,64}){0,8}$": "a name like "
     "chengdu.example/chenghua/zhiqiang: lowercase a-z, digits, . and - first, then up to 8 "

@@ -75,6 +75,10 @@ class Event(FrozenModel):
         id: Client-generated idempotency key, unique in the ledger.
         effective_at: The business date the fact belongs to (used by reports).
         memo: Optional free text; keep personal data out of it.
+        not_after: Optional validity bound set by whoever signs: the event may only be
+            recorded on or before this date (the recording time's date in
+            Asia/Shanghai). A signed event that was refused, or never sent, cannot be
+            replayed after it. Left out of the event bytes when unset.
     """
 
     kind: ClassVar[str]
@@ -82,6 +86,7 @@ class Event(FrozenModel):
     id: EventId
     effective_at: dt.date
     memo: Memo = ""
+    not_after: dt.date | None = None
 
 
 def register_event(cls: type[_E]) -> type[_E]:
@@ -166,10 +171,15 @@ class Genesis(Event):
 
     Signed by at least ``admin_threshold`` of the listed admin keys. Opens the system
     accounts ``issuer`` (mints points) and ``external`` (money entering or leaving).
+    Its bytes define the ledger id (see :func:`points_ledger.canonical.ledger_id_of`) that
+    every later signature binds; ``nonce`` (16 random bytes in hex, chosen by
+    :meth:`Ledger.create <points_ledger.Ledger.create>`) makes that id unique even for two
+    ledgers with the same origin and admins.
     """
 
     type: Literal["genesis"] = "genesis"
     origin: Origin
+    nonce: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
     log_key: PublicKeyB64
     admins: Annotated[tuple[KeySpec, ...], Field(min_length=1, max_length=32)]
     admin_threshold: Annotated[int, Field(ge=1, le=32)] = 1

@@ -24,6 +24,7 @@ from points_ledger.store.reports_sql import VIEWS
 __all__ = [
     "APPEND_ONLY_TABLES",
     "CHECKPOINT_TABLE",
+    "FORMAT_MARK",
     "LOG_TABLES",
     "MIGRATIONS",
     "SCHEMA_NAMES",
@@ -160,10 +161,24 @@ def m003_checkpoints(db: Database) -> None:
     protect_log_table(db, CHECKPOINT_TABLE)
 
 
+@MIGRATIONS()
+def m004_format_2(db: Database) -> None:
+    """Mark the file as format 2: event signatures bind the ledger id, not only the origin.
+
+    Creates nothing. A file that already holds entries without this mark was signed under
+    format 1 and cannot be read by this version (see ``SqliteStore.open``).
+    """
+
+
+FORMAT_MARK: Final = "m004_format_2"
+"""The migration whose presence says a file is in format 2."""
+
 APPEND_ONLY_TABLES: Final = (*LOG_TABLES, CHECKPOINT_TABLE)
 """Every table whose rows may never be updated or deleted (guarded by triggers)."""
 
-SCHEMA_NAMES: Final = frozenset({"m001_initial", "m002_community_views", "m003_checkpoints"})
+SCHEMA_NAMES: Final = frozenset(
+    {"m001_initial", "m002_community_views", "m003_checkpoints", "m004_format_2"}
+)
 """Names of every migration this version of the library knows."""
 
 

@@ -45,6 +45,7 @@ from points_ledger.models.entries import AccountRecord, Balance, KeyRecord, Sign
 from points_ledger.models.events import Posting
 from points_ledger.policy import Policy
 from points_ledger.store.schema import (
+    FORMAT_MARK,
     MIGRATIONS,
     SCHEMA_NAMES,
     SCHEMA_QUERY,
@@ -133,6 +134,15 @@ def _check_schema(db: Database, target: Path) -> None:
         raise SchemaVersionError(
             f"{target} was written by a newer points_ledger "
             f"(unknown schema steps: {', '.join(sorted(unknown))})"
+        )
+    if FORMAT_MARK not in applied and db.execute("SELECT 1 FROM entries LIMIT 1").fetchone():
+        raise SchemaVersionError(
+            f"{target} is a format 1 ledger: its signatures bind only the origin name, so a "
+            "signature made for another ledger of that name could be replayed on it; this "
+            "version reads format 2 only",
+            hint="Keep the file as it is (points_ledger 0.1 still verifies it) and start a "
+            "new ledger with this version; carry balances over as opening entries signed "
+            "by the admins.",
         )
 
 
@@ -249,6 +259,7 @@ class SqliteState:
                 origin=value["origin"],
                 log_key=public_key_from_b64(value["log_key"]),
                 policy=Policy(value["admin_threshold"], value["committee_threshold"]),
+                ledger_id=bytes.fromhex(value["ledger_id"]),
             )
         return self._config
 

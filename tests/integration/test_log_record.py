@@ -1,0 +1,255 @@
+"""The log key holder's record outside the file, against someone who can write the file.
+
+Each attack is built as an operator without the log key would build it: with the stored
+event bytes and signatures (public to anyone holding the file), ``sqlite3``, and the
+library's own public functions. Rebuilding a file from the stored entries minus one
+renumbers the rest and recomputes every hash, Merkle node and cached table, so the file
+on its own is consistent: only what the log key's holder recorded outside it shows the
+deletion, and ``checkpoint()`` refuses to sign it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FixedClock, World, seeded_signer
+from points_ledger import (
+    AutoCheckpoint,
+    IntegrityError,
+    KeySpec,
+    Ledger,
+    LogRecord,
+    RegisterKey,
+    RevokeKey,
+    Role,
+    save_signer,
+)
+from points_ledger.cli import cli
+from points_ledger.cli.app import AppState
+from points_ledger.store.sqlite import SqliteStore
+
+PASS = "log record test passphrase"
+
+
+def _history(world: World) -> World:
+    """Awards, a spend, a reversal and a key revocation: entries worth removing."""
+    world.issue("m1", 100)
+    world.issue("m2", 40)
+    world.pay("m1", "m2", 30)
+    wrong = world.issue("m2", 999)
+    world.reverse(wrong.entry.seq)
+    world.issue("m1", 5)
+    return world
+
+
+def _rebuild_without(source: Ledger, target: Path, drop: Sequence[int]) -> None:
+    """What a keyless operator can do: re-append the stored entries, minus some, to a new file.
+
+    Every stored signature still verifies (the genesis, and so the ledger id, is the
+    same), so the new file passes every check it can make on its own.
+    """
+    kept = [e for e in source.entries() if e.seq not in set(drop)]
+    clock = FixedClock(kept[-1].recorded_at)
+    with Ledger(SqliteStore.create(target), clock=clock) as forged:
+        forged.append_many([(e.event, e.signatures) for e in kept])
+
+
+def _swap_files(original: Path, forged: Path) -> None:
+    original.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{original}{suffix}").unlink(missing_ok=True)
+    forged.rename(original)
+
+
+@pytest.fixture
+def world(make_world: Callable[..., World]) -> World:
+    return _history(make_world())
+
+
+def test_a_rebuilt_file_without_the_reversal_passes_alone_but_not_against_the_record(
+    world: World, tmp_path: Path
+) -> None:
+    record = tmp_path / "log.record"
+    signed = world.ledger.checkpoint(world.log_key, record)
+    reversal = next(e.seq for e in world.ledger.entries() if e.kind == "reverse")
+    _rebuild_without(world.ledger, tmp_path / "forged.db", [reversal])
+    world.ledger.close()
+    _swap_files(world.path, tmp_path / "forged.db")
+
+    with Ledger.open(world.path) as ledger:
+        alone = ledger.audit()
+        assert alone.ok  # consistent on its own: this is the attack
+        assert alone.unanchored == alone.entries_checked == signed.size - 1
+        report = ledger.audit(record=record)
+        assert [(p.code, p.seq) for p in report.problems][:1] == [("rewritten", reversal)]
+        with pytest.raises(IntegrityError) as caught:
+            ledger.verify(record=record)
+        assert caught.value.seq == reversal
+        # The log key is never made to sign a second root for a size it signed.
+        with pytest.raises(IntegrityError, match="refusing to sign") as refused:
+            ledger.checkpoint(world.log_key, record)
+        assert refused.value.seq == reversal
+    assert LogRecord.open(record).size == signed.size
+
+
+def test_swapping_two_entries_is_named_at_the_first_one(world: World, tmp_path: Path) -> None:
+    record = LogRecord.open(tmp_path / "log.record")
+    world.ledger.checkpoint(world.log_key, record)
+    entries = list(world.ledger.entries())
+    spend = next(
+        e.seq
+        for e in entries
+        if e.kind == "transfer"
+        and e.signatures[0].key_id in {s.key_id for s in world.members.values()}
+    )
+    order = [e for e in entries if e.seq not in (spend, spend + 1)]
+    order[spend:spend] = [entries[spend + 1], entries[spend]]
+    with Ledger(
+        SqliteStore.create(tmp_path / "swapped.db"), clock=FixedClock(entries[-1].recorded_at)
+    ) as forged:
+        forged.append_many([(e.event, e.signatures) for e in order])
+        report = forged.audit(record=record)
+    assert report.problems[0].code == "rewritten"
+    assert report.problems[0].seq == spend
+
+
+def test_a_revoked_key_restored_in_the_cache_signs_nothing_the_log_key_will_anchor(
+    world: World, tmp_path: Path
+) -> None:
+    record = tmp_path / "log.record"
+    issuer = seeded_signer("issuer/rogue")
+    spec = KeySpec(public_key=issuer.public_key_b64, roles=(Role.ADMIN,))
+    world.ledger.append(
+        RegisterKey(id="k-rogue", effective_at=world.ledger.entry(0).event.effective_at, key=spec),
+        world.quorum,
+    )
+    world.ledger.append(
+        RevokeKey(
+            id="revoke-rogue",
+            effective_at=world.ledger.entry(0).event.effective_at,
+            key_id=issuer.key_id,
+            reason="left the office",
+        ),
+        world.quorum,
+    )
+    world.ledger.checkpoint(world.log_key, record)
+    # The operator un-revokes the key in the cache with plain SQL...
+    conn = sqlite3.connect(world.path)
+    with conn:
+        conn.execute("UPDATE keys SET revoked_at_seq = NULL WHERE key_id = ?", (issuer.key_id,))
+    conn.close()
+    ledger = world.reopen()
+    # ...the running ledger trusts its cache and takes an award signed by that key...
+    event = world.transfer_event("issuer", "m1", 500)
+    ledger.append(event, [issuer, world.admins[1]])
+    # ...but the log key holder's check replays the log and will not anchor it.
+    with pytest.raises(IntegrityError, match="refusing to sign"):
+        ledger.checkpoint(world.log_key, record)
+    assert LogRecord.open(record).size == ledger.size() - 1
+
+
+def test_a_record_belongs_to_one_ledger(make_world: Callable[..., World], tmp_path: Path) -> None:
+    first = make_world("first.db")
+    second = make_world("second.db")
+    record = tmp_path / "log.record"
+    first.ledger.checkpoint(first.log_key, record)
+    with pytest.raises(IntegrityError, match="belongs to ledger"):
+        second.ledger.checkpoint(second.log_key, record)
+    report = second.ledger.audit(record=record)
+    assert [p.code for p in report.problems] == ["record_mismatch"]
+
+
+def test_checkpoints_extend_the_record_and_same_size_returns_the_recorded_one(
+    world: World, tmp_path: Path
+) -> None:
+    record = LogRecord.open(tmp_path / "log.record")
+    first = world.ledger.checkpoint(world.log_key, record)
+    assert world.ledger.checkpoint(world.log_key, record) == first
+    world.issue("m1", 1)
+    second = world.ledger.checkpoint(world.log_key, record)
+    assert second.root_hash == world.ledger.root()
+    reopened = LogRecord.open(record.folder)
+    assert [c.size for c in reopened.checkpoints()] == [first.size, second.size]
+    assert list(reopened.entry_hashes()) == [e.hash for e in world.ledger.entries()]
+    assert reopened.ledger_id == world.ledger.ledger_id
+    report = world.ledger.verify(record=record)
+    assert report.unanchored == 0 and report.anchored == second.size
+
+
+def test_a_crash_between_the_hashes_and_the_checkpoint_line_loses_nothing(
+    world: World, tmp_path: Path
+) -> None:
+    folder = tmp_path / "log.record"
+    world.ledger.checkpoint(world.log_key, folder)
+    size = LogRecord.open(folder).size
+    # A crash after the entry hashes were written, in the middle of the checkpoint line:
+    with (folder / "entries.bin").open("ab") as handle:
+        handle.write(b"\x07" * 32 * 3)
+    with (folder / "checkpoints.jsonl").open("ab") as handle:
+        handle.write(b'{"note": "chengdu')
+    record = LogRecord.open(folder)
+    assert record.size == size
+    world.issue("m2", 2)
+    again = world.ledger.checkpoint(world.log_key, record)
+    assert list(LogRecord.open(folder).entry_hashes()) == [e.hash for e in world.ledger.entries()]
+    assert again.size == size + 1
+
+
+def test_auto_checkpoint_anchors_every_n_entries_and_after_a_while(
+    make_world: Callable[..., World], tmp_path: Path
+) -> None:
+    clock = FixedClock()
+    world = make_world(clock=clock)
+    record = LogRecord.open(tmp_path / "log.record")
+    auto = AutoCheckpoint(world.log_key, record, every_entries=3, every=dt.timedelta(hours=1))
+    world.ledger.close()
+    world.ledger = Ledger.open(world.path, clock=clock, auto_checkpoint=auto)
+    world.issue("m1", 1)  # the first append anchors everything so far
+    assert record.size == world.ledger.size()
+    anchored = record.size
+    world.issue("m1", 1)
+    world.issue("m1", 1)
+    assert record.size == anchored
+    world.issue("m1", 1)  # three entries since the last checkpoint
+    assert record.size == anchored + 3
+    world.issue("m1", 1)
+    clock.advance(hours=2)
+    world.issue("m1", 1)  # the last checkpoint is now older than an hour
+    assert record.size == world.ledger.size()
+    assert world.ledger.verify(record=record).unanchored == 0
+
+
+def test_the_command_line_keeps_the_record_beside_the_log_key(world: World, tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    save_signer(world.log_key, keys / "log.key", PASS)
+    env = {"POINTS_LEDGER_PASSPHRASE": PASS, "POINTS_LEDGER_DB": str(world.path)}
+    world.ledger.close()
+    state = AppState(clock=FixedClock(dt.datetime(2024, 5, 2, tzinfo=dt.UTC)))
+    runner = CliRunner()
+    before = runner.invoke(cli, ["verify"], env=env, obj=state)
+    assert before.exit_code == 0, before.output
+    assert "not under a checkpoint held outside the file" in before.stdout
+    signed = runner.invoke(
+        cli, ["checkpoint", "--log-key", str(keys / "log.key")], env=env, obj=state
+    )
+    assert signed.exit_code == 0, signed.output
+    assert (keys / "log.record" / "checkpoints.jsonl").is_file()
+    after = runner.invoke(
+        cli, ["verify", "--record", str(keys / "log.record"), "--json"], env=env, obj=state
+    )
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout)["unanchored"] == 0
+
+
+def test_a_fresh_signer_is_unused_until_its_first_checkpoint(tmp_path: Path) -> None:
+    record = LogRecord.open(tmp_path / "r")
+    assert (record.origin, record.size, record.latest()) == (None, 0, None)
+    assert list(record.entry_hashes()) == []
