@@ -134,7 +134,7 @@ def _measure_transparency(
 ) -> None:
     size = ledger.size()
     start = time.perf_counter()
-    ledger.checkpoint(community.log_key)
+    ledger.checkpoint(community.log_key, ledger.path.with_suffix(".record"))
     result["checkpoint_ms"] = (time.perf_counter() - start) * 1e3
     result["prove_inclusion_p50_us"] = _p50_us(
         lambda: ledger.prove_inclusion(rng.randrange(size)), 500

@@ -2,16 +2,20 @@
 
 Contents:
     1. The community office creates a ledger and records a volunteer's awards.
-    2. The office signs a checkpoint with the log key and publishes its verifier key.
+    2. The office signs a checkpoint with the log key, which checks every entry first and
+       keeps its own record of what it signed outside the ledger file; the office
+       publishes the log's verifier key.
     3. A witness (the street office) accepts the first checkpoint on trust.
     4. More entries; a new checkpoint, which the witness cosigns after checking the
        consistency proof.
     5. A volunteer checks a receipt for an early award offline, holding nothing but
        the receipt (JSON) and the verifier key; a doctored copy of it fails.
-    6. Someone rebuilds the ledger file with one award changed and signs it with the
-       same log key: the witness refuses it and keeps both checkpoints as evidence.
-    7. A copy of the file with its last entries cut off is caught by ``verify()``
-       against the checkpoint the witness cosigned, naming the first missing entry.
+    6. Someone rebuilds the ledger file with one award changed. The log key's own record
+       refuses to sign it; signed anyway with the same log key (by someone who kept no
+       record), the witness refuses it and keeps both checkpoints as evidence.
+    7. A copy of the file with its last entries cut off passes on its own; against the
+       checkpoint the witness cosigned it is refused, and the log key's record names the
+       first missing entry.
 
 Run it with ``python examples/audit_and_receipts.py``; it works in a temporary folder.
 """
@@ -42,6 +46,9 @@ ORIGIN = "chengdu.example/chenghua/zhiqiang"
 TODAY = dt.date(2026, 11, 25)
 LOG_KEY = Signer.from_seed(b"example log key, never reuse it!")
 ADMIN = Signer.from_seed(b"example admin key, never use it!")
+NONCE = "e4a3" * 8
+"""A fixed genesis nonce, so that every file built here is the same ledger (never do
+this for a real ledger: a fresh random nonce gives each ledger an id of its own)."""
 WITNESS_KEY = Signer.from_seed(b"example witness key, just a demo")
 
 
@@ -66,7 +73,13 @@ def award(number: int, points: int) -> Transfer:
 def build_ledger(path: Path, awards: list[int]) -> Ledger:
     """A ledger with one volunteer account and the given awards, in order."""
     ledger = Ledger.create(
-        path, origin=ORIGIN, log_key=LOG_KEY, admins=[ADMIN], effective_at=TODAY, clock=clock
+        path,
+        origin=ORIGIN,
+        log_key=LOG_KEY,
+        admins=[ADMIN],
+        effective_at=TODAY,
+        clock=clock,
+        nonce=NONCE,
     )
     ledger.append(
         OpenAccount(
@@ -89,7 +102,8 @@ def main(folder: Path) -> None:
 
     # 2. A checkpoint signed by the log key. The verifier key is public: print it on
     #    the notice board, the mini-program and every receipt.
-    first = ledger.checkpoint(LOG_KEY)
+    record = folder / "log.record"  # the log key holder's, outside the ledger file
+    first = ledger.checkpoint(LOG_KEY, record)
     vkey = ledger.log_vkey()
     print(f"checkpoint of {first.size} entries; verifier key {vkey}")
 
@@ -105,7 +119,7 @@ def main(folder: Path) -> None:
     # 4. Ten more awards, a new checkpoint, and a consistency proof for the witness.
     for number in range(10, 20):
         ledger.append(award(number, 5), [ADMIN])
-    second = ledger.checkpoint(LOG_KEY)
+    second = ledger.checkpoint(LOG_KEY, record)
     proof = ledger.prove_consistency(first.size, second.size)
     cosigned = second.note + witness.cosign(second.note, proof)
     print(f"witness cosigned the checkpoint of {second.size} entries")
@@ -125,14 +139,19 @@ def main(folder: Path) -> None:
 
     # 6. A rebuilt history with award 3 changed to 500 points, signed with the log key.
     with build_ledger(folder / "rebuilt.db", [5, 5, 5, 500] + [5] * 16) as rebuilt:
-        forged = rebuilt.checkpoint(LOG_KEY)
+        try:
+            rebuilt.checkpoint(LOG_KEY, record)
+        except LedgerError as error:
+            print(f"log key record refused to sign: entry {error.seq} is not what it signed")
+        no_record = folder / "careless.record"
+        forged = rebuilt.checkpoint(LOG_KEY, no_record)
         try:
             witness.cosign(forged.note, [])
         except EquivocationError as error:
             print(f"witness refused: [{error.code}] {error}")
             print(f"  evidence kept: {sorted(error.details)}")
         rebuilt.append(award(20, 5), [ADMIN])
-        bigger = rebuilt.checkpoint(LOG_KEY)
+        bigger = rebuilt.checkpoint(LOG_KEY, no_record)
         try:
             witness.cosign(bigger.note, rebuilt.prove_consistency(second.size, bigger.size))
         except ProofError as error:
@@ -146,7 +165,11 @@ def main(folder: Path) -> None:
         try:
             cut.verify(trusted_checkpoint=cosigned)
         except LedgerError as error:
-            print(f"truncation caught: entry {error.seq} onwards is missing")
+            print(f"truncation caught: {error.message}")
+        try:
+            cut.verify(record=record)
+        except LedgerError as error:
+            print(f"the log key's record names it: entry {error.seq} onwards is missing")
     ledger.close()
 
 

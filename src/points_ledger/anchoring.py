@@ -105,6 +105,11 @@ def checkpoint_checked(
     """
     if not isinstance(signer, Signer):
         raise SignatureError(f"checkpoints are signed by a Signer, not {type(signer).__name__}")
+    if store.read_only:
+        raise StorageError(
+            f"{store.path} is open read-only: no checkpoint can be stored in it",
+            hint="Sign checkpoints on the office's own copy of the ledger, not on this one.",
+        )
     if signer.public_key != config.log_key:
         raise SignatureError(
             "this key is not the ledger's log key; checkpoints must be signed by the key "

@@ -28,7 +28,9 @@ def test_audit_and_receipts_example_runs(tmp_path: Path) -> None:
     assert "doctored receipt refused: [integrity_failure]" in out
     assert "witness refused: [equivocation]" in out
     assert "witness refused again: [proof_invalid]" in out
-    assert "truncation caught: entry 17 onwards is missing" in out
+    assert "log key record refused to sign: entry 5 is not what it signed" in out
+    assert "truncation caught: the file has 17 entries but the trusted checkpoint covers 22" in out
+    assert "the log key's record names it: entry 17 onwards is missing" in out
     assert list(tmp_path.iterdir()) == []  # works in its own temporary folder
 
 

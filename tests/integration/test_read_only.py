@@ -59,7 +59,7 @@ def test_read_only_opening_reads_checks_and_refuses_writes(settled: World) -> No
             ledger.append(settled.transfer_event("issuer", "m1", 1), settled.quorum)
         assert "office's own copy" in refused.value.hint
         with pytest.raises(StorageError, match="open read-only"):
-            ledger.checkpoint(settled.log_key)
+            ledger.checkpoint(settled.log_key, settled.path.with_suffix(".record"))
     assert _digest(settled.path) == before
     with Ledger.open(settled.path) as ledger:
         assert ledger.size() == size

@@ -227,7 +227,7 @@ def checkpointed_wal_file(
     for n in range(in_wal):  # one commit per entry
         event, signers = award_factory(community, 77, n)
         ledger.append(event, signers)
-    signed = ledger.checkpoint(community.log_key)
+    signed = ledger.checkpoint(community.log_key, ledger.path.with_suffix(".record"))
     assert signed.size == ledger.size() == entries
     snapshot = workdir / "snapshot.db"
     shutil.copyfile(path, snapshot)

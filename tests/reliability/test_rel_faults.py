@@ -14,7 +14,7 @@ that step. The writes (:data:`OPS`; an append of one event is named by the event
 * revenue (committee-signed): ``adopt_split_policy`` (a second version),
   ``record_roster``, ``record_revenue``, ``distribute`` (a 3:3:3:1 split with an
   investor);
-* ``checkpoint``: ``Ledger.checkpoint(log_key)``, extending a checkpoint signed earlier.
+* ``checkpoint``: ``Ledger.checkpoint(log_key, record)``, extending a checkpoint signed earlier.
 
 The base file holding everything these need (catalogue, partner and offers, a pending
 and a confirmed-but-unsettled redemption, a funded pool and settlement fund, committee
@@ -279,7 +279,7 @@ def build_base(path: Path) -> None:
     """
     admin = COMMUNITY.admin
     with build_community(path, COMMUNITY, award=50, catalogue=True) as ledger:
-        ledger.checkpoint(COMMUNITY.log_key)
+        ledger.checkpoint(COMMUNITY.log_key, path.with_suffix(".record"))
         add_offers(ledger, COMMUNITY, rounds=3)
         setup = [
             _open("hh.1", AccountKind.BENEFICIARY),
@@ -571,7 +571,7 @@ OPS: dict[str, Write] = {
     **_core_ops(),
     **_community_ops(),
     **_revenue_ops(),
-    "checkpoint": lambda led: led.checkpoint(COMMUNITY.log_key),
+    "checkpoint": lambda led: led.checkpoint(COMMUNITY.log_key, led.path.with_suffix(".record")),
 }
 
 CHECKPOINT_STEPS = frozenset({"sign_note", "insert_checkpoint", "commit"})

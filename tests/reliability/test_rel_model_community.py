@@ -468,7 +468,7 @@ class CommunityMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def checkpoint(self, data: st.DataObject) -> None:
-        signed = self.ledger.checkpoint(LOG)
+        signed = self.ledger.checkpoint(LOG, self.ledger.path.with_suffix(".record"))
         assert signed.size == self.ledger.size()
         self.ledger.verify(trusted_checkpoint=signed.note)
         self.sampled.append(data.draw(st.integers(0, signed.size - 1)))

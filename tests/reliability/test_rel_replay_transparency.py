@@ -84,7 +84,7 @@ def test_transparency_signatures_are_not_replayable(
     log_key = COMMUNITY.log_key
     witness_key = seeded_signer(COMMUNITY.seed, "witness")
     member_key = COMMUNITY.member_key(MEMBER)
-    signed = a.checkpoint(log_key)
+    signed = a.checkpoint(log_key, tmp_path / "log.record")
     witness = Witness(
         tmp_path / "witness.db",
         name=WITNESS_NAME,
