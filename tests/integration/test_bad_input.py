@@ -243,7 +243,9 @@ def test_signature_by_unregistered_key(funded: World) -> None:
 
 def test_signature_made_for_another_origin(funded: World) -> None:
     event = funded.transfer_event("issuer", "m1", 1)
-    message = signing_input("other.example/ledger", event_to_bytes(event))
+    message = signing_input(
+        "other.example/ledger", bytes.fromhex(funded.ledger.ledger_id), event_to_bytes(event)
+    )
     replayed = [Signature(key_id=a.key_id, signature=a.sign(message)) for a in funded.admins]
     assert_refused(
         funded, SignatureError, "bad_signature", lambda: funded.ledger.append(event, replayed)
@@ -500,6 +502,7 @@ def test_second_genesis_is_refused(funded: World) -> None:
         id="genesis-2",
         effective_at=DAY,
         origin=ORIGIN,
+        nonce="00" * 16,
         log_key=Signer.generate().public_key_b64,
         admins=(KeySpec(public_key=funded.admins[0].public_key_b64, roles=(Role.ADMIN,)),),
     )
@@ -619,7 +622,9 @@ def test_detached_signatures_are_accepted(funded: World) -> None:
     )
     spend = funded.transfer_event("m2", "m1", 1)
     message = funded.ledger.signing_input(spend)
-    assert message == signing_input(ORIGIN, event_to_bytes(spend))
+    assert message == signing_input(
+        ORIGIN, bytes.fromhex(funded.ledger.ledger_id), event_to_bytes(spend)
+    )
     elsewhere = funded.members["m2"]
     detached = Signature(key_id=elsewhere.key_id, signature=elsewhere.sign(message))
     assert funded.ledger.append(spend, [detached]).created

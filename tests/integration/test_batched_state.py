@@ -278,7 +278,10 @@ def test_held_rows_are_never_written_outside_their_transaction(tmp_path: Path) -
     with pytest.raises(OverdraftError), store.write():
         # Hold an entry's rows, then fail: the held rows go with the transaction.
         world.ledger._append_one(
-            world.ledger._prepare(*_pay(world, "m1", "m2", 5), origin=world.ledger.origin),
+            world.ledger._prepare(
+                *_pay(world, "m1", "m2", 5),
+                ident=(world.ledger.origin, bytes.fromhex(world.ledger.ledger_id)),
+            ),
             {},
         )
         held = store._log

@@ -238,8 +238,8 @@ def test_a_swapped_public_key_in_the_key_table_does_not_vouch_for_a_forgery(
     victim = world.members["m1"]
     with Ledger.open(world.path) as ledger:
         event = ledger.entry(history.pay).event
-        origin = ledger.origin
-    forged = attacker.sign(signing_input(origin, event_to_bytes(event)))
+        origin, ledger_id = ledger.origin, bytes.fromhex(ledger.ledger_id)
+    forged = attacker.sign(signing_input(origin, ledger_id, event_to_bytes(event)))
     conn = sqlite3.connect(str(world.path), isolation_level=None)
     try:
         drop_triggers(conn)

@@ -275,15 +275,19 @@ def _insert_forged(
 ) -> None:
     from reliability_harness import award_event
 
-    from points_ledger.canonical import event_to_bytes, signing_input
+    from points_ledger.canonical import event_to_bytes, ledger_id_of, signing_input
 
     admin = Signer.from_seed(admin_seed)
+    (genesis_bytes,) = conn.execute("SELECT event FROM entries WHERE seq = 0").fetchone()
+    ledger_id = ledger_id_of(genesis_bytes)
     member = conn.execute(
         "SELECT account FROM accounts WHERE kind = 'member' ORDER BY account LIMIT 1"
     ).fetchone()[0]
     event = award_event(f"forged-{seq}", member, 1000)
     data = event_to_bytes(event)
-    signature = Signature(key_id=admin.key_id, signature=admin.sign(signing_input(origin, data)))
+    signature = Signature(
+        key_id=admin.key_id, signature=admin.sign(signing_input(origin, ledger_id, data))
+    )
     postings = event.postings
     digest = entry_hash(
         seq=seq,

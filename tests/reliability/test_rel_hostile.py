@@ -286,7 +286,7 @@ def test_signatures_are_not_replayable(tmp_path: Path) -> None:
         "checkpoint cosignature": cosig,
         "raw event bytes, no domain prefix": admin.sign(event_to_bytes(award)),
         "signing input of another ledger": admin.sign(
-            signing_input(b.origin, event_to_bytes(award))
+            signing_input(b.origin, bytes.fromhex(b.ledger_id), event_to_bytes(award))
         ),
     }
     accepted = []
