@@ -223,7 +223,11 @@ class StorageError(LedgerError):
 
 
 class SchemaVersionError(LedgerError):
-    """The ledger file was written by a newer (or unknown) version of the library."""
+    """The ledger file was written by a newer (or unknown) version of the library.
+
+    Also raised for a format 1 file, whose signatures bound only the origin: its message
+    and hint say what to do with it.
+    """
 
     code = "schema_version"
     default_hint = "Upgrade points_ledger to open this file."
