@@ -165,6 +165,7 @@ class _Story:
             )
         }
         self.admins = [self.keys["admin.wang"], self.keys["admin.li"]]
+        self.record = Path()  # the log key holder's record folder, set by run_demo
         self.step()
         self.ledger = Ledger.create(
             path,
@@ -225,12 +226,15 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
     _remove_previous_demo(path)
     echo(f"points-ledger demo: the Zhiqiang community's ledger in {path}")
     story = _Story(path, echo)
-    with story.ledger:
+    # The log key holder's record lives outside the ledger file; the demo keeps it in a
+    # temporary folder that is gone when the demo ends.
+    with story.ledger, tempfile.TemporaryDirectory(prefix="demo-log-record-") as folder:
+        story.record = Path(folder) / "log.record"
         _community(story)
         _village(story)
         _balances(story)
         _transparency(story)
-        report = story.ledger.audit()
+        report = story.ledger.audit(record=story.record)
         echo("")
         echo(f"The ledger file is {path}. Browse it (tables and report views such as v_holds):")
         echo(f"  pip install datasette && datasette {path}")
@@ -521,10 +525,8 @@ def _balances(s: _Story) -> None:
 def _transparency(s: _Story) -> None:
     ledger = s.ledger
     s.step()
-    # The log key's holder keeps its record of what it signed outside the ledger file;
-    # the demo keeps it in a temporary folder, gone when the demo ends.
-    with tempfile.TemporaryDirectory(prefix="demo-log-record-") as folder:
-        signed = ledger.checkpoint(s.keys["log"], Path(folder) / "log.record")
+    # The log key's holder keeps its record of what it signed outside the ledger file.
+    signed = ledger.checkpoint(s.keys["log"], s.record)
     vkey = ledger.log_vkey()
     s.say(f"checkpoint of {signed.size} entries (every entry checked first), signed note:")
     for line in signed.note.rstrip("\n").splitlines():
