@@ -145,13 +145,13 @@ class AuditReport:
     def to_text(self) -> str:
         """A short human-readable summary."""
         anchoring = (
-            f"; {self.unanchored:,} not yet under a checkpoint held outside the file"
+            f"{self.unanchored:,} entries are not yet under a checkpoint held outside the file"
             if self.unanchored
-            else "; all under a checkpoint held outside the file"
+            else "every entry is under a checkpoint held outside the file"
         )
         if self.ok:
             return (
-                f"audit passed: {self.entries_checked:,} entries checked, no problems" + anchoring
+                f"audit passed: {self.entries_checked:,} entries checked, no problems\n" + anchoring
             )
         lines = [
             f"audit FAILED: {self.problems_total:,} problem(s) in "

@@ -475,8 +475,8 @@ def _checkpoint(console: LedgerConsole, args: list[str]) -> None:
         raise _UsageProblem("name the log key holder's record folder: .checkpoint KEY RECORD")
     signed = _ledger(console).checkpoint(log_key, record)
     print(f"checkpoint of {signed.size:,} entries; verifier key {_ledger(console).log_vkey()}")
-    print(f"recorded in {record}")
     print(signed.note, end="")
+    print(f"(every entry checked first; recorded in {record})")
 
 
 @dot_command("receipt", "SEQ", "receipt JSON for an entry, and whether it verifies")

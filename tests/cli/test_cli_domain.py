@@ -742,7 +742,17 @@ def test_report_errors(db: Path) -> None:
 def test_checkpoint_receipt_verify_and_witness(db: Path, keys: Keys, tmp_path: Path) -> None:
     note1 = tmp_path / "cp1.txt"
     first = json.loads(
-        ok(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(note1), "--json").stdout
+        ok(
+            db,
+            "checkpoint",
+            "--log-key",
+            keys.file("log"),
+            "--record",
+            str(db.with_suffix(".record")),
+            "--output",
+            str(note1),
+            "--json",
+        ).stdout
     )
     vkey = first["vkey"]
     assert note1.read_text() == first["note"]
@@ -791,7 +801,16 @@ def test_checkpoint_receipt_verify_and_witness(db: Path, keys: Keys, tmp_path: P
             [keys["member"]],
         )
     note2 = tmp_path / "cp2.txt"
-    ok(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(note2))
+    ok(
+        db,
+        "checkpoint",
+        "--log-key",
+        keys.file("log"),
+        "--record",
+        str(db.with_suffix(".record")),
+        "--output",
+        str(note2),
+    )
     without_proof = run(None, *witness, str(note2))
     assert without_proof.exit_code == 1 and error_code(without_proof) == "proof_invalid"
     proof = tmp_path / "proof.txt"
@@ -802,7 +821,16 @@ def test_checkpoint_receipt_verify_and_witness(db: Path, keys: Keys, tmp_path: P
     with_cosignature.write_text(note2.read_text() + json.loads(cosigned.stdout)["cosignature"])
     receipt2 = ok(db, "receipt", "1", "--checkpoint", str(with_cosignature)).stdout
     assert "street.example/witness" in json.loads(receipt2)["checkpoint"]
-    exists = run(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(note2))
+    exists = run(
+        db,
+        "checkpoint",
+        "--log-key",
+        keys.file("log"),
+        "--record",
+        str(db.with_suffix(".record")),
+        "--output",
+        str(note2),
+    )
     assert exists.exit_code == 1 and error_code(exists) == "command_failed"
     listed = ok(db, "checkpoints").stdout
     assert str(first["size"]) in listed and str(first["size"] + 1) in listed
@@ -835,7 +863,16 @@ def test_audit_and_verify_compare_the_file_with_a_checkpoint_held_outside_it(
         size = ledger.size()
         vkey = ledger.log_vkey()
     note = tmp_path / "cp.txt"
-    ok(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(note))
+    ok(
+        db,
+        "checkpoint",
+        "--log-key",
+        keys.file("log"),
+        "--record",
+        str(db.with_suffix(".record")),
+        "--output",
+        str(note),
+    )
     vkey_file = tmp_path / "log.vkey"
     vkey_file.write_text(vkey + "\n")
 
@@ -844,11 +881,14 @@ def test_audit_and_verify_compare_the_file_with_a_checkpoint_held_outside_it(
     audited = run(old, "audit", *trusted, "--json")
     assert audited.exit_code == 3
     problems = json.loads(audited.stdout)["problems"]
-    assert [(p["code"], p["seq"]) for p in problems] == [("truncated", size - 1)]
+    # A note alone says how many entries are missing, not which.
+    assert [(p["code"], p["seq"]) for p in problems] == [("truncated", None)]
     verified = run(old, "verify", "--checkpoint", str(note))
-    assert verified.exit_code == 3 and f"entries {size - 1} to {size - 1} are missing" in (
-        verified.stderr
-    )
+    assert verified.exit_code == 3 and "1 entries were removed" in verified.stderr
+    # The log key holder's record names the entry.
+    named = run(old, "verify", "--record", str(db.with_suffix(".record")), "--json")
+    assert named.exit_code == 3
+    assert json.loads(named.stdout)["seq"] == size - 1
     assert ok(db, "audit", *trusted).stdout.startswith("audit passed")
     assert ok(db, "verify", *trusted).stdout.startswith("verify passed")
 

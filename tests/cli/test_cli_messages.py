@@ -126,7 +126,16 @@ def add_award(db: Path, keys: KeySet, number: int) -> None:
 def _first_cosignature(db: Path, keys: KeySet, tmp_path: Path) -> tuple[str, ...]:
     """Publish the vkey, sign checkpoint 1 and have the witness cosign it; return its options."""
     (tmp_path / "log.vkey").write_text(ok(db, "vkey").stdout)
-    ok(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(tmp_path / "cp-1.txt"))
+    ok(
+        db,
+        "checkpoint",
+        "--log-key",
+        keys.file("log"),
+        "--record",
+        str(db.with_suffix(".record")),
+        "--output",
+        str(tmp_path / "cp-1.txt"),
+    )
     options = ("--state", str(tmp_path / "witness.db"), "--log-vkey", str(tmp_path / "log.vkey"))
     witness = ("--key", keys.file("witness"), "--name", WITNESS_NAME)
     ok(db, "witness", "cosign", str(tmp_path / "cp-1.txt"), *options, *witness)
@@ -138,7 +147,16 @@ def test_witness_cosign_without_proof_says_which_proof_to_give(
 ) -> None:
     options = _first_cosignature(db, keys, tmp_path)
     add_award(db, keys, 2)
-    ok(db, "checkpoint", "--log-key", keys.file("log"), "--output", str(tmp_path / "cp-2.txt"))
+    ok(
+        db,
+        "checkpoint",
+        "--log-key",
+        keys.file("log"),
+        "--record",
+        str(db.with_suffix(".record")),
+        "--output",
+        str(tmp_path / "cp-2.txt"),
+    )
     witness = ("--key", keys.file("witness"), "--name", WITNESS_NAME)
     cosign = ("witness", "cosign", str(tmp_path / "cp-2.txt"), *options, *witness)
     message, hint = refused(run(db, *cosign), "proof_invalid")
@@ -211,14 +229,14 @@ def test_keygen_into_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
 
 
 def test_receipt_for_an_entry_that_does_not_exist(db: Path, keys: KeySet) -> None:
-    ok(db, "checkpoint", "--log-key", keys.file("log"))
+    ok(db, "checkpoint", "--log-key", keys.file("log"), "--record", str(db.with_suffix(".record")))
     message, hint = refused(run(db, "receipt", "9999"), "not_found")
     assert message == "there is no entry 9999: the ledger has 3 entries"
     assert "checkpoint" not in hint
 
 
 def test_verify_receipt_with_a_missing_vkey_file(db: Path, keys: KeySet, tmp_path: Path) -> None:
-    ok(db, "checkpoint", "--log-key", keys.file("log"))
+    ok(db, "checkpoint", "--log-key", keys.file("log"), "--record", str(db.with_suffix(".record")))
     ok(db, "receipt", "2", "--output", str(tmp_path / "r.json"))
     missing = tmp_path / "missing.vkey"
     message, hint = refused(
@@ -230,7 +248,7 @@ def test_verify_receipt_with_a_missing_vkey_file(db: Path, keys: KeySet, tmp_pat
 
 
 def test_doctored_receipt_gets_a_hint_for_a_receipt(db: Path, keys: KeySet, tmp_path: Path) -> None:
-    ok(db, "checkpoint", "--log-key", keys.file("log"))
+    ok(db, "checkpoint", "--log-key", keys.file("log"), "--record", str(db.with_suffix(".record")))
     (tmp_path / "log.vkey").write_text(ok(db, "vkey").stdout)
     document = json.loads(ok(db, "receipt", "2").stdout)
     document["postings"][1]["amount"] = 3000
