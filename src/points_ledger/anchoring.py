@@ -128,6 +128,12 @@ def checkpoint_checked(
     report = run_audit(store, stop_at_first=True, record=record, on_entry=collect, checker=checker)
     if not report.ok:
         first = report.problems[0]
+        if first.code == "unreadable":
+            # A read that failed (a disk error, a locked or vanished file) is not evidence
+            # of tampering: say what it is, and sign nothing.
+            raise StorageError(
+                f"could not read the ledger to check it before signing: {first}"
+            ) from IntegrityError(str(first), seq=first.seq)
         raise IntegrityError(
             f"refusing to sign a checkpoint: {first}",
             hint="The file is not what the log key may sign. Run points-ledger audit "
@@ -187,15 +193,10 @@ def _insert_unless_present(store: SqliteStore, checkpoint: RecordedCheckpoint) -
                     details={"recorded_note": checkpoint.note},
                 )
             return
-    try:
-        insert_checkpoint(
-            store,
-            CheckpointRow(
-                checkpoint.size, checkpoint.root, checkpoint.note, checkpoint.recorded_at_us
-            ),
-        )
-    except StorageError as e:
-        raise IntegrityError(f"the checkpoint could not be stored in the file: {e}") from e
+    insert_checkpoint(
+        store,
+        CheckpointRow(checkpoint.size, checkpoint.root, checkpoint.note, checkpoint.recorded_at_us),
+    )
 
 
 def _signed(origin: str, checkpoint: RecordedCheckpoint) -> SignedCheckpoint:

@@ -367,9 +367,19 @@ class WalOutcome:
 
 
 def wal_flip_against_checkpoint(
-    source: Path, target: Path, note: str, covered: int, offset: int, mask: int
+    source: Path,
+    target: Path,
+    note: str,
+    covered: int,
+    offset: int,
+    mask: int,
+    record: Path | None = None,
 ) -> WalOutcome:
-    """Copy ``source`` and its WAL, XOR one WAL byte, open and audit against ``note``."""
+    """Copy ``source`` and its WAL, XOR one WAL byte, open and audit against ``note``.
+
+    With ``record`` (the log key holder's record), the audit also compares every entry
+    with it, which names the first missing seq; a note alone only says how many.
+    """
     shutil.copyfile(source, target)
     shutil.copyfile(f"{source}-wal", f"{target}-wal")
     with Path(f"{target}-wal").open("r+b") as handle:
@@ -386,7 +396,7 @@ def wal_flip_against_checkpoint(
             return WalOutcome(offset, covered, -1, "open", unexpected=f"{type(e).__name__}: {e}")
         try:
             survived = ledger.size()
-            report = ledger.audit(trusted_checkpoint=note)
+            report = ledger.audit(trusted_checkpoint=note, record=record)
         except LedgerError as e:
             return WalOutcome(offset, covered, -1, f"audit-raised:{e.code}")
         except Exception as e:

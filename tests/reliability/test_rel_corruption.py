@@ -242,7 +242,7 @@ def run_wal_checkpoint_flips(workdir: Path, flips: int, seed: int) -> dict[str, 
     # The first frame's page bytes: every commit in the WAL is lost; then random flips.
     damage = [(32 + 24 + 100, 0x5A), *random_flips(wal_size, flips, seed)]
     jobs = [
-        (source, workdir / f"cp-{i}.db", note, covered, offset, mask)
+        (source, workdir / f"cp-{i}.db", note, covered, offset, mask, workdir / "live.record")
         for i, (offset, mask) in enumerate(damage)
     ]
     results: list[WalOutcome] = pool_map(wal_flip_against_checkpoint, jobs)
@@ -271,8 +271,9 @@ def run_wal_checkpoint_flips(workdir: Path, flips: int, seed: int) -> dict[str, 
 def test_wal_damage_that_loses_committed_entries_is_detected_against_a_checkpoint(
     tmp_path: Path, report: Callable[..., None]
 ) -> None:
-    """After a WAL flip drops committed frames, auditing against a checkpoint held
-    outside the file reports ``truncated`` naming the first missing seq (or open refuses)."""
+    """After a WAL flip drops committed frames, auditing against a checkpoint and the log
+    key holder's record held outside the file reports ``truncated`` naming the first
+    missing seq (or open refuses)."""
     report("WAL damage vs trusted checkpoint", **run_wal_checkpoint_flips(tmp_path, 12, seed=11))
 
 

@@ -74,13 +74,13 @@ from reliability_harness import (
     spend_event,
 )
 
+import points_ledger.anchoring as anchoring_module
 import points_ledger.canonical as canonical
 import points_ledger.domain.state as domain_state
 import points_ledger.engine as engine_module
 import points_ledger.keys as keys
 import points_ledger.ledger as ledger_module
 import points_ledger.notes as notes
-import points_ledger.transparency as transparency_module
 from points_ledger import (
     AccountKind,
     AdoptSplitPolicy,
@@ -208,7 +208,7 @@ PYTHON_TARGETS: dict[str, tuple[tuple[Any, str], Callable[..., Any]]] = {
     "handler": ((engine_module, "handler_for"), domain_state.handler_for),
     "balance_check": ((engine_module, "_check_balances"), engine_module._check_balances),
     "entry_hash": ((ledger_module, "entry_hash"), canonical.entry_hash),
-    "sign_note": ((transparency_module, "sign_note"), notes.sign_note),
+    "sign_note": ((anchoring_module, "sign_note"), notes.sign_note),
 }
 
 
@@ -574,8 +574,11 @@ OPS: dict[str, Write] = {
     "checkpoint": lambda led: led.checkpoint(COMMUNITY.log_key, led.path.with_suffix(".record")),
 }
 
-CHECKPOINT_STEPS = frozenset({"sign_note", "insert_checkpoint", "commit"})
-"""The steps of ``Ledger.checkpoint``; every other write is an append."""
+CHECKPOINT_STEPS = frozenset(
+    {"sign_check", "handler", "balance_check", "sign_note", "insert_checkpoint", "commit"}
+)
+"""The steps of ``Ledger.checkpoint`` (it replays and checks every entry before it signs);
+every other write is an append."""
 APPEND_STEPS = frozenset(STEPS) - {"sign_note", "insert_checkpoint"}
 """The steps of an append (``insert_postings`` only when the entry has postings)."""
 WITHOUT_POSTINGS = frozenset(
