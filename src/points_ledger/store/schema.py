@@ -187,9 +187,16 @@ SchemaRow = tuple[str, str, str, bytes | None]
 
 SCHEMA_QUERY: Final = (
     "SELECT type, name, tbl_name, CAST(sql AS BLOB) FROM sqlite_master "
-    "WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name"
+    "WHERE NOT (type = 'table' AND name = tbl_name AND name IN "
+    "('sqlite_stat1', 'sqlite_stat2', 'sqlite_stat3', 'sqlite_stat4')) ORDER BY type, name"
 )
-"""Reads ``sqlite_master`` as bytes, so damaged (non-UTF-8) SQL text can still be compared."""
+"""Reads ``sqlite_master`` as bytes, so damaged (non-UTF-8) SQL text can still be compared.
+
+Every object is compared except exactly the statistics tables ``sqlite_stat1`` to
+``sqlite_stat4`` that ``ANALYZE`` may create. The names are matched with ``=`` (case and
+every character count), not ``LIKE``, whose ``_`` and case folding would let a trigger
+named ``sqliteXstat1`` pass unseen.
+"""
 
 
 @functools.cache
