@@ -12,6 +12,11 @@ scratch state and, for every entry, checks:
   sum to zero per asset (no constrained balance below zero);
 * the stored Merkle nodes equal the recomputed ones.
 
+The rules that check entry ``n`` see only what ``append`` saw when it wrote it: the state
+replayed from entries ``0 … n-1`` and, for events that name an earlier entry (a
+``Reverse``), only entries before ``n``. An entry moved in front of one it names breaks a
+rule.
+
 It also checks the stored checkpoints and, when given one, a trusted checkpoint held
 outside the file (see :mod:`points_ledger.transparency`).
 
@@ -444,6 +449,9 @@ def _replay(
             for hook in hooks:
                 hook(seq, row.hash if isinstance(row.hash, bytes) else b"")
             preverified = _preverified(row, flags, prechecks, scratch) if flags else None
+            # The rules see only what was there when the entry was appended: the state
+            # replayed so far and the log entries before this one.
+            scratch.log_end = seq
             _check_entry(row, prev_hash, last_time, scratch, found, preverified)
             _check_merkle(store, seq, row.hash, frontier, found)
             prev_hash = row.hash if isinstance(row.hash, bytes) else b""

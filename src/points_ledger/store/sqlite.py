@@ -187,6 +187,9 @@ class SqliteState:
         # The log rows of the current write transaction, not yet written (set by
         # ``SqliteStore.write``); None outside one and in a scratch replay.
         self.pending_log: _LogBatch | None = None
+        # In a replay, the seq of the entry being checked: log reads see only the
+        # entries before it, as ``append`` did when it wrote that entry. None: no bound.
+        self.log_end: int | None = None
 
     @classmethod
     def scratch(cls, log_conn: sqlite3.Connection) -> SqliteState:
@@ -347,7 +350,9 @@ class SqliteState:
         return found
 
     def entry_kind(self, seq: int) -> str | None:
-        """The event type of entry ``seq``, or None."""
+        """The event type of entry ``seq``, or None (also for seq at or past ``log_end``)."""
+        if self.log_end is not None and not 0 <= seq < self.log_end:
+            return None
         pending = self.pending_log
         if pending is not None and seq in pending.rows:
             return pending.rows[seq].kind
@@ -355,7 +360,9 @@ class SqliteState:
         return None if row is None else str(row[0])
 
     def entry_postings(self, seq: int) -> tuple[Posting, ...]:
-        """The postings of entry ``seq`` in stored order."""
+        """The postings of entry ``seq`` in stored order (none at or past ``log_end``)."""
+        if self.log_end is not None and not 0 <= seq < self.log_end:
+            return ()
         pending = self.pending_log
         if pending is not None and seq in pending.rows:
             return pending.rows[seq].postings
