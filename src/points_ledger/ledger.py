@@ -50,6 +50,7 @@ from points_ledger.errors import (
     LedgerError,
     NotFoundError,
 )
+from points_ledger.genesis import genesis_config
 from points_ledger.keys import Signer
 from points_ledger.logrecord import LogRecord
 from points_ledger.models.checkpoints import SignedCheckpoint
@@ -132,6 +133,7 @@ class Ledger:
         self._auto = auto_checkpoint
         self._checker = SignatureChecker()
         self._public_keys: dict[str, bytes] = {}  # key id -> public key, for early checks
+        store.state.config_source = self._genesis_config
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -264,14 +266,33 @@ class Ledger:
     def config(self) -> LedgerConfig:
         """Origin, log public key and signing thresholds fixed at genesis.
 
+        Read from entry 0's signed bytes after checking its hash and its admins'
+        signatures, never from a cache in the file.
+
         Raises:
-            IntegrityError: if the file has no genesis entry.
+            IntegrityError: if the file has no genesis entry, or entry 0 does not verify.
         """
         with storage_errors("read the ledger configuration"):
             config = self._store.state.config()
         if config is None:
             raise IntegrityError("the ledger file has no genesis entry")
         return config
+
+    def _genesis_config(self) -> LedgerConfig | None:
+        # Origin, log key and thresholds come from entry 0's signed bytes, checked,
+        # never from the cached ``state`` row that anyone able to write the file can edit.
+        for row in self._store.entry_rows(0, 1):
+            if row.seq != 0:
+                break
+            return genesis_config(
+                event_bytes=row.event,
+                signatures=row.signatures,
+                postings=row.postings,
+                recorded_at_us=row.recorded_at_us,
+                prev_hash=row.prev_hash,
+                stored_hash=row.hash,
+            )
+        return None
 
     @property
     def origin(self) -> str:

@@ -16,7 +16,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
@@ -174,6 +174,10 @@ class SqliteState:
         self.conn = conn
         self.log_conn = log_conn
         self._config: LedgerConfig | None = None
+        # Where the live ledger's configuration comes from: entry 0's signed bytes,
+        # checked (set by the facade). None for a scratch replay, whose ``state`` rows
+        # are written by the replay itself.
+        self.config_source: Callable[[], LedgerConfig | None] | None = None
         # Accounts never change or disappear once opened, so a found account can be
         # cached safely even while other processes append. Missing ones are not cached.
         self._accounts: dict[str, AccountRecord] = {}
@@ -253,7 +257,14 @@ class SqliteState:
         return 0 if batch is None else len(batch.records) + len(batch.balances)
 
     def config(self) -> LedgerConfig | None:
-        """The genesis facts, or None before genesis."""
+        """The genesis facts, or None before genesis.
+
+        With a ``config_source`` (the live ledger) they come from it and the cached
+        ``state`` row is never read: a keyless writer can edit that row.
+        """
+        if self._config is None and self.config_source is not None:
+            self._config = self.config_source()
+            return self._config
         if self._config is None:
             value = self.get("ledger", "config")
             if value is None:
