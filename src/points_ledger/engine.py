@@ -34,7 +34,7 @@ from points_ledger.errors import (
     UnknownKeyError,
 )
 from points_ledger.keys import verify_signature
-from points_ledger.models.common import Asset
+from points_ledger.models.common import BALANCE_ABS_MAX, Asset
 from points_ledger.models.entries import KeyRecord, Signature
 from points_ledger.models.events import Event, Genesis, Posting
 
@@ -209,11 +209,19 @@ def _check_balances(plan: Plan, state: StateView) -> None:
         record = state.account(account)
         if record is None:
             raise UnknownAccountError(f"account {account!r} has not been opened")
-        if not record.constrained:
-            continue
         balance = state.balance(account, asset)
         posted = balance.posted + posted_delta
         pending = balance.pending + pending_delta
+        if abs(posted) > BALANCE_ABS_MAX or abs(pending) > BALANCE_ABS_MAX:
+            raise LimitExceededError(
+                f"this entry would take the {asset.value} balance of account {account!r} "
+                f"past the limit of {BALANCE_ABS_MAX:,} (2**62) either way",
+                hint="No account may hold more than that; split the amount differently "
+                "or move value out of the account first.",
+                details={"account": account, "asset": asset.value, "limit": BALANCE_ABS_MAX},
+            )
+        if not record.constrained:
+            continue
         if posted - pending < 0 or pending < 0:
             needed = -(posted_delta - pending_delta)
             raise OverdraftError(

@@ -2,6 +2,7 @@
 
 from points_ledger.models.common import (
     AMOUNT_MAX,
+    BALANCE_ABS_MAX,
     AccountId,
     AccountKind,
     Asset,
@@ -57,6 +58,7 @@ from points_ledger.models.revenue import (
 
 __all__ = [
     "AMOUNT_MAX",
+    "BALANCE_ABS_MAX",
     "AccountId",
     "AccountKind",
     "AccountRecord",

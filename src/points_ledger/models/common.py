@@ -18,6 +18,7 @@ from points_ledger.errors import InvalidEventError
 
 __all__ = [
     "AMOUNT_MAX",
+    "BALANCE_ABS_MAX",
     "CONSTRAINED_KINDS",
     "SYSTEM_KINDS",
     "AccountId",
@@ -40,6 +41,13 @@ AMOUNT_MAX: Final = 10**15
 """Largest absolute amount in one posting (10^15 fen is ten trillion yuan).
 
 It keeps every number exactly representable in RFC 8785 canonical JSON (below 2^53).
+"""
+BALANCE_ABS_MAX: Final = 2**62
+"""Largest absolute posted or pending balance of any account, in one asset's units.
+
+4,611,686,018,427,387,904 (about 4.6 * 10^18) leaves SQLite's 64-bit integers room to
+spare, so a balance never overflows the file; an entry that would take any account,
+system accounts included, past it is refused with ``LimitExceededError``.
 """
 
 
