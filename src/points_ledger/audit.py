@@ -214,6 +214,8 @@ class _Collector:
         self.stop_at_first = stop_at_first
         self.problems: list[Problem] = []
         self.total = 0
+        self.checked = 0  # entries replayed so far
+        self.anchored = 0  # entries a checkpoint held outside the file covers
 
     def add(self, code: str, message: str, seq: int | None = None) -> None:
         self.total += 1
@@ -244,42 +246,61 @@ def run_audit(
     do not depend on it.
     """
     found = _Collector(stop_at_first)
-    checked = 0
-    anchored = 0
-    try:
-        if trusted_checkpoint is not None:
-            anchored = check_trusted_checkpoint(store, trusted_checkpoint, found.add)
-        witness = None
-        if record is not None:
-            bound = check_record_binding(store, record, found.add)
-            if bound is not None:
-                anchored = max(anchored, bound)
-                witness = _RecordWitness(record, found)
-        hooks = [h for h in (witness.see if witness else None, on_entry) if h is not None]
+    with contextlib.ExitStack() as snapshot:
         try:
-            finish = witness.finish if witness is not None else None
-            checked = _check_log(store, found, progress, checker, hooks, finish)
-        except (sqlite3.Error, UnicodeDecodeError, LedgerError) as e:
-            # A damaged page can fail any read; report it and still run SQLite's check.
-            found.add("unreadable", f"the file cannot be read: {e}")
-        try:
-            check_stored_checkpoints(store, found.add)
-        except (sqlite3.Error, UnicodeDecodeError) as e:
-            found.add("unreadable", f"the checkpoints cannot be read: {e}")
-        _check_schema(store, found)
-        try:
-            for message in store.integrity_check():
-                found.add("sqlite_integrity", message)
+            # One read transaction for the whole check: every query sees the file at
+            # one moment, whatever other processes append meanwhile.
+            size: int | None = snapshot.enter_context(store.read_snapshot())
         except LedgerError as e:
-            found.add("sqlite_integrity", str(e))
-    except _Stop:
-        pass
+            found.add("unreadable", f"the file cannot be read: {e}")
+            size = None
+        with contextlib.suppress(_Stop):
+            _run_checks(
+                store, found, progress, trusted_checkpoint, checker, size, record, on_entry
+            )
     return AuditReport(
-        entries_checked=checked,
+        entries_checked=found.checked,
         problems=tuple(found.problems),
         problems_total=found.total,
-        anchored=min(anchored, checked),
+        anchored=min(found.anchored, found.checked),
     )
+
+
+def _run_checks(
+    store: SqliteStore,
+    found: _Collector,
+    progress: Progress | None,
+    trusted_checkpoint: str | None,
+    checker: SignatureChecker | None,
+    size: int | None,
+    record: LogRecord | None,
+    on_entry: Callable[[int, bytes], None] | None,
+) -> None:
+    if trusted_checkpoint is not None:
+        found.anchored = check_trusted_checkpoint(store, trusted_checkpoint, found.add)
+    witness = None
+    if record is not None:
+        bound = check_record_binding(store, record, found.add)
+        if bound is not None:
+            found.anchored = max(found.anchored, bound)
+            witness = _RecordWitness(record, found)
+    hooks = [h for h in (witness.see if witness else None, on_entry) if h is not None]
+    try:
+        finish = witness.finish if witness is not None else None
+        _check_log(store, found, progress, checker, size, hooks, finish)
+    except (sqlite3.Error, UnicodeDecodeError, LedgerError) as e:
+        # A damaged page can fail any read; report it and still run SQLite's check.
+        found.add("unreadable", f"the file cannot be read: {e}")
+    try:
+        check_stored_checkpoints(store, found.add)
+    except (sqlite3.Error, UnicodeDecodeError) as e:
+        found.add("unreadable", f"the checkpoints cannot be read: {e}")
+    _check_schema(store, found)
+    try:
+        for message in store.integrity_check():
+            found.add("sqlite_integrity", message)
+    except LedgerError as e:
+        found.add("sqlite_integrity", str(e))
 
 
 def _check_schema(store: SqliteStore, found: _Collector) -> None:
@@ -324,17 +345,21 @@ def _check_log(
     found: _Collector,
     progress: Progress | None,
     checker: SignatureChecker | None,
+    size: int | None,
     hooks: Sequence[Callable[[int, bytes], None]] = (),
     after_replay: Callable[[int], None] | None = None,
 ) -> int:
-    try:
-        total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-    except sqlite3.Error as e:
-        found.add("unreadable", f"the entries table cannot be read: {e}")
-        total = 0
+    if size is not None:
+        total = size
+    else:
+        try:
+            total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+        except sqlite3.Error as e:
+            found.add("unreadable", f"the entries table cannot be read: {e}")
+            total = 0
     scratch = SqliteState.scratch(store.conn)
     try:
-        checked = _replay(store, scratch, found, progress, total, checker, hooks)
+        checked = _replay(store, scratch, found, progress, total, checker, hooks, size)
         if after_replay is not None:
             after_replay(checked)  # entries missing at the end explain what follows
         scratch.flush()
@@ -352,9 +377,9 @@ class _Unreadable:
     error: Exception
 
 
-def _rows(store: SqliteStore) -> Iterator[EntryRow | _Unreadable]:
+def _rows(store: SqliteStore, stop: int | None) -> Iterator[EntryRow | _Unreadable]:
     try:
-        yield from store.entry_rows()
+        yield from store.entry_rows(0, stop)
     except (LedgerError, sqlite3.Error, ValueError, TypeError) as e:
         yield _Unreadable(e)
 
@@ -428,6 +453,7 @@ def _replay(
     total: int,
     checker: SignatureChecker | None,
     hooks: Sequence[Callable[[int, bytes], None]] = (),
+    stop: int | None = None,
 ) -> int:
     prev_hash = GENESIS_PREV_HASH
     last_time = 0
@@ -436,7 +462,7 @@ def _replay(
     prechecks = _Prechecks(store)
     if checker is None or total < HELPER_MIN_ENTRIES:
         checker = _IN_LINE
-    stream = checker.check_each(_rows(store), prechecks.items)
+    stream = checker.check_each(_rows(store, stop), prechecks.items)
     with contextlib.closing(stream):
         for expected_seq, (row, flags) in zip(itertools.count(), stream, strict=False):
             if isinstance(row, _Unreadable):
@@ -457,6 +483,7 @@ def _replay(
             prev_hash = row.hash if isinstance(row.hash, bytes) else b""
             last_time = row.recorded_at_us if isinstance(row.recorded_at_us, int) else last_time
             checked += 1
+            found.checked = checked
             if checked % 1000 == 0 and scratch.batched > SCRATCH_BATCH_MAX:
                 scratch.flush()  # bounded memory: the scratch database spills to disk
             if progress is not None and (checked % 1000 == 0 or checked == total):

@@ -745,6 +745,10 @@ class Ledger:
     ) -> AuditReport:
         """Check the whole file and return a report of every problem found.
 
+        The whole check reads one snapshot of the file, taken when it begins: entries
+        other processes append meanwhile are not seen, and cannot make a healthy file
+        look damaged.
+
         Streams the log with bounded memory and checks canonical bytes, signatures and key
         validity, the signing policy, the hash chain, re-derived postings and zero sums,
         Merkle nodes, stored checkpoints (signature, root, mutual consistency), cached

@@ -68,7 +68,7 @@ def write_log(path: Path, rows: Sequence[LogRow]) -> None:
         drop_triggers(conn)
         conn.execute("BEGIN")
         for table in (*reversed(LOG_TABLES), "checkpoints"):
-            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            conn.execute(f"DELETE FROM {table}")
         prev_hash = GENESIS_PREV_HASH
         last_time = 0
         leaves: list[bytes] = []
@@ -102,10 +102,7 @@ def write_log(path: Path, rows: Sequence[LogRow]) -> None:
             )
             conn.executemany(
                 "INSERT INTO postings VALUES (?, ?, ?, ?, ?)",
-                [
-                    (seq, i, p.account, p.asset.value, p.amount)
-                    for i, p in enumerate(row.postings)
-                ],
+                [(seq, i, p.account, p.asset.value, p.amount) for i, p in enumerate(row.postings)],
             )
             leaves.append(digest)
             prev_hash, last_time = digest, recorded
@@ -125,8 +122,7 @@ def _merkle_nodes(leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
     while len(level_nodes) > 1:
         level += 1
         level_nodes = [
-            node_hash(level_nodes[i], level_nodes[i + 1])
-            for i in range(0, len(level_nodes) - 1, 2)
+            node_hash(level_nodes[i], level_nodes[i + 1]) for i in range(0, len(level_nodes) - 1, 2)
         ]
         result += [(level, i, node) for i, node in enumerate(level_nodes)]
     return result
@@ -144,10 +140,10 @@ def rebuild_caches(path: Path) -> None:
         store.conn.execute("BEGIN")
         for table in STATE_TABLES:
             rows = list(scratch.table_rows(table))
-            store.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            store.conn.execute(f"DELETE FROM {table}")
             if rows:
                 marks = ", ".join("?" * len(rows[0]))
-                store.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
+                store.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
         store.conn.execute("COMMIT")
     finally:
         scratch.close()

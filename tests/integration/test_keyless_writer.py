@@ -12,9 +12,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from forge import LogRow, read_log, rebuild_caches, write_log
 
 from conftest import DAY, ORIGIN, FixedClock, World, build_world, seeded_signer
-from forge import LogRow, read_log, rebuild_caches, write_log
 from points_ledger import (
     Asset,
     IntegrityError,

@@ -4,7 +4,8 @@ Modes:
 
 * ``ack``: append factory events forever; after each ``append`` returns, write
   ``<event id> <seq>`` to the worker's acknowledgement file and fsync it. The parent
-  SIGKILLs the worker at a random moment.
+  SIGKILLs the worker at a random moment. ``--pause`` seconds between appends (default
+  none) keep a steady pace instead of the fastest one.
 * ``contend``: append ``count`` factory events; print a JSON summary of what happened,
   including every error message (to count "database is locked" reaching a caller).
 * ``spend``: for each round, try to spend ``amount`` from that round's member; print
@@ -24,6 +25,7 @@ import os
 import resource
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +41,7 @@ def ack_loop(
     factory_name: str,
     ack_path: str,
     ready: Callable[[], None],
+    pause_s: float = 0.0,
 ) -> None:
     """Append forever, acknowledging (fsynced) each entry only after ``append`` returned.
 
@@ -56,6 +59,8 @@ def ack_loop(
             os.write(fd, f"{event.id} {result.entry.seq}\n".encode())
             os.fsync(fd)
             n += 1
+            if pause_s:
+                time.sleep(pause_s)
 
 
 def _ack_loop(args: argparse.Namespace, community: Community) -> None:
@@ -66,6 +71,7 @@ def _ack_loop(args: argparse.Namespace, community: Community) -> None:
         args.factory,
         args.ack,
         lambda: print("ready", flush=True),
+        args.pause,
     )
 
 
@@ -178,6 +184,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=0)
     parser.add_argument("--amount", type=int, default=1)
     parser.add_argument("--headroom", type=int, default=64 * 1024)
+    parser.add_argument("--pause", type=float, default=0.0)
     args = parser.parse_args()
     community = Community.of(args.seed, args.members)
     modes = {

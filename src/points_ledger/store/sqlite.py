@@ -598,6 +598,7 @@ class SqliteStore:
         self._writing = False
         self._head: Head | object | None = _NOT_CACHED
         self._log: _LogBatch | None = None
+        self._snapshot: int | None = None  # size seen by the open read snapshot, if any
 
     @classmethod
     def create(cls, path: str | Path) -> SqliteStore:
@@ -741,6 +742,46 @@ class SqliteStore:
             self._head = _NOT_CACHED
             self.state.end_batch()
             self.state.cache_keys(False)
+
+    @contextlib.contextmanager
+    def read_snapshot(self) -> Iterator[int]:
+        """Hold one read transaction: every read inside sees the file at one moment.
+
+        In WAL mode the snapshot is taken at the first read after ``BEGIN`` and kept until
+        the end, while other processes go on appending (their entries are simply not
+        seen). A check that runs many queries needs this: otherwise each query sees a
+        different moment and a healthy file looks damaged. Yields the number of entries
+        (``max(seq) + 1``) the snapshot holds. Nested use reuses the outer snapshot.
+
+        Raises:
+            StorageError: inside a write transaction, or if the file cannot be read.
+        """
+        if self._snapshot is not None:
+            yield self._snapshot
+            return
+        if self._writing:
+            raise StorageError("a read snapshot cannot be taken inside a write")
+        with storage_errors("start reading the ledger"):
+            if self.conn.in_transaction:
+                # Left open by a write or a check that an interrupt stopped.
+                self.conn.execute("ROLLBACK")
+            self.conn.execute("BEGIN")
+            try:
+                row = self.conn.execute("SELECT max(seq), count(*) FROM entries").fetchone()
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        # A damaged seq of another storage class is reported by the replay; the count
+        # then bounds it instead.
+        size = row[0] + 1 if isinstance(row[0], int) else int(row[1])
+        self._snapshot = size
+        try:
+            yield size
+        finally:
+            self._snapshot = None
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
 
     def flush_log(self) -> None:
         """Write the log rows held by the current write transaction (still inside it).
