@@ -8,6 +8,7 @@ models, signers and key files, checkpoints, receipts (:func:`verify_receipt`), t
 from points_ledger import reports
 from points_ledger.anchoring import AutoCheckpoint
 from points_ledger.audit import AuditReport, Problem
+from points_ledger.backup import Backup
 from points_ledger.errors import (
     AccountExistsError,
     AlreadyReversedError,
@@ -99,6 +100,7 @@ __all__ = [
     "AuthorizationError",
     "AutoCheckpoint",
     "AwardPoints",
+    "Backup",
     "Balance",
     "ConfirmRedemption",
     "DefineService",

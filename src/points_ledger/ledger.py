@@ -25,6 +25,7 @@ from points_ledger import transparency as _tlog
 from points_ledger._sigcheck import SignatureChecker
 from points_ledger.anchoring import AutoCheckpoint, checkpoint_checked
 from points_ledger.audit import AuditReport, Progress, run_audit
+from points_ledger.backup import Backup, back_up
 from points_ledger.canonical import (
     GENESIS_PREV_HASH,
     entry_hash,
@@ -821,6 +822,34 @@ class Ledger:
                 hint="Name the folder the log key holder keeps (init makes keys/log.record).",
             )
         return LogRecord.open(record)
+
+    def backup(self, dest: str | Path) -> Backup:
+        """Write a verified copy of the ledger to ``dest``, safe while others append.
+
+        Copies one read snapshot with SQLite's online backup API (a plain file copy of
+        a ledger in use can miss entries or be torn), then opens the copy read-only,
+        verifies it like :meth:`verify`, and checks it holds exactly the entries and
+        Merkle root the ledger held when the backup began.
+
+        Args:
+            dest: The new file; it must not exist (a backup never overwrites).
+
+        Returns:
+            Where the copy is, how many entries it holds and their Merkle root.
+
+        Raises:
+            StorageError: if ``dest`` exists or cannot be written.
+            IntegrityError: if the copy does not verify or differs; it is removed.
+        """
+
+        def check_copy(path: Path) -> tuple[int, bytes]:
+            with Ledger.open(path, read_only=True, clock=self._clock) as copy:
+                size = copy.verify()
+                if copy.log_vkey() != self.log_vkey():
+                    raise IntegrityError("the copy names another log key than the ledger")
+                return size, copy.root(size)
+
+        return back_up(self._store, dest, check_copy)
 
     # -- transparency: roots, proofs, checkpoints, receipts ---------------------------
 

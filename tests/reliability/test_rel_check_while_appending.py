@@ -33,7 +33,9 @@ from reliability_harness import (
 from points_ledger import IntegrityError, Ledger
 
 
-def _start_appenders(path: Path, community: Community, tmp_path: Path) -> list[subprocess.Popen[str]]:
+def _start_appenders(
+    path: Path, community: Community, tmp_path: Path
+) -> list[subprocess.Popen[str]]:
     procs = []
     for worker, factory in ((0, "award"), (1, "small_spend")):
         proc = spawn_worker(

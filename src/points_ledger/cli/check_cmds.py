@@ -1,7 +1,8 @@
-"""Checking and export commands: verify, audit, export."""
+"""Checking and export commands: verify, audit, backup, export."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import sys
@@ -30,7 +31,7 @@ from points_ledger.ledger import Ledger
 from points_ledger.models import Genesis
 from points_ledger.notes import NoteVerifier
 
-__all__ = ["CSV_COLUMNS", "audit", "export", "verify"]
+__all__ = ["CSV_COLUMNS", "audit", "backup", "export", "verify"]
 
 CSV_COLUMNS = (
     "seq",
@@ -185,6 +186,32 @@ def audit(
         click.echo(report.to_text())
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)
+
+
+@cli.command()
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def backup(dest: Path, as_json: bool) -> None:
+    """Copy the ledger to DEST (a new file) and verify the copy; safe while others append.
+
+    Uses SQLite's online backup, so programs may keep appending meanwhile; the copy
+    holds the entries there were when it began. It is then opened and verified, and
+    its entries and Merkle root compared with the ledger's at that moment. DEST must
+    not exist. Exit 3 (and no file left) if the copy does not verify.
+    """
+    with open_ledger() as ledger:
+        result = ledger.backup(dest)
+    if as_json:
+        echo_json(
+            {
+                "ok": True,
+                "path": str(result.path),
+                "size": result.size,
+                "root": base64.b64encode(result.root).decode("ascii"),
+            }
+        )
+    else:
+        click.echo(result.to_text())
 
 
 @contextmanager

@@ -783,6 +783,45 @@ class SqliteStore:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
 
+    def backup_to(self, dest: Path) -> None:
+        """Copy the file to ``dest`` with SQLite's online backup API, then sync it.
+
+        Inside :meth:`read_snapshot` the copy is exactly that snapshot, whatever other
+        processes append meanwhile. ``dest`` must not exist; it is created here, never
+        overwritten, and removed again if the copy fails.
+
+        Raises:
+            StorageError: if ``dest`` exists or the copy cannot be written.
+        """
+        try:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError as e:
+            raise StorageError(
+                f"{dest} already exists; a backup never overwrites a file",
+                hint="Choose a new file name for the backup (e.g. with today's date).",
+            ) from e
+        except OSError as e:
+            raise StorageError(f"could not create the backup file {dest}: {e}") from e
+        os.close(fd)
+        try:
+            with storage_errors(f"copy the ledger to {dest}"):
+                target = sqlite3.connect(str(dest), isolation_level=None)
+                try:
+                    self.conn.backup(target)
+                    target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    target.close()
+                fd = os.open(dest, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except BaseException:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{dest}{suffix}")
+            raise
+
     def flush_log(self) -> None:
         """Write the log rows held by the current write transaction (still inside it).
 
