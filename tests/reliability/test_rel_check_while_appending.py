@@ -65,7 +65,7 @@ def _stop(procs: list[subprocess.Popen[str]]) -> None:
 
 
 def _cli_verify(path: Path) -> tuple[bool, str]:
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "points_ledger", "--ledger", str(path), "verify"],
         capture_output=True,
         text=True,
@@ -85,6 +85,7 @@ def check_while_appending(
         grow(ledger, community, 1000)
         start_size = ledger.size()
     alarms: list[str] = []
+    failed_checks = 0
     seen: list[int] = []
     procs = _start_appenders(path, community, tmp_path)
     started = time.monotonic()
@@ -96,14 +97,17 @@ def check_while_appending(
                         seen.append(ledger.verify().entries_checked)
                     except IntegrityError as e:
                         alarms.append(f"verify: {e}")
+                        failed_checks += 1
                 else:
                     result = ledger.audit()
                     seen.append(result.entries_checked)
                     alarms += [f"audit: {p}" for p in result.problems]
+                    failed_checks += not result.ok
         for _ in range(cli_checks):
             ok, text = _cli_verify(path)
             if not ok:
                 alarms.append(f"points-ledger verify: {text}")
+                failed_checks += 1
         for proc in procs:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else "worker died"
     finally:
@@ -116,7 +120,8 @@ def check_while_appending(
         "checks while appending",
         checks=checks,
         cli_checks=cli_checks,
-        false_alarms=len(alarms),
+        checks_with_false_alarms=failed_checks,
+        problems_reported=len(alarms),
         appended_while_checking=end_size - start_size,
         entries_seen_first=seen[0],
         entries_seen_last=seen[-1],
