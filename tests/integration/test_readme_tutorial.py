@@ -2,7 +2,8 @@
 
 * The README's commands, in essence: ``python -m points_ledger demo`` in an empty folder.
 * The tutorial's Python blocks, top to bottom, in one namespace.
-* The ``console`` blocks of the CLI how-tos (set up a ledger, then checkpoint and witness),
+* The ``console`` blocks of the CLI how-tos (set up a ledger, then checkpoint and witness,
+  then hand the ledger to an auditor),
   run as real ``python -m points_ledger`` processes with the passphrase in the
   environment: every ``$`` command must succeed and print every expected output line
   that the page shows in full (lines with ``…`` are abbreviated and skipped).
@@ -28,6 +29,7 @@ PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 WALKTHROUGH = (
     ROOT / "docs" / "howto" / "set-up-a-community-ledger.md",
     ROOT / "docs" / "howto" / "run-a-checkpoint-and-witness.md",
+    ROOT / "docs" / "howto" / "hand-off-to-an-auditor.md",
 )
 
 
@@ -130,6 +132,7 @@ def test_cli_walkthrough_from_init_to_audit_and_witness(tmp_path: Path) -> None:
     assert ["points-ledger", "init"] in ran
     assert ["points-ledger", "audit"] in ran
     assert ["points-ledger", "verify-receipt"] in ran
+    assert ["points-ledger", "backup"] in ran
     cosigned = (tmp_path / "checkpoint-2.txt").read_text("utf-8")
     assert "— street.example/fuqinglu/witness " in cosigned
     final = _run("points-ledger audit", tmp_path, env)
