@@ -7,7 +7,7 @@ the file is healthy, so any problem reported is a false alarm. Each check must r
 moment of the file; a check that reads each table at a different moment sees postings
 of entries it has not read yet, or cached balances ahead of its replay.
 
-The default run does 12 checks; the soak (``pytest -m soak``) does 60 checks through the
+The default run does 10 checks; the soak (``pytest -m soak``) does 60 checks through the
 library and 10 through the command line. Figures: checks, false alarms, entries appended
 while checking, and how many entries each check saw.
 """
@@ -47,7 +47,7 @@ def _start_appenders(
                 f"--worker={worker}",
                 f"--factory={factory}",
                 f"--ack={tmp_path / f'ack-{worker}'}",
-                "--pause=0.01",
+                "--pause=0.02",
             ]
         )
         assert proc.stdout is not None
@@ -62,6 +62,14 @@ def _stop(procs: list[subprocess.Popen[str]]) -> None:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+PAUSE_BETWEEN_CHECKS_S = 0.5
+
+
+def _wal_size(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size if wal.exists() else 0
 
 
 def _cli_verify(path: Path) -> tuple[bool, str]:
@@ -87,6 +95,7 @@ def check_while_appending(
     alarms: list[str] = []
     failed_checks = 0
     seen: list[int] = []
+    wal_bytes: list[int] = []
     procs = _start_appenders(path, community, tmp_path)
     started = time.monotonic()
     try:
@@ -103,6 +112,10 @@ def check_while_appending(
                     seen.append(result.entries_checked)
                     alarms += [f"audit: {p}" for p in result.problems]
                     failed_checks += not result.ok
+                wal_bytes.append(_wal_size(path))
+                # A check holds its snapshot to the end, and the WAL cannot start over
+                # while one is held; a moment between checks lets the writers reset it.
+                time.sleep(PAUSE_BETWEEN_CHECKS_S)
         for _ in range(cli_checks):
             ok, text = _cli_verify(path)
             if not ok:
@@ -125,6 +138,7 @@ def check_while_appending(
         appended_while_checking=end_size - start_size,
         entries_seen_first=seen[0],
         entries_seen_last=seen[-1],
+        wal_max_mib=round(max(wal_bytes) / 2**20, 1),
         seconds=round(elapsed, 1),
     )
     assert alarms == []
@@ -135,7 +149,7 @@ def check_while_appending(
 def test_checks_while_appending_raise_no_false_alarm(
     tmp_path: Path, report: Callable[..., None]
 ) -> None:
-    check_while_appending(tmp_path, checks=12, cli_checks=0, report=report)
+    check_while_appending(tmp_path, checks=10, cli_checks=0, report=report)
 
 
 @pytest.mark.soak
