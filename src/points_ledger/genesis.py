@@ -16,7 +16,8 @@ from points_ledger.canonical import (
     GENESIS_PREV_HASH,
     entry_hash,
     event_from_bytes,
-    signing_input,
+    genesis_signing_input,
+    ledger_id_of,
 )
 from points_ledger.domain.admin import genesis_keys
 from points_ledger.domain.state import LedgerConfig
@@ -56,7 +57,8 @@ def genesis_config(
         stored_hash: Its stored entry hash.
 
     Returns:
-        Origin, log public key and signing thresholds, as the genesis admins signed them.
+        Origin, log public key and signing thresholds, as the genesis admins signed them,
+        and the ledger id (the hash of those signed bytes).
 
     Raises:
         IntegrityError: if the stored hash does not match the entry, the event is not a
@@ -86,7 +88,7 @@ def genesis_config(
     if len(signatures) > SIGNATURES_MAX:
         raise _broken(f"it carries more than {SIGNATURES_MAX} signatures")
     known = {key.key_id: key for key in genesis_keys(event)}
-    message = signing_input(event.origin, event_bytes)
+    message = genesis_signing_input(event.origin, event_bytes)
     signers: list[KeyRecord] = []
     for signature in signatures:
         key = known.get(signature.key_id)
@@ -98,7 +100,10 @@ def genesis_config(
     except LedgerError as e:
         raise _broken(f"its admins' signatures fall short: {e}") from e
     return LedgerConfig(
-        origin=event.origin, log_key=public_key_from_b64(event.log_key), policy=policy
+        origin=event.origin,
+        log_key=public_key_from_b64(event.log_key),
+        policy=policy,
+        ledger_id=ledger_id_of(event_bytes),
     )
 
 

@@ -844,7 +844,7 @@ class Ledger:
 
         def check_copy(path: Path) -> tuple[int, bytes]:
             with Ledger.open(path, read_only=True, clock=self._clock) as copy:
-                size = copy.verify()
+                size = copy.verify().entries_checked
                 if copy.log_vkey() != self.log_vkey():
                     raise IntegrityError("the copy names another log key than the ledger")
                 return size, copy.root(size)
