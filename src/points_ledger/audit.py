@@ -255,9 +255,7 @@ def run_audit(
             found.add("unreadable", f"the file cannot be read: {e}")
             size = None
         with contextlib.suppress(_Stop):
-            _run_checks(
-                store, found, progress, trusted_checkpoint, checker, size, record, on_entry
-            )
+            _run_checks(store, found, progress, trusted_checkpoint, checker, size, record, on_entry)
     return AuditReport(
         entries_checked=found.checked,
         problems=tuple(found.problems),
