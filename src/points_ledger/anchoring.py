@@ -31,7 +31,13 @@ from points_ledger._sigcheck import SignatureChecker
 from points_ledger.audit import run_audit
 from points_ledger.checkpoints import log_vkey
 from points_ledger.domain.state import LedgerConfig
-from points_ledger.errors import IntegrityError, InvalidEventError, SignatureError, StorageError
+from points_ledger.errors import (
+    IntegrityError,
+    InvalidEventError,
+    LogRecordError,
+    SignatureError,
+    StorageError,
+)
 from points_ledger.keys import Signer
 from points_ledger.logrecord import LogRecord, RecordedCheckpoint
 from points_ledger.merkle import RootBuilder, root_from_nodes
@@ -118,6 +124,27 @@ def checkpoint_checked(
             "its verifier key is what points-ledger vkey (Ledger.log_vkey in Python) prints.",
             details={"key_id": signer.key_id},
         )
+    with record.locked():
+        # The record is reloaded under its lock and checked against its own roots, so
+        # a checkpoint always extends what is on disk, recorded by whoever signed last.
+        record.check()
+        return _checkpoint_locked(store, config, signer, record, now_us, checker)
+
+
+_NOT_ABOUT_ENTRIES: Final = frozenset({"checkpoint_invalid"})
+"""Problems that do not stop a checkpoint: an unsigned row in the file's checkpoints table
+says nothing about the entries (the record holds what the log key signed), and refusing
+because of it would let anyone who can write the file stop all checkpoints."""
+
+
+def _checkpoint_locked(
+    store: SqliteStore,
+    config: LedgerConfig,
+    signer: Signer,
+    record: LogRecord,
+    now_us: int,
+    checker: SignatureChecker | None,
+) -> SignedCheckpoint:
     signed_size = record.size
     new_hashes: list[bytes] = []
 
@@ -125,15 +152,18 @@ def checkpoint_checked(
         if seq >= signed_size:
             new_hashes.append(digest)
 
-    report = run_audit(store, stop_at_first=True, record=record, on_entry=collect, checker=checker)
-    if not report.ok:
-        first = report.problems[0]
+    report = run_audit(store, record=record, on_entry=collect, checker=checker)
+    problems = [p for p in report.problems if p.code not in _NOT_ABOUT_ENTRIES]
+    if problems:
+        first = problems[0]
         if first.code == "unreadable":
             # A read that failed (a disk error, a locked or vanished file) is not evidence
             # of tampering: say what it is, and sign nothing.
             raise StorageError(
                 f"could not read the ledger to check it before signing: {first}"
             ) from IntegrityError(str(first), seq=first.seq)
+        if first.code in {"record_mismatch", "record_invalid"}:
+            raise LogRecordError(f"refusing to sign a checkpoint: {first}", seq=first.seq)
         raise IntegrityError(
             f"refusing to sign a checkpoint: {first}",
             hint="The file is not what the log key may sign. Run points-ledger audit "
@@ -149,7 +179,7 @@ def checkpoint_checked(
     size = report.entries_checked
     new_hashes = new_hashes[: size - signed_size]
     latest = record.latest()
-    if size == signed_size and latest is not None:
+    if size <= signed_size and latest is not None:
         _store_in_file(store, latest)
         return _signed(config.origin, latest)
     builder = RootBuilder()
@@ -169,7 +199,9 @@ def checkpoint_checked(
         # entries is recomputed from its nodes and compared with the one derived above.
         if root_from_nodes(size, store.merkle_node) != root:
             raise IntegrityError(
-                f"refusing to sign: the first {size} entries changed while they were checked"
+                f"refusing to sign: the first {size} entries changed while they were being checked",
+                hint="Someone or something wrote to the ledger's history during the check. "
+                "Run points-ledger audit --record to see what changed.",
             )
         record.append(made, new_hashes)
         _insert_unless_present(store, made)

@@ -166,6 +166,16 @@ class AuditReport:
         return "\n".join(lines)
 
 
+def _checked_record(store: SqliteStore, record: LogRecord, found: _Collector) -> int | None:
+    """The size ``record`` covers, or None when it is damaged or another ledger's."""
+    try:
+        record.check()
+    except LedgerError as e:
+        found.add("record_invalid", f"the log record cannot be used: {e.message}", None)
+        return None
+    return check_record_binding(store, record, found.add)
+
+
 class _RecordWitness:
     """Compares the entries replayed with the hashes the log key holder recorded."""
 
@@ -278,7 +288,7 @@ def _run_checks(
         found.anchored = check_trusted_checkpoint(store, trusted_checkpoint, found.add)
     witness = None
     if record is not None:
-        bound = check_record_binding(store, record, found.add)
+        bound = _checked_record(store, record, found)
         if bound is not None:
             found.anchored = max(found.anchored, bound)
             witness = _RecordWitness(record, found)

@@ -29,6 +29,7 @@ __all__ = [
     "KeyRevokedError",
     "LedgerError",
     "LimitExceededError",
+    "LogRecordError",
     "NotFoundError",
     "NoteError",
     "OutOfStockError",
@@ -314,4 +315,19 @@ class EventExpiredError(InvalidEventError):
     default_hint = (
         "The signers limited how long this event may be recorded. If it is still wanted, "
         "make a new event (a new id) and have it signed again."
+    )
+
+
+class LogRecordError(IntegrityError):
+    """The log key holder's record is damaged, rolled back, or another ledger's.
+
+    A problem of the record folder, not of the ledger file: nothing is signed with it
+    until it is put right.
+    """
+
+    code = "log_record_invalid"
+    default_hint = (
+        "Check that --record (Python: the record argument) names this ledger's record "
+        "folder, kept with the log key (keys/log.record). If it is damaged, restore the "
+        "record folder from its own backup; the ledger file is not blamed by this."
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import datetime as dt
 import re
 import secrets
@@ -24,7 +25,7 @@ from points_ledger import domain as _domain  # noqa: F401 - registers the event 
 from points_ledger import transparency as _tlog
 from points_ledger._sigcheck import SignatureChecker
 from points_ledger.anchoring import AutoCheckpoint, checkpoint_checked
-from points_ledger.audit import AuditReport, Progress, run_audit
+from points_ledger.audit import PROBLEMS_MAX, AuditReport, Problem, Progress, run_audit
 from points_ledger.backup import Backup, back_up
 from points_ledger.canonical import (
     GENESIS_PREV_HASH,
@@ -49,6 +50,7 @@ from points_ledger.errors import (
     IntegrityError,
     InvalidEventError,
     LedgerError,
+    LogRecordError,
     NotFoundError,
 )
 from points_ledger.genesis import genesis_config
@@ -95,6 +97,10 @@ def to_microseconds(moment: dt.datetime) -> int:
     Raises:
         InvalidEventError: if the datetime has no time zone.
     """
+    if not isinstance(moment, dt.datetime):
+        raise InvalidEventError(
+            f"a time must be a datetime, not {type(moment).__name__} (is the clock right?)"
+        )
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidEventError("times must carry a time zone (use datetime.now(UTC))")
     return (moment - EPOCH) // _ONE_US
@@ -254,6 +260,17 @@ class Ledger:
         """The ledger file."""
         return self._store.path
 
+    def _now_us(self) -> int:
+        """The clock's time in microseconds; a clock that fails is a LedgerError."""
+        try:
+            moment = self._clock()
+        except Exception as e:
+            raise LedgerError(
+                f"the clock given to the ledger failed: {e!r}",
+                hint="Pass a clock that returns an aware datetime, e.g. datetime.now(UTC).",
+            ) from e
+        return to_microseconds(moment)
+
     @property
     def clock(self) -> Clock:
         """Where this ledger takes the current time from (given to :meth:`open`/:meth:`create`).
@@ -325,7 +342,16 @@ class Ledger:
         return signing_input(config.origin, config.ledger_id, event_to_bytes(_require_event(event)))
 
     def sign(self, event: Event, signer: Signer) -> Signature:
-        """Make a detached signature of ``event`` by ``signer`` for this ledger."""
+        """Make a detached signature of ``event`` by ``signer`` for this ledger.
+
+        Raises:
+            InvalidEventError: if ``signer`` is not a :class:`Signer`.
+        """
+        if not isinstance(signer, Signer):
+            raise InvalidEventError(
+                f"sign takes one Signer, not {type(signer).__name__}",
+                hint="Call ledger.sign(event, signer) once per signer.",
+            )
         return Signature(key_id=signer.key_id, signature=signer.sign(self.signing_input(event)))
 
     # -- writing ---------------------------------------------------------------------
@@ -371,7 +397,7 @@ class Ledger:
                 prepared.append(item)
             results = self._append_prepared(prepared)
         auto = self._auto
-        if auto is not None and auto.due(self.size(), to_microseconds(self._clock())):
+        if auto is not None and auto.due(self.size(), self._now_us()):
             self.checkpoint(auto.log_key, auto.record)
         return results
 
@@ -500,7 +526,7 @@ class Ledger:
         head = store.head()
         seq = 0 if head is None else head.size
         prev_hash = GENESIS_PREV_HASH if head is None else head.hash
-        recorded_at_us = to_microseconds(self._clock())
+        recorded_at_us = self._now_us()
         if head is not None:
             recorded_at_us = max(recorded_at_us, head.recorded_at_us)
         ctx = DeriveContext(seq=seq, recorded_at_us=recorded_at_us)
@@ -770,7 +796,22 @@ class Ledger:
                 entry removed, inserted, moved or changed is named (``rewritten``), and
                 entries missing at the end as ``truncated`` from the first missing seq.
         """
-        opened = self._open_record(record)
+        try:
+            opened = self._open_record(record)
+        except LogRecordError as e:
+            # A damaged record is one more finding, not a reason to check nothing.
+            report = run_audit(
+                self._store,
+                progress=progress,
+                trusted_checkpoint=trusted_checkpoint,
+                checker=self._checker,
+            )
+            problem = Problem("record_invalid", f"the log record cannot be used: {e.message}")
+            return dataclasses.replace(
+                report,
+                problems=(problem, *report.problems)[:PROBLEMS_MAX],
+                problems_total=report.problems_total + 1,
+            )
         return run_audit(
             self._store,
             progress=progress,
@@ -816,6 +857,10 @@ class Ledger:
     def _open_record(record: LogRecord | str | Path | None) -> LogRecord | None:
         if record is None or isinstance(record, LogRecord):
             return record
+        if not isinstance(record, str | Path):
+            raise InvalidEventError(
+                f"record must be a LogRecord or a folder path, not {type(record).__name__}"
+            )
         if not Path(record).is_dir():
             raise NotFoundError(
                 f"there is no log record at {record}",
@@ -910,14 +955,22 @@ class Ledger:
             SignatureError: if ``log_key`` is not the ledger's log key.
             IntegrityError: if the file has a problem, or is not an extension of what the
                 record says was signed (naming the first entry that differs).
+            LogRecordError: if the record is damaged or belongs to another ledger.
             StorageError: if the record or the file cannot be written.
         """
+        config = self.config
+        if not isinstance(log_key, Signer) or log_key.public_key != config.log_key:
+            # Checked before anything is made on disk: a wrong key leaves no folder behind.
+            checkpoint_checked(self._store, config, log_key, LogRecord(Path()), 0)
+        if not isinstance(record, LogRecord | str | Path):
+            raise InvalidEventError(
+                f"record must be a LogRecord or a folder path, not {type(record).__name__}",
+                hint="Name the log key holder's record folder, e.g. keys/log.record.",
+            )
         with storage_errors("sign a checkpoint"):
             opened = record if isinstance(record, LogRecord) else LogRecord.open(record)
-            now_us = to_microseconds(self._clock())
-            return checkpoint_checked(
-                self._store, self.config, log_key, opened, now_us, self._checker
-            )
+            now_us = self._now_us()
+            return checkpoint_checked(self._store, config, log_key, opened, now_us, self._checker)
 
     def checkpoints(self) -> list[SignedCheckpoint]:
         """Every stored checkpoint, smallest size first, each signature checked.

@@ -20,19 +20,33 @@ keeps it beside the log key file: ``keys/log.record/``):
 The files are plain and small (32 bytes an entry), so they can be copied to a USB stick
 or a second machine, and read by any program. Write order (entry hashes, then the
 checkpoint line, each flushed to disk) means a crash never leaves a checkpoint whose
-entry hashes are missing.
+entry hashes are missing; ``ledger.json`` appears whole or not at all.
+
+Two programs may share one record (a cron job and an application): :meth:`LogRecord.locked`
+takes an exclusive lock on the folder (``.lock``, POSIX ``flock``) and reloads it, so each
+checkpoint extends what is on disk, never a stale copy in memory. The record checks
+itself too: :meth:`LogRecord.check` recomputes every recorded root from the entry hashes,
+so a damaged or doctored ``entries.bin`` is named as the record's fault, not the file's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from points_ledger.errors import IntegrityError, StorageError
+from points_ledger.errors import InvalidEventError, LogRecordError, StorageError
+from points_ledger.merkle import RootBuilder
+
+try:  # POSIX: one checkpointer at a time per record folder
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: run one checkpointer per record
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["LogRecord", "RecordedCheckpoint"]
 
@@ -42,6 +56,7 @@ _ENTRIES_FILE: Final = "entries.bin"
 _HASH_BYTES: Final = 32
 _FORMAT: Final = "points-ledger-log-record/v1"
 _READ_CHUNK_HASHES: Final = 4096
+_LOCK_FILE: Final = ".lock"
 
 
 @dataclass(frozen=True)
@@ -80,10 +95,16 @@ class LogRecord:
         """Open the record in ``folder``, creating the folder (mode 0700) if it is missing.
 
         Raises:
+            InvalidEventError: if ``folder`` is not a path.
             StorageError: if the folder cannot be made or read.
-            IntegrityError: if the record's files are damaged (a record is never edited,
+            LogRecordError: if the record's files are damaged (a record is never edited,
                 so a damaged one needs its backup).
         """
+        if not isinstance(folder, str | Path) or not str(folder):
+            raise InvalidEventError(
+                f"a log record is a folder path, not {type(folder).__name__}",
+                hint="Name the folder the log key holder keeps, e.g. keys/log.record.",
+            )
         path = Path(folder)
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -128,13 +149,61 @@ class LogRecord:
         """Every recorded checkpoint, smallest first."""
         return tuple(self._checkpoints)
 
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[LogRecord]:
+        """Hold the folder's lock and reload the record from disk for the whole block.
+
+        Whoever else checkpoints into the same folder (another process, another
+        ``LogRecord`` object) waits, so nothing recorded meanwhile is overwritten.
+
+        Raises:
+            StorageError: if the lock file cannot be made.
+            LogRecordError: if the reloaded record is damaged.
+        """
+        try:
+            fd = os.open(self._folder / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise StorageError(f"could not lock the log record {self._folder}: {e}") from e
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._load()
+            yield self
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def check(self) -> None:
+        """Recompute every recorded root from the recorded entry hashes.
+
+        Streams ``entries.bin`` once (two SHA-256 per entry), so a record of a million
+        entries is checked in a few seconds.
+
+        Raises:
+            LogRecordError: if the hashes are missing or do not lead to a recorded root
+                (the record was damaged or doctored).
+        """
+        builder = RootBuilder()
+        pending = iter(self._checkpoints)
+        due = next(pending, None)
+        while due is not None and due.size == 0:
+            due = next(pending, None)
+        for digest in self.entry_hashes():
+            builder.add(digest)
+            while due is not None and due.size == builder.size:
+                if builder.root() != due.root:
+                    raise LogRecordError(
+                        f"the log record {self._folder} is damaged: its entry hashes do not "
+                        f"lead to the root it signed for {due.size} entries"
+                    )
+                due = next(pending, None)
+
     def entry_hashes(self, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
         """The recorded entry hashes for seq ``start`` up to ``stop`` (default: ``size``).
 
         Streams in chunks, so memory stays bounded for any ledger size.
 
         Raises:
-            IntegrityError: if the entries file is shorter than the checkpoints say.
+            LogRecordError: if the entries file is shorter than the checkpoints say.
         """
         end = self.size if stop is None else min(stop, self.size)
         if start >= end:
@@ -149,7 +218,7 @@ class LogRecord:
                     chunk = handle.read(count * _HASH_BYTES)
                     if len(chunk) != count * _HASH_BYTES:
                         stops = seq + len(chunk) // _HASH_BYTES
-                        raise IntegrityError(
+                        raise LogRecordError(
                             f"the log record {self._folder} holds fewer entry hashes than "
                             f"its checkpoints cover (it stops before entry {stops})"
                         )
@@ -165,13 +234,13 @@ class LogRecord:
         """Tie an unused record to one ledger, or check that it is already tied to it.
 
         Raises:
-            IntegrityError: if the record belongs to another ledger or log key.
+            LogRecordError: if the record belongs to another ledger or log key.
             StorageError: if the record cannot be written.
         """
         wanted = {"origin": origin, "ledger_id": ledger_id, "log_vkey": log_vkey}
         if self._binding is not None:
             if self._binding != wanted:
-                raise IntegrityError(
+                raise LogRecordError(
                     f"the log record {self._folder} belongs to ledger {self._binding['origin']} "
                     f"(id {self._binding['ledger_id'][:16]}…), not to this one "
                     f"({origin}, id {ledger_id[:16]}…)",
@@ -189,13 +258,13 @@ class LogRecord:
         ``new_hashes`` are the hashes of entries ``size`` up to ``checkpoint.size``.
 
         Raises:
-            IntegrityError: if the checkpoint does not extend the record.
+            LogRecordError: if the checkpoint does not extend the record.
             StorageError: if the record cannot be written.
         """
         if self._binding is None:
-            raise IntegrityError("bind the log record to its ledger before recording")
+            raise LogRecordError("bind the log record to its ledger before recording")
         if checkpoint.size < self.size or len(new_hashes) != checkpoint.size - self.size:
-            raise IntegrityError(
+            raise LogRecordError(
                 f"a checkpoint of {checkpoint.size} entries does not extend the record's "
                 f"{self.size} with {len(new_hashes)} new entries"
             )
@@ -207,7 +276,7 @@ class LogRecord:
             "recorded_at_us": checkpoint.recorded_at_us,
         }
         try:
-            with entries.open("r+b" if entries.exists() else "w+b") as handle:
+            with _open_private(entries) as handle:
                 handle.seek(self.size * _HASH_BYTES)
                 handle.write(b"".join(new_hashes))
                 handle.truncate()
@@ -215,7 +284,7 @@ class LogRecord:
                 os.fsync(handle.fileno())
             data = json.dumps(line, sort_keys=True).encode() + b"\n"
             lines = self._folder / _CHECKPOINTS_FILE
-            with lines.open("r+b" if lines.exists() else "w+b") as handle:
+            with _open_private(lines) as handle:
                 # Overwrite a line a crash left unfinished, rather than append after it.
                 handle.seek(self._lines_length)
                 handle.write(data)
@@ -230,6 +299,8 @@ class LogRecord:
     # -- loading ---------------------------------------------------------------------
 
     def _load(self) -> None:
+        self._binding = None
+        self._checkpoints = []
         ledger_file = self._folder / _LEDGER_FILE
         try:
             if ledger_file.exists():
@@ -246,7 +317,7 @@ class LogRecord:
         for number, line in enumerate(complete, start=1):
             self._checkpoints.append(_read_checkpoint(line, lines_file, number, self.size))
         if self._checkpoints and self._binding is None:
-            raise IntegrityError(
+            raise LogRecordError(
                 f"the log record {self._folder} has checkpoints but no ledger.json"
             )
 
@@ -255,12 +326,12 @@ def _read_binding(path: Path) -> dict[str, str]:
     try:
         document: Any = json.loads(path.read_bytes())
         if document["format"] != _FORMAT:
-            raise IntegrityError(f"{path} is not a points-ledger log record")
+            raise LogRecordError(f"{path} is not a points-ledger log record")
         binding = {key: document[key] for key in ("origin", "ledger_id", "log_vkey")}
     except (ValueError, KeyError, TypeError) as e:
-        raise IntegrityError(f"the log record file {path} is damaged: {e}") from e
+        raise LogRecordError(f"the log record file {path} is not readable JSON") from e
     if not all(isinstance(value, str) for value in binding.values()):
-        raise IntegrityError(f"the log record file {path} is damaged")
+        raise LogRecordError(f"the log record file {path} is damaged")
     return binding
 
 
@@ -274,7 +345,7 @@ def _read_checkpoint(line: bytes, path: Path, number: int, previous: int) -> Rec
             recorded_at_us=document["recorded_at_us"],
         )
     except (ValueError, KeyError, TypeError) as e:
-        raise IntegrityError(f"line {number} of {path} is damaged: {e}") from e
+        raise LogRecordError(f"line {number} of {path} is damaged: {e}") from e
     if (
         type(checkpoint.size) is not int
         or checkpoint.size < previous
@@ -282,18 +353,29 @@ def _read_checkpoint(line: bytes, path: Path, number: int, previous: int) -> Rec
         or not isinstance(checkpoint.note, str)
         or type(checkpoint.recorded_at_us) is not int
     ):
-        raise IntegrityError(f"line {number} of {path} is damaged")
+        raise LogRecordError(f"line {number} of {path} is damaged")
     return checkpoint
 
 
+def _open_private(path: Path) -> Any:
+    """Open ``path`` for reading and writing, creating it readable by the owner only."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    return os.fdopen(fd, "r+b")
+
+
 def _write_new(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all, and never over an existing file."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(
-            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
-        )
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(temporary, flags, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.link(temporary, path)  # fails if the file exists: a binding is never replaced
     except OSError as e:
         raise StorageError(f"could not write {path}: {e}") from e
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink()

@@ -23,12 +23,16 @@ from conftest import FixedClock, World, seeded_signer
 from points_ledger import (
     AutoCheckpoint,
     IntegrityError,
+    InvalidEventError,
     KeySpec,
     Ledger,
+    LedgerError,
     LogRecord,
+    LogRecordError,
     RegisterKey,
     RevokeKey,
     Role,
+    SignatureError,
     save_signer,
 )
 from points_ledger.cli import cli
@@ -253,3 +257,86 @@ def test_a_fresh_signer_is_unused_until_its_first_checkpoint(tmp_path: Path) -> 
     record = LogRecord.open(tmp_path / "r")
     assert (record.origin, record.size, record.latest()) == (None, 0, None)
     assert list(record.entry_hashes()) == []
+
+
+def test_two_record_objects_on_one_folder_never_lose_a_checkpoint(
+    world: World, tmp_path: Path
+) -> None:
+    folder = tmp_path / "log.record"
+    world.ledger.checkpoint(world.log_key, folder)
+    app_record = LogRecord.open(folder)  # held for the life of an application
+    world.issue("m1", 1)
+    world.ledger.checkpoint(world.log_key, folder)  # cron signs meanwhile
+    cron_size = world.ledger.size()
+    world.issue("m1", 1)
+    world.ledger.checkpoint(world.log_key, app_record)  # the stale object reloads first
+    sizes = [c.size for c in LogRecord.open(folder).checkpoints()]
+    assert cron_size in sizes and sizes == sorted(sizes) and sizes[-1] == world.ledger.size()
+    assert [c.size for c in world.ledger.checkpoints()] == sizes
+
+
+def test_a_doctored_record_is_named_as_the_records_fault(world: World, tmp_path: Path) -> None:
+    folder = tmp_path / "log.record"
+    world.ledger.checkpoint(world.log_key, folder)
+    entries = folder / "entries.bin"
+    data = bytearray(entries.read_bytes())
+    data[70] ^= 1  # one bit of entry 2's recorded hash
+    entries.write_bytes(bytes(data))
+    with pytest.raises(LogRecordError, match="do not lead to the root it signed") as refused:
+        world.ledger.checkpoint(world.log_key, folder)
+    assert "restore the record folder from its own backup" in refused.value.hint
+    report = world.ledger.audit(record=folder)
+    assert [p.code for p in report.problems] == ["record_invalid"]
+    (folder / "checkpoints.jsonl").write_bytes(b"not json\n")
+    damaged = world.ledger.audit(record=folder)  # a finding, not an exception
+    assert [p.code for p in damaged.problems] == ["record_invalid"]
+    assert damaged.entries_checked == world.ledger.size()
+
+
+def test_an_unsigned_row_in_the_checkpoints_table_does_not_stop_checkpoints(
+    world: World, tmp_path: Path
+) -> None:
+    world.ledger.close()
+    conn = sqlite3.connect(world.path)
+    with conn:
+        conn.execute(
+            "INSERT INTO checkpoints VALUES (?, zeroblob(32), 'hello', 0)", (world_size := 6,)
+        )
+    conn.close()
+    ledger = world.reopen()
+    assert ledger.size() > world_size
+    signed = ledger.checkpoint(world.log_key, tmp_path / "log.record")
+    assert signed.size == ledger.size()
+    assert "checkpoint_invalid" in {p.code for p in ledger.audit().problems}
+
+
+def test_a_wrong_key_or_a_wrong_argument_is_refused_before_anything_is_made(
+    world: World, tmp_path: Path
+) -> None:
+    folder = tmp_path / "never-made"
+    with pytest.raises(SignatureError):
+        world.ledger.checkpoint(world.admins[0], folder)
+    assert not folder.exists()
+    for bad in (None, 123):
+        with pytest.raises(InvalidEventError):
+            world.ledger.checkpoint(world.log_key, bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidEventError):
+        world.ledger.audit(record=123)  # type: ignore[arg-type]
+    with pytest.raises(InvalidEventError):
+        world.ledger.sign(world.transfer_event("m1", "m2", 1), [world.members["m1"]])  # type: ignore[arg-type]
+
+
+def test_a_clock_that_fails_or_lies_is_a_ledger_error(world: World) -> None:
+    path = world.path
+    world.ledger.close()
+
+    def broken() -> dt.datetime:
+        raise ZeroDivisionError("tick")
+
+    with Ledger.open(path, clock=broken) as ledger, pytest.raises(LedgerError, match="clock"):
+        ledger.append(world.transfer_event("issuer", "m1", 1), world.quorum)
+    with (
+        Ledger.open(path, clock=lambda: "now") as ledger,  # type: ignore[arg-type, return-value]
+        pytest.raises(InvalidEventError, match="datetime"),
+    ):
+        ledger.append(world.transfer_event("issuer", "m1", 1), world.quorum)

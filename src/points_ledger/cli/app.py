@@ -313,8 +313,11 @@ def business_date(moment: dt.datetime) -> dt.date:
     Raises:
         InvalidEventError: if ``moment`` carries no time zone.
     """
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidEventError("the clock gave a time without a time zone")
+    if not isinstance(moment, dt.datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidEventError(
+            f"the clock gave {moment!r}, not a time with a time zone",
+            hint="Give the command line a clock that returns an aware datetime.",
+        )
     try:
         zone: dt.tzinfo = ZoneInfo(TIMEZONE)
     except ZoneInfoNotFoundError:
