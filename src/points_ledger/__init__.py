@@ -9,6 +9,7 @@ from points_ledger import reports
 from points_ledger.anchoring import AutoCheckpoint
 from points_ledger.audit import AuditReport, Problem
 from points_ledger.backup import Backup
+from points_ledger.canonical import parse_event
 from points_ledger.errors import (
     AccountExistsError,
     AlreadyReversedError,
@@ -172,6 +173,7 @@ __all__ = [
     "Witness",
     "WrongPassphraseError",
     "load_signer",
+    "parse_event",
     "reports",
     "save_signer",
     "verify_receipt",

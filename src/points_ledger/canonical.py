@@ -22,7 +22,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import pydantic
@@ -31,7 +31,7 @@ import rfc8785
 from points_ledger.errors import InvalidEventError
 from points_ledger.models.common import describe_validation_error
 from points_ledger.models.entries import Signature
-from points_ledger.models.events import Event, Posting, event_adapter
+from points_ledger.models.events import Event, Posting, event_adapter, event_types
 
 __all__ = [
     "ENTRY_DOMAIN",
@@ -48,6 +48,7 @@ __all__ = [
     "event_to_bytes",
     "genesis_signing_input",
     "ledger_id_of",
+    "parse_event",
     "signing_input",
 ]
 
@@ -166,6 +167,61 @@ def event_from_bytes(data: bytes) -> Event:
     if _encode(event) != data:
         raise InvalidEventError(f"event {event.id!r} is not in canonical RFC 8785 form")
     return event
+
+
+def parse_event(data: Mapping[str, Any] | str | bytes) -> Event:
+    """Build an event from a dict or JSON text, as a web form or a request body gives it.
+
+    Values are read as JSON carries them: a date as ``"2026-11-25"``, an account kind
+    as ``"member"``, an asset as ``"PTS"``, a list where the model has a tuple. The
+    ``type`` field names the event kind (``"open_account"``, ``"transfer"``, ...; see
+    :func:`~points_ledger.models.events.event_types`). Numbers must be whole numbers
+    where the model has integers: ``5.0``, ``"5"`` and ``true`` are refused, as when
+    events are built in Python.
+
+    Args:
+        data: A mapping of JSON values (str, int, bool, None, lists, dicts), or JSON
+            text (``str`` or UTF-8 ``bytes``) of one object, at most ``EVENT_BYTES_MAX``
+            long.
+
+    Returns:
+        The event, exactly as if it had been constructed in Python.
+
+    Raises:
+        InvalidEventError: naming the field and the reason in plain words, if ``data``
+            is not one JSON object describing a valid event of a known kind.
+    """
+    if isinstance(data, str | bytes):
+        if len(data) > EVENT_BYTES_MAX:
+            raise InvalidEventError(f"an event is at most {EVENT_BYTES_MAX:,} bytes of JSON")
+        try:
+            document = json.loads(data)
+        except (ValueError, RecursionError) as e:
+            raise InvalidEventError(f"the event is not valid JSON: {e}") from e
+    elif isinstance(data, Mapping):
+        document = data
+    else:
+        raise InvalidEventError(
+            f"an event is built from a dict or JSON text, not {type(data).__name__}"
+        )
+    if not isinstance(document, Mapping):
+        raise InvalidEventError("an event is one JSON object ({...}), not a list or a value")
+    kinds = event_types()
+    tag = document.get("type")
+    if not isinstance(tag, str) or tag not in kinds:
+        names = ", ".join(sorted(k for k in kinds if k != "genesis"))
+        shown = "missing" if tag is None else f"{tag!r}, which is not an event kind"
+        raise InvalidEventError(f"type: {shown}; use one of {names}")
+    try:
+        text = json.dumps(dict(document), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as e:
+        raise InvalidEventError(
+            f"the event holds a value JSON cannot carry ({e}); give dates as "
+            '"YYYY-MM-DD" text and amounts as whole numbers'
+        ) from e
+    if len(text.encode("utf-8")) > EVENT_BYTES_MAX:
+        raise InvalidEventError(f"an event is at most {EVENT_BYTES_MAX:,} bytes of JSON")
+    return kinds[tag].model_validate_json(text)
 
 
 def ledger_id_of(genesis_event_bytes: bytes) -> bytes:

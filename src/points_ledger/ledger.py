@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
 from points_ledger import transparency as _tlog
@@ -57,7 +57,7 @@ from points_ledger.genesis import genesis_config
 from points_ledger.keys import Signer
 from points_ledger.logrecord import LogRecord
 from points_ledger.models.checkpoints import SignedCheckpoint
-from points_ledger.models.common import AccountId, Asset, Role
+from points_ledger.models.common import POSITION_MAX, AccountId, Asset, Role
 from points_ledger.models.entries import (
     AccountRecord,
     AppendResult,
@@ -73,7 +73,7 @@ from points_ledger.receipts import Receipt
 from points_ledger.split import Distribution
 from points_ledger.store.sqlite import EntryRow, SqliteStore, storage_errors
 
-__all__ = ["Clock", "Ledger", "SignerLike", "system_clock"]
+__all__ = ["Clock", "Ledger", "SignerLike", "read_only_names", "system_clock"]
 
 Clock = Callable[[], dt.datetime]
 """A function returning the current time as an aware ``datetime``."""
@@ -111,6 +111,54 @@ def from_microseconds(value: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=value)
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _reads(func: _F) -> _F:
+    """Mark a ``Ledger`` method (or property getter) as one that never writes."""
+    func.ledger_access = "read"  # type: ignore[attr-defined]
+    return func
+
+
+def _writes(func: _F) -> _F:
+    """Mark a ``Ledger`` method as one that writes (or creates, opens or closes) a file."""
+    func.ledger_access = "write"  # type: ignore[attr-defined]
+    return func
+
+
+def _access_of(member: object) -> object:
+    target = member.fget if isinstance(member, property) else member
+    target = getattr(target, "__func__", target)  # classmethod, staticmethod
+    return getattr(target, "ledger_access", None)
+
+
+def read_only_names(cls: type[Ledger] | None = None) -> frozenset[str]:
+    """The public attributes of ``Ledger`` (or a subclass) that only read.
+
+    Every public method and property of the class is marked, where it is defined, as
+    reading or writing; the REPL lets a session without signing keys use exactly the
+    reading ones.
+
+    Raises:
+        TypeError: if a public attribute is marked neither way (a programming error:
+            mark it with ``_reads`` or ``_writes``).
+    """
+    klass = Ledger if cls is None else cls
+    access: dict[str, object] = {}
+    for base in reversed(klass.__mro__):
+        if base is object:
+            continue
+        for name, member in vars(base).items():
+            if not name.startswith("_"):
+                access[name] = _access_of(member)
+    unmarked = sorted(name for name, mark in access.items() if mark not in ("read", "write"))
+    if unmarked:
+        raise TypeError(
+            f"{klass.__name__} attributes not marked as reading or writing: {', '.join(unmarked)}"
+        )
+    return frozenset(name for name, mark in access.items() if mark == "read")
+
+
 @dataclass(frozen=True)
 class _Prepared:
     event: Event
@@ -145,6 +193,7 @@ class Ledger:
     # -- lifecycle -------------------------------------------------------------------
 
     @classmethod
+    @_writes
     def create(
         cls,
         path: str | Path,
@@ -204,6 +253,7 @@ class Ledger:
         return ledger
 
     @classmethod
+    @_writes
     def open(
         cls,
         path: str | Path,
@@ -234,6 +284,7 @@ class Ledger:
             auto_checkpoint=auto_checkpoint,
         )
 
+    @_writes
     def close(self) -> None:
         """Close the underlying file (and the signature helper, if one was started)."""
         self._checker.close()
@@ -256,6 +307,7 @@ class Ledger:
     # -- facts about the ledger ----------------------------------------------------------
 
     @property
+    @_reads
     def path(self) -> Path:
         """The ledger file."""
         return self._store.path
@@ -272,6 +324,7 @@ class Ledger:
         return to_microseconds(moment)
 
     @property
+    @_reads
     def clock(self) -> Clock:
         """Where this ledger takes the current time from (given to :meth:`open`/:meth:`create`).
 
@@ -281,6 +334,7 @@ class Ledger:
         return self._clock
 
     @property
+    @_reads
     def config(self) -> LedgerConfig:
         """Origin, log public key and signing thresholds fixed at genesis.
 
@@ -313,11 +367,13 @@ class Ledger:
         return None
 
     @property
+    @_reads
     def origin(self) -> str:
         """The ledger's origin name."""
         return self.config.origin
 
     @property
+    @_reads
     def ledger_id(self) -> str:
         """The ledger's id in hex: the SHA-256 of its genesis event's bytes.
 
@@ -327,11 +383,13 @@ class Ledger:
         """
         return self.config.ledger_id.hex()
 
+    @_reads
     def size(self) -> int:
         """Number of entries in the ledger."""
         head = self._store.head()
         return 0 if head is None else head.size
 
+    @_reads
     def signing_input(self, event: Event) -> bytes:
         """The exact bytes a key must sign to authorise ``event`` on this ledger.
 
@@ -341,6 +399,7 @@ class Ledger:
         config = self.config
         return signing_input(config.origin, config.ledger_id, event_to_bytes(_require_event(event)))
 
+    @_reads
     def sign(self, event: Event, signer: Signer) -> Signature:
         """Make a detached signature of ``event`` by ``signer`` for this ledger.
 
@@ -356,6 +415,7 @@ class Ledger:
 
     # -- writing ---------------------------------------------------------------------
 
+    @_writes
     def append(self, event: Event, signers: Iterable[SignerLike] = ()) -> AppendResult:
         """Append one signed event, or return the stored entry if it is already there.
 
@@ -369,6 +429,7 @@ class Ledger:
         """
         return self.append_many([(event, signers)])[0]
 
+    @_writes
     def append_many(
         self, items: Iterable[tuple[Event, Iterable[SignerLike]]]
     ) -> list[AppendResult]:
@@ -570,6 +631,7 @@ class Ledger:
 
     # -- reading ---------------------------------------------------------------------
 
+    @_reads
     def entry(self, seq: int) -> Entry:
         """The entry at ``seq``.
 
@@ -582,6 +644,7 @@ class Ledger:
             return _to_entry(row)
         raise NotFoundError(f"there is no entry {seq}", seq=seq)
 
+    @_reads
     def entries(self, start: int = 0, stop: int | None = None) -> Iterator[Entry]:
         """Entries with ``start <= seq < stop`` in order, streamed with bounded memory."""
         _require_int("start", start)
@@ -590,6 +653,7 @@ class Ledger:
         for row in self._store.entry_rows(start, stop):
             yield _to_entry(row)
 
+    @_reads
     def account(self, account: str) -> AccountRecord:
         """An opened account.
 
@@ -602,6 +666,7 @@ class Ledger:
             raise NotFoundError(f"account {account!r} has not been opened")
         return record
 
+    @_reads
     def key(self, key_id: str) -> KeyRecord:
         """A registered key (revoked or not).
 
@@ -616,6 +681,7 @@ class Ledger:
             raise NotFoundError(f"key {key_id!r} is not registered")
         return record
 
+    @_reads
     def balance(
         self,
         account: str,
@@ -655,6 +721,7 @@ class Ledger:
         posted = self._store.balance_at(account, asset, at_seq=at_seq, at_date=at_date)
         return Balance(account=account, asset=asset, posted=posted, pending=0)
 
+    @_reads
     def statement(
         self,
         account: str,
@@ -672,9 +739,10 @@ class Ledger:
         asset = _require_asset(asset)
         self.account(account)
         _require_int("start_seq", start_seq)
-        _require_int("limit", limit)
-        if not 1 <= limit <= STATEMENT_LIMIT_MAX:
-            raise InvalidEventError(f"limit must be between 1 and {STATEMENT_LIMIT_MAX:,}")
+        if type(limit) is not int or not 1 <= limit <= STATEMENT_LIMIT_MAX:
+            raise InvalidEventError(
+                f"limit must be a whole number from 1 to {STATEMENT_LIMIT_MAX:,}"
+            )
         running = 0
         if start_seq > 0:
             running = self._store.balance_at(account, asset, at_seq=start_seq - 1, at_date=None)
@@ -707,6 +775,7 @@ class Ledger:
             lines.append(line)
         return lines
 
+    @_reads
     def preview_distribution(self, event: Distribute) -> Distribution:
         """What appending a :class:`Distribute` event now would pay, without writing.
 
@@ -721,6 +790,7 @@ class Ledger:
         with storage_errors("preview a distribution"):
             return preview_distribution(event, self._store.state)
 
+    @_reads
     def explain_distribution(self, seq: int) -> Distribution:
         """Re-derive what distribution entry ``seq`` paid, with the step-by-step working.
 
@@ -749,6 +819,7 @@ class Ledger:
             )
         return derived.distribution
 
+    @_reads
     def read_only_query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         """Run one read-only SQL query on the ledger file and return its rows.
 
@@ -763,6 +834,7 @@ class Ledger:
 
     # -- verification ------------------------------------------------------------------
 
+    @_reads
     def audit(
         self,
         *,
@@ -820,6 +892,7 @@ class Ledger:
             record=opened,
         )
 
+    @_reads
     def verify(
         self,
         *,
@@ -898,6 +971,7 @@ class Ledger:
 
     # -- transparency: roots, proofs, checkpoints, receipts ---------------------------
 
+    @_reads
     def log_vkey(self) -> str:
         """The verifier key string of the log key: ``origin+hex8+base64(0x01||pubkey)``.
 
@@ -906,6 +980,7 @@ class Ledger:
         config = self.config
         return log_vkey(config.origin, config.log_key)
 
+    @_reads
     def root(self, size: int | None = None) -> bytes:
         """The RFC 9162 Merkle root of the first ``size`` entries (default: all), O(log n).
 
@@ -915,6 +990,7 @@ class Ledger:
         """
         return _tlog.tree_root(self._store, size)
 
+    @_reads
     def prove_inclusion(self, seq: int, size: int | None = None) -> list[bytes]:
         """The RFC 9162 inclusion proof of entry ``seq`` in the tree of ``size`` entries.
 
@@ -924,6 +1000,7 @@ class Ledger:
         """
         return _tlog.prove_inclusion(self._store, seq, size)
 
+    @_reads
     def prove_consistency(self, size1: int, size2: int) -> list[bytes]:
         """The RFC 9162 consistency proof from the tree of ``size1`` to that of ``size2``.
 
@@ -933,6 +1010,7 @@ class Ledger:
         """
         return _tlog.prove_consistency(self._store, size1, size2)
 
+    @_writes
     def checkpoint(self, log_key: Signer, record: LogRecord | str | Path) -> SignedCheckpoint:
         """Check the whole file, then sign, record and store a checkpoint of it.
 
@@ -972,6 +1050,7 @@ class Ledger:
             now_us = self._now_us()
             return checkpoint_checked(self._store, config, log_key, opened, now_us, self._checker)
 
+    @_reads
     def checkpoints(self) -> list[SignedCheckpoint]:
         """Every stored checkpoint, smallest size first, each signature checked.
 
@@ -981,6 +1060,7 @@ class Ledger:
         config = self.config
         return _tlog.list_checkpoints(self._store, config.origin, config.log_key)
 
+    @_reads
     def receipt(self, seq: int, checkpoint: SignedCheckpoint | str | None = None) -> Receipt:
         """A self-contained, offline-checkable receipt for entry ``seq``.
 
@@ -1025,15 +1105,14 @@ def _require_event(event: object) -> Event:
     return event
 
 
-_POSITION_MAX: Final = 2**62
 _PUBLIC_KEYS_CACHED: Final = 100_000
 _HELPER_MIN_EVENTS: Final = 256
 """Batches of this many events have their signatures checked in a helper process."""
 
 
 def _require_int(name: str, value: object) -> int:
-    if type(value) is not int or not 0 <= value <= _POSITION_MAX:
-        raise InvalidEventError(f"{name} must be a whole number from 0 to {_POSITION_MAX:,}")
+    if type(value) is not int or not 0 <= value <= POSITION_MAX:
+        raise InvalidEventError(f"{name} must be a whole number from 0 to {POSITION_MAX:,}")
     return value
 
 

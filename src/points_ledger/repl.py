@@ -39,7 +39,7 @@ from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
 from points_ledger.demo import format_table
 from points_ledger.errors import LedgerError, NotFoundError
 from points_ledger.keys import Signer, check_key_file, load_signer
-from points_ledger.ledger import Clock, Ledger, SignerLike, system_clock
+from points_ledger.ledger import Clock, Ledger, SignerLike, read_only_names, system_clock
 from points_ledger.models import AppendResult, Asset, Event
 from points_ledger.receipts import verify_receipt
 
@@ -55,33 +55,12 @@ __all__ = [
     "run_repl",
 ]
 
-READ_ONLY_NAMES: Final = frozenset(
-    {
-        "account",
-        "audit",
-        "balance",
-        "checkpoints",
-        "clock",
-        "config",
-        "entries",
-        "entry",
-        "key",
-        "log_vkey",
-        "origin",
-        "path",
-        "preview_distribution",
-        "prove_consistency",
-        "prove_inclusion",
-        "receipt",
-        "root",
-        "sign",
-        "signing_input",
-        "size",
-        "statement",
-        "verify",
-    }
-)
-"""Ledger attributes usable before keys are loaded. Anything else needs ``.keys`` first."""
+READ_ONLY_NAMES: Final = read_only_names()
+"""Ledger attributes usable before keys are loaded. Anything else needs ``.keys`` first.
+
+Derived from the marks on the methods of :class:`~points_ledger.Ledger` (see
+:func:`points_ledger.ledger.read_only_names`), so a new reading method is usable at once.
+"""
 
 ENTRIES_DEFAULT: Final = 10
 

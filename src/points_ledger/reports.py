@@ -30,14 +30,16 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from points_ledger.errors import IntegrityError, InvalidEventError, NotFoundError
 from points_ledger.ledger import Ledger, from_microseconds, to_microseconds
-from points_ledger.models.common import Asset
+from points_ledger.models.common import POSITION_MAX, AccountKind, Asset
 from points_ledger.models.entries import StatementLine
 from points_ledger.store import reports_sql as sql
 
 __all__ = [
+    "COMMUNITY_TIMEZONE",
     "AccountRow",
     "HoldRow",
     "KeyRow",
@@ -67,6 +69,8 @@ __all__ = [
 ]
 
 TOP_LIMIT_MAX: Final = 100
+COMMUNITY_TIMEZONE: Final = "Asia/Shanghai"
+"""The time zone in which a plain date given as a report's time (``as_of``) ends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,7 +436,12 @@ def pool_report(ledger: Ledger, pool: str) -> PoolReport:
 
 
 def partner_redemptions(ledger: Ledger, partner: str | None = None) -> tuple[RedemptionRow, ...]:
-    """Every redemption hold (of one partner, or all), oldest first."""
+    """Every redemption hold (of one partner, or all), oldest first.
+
+    Raises:
+        InvalidEventError: if ``partner`` is neither a string nor None.
+    """
+    partner = _optional_filter("partner", partner)
     rows = ledger.read_only_query(sql.REDEMPTIONS, (partner, partner))
     return tuple(
         RedemptionRow(
@@ -453,7 +462,12 @@ def partner_redemptions(ledger: Ledger, partner: str | None = None) -> tuple[Red
 
 
 def offers(ledger: Ledger, partner: str | None = None) -> tuple[OfferRow, ...]:
-    """Every offer listed (of one partner, or all), in the order they were listed."""
+    """Every offer listed (of one partner, or all), in the order they were listed.
+
+    Raises:
+        InvalidEventError: if ``partner`` is neither a string nor None.
+    """
+    partner = _optional_filter("partner", partner)
     return tuple(
         OfferRow(
             offer=_str(r[0]),
@@ -469,7 +483,12 @@ def offers(ledger: Ledger, partner: str | None = None) -> tuple[OfferRow, ...]:
 
 
 def partner_settlements(ledger: Ledger, partner: str | None = None) -> tuple[SettlementRow, ...]:
-    """Every partner settlement (of one partner, or all), oldest first."""
+    """Every partner settlement (of one partner, or all), oldest first.
+
+    Raises:
+        InvalidEventError: if ``partner`` is neither a string nor None.
+    """
+    partner = _optional_filter("partner", partner)
     rows = ledger.read_only_query(sql.SETTLEMENTS, (partner, partner))
     return tuple(
         SettlementRow(
@@ -487,13 +506,23 @@ def partner_settlements(ledger: Ledger, partner: str | None = None) -> tuple[Set
     )
 
 
-def outstanding_holds(ledger: Ledger, *, as_of: dt.datetime) -> tuple[HoldRow, ...]:
+def outstanding_holds(
+    ledger: Ledger, *, as_of: dt.datetime | dt.date | None = None
+) -> tuple[HoldRow, ...]:
     """Holds neither confirmed, voided nor released, flagged when expired at ``as_of``.
 
+    Args:
+        ledger: The ledger to read.
+        as_of: When to judge expiry: an aware ``datetime``; a ``date``, meaning the end of
+            that day in Asia/Shanghai (a hold expiring at any moment of that day counts as
+            expired); or None for now as the ledger's clock tells it
+            (:attr:`~points_ledger.Ledger.clock`), never the machine's clock.
+
     Raises:
-        InvalidEventError: if ``as_of`` has no time zone.
+        InvalidEventError: if ``as_of`` is anything else, or a ``datetime`` without a
+            time zone.
     """
-    now_us = to_microseconds(as_of)
+    now_us = to_microseconds(_moment("as_of", ledger.clock() if as_of is None else as_of))
     result = []
     for r in ledger.read_only_query(sql.OUTSTANDING_HOLDS):
         expires_us = _int(r[7])
@@ -524,7 +553,10 @@ def settlement_statement(ledger: Ledger, seq: int) -> SettlementStatement:
     Raises:
         NotFoundError: if entry ``seq`` does not exist or is not a settlement.
         IntegrityError: if the re-derived figures differ from the entry's postings.
+        InvalidEventError: if ``seq`` is not a whole number from 0 to ``POSITION_MAX``.
     """
+    if type(seq) is not int or not 0 <= seq <= POSITION_MAX:
+        raise InvalidEventError(f"seq must be a whole number from 0 to {POSITION_MAX:,}")
     rows = ledger.read_only_query(sql.ENTRY_EVENT, (seq,))
     if not rows or rows[0][0] != "settle_partner":
         raise NotFoundError(f"entry {seq} is not a partner settlement", seq=seq)
@@ -599,6 +631,36 @@ def _take(
     for voucher in covered:
         del unsettled[voucher]
     return covered
+
+
+def _community_zone() -> dt.tzinfo:
+    try:
+        return ZoneInfo(COMMUNITY_TIMEZONE)
+    except ZoneInfoNotFoundError:
+        return dt.timezone(dt.timedelta(hours=8))  # China keeps no daylight saving time
+
+
+def _moment(name: str, value: object) -> dt.datetime:
+    """An aware ``datetime`` for a time argument given as a datetime or a date."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidEventError(
+                f"{name} must carry a time zone (e.g. datetime.now(UTC)), or be a date"
+            )
+        return value
+    if isinstance(value, dt.date):
+        next_day = dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), _community_zone())
+        return next_day - dt.timedelta(microseconds=1)
+    raise InvalidEventError(
+        f"{name} must be a datetime with a time zone or a date, not {type(value).__name__}"
+    )
+
+
+def _optional_filter(name: str, value: object) -> str | None:
+    """A report filter (a partner or account kind): None for all, else a string."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidEventError(f"{name} must be a string or None, not {type(value).__name__}")
+    return value
 
 
 def _check_period(period_from: object, period_to: object) -> None:
@@ -692,7 +754,15 @@ def services(ledger: Ledger) -> tuple[ServiceRow, ...]:
 
 
 def accounts(ledger: Ledger, kind: str | None = None) -> tuple[AccountRow, ...]:
-    """Every open account (of one kind, or all), in the order they were opened."""
+    """Every open account (of one kind, or all), in the order they were opened.
+
+    Raises:
+        InvalidEventError: if ``kind`` is not None or an account kind (``"member"``, ...).
+    """
+    kind = _optional_filter("kind", kind)
+    if kind is not None and kind not in set(AccountKind):
+        names = ", ".join(k.value for k in AccountKind)
+        raise InvalidEventError(f"there is no account kind {kind!r}; use one of {names}")
     return tuple(
         AccountRow(
             account=_str(r[0]),

@@ -49,6 +49,7 @@ from points_ledger.merkle import (
     verify_consistency,
 )
 from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.models.common import POSITION_MAX
 from points_ledger.models.events import Genesis
 from points_ledger.notes import Checkpoint, NoteVerifier, sign_note
 from points_ledger.receipts import (
@@ -94,9 +95,16 @@ def tree_size(store: SqliteStore) -> int:
     return 0 if head is None else head.size
 
 
+def _require_position(name: str, value: object) -> int:
+    # Checked before the value is ever printed: Python refuses to turn an integer of
+    # more than 4,300 digits into text, which would surface as a bare ValueError.
+    if type(value) is not int or not 0 <= value <= POSITION_MAX:
+        raise InvalidEventError(f"{name} must be a whole number from 0 to {POSITION_MAX:,}")
+    return value
+
+
 def _require_size(name: str, value: object, size: int) -> int:
-    if type(value) is not int or value < 0:
-        raise InvalidEventError(f"{name} must be a whole number of at least 0")
+    value = _require_position(name, value)
     if value > size:
         raise NotFoundError(f"{name} {value} is larger than the ledger ({size} entries)")
     return value
@@ -124,8 +132,7 @@ def prove_inclusion(store: SqliteStore, seq: int, size: int | None = None) -> li
     """
     current = tree_size(store)
     checked = current if size is None else _require_size("size", size, current)
-    if type(seq) is not int or seq < 0:
-        raise InvalidEventError("seq must be a whole number of at least 0")
+    seq = _require_position("seq", seq)
     if seq >= checked:
         raise NotFoundError(f"entry {seq} is not in a tree of {checked} entries", seq=seq)
     return inclusion_proof_from_nodes(seq, checked, store.merkle_node)
@@ -266,8 +273,7 @@ def make_receipt(
         IntegrityError: if the file does not agree with the checkpoint.
     """
     verifier = log_verifier(origin, log_public_key)
-    if type(seq) is not int or seq < 0:
-        raise InvalidEventError("seq must be a whole number of at least 0")
+    seq = _require_position("seq", seq)
     size = tree_size(store)
     if seq >= size:
         raise NotFoundError(

@@ -365,3 +365,18 @@ def test_lone_dot_and_python_starting_with_a_dot(
     captured = capsys.readouterr()
     assert "error [usage]: a dot-command needs a name" in captured.out + captured.err
     assert "1.5" in captured.out
+
+
+def test_every_reading_ledger_method_works_before_keys_are_loaded(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(
+        console,
+        "print(len(ledger.read_only_query('SELECT seq FROM entries')))",
+        "print(type(ledger.explain_distribution).__name__)",
+        "ledger.checkpoint",
+    )
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[:2] == ["3", "method"]
+    assert "error [read_only]: ledger.checkpoint writes to the ledger" in captured.err
+    assert captured.err.count("error [") == 1

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from points_ledger.errors import InvalidEventError
 from points_ledger.models.common import Asset
 from points_ledger.models.entries import AccountRecord, Balance, KeyRecord
 from points_ledger.models.events import Event, Posting
@@ -196,9 +197,18 @@ def handler_for(event: Event) -> Handler:
     """Return the handler registered for the event's class.
 
     Raises:
-        KeyError: if no handler is registered (a programming error, not user input).
+        InvalidEventError: if no handler is registered for the event's kind (an event
+            class registered with ``register_event`` but no ``register_handler``).
     """
-    return _HANDLERS[type(event)]
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        raise InvalidEventError(
+            f"this ledger has no rules for {type(event).__name__} events "
+            f"(kind {event.type!r}): no handler is registered for them",
+            hint="Append only the event kinds the library knows, or register a handler "
+            "for the new kind (register_handler) before appending it.",
+        )
+    return handler
 
 
 DebitHook: TypeAlias = Callable[[Sequence[str], StateView, DeriveContext], tuple["Change", ...]]

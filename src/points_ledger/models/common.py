@@ -20,6 +20,7 @@ __all__ = [
     "AMOUNT_MAX",
     "BALANCE_ABS_MAX",
     "CONSTRAINED_KINDS",
+    "POSITION_MAX",
     "SYSTEM_KINDS",
     "AccountId",
     "AccountKind",
@@ -48,6 +49,14 @@ BALANCE_ABS_MAX: Final = 2**62
 4,611,686,018,427,387,904 (about 4.6 * 10^18) leaves SQLite's 64-bit integers room to
 spare, so a balance never overflows the file; an entry that would take any account,
 system accounts included, past it is refused with ``LimitExceededError``.
+"""
+
+POSITION_MAX: Final = 2**62
+"""Largest entry number, tree size or count an argument may name.
+
+No ledger comes near it, and refusing anything larger before it is used keeps every such
+number printable and storable (SQLite integers are 64-bit; Python refuses to print
+integers of more than 4,300 digits).
 """
 
 

@@ -4,18 +4,22 @@ Every event has a client-generated ``id`` (its idempotency key), an ``effective_
 business date, an optional ``memo`` and a ``type`` tag. Events are parsed strictly:
 unknown fields, floats or bools where integers belong, and oversize values are refused.
 
-Domain modules add event kinds with :func:`register_event`; :func:`parse_event` knows every
-registered kind.
+Domain modules add event kinds with :func:`register_event`;
+:func:`points_ledger.canonical.parse_event` (a dict or JSON text, as a web form gives it)
+and :func:`points_ledger.canonical.event_from_bytes` (stored bytes) know every registered
+kind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
+import pydantic
 from pydantic import Field, TypeAdapter, model_validator
 
+from points_ledger.errors import InvalidEventError
 from points_ledger.models.common import (
     AccountId,
     AccountKind,
@@ -28,6 +32,7 @@ from points_ledger.models.common import (
     Origin,
     PublicKeyB64,
     Role,
+    describe_validation_error,
 )
 
 __all__ = [
@@ -87,6 +92,53 @@ class Event(FrozenModel):
     effective_at: dt.date
     memo: Memo = ""
     not_after: dt.date | None = None
+
+    # pydantic's own entry points raise InvalidEventError too, as construction does (ADR
+    # 0003, 0006). Only events do this: other models' callers (receipts) turn pydantic's
+    # errors into errors of their own kind.
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate a Python object as this event (strict, as construction is).
+
+        Raises:
+            InvalidEventError: naming the event class, the fields and the reasons.
+        """
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except pydantic.ValidationError as e:
+            raise _invalid(cls, e) from e
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        """Validate JSON text as this event (dates as ``"YYYY-MM-DD"``, kinds by value).
+
+        Raises:
+            InvalidEventError: naming the event class, the fields and the reasons.
+        """
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except pydantic.ValidationError as e:
+            raise _invalid(cls, e) from e
+        except (ValueError, RecursionError) as e:
+            raise InvalidEventError(f"{cls.__name__}: the text is not valid JSON: {e}") from e
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate a structure of strings as this event.
+
+        Raises:
+            InvalidEventError: naming the event class, the fields and the reasons.
+        """
+        try:
+            return super().model_validate_strings(obj, *args, **kwargs)
+        except pydantic.ValidationError as e:
+            raise _invalid(cls, e) from e
+
+
+def _invalid(cls: type[Event], error: pydantic.ValidationError) -> InvalidEventError:
+    return InvalidEventError(f"{cls.__name__}: {describe_validation_error(error)}")
 
 
 def register_event(cls: type[_E]) -> type[_E]:

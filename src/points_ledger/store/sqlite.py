@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import random
@@ -99,6 +100,12 @@ def storage_errors(action: str) -> Iterator[None]:
     except sqlite3.Error as e:
         raise StorageError(f"could not {action}: {e}") from e
     except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:
+            raise StorageError(
+                f"could not {action}: the file name is too long for the file system",
+                hint="Choose a shorter file name (most file systems allow 255 bytes per "
+                "name) or a folder nearer the root.",
+            ) from e
         raise StorageError(f"could not {action}: {e}") from e
     except UnicodeDecodeError as e:
         # sqlite3 decodes TEXT values, and error messages quoting a damaged schema, as
@@ -608,7 +615,9 @@ class SqliteStore:
             StorageError: if the file already exists or cannot be created.
         """
         target = Path(path)
-        if target.exists():
+        with storage_errors(f"create ledger file {target}"):
+            exists = target.exists()  # may itself fail, e.g. on a name that is too long
+        if exists:
             raise StorageError(
                 f"{target} already exists",
                 hint="Open the existing ledger instead (--ledger PATH, or Ledger.open in "
@@ -634,7 +643,9 @@ class SqliteStore:
             SchemaVersionError: if a newer version of the library wrote the file.
         """
         target = Path(path)
-        if not target.is_file():
+        with storage_errors(f"open ledger file {target}"):
+            found = target.is_file()  # may itself fail, e.g. on a name that is too long
+        if not found:
             raise StorageError(f"there is no ledger file at {target}")
         read_only = read_only or not _writable_here(target)
         with storage_errors(f"open ledger file {target}" + (" read-only" if read_only else "")):
@@ -665,7 +676,10 @@ class SqliteStore:
     def is_ledger_file(path: str | Path) -> bool:
         """True if ``path`` is an SQLite file that a points ledger wrote (read-only check)."""
         target = Path(path)
-        if not target.is_file():
+        try:
+            if not target.is_file():
+                return False
+        except OSError:
             return False
         try:
             conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
