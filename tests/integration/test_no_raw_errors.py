@@ -120,12 +120,12 @@ def test_outstanding_holds_refuses_other_as_of_values(w: World, as_of: object) -
 @pytest.mark.parametrize(
     "call",
     [
-        lambda ledger: reports.partner_redemptions(ledger, ["barber"]),
-        lambda ledger: reports.offers(ledger, 42),
-        lambda ledger: reports.partner_settlements(ledger, object()),
-        lambda ledger: reports.accounts(ledger, ["member"]),
+        lambda ledger: reports.partner_redemptions(ledger, ["barber"]),  # type: ignore[arg-type]
+        lambda ledger: reports.offers(ledger, 42),  # type: ignore[arg-type]
+        lambda ledger: reports.partner_settlements(ledger, object()),  # type: ignore[arg-type]
+        lambda ledger: reports.accounts(ledger, ["member"]),  # type: ignore[arg-type]
         lambda ledger: reports.accounts(ledger, "members"),
-        lambda ledger: reports.settlement_statement(ledger, "3"),
+        lambda ledger: reports.settlement_statement(ledger, "3"),  # type: ignore[arg-type]
         lambda ledger: reports.settlement_statement(ledger, True),
     ],
     ids=[

@@ -14,7 +14,10 @@ to :data:`cli` and use the helpers here, so every command behaves the same way:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import io
 import json
 import os
 import re
@@ -148,6 +151,26 @@ def _report(code: str, message: str, hint: str = "") -> None:
         click.echo(f"hint: {_one_line(hint)}", err=True)
 
 
+def _output_failed(error: OSError) -> int:
+    """Report output that could not be written, and keep Python quiet about it at exit."""
+    if error.errno != errno.EPIPE:
+        reason = error.strerror or str(error)
+        _report(
+            "output_failed",
+            f"the output could not be written: {reason}",
+            "Free some disk space, or send the output somewhere else (another file or "
+            "disk, or --output PATH where the command has it).",
+        )
+    # A reader that stopped early (``| head -1``) is not an error worth a message.
+    # Either way, whatever is still buffered for standard output would fail again when
+    # the interpreter flushes it at exit ("Exception ignored ..."): point it at nothing.
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_REFUSED
+
+
 class LedgerGroup(click.Group):
     """A click group whose ``main`` turns errors into one-line reasons and exit codes.
 
@@ -176,6 +199,12 @@ class LedgerGroup(click.Group):
                 **extra,
             )
             code = result if isinstance(result, int) else EXIT_OK
+            sys.stdout.flush()  # a write that fails now is reported here, not at exit
+        except OSError as e:
+            # What reaches here is output that could not be written: a full disk
+            # (``> /dev/full``), a closed pipe, a file size limit. Errors of the ledger
+            # file and key files are already LedgerErrors.
+            code = _output_failed(e)
         except IntegrityError as e:
             _report(e.code, e.message, e.hint)
             code = EXIT_INTEGRITY

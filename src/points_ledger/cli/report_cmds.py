@@ -10,20 +10,26 @@ from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
 __all__ = ["report"]
 
 
-@cli.command()
+def _report_help() -> str:
+    """The ``report --help`` text: what the command does and every registered report.
+
+    Built from :data:`~points_ledger.cli.report_views.REPORTS`, so a new report is listed
+    as soon as it is registered. Click's no-rewrap marker keeps one report per line.
+    """
+    width = max(len(name) for name in REPORTS) + 2
+    lines = [f"{spec.name.ljust(width)}{spec.usage}".rstrip() for spec in REPORTS.values()]
+    return (
+        "Print report NAME with its ARGS; without NAME, list the reports with what each "
+        "shows.\n\nReports:\n\n\b\n" + "\n".join(lines)
+    )
+
+
+@cli.command(help=_report_help())
 @click.argument("name", required=False)
 @click.argument("args", nargs=-1)
 @json_option
 def report(name: str | None, args: tuple[str, ...], as_json: bool) -> None:
-    r"""Print report NAME with its ARGS; without NAME, list the reports.
-
-    \b
-    member-statement ACCOUNT [ASSET]   points-by-service-month
-    top-volunteers FROM TO [LIMIT]     pool POOL
-    offers [PARTNER]                   redemptions [PARTNER]
-    settlements [PARTNER]              outstanding-holds [AS_OF]
-    settlement-statement SEQ
-    """
+    """Print report NAME with its ARGS; without NAME, list the reports (see _report_help)."""
     if name is None:
         if as_json:
             echo_jsonl(
