@@ -63,6 +63,7 @@ Derived from the marks on the methods of :class:`~points_ledger.Ledger` (see
 """
 
 ENTRIES_DEFAULT: Final = 10
+_COUNT_DIGITS_MAX: Final = 18
 
 
 class ReadOnlyError(LedgerError):
@@ -200,9 +201,11 @@ def _asset(text: str) -> Asset:
 def _count(args: Sequence[str], position: int, default: int) -> int:
     if len(args) <= position:
         return default
-    if not args[position].isdigit():
-        raise _UsageProblem(f"{args[position]!r} is not a whole number")
-    return int(args[position])
+    text = args[position]
+    # isdigit() alone accepts digits int() refuses ("²") and numbers too long to read.
+    if not (text.isascii() and text.isdigit()) or len(text) > _COUNT_DIGITS_MAX:
+        raise _UsageProblem(f"{text[:20]!r} is not a whole number")
+    return int(text)
 
 
 class LedgerConsole(code.InteractiveConsole):

@@ -598,8 +598,19 @@ def test_distribute_needs_keys_unless_dry_run(db: Path) -> None:
         (b"\xef\xbb\xbfaccount,shares\n\n", "lists nobody"),
         (b'{"shareholders": [], "villagers": []}', "lists nobody"),
         ("account,shares,villager\nsh:01,1,是\n".encode("gbk"), "CSV UTF-8 (逗号分隔)"),
+        ("account,shares\nsh:01,²\n".encode(), "line 2"),
+        (b"account,shares\nsh:01," + b"9" * 5000 + b"\n", "line 2"),
+        (b'{"shareholders": [{"account": "sh:01", "shares": "two"}]}', "Holding: shares"),
     ],
-    ids=["header-only", "blank-rows", "empty-json", "gbk"],
+    ids=[
+        "header-only",
+        "blank-rows",
+        "empty-json",
+        "gbk",
+        "superscript",
+        "5000-digits",
+        "json-str",
+    ],
 )
 def test_a_roster_file_that_lists_nobody_or_is_gbk_is_refused_plainly(
     db: Path, keys: Keys, tmp_path: Path, content: bytes, said: str

@@ -89,3 +89,22 @@ def test_report_help_lists_every_registered_report_with_its_arguments() -> None:
     }
     for spec in REPORTS.values():
         assert f"{spec.name} {spec.usage}".strip() in listed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "settlement-statement", "9" * 5000],
+        ["report", "distribution", "²"],
+        ["report", "top-volunteers", "2026-01-01", "2026-12-31", "9" * 5000],
+    ],
+    ids=["5000-digits", "superscript", "limit-5000-digits"],
+)
+def test_report_numbers_the_command_line_cannot_read_are_usage_errors(
+    world: World, args: list[str]
+) -> None:
+    result = CliRunner().invoke(cli, ["--ledger", str(world.path), *args])
+    assert result.exit_code == 2
+    assert "error [usage]: " in result.output
+    assert "is not a whole number of at most 18 digits" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

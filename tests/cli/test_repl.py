@@ -380,3 +380,12 @@ def test_every_reading_ledger_method_works_before_keys_are_loaded(
     assert captured.out.splitlines()[:2] == ["3", "method"]
     assert "error [read_only]: ledger.checkpoint writes to the ledger" in captured.err
     assert captured.err.count("error [") == 1
+
+
+def test_counts_the_console_cannot_read_are_usage_errors(
+    console: LedgerConsole, capsys: pytest.CaptureFixture[str]
+) -> None:
+    push(console, ".entries ²", f".entries {'9' * 5000}")
+    err = capsys.readouterr().err
+    assert err.count("is not a whole number") == 2
+    assert "Traceback" not in err

@@ -150,9 +150,16 @@ def _date(text: str) -> dt.date:
         raise ReportArgsError(f"{text!r} is not a date in the form YYYY-MM-DD") from e
 
 
+_DIGITS_MAX = 18
+"""Longest whole number a report argument may be (every seq and limit fits)."""
+
+
 def _whole(text: str, what: str) -> int:
-    if not text.isdigit():
-        raise ReportArgsError(f"{what} {text!r} is not a whole number")
+    # isdigit() alone accepts digits int() refuses ("²") and numbers too long to read.
+    if not (text.isascii() and text.isdigit()) or len(text) > _DIGITS_MAX:
+        raise ReportArgsError(
+            f"{what} {text[:20]!r} is not a whole number of at most {_DIGITS_MAX} digits"
+        )
     return int(text)
 
 

@@ -290,7 +290,8 @@ def _roster_from_json(path: Path) -> tuple[tuple[Holding, ...], tuple[str, ...]]
         raise InvalidEventError(
             "'shareholders' must be a list of {account, shares} or a map account -> shares"
         )
-    holders = tuple(Holding.model_validate(h) for h in raw_holders)
+    # Constructing (not model_validate) turns a bad value into InvalidEventError.
+    holders = tuple(Holding(**h) for h in raw_holders)
     villagers = document.get("villagers", [])
     if not isinstance(villagers, list) or not all(isinstance(v, str) for v in villagers):
         raise InvalidEventError("'villagers' must be a list of account ids")
@@ -311,9 +312,12 @@ def _roster_from_csv(path: Path) -> tuple[tuple[Holding, ...], tuple[str, ...]]:
             raise InvalidEventError(f"{path} line {line}: the account is empty")
         shares_text = (row.get("shares") or "").strip().replace(",", "")
         if shares_text not in ("", "0"):
-            if not shares_text.isdigit():
+            # isdigit() alone accepts digits int() refuses ("²"); a number longer than
+            # any share count is refused before int() is asked to read it.
+            if not (shares_text.isascii() and shares_text.isdigit()) or len(shares_text) > 18:
                 raise InvalidEventError(
-                    f"{path} line {line}: shares {shares_text!r} is not a whole number"
+                    f"{path} line {line}: shares {shares_text[:20]!r} is not a whole number "
+                    "of shares"
                 )
             holders.append(Holding(account=account, shares=int(shares_text)))
         flag = (row.get("villager") or "").strip().lower() if "villager" in columns else "yes"
