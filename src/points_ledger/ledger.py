@@ -941,6 +941,7 @@ class Ledger:
             )
         return LogRecord.open(record)
 
+    @_reads  # reads this ledger; the only file it writes is the new copy at ``dest``
     def backup(self, dest: str | Path) -> Backup:
         """Write a verified copy of the ledger to ``dest``, safe while others append.
 
