@@ -52,8 +52,24 @@ _REQUEST_ITEMS: Final = 64
 _IN_FLIGHT_BYTES: Final = 48 * 1024  # below the pipe's 64 KiB, so writes do not block
 
 
+def _weak(item: Item) -> bool:
+    # Imported here, not at the top: the helper process runs this file as a script that
+    # imports only the standard library and cryptography. The parent applies this check
+    # to every item, whatever the helper answered.
+    from points_ledger._ed25519_points import point_problem, signature_problem
+
+    public_key, _message, signature = item
+    return point_problem(public_key) is not None or signature_problem(signature) is not None
+
+
 def check_one(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    """True if ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``."""
+    """True if ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``.
+
+    A weak key (small order or non-canonical) or a signature whose ``R`` is such a point
+    is never valid: with those, one signature can verify many messages.
+    """
+    if _weak((public_key, message, signature)):
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -86,8 +102,23 @@ class SignatureChecker:
         checks later objects while the caller works on earlier ones; ``items_of`` is
         called once per object, in order, when it is read. A call made while another
         stream of this checker is still open (say, from a progress callback) checks in
-        process.
+        process. Weak keys and signatures whose ``R`` is a weak point are never valid.
         """
+        asked: deque[Sequence[Item]] = deque()
+
+        def recorded(obj: _T) -> Sequence[Item]:
+            items = items_of(obj)
+            asked.append(items)
+            return items
+
+        with contextlib.closing(self._check_each(objects, recorded)) as stream:
+            for obj, answers in stream:
+                items = asked.popleft()
+                yield obj, [ok and not _weak(i) for ok, i in zip(answers, items, strict=True)]
+
+    def _check_each(
+        self, objects: Iterable[_T], items_of: Callable[[_T], Sequence[Item]]
+    ) -> Generator[tuple[_T, list[bool]], None, None]:
         proc = None if self._streaming else self._helper()
         if proc is None:
             for obj in objects:

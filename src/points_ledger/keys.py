@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from points_ledger._ed25519_points import point_problem, signature_problem
 from points_ledger.errors import InvalidEventError, KeyFileError, WrongPassphraseError
 
 __all__ = [
@@ -70,10 +71,11 @@ def key_id(public_key: bytes) -> str:
 
 
 def public_key_from_b64(value: str) -> bytes:
-    """Decode a base64 public key and check it is 32 bytes.
+    """Decode a base64 public key and check it is 32 bytes and not a weak key.
 
     Raises:
-        InvalidEventError: if it is not valid base64 of 32 bytes.
+        InvalidEventError: if it is not valid base64 of 32 bytes, or is a small-order
+            point or a non-canonical encoding (one signature could verify many messages).
     """
     try:
         raw = base64.b64decode(value, validate=True)
@@ -81,6 +83,9 @@ def public_key_from_b64(value: str) -> bytes:
         raise InvalidEventError("public key is not valid base64") from e
     if len(raw) != 32:
         raise InvalidEventError("an Ed25519 public key is 32 bytes")
+    problem = point_problem(raw)
+    if problem is not None:
+        raise InvalidEventError(f"the public key {problem}", hint="Make a new key pair.")
     return raw
 
 
@@ -88,8 +93,12 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
     """Return True if ``signature`` is a valid Ed25519 signature of ``message``.
 
     Anything that is not a signature (wrong length, or not bytes at all, as a damaged
-    file can hold) is simply not a valid one: the answer is False.
+    file can hold) is simply not a valid one: the answer is False. So is a signature by a
+    weak key (small order or non-canonical) or whose ``R`` is such a point: with those, one
+    signature can verify many messages.
     """
+    if point_problem(public_key) is not None or signature_problem(signature) is not None:
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError, TypeError):
