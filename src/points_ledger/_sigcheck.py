@@ -288,6 +288,23 @@ def _helper_allowed() -> bool:
     return (os.cpu_count() or 1) >= 2 and bool(sys.executable)
 
 
+# What the helper needs to find its interpreter and libraries; nothing else is passed on,
+# so no passphrase variable (or any other secret of the parent) reaches the helper.
+_HELPER_ENV_KEEP: Final = (
+    "PATH",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "LD_LIBRARY_PATH",
+    "DYLD_LIBRARY_PATH",
+    "SYSTEMROOT",
+    "TMPDIR",
+)
+
+
+def _helper_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in _HELPER_ENV_KEEP if name in os.environ}
+
+
 def _start_helper() -> subprocess.Popen[bytes] | None:
     try:
         # Fixed arguments: this interpreter and this file; nothing comes from input.
@@ -297,6 +314,7 @@ def _start_helper() -> subprocess.Popen[bytes] | None:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             close_fds=True,
+            env=_helper_environment(),
         )
     except OSError:
         return None
