@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 _T = TypeVar("_T")
 _END: Final = object()
+_weak_point: Callable[[bytes], str | None] | None = None
 
 Item = tuple[bytes, bytes, bytes]
 """``(public_key, message, signature)``."""
@@ -53,13 +54,21 @@ _IN_FLIGHT_BYTES: Final = 48 * 1024  # below the pipe's 64 KiB, so writes do not
 
 
 def _weak(item: Item) -> bool:
-    # Imported here, not at the top: the helper process runs this file as a script that
-    # imports only the standard library and cryptography. The parent applies this check
-    # to every item, whatever the helper answered.
-    from points_ledger._ed25519_points import point_problem, signature_problem
+    """True if the item's key or its signature's ``R`` is a weak point (never valid)."""
+    # Imported on first use, not at the top: the helper process runs this file as a
+    # script that imports only the standard library and cryptography. The parent applies
+    # this check to every item, whatever the helper answered.
+    global _weak_point
+    if _weak_point is None:
+        from points_ledger._ed25519_points import point_problem
 
+        _weak_point = point_problem
     public_key, _message, signature = item
-    return point_problem(public_key) is not None or signature_problem(signature) is not None
+    return (
+        not isinstance(signature, bytes)
+        or _weak_point(public_key) is not None
+        or _weak_point(signature[:32]) is not None
+    )
 
 
 def check_one(public_key: bytes, message: bytes, signature: bytes) -> bool:

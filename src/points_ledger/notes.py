@@ -487,8 +487,10 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> Note:
         seen_known.add((name, kid))
         verifier = candidates[0]
         if not verifier.verify(text_bytes, sig):
+            problem = signature_problem(sig[-_ED25519_SIG_SIZE:])
+            reason = f": the signature {problem}" if problem is not None else ""
             raise NoteError(
-                f"invalid signature for key {label}",
+                f"invalid signature for key {label}{reason}",
                 hint="The note was altered or signed by another key; do not trust its text.",
             )
         verified.append(NoteSignature(name, kid, sig, verifier.algorithm))

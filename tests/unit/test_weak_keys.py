@@ -215,3 +215,13 @@ def test_signature_checker_never_accepts_the_forgery() -> None:
     finally:
         checker.close()
     assert results == [False] * 8
+
+
+def test_a_note_signature_with_small_order_r_is_refused_naming_the_reason() -> None:
+    signer = Signer.generate()
+    name = "example.org/log"
+    verifier = NoteVerifier.from_public_key(name, signer.private_key.public_key())
+    text = Checkpoint(name, 1, bytes(32)).to_text()
+    line = base64.b64encode(verifier.key_id + NEUTRAL + bytes(32)).decode()
+    with pytest.raises(NoteError, match="has an R that is a small-order point"):
+        open_note(text + "\n\u2014 " + name + " " + line + "\n", [verifier])
