@@ -26,6 +26,7 @@ from points_ledger import (
     OpenAccount,
     Posting,
     ProofError,
+    SignedCheckpoint,
     Signer,
     Transfer,
     Witness,
@@ -111,8 +112,13 @@ def library(tmp_path: Path) -> Witness:
     return witness(tmp_path / "library.db", "library.example/witness", LIBRARY)
 
 
+def sign(ledger: Ledger) -> SignedCheckpoint:
+    """Checkpoint ``ledger``; each file's log key holder keeps its own record."""
+    return ledger.checkpoint(LOG, ledger.path.with_suffix(".record"))
+
+
 def cosigned(ledger: Ledger, *witnesses: Witness, proof: list[bytes] | None = None) -> str:
-    note = ledger.checkpoint(LOG).note
+    note = sign(ledger).note
     return note + "".join(w.cosign(note, proof or []) for w in witnesses)
 
 
@@ -120,7 +126,7 @@ def cosigned(ledger: Ledger, *witnesses: Witness, proof: list[bytes] | None = No
 
 
 def test_a_made_up_cosignature_line_does_not_count(honest: Ledger, street: Witness) -> None:
-    note = honest.checkpoint(LOG).note
+    note = sign(honest).note
     name = street.name
     kid = key_id(name, ALG_COSIGNATURE_V1, STREET.public_key)
     fake = base64.b64encode(kid + (1_700_000_000).to_bytes(8, "big") + os.urandom(64)).decode()
@@ -240,16 +246,16 @@ def test_an_edited_state_file_is_not_trusted(honest: Ledger, tmp_path: Path) -> 
 
 
 def test_checkpoint_consistency_in_python(honest: Ledger, forked: Ledger) -> None:
-    old = honest.checkpoint(LOG).note
+    old = sign(honest).note
     grow(honest, 20, 24)
-    new = honest.checkpoint(LOG).note
+    new = sign(honest).note
     verifier = log_verifier(ORIGIN, LOG.public_key)
     proof = honest.prove_consistency(22, 26)
     small, large = verify_checkpoint_consistency(old, new, verifier, proof)
     assert (small.size, large.size) == (22, 26)
     assert verify_checkpoint_consistency(new, old, verifier, proof)[0].size == 26
     with pytest.raises(EquivocationError):
-        verify_checkpoint_consistency(old, forked.checkpoint(LOG).note, verifier, [])
+        verify_checkpoint_consistency(old, sign(forked).note, verifier, [])
 
 
 # --------------------------------------------------------------------------- command line
@@ -294,11 +300,11 @@ def test_cli_names_the_witnesses_and_keeps_state(
 
 def test_cli_verify_consistency(honest: Ledger, forked: Ledger, tmp_path: Path) -> None:
     old, other = tmp_path / "old.note", tmp_path / "other.note"
-    old.write_text(honest.checkpoint(LOG).note, encoding="utf-8")
-    other.write_text(forked.checkpoint(LOG).note, encoding="utf-8")
+    old.write_text(sign(honest).note, encoding="utf-8")
+    other.write_text(sign(forked).note, encoding="utf-8")
     grow(honest, 20, 23)
     new, proof = tmp_path / "new.note", tmp_path / "proof.txt"
-    new.write_text(honest.checkpoint(LOG).note, encoding="utf-8")
+    new.write_text(sign(honest).note, encoding="utf-8")
     proof.write_text(
         "".join(base64.b64encode(h).decode() + "\n" for h in honest.prove_consistency(22, 25)),
         encoding="utf-8",
