@@ -88,6 +88,7 @@ from points_ledger.models import (
 )
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.receipts import Receipt, VerifiedReceipt, verify_receipt
+from points_ledger.trusted import TrustedCheckpoints
 from points_ledger.witness import Witness
 
 __all__ = [
@@ -165,6 +166,7 @@ __all__ = [
     "StatementLine",
     "StorageError",
     "Transfer",
+    "TrustedCheckpoints",
     "UnknownAccountError",
     "UnknownKeyError",
     "UpdateOffer",

@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 _T = TypeVar("_T")
 _END: Final = object()
+_weak_point: Callable[[bytes], str | None] | None = None
 
 Item = tuple[bytes, bytes, bytes]
 """``(public_key, message, signature)``."""
@@ -52,8 +53,32 @@ _REQUEST_ITEMS: Final = 64
 _IN_FLIGHT_BYTES: Final = 48 * 1024  # below the pipe's 64 KiB, so writes do not block
 
 
+def _weak(item: Item) -> bool:
+    """True if the item's key or its signature's ``R`` is a weak point (never valid)."""
+    # Imported on first use, not at the top: the helper process runs this file as a
+    # script that imports only the standard library and cryptography. The parent applies
+    # this check to every item, whatever the helper answered.
+    global _weak_point
+    if _weak_point is None:
+        from points_ledger._ed25519_points import point_problem
+
+        _weak_point = point_problem
+    public_key, _message, signature = item
+    return (
+        not isinstance(signature, bytes)
+        or _weak_point(public_key) is not None
+        or _weak_point(signature[:32]) is not None
+    )
+
+
 def check_one(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    """True if ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``."""
+    """True if ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``.
+
+    A weak key (small order or non-canonical) or a signature whose ``R`` is such a point
+    is never valid: with those, one signature can verify many messages.
+    """
+    if _weak((public_key, message, signature)):
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -86,8 +111,23 @@ class SignatureChecker:
         checks later objects while the caller works on earlier ones; ``items_of`` is
         called once per object, in order, when it is read. A call made while another
         stream of this checker is still open (say, from a progress callback) checks in
-        process.
+        process. Weak keys and signatures whose ``R`` is a weak point are never valid.
         """
+        asked: deque[Sequence[Item]] = deque()
+
+        def recorded(obj: _T) -> Sequence[Item]:
+            items = items_of(obj)
+            asked.append(items)
+            return items
+
+        with contextlib.closing(self._check_each(objects, recorded)) as stream:
+            for obj, answers in stream:
+                items = asked.popleft()
+                yield obj, [ok and not _weak(i) for ok, i in zip(answers, items, strict=True)]
+
+    def _check_each(
+        self, objects: Iterable[_T], items_of: Callable[[_T], Sequence[Item]]
+    ) -> Generator[tuple[_T, list[bool]], None, None]:
         proc = None if self._streaming else self._helper()
         if proc is None:
             for obj in objects:
@@ -257,6 +297,23 @@ def _helper_allowed() -> bool:
     return (os.cpu_count() or 1) >= 2 and bool(sys.executable)
 
 
+# What the helper needs to find its interpreter and libraries; nothing else is passed on,
+# so no passphrase variable (or any other secret of the parent) reaches the helper.
+_HELPER_ENV_KEEP: Final = (
+    "PATH",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "LD_LIBRARY_PATH",
+    "DYLD_LIBRARY_PATH",
+    "SYSTEMROOT",
+    "TMPDIR",
+)
+
+
+def _helper_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in _HELPER_ENV_KEEP if name in os.environ}
+
+
 def _start_helper() -> subprocess.Popen[bytes] | None:
     try:
         # Fixed arguments: this interpreter and this file; nothing comes from input.
@@ -266,6 +323,7 @@ def _start_helper() -> subprocess.Popen[bytes] | None:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             close_fds=True,
+            env=_helper_environment(),
         )
     except OSError:
         return None

@@ -8,11 +8,13 @@ party needs to check a checkpoint, a receipt or a witness request.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 
-from points_ledger.errors import NoteError
+from points_ledger.errors import EquivocationError, NoteError, ProofError
+from points_ledger.merkle import verify_consistency
 from points_ledger.notes import ALG_ED25519, Checkpoint, NoteVerifier, key_id, open_note
 
-__all__ = ["log_verifier", "log_vkey", "open_checkpoint"]
+__all__ = ["log_verifier", "log_vkey", "open_checkpoint", "verify_checkpoint_consistency"]
 
 
 def log_verifier(origin: str, public_key: bytes) -> NoteVerifier:
@@ -80,3 +82,63 @@ def open_checkpoint(note: object, verifier: NoteVerifier) -> Checkpoint:
             hint="The checkpoint belongs to another ledger.",
         )
     return checkpoint
+
+
+def verify_checkpoint_consistency(
+    old_note: str, new_note: str, verifier: NoteVerifier, proof: Sequence[bytes]
+) -> tuple[Checkpoint, Checkpoint]:
+    """Check that two log-signed checkpoints show one history: the smaller is a prefix.
+
+    Either note may be the larger; the proof runs from the smaller tree to the larger
+    (``ledger.prove_consistency(small, large)``; ``points-ledger consistency-proof``). Two
+    checkpoints of the same size need no proof: their roots must be equal.
+
+    Args:
+        old_note: A signed checkpoint note (e.g. the one last trusted).
+        new_note: Another signed checkpoint note of the same log.
+        verifier: The log's verifier.
+        proof: The consistency proof between the two sizes (may be empty when a size is 0
+            or both sizes are equal).
+
+    Returns:
+        The two checkpoints, ``(old, new)``.
+
+    Raises:
+        NoteError: If a note is malformed or not signed by the log key.
+        EquivocationError: If both are of the same size with different roots: the log has
+            signed two histories (a split view); ``details`` holds both notes.
+        ProofError: If the sizes differ and no proof is given (the message names the
+            sizes to prove), or the proof does not verify (``details`` holds both notes:
+            unless the proof was damaged in transit, the log has shown a split view).
+    """
+    old = open_checkpoint(old_note, verifier)
+    new = open_checkpoint(new_note, verifier)
+    evidence = {"first": str(old_note), "second": str(new_note)}
+    if old.size == new.size:
+        if old.root_hash != new.root_hash:
+            raise EquivocationError(
+                f"{old.origin} signed two different trees of {old.size} entries: it shows "
+                "different people different histories (a split view)",
+                details=evidence,
+            )
+        return old, new
+    small, large = (old, new) if old.size < new.size else (new, old)
+    if not proof and small.size > 0:
+        raise ProofError(
+            f"a consistency proof from {small.size} to {large.size} entries is needed to "
+            f"show that the checkpoints of {small.origin} tell one history",
+            hint=f"Ask the office for the output of 'points-ledger consistency-proof "
+            f"{small.size} {large.size}' (ledger.prove_consistency({small.size}, "
+            f"{large.size}) in Python) and give it with --consistency-proof FILE.",
+        )
+    try:
+        verify_consistency(small.size, large.size, proof, small.root_hash, large.root_hash)
+    except ProofError as e:
+        raise ProofError(
+            f"the checkpoint of {small.size} entries of {small.origin} is not proven to be "
+            f"a prefix of the one of {large.size}: {e}",
+            hint="Keep both checkpoints (in details): unless the proof was damaged in "
+            "transit, the log has shown two histories (a split view). Report it.",
+            details=evidence,
+        ) from e
+    return old, new

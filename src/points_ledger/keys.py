@@ -4,8 +4,15 @@ Private keys never enter the ledger. On disk they live in small JSON key files, 
 with AES-256-GCM under a key derived from a passphrase with scrypt (n = 2^17, r = 8,
 p = 1: about 128 MiB and a fraction of a second per attempt). The public key is the
 authenticated associated data, so a file cannot be re-labelled with another public key.
-Files are created with mode 0600, and loading refuses files that others can read and
-symbolic links.
+New key files need a passphrase of at least :data:`PASSPHRASE_MIN_LENGTH` characters.
+
+Files are created with mode 0600 and never through a symbolic link. Loading opens the
+file without following a symbolic link and then checks what it opened (the descriptor,
+not the path, so the file cannot be swapped in between): a regular file, owned by the
+user running the program, that no other user can read or write. On systems without POSIX
+permissions (Windows) the mode and owner bits mean nothing and are not checked: there the
+passphrase encryption and the folder's access rights protect the key (see
+``docs/explanation/signing.md``).
 """
 
 from __future__ import annotations
@@ -34,14 +41,17 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from points_ledger._ed25519_points import point_problem, signature_problem
 from points_ledger.errors import InvalidEventError, KeyFileError, WrongPassphraseError
 
 __all__ = [
     "KEY_FILE_FORMAT",
+    "PASSPHRASE_MIN_LENGTH",
     "SCRYPT_N_MAX",
     "SCRYPT_N_MIN",
     "Signer",
     "check_key_file",
+    "check_passphrase",
     "key_id",
     "load_signer",
     "public_key_from_b64",
@@ -59,6 +69,10 @@ _SCRYPT_R: Final = 8
 _SCRYPT_P: Final = 1
 _KEY_ID_DOMAIN: Final = b"points-ledger/v1/key\n"
 _KEY_FILE_MAX_BYTES: Final = 4096
+PASSPHRASE_MIN_LENGTH: Final = 8
+"""Fewest characters in the passphrase of a new key file (existing files still open)."""
+# POSIX permission bits and owners mean something; on Windows os.stat makes them up.
+_POSIX_PERMISSIONS: Final = os.name == "posix"
 
 
 def key_id(public_key: bytes) -> str:
@@ -70,10 +84,11 @@ def key_id(public_key: bytes) -> str:
 
 
 def public_key_from_b64(value: str) -> bytes:
-    """Decode a base64 public key and check it is 32 bytes.
+    """Decode a base64 public key and check it is 32 bytes and not a weak key.
 
     Raises:
-        InvalidEventError: if it is not valid base64 of 32 bytes.
+        InvalidEventError: if it is not valid base64 of 32 bytes, or is a small-order
+            point or a non-canonical encoding (one signature could verify many messages).
     """
     try:
         raw = base64.b64decode(value, validate=True)
@@ -81,6 +96,9 @@ def public_key_from_b64(value: str) -> bytes:
         raise InvalidEventError("public key is not valid base64") from e
     if len(raw) != 32:
         raise InvalidEventError("an Ed25519 public key is 32 bytes")
+    problem = point_problem(raw)
+    if problem is not None:
+        raise InvalidEventError(f"the public key {problem}", hint="Make a new key pair.")
     return raw
 
 
@@ -88,13 +106,60 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
     """Return True if ``signature`` is a valid Ed25519 signature of ``message``.
 
     Anything that is not a signature (wrong length, or not bytes at all, as a damaged
-    file can hold) is simply not a valid one: the answer is False.
+    file can hold) is simply not a valid one: the answer is False. So is a signature by a
+    weak key (small order or non-canonical) or whose ``R`` is such a point: with those, one
+    signature can verify many messages.
     """
+    if point_problem(public_key) is not None or signature_problem(signature) is not None:
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
+
+
+def check_passphrase(passphrase: object, *, new: bool = False) -> bytes:
+    """Check a key-file passphrase and return its UTF-8 bytes.
+
+    Called before any key is generated or any file is touched. The refusal never
+    carries the passphrase: not in its message, not in its details, and not in its
+    exception chain (the encoding error, which holds the whole text, is dropped).
+
+    Args:
+        passphrase: The passphrase, as text.
+        new: True for a new key file: it needs at least :data:`PASSPHRASE_MIN_LENGTH`
+            characters (existing files open with whatever passphrase made them).
+
+    Returns:
+        The passphrase encoded as UTF-8.
+
+    Raises:
+        KeyFileError: if it is not text, is empty, is too short for a new file, or holds
+            characters that are not valid text (bytes that are not UTF-8, as an
+            environment variable can hold).
+    """
+    if not isinstance(passphrase, str):
+        raise KeyFileError("a passphrase is text (str)")
+    if not passphrase:
+        raise KeyFileError("a key file needs a passphrase", hint="Choose a long passphrase.")
+    encoded: bytes | None
+    try:
+        encoded = passphrase.encode("utf-8")
+    except UnicodeEncodeError:
+        encoded = None  # raised below, outside this block, so no exception chain holds it
+    if encoded is None:
+        raise KeyFileError(
+            "the passphrase is not valid text: it holds bytes that are not UTF-8",
+            hint="Type the passphrase again, or set the passphrase variable from a UTF-8 terminal.",
+        ) from None
+    if new and len(passphrase) < PASSPHRASE_MIN_LENGTH:
+        raise KeyFileError(
+            f"the passphrase is shorter than {PASSPHRASE_MIN_LENGTH} characters",
+            hint="Choose a longer passphrase: several unrelated words are easy to remember "
+            "and hard to guess.",
+        )
+    return encoded
 
 
 class Signer:
@@ -153,12 +218,13 @@ def save_signer(
     """Write ``signer`` to a new encrypted key file readable only by its owner (0600).
 
     Raises:
-        KeyFileError: if the file already exists, the passphrase is empty, ``scrypt_n``
-            is not a power of two from :data:`SCRYPT_N_MIN` to :data:`SCRYPT_N_MAX`, or
-            the file cannot be written.
+        KeyFileError: if the file already exists (or is a symbolic link), the passphrase
+            is refused by :func:`check_passphrase` (``new=True``: at least
+            :data:`PASSPHRASE_MIN_LENGTH` characters), ``scrypt_n`` is not a power of two
+            from :data:`SCRYPT_N_MIN` to :data:`SCRYPT_N_MAX`, or the file cannot be
+            written.
     """
-    if not isinstance(passphrase, str) or not passphrase:
-        raise KeyFileError("a key file needs a passphrase", hint="Choose a long passphrase.")
+    secret = check_passphrase(passphrase, new=True)
     if (
         type(scrypt_n) is not int
         or not SCRYPT_N_MIN <= scrypt_n <= SCRYPT_N_MAX
@@ -170,7 +236,7 @@ def save_signer(
     nonce = secrets.token_bytes(12)
     seed = signer.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     aad = _aad(signer.public_key)
-    ciphertext = AESGCM(_derive(passphrase, salt, scrypt_n)).encrypt(nonce, seed, aad)
+    ciphertext = AESGCM(_derive(secret, salt, scrypt_n)).encrypt(nonce, seed, aad)
     document = {
         "format": KEY_FILE_FORMAT,
         "key_id": signer.key_id,
@@ -216,16 +282,17 @@ def save_signer(
 def load_signer(path: str | os.PathLike[str], passphrase: str) -> Signer:
     """Read and decrypt a key file written by :func:`save_signer`.
 
+    The checks of :func:`check_key_file` run on the opened file itself.
+
     Raises:
-        KeyFileError: if the file is missing, a symbolic link, readable or writable by
-            group or others, too large, or malformed.
+        KeyFileError: if the file is missing, a symbolic link, not owned by this user,
+            readable or writable by group or others, too large, or malformed, or the
+            passphrase is refused by :func:`check_passphrase`.
         WrongPassphraseError: if the passphrase does not decrypt the key.
     """
-    if not isinstance(passphrase, str):
-        raise KeyFileError("a passphrase is text (str)")
-    target = check_key_file(path)
+    secret = check_passphrase(passphrase)
+    fd, target = _open_key_file(path)
     try:
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as handle:
             raw = handle.read(_KEY_FILE_MAX_BYTES + 1)
     except OSError as e:
@@ -233,9 +300,7 @@ def load_signer(path: str | os.PathLike[str], passphrase: str) -> Signer:
     fields = _parse_key_file(raw, target)
     public_key, salt, nonce, ciphertext, scrypt_n = fields
     try:
-        seed = AESGCM(_derive(passphrase, salt, scrypt_n)).decrypt(
-            nonce, ciphertext, _aad(public_key)
-        )
+        seed = AESGCM(_derive(secret, salt, scrypt_n)).decrypt(nonce, ciphertext, _aad(public_key))
     except InvalidTag as e:
         raise WrongPassphraseError(f"the passphrase does not open key file {target}") from e
     signer = Signer.from_seed(seed)
@@ -247,9 +312,11 @@ def load_signer(path: str | os.PathLike[str], passphrase: str) -> Signer:
 def check_key_file(path: str | os.PathLike[str]) -> Path:
     """Check that ``path`` can be a key file, before anyone is asked for its passphrase.
 
-    Runs the checks :func:`load_signer` runs on the file itself (it exists, is a regular
-    file and not a symbolic link, only its owner can read or write it, it is not too
-    large); the contents are checked when it is loaded.
+    Opens the file without following a symbolic link and checks the opened file (its
+    descriptor, so it cannot be swapped between check and use): it is a regular file,
+    owned by the user running the program, only its owner can read or write it, and it is
+    not too large. The contents are checked when it is loaded. On systems without POSIX
+    permissions (Windows) the owner and mode are not checked.
 
     Returns:
         The path as a :class:`~pathlib.Path`.
@@ -257,9 +324,17 @@ def check_key_file(path: str | os.PathLike[str]) -> Path:
     Raises:
         KeyFileError: naming what is wrong with the file, with what to do about it.
     """
+    fd, target = _open_key_file(path)
+    os.close(fd)
+    return target
+
+
+def _open_key_file(path: str | os.PathLike[str]) -> tuple[int, Path]:
+    """Open a key file read-only without following links; check the descriptor."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         target = Path(path)
-        info = os.lstat(target)
+        fd = os.open(target, flags)
     except TypeError as e:
         raise KeyFileError("a key file path is a str or os.PathLike") from e
     except ValueError as e:  # e.g. a NUL character in the path
@@ -271,20 +346,39 @@ def check_key_file(path: str | os.PathLike[str]) -> Path:
             "(save_signer in Python), then have an admin register its public key.",
         ) from e
     except OSError as e:
+        if os.path.islink(target):
+            raise KeyFileError(
+                f"key file {target} is a symbolic link; refusing to follow it",
+                hint="Give the path of the key file itself.",
+            ) from e
         raise KeyFileError(f"cannot read key file {target}: {e.strerror}") from e
-    if stat.S_ISLNK(info.st_mode):
-        raise KeyFileError(f"key file {target} is a symbolic link; refusing to follow it")
+    try:
+        _check_opened(fd, target)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, target
+
+
+def _check_opened(fd: int, target: Path) -> None:
+    info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         raise KeyFileError(f"key file {target} is not a regular file")
-    if info.st_mode & 0o077:
+    if _POSIX_PERMISSIONS and info.st_uid != os.geteuid():
+        raise KeyFileError(
+            f"key file {target} belongs to another user (uid {info.st_uid})",
+            hint="Use your own key file; a key file another user owns may have been "
+            "replaced by them.",
+        )
+    if _POSIX_PERMISSIONS and info.st_mode & 0o077:
         raise KeyFileError(
             f"key file {target} can be read or written by other users "
             f"(mode {stat.S_IMODE(info.st_mode):04o})",
-            hint=f"Run: chmod 600 {target}",
+            hint=f"Run: chmod 600 {target}. On a FAT or exFAT stick chmod has no effect: "
+            "copy the key file into your home folder and run chmod there.",
         )
     if info.st_size > _KEY_FILE_MAX_BYTES:
         raise KeyFileError(f"key file {target} is too large to be a key file")
-    return target
 
 
 def _parse_key_file(raw: bytes, target: Path) -> tuple[bytes, bytes, bytes, bytes, int]:
@@ -321,9 +415,9 @@ def _parse_key_file(raw: bytes, target: Path) -> tuple[bytes, bytes, bytes, byte
     return public_key, salt, nonce, ciphertext, scrypt_n
 
 
-def _derive(passphrase: str, salt: bytes, scrypt_n: int) -> bytes:
+def _derive(secret: bytes, salt: bytes, scrypt_n: int) -> bytes:
     kdf = Scrypt(salt=salt, length=32, n=scrypt_n, r=_SCRYPT_R, p=_SCRYPT_P)
-    return kdf.derive(passphrase.encode("utf-8"))
+    return kdf.derive(secret)
 
 
 def _aad(public_key: bytes) -> bytes:

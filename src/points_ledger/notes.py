@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from points_ledger._ed25519_points import point_problem, signature_problem
 from points_ledger.errors import NoteError
 
 __all__ = [
@@ -227,6 +228,12 @@ class NoteVerifier:
         if not isinstance(self.public_key, Ed25519PublicKey):
             raise NoteError("public_key must be an Ed25519PublicKey")
         raw = self.public_key.public_bytes_raw()
+        problem = point_problem(raw)
+        if problem is not None:
+            raise NoteError(
+                f"the public key of {self.name} {problem}",
+                hint="Do not trust this key; ask its owner for a new key pair.",
+            )
         object.__setattr__(self, "public_key_bytes", raw)
         if not isinstance(self.key_id, bytes) or self.key_id != key_id(
             self.name, self.algorithm, raw
@@ -324,7 +331,7 @@ class NoteVerifier:
             if timestamp > MAX_TIMESTAMP:
                 return False
             msg, sig = _cosignature_message(timestamp, msg), sig[_TIMESTAMP_SIZE:]
-        if len(sig) != _ED25519_SIG_SIZE:
+        if len(sig) != _ED25519_SIG_SIZE or signature_problem(sig) is not None:
             return False
         try:
             self.public_key.verify(sig, msg)
@@ -480,8 +487,10 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> Note:
         seen_known.add((name, kid))
         verifier = candidates[0]
         if not verifier.verify(text_bytes, sig):
+            problem = signature_problem(sig[-_ED25519_SIG_SIZE:])
+            reason = f": the signature {problem}" if problem is not None else ""
             raise NoteError(
-                f"invalid signature for key {label}",
+                f"invalid signature for key {label}{reason}",
                 hint="The note was altered or signed by another key; do not trust its text.",
             )
         verified.append(NoteSignature(name, kid, sig, verifier.algorithm))

@@ -8,8 +8,16 @@ What a verified receipt proves: the log key signed a checkpoint saying "my first
 entries have root R", and an entry with exactly these event bytes, signatures, postings,
 seq, time and previous hash is leaf ``seq`` of that tree. It does not prove that the
 signers were authorised (the ledger checked that when it appended the entry; ``verify()``
-re-checks it on the file), nor that the log has shown everyone the same tree (that is
-what witnesses are for).
+re-checks it on the file).
+
+On its own it does not prove either that the log shows everyone the same tree. Two
+defences do, and a resident can use both: *witnesses* (``witnesses=`` and ``quorum=``:
+at least ``quorum`` of the named witnesses cosigned this checkpoint, C2SP
+tlog-cosignature, and an honest witness cosigns only append-only growth), and a
+*trusted checkpoint* (``trusted=``: the last checkpoint the resident accepted; the
+receipt's checkpoint must be the same tree or be proven, with ``consistency_proof=``, to
+extend it or be a prefix of it). :class:`~points_ledger.trusted.TrustedCheckpoints` keeps
+that checkpoint in a folder between checks.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Final, Literal
 
@@ -24,13 +33,13 @@ import pydantic
 from pydantic import Field
 
 from points_ledger.canonical import entry_hash, event_from_bytes
-from points_ledger.checkpoints import open_checkpoint
+from points_ledger.checkpoints import open_checkpoint, verify_checkpoint_consistency
 from points_ledger.errors import IntegrityError, LedgerError, NoteError, ProofError
 from points_ledger.merkle import leaf_hash, verify_inclusion
 from points_ledger.models.common import FrozenModel, describe_validation_error
 from points_ledger.models.entries import Signature
 from points_ledger.models.events import Event, Posting
-from points_ledger.notes import Checkpoint, NoteVerifier
+from points_ledger.notes import ALG_COSIGNATURE_V1, Checkpoint, NoteVerifier, open_note
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -159,6 +168,12 @@ class VerifiedReceipt:
         postings: The entry's postings.
         entry_hash: The entry hash.
         checkpoint: The log-signed checkpoint the entry is proven to be in.
+        checkpoint_note: That checkpoint as the signed note the receipt carries (with any
+            cosignatures): what a resident keeps as the checkpoint they trust.
+        witnessed_by: Names of the given witnesses whose cosignatures verified, in note
+            order (empty when none was given or none cosigned).
+        witness_quorum: How many of them were required.
+        trusted_size: Size of the trusted checkpoint it was checked against, or None.
     """
 
     origin: str
@@ -169,13 +184,28 @@ class VerifiedReceipt:
     postings: tuple[Posting, ...]
     entry_hash: bytes
     checkpoint: Checkpoint
+    checkpoint_note: str = ""
+    witnessed_by: tuple[str, ...] = ()
+    witness_quorum: int = 0
+    trusted_size: int | None = None
 
 
-def verify_receipt(receipt: Receipt | str | bytes, log_vkey: str) -> VerifiedReceipt:
-    """Check a receipt offline with nothing but the ledger's verifier key string.
+def verify_receipt(
+    receipt: Receipt | str | bytes,
+    log_vkey: str,
+    *,
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
+    trusted: str | None = None,
+    consistency_proof: Sequence[bytes] = (),
+) -> VerifiedReceipt:
+    r"""Check a receipt offline with the ledger's verifier key, and witnesses if given.
 
     Checks, in order: the checkpoint note carries a valid signature by ``log_vkey``; the
-    checkpoint's origin is the key's name and the receipt's origin; the entry hash
+    checkpoint's origin is the key's name and the receipt's origin; at least ``quorum``
+    of ``witnesses`` cosigned it (C2SP tlog-cosignature: type 0x04, signed message
+    ``cosignature/v1\ntime T\n`` + checkpoint, 8-byte big-endian time first); it is the
+    ``trusted`` checkpoint's tree or proven consistent with it; the entry hash
     recomputed from the receipt's fields (seq, time, previous hash, event bytes,
     signatures, postings) equals the one stated; the event bytes are a canonical event;
     the inclusion proof leads from that entry to the checkpoint's root.
@@ -184,19 +214,33 @@ def verify_receipt(receipt: Receipt | str | bytes, log_vkey: str) -> VerifiedRec
         receipt: A :class:`Receipt` or its JSON text.
         log_vkey: The ledger's verifier key, ``origin+hex8+base64(0x01||pubkey)``, obtained
             from the ledger operator out of band (``ledger.log_vkey()``).
+        witnesses: Verifier keys of witnesses the resident trusts
+            (``name+hex8+base64(0x04||pubkey)``, as ``witness.vkey()`` gives). Two keys
+            with the same public key count once.
+        quorum: How many of them must have cosigned; default all of them. 0 only reports
+            which did.
+        trusted: The signed checkpoint note the resident trusted last (same log), or None.
+        consistency_proof: The proof between the trusted checkpoint's size and the
+            receipt's (from the smaller to the larger); needed when the sizes differ.
 
     Returns:
-        The verified facts.
+        The verified facts, with the witnesses that cosigned.
 
     Raises:
-        NoteError: If the verifier key or the checkpoint note is invalid, or the note is not
-            signed by that key, or the origins differ.
+        NoteError: If a verifier key or the checkpoint note is invalid, the note is not
+            signed by the log key, the origins differ, a witness key is not a
+            cosignature key (or is the log key), the quorum is impossible, a given
+            witness's cosignature does not verify, or fewer than ``quorum`` cosigned.
+        EquivocationError: If the checkpoint and the trusted one are different trees of
+            the same size (a split view); ``details`` holds both.
         IntegrityError: If a field of the entry was changed (the entry hash does not match)
             or the event bytes are not a canonical event.
-        ProofError: If the document is malformed or the inclusion proof does not verify.
+        ProofError: If the document is malformed, the inclusion proof does not verify, or
+            the sizes differ from the trusted checkpoint's and the consistency proof is
+            missing (the message names the sizes) or does not verify.
     """
     try:
-        return _verify(receipt, log_vkey)
+        return _verify(receipt, log_vkey, witnesses, quorum, trusted, consistency_proof)
     except LedgerError:
         raise
     except (ValueError, TypeError, OverflowError, UnicodeError) as e:
@@ -204,7 +248,61 @@ def verify_receipt(receipt: Receipt | str | bytes, log_vkey: str) -> VerifiedRec
         raise ProofError(f"receipt cannot be checked: {e}") from e
 
 
-def _verify(receipt: object, vkey: object) -> VerifiedReceipt:
+def _witness_verifiers(
+    witnesses: object, quorum: object, log: NoteVerifier
+) -> tuple[list[NoteVerifier], int]:
+    if isinstance(witnesses, str | bytes) or not isinstance(witnesses, Sequence):
+        raise NoteError("witnesses is a sequence of witness verifier keys")
+    verifiers: list[NoteVerifier] = []
+    for vkey in witnesses:
+        if not isinstance(vkey, str):
+            raise NoteError("a witness verifier key must be a string")
+        verifier = NoteVerifier.from_vkey(vkey)
+        if verifier.algorithm != ALG_COSIGNATURE_V1:
+            raise NoteError(
+                f"witness key {verifier.name} is not a cosignature key (type 0x04)",
+                hint="Use the witness's verifier key as it publishes it ('witness cosign' "
+                "prints it), not a plain note key.",
+            )
+        if verifier.public_key_bytes == log.public_key_bytes:
+            raise NoteError(
+                f"witness key {verifier.name} is the log's own key: a log cannot witness itself"
+            )
+        verifiers.append(verifier)
+    distinct = len({v.public_key_bytes for v in verifiers})
+    if quorum is None:
+        quorum = distinct
+    if isinstance(quorum, bool) or not isinstance(quorum, int) or not 0 <= quorum <= distinct:
+        raise NoteError(
+            f"a witness quorum of {quorum!r} is impossible with {distinct} different witness keys",
+            hint="Give a quorum from 0 to the number of different witnesses.",
+        )
+    return verifiers, quorum
+
+
+def _witnessed_by(note: str, log: NoteVerifier, witnesses: list[NoteVerifier]) -> list[str]:
+    if not witnesses:
+        return []
+    opened = open_note(note, [log, *witnesses])
+    by_id = {(w.name, w.key_id): w for w in witnesses}
+    names: list[str] = []
+    seen: set[bytes] = set()
+    for signature in opened.signatures:
+        witness = by_id.get((signature.name, signature.key_id))
+        if witness is not None and witness.public_key_bytes not in seen:
+            seen.add(witness.public_key_bytes)
+            names.append(witness.name)
+    return names
+
+
+def _verify(
+    receipt: object,
+    vkey: object,
+    witnesses: object,
+    quorum: object,
+    trusted: object,
+    consistency_proof: Sequence[bytes],
+) -> VerifiedReceipt:
     if isinstance(receipt, str | bytes):
         receipt = Receipt.from_json(receipt)
     if not isinstance(receipt, Receipt):
@@ -212,11 +310,30 @@ def _verify(receipt: object, vkey: object) -> VerifiedReceipt:
     if not isinstance(vkey, str):
         raise NoteError("the log verifier key must be a string")
     verifier = NoteVerifier.from_vkey(vkey)
+    witness_verifiers, needed = _witness_verifiers(witnesses, quorum, verifier)
     checkpoint = open_checkpoint(receipt.checkpoint, verifier)
     if receipt.origin != checkpoint.origin:
         raise NoteError(
             f"receipt is for {receipt.origin!r} but its checkpoint is for {checkpoint.origin!r}"
         )
+    witnessed_by = _witnessed_by(receipt.checkpoint, verifier, witness_verifiers)
+    if len(witnessed_by) < needed:
+        raise NoteError(
+            f"the checkpoint is cosigned by {len(witnessed_by)} of the witnesses given "
+            f"({', '.join(witnessed_by) or 'none'}), but {needed} are required",
+            hint="Ask the office for a receipt whose checkpoint the witnesses have "
+            "cosigned ('points-ledger receipt SEQ --checkpoint COSIGNED_NOTE'); a log that "
+            "no witness will cosign may be showing you a history others do not see.",
+            details={"witnessed_by": witnessed_by, "quorum": needed},
+        )
+    trusted_size = None
+    if trusted is not None:
+        if not isinstance(trusted, str):
+            raise NoteError("the trusted checkpoint is a signed note (text)")
+        old, _new = verify_checkpoint_consistency(
+            trusted, receipt.checkpoint, verifier, consistency_proof
+        )
+        trusted_size = old.size
 
     event_bytes = _b64(receipt.event, "event")
     signatures = tuple(_signature(s, i) for i, s in enumerate(receipt.signatures))
@@ -265,6 +382,10 @@ def _verify(receipt: object, vkey: object) -> VerifiedReceipt:
         postings=postings,
         entry_hash=stated_hash,
         checkpoint=checkpoint,
+        checkpoint_note=receipt.checkpoint,
+        witnessed_by=tuple(witnessed_by),
+        witness_quorum=needed,
+        trusted_size=trusted_size,
     )
 
 

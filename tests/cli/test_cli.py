@@ -39,6 +39,7 @@ from points_ledger.demo import STEPS, run_demo
 from points_ledger.errors import InvalidEventError, StorageError
 
 PASS = "correct horse battery staple"
+LOG_PASS = "the log key's own passphrase"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 DAY = dt.date(2026, 11, 2)
 CLI_STATE = AppState(clock=FixedClock(dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)))
@@ -150,7 +151,7 @@ def run(
     input: str | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> Result:
-    env = {"POINTS_LEDGER_PASSPHRASE": passphrase or ""}
+    env = {"POINTS_LEDGER_PASSPHRASE": passphrase or "", "POINTS_LEDGER_PASSPHRASE_LOG": LOG_PASS}
     if db is not None:
         env["POINTS_LEDGER_DB"] = str(db)
     env.update(extra_env or {})

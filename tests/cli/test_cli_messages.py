@@ -338,7 +338,7 @@ def test_init_without_passphrase_or_terminal_is_a_clear_refusal(tmp_path: Path) 
     proc = _without_terminal(["init", "--origin", ORIGIN], tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "Warning" not in proc.stderr and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("error [command_failed]: no passphrase for the new key files")
+    assert proc.stderr.startswith("error [command_failed]: no passphrase for the new log key")
     assert "POINTS_LEDGER_PASSPHRASE" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 

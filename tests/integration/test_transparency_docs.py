@@ -33,3 +33,6 @@ def test_python_blocks_run(page: str, tmp_path: Path) -> None:
     if "check-your-receipt" in page:
         assert "event award-1: elderly visit" in result.stdout
         assert "refused: [integrity_failure]" in result.stdout
+        assert "witnessed by: street.example/fuqinglu/witness" in result.stdout
+        assert "asks for the proof first: [proof_invalid]" in result.stdout
+        assert "extends the checkpoint of 3 entries I trusted" in result.stdout

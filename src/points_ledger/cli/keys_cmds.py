@@ -25,7 +25,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.render import show_append
 from points_ledger.errors import KeyFileError
-from points_ledger.keys import KEY_FILE_FORMAT, Signer, save_signer
+from points_ledger.keys import KEY_FILE_FORMAT, Signer, check_passphrase, save_signer
 from points_ledger.models import KeySpec, RegisterKey, RevokeKey, Role
 
 __all__ = ["key_group", "keygen", "public_key_of_file"]
@@ -73,15 +73,18 @@ def keygen(path: Path, as_json: bool) -> None:
     """Create one new encrypted key file at PATH (never overwrites) and print its key id.
 
     The passphrase comes from POINTS_LEDGER_PASSPHRASE (or the per-file variable) or is
-    asked for twice without echo. Register the public key with 'key register'.
+    asked for twice without echo; it needs at least 8 characters. Register the public
+    key with 'key register'.
     """
     if os.path.lexists(path):
         raise KeyFileError(
             f"key file {path} already exists",
             hint="Choose another path; keys are never overwritten.",
         )
+    passphrase = read_passphrase(path, new=True)
+    check_passphrase(passphrase, new=True)
     signer = Signer.generate()
-    save_signer(signer, path, read_passphrase(path, new=True))
+    save_signer(signer, path, passphrase)
     if as_json:
         echo_json({"path": str(path), "key_id": signer.key_id, "public_key": signer.public_key_b64})
         return

@@ -28,7 +28,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.render import show_append
 from points_ledger.errors import InvalidEventError, KeyFileError, StorageError
-from points_ledger.keys import Signer, save_signer
+from points_ledger.keys import Signer, check_passphrase, save_signer
 from points_ledger.ledger import Ledger
 from points_ledger.models import AccountKind, Asset, OpenAccount, Posting, Reverse, Transfer
 from points_ledger.notes import vkey_for
@@ -95,21 +95,43 @@ def parse_posting(text: str) -> Posting:
 
 
 def _init_passphrases(paths: list[Path]) -> list[str]:
+    """Passphrases for the new log key (``paths[0]``) and admin keys, checked up front.
+
+    The log key gets its own: its per-file variable (``POINTS_LEDGER_PASSPHRASE_LOG``) or
+    a prompt of its own, never the shared variable, and it must differ from every admin
+    key's, so that whoever holds an admin passphrase cannot also sign checkpoints.
+    """
+    log_path, *admin_paths = paths
+    log_variable = passphrase_env_name(log_path)
+    log_passphrase = os.environ.get(log_variable) or prompt_passphrase(
+        f"New passphrase for the log key {log_path} (its own, not the admins')",
+        needed_for=f"the new log key {log_path}",
+        variables=(log_variable,),
+        new=True,
+    )
     shared = os.environ.get(PASSPHRASE_ENV) or None
-    result = []
-    for path in paths:
+    result = [log_passphrase]
+    for path in admin_paths:
         own = os.environ.get(passphrase_env_name(path))
         if own:
             result.append(own)
             continue
         if shared is None:
             shared = prompt_passphrase(
-                "New passphrase for the key files",
-                needed_for="the new key files",
+                "New passphrase for the admin key files",
+                needed_for="the new admin key files",
                 variables=(PASSPHRASE_ENV, passphrase_env_name(path)),
                 new=True,
             )
         result.append(shared)
+    for passphrase in result:
+        check_passphrase(passphrase, new=True)
+    if log_passphrase in result[1:]:
+        raise KeyFileError(
+            "the log key needs a passphrase of its own, different from the admin keys'",
+            hint=f"Set {log_variable} to another passphrase than the admins' (or type "
+            "another one when asked), and keep it with the person who signs checkpoints.",
+        )
     return result
 
 
@@ -163,8 +185,11 @@ def init(
     """Create a new ledger with a log key and admin keys stored as encrypted key files.
 
     Writes KEYS_DIR/log.key and KEYS_DIR/admin-1.key ... admin-N.key (mode 0600), then
-    the ledger file with its genesis entry signed by every admin. Refuses to overwrite
-    any existing file; if the ledger cannot be created, removes the key files it wrote.
+    the ledger file with its genesis entry signed by every admin. The log key has a
+    passphrase of its own (POINTS_LEDGER_PASSPHRASE_LOG, or asked for separately),
+    different from the admin keys' (POINTS_LEDGER_PASSPHRASE or per-file variables).
+    Refuses to overwrite any existing file; if the ledger cannot be created, removes the
+    key files it wrote.
     """
     path = state().ledger_path
     if threshold > admin_count:

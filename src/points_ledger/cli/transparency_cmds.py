@@ -3,8 +3,12 @@
 * ``checkpoint --log-key FILE``: sign a checkpoint of the whole ledger with the log key.
 * ``consistency-proof OLD [NEW]``: the proof a witness needs to move from size OLD to NEW.
 * ``receipt SEQ``: a receipt (JSON) anyone can check offline.
-* ``verify-receipt FILE --vkey VKEY``: check a receipt with nothing but the verifier key;
-  needs no ledger file.
+* ``verify-receipt FILE --vkey VKEY [--witness-vkey W ... --witness-quorum K]
+  [--state DIR]``: check a receipt with nothing but the verifier key (and the witnesses'
+  keys); needs no ledger file. ``--state`` keeps the last checkpoint trusted, so that a
+  receipt from a tree that cannot extend it is refused (a split view).
+* ``verify-consistency OLD NEW --vkey VKEY --proof FILE``: check that two checkpoints of
+  one log tell one history; needs no ledger file.
 * ``witness cosign NOTE``: a witness checks a checkpoint (and a consistency proof from the
   last one it accepted) and prints its cosignature line.
 """
@@ -21,6 +25,7 @@ from typing import Any, Final
 
 import click
 
+from points_ledger.checkpoints import verify_checkpoint_consistency
 from points_ledger.cli.app import (
     CommandError,
     cli,
@@ -35,6 +40,7 @@ from points_ledger.errors import LedgerError, ProofError
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.notes import NoteVerifier
 from points_ledger.receipts import RECEIPT_JSON_MAX, VerifiedReceipt, verify_receipt
+from points_ledger.trusted import TrustedCheckpoints
 from points_ledger.witness import Witness
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "read_proof",
     "read_vkey",
     "receipt",
+    "verify_consistency_cmd",
     "verify_receipt_cmd",
     "vkey",
     "witness_group",
@@ -291,6 +298,9 @@ def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
         "signed_by": [s.key_id for s in checked.signatures],
         "checkpoint_size": checked.checkpoint.size,
         "entry_hash": b64(checked.entry_hash),
+        "witnessed_by": list(checked.witnessed_by),
+        "witness_quorum": checked.witness_quorum,
+        "trusted_size": checked.trusted_size,
     }
 
 
@@ -299,15 +309,72 @@ def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
 @click.option(
     "--vkey", required=True, help="The ledger's verifier key (origin+hex8+base64), or a file."
 )
+@click.option(
+    "--witness-vkey",
+    "witness_vkeys",
+    multiple=True,
+    help="Verifier key of a witness you trust (repeatable), or a file holding it.",
+)
+@click.option(
+    "--witness-quorum",
+    type=click.IntRange(min=0),
+    default=None,
+    help="How many of the witnesses must have cosigned (default: all given).",
+)
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder keeping the last checkpoint you trusted; later receipts must extend it.",
+)
+@click.option(
+    "--consistency-proof",
+    "proof_path",
+    type=_PATH,
+    default=None,
+    help="Proof between the trusted checkpoint and the receipt's (from the office).",
+)
 @json_option
-def verify_receipt_cmd(receipt_path: Path, vkey: str, as_json: bool) -> None:
+def verify_receipt_cmd(
+    receipt_path: Path,
+    vkey: str,
+    witness_vkeys: tuple[str, ...],
+    witness_quorum: int | None,
+    state_dir: Path | None,
+    proof_path: Path | None,
+    as_json: bool,
+) -> None:
     """Check receipt FILE offline with only the ledger's verifier key (no ledger file).
 
-    Exit 0 if the entry is proven to be in the ledger the key speaks for; 1 if the
-    receipt or key is malformed or the proof fails; 3 if the entry was altered.
+    With --witness-vkey, at least --witness-quorum of those witnesses must have cosigned
+    the receipt's checkpoint. With --state DIR, the receipt's checkpoint must be the one
+    trusted last or be proven (--consistency-proof) to extend it or be a prefix of it;
+    then the larger one is kept. Exit 0 if the entry is proven to be in the ledger the
+    key speaks for; 1 if the receipt or a key is malformed, the proof fails, too few
+    witnesses cosigned or the log shows a split view; 3 if the entry was altered.
     """
     try:
-        checked = verify_receipt(_read_input(receipt_path, "receipt"), read_vkey(vkey))
+        document = _read_input(receipt_path, "receipt")
+        log_vkey = read_vkey(vkey)
+        witnesses = [read_vkey(value) for value in witness_vkeys]
+        proof = read_proof(proof_path)
+        if state_dir is None:
+            checked = verify_receipt(
+                document,
+                log_vkey,
+                witnesses=witnesses,
+                quorum=witness_quorum,
+                consistency_proof=proof,
+            )
+        else:
+            checked = TrustedCheckpoints(state_dir).check_receipt(
+                document,
+                log_vkey,
+                witnesses=witnesses,
+                quorum=witness_quorum,
+                consistency_proof=proof,
+            )
     except LedgerError as e:
         if as_json:  # as `verify --json` does: the verdict on stdout, the error on stderr
             echo_json({"ok": False, "code": e.code, "message": e.message})
@@ -319,6 +386,16 @@ def verify_receipt_cmd(receipt_path: Path, vkey: str, as_json: bool) -> None:
         f"receipt verified: entry {checked.seq} of {checked.origin} is in the checkpoint of "
         f"{checked.checkpoint.size:,} entries signed by the log key"
     )
+    quorum = f" ({checked.witness_quorum} required)" if checked.witness_quorum else ""
+    click.echo(f"witnessed by: {', '.join(checked.witnessed_by) or 'none'}{quorum}")
+    if state_dir is not None:
+        if checked.trusted_size is None:
+            click.echo(f"first checkpoint of this ledger: kept in {state_dir}")
+        else:
+            click.echo(
+                f"consistent with the checkpoint of {checked.trusted_size:,} entries you "
+                f"trusted before (kept in {state_dir})"
+            )
     click.echo(
         f"event {checked.event.id} ({checked.event.type}), business date "
         f"{checked.event.effective_at.isoformat()}, recorded {checked.recorded_at.isoformat()}"
@@ -329,6 +406,46 @@ def verify_receipt_cmd(receipt_path: Path, vkey: str, as_json: bool) -> None:
             [(p.account, p.asset.value, amount_text(p.asset, p.amount)) for p in checked.postings],
             right=[False, False, True],
         )
+
+
+@cli.command("verify-consistency")
+@click.argument("old_path", metavar="OLD", type=_PATH)
+@click.argument("new_path", metavar="NEW", type=_PATH)
+@click.option(
+    "--vkey", required=True, help="The ledger's verifier key (origin+hex8+base64), or a file."
+)
+@click.option(
+    "--proof",
+    "proof_path",
+    type=_PATH,
+    default=None,
+    help="Consistency proof between the two sizes ('consistency-proof' prints it).",
+)
+def verify_consistency_cmd(
+    old_path: Path, new_path: Path, vkey: str, proof_path: Path | None
+) -> None:
+    """Check that checkpoint notes OLD and NEW of one log tell one history (no ledger file).
+
+    Both must be signed by the log key. Of the same size, their roots must be equal;
+    otherwise the proof from the smaller to the larger must verify. Exit 0 if they are
+    consistent; 1 if a note or the proof is malformed or missing, or the log has shown
+    two histories (the message says which; keep both notes as evidence).
+    """
+    verifier = NoteVerifier.from_vkey(read_vkey(vkey))
+    old, new = verify_checkpoint_consistency(
+        _read_input(old_path, "checkpoint note"),
+        _read_input(new_path, "checkpoint note"),
+        verifier,
+        read_proof(proof_path),
+    )
+    if old.size == new.size:
+        click.echo(f"consistent: both checkpoints are the same tree of {old.size:,} entries")
+        return
+    small, large = sorted((old, new), key=lambda c: c.size)
+    click.echo(
+        f"consistent: the checkpoint of {small.size:,} entries is a prefix of the one of "
+        f"{large.size:,} entries of {verifier.name}"
+    )
 
 
 @cli.group("witness")

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Final
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from points_ledger._ed25519_points import point_problem
 from points_ledger.errors import InvalidEventError
 
 __all__ = [
@@ -240,8 +241,20 @@ GridPath = Annotated[tuple[GridCell, ...], Field(max_length=5)]
 Amount = Annotated[int, Field(ge=-AMOUNT_MAX, le=AMOUNT_MAX)]
 """A signed integer amount in the asset's smallest unit."""
 
-PublicKeyB64 = Annotated[str, _check_b64(32)]
-"""A raw 32-byte Ed25519 public key in canonical standard base64."""
+
+def _check_public_key(value: str) -> str:
+    problem = point_problem(base64.b64decode(value))
+    if problem is not None:
+        raise ValueError(f"the public key {problem}; make a new key pair")
+    return value
+
+
+PublicKeyB64 = Annotated[str, _check_b64(32), AfterValidator(_check_public_key)]
+"""A raw 32-byte Ed25519 public key in canonical standard base64.
+
+Small-order points and non-canonical encodings are refused (see
+``points_ledger._ed25519_points``): with such a key one signature can verify many messages.
+"""
 
 SignatureB64 = Annotated[str, _check_b64(64)]
 """A raw 64-byte Ed25519 signature in canonical standard base64."""

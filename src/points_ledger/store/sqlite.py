@@ -158,6 +158,27 @@ def _writable_here(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
+def _create_exclusively(target: Path) -> None:
+    """Make the new, empty ledger file, never through a symbolic link or over a file.
+
+    SQLite would follow a (dangling) link and create the file wherever it points; a file
+    made here with ``O_CREAT | O_EXCL | O_NOFOLLOW`` is the one SQLite then opens.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(target, flags, 0o666)
+    except FileExistsError as e:
+        what = "a symbolic link" if os.path.islink(target) else "a file"
+        raise StorageError(
+            f"{target} already exists (as {what}); a new ledger never replaces or follows one",
+            hint="Open the existing ledger instead (--ledger PATH, or Ledger.open in "
+            "Python), or choose a new path.",
+        ) from e
+    except OSError as e:
+        raise StorageError(f"cannot create ledger file {target}: {e.strerror}") from e
+    os.close(fd)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=_BUSY_WAIT_S, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
@@ -615,14 +636,7 @@ class SqliteStore:
             StorageError: if the file already exists or cannot be created.
         """
         target = Path(path)
-        with storage_errors(f"create ledger file {target}"):
-            exists = target.exists()  # may itself fail, e.g. on a name that is too long
-        if exists:
-            raise StorageError(
-                f"{target} already exists",
-                hint="Open the existing ledger instead (--ledger PATH, or Ledger.open in "
-                "Python), or choose a new path.",
-            )
+        _create_exclusively(target)
         with storage_errors(f"create ledger file {target}"):
             conn = _connect(target)
             conn.execute("PRAGMA journal_mode = WAL")
