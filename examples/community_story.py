@@ -63,6 +63,7 @@ class Story:
             origin="chengdu.example/chenghua/zhiqiang",
             log_key=Signer.generate(),
             admins=[self.keys["admin"]],
+            threshold=1,
             effective_at=self.now.date(),
             clock=lambda: self.now,
         )

@@ -67,6 +67,7 @@ def main(folder: Path) -> None:
         origin="chongzhou.example/quanxing",
         log_key=log_key,
         admins=[admin],
+        threshold=1,
         committee_threshold=2,
     )
     with ledger:

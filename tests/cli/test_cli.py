@@ -82,7 +82,9 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> KeySet:
 def db(tmp_path: Path, keys: KeySet) -> Path:
     """A ledger with vol:0001 (30 PTS, its key registered), vol:0002 and a fund."""
     path = tmp_path / "ledger.db"
-    with Ledger.create(path, origin=ORIGIN, log_key=Signer.generate(), admins=[keys.admin]) as lg:
+    with Ledger.create(
+        path, origin=ORIGIN, log_key=Signer.generate(), admins=[keys.admin], threshold=1
+    ) as lg:
         admins = [keys.admin]
         lg.append_many(
             [

@@ -93,6 +93,7 @@ def db(tmp_path: Path, keys: Keys) -> Path:
         origin=ORIGIN,
         log_key=keys["log"],
         admins=admin,
+        threshold=1,
         effective_at=DAY,
         clock=lambda: next(ticks),
     ) as ledger:

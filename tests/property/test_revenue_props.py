@@ -62,6 +62,7 @@ def test_ledger_distribution_matches_split(
             origin="example.org/prop",
             log_key=Signer.from_seed(bytes([4]) * 32),
             admins=[ADMIN],
+            threshold=1,
         )
         with ledger:
             accounts = {"fund:revenue": AccountKind.FUND, "inv": AccountKind.INVESTOR}

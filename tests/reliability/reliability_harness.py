@@ -114,7 +114,9 @@ def build_community(
     the ``award_points`` factory can append real ``AwardPoints``.
     """
     admin = community.admin
-    ledger = Ledger.create(path, origin=community.origin, log_key=community.log_key, admins=[admin])
+    ledger = Ledger.create(
+        path, origin=community.origin, log_key=community.log_key, admins=[admin], threshold=1
+    )
     setup: list[tuple[Event, list[Signer]]] = [
         (
             OpenAccount(

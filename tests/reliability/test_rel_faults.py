@@ -709,6 +709,7 @@ def test_fault_while_creating_a_ledger_leaves_no_file(step: str, tmp_path: Path)
                     origin=COMMUNITY.origin,
                     log_key=COMMUNITY.log_key,
                     admins=[COMMUNITY.admin],
+                    threshold=1,
                 )
             except BaseException as e:
                 raised = e
@@ -721,7 +722,11 @@ def test_fault_while_creating_a_ledger_leaves_no_file(step: str, tmp_path: Path)
         for suffix in ("", "-wal", "-shm"):
             assert not Path(f"{path}{suffix}").exists(), f"{step}/{name}: {suffix} left behind"
         Ledger.create(
-            path, origin=COMMUNITY.origin, log_key=COMMUNITY.log_key, admins=[COMMUNITY.admin]
+            path,
+            origin=COMMUNITY.origin,
+            log_key=COMMUNITY.log_key,
+            admins=[COMMUNITY.admin],
+            threshold=1,
         ).close()
         path.unlink()
         for suffix in ("-wal", "-shm"):

@@ -66,7 +66,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp(prefix="ledger-machine-"))
         self.path = self.dir / "m.db"
         self.ledger = Ledger.create(
-            self.path, origin="model.example/x", log_key=LOG, admins=[ADMIN]
+            self.path, origin="model.example/x", log_key=LOG, admins=[ADMIN], threshold=1
         )
         self.ledger.append(
             OpenAccount(id="pool", effective_at=DAY, account="pool", account_kind=AccountKind.POOL),

@@ -125,6 +125,7 @@ class CommunityMachine(RuleBasedStateMachine):
             origin="model.example/community",
             log_key=LOG,
             admins=[ADMIN],
+            threshold=1,
             effective_at=START.date(),
             clock=self.clock,
         )

@@ -93,6 +93,7 @@ class CommunityMachine(RuleBasedStateMachine):
             origin="test.example/machine",
             log_key=_signer("log"),
             admins=[self.keys["admin"]],
+            threshold=1,
             clock=self.clock,
         )
         kinds = {a: AccountKind.MEMBER for a in MEMBERS} | {
