@@ -105,7 +105,9 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
     rng = random.Random(seed)
     admin = Signer.from_seed(rng.randbytes(32))
     log_key = Signer.from_seed(rng.randbytes(32))
-    ledger = Ledger.create(path, origin=ORIGIN, log_key=log_key, admins=[admin], threshold=1, clock=fixed_clock)
+    ledger = Ledger.create(
+        path, origin=ORIGIN, log_key=log_key, admins=[admin], threshold=1, clock=fixed_clock
+    )
     names = [f"vol:{i:06d}" for i in range(members)]
     c = Community(admin=admin, log_key=log_key, rng=rng, members=names)
     setup: list[Item] = [
