@@ -411,6 +411,18 @@ def test_account_open_existing_is_refused(db: Path, keys: KeySet) -> None:
     assert error_line(result).startswith("error [account_exists]:")
 
 
+def test_a_mistyped_year_in_date_is_refused_and_not_written(db: Path, keys: KeySet) -> None:
+    with Ledger.open(db) as ledger:
+        size = ledger.size()
+    key = str(keys.admin_file)
+    result = run(db, "account", "open", "vol:0009", "--date", "2035-11-02", "--key", key)
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [effective_date_out_of_range]:")
+    assert "2035-11-02" in result.output
+    with Ledger.open(db) as ledger:
+        assert ledger.size() == size
+
+
 def test_write_needs_a_key(db: Path) -> None:
     result = run(db, "account", "open", "vol:0009")
     assert result.exit_code == 2
