@@ -138,7 +138,8 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
         setup.append(_open(c, person, AccountKind.MEMBER))
         setup.append(_key(c, person, (Role.COMMITTEE,), person))
         c.committee.append(c.keys[person])
-    setup.append(_key(c, "treasurer", (Role.TREASURER,), None))
+    setup.append(_open(c, "staff:treasurer", AccountKind.MEMBER))
+    setup.append(_key(c, "treasurer", (Role.TREASURER,), "staff:treasurer"))
     c.treasurer = c.keys["treasurer"]
     for n in range(5):
         partner = f"partner:{n}"

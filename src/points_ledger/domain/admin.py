@@ -232,7 +232,7 @@ def _new_key(
         if _PERSON_ROLES & roles:
             names = ", ".join(sorted(r.value for r in _PERSON_ROLES & roles))
             raise InvalidEventError(
-                f"a {names} key must name the account of the person who holds it",
+                f"a key with the {names} role must name the account of the person who holds it",
                 hint="Set owner to that person's own account, so that two keys of one "
                 "person count once in a quorum and nobody signs for their own account.",
             )
