@@ -24,8 +24,8 @@ from points_ledger.domain.state import (
     handler_for,
 )
 from points_ledger.errors import (
-    EventExpiredError,
     EffectiveDateError,
+    EventExpiredError,
     IntegrityError,
     InvalidEventError,
     KeyRevokedError,
