@@ -105,7 +105,9 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
     rng = random.Random(seed)
     admin = Signer.from_seed(rng.randbytes(32))
     log_key = Signer.from_seed(rng.randbytes(32))
-    ledger = Ledger.create(path, origin=ORIGIN, log_key=log_key, admins=[admin], clock=fixed_clock)
+    ledger = Ledger.create(
+        path, origin=ORIGIN, log_key=log_key, admins=[admin], threshold=1, clock=fixed_clock
+    )
     names = [f"vol:{i:06d}" for i in range(members)]
     c = Community(admin=admin, log_key=log_key, rng=rng, members=names)
     setup: list[Item] = [
@@ -136,7 +138,8 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
         setup.append(_open(c, person, AccountKind.MEMBER))
         setup.append(_key(c, person, (Role.COMMITTEE,), person))
         c.committee.append(c.keys[person])
-    setup.append(_key(c, "treasurer", (Role.TREASURER,), None))
+    setup.append(_open(c, "staff:treasurer", AccountKind.MEMBER))
+    setup.append(_key(c, "treasurer", (Role.TREASURER,), "staff:treasurer"))
     c.treasurer = c.keys["treasurer"]
     for n in range(5):
         partner = f"partner:{n}"

@@ -77,6 +77,7 @@ def build_ledger(path: Path, awards: list[int]) -> Ledger:
         origin=ORIGIN,
         log_key=LOG_KEY,
         admins=[ADMIN],
+        threshold=1,
         effective_at=TODAY,
         clock=clock,
         nonce=NONCE,

@@ -63,6 +63,7 @@ class Story:
             origin="chengdu.example/chenghua/zhiqiang",
             log_key=Signer.generate(),
             admins=[self.keys["admin"]],
+            threshold=1,
             effective_at=self.now.date(),
             clock=lambda: self.now,
         )
@@ -107,6 +108,11 @@ def main() -> None:
             "barber": (AccountKind.PARTNER, ("chenghua", "zhiqiang", "g1")),
             "pool.charity": (AccountKind.POOL, ()),
             "fund.community": (AccountKind.FUND, ()),
+            # Office-holders' own accounts: their keys name them, so that a quorum
+            # counts people and nobody signs for their own account.
+            "cm.chen": (AccountKind.MEMBER, ()),
+            "cm.liu": (AccountKind.MEMBER, ()),
+            "staff.zhou": (AccountKind.MEMBER, ()),
         }
         for account, (kind, grid) in accounts.items():
             s.add(OpenAccount, "admin", account=account, account_kind=kind, grid=grid)
@@ -114,9 +120,9 @@ def main() -> None:
             s.key(worker, (Role.ISSUER,), worker)
         for member in ("vol.li", "vol.wang", "vol.zhao", "hh.0042"):
             s.key(member, (Role.MEMBER,), member)
-        s.key("cm.chen", (Role.COMMITTEE,), None)
-        s.key("cm.liu", (Role.COMMITTEE,), None)
-        s.key("treasurer", (Role.TREASURER,), None)
+        s.key("cm.chen", (Role.COMMITTEE,), "cm.chen")
+        s.key("cm.liu", (Role.COMMITTEE,), "cm.liu")
+        s.key("treasurer", (Role.TREASURER,), "staff.zhou")
         s.add(
             Transfer,
             "admin",

@@ -47,6 +47,7 @@ from points_ledger import (
 from points_ledger.split import THREE_THREE_THREE_ONE, InvestorSchedule, format_fen, format_trace
 
 DAY = dt.date(2027, 1, 15)
+NOW = dt.datetime(2027, 1, 15, 2, 0, tzinfo=dt.UTC)  # ledger time: 10:00 in Chengdu that day
 REVENUE = "fund:revenue"
 FUNDS = {"public_welfare_fund": "fund:welfare", "project_reserve_fund": "fund:reserve"}
 INVESTOR = "inv:agri-partner"
@@ -67,7 +68,10 @@ def main(folder: Path) -> None:
         origin="chongzhou.example/quanxing",
         log_key=log_key,
         admins=[admin],
+        threshold=1,  # one admin acting alone, chosen knowingly; audit() lists it
         committee_threshold=2,
+        effective_at=DAY,
+        clock=lambda: NOW,
     )
     with ledger:
         kinds = {REVENUE: AccountKind.FUND, INVESTOR: AccountKind.INVESTOR}
@@ -83,7 +87,10 @@ def main(folder: Path) -> None:
                 RegisterKey(
                     id=f"key-committee-{n}",
                     effective_at=DAY,
-                    key=KeySpec(public_key=s.public_key_b64, roles=(Role.COMMITTEE,)),
+                    # Each committee key names its holder's own account (a villager).
+                    key=KeySpec(
+                        public_key=s.public_key_b64, roles=(Role.COMMITTEE,), owner=VILLAGERS[n]
+                    ),
                 ),
                 [admin],
             )

@@ -128,6 +128,10 @@ class AuditReport:
         """
         return max(self.entries_checked - self.anchored, 0)
 
+    findings: tuple[Problem, ...] = field(default_factory=tuple)
+    """Things worth knowing that are not problems (e.g. ``single_admin``: one admin may
+    act alone on this ledger, as its genesis entry chose). They never make ``ok`` false."""
+
     @property
     def ok(self) -> bool:
         """True when no problem was found."""
@@ -155,14 +159,17 @@ class AuditReport:
             else "every entry is under a checkpoint held outside the file"
         )
         if self.ok:
-            return (
-                f"audit passed: {self.entries_checked:,} entries checked, no problems\n" + anchoring
-            )
-        lines = [
-            f"audit FAILED: {self.problems_total:,} problem(s) in "
-            f"{self.entries_checked:,} entries checked"
-        ]
-        lines += [f"  {p}" for p in self.problems]
+            lines = [
+                f"audit passed: {self.entries_checked:,} entries checked, no problems",
+                anchoring,
+            ]
+        else:
+            lines = [
+                f"audit FAILED: {self.problems_total:,} problem(s) in "
+                f"{self.entries_checked:,} entries checked"
+            ]
+            lines += [f"  {p}" for p in self.problems]
+        lines += [f"  finding: {f}" for f in self.findings]
         return "\n".join(lines)
 
 
@@ -223,6 +230,7 @@ class _Collector:
     def __init__(self, stop_at_first: bool) -> None:
         self.stop_at_first = stop_at_first
         self.problems: list[Problem] = []
+        self.findings: list[Problem] = []
         self.total = 0
         self.checked = 0  # entries replayed so far
         self.anchored = 0  # entries a checkpoint held outside the file covers
@@ -271,6 +279,7 @@ def run_audit(
         problems=tuple(found.problems),
         problems_total=found.total,
         anchored=min(found.anchored, found.checked),
+        findings=tuple(found.findings),
     )
 
 
@@ -371,11 +380,30 @@ def _check_log(
         if after_replay is not None:
             after_replay(checked)  # entries missing at the end explain what follows
         scratch.flush()
+        _note_policy(scratch, found)
         _compare_state(store, scratch, found)
     finally:
         scratch.close()
     _check_orphans(store, checked, found)
     return checked
+
+
+def _note_policy(scratch: SqliteState, found: _Collector) -> None:
+    """Findings about the signing policy the replayed genesis entry chose."""
+    try:
+        config = scratch.config()
+    except (LedgerError, sqlite3.Error, KeyError, TypeError, ValueError):
+        return  # a damaged genesis is reported by the replay itself
+    if config is not None and config.policy.admin_threshold == 1:
+        found.findings.append(
+            Problem(
+                "single_admin",
+                "one admin may act alone on this ledger (admin threshold 1): that admin can "
+                "open accounts, register first keys, mint points and reverse entries without "
+                "anyone else signing",
+                0,
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -131,12 +131,18 @@ def event_to_bytes(event: Event) -> bytes:
 
 
 def _encode(event: Event) -> bytes:
-    fields = event.model_dump(mode="json")
-    if fields.get("not_after") is None:
+    fields = type(event).model_fields
+    omitted = {
+        name
+        for name in type(event).omitted_when_default
+        if getattr(event, name) == fields[name].default
+    }
+    dumped = event.model_dump(mode="json", exclude=omitted)
+    if dumped.get("not_after") is None:
         # An unset validity bound is left out, so events that do not use it encode as
         # they always have; a stored ``"not_after": null`` is therefore not canonical.
-        fields.pop("not_after", None)
-    data = canonical_json_float_free(fields)
+        dumped.pop("not_after", None)
+    data = canonical_json_float_free(dumped)
     if len(data) > EVENT_BYTES_MAX:
         raise InvalidEventError(
             f"event {event.id!r} is {len(data):,} bytes; the limit is {EVENT_BYTES_MAX:,}"

@@ -264,6 +264,11 @@ def _community(s: _Story) -> None:
         ("partner:barber", AccountKind.PARTNER, (*GRID, "第一总网格")),
         ("pool:charity", AccountKind.POOL, GRID),
         ("fund:community", AccountKind.FUND, GRID),
+        # Office-holders' own accounts: their keys name them, so a quorum counts people.
+        ("cm:chen", AccountKind.MEMBER, GRID),
+        ("cm:liu", AccountKind.MEMBER, GRID),
+        ("cm:zhou", AccountKind.MEMBER, GRID),
+        ("staff:treasurer", AccountKind.MEMBER, GRID),
     ]
     s.ledger.append_many(
         (s.event(OpenAccount, account=a, account_kind=k, grid=g), s.admins) for a, k, g in accounts
@@ -273,8 +278,8 @@ def _community(s: _Story) -> None:
     for volunteer in ("vol:0001", "vol:0002", "vol:0003"):
         s.register(volunteer, Role.MEMBER, volunteer)
     for member in ("cm.chen", "cm.liu", "cm.zhou"):
-        s.register(member, Role.COMMITTEE, None)
-    s.register("treasurer", Role.TREASURER, None)
+        s.register(member, Role.COMMITTEE, member.replace(".", ":"))
+    s.register("treasurer", Role.TREASURER, "staff:treasurer")
     s.table(
         ["account", "kind", "grid"],
         [(a, k.value, " / ".join(g)) for a, k, g in accounts],

@@ -9,6 +9,7 @@ ledger can only contain what its own rules accept.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
@@ -23,6 +24,7 @@ from points_ledger.domain.state import (
     handler_for,
 )
 from points_ledger.errors import (
+    EffectiveDateError,
     EventExpiredError,
     IntegrityError,
     InvalidEventError,
@@ -36,13 +38,14 @@ from points_ledger.errors import (
 from points_ledger.keys import verify_signature
 from points_ledger.models.common import BALANCE_ABS_MAX, Asset
 from points_ledger.models.entries import KeyRecord, Signature
-from points_ledger.models.events import Event, Genesis, Posting
+from points_ledger.models.events import BACKDATE_DAYS_DEFAULT, Event, Genesis, Posting
 
 __all__ = [
     "POSTINGS_MAX",
     "SIGNATURES_MAX",
     "Preverified",
     "authorize_and_plan",
+    "check_effective_at",
     "check_zero_sum",
     "keys_checked_ahead",
     "message_for",
@@ -140,6 +143,14 @@ def authorize_and_plan(
             f"it is now {ctx.recorded_date.isoformat()} (Asia/Shanghai)",
             details={"not_after": event.not_after.isoformat()},
         )
+    if isinstance(event, Genesis):
+        backdate_days_max = event.backdate_days_max
+    else:
+        config = state.config()
+        backdate_days_max = (
+            BACKDATE_DAYS_DEFAULT if config is None else config.policy.backdate_days_max
+        )
+    check_effective_at(event, ctx.recorded_date, backdate_days_max)
     known = {k.key_id: k for k in genesis_keys(event)} if isinstance(event, Genesis) else {}
     message = message_for(event, event_bytes, state)
     checked = preverified or {}
@@ -151,6 +162,38 @@ def authorize_and_plan(
     check_zero_sum(plan.postings, ctx.seq)
     _check_balances(plan, state)
     return plan
+
+
+def check_effective_at(event: Event, recorded_date: dt.date, backdate_days_max: int) -> None:
+    """Refuse a business date too far from the day the entry is recorded.
+
+    ``recorded_date`` is the entry's ``recorded_at`` as a calendar day in Asia/Shanghai
+    (:attr:`DeriveContext.recorded_date`). ``effective_at`` may be at most one day after it
+    (a late-evening entry for tomorrow's duty) and at most ``backdate_days_max`` days
+    before it (late paperwork). A pure function of the entry, so ``verify()`` replays it
+    with the stored time.
+
+    Raises:
+        EffectiveDateError: if the date lies outside that window.
+    """
+    latest = recorded_date + dt.timedelta(days=1)
+    earliest = recorded_date - dt.timedelta(days=backdate_days_max)
+    if event.effective_at > latest:
+        raise EffectiveDateError(
+            f"event {event.id!r} is dated {event.effective_at}, after {latest}; an entry "
+            f"recorded on {recorded_date} (Asia/Shanghai) may be dated at most one day ahead",
+            hint="Check the date (a mistyped year?). Record future duties on their day.",
+            details={"effective_at": event.effective_at.isoformat(), "latest": str(latest)},
+        )
+    if event.effective_at < earliest:
+        raise EffectiveDateError(
+            f"event {event.id!r} is dated {event.effective_at}, before {earliest}; this "
+            f"ledger accepts dates at most {backdate_days_max} days before the day an "
+            f"entry is recorded ({recorded_date}, Asia/Shanghai)",
+            hint="Check the date. Facts older than that window need a ledger whose genesis "
+            "allows a longer backdate_days_max.",
+            details={"effective_at": event.effective_at.isoformat(), "earliest": str(earliest)},
+        )
 
 
 def _check_signature(

@@ -18,6 +18,7 @@ __all__ = [
     "AlreadyReversedError",
     "AuthorizationError",
     "DuplicateTaskError",
+    "EffectiveDateError",
     "EntryConflictError",
     "EquivocationError",
     "EventExpiredError",
@@ -96,6 +97,17 @@ class InvalidEventError(LedgerError):
 
     code = "invalid_event"
     default_hint = "Correct the value named in the message and submit the event again."
+
+
+class EffectiveDateError(InvalidEventError):
+    """An event's business date lies outside the window the ledger accepts.
+
+    No entry may be dated later than the day after it is recorded (Asia/Shanghai), nor
+    earlier than the genesis policy's ``backdate_days_max`` days before.
+    """
+
+    code = "effective_date_out_of_range"
+    default_hint = "Check the date; a mistyped year is the usual cause."
 
 
 class EntryConflictError(LedgerError):

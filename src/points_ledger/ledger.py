@@ -67,7 +67,7 @@ from points_ledger.models.entries import (
     Signature,
     StatementLine,
 )
-from points_ledger.models.events import Event, Genesis, KeySpec, Posting
+from points_ledger.models.events import BACKDATE_DAYS_DEFAULT, Event, Genesis, KeySpec, Posting
 from points_ledger.models.revenue import Distribute
 from points_ledger.receipts import Receipt
 from points_ledger.split import Distribution
@@ -84,6 +84,8 @@ SignerLike = Signer | Signature
 EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ONE_US: Final = dt.timedelta(microseconds=1)
 STATEMENT_LIMIT_MAX: Final = 10_000
+DEFAULT_ADMIN_THRESHOLD: Final = 2
+"""The admin threshold of a ledger created without one: no admin acts alone."""
 
 
 def system_clock() -> dt.datetime:
@@ -201,11 +203,13 @@ class Ledger:
         origin: str,
         log_key: Signer | bytes,
         admins: Sequence[Signer],
-        threshold: int = 1,
+        threshold: int | None = None,
         committee_threshold: int = 2,
         effective_at: dt.date | None = None,
         clock: Clock = system_clock,
         nonce: str | None = None,
+        backdate_days_max: int = BACKDATE_DAYS_DEFAULT,
+        admin_may_also_hold: Sequence[Role] = (),
     ) -> Ledger:
         """Create a new ledger file and append its genesis entry, signed by the admins.
 
@@ -215,7 +219,9 @@ class Ledger:
             log_key: The checkpoint-signing key (or its 32-byte public key); keep it apart
                 from admin and issuer keys.
             admins: The first admin signers; all of them sign the genesis entry.
-            threshold: How many different admins must sign administrative events.
+            threshold: How many different admins must sign administrative events. When
+                omitted it is 2, which needs at least two admins: a ledger where one admin
+                acts alone must be asked for with ``threshold=1`` (``audit()`` lists it).
             committee_threshold: How many committee members must sign grants and
                 distributions.
             effective_at: Business date of the genesis entry (default: the clock's date
@@ -224,11 +230,24 @@ class Ledger:
             nonce: The genesis nonce (32 hex digits). Leave it unset: a fresh random one
                 gives the ledger an id no other ledger has. A fixed one is for tests and
                 simulations that must rebuild the very same ledger.
+            backdate_days_max: How many days before the day it is recorded
+                (Asia/Shanghai) an entry may be dated (default 366).
+            admin_may_also_hold: Roles (committee, treasurer) a person holding an admin
+                key may also hold; none by default.
 
         Raises:
             StorageError: if the file exists or cannot be created.
-            InvalidEventError: if the genesis values are invalid.
+            InvalidEventError: if the genesis values are invalid, or one admin would act
+                alone without ``threshold=1`` being stated.
         """
+        if threshold is None:
+            if len(admins) < DEFAULT_ADMIN_THRESHOLD:
+                raise InvalidEventError(
+                    f"a ledger with {len(admins)} admin would let that admin act alone",
+                    hint="List at least two admins, or state threshold=1 (points-ledger init "
+                    "--single-admin) to choose a one-admin ledger knowingly.",
+                )
+            threshold = DEFAULT_ADMIN_THRESHOLD
         log_public = log_key.public_key if isinstance(log_key, Signer) else log_key
         genesis = Genesis(
             id="genesis",
@@ -239,6 +258,8 @@ class Ledger:
             admins=tuple(KeySpec(public_key=a.public_key_b64, roles=(Role.ADMIN,)) for a in admins),
             admin_threshold=threshold,
             committee_threshold=committee_threshold,
+            backdate_days_max=backdate_days_max,
+            admin_may_also_hold=tuple(admin_may_also_hold),
         )
         store = SqliteStore.create(path)
         ledger = cls(store, clock=clock)

@@ -10,13 +10,14 @@ Quorums count people, not keys: two keys with the same owner count once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from points_ledger.errors import AuthorizationError, InvalidEventError
 from points_ledger.models.common import Role
 from points_ledger.models.entries import KeyRecord
+from points_ledger.models.events import BACKDATE_DAYS_DEFAULT, BACKDATE_DAYS_LIMIT
 
 __all__ = [
     "AllOf",
@@ -153,21 +154,51 @@ class AnyOf:
 
 @dataclass(frozen=True)
 class Policy:
-    """The ledger's signing thresholds, fixed at genesis.
+    """The ledger's signing thresholds and limits, fixed at genesis.
 
     Attributes:
         admin_threshold: How many different admins must sign administrative events.
         committee_threshold: How many different committee members must sign grants,
-            split policies, rosters and distributions.
+            split policies, rosters, distributions and transfers out of pools and funds.
+        backdate_days_max: How many days before its recording day (Asia/Shanghai) an
+            entry's ``effective_at`` may lie.
+        admin_may_also_hold: Roles (committee, treasurer) a person with an admin key may
+            also hold; none unless the genesis entry says so.
     """
 
     admin_threshold: int = 1
     committee_threshold: int = 2
+    backdate_days_max: int = BACKDATE_DAYS_DEFAULT
+    admin_may_also_hold: frozenset[Role] = frozenset()
 
     def __post_init__(self) -> None:
         # Building both quorums validates both thresholds (whole numbers, 1 to 32).
         self.admins()
         self.committee()
+        if type(self.backdate_days_max) is not int or not (
+            0 <= self.backdate_days_max <= BACKDATE_DAYS_LIMIT
+        ):
+            raise InvalidEventError(
+                f"backdate_days_max must be a whole number from 0 to {BACKDATE_DAYS_LIMIT}"
+            )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Policy:
+        """Rebuild the policy from the genesis configuration record.
+
+        Keys added after the first release fall back to their defaults, so a record
+        written before them reads as the policy it stood for.
+
+        Raises:
+            InvalidEventError: if a value is out of range.
+            KeyError: if a threshold is missing (a damaged record; callers wrap it).
+        """
+        return cls(
+            admin_threshold=config["admin_threshold"],
+            committee_threshold=config["committee_threshold"],
+            backdate_days_max=config.get("backdate_days_max", BACKDATE_DAYS_DEFAULT),
+            admin_may_also_hold=frozenset(Role(r) for r in config.get("admin_may_also_hold", ())),
+        )
 
     def admins(self) -> RoleQuorum:
         """The admin quorum requirement."""

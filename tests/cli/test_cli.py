@@ -83,7 +83,9 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> KeySet:
 def db(tmp_path: Path, keys: KeySet) -> Path:
     """A ledger with vol:0001 (30 PTS, its key registered), vol:0002 and a fund."""
     path = tmp_path / "ledger.db"
-    with Ledger.create(path, origin=ORIGIN, log_key=Signer.generate(), admins=[keys.admin]) as lg:
+    with Ledger.create(
+        path, origin=ORIGIN, log_key=Signer.generate(), admins=[keys.admin], threshold=1
+    ) as lg:
         admins = [keys.admin]
         lg.append_many(
             [
@@ -293,7 +295,7 @@ def test_a_failed_init_leaves_no_keys_and_can_be_run_again(
     assert not (tmp_path / ledger).exists()
     retried = run(tmp_path / "x.db", "init", "--origin", ORIGIN, "--keys-dir", str(keys_dir))
     assert retried.exit_code == 0, retried.output
-    assert sorted(p.name for p in keys_dir.iterdir()) == ["admin-1.key", "log.key"]
+    assert sorted(p.name for p in keys_dir.iterdir()) == ["admin-1.key", "admin-2.key", "log.key"]
 
 
 def test_a_failed_init_keeps_what_was_already_in_the_keys_folder(tmp_path: Path) -> None:
@@ -303,6 +305,52 @@ def test_a_failed_init_keeps_what_was_already_in_the_keys_folder(tmp_path: Path)
     failed = run(tmp_path / "x.db", "init", "--origin", "Bad Origin", "--keys-dir", str(keys_dir))
     assert failed.exit_code == 1
     assert [p.name for p in keys_dir.iterdir()] == ["worker.key"]
+
+
+def test_init_makes_two_admins_by_default_and_one_only_when_asked(tmp_path: Path) -> None:
+    default = run(
+        tmp_path / "two.db",
+        "init",
+        "--origin",
+        ORIGIN,
+        "--keys-dir",
+        str(tmp_path / "k2"),
+        "--json",
+    )
+    assert default.exit_code == 0, default.output
+    assert json.loads(default.stdout)["admin_threshold"] == 2
+    assert len(json.loads(default.stdout)["admins"]) == 2
+    for extra in (["--admins", "1"], ["--admins", "3", "--threshold", "1"]):
+        alone = run(
+            tmp_path / "one.db",
+            "init",
+            "--origin",
+            ORIGIN,
+            "--keys-dir",
+            str(tmp_path / "k1"),
+            *extra,
+        )
+        assert alone.exit_code == 2
+        assert "--single-admin" in alone.output
+        assert not (tmp_path / "one.db").exists()
+    single = run(
+        tmp_path / "one.db",
+        "init",
+        "--origin",
+        ORIGIN,
+        "--keys-dir",
+        str(tmp_path / "k1"),
+        "--single-admin",
+    )
+    assert single.exit_code == 0, single.output
+    with Ledger.open(tmp_path / "one.db") as ledger:
+        report = ledger.audit()
+    assert report.ok
+    assert [f.code for f in report.findings] == ["single_admin"]
+    assert "finding: [single_admin]" in report.to_text()
+    audited = run(tmp_path / "one.db", "audit")
+    assert audited.exit_code == 0
+    assert "single_admin" in audited.output
 
 
 def test_init_threshold_above_admins_is_usage_error(tmp_path: Path) -> None:
@@ -362,6 +410,18 @@ def test_account_open_existing_is_refused(db: Path, keys: KeySet) -> None:
     result = run(db, "account", "open", "vol:0001", "--key", str(keys.admin_file))
     assert result.exit_code == 1
     assert error_line(result).startswith("error [account_exists]:")
+
+
+def test_a_mistyped_year_in_date_is_refused_and_not_written(db: Path, keys: KeySet) -> None:
+    with Ledger.open(db) as ledger:
+        size = ledger.size()
+    key = str(keys.admin_file)
+    result = run(db, "account", "open", "vol:0009", "--date", "2035-11-02", "--key", key)
+    assert result.exit_code == 1
+    assert error_line(result).startswith("error [effective_date_out_of_range]:")
+    assert "2035-11-02" in result.output
+    with Ledger.open(db) as ledger:
+        assert ledger.size() == size
 
 
 def test_write_needs_a_key(db: Path) -> None:

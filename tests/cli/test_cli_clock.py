@@ -40,6 +40,7 @@ def ledger_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         origin=ORIGIN,
         log_key=Signer.generate(),
         admins=[admin],
+        threshold=1,
         effective_at=GENESIS_AT.date(),
         clock=FixedClock(GENESIS_AT),
     ):

@@ -93,6 +93,7 @@ def db(tmp_path: Path, keys: Keys) -> Path:
         origin=ORIGIN,
         log_key=keys["log"],
         admins=admin,
+        threshold=1,
         effective_at=DAY,
         clock=lambda: next(ticks),
     ) as ledger:
@@ -115,6 +116,9 @@ def db(tmp_path: Path, keys: Keys) -> Path:
             "sh:01": AccountKind.SHAREHOLDER,
             "sh:02": AccountKind.SHAREHOLDER,
             "vil:03": AccountKind.MEMBER,
+            "cm:1": AccountKind.MEMBER,
+            "cm:2": AccountKind.MEMBER,
+            "staff:1": AccountKind.MEMBER,
         }
         items: list[tuple[object, list[Signer]]] = [
             (ev(OpenAccount, account=a, account_kind=k, grid=("成华区", "致强社区")), admin)
@@ -123,9 +127,9 @@ def db(tmp_path: Path, keys: Keys) -> Path:
         for name, role, owner in (
             ("issuer", Role.ISSUER, "gw:1"),
             ("member", Role.MEMBER, "vol:0001"),
-            ("cm1", Role.COMMITTEE, None),
-            ("cm2", Role.COMMITTEE, None),
-            ("treasurer", Role.TREASURER, None),
+            ("cm1", Role.COMMITTEE, "cm:1"),
+            ("cm2", Role.COMMITTEE, "cm:2"),
+            ("treasurer", Role.TREASURER, "staff:1"),
         ):
             spec = KeySpec(public_key=keys[name].public_key_b64, roles=(role,), owner=owner)
             items.append((ev(RegisterKey, key=spec), admin))
@@ -422,7 +426,16 @@ def test_settlement_rate_in_yuan_and_settle(db: Path, keys: Keys) -> None:
             id="h", effective_at=DAY, member="vol:0001", offer="barber.haircut", points=20
         )
         seq = ledger.append(hold, [keys["member"]]).entry.seq
-    ok(db, "redeem", "confirm", f"V{seq:08d}", "--key", keys.file("partner"))
+    ok(
+        db,
+        "redeem",
+        "confirm",
+        f"V{seq:08d}",
+        "--date",
+        DAY.isoformat(),
+        "--key",
+        keys.file("partner"),
+    )
     three_decimals = run(db, "settlement-rate", "set", "0.051", "--key", keys.file("admin"))
     assert three_decimals.exit_code == 2
     decimal_comma = run(db, "settlement-rate", "set", "0,05", "--key", keys.file("admin"))

@@ -81,7 +81,9 @@ def award(number: int) -> Transfer:
 def db(tmp_path: Path, keys: KeySet) -> Path:
     """Genesis, vol:0001 opened (entry 1), 30 points awarded to it (entry 2)."""
     path = tmp_path / "ledger.db"
-    with Ledger.create(path, origin=ORIGIN, log_key=keys.log, admins=[keys.admin]) as ledger:
+    with Ledger.create(
+        path, origin=ORIGIN, log_key=keys.log, admins=[keys.admin], threshold=1
+    ) as ledger:
         opened = OpenAccount(
             id="open-1", effective_at=DAY, account="vol:0001", account_kind=AccountKind.MEMBER
         )

@@ -70,6 +70,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         origin="chengdu.example/chenghua/zhiqiang",
         log_key=Signer.generate(),
         admins=[admin],
+        threshold=1,
     ) as ledger:
         for account, kind in ACCOUNTS.items():
             ledger.append(

@@ -42,7 +42,7 @@ def db(tmp_path: Path, admin_key: tuple[Signer, Path]) -> Path:
     admin = admin_key[0]
     path = tmp_path / "ledger.db"
     with Ledger.create(
-        path, origin="chengdu.example/test", log_key=Signer.generate(), admins=[admin]
+        path, origin="chengdu.example/test", log_key=Signer.generate(), admins=[admin], threshold=1
     ) as ledger:
         ledger.append(
             OpenAccount(
@@ -226,7 +226,7 @@ def logged_console(
     admin = admin_key[0]
     path = tmp_path / "logged.db"
     with Ledger.create(
-        path, origin="chengdu.example/test", log_key=log_key[0], admins=[admin]
+        path, origin="chengdu.example/test", log_key=log_key[0], admins=[admin], threshold=1
     ) as ledger:
         ledger.append(
             OpenAccount(

@@ -50,8 +50,22 @@ class World:
     ledger: Ledger
     clock: Clock
     keys: dict[str, Signer] = field(default_factory=dict)
-    today: dt.date = field(default_factory=START.date)
+    owners: dict[str, str] = field(default_factory=dict)
+    _today: dt.date = field(default_factory=START.date)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def today(self) -> dt.date:
+        """The business date new events carry."""
+        return self._today
+
+    @today.setter
+    def today(self, day: dt.date) -> None:
+        # Entries may be dated at most a day ahead of when they are recorded: the office
+        # records a day's work on that day, so the ledger clock moves to it.
+        self._today = day
+        morning = dt.datetime.combine(day, START.timetz())
+        self.clock.now = max(self.clock.now, morning)
 
     def event(self, cls: type[EventT], **fields: Any) -> EventT:
         fields.setdefault("effective_at", self.today)
@@ -64,10 +78,16 @@ class World:
         return self.ledger.balance(account, Asset.PTS).posted
 
     def key(self, name: str, roles: tuple[Role, ...], owner: str | None) -> None:
+        """Register a key; a further key for an account is signed by its first key too."""
         self.keys[name] = seeded(name)
+        signers = ["admin"]
+        if owner is not None:
+            first = self.owners.setdefault(owner, name)
+            if first != name:
+                signers.append(first)
         self.add(
             RegisterKey,
-            "admin",
+            *signers,
             key=KeySpec(public_key=self.keys[name].public_key_b64, roles=roles, owner=owner),
         )
 
@@ -81,6 +101,7 @@ ACCOUNTS = {
     "cm.chen": (AccountKind.MEMBER, ()),
     "cm.liu": (AccountKind.MEMBER, ()),
     "cm.sun": (AccountKind.MEMBER, ()),
+    "staff.zhou": (AccountKind.MEMBER, ()),
     "hh.0042": (AccountKind.BENEFICIARY, ("chenghua", "zhiqiang", "g2")),
     "barber": (AccountKind.PARTNER, ("chenghua", "zhiqiang", "g1")),
     "teahouse": (AccountKind.PARTNER, ("chenghua", "zhiqiang", "g2")),
@@ -98,6 +119,7 @@ def build_world(tmp: Path, *, fund_fen: int = 100_000) -> World:
         origin="chengdu.example/chenghua/zhiqiang",
         log_key=seeded("log"),
         admins=[admin],
+        threshold=1,
         effective_at=START.date(),
         clock=clock,
     )
@@ -111,7 +133,7 @@ def build_world(tmp: Path, *, fund_fen: int = 100_000) -> World:
     for person in ("cm.chen", "cm.liu", "cm.sun"):
         world.key(person, (Role.COMMITTEE,), person)
     world.key("cm.chen.2", (Role.COMMITTEE,), "cm.chen")
-    world.key("treasurer", (Role.TREASURER,), None)
+    world.key("treasurer", (Role.TREASURER,), "staff.zhou")
     world.add(
         DefineService,
         "admin",

@@ -424,12 +424,17 @@ def test_revocation_that_leaves_too_few_admin_people(make_world: Callable[..., W
     world = make_world(admins=2, threshold=2, members=("alice",))
     spare = seeded_signer("alice/admin-2")
     spec = KeySpec(public_key=spare.public_key_b64, roles=(Role.ADMIN,), owner="alice")
-    world.ledger.append(RegisterKey(id="k-alice", effective_at=DAY, key=spec), world.quorum)
+    alice = world.members["alice"]
+    world.ledger.append(
+        RegisterKey(id="k-alice", effective_at=DAY, key=spec), [*world.quorum, alice]
+    )
     # Admin people now: admin/0, admin/1, alice (3 people, 3 admin keys). Give alice a
     # second admin key; revoking admin/1 then leaves 3 keys but only 2 people.
     spare2 = seeded_signer("alice/admin-3")
     spec2 = KeySpec(public_key=spare2.public_key_b64, roles=(Role.ADMIN,), owner="alice")
-    world.ledger.append(RegisterKey(id="k-alice-2", effective_at=DAY, key=spec2), world.quorum)
+    world.ledger.append(
+        RegisterKey(id="k-alice-2", effective_at=DAY, key=spec2), [*world.quorum, alice]
+    )
     world.ledger.append(revoke_event(world, world.admins[1].key_id), world.quorum)
     # Two people left (admin/0 and alice): revoking admin/0 would leave one person.
     assert_refused(
@@ -656,7 +661,9 @@ def test_entries_are_signed_sorted_and_chained(funded: World) -> None:
 def test_balances_at_seq_and_at_date(world: World) -> None:
     day1, day2, day3 = DAY, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
     s1 = world.issue("m1", 50, effective_at=day1).entry.seq
+    world.clock.advance(days=1)
     s2 = world.pay("m1", "m2", 20, effective_at=day2).entry.seq
+    world.clock.advance(days=1)
     s3 = world.issue("m1", 5, effective_at=day3).entry.seq
     ledger = world.ledger
     assert ledger.balance("m1", at_seq=s1 - 1).posted == 0
@@ -747,7 +754,9 @@ def test_open_other_sqlite_database_leaves_it_alone(tmp_path: Path) -> None:
 def test_create_refuses_existing_file(world: World) -> None:
     before = dump_file(world.path)
     with pytest.raises(StorageError):
-        Ledger.create(world.path, origin=ORIGIN, log_key=world.log_key, admins=world.admins)
+        Ledger.create(
+            world.path, origin=ORIGIN, log_key=world.log_key, admins=world.admins, threshold=1
+        )
     assert dump_file(world.path) == before
 
 
@@ -755,9 +764,11 @@ def test_create_with_bad_genesis_leaves_no_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.db"
     admin = seeded_signer("a")
     with pytest.raises(InvalidEventError):
-        Ledger.create(path, origin="Bad Origin", log_key=seeded_signer("l"), admins=[admin])
+        Ledger.create(
+            path, origin="Bad Origin", log_key=seeded_signer("l"), admins=[admin], threshold=1
+        )
     with pytest.raises(InvalidEventError):
-        Ledger.create(path, origin=ORIGIN, log_key=admin, admins=[admin])
+        Ledger.create(path, origin=ORIGIN, log_key=admin, admins=[admin], threshold=1)
     with pytest.raises(InvalidEventError):
         Ledger.create(path, origin=ORIGIN, log_key=seeded_signer("l"), admins=[admin], threshold=2)
     assert list(tmp_path.iterdir()) == []

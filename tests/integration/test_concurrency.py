@@ -7,7 +7,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from conftest import World, build_world, seeded_signer
+from conftest import FixedClock, World, build_world, seeded_signer
 from points_ledger import Asset, Ledger, Posting, Transfer
 
 WORKERS = 4
@@ -23,7 +23,7 @@ def _worker(path: str, n: int, barrier: Any, results: Any) -> None:
         neighbour = MEMBERS[(n + 1) % WORKERS]
         if n % 2:  # half the workers open the file while the others already write
             barrier.wait()
-        with Ledger.open(path) as ledger:
+        with Ledger.open(path, clock=FixedClock()) as ledger:
             if n % 2 == 0:
                 barrier.wait()
             statuses = []

@@ -52,6 +52,7 @@ def _fake_ledger(path: Path) -> None:
         origin=ORIGIN,
         log_key=seeded_signer("attacker/log"),
         admins=[seeded_signer("attacker/admin")],
+        threshold=1,
         effective_at=DAY,
         clock=FixedClock(),
     ).close()

@@ -112,6 +112,7 @@ def test_genesis_business_date_defaults_to_the_date_in_chengdu(tmp_path: Path) -
         origin="test.example/date",
         log_key=seeded_signer("log"),
         admins=[seeded_signer("admin/0")],
+        threshold=1,
         clock=world_clock,
     ) as ledger:
         assert ledger.entry(0).event.effective_at == dt.date(2026, 12, 1)

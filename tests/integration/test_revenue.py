@@ -45,6 +45,8 @@ from points_ledger.models import KeySpec
 from points_ledger.split import THREE_THREE_THREE_ONE, InvestorSchedule, distribute
 
 DAY = dt.date(2026, 1, 5)
+NOW = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
+"""Ledger time: every business date of these tests lies within the backdating window."""
 SHAREHOLDERS = {f"sh{i:03d}": 1 if i <= 60 else 2 if i <= 100 else 5 for i in range(1, 121)}
 VILLAGERS = [f"v{i:03d}" for i in range(1, 481)]
 SEVENTY_TO_TEN = InvestorSchedule.linear(start=Fraction(7, 10), end=Fraction(1, 10), years=20)
@@ -72,7 +74,13 @@ QUORUM = COMMITTEE[:2]
 def build_village(path: Path) -> Ledger:
     """Create a ledger with the village accounts and a committee of three."""
     ledger = Ledger.create(
-        path, origin="chongzhou.example/quanxing", log_key=LOG_KEY, admins=[ADMIN]
+        path,
+        origin="chongzhou.example/quanxing",
+        log_key=LOG_KEY,
+        admins=[ADMIN],
+        threshold=1,
+        effective_at=DAY,
+        clock=lambda: NOW,
     )
     opens = [
         (REVENUE, AccountKind.FUND),
@@ -80,6 +88,7 @@ def build_village(path: Path) -> Ledger:
         (INVESTOR, AccountKind.INVESTOR),
         ("fund:other", AccountKind.FUND),
         ("vol:0001", AccountKind.MEMBER),
+        *((f"cm:{number}", AccountKind.MEMBER) for number in range(len(COMMITTEE))),
         *((account, AccountKind.SHAREHOLDER) for account in SHAREHOLDERS),
         *((account, AccountKind.MEMBER) for account in VILLAGERS),
     ]
@@ -90,7 +99,9 @@ def build_village(path: Path) -> Ledger:
         ]
     )
     for number, signer in enumerate(COMMITTEE):
-        key = KeySpec(public_key=signer.public_key_b64, roles=(Role.COMMITTEE,))
+        key = KeySpec(
+            public_key=signer.public_key_b64, roles=(Role.COMMITTEE,), owner=f"cm:{number}"
+        )
         ledger.append(RegisterKey(id=f"key-committee-{number}", effective_at=DAY, key=key), [ADMIN])
     return ledger
 
@@ -176,7 +187,7 @@ def ledger(base: Path, tmp_path: Path) -> Iterator[Ledger]:
     source.backup(target)
     source.close()
     target.close()
-    with Ledger.open(path) as opened:
+    with Ledger.open(path, clock=lambda: NOW) as opened:
         yield opened
 
 

@@ -84,6 +84,7 @@ def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
         origin=ORIGIN,
         log_key=LOG,
         admins=[ADMIN],
+        threshold=1,
         effective_at=DAY,
         clock=fixed_clock,
         nonce=NONCE,  # every file built here is the same ledger, up to the altered award

@@ -30,6 +30,7 @@ from points_ledger import (
 from points_ledger.split import THREE_THREE_THREE_ONE, InvestorSchedule, distribute
 
 DAY = dt.date(2030, 3, 1)
+NOW = dt.datetime(2030, 3, 1, 2, 0, tzinfo=dt.UTC)
 ADMIN = Signer.from_seed(bytes([3]) * 32)
 COMMITTEE = [Signer.from_seed(bytes([30 + i]) * 32) for i in range(2)]
 FUNDS = {"public_welfare_fund": "fund:welfare", "project_reserve_fund": "fund:reserve"}
@@ -62,12 +63,16 @@ def test_ledger_distribution_matches_split(
             origin="example.org/prop",
             log_key=Signer.from_seed(bytes([4]) * 32),
             admins=[ADMIN],
+            threshold=1,
+            effective_at=DAY,
+            clock=lambda: NOW,
         )
         with ledger:
             accounts = {"fund:revenue": AccountKind.FUND, "inv": AccountKind.INVESTOR}
             accounts |= dict.fromkeys(FUNDS.values(), AccountKind.FUND)
             accounts |= dict.fromkeys(holders, AccountKind.SHAREHOLDER)
             accounts |= {v: AccountKind.MEMBER for v in villagers if v not in holders}
+            accounts |= {f"cm:{i}": AccountKind.MEMBER for i in range(len(COMMITTEE))}
             batch: list[tuple[Event, list[Signer]]] = [
                 (OpenAccount(id=f"o-{a}", effective_at=DAY, account=a, account_kind=k), [ADMIN])
                 for a, k in accounts.items()
@@ -77,7 +82,9 @@ def test_ledger_distribution_matches_split(
                     RegisterKey(
                         id=f"k{i}",
                         effective_at=DAY,
-                        key=KeySpec(public_key=s.public_key_b64, roles=(Role.COMMITTEE,)),
+                        key=KeySpec(
+                            public_key=s.public_key_b64, roles=(Role.COMMITTEE,), owner=f"cm:{i}"
+                        ),
                     ),
                     [ADMIN],
                 )

@@ -101,6 +101,9 @@ class Community:
         return cls(seed=seed, members=tuple(f"m{i:05d}" for i in range(members)), origin=origin)
 
 
+ISSUER_STAFF = "staff.issuer"
+"""The account of the person holding the issuer key (issuer keys name their holder)."""
+
 SERVICE = "rel-service"
 """Catalogue service the ``award_points`` factory pays for (2 points a unit, no caps)."""
 
@@ -114,7 +117,9 @@ def build_community(
     the ``award_points`` factory can append real ``AwardPoints``.
     """
     admin = community.admin
-    ledger = Ledger.create(path, origin=community.origin, log_key=community.log_key, admins=[admin])
+    ledger = Ledger.create(
+        path, origin=community.origin, log_key=community.log_key, admins=[admin], threshold=1
+    )
     setup: list[tuple[Event, list[Signer]]] = [
         (
             OpenAccount(
@@ -126,10 +131,25 @@ def build_community(
     if catalogue:
         setup.append(
             (
+                OpenAccount(
+                    id="open-issuer-staff",
+                    effective_at=DAY,
+                    account=ISSUER_STAFF,
+                    account_kind=AccountKind.MEMBER,
+                ),
+                [admin],
+            )
+        )
+        setup.append(
+            (
                 RegisterKey(
                     id="key-issuer",
                     effective_at=DAY,
-                    key=KeySpec(public_key=community.issuer.public_key_b64, roles=(Role.ISSUER,)),
+                    key=KeySpec(
+                        public_key=community.issuer.public_key_b64,
+                        roles=(Role.ISSUER,),
+                        owner=ISSUER_STAFF,
+                    ),
                 ),
                 [admin],
             )

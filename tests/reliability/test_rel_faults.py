@@ -102,6 +102,7 @@ from points_ledger import (
     Posting,
     RecordRevenue,
     RecordRoster,
+    RecoverKey,
     RegisterKey,
     Reverse,
     RevokeKey,
@@ -265,7 +266,8 @@ def _open(account: str, kind: AccountKind) -> tuple[Event, list[Signer]]:
 
 
 def _key(name: str, signer: Signer, role: Role) -> tuple[Event, list[Signer]]:
-    spec = KeySpec(public_key=signer.public_key_b64, roles=(role,))
+    """Register an office key owned by the holder's own account ``staff.NAME``."""
+    spec = KeySpec(public_key=signer.public_key_b64, roles=(role,), owner=f"staff.{name}")
     return RegisterKey(id=f"key-{name}", effective_at=DAY, key=spec), [COMMUNITY.admin]
 
 
@@ -291,6 +293,8 @@ def build_base(path: Path) -> None:
             _open("investor.1", AccountKind.INVESTOR),
             _open("sh.1", AccountKind.SHAREHOLDER),
             _open("sh.2", AccountKind.SHAREHOLDER),
+            *(_open(f"staff.committee-{i}", AccountKind.MEMBER) for i in range(len(COMMITTEE))),
+            _open("staff.treasurer", AccountKind.MEMBER),
             *(_key(f"committee-{i}", s, Role.COMMITTEE) for i, s in enumerate(COMMITTEE)),
             _key("treasurer", TREASURER, Role.TREASURER),
             (SetSettlementRate(id="rate", effective_at=DAY, fen_per_point=5), [admin]),
@@ -397,7 +401,7 @@ def _core_ops() -> dict[str, Write]:
                 effective_at=DAY,
                 key=KeySpec(public_key=fresh.public_key_b64, roles=(Role.MEMBER,), owner=m1),
             ),
-            [admin],
+            [admin, COMMUNITY.member_key(m1)],  # a second key for m1, with m1's consent
         ),
         "revoke_key": _append(
             RevokeKey(
@@ -407,6 +411,15 @@ def _core_ops() -> dict[str, Write]:
                 reason="phone lost",
             ),
             [admin],
+        ),
+        "recover_key": _append(
+            RecoverKey(
+                id="op-recover",
+                effective_at=DAY,
+                key=KeySpec(public_key=fresh.public_key_b64, roles=(Role.MEMBER,), owner=m0),
+                reason="phone lost",
+            ),
+            [admin, *COMMITTEE],
         ),
         "award": _append(award_event("op-award", m0, 7), [admin]),
         "spend": _append(spend_event("op-spend", m0, 5), [COMMUNITY.member_key(m0)]),
@@ -585,6 +598,7 @@ WITHOUT_POSTINGS = frozenset(
     {
         "open_account",
         "register_key",
+        "recover_key",
         "revoke_key",
         "define_service",
         "join_alliance",
@@ -709,6 +723,7 @@ def test_fault_while_creating_a_ledger_leaves_no_file(step: str, tmp_path: Path)
                     origin=COMMUNITY.origin,
                     log_key=COMMUNITY.log_key,
                     admins=[COMMUNITY.admin],
+                    threshold=1,
                 )
             except BaseException as e:
                 raised = e
@@ -721,7 +736,11 @@ def test_fault_while_creating_a_ledger_leaves_no_file(step: str, tmp_path: Path)
         for suffix in ("", "-wal", "-shm"):
             assert not Path(f"{path}{suffix}").exists(), f"{step}/{name}: {suffix} left behind"
         Ledger.create(
-            path, origin=COMMUNITY.origin, log_key=COMMUNITY.log_key, admins=[COMMUNITY.admin]
+            path,
+            origin=COMMUNITY.origin,
+            log_key=COMMUNITY.log_key,
+            admins=[COMMUNITY.admin],
+            threshold=1,
         ).close()
         path.unlink()
         for suffix in ("-wal", "-shm"):

@@ -355,7 +355,9 @@ def test_canary_secrets_never_leak(tmp_path: Path, caplog: pytest.LogCaptureFixt
 
     log_key = Signer.from_seed(b"L" * 32)
     path = tmp_path / "canary.db"
-    ledger = Ledger.create(path, origin="canary.example/x", log_key=log_key, admins=[signer])
+    ledger = Ledger.create(
+        path, origin="canary.example/x", log_key=log_key, admins=[signer], threshold=1
+    )
     ledger.append(
         OpenAccount(id="o1", effective_at=DAY, account="m1", account_kind=AccountKind.MEMBER),
         [signer],

@@ -35,6 +35,7 @@ from points_ledger import (
     LedgerError,
     OpenAccount,
     OverdraftError,
+    RecoverKey,
     RegisterKey,
     Reverse,
     RevokeKey,
@@ -58,6 +59,7 @@ SOAK = settings(
 )
 ADMIN = seeded_signer(9, "admin")
 LOG = seeded_signer(9, "log")
+COMMITTEE = [seeded_signer(9, f"committee/{n}") for n in range(2)]
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -66,12 +68,27 @@ class LedgerMachine(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp(prefix="ledger-machine-"))
         self.path = self.dir / "m.db"
         self.ledger = Ledger.create(
-            self.path, origin="model.example/x", log_key=LOG, admins=[ADMIN]
+            self.path, origin="model.example/x", log_key=LOG, admins=[ADMIN], threshold=1
         )
         self.ledger.append(
             OpenAccount(id="pool", effective_at=DAY, account="pool", account_kind=AccountKind.POOL),
             [ADMIN],
         )
+        # A committee of two: with the admin, the quorum that replaces a lost key.
+        for n, signer in enumerate(COMMITTEE):
+            self.ledger.append(
+                OpenAccount(
+                    id=f"open-cm{n}",
+                    effective_at=DAY,
+                    account=f"cm{n}",
+                    account_kind=AccountKind.MEMBER,
+                ),
+                [ADMIN],
+            )
+            spec = KeySpec(
+                public_key=signer.public_key_b64, roles=(Role.COMMITTEE,), owner=f"cm{n}"
+            )
+            self.ledger.append(RegisterKey(id=f"key-cm{n}", effective_at=DAY, key=spec), [ADMIN])
         self.balances: dict[str, int] = {"issuer": 0, "pool": 0}
         self.members: list[str] = []
         self.keys: dict[str, Signer] = {}  # current key per member
@@ -170,11 +187,13 @@ class LedgerMachine(RuleBasedStateMachine):
         seq, moved = self.transfers[index]
         event = Reverse(id=self._id("rev"), effective_at=DAY, target_seq=seq, reason="mistake")
         after = {a: self.balances[a] - n for a, n in moved.items()}
+        # Taking points back out of the pool is the committee's decision too.
+        signers = [ADMIN, *COMMITTEE] if moved.get("pool", 0) > 0 else [ADMIN]
         if any(v < 0 for a, v in after.items() if a != "issuer"):
             with pytest.raises(OverdraftError):
-                self.ledger.append(event, [ADMIN])
+                self.ledger.append(event, signers)
             return
-        self._append(event, [ADMIN])
+        self._append(event, signers)
         self.balances.update(after)
         del self.transfers[index]
 
@@ -195,12 +214,13 @@ class LedgerMachine(RuleBasedStateMachine):
         member = data.draw(st.sampled_from([m for m in self.members if m not in self.keys]))
         key = self._key(member)
         self._append(
-            RegisterKey(
-                id=self._id("key"),
+            RecoverKey(
+                id=self._id("recover"),
                 effective_at=DAY,
                 key=KeySpec(public_key=key.public_key_b64, roles=(Role.MEMBER,), owner=member),
+                reason="new phone",
             ),
-            [ADMIN],
+            [ADMIN, *COMMITTEE],
         )
         self.keys[member] = key
 

@@ -52,6 +52,7 @@ from points_ledger import (
     OutOfStockError,
     OverdraftError,
     Posting,
+    RecoverKey,
     RegisterKey,
     Reverse,
     RevokeKey,
@@ -125,6 +126,7 @@ class CommunityMachine(RuleBasedStateMachine):
             origin="model.example/community",
             log_key=LOG,
             admins=[ADMIN],
+            threshold=1,
             effective_at=START.date(),
             clock=self.clock,
         )
@@ -133,10 +135,13 @@ class CommunityMachine(RuleBasedStateMachine):
             (POOL, AccountKind.POOL),
             (BENEFICIARY, AccountKind.BENEFICIARY),
             (PARTNER, AccountKind.PARTNER),
+            *((f"staff.{n}", AccountKind.MEMBER) for n in range(1 + len(COMMITTEE))),
         ):
             setup.append((self._event(OpenAccount, account=account, account_kind=kind), [ADMIN]))
-        for signer, role in ((ISSUER, Role.ISSUER), *((c, Role.COMMITTEE) for c in COMMITTEE)):
-            spec = KeySpec(public_key=signer.public_key_b64, roles=(role,))
+        offices = ((ISSUER, Role.ISSUER), *((c, Role.COMMITTEE) for c in COMMITTEE))
+        for n, (signer, role) in enumerate(offices):
+            # Office keys name their holder's own account.
+            spec = KeySpec(public_key=signer.public_key_b64, roles=(role,), owner=f"staff.{n}")
             setup.append((self._event(RegisterKey, key=spec), [ADMIN]))
         setup.append(
             (
@@ -450,7 +455,9 @@ class CommunityMachine(RuleBasedStateMachine):
         member = data.draw(st.sampled_from([m for m in self.members if m not in self.keys]))
         key = self._key(member)
         spec = KeySpec(public_key=key.public_key_b64, roles=(Role.MEMBER,), owner=member)
-        self._append(self._event(RegisterKey, key=spec), [ADMIN])
+        # Every key of the member was revoked: the admin and the committee replace it.
+        event = self._event(RecoverKey, key=spec, reason="new phone")
+        self._append(event, [ADMIN, *COMMITTEE])
         self.keys[member] = key
 
     @precondition(lambda self: self.last is not None)

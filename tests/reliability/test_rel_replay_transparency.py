@@ -129,7 +129,7 @@ def test_transparency_signatures_are_not_replayable(
                 effective_at=DAY,
                 key=KeySpec(public_key=signer.public_key_b64, roles=(Role.MEMBER,), owner=MEMBER),
             ),
-            [COMMUNITY.admin],
+            [COMMUNITY.admin, member_key],  # a further key for MEMBER, with its consent
         )
 
     with pytest.raises(InvalidEventError, match="log key"):

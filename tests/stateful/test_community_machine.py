@@ -93,6 +93,7 @@ class CommunityMachine(RuleBasedStateMachine):
             origin="test.example/machine",
             log_key=_signer("log"),
             admins=[self.keys["admin"]],
+            threshold=1,
             clock=self.clock,
         )
         kinds = {a: AccountKind.MEMBER for a in MEMBERS} | {
@@ -102,14 +103,16 @@ class CommunityMachine(RuleBasedStateMachine):
             "pool": AccountKind.POOL,
             "fund": AccountKind.FUND,
         }
+        # The office-holders' own accounts: issuer, committee and treasurer keys name them.
+        kinds |= {f"own.{name}": AccountKind.MEMBER for name in ("issuer", "c0", "c1", "treasurer")}
         for account, kind in kinds.items():
             self.ok(OpenAccount, "admin", account=account, account_kind=kind)
         for member in SPENDERS:
             self.register(member, (Role.MEMBER,), member)
-        self.register("issuer", (Role.ISSUER,), None)
-        self.register("c0", (Role.COMMITTEE,), None)
-        self.register("c1", (Role.COMMITTEE,), None)
-        self.register("treasurer", (Role.TREASURER,), None)
+        self.register("issuer", (Role.ISSUER,), "own.issuer")
+        self.register("c0", (Role.COMMITTEE,), "own.c0")
+        self.register("c1", (Role.COMMITTEE,), "own.c1")
+        self.register("treasurer", (Role.TREASURER,), "own.treasurer")
         self.ok(
             DefineService,
             "admin",

@@ -145,6 +145,27 @@ def _remove_new_keys(written: list[Path], made_dir: Path | None) -> None:
             made_dir.rmdir()  # only if empty: never anything init did not write
 
 
+def _admin_quorum(
+    admin_count: int | None, threshold: int | None, single_admin: bool
+) -> tuple[int, int]:
+    """The number of admin keys and the threshold ``init`` uses.
+
+    One admin acting alone is never a default: it has to be asked for with
+    ``--single-admin``.
+    """
+    default = 1 if single_admin else 2
+    count = admin_count if admin_count is not None else default
+    chosen = threshold if threshold is not None else min(default, count)
+    if single_admin and chosen != 1:
+        raise click.UsageError(f"--single-admin means --threshold 1, not {chosen}")
+    if chosen == 1 and not single_admin:
+        raise click.UsageError(
+            "this ledger would let one admin act alone (threshold 1); add --single-admin to "
+            "choose that knowingly, or use --admins 2 or more with --threshold 2 or more"
+        )
+    return count, chosen
+
+
 @cli.command()
 @click.option(
     "--origin", required=True, help="Ledger name, e.g. chengdu.example/chenghua/zhiqiang."
@@ -156,13 +177,23 @@ def _remove_new_keys(written: list[Path], made_dir: Path | None) -> None:
     show_default=True,
     help="Folder for the new key files (created if missing; files are never overwritten).",
 )
-@click.option("--admins", "admin_count", type=click.IntRange(1, 32), default=1, show_default=True)
+@click.option(
+    "--admins",
+    "admin_count",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="How many admin keys to make  [default: 2; 1 with --single-admin]",
+)
 @click.option(
     "--threshold",
     type=click.IntRange(1, 32),
-    default=1,
-    show_default=True,
-    help="How many admins must sign administrative events.",
+    default=None,
+    help="How many admins must sign administrative events  [default: 2; 1 with --single-admin]",
+)
+@click.option(
+    "--single-admin",
+    is_flag=True,
+    help="Let one admin act alone (threshold 1). audit lists such a ledger as a finding.",
 )
 @click.option(
     "--committee-threshold",
@@ -176,8 +207,9 @@ def _remove_new_keys(written: list[Path], made_dir: Path | None) -> None:
 def init(
     origin: str,
     keys_dir: Path,
-    admin_count: int,
-    threshold: int,
+    admin_count: int | None,
+    threshold: int | None,
+    single_admin: bool,
     committee_threshold: int,
     effective_at: str | None,
     as_json: bool,
@@ -192,6 +224,7 @@ def init(
     key files it wrote.
     """
     path = state().ledger_path
+    admin_count, threshold = _admin_quorum(admin_count, threshold, single_admin)
     if threshold > admin_count:
         raise click.UsageError(f"--threshold {threshold} is more than --admins {admin_count}")
     try:

@@ -22,27 +22,40 @@ from points_ledger.domain.state import (
 from points_ledger.errors import (
     AccountExistsError,
     AlreadyReversedError,
+    AuthorizationError,
     InvalidEventError,
     LimitExceededError,
     NotFoundError,
     UnknownAccountError,
 )
 from points_ledger.keys import key_id, public_key_from_b64
-from points_ledger.models.common import AccountKind, Asset, Role
+from points_ledger.models.common import SYSTEM_KINDS, AccountKind, Asset, Role
 from points_ledger.models.entries import AccountRecord, KeyRecord
 from points_ledger.models.events import (
+    BACKDATE_DAYS_DEFAULT,
     Genesis,
     KeySpec,
     OpenAccount,
     Posting,
+    RecoverKey,
     RegisterKey,
     Reverse,
     RevokeKey,
     Transfer,
 )
-from points_ledger.policy import OwnerSignature, Policy, Requirement, all_of
+from points_ledger.policy import AllOf, NotOwnedBy, OwnerSignature, Policy, Requirement, all_of
 
-__all__ = ["SYSTEM_ACCOUNTS", "genesis_keys", "key_record", "require_account", "require_config"]
+__all__ = [
+    "COMMON_KINDS",
+    "OWNER_KEYS_NS",
+    "SYSTEM_ACCOUNTS",
+    "UNOWNED_KINDS",
+    "active_owned_keys",
+    "genesis_keys",
+    "key_record",
+    "require_account",
+    "require_config",
+]
 
 SYSTEM_ACCOUNTS = {"issuer": AccountKind.ISSUER, "external": AccountKind.EXTERNAL}
 """System accounts every ledger opens at genesis."""
@@ -50,7 +63,19 @@ SYSTEM_ACCOUNTS = {"issuer": AccountKind.ISSUER, "external": AccountKind.EXTERNA
 REVERSED_NS = "reversed"
 """State namespace: target seq -> seq of the entry that reversed it."""
 
+OWNER_KEYS_NS = "owner_keys"
+"""State namespace: owner account -> ids of every key registered with that owner."""
+
+COMMON_KINDS = frozenset({AccountKind.POOL, AccountKind.FUND})
+"""Accounts held in common: only the committee quorum moves value out of them."""
+
+UNOWNED_KINDS = COMMON_KINDS | SYSTEM_KINDS
+"""Account kinds no key may own."""
+
 _OWNED_ROLES = frozenset({Role.MEMBER, Role.PARTNER})
+_PERSON_ROLES = frozenset({Role.COMMITTEE, Role.TREASURER, Role.ISSUER})
+"""Roles whose keys must name the person (account) holding them."""
+_SEPARATED_ROLES = frozenset({Role.COMMITTEE, Role.TREASURER})
 
 
 def key_record(spec: KeySpec, seq: int) -> KeyRecord:
@@ -103,14 +128,19 @@ def _genesis(event: Genesis, state: StateView, ctx: DeriveContext) -> Plan:
             raise InvalidEventError(
                 "genesis admin keys cannot name an owner account: no accounts exist yet"
             )
-    policy = Policy(event.admin_threshold, event.committee_threshold)
-    config = {
+    config: dict[str, object] = {
         "origin": event.origin,
         "ledger_id": ledger_id_of(event_to_bytes(event)).hex(),
         "log_key": event.log_key,
         "admin_threshold": event.admin_threshold,
         "committee_threshold": event.committee_threshold,
     }
+    # Policy fields added later are recorded only when genesis sets them, as in its bytes.
+    if event.backdate_days_max != BACKDATE_DAYS_DEFAULT:
+        config["backdate_days_max"] = event.backdate_days_max
+    if event.admin_may_also_hold:
+        config["admin_may_also_hold"] = sorted(r.value for r in event.admin_may_also_hold)
+    policy = Policy.from_config(config)
     changes: list[AccountOpened | KeyAdded | StatePut] = [StatePut("ledger", "config", config)]
     changes += [
         AccountOpened(AccountRecord(account=name, kind=kind, grid=(), opened_seq=0))
@@ -134,16 +164,133 @@ def _open_account(event: OpenAccount, state: StateView, ctx: DeriveContext) -> P
 @register_handler(RegisterKey)
 def _register_key(event: RegisterKey, state: StateView, ctx: DeriveContext) -> Plan:
     config = require_config(state)
-    record = key_record(event.key, ctx.seq)
+    record = _new_key(event.key, state, ctx, config)
+    requirements: list[Requirement] = [config.policy.admins()]
+    if record.owner is not None and state.get(OWNER_KEYS_NS, record.owner):
+        # A further key for an account speaks for it as much as the first: the admins
+        # alone must not be able to add one and spend. A lost key goes through RecoverKey.
+        if not active_owned_keys(state, record.owner):
+            raise AuthorizationError(
+                f"every key of account {record.owner!r} was revoked; a new one needs the "
+                "recovery quorum (admins and committee), not the admins alone",
+                hint="Record a RecoverKey event (points-ledger key recover) signed by the "
+                "admin quorum and the committee quorum.",
+                details={"account": record.owner},
+            )
+        requirements.append(OwnerSignature(record.owner))
+    return Plan(
+        requirement=all_of(requirements),
+        changes=(KeyAdded(record), *_index_owner(record, state)),
+    )
+
+
+@register_handler(RecoverKey)
+def _recover_key(event: RecoverKey, state: StateView, ctx: DeriveContext) -> Plan:
+    config = require_config(state)
+    owner = event.key.owner
+    if owner is None:
+        raise InvalidEventError(
+            "a recovered key must name the account it replaces the keys of",
+            hint="Set owner to the account whose key was lost.",
+        )
+    if not state.get(OWNER_KEYS_NS, owner):
+        raise InvalidEventError(
+            f"account {owner!r} never had a key to recover; register its first key with "
+            "RegisterKey instead"
+        )
+    old = active_owned_keys(state, owner)
+    record = _new_key(event.key, state, ctx, config, replacing=old)
+    for key in old:
+        _check_admins_remain(key, state, config, also_leaving={k.key_id for k in old})
+    return Plan(
+        requirement=AllOf(config.policy.admins(), config.policy.committee(), NotOwnedBy(owner)),
+        changes=(
+            *(KeyRevoked(key.key_id, ctx.seq) for key in old),
+            KeyAdded(record),
+            *_index_owner(record, state),
+        ),
+    )
+
+
+def _new_key(
+    spec: KeySpec,
+    state: StateView,
+    ctx: DeriveContext,
+    config: LedgerConfig,
+    replacing: tuple[KeyRecord, ...] = (),
+) -> KeyRecord:
+    """The record for a key being registered, after every rule about who may own it."""
+    record = key_record(spec, ctx.seq)
     if state.key(record.key_id) is not None:
         raise InvalidEventError(f"key {record.key_id} is already registered")
     if record.public_key == config.log_key:
         raise InvalidEventError("the log key cannot also sign events; generate another key")
-    if record.owner is not None:
-        require_account(state, record.owner)
-    elif _OWNED_ROLES & set(record.roles):
-        raise InvalidEventError("a member or partner key must name the account that owns it")
-    return Plan(requirement=config.policy.admins(), changes=(KeyAdded(record),))
+    roles = set(record.roles)
+    if record.owner is None:
+        if _OWNED_ROLES & roles:
+            raise InvalidEventError("a member or partner key must name the account that owns it")
+        if _PERSON_ROLES & roles:
+            names = ", ".join(sorted(r.value for r in _PERSON_ROLES & roles))
+            raise InvalidEventError(
+                f"a key with the {names} role must name the account of the person who holds it",
+                hint="Set owner to that person's own account, so that two keys of one "
+                "person count once in a quorum and nobody signs for their own account.",
+            )
+    else:
+        owner = require_account(state, record.owner)
+        if owner.kind in UNOWNED_KINDS:
+            raise InvalidEventError(
+                f"account {record.owner!r} is a {owner.kind.value} account, which no key may "
+                "own: value leaves it only through grants, distributions, settlements or a "
+                "transfer signed by the committee quorum",
+                details={"account": record.owner, "kind": owner.kind.value},
+            )
+        kept = [k for k in active_owned_keys(state, record.owner) if k not in replacing]
+        roles |= {role for key in kept for role in key.roles}
+    if Role.ADMIN in roles:
+        clash = (roles & _SEPARATED_ROLES) - config.policy.admin_may_also_hold
+        if clash:
+            names = " and ".join(sorted(r.value for r in clash))
+            raise InvalidEventError(
+                f"one person may not hold both the admin and the {names} role on this ledger",
+                hint="Give the role to someone else; a ledger that allows it says so in its "
+                "genesis entry (admin_may_also_hold).",
+                details={"owner": record.owner, "roles": sorted(r.value for r in roles)},
+            )
+    return record
+
+
+def active_owned_keys(state: StateView, owner: str) -> tuple[KeyRecord, ...]:
+    """The unrevoked keys registered with ``owner`` as their owner account."""
+    keys = (state.key(key_id) for key_id in state.get(OWNER_KEYS_NS, owner) or [])
+    return tuple(k for k in keys if k is not None and k.revoked_at_seq is None)
+
+
+def _index_owner(record: KeyRecord, state: StateView) -> tuple[StatePut, ...]:
+    if record.owner is None:
+        return ()
+    known = list(state.get(OWNER_KEYS_NS, record.owner) or [])
+    return (StatePut(OWNER_KEYS_NS, record.owner, [*known, record.key_id]),)
+
+
+def _check_admins_remain(
+    record: KeyRecord, state: StateView, config: LedgerConfig, also_leaving: set[str]
+) -> None:
+    if Role.ADMIN not in record.roles:
+        return
+    # The admin quorum counts people, so count the people still holding an admin key:
+    # two keys of one owner must not keep a threshold alive that nobody can meet.
+    leaving = also_leaving | {record.key_id}
+    remaining = len(
+        {k.person for k in state.active_keys(Role.ADMIN.value) if k.key_id not in leaving}
+    )
+    if remaining < config.policy.admin_threshold:
+        raise LimitExceededError(
+            f"revoking key {record.key_id} would leave {remaining} person(s) holding an "
+            f"admin key, fewer than the admin threshold of "
+            f"{config.policy.admin_threshold}",
+            hint="Register the replacement admin key first, then revoke the old one.",
+        )
 
 
 @register_handler(RevokeKey)
@@ -156,19 +303,7 @@ def _revoke_key(event: RevokeKey, state: StateView, ctx: DeriveContext) -> Plan:
         raise InvalidEventError(
             f"key {event.key_id} was already revoked at entry {record.revoked_at_seq}"
         )
-    if Role.ADMIN in record.roles:
-        # The admin quorum counts people, so count the people still holding an admin key:
-        # two keys of one owner must not keep a threshold alive that nobody can meet.
-        remaining = len(
-            {k.person for k in state.active_keys(Role.ADMIN.value) if k.key_id != event.key_id}
-        )
-        if remaining < config.policy.admin_threshold:
-            raise LimitExceededError(
-                f"revoking key {event.key_id} would leave {remaining} person(s) holding an "
-                f"admin key, fewer than the admin threshold of "
-                f"{config.policy.admin_threshold}",
-                hint="Register the replacement admin key first, then revoke the old one.",
-            )
+    _check_admins_remain(record, state, config, also_leaving=set())
     return Plan(requirement=config.policy.admins(), changes=(KeyRevoked(event.key_id, ctx.seq),))
 
 
@@ -186,10 +321,16 @@ def _transfer(event: Transfer, state: StateView, ctx: DeriveContext) -> Plan:
             hint="List each account once per asset, with the amount it gives or receives.",
         )
     requirements: list[Requirement] = []
-    if any(not require_account(state, a).constrained for a in debited):
+    kinds = {a: require_account(state, a).kind for a in debited}
+    if any(kind in SYSTEM_KINDS for kind in kinds.values()):
         requirements.append(config.policy.admins())
-    constrained = [a for a in debited if require_account(state, a).constrained]
-    requirements += [OwnerSignature(a) for a in constrained]
+    if any(kind in COMMON_KINDS for kind in kinds.values()):
+        # Pools and funds have no owner key: only the committee quorum moves them, and
+        # none of its signers may be on the receiving end.
+        credited = sorted({a for (a, _), amount in net.items() if amount > 0})
+        requirements += [config.policy.committee(), *(NotOwnedBy(a) for a in credited)]
+    constrained = [a for a in debited if kinds[a].constrained]
+    requirements += [OwnerSignature(a) for a in constrained if kinds[a] not in COMMON_KINDS]
     return Plan(
         requirement=all_of(requirements),
         postings=event.postings,
@@ -227,8 +368,12 @@ def _reverse(event: Reverse, state: StateView, ctx: DeriveContext) -> Plan:
         for p in postings
         if p.amount < 0 and require_account(state, p.account).constrained
     ]
+    requirements: list[Requirement] = [config.policy.admins()]
+    if any(require_account(state, a).kind in COMMON_KINDS for a in debited):
+        # Taking value back out of a pool or fund is a decision of the committee too.
+        requirements.append(config.policy.committee())
     return Plan(
-        requirement=config.policy.admins(),
+        requirement=all_of(requirements),
         postings=postings,
         changes=(
             *before_debit(debited, state, ctx),

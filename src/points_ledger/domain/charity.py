@@ -16,7 +16,7 @@ from points_ledger.errors import InvalidEventError
 from points_ledger.models.common import AccountKind, Asset, Role
 from points_ledger.models.community import Donate, Grant
 from points_ledger.models.events import Posting
-from points_ledger.policy import OwnerSignature
+from points_ledger.policy import AllOf, NotOwnedBy, OwnerSignature
 
 __all__: list[str] = []
 
@@ -60,4 +60,8 @@ def _grant(event: Grant, state: StateView, ctx: DeriveContext) -> Plan:
         Posting(account=event.pool, asset=Asset.PTS, amount=-event.points),
         Posting(account=event.beneficiary, asset=Asset.PTS, amount=event.points),
     )
-    return Plan(requirement=config.policy.committee(), postings=postings)
+    # The quorum counts people, and nobody on the committee grants to their own account.
+    return Plan(
+        requirement=AllOf(config.policy.committee(), NotOwnedBy(event.beneficiary)),
+        postings=postings,
+    )

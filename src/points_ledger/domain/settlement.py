@@ -30,7 +30,7 @@ from points_ledger.errors import InvalidEventError, LimitExceededError, NotFound
 from points_ledger.models.common import AMOUNT_MAX, AccountKind, Asset, Role
 from points_ledger.models.community import SetSettlementRate, SettlePartner
 from points_ledger.models.events import Posting
-from points_ledger.policy import RoleQuorum
+from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum
 
 __all__ = ["RATE_NS", "SETTLEMENT_NS", "current_rate"]
 
@@ -113,4 +113,8 @@ def _settle(event: SettlePartner, state: StateView, ctx: DeriveContext) -> Plan:
         Posting(account=event.partner, asset=Asset.PTS, amount=-points),
         Posting(account="issuer", asset=Asset.PTS, amount=points),
     )
-    return Plan(requirement=RoleQuorum(Role.TREASURER), postings=postings, changes=work.changes())
+    return Plan(
+        requirement=AllOf(RoleQuorum(Role.TREASURER), NotOwnedBy(event.partner)),
+        postings=postings,
+        changes=work.changes(),
+    )

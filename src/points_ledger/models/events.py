@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Final, Literal, Self, TypeVar
 
 import pydantic
 from pydantic import Field, TypeAdapter, model_validator
@@ -36,11 +36,14 @@ from points_ledger.models.common import (
 )
 
 __all__ = [
+    "BACKDATE_DAYS_DEFAULT",
+    "BACKDATE_DAYS_LIMIT",
     "Event",
     "Genesis",
     "KeySpec",
     "OpenAccount",
     "Posting",
+    "RecoverKey",
     "RegisterKey",
     "Reverse",
     "RevokeKey",
@@ -50,6 +53,12 @@ __all__ = [
 ]
 
 _E = TypeVar("_E", bound="Event")
+
+BACKDATE_DAYS_DEFAULT: Final = 366
+"""How many days before its recording day an entry may be dated, unless genesis says."""
+BACKDATE_DAYS_LIMIT: Final = 3660
+"""The most a genesis policy may allow (ten years)."""
+_SEPARATED_ROLES = frozenset({Role.COMMITTEE, Role.TREASURER})
 _REGISTRY: dict[str, type[Event]] = {}
 _adapter: TypeAdapter[Any] | None = None
 
@@ -87,6 +96,11 @@ class Event(FrozenModel):
     """
 
     kind: ClassVar[str]
+    omitted_when_default: ClassVar[frozenset[str]] = frozenset()
+    """Fields left out of the canonical bytes while they hold their default value.
+
+    Fields added after a kind was first released go here, so that the bytes of events
+    written before them stay canonical (and their signatures valid)."""
     type: str
     id: EventId
     effective_at: dt.date
@@ -227,8 +241,23 @@ class Genesis(Event):
     every later signature binds; ``nonce`` (16 random bytes in hex, chosen by
     :meth:`Ledger.create <points_ledger.Ledger.create>`) makes that id unique even for two
     ledgers with the same origin and admins.
+
+    Attributes:
+        admin_threshold: How many different admins must sign administrative events. A
+            ledger where one admin acts alone (``1``) is allowed, but ``audit()`` lists it.
+        committee_threshold: How many different committee members must sign grants,
+            split policies, rosters, distributions and transfers out of pools and funds.
+        backdate_days_max: How many days before the day an entry is recorded (in
+            Asia/Shanghai) its ``effective_at`` may lie; default 366. No entry may be
+            dated later than the day after it is recorded.
+        admin_may_also_hold: Roles (``committee``, ``treasurer``) a person holding an
+            admin key may also hold. Empty by default: the people who register keys are
+            not the people whose quorum moves the pools and funds.
     """
 
+    omitted_when_default: ClassVar[frozenset[str]] = frozenset(
+        {"backdate_days_max", "admin_may_also_hold"}
+    )
     type: Literal["genesis"] = "genesis"
     origin: Origin
     nonce: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
@@ -236,6 +265,8 @@ class Genesis(Event):
     admins: Annotated[tuple[KeySpec, ...], Field(min_length=1, max_length=32)]
     admin_threshold: Annotated[int, Field(ge=1, le=32)] = 1
     committee_threshold: Annotated[int, Field(ge=1, le=32)] = 2
+    backdate_days_max: Annotated[int, Field(ge=0, le=BACKDATE_DAYS_LIMIT)] = BACKDATE_DAYS_DEFAULT
+    admin_may_also_hold: Annotated[tuple[Role, ...], Field(max_length=2)] = ()
 
     @model_validator(mode="after")
     def _check(self) -> Genesis:
@@ -247,6 +278,11 @@ class Genesis(Event):
             raise ValueError("admin keys must not repeat")
         if any(spec.public_key == self.log_key for spec in self.admins):
             raise ValueError("the log key must be kept apart from the admin keys")
+        extra = set(self.admin_may_also_hold)
+        if len(extra) != len(self.admin_may_also_hold) or not extra <= _SEPARATED_ROLES:
+            raise ValueError(
+                "admin_may_also_hold lists each of 'committee' and 'treasurer' at most once"
+            )
         return self
 
 
@@ -266,6 +302,21 @@ class RegisterKey(Event):
 
     type: Literal["register_key"] = "register_key"
     key: KeySpec
+
+
+@register_event
+class RecoverKey(Event):
+    """Replace the keys of an account whose holder lost them (a lost or stolen phone).
+
+    Registers ``key`` for the account ``key.owner`` names and, in the same entry,
+    revokes every unrevoked key that account owns. Because the holder cannot sign, it
+    needs more than the admins: the admin quorum *and* the committee quorum, and no key
+    of the account itself. The entry stays in the log, so the holder can see who did it.
+    """
+
+    type: Literal["recover_key"] = "recover_key"
+    key: KeySpec
+    reason: Annotated[Memo, Field(min_length=1)]
 
 
 @register_event

@@ -300,7 +300,7 @@ class SqliteState:
             self._config = LedgerConfig(
                 origin=value["origin"],
                 log_key=public_key_from_b64(value["log_key"]),
-                policy=Policy(value["admin_threshold"], value["committee_threshold"]),
+                policy=Policy.from_config(value),
                 ledger_id=bytes.fromhex(value["ledger_id"]),
             )
         return self._config
