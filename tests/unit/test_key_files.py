@@ -155,6 +155,7 @@ def test_ledger_create_never_follows_a_dangling_link(tmp_path: Path) -> None:
             origin="example.org/link",
             log_key=Signer.generate(),
             admins=[Signer.generate()],
+            threshold=1,
             effective_at=dt.date(2026, 1, 5),
         )
     assert not aim.exists()

@@ -141,6 +141,7 @@ def test_genesis_log_key_refuses(tmp_path: Path, key: bytes) -> None:
             origin="example.org/weak",
             log_key=key,
             admins=[Signer.generate()],
+            threshold=1,
             effective_at=dt.date(2026, 1, 5),
         )
     assert not path.exists()
