@@ -84,7 +84,9 @@ def test_a_file_name_longer_than_the_file_system_allows_is_a_storage_error(
         Ledger.open(path)
     assert isinstance(caught.value.__cause__, OSError)
     with pytest.raises(StorageError, match="too long"):
-        Ledger.create(path, origin="test.example/x", log_key=seeded("log"), admins=[admin])
+        Ledger.create(
+            path, origin="test.example/x", log_key=seeded("log"), admins=[admin], threshold=1
+        )
     assert list(tmp_path.iterdir()) == []
 
 
