@@ -19,7 +19,7 @@ from points_ledger.canonical import (
     genesis_signing_input,
     ledger_id_of,
 )
-from points_ledger.domain.admin import genesis_keys
+from points_ledger.domain.admin import genesis_config_record, genesis_keys
 from points_ledger.domain.state import LedgerConfig
 from points_ledger.engine import SIGNATURES_MAX
 from points_ledger.errors import IntegrityError, LedgerError
@@ -84,7 +84,7 @@ def genesis_config(
         raise _broken(f"its event cannot be read ({e})") from e
     if not isinstance(event, Genesis):
         raise _broken(f"it is a {event.type!r} event, not a genesis")
-    policy = Policy(event.admin_threshold, event.committee_threshold)
+    policy = Policy.from_config(genesis_config_record(event))
     if len(signatures) > SIGNATURES_MAX:
         raise _broken(f"it carries more than {SIGNATURES_MAX} signatures")
     known = {key.key_id: key for key in genesis_keys(event)}

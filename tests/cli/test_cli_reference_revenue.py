@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import console_commands
+from conftest import FixedClock, console_commands
 from points_ledger import (
     AccountKind,
     KeySpec,
@@ -29,10 +29,13 @@ from points_ledger import (
     save_signer,
 )
 from points_ledger.cli import cli
+from points_ledger.cli.app import AppState
 
 PASS = "reference example passphrase"
 CLI_PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "cli.md"
 DATE = dt.date(2026, 12, 31)
+CLI_STATE = AppState(clock=FixedClock(dt.datetime(2026, 12, 31, 2, 0, tzinfo=dt.UTC)))
+"""The command line's clock: 10:00 in Chengdu on DATE, the page's business date."""
 ACCOUNTS = {
     "inv:agri": AccountKind.INVESTOR,
     "fund:welfare": AccountKind.FUND,
@@ -71,6 +74,8 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         log_key=Signer.generate(),
         admins=[admin],
         threshold=1,
+        effective_at=DATE,
+        clock=CLI_STATE.clock,
     ) as ledger:
         for account, kind in ACCOUNTS.items():
             ledger.append(
@@ -110,11 +115,14 @@ def test_revenue_examples_print_what_the_page_shows(folder: Path) -> None:
                 cli,
                 [*revenue, "--fiscal-year", "2026", *committee, "--date", DATE.isoformat()],
                 env=env,
+                obj=CLI_STATE,
             )
             assert result.exit_code == 0, result.output
             continue
         assert words[0] == "points-ledger", command
-        result = runner.invoke(cli, [*words[1:], "--date", DATE.isoformat()], env=env)
+        result = runner.invoke(
+            cli, [*words[1:], "--date", DATE.isoformat()], env=env, obj=CLI_STATE
+        )
         assert result.exit_code == 0, f"{command}\n{result.output}"
         printed = [_normalised(line) for line in result.stdout.splitlines()]
         for line in shown:

@@ -64,7 +64,13 @@ def award(i: int, points: int) -> Transfer:
 def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
     """Genesis, one account, ``awards`` awards; ``altered`` gives one award 500 points."""
     ledger = Ledger.create(
-        path, origin=ORIGIN, log_key=LOG, admins=[ADMIN], effective_at=DAY, clock=fixed_clock
+        path,
+        origin=ORIGIN,
+        log_key=LOG,
+        admins=[ADMIN],
+        threshold=1,
+        effective_at=DAY,
+        clock=fixed_clock,
     )
     ledger.append(
         OpenAccount(

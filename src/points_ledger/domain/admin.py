@@ -51,6 +51,7 @@ __all__ = [
     "SYSTEM_ACCOUNTS",
     "UNOWNED_KINDS",
     "active_owned_keys",
+    "genesis_config_record",
     "genesis_keys",
     "key_record",
     "require_account",
@@ -119,6 +120,26 @@ def require_account(state: StateView, account: str) -> AccountRecord:
     return record
 
 
+def genesis_config_record(event: Genesis) -> dict[str, object]:
+    """The configuration a genesis event fixes, as the state record stores it.
+
+    Policy fields added after the first release are present only when the genesis sets
+    them, as in its bytes; :meth:`Policy.from_config` reads them back with their defaults.
+    """
+    config: dict[str, object] = {
+        "origin": event.origin,
+        "ledger_id": ledger_id_of(event_to_bytes(event)).hex(),
+        "log_key": event.log_key,
+        "admin_threshold": event.admin_threshold,
+        "committee_threshold": event.committee_threshold,
+    }
+    if event.backdate_days_max != BACKDATE_DAYS_DEFAULT:
+        config["backdate_days_max"] = event.backdate_days_max
+    if event.admin_may_also_hold:
+        config["admin_may_also_hold"] = sorted(r.value for r in event.admin_may_also_hold)
+    return config
+
+
 @register_handler(Genesis)
 def _genesis(event: Genesis, state: StateView, ctx: DeriveContext) -> Plan:
     if ctx.seq != 0 or state.config() is not None:
@@ -128,18 +149,7 @@ def _genesis(event: Genesis, state: StateView, ctx: DeriveContext) -> Plan:
             raise InvalidEventError(
                 "genesis admin keys cannot name an owner account: no accounts exist yet"
             )
-    config: dict[str, object] = {
-        "origin": event.origin,
-        "ledger_id": ledger_id_of(event_to_bytes(event)).hex(),
-        "log_key": event.log_key,
-        "admin_threshold": event.admin_threshold,
-        "committee_threshold": event.committee_threshold,
-    }
-    # Policy fields added later are recorded only when genesis sets them, as in its bytes.
-    if event.backdate_days_max != BACKDATE_DAYS_DEFAULT:
-        config["backdate_days_max"] = event.backdate_days_max
-    if event.admin_may_also_hold:
-        config["admin_may_also_hold"] = sorted(r.value for r in event.admin_may_also_hold)
+    config = genesis_config_record(event)
     policy = Policy.from_config(config)
     changes: list[AccountOpened | KeyAdded | StatePut] = [StatePut("ledger", "config", config)]
     changes += [

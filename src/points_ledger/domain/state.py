@@ -83,8 +83,14 @@ class DeriveContext:
     @property
     def recorded_date(self) -> dt.date:
         """The calendar date of ``recorded_at`` in Asia/Shanghai (a pure function of it)."""
-        moment = _EPOCH + dt.timedelta(microseconds=self.recorded_at_us)
-        return moment.astimezone(_business_zone()).date()
+        try:
+            moment = _EPOCH + dt.timedelta(microseconds=self.recorded_at_us)
+            return moment.astimezone(_business_zone()).date()
+        except (TypeError, ValueError, OverflowError) as e:
+            # Only a damaged file holds such a time; the audit reports it as a broken rule.
+            raise InvalidEventError(
+                f"recorded_at {self.recorded_at_us!r} is not a time this ledger can hold"
+            ) from e
 
 
 class StateView(Protocol):
