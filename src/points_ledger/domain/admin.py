@@ -183,7 +183,7 @@ def _register_key(event: RegisterKey, state: StateView, ctx: DeriveContext) -> P
             raise AuthorizationError(
                 f"every key of account {record.owner!r} was revoked; a new one needs the "
                 "recovery quorum (admins and committee), not the admins alone",
-                hint="Record a RecoverKey event (points-ledger key recover) signed by the "
+                hint="Record a RecoverKey event signed by the "
                 "admin quorum and the committee quorum.",
                 details={"account": record.owner},
             )
