@@ -37,6 +37,14 @@ from points_ledger import (
 TODAY = dt.date(2026, 11, 25)
 
 
+def story_clock() -> dt.datetime:
+    """The ledger's clock: 10:00 in Chengdu on TODAY, so the story reads the same any day.
+
+    A real ledger leaves ``clock`` out and takes the computer's time.
+    """
+    return dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
+
+
 def award(event_id: str, account: str, points: int) -> Transfer:
     """An award of points from the issuer system account to a volunteer."""
     return Transfer(
@@ -63,6 +71,7 @@ def main(folder: Path) -> None:
         log_key=log_key,
         admins=admins,
         threshold=2,
+        clock=story_clock,
     )
     with ledger:
         # 3. Accounts carry opaque ids (no real names) and a grid path for reports.

@@ -42,6 +42,8 @@ PASS = "correct horse battery staple"
 LOG_PASS = "the log key's own passphrase"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 DAY = dt.date(2026, 11, 2)
+LEDGER_CLOCK = FixedClock(dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC))
+"""The fixture ledgers' clock: 09:00 in Chengdu on DAY, whatever the machine's date."""
 CLI_STATE = AppState(clock=FixedClock(dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)))
 """The command line's clock: 2026-11-20 10:00 in Chengdu, inside the month of DAY."""
 SRC = Path(points_ledger.__file__).resolve().parents[1]
@@ -84,7 +86,13 @@ def db(tmp_path: Path, keys: KeySet) -> Path:
     """A ledger with vol:0001 (30 PTS, its key registered), vol:0002 and a fund."""
     path = tmp_path / "ledger.db"
     with Ledger.create(
-        path, origin=ORIGIN, log_key=Signer.generate(), admins=[keys.admin], threshold=1
+        path,
+        origin=ORIGIN,
+        log_key=Signer.generate(),
+        admins=[keys.admin],
+        threshold=1,
+        effective_at=DAY,
+        clock=LEDGER_CLOCK,
     ) as lg:
         admins = [keys.admin]
         lg.append_many(

@@ -217,7 +217,7 @@ def error_code(result: Result) -> str:
 
 
 def size(db: Path) -> int:
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=CLI_STATE.clock) as ledger:
         return ledger.size()
 
 
@@ -373,7 +373,7 @@ def test_redeem_hold_confirm_and_void(db: Path, keys: Keys) -> None:
         "--key",
         keys.file("member"),
     )
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=CLI_STATE.clock) as ledger:
         assert ledger.balance("vol:0001", Asset.PTS).available == 30
         assert {o.offer: o.stock for o in offers(ledger)}["barber.haircut"] == 2
 
@@ -404,7 +404,7 @@ def test_donate_and_grant_needs_two_committee_people(db: Path, keys: Keys) -> No
     assert one.exit_code == 1
     assert error_code(one) == "not_authorized"
     ok(db, *grant, "--key", keys.file("cm1"), "--key", keys.file("cm2"))
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=CLI_STATE.clock) as ledger:
         assert ledger.balance("hh:0042", Asset.PTS).posted == 20
         assert ledger.balance("pool:charity", Asset.PTS).posted == 10
 
@@ -421,7 +421,7 @@ def test_points_must_be_whole_and_positive(db: Path, keys: Keys) -> None:
 
 
 def test_settlement_rate_in_yuan_and_settle(db: Path, keys: Keys) -> None:
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=CLI_STATE.clock) as ledger:
         hold = HoldRedemption(
             id="h", effective_at=DAY, member="vol:0001", offer="barber.haircut", points=20
         )
@@ -560,7 +560,7 @@ def test_policy_roster_revenue_and_distribute(db: Path, keys: Keys, tmp_path: Pa
     again = ok(db, *args).stdout
     assert "already recorded" in again and "nothing written" in again
     assert "report distribution" in again
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=CLI_STATE.clock) as ledger:
         assert ledger.balance("inv:agri", Asset.CNY).posted == 70_001
         assert ledger.balance("fund:revenue", Asset.CNY).posted == 0
         ledger.verify()
@@ -583,7 +583,7 @@ def test_a_past_distribution_is_explained_with_what_was_in_force_then(
     plan = ("2026", "1000.01", "--policy", "v-3331", "--roster", "r-2026")
     dry = json.loads(ok(db, "distribute", *plan, "--dry-run", "--json").stdout)
     ok(db, "distribute", *plan, "--id", "dist-2026", *committee)
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=CLI_STATE.clock) as ledger:
         seq = ledger.size() - 1
     # A later version of the policy (no investor) must not change the explanation.
     _adopt_3331(db, "--version", "2", *committee)
@@ -819,7 +819,7 @@ def test_checkpoint_receipt_verify_and_witness(db: Path, keys: Keys, tmp_path: P
     line = ok(None, *witness, str(note1)).stdout
     assert line.startswith("— street.example/witness ") and line.endswith("\n")
 
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=CLI_STATE.clock) as ledger:
         ledger.append(
             Donate(id="d", effective_at=DAY, donor="vol:0001", pool="pool:charity", points=1),
             [keys["member"]],
@@ -879,7 +879,7 @@ def test_audit_and_verify_compare_the_file_with_a_checkpoint_held_outside_it(
 ) -> None:
     old = tmp_path / "old.db"
     _copy_ledger(db, old)  # the copy someone might hand an auditor later: rolled back
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=CLI_STATE.clock) as ledger:
         ledger.append(
             Donate(id="d", effective_at=DAY, donor="vol:0001", pool="pool:charity", points=1),
             [keys["member"]],

@@ -38,6 +38,8 @@ from points_ledger.cli.app import AppState
 PASS = "messages test passphrase"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 DAY = dt.date(2026, 11, 2)
+LEDGER_CLOCK = FixedClock(dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC))
+"""The fixture ledgers' clock: 09:00 in Chengdu on DAY, whatever the machine's date."""
 CLI_STATE = AppState(clock=FixedClock(dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)))
 """The command line's clock: 2026-11-20 10:00 in Chengdu, inside the month of DAY."""
 SRC = Path(points_ledger.__file__).resolve().parents[1]
@@ -82,7 +84,13 @@ def db(tmp_path: Path, keys: KeySet) -> Path:
     """Genesis, vol:0001 opened (entry 1), 30 points awarded to it (entry 2)."""
     path = tmp_path / "ledger.db"
     with Ledger.create(
-        path, origin=ORIGIN, log_key=keys.log, admins=[keys.admin], threshold=1
+        path,
+        origin=ORIGIN,
+        log_key=keys.log,
+        admins=[keys.admin],
+        threshold=1,
+        effective_at=DAY,
+        clock=LEDGER_CLOCK,
     ) as ledger:
         opened = OpenAccount(
             id="open-1", effective_at=DAY, account="vol:0001", account_kind=AccountKind.MEMBER

@@ -12,6 +12,7 @@ import pexpect
 import pytest
 
 import points_ledger
+from conftest import FixedClock
 from points_ledger import (
     AccountKind,
     Asset,
@@ -26,6 +27,8 @@ from points_ledger.repl import DOT_COMMANDS, LedgerConsole, ReadOnlyError, dot_c
 
 PASS = "repl test passphrase"
 DAY = dt.date(2026, 11, 2)
+LEDGER_CLOCK = FixedClock(dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC))
+"""The fixture ledgers' clock: 09:00 in Chengdu on DAY, whatever the machine's date."""
 SRC = Path(points_ledger.__file__).resolve().parents[1]
 
 
@@ -42,7 +45,13 @@ def db(tmp_path: Path, admin_key: tuple[Signer, Path]) -> Path:
     admin = admin_key[0]
     path = tmp_path / "ledger.db"
     with Ledger.create(
-        path, origin="chengdu.example/test", log_key=Signer.generate(), admins=[admin], threshold=1
+        path,
+        origin="chengdu.example/test",
+        log_key=Signer.generate(),
+        admins=[admin],
+        threshold=1,
+        effective_at=DAY,
+        clock=LEDGER_CLOCK,
     ) as ledger:
         ledger.append(
             OpenAccount(
@@ -226,7 +235,13 @@ def logged_console(
     admin = admin_key[0]
     path = tmp_path / "logged.db"
     with Ledger.create(
-        path, origin="chengdu.example/test", log_key=log_key[0], admins=[admin], threshold=1
+        path,
+        origin="chengdu.example/test",
+        log_key=log_key[0],
+        admins=[admin],
+        threshold=1,
+        effective_at=DAY,
+        clock=LEDGER_CLOCK,
     ) as ledger:
         ledger.append(
             OpenAccount(

@@ -17,6 +17,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Final
 
 import pytest
 
@@ -33,9 +34,15 @@ WALKTHROUGH = (
 )
 
 
+PAGES_DAY: Final = "2026-11-02T10:00:00+08:00"
+"""The how-tos are written on 2 November 2026 (their --date): the commands act on that day
+(``POINTS_LEDGER_NOW``), so the pages keep working whatever the machine's date."""
+
+
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POINTS_LEDGER")}
     env["PYTHONPATH"] = str(SRC)
+    env["POINTS_LEDGER_NOW"] = PAGES_DAY
     return env
 
 

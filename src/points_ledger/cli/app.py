@@ -47,6 +47,7 @@ __all__ = [
     "EXIT_REFUSED",
     "EXIT_USAGE",
     "LEDGER_ENV",
+    "NOW_ENV",
     "PASSPHRASE_ENV",
     "AppState",
     "CommandError",
@@ -108,6 +109,9 @@ than ``A-Z 0-9`` replaced by ``_`` (``keys/admin-1.key`` → ``POINTS_LEDGER_PAS
 
 TIMEZONE: Final = "Asia/Shanghai"
 """Business dates default to today in this time zone."""
+
+NOW_ENV: Final = "POINTS_LEDGER_NOW"
+"""Environment variable for ``--now``: the time the command acts at (training, tests)."""
 
 DEFAULT_LEDGER: Final = "ledger.db"
 """The ledger file used when neither ``--ledger`` nor ``POINTS_LEDGER_DB`` names one."""
@@ -238,8 +242,18 @@ class LedgerGroup(click.Group):
     show_envvar=True,
     help="The ledger file.",
 )
+@click.option(
+    "--now",
+    "now_text",
+    envvar=NOW_ENV,
+    show_envvar=True,
+    metavar="TIME",
+    help="Act as if it were this time (ISO 8601 with a zone, e.g. 2026-11-02T10:00+08:00): "
+    "for training, for entering a day's paper register, and for tests. It sets the "
+    "default business date and recorded_at; recorded_at never goes backwards.",
+)
 @click.pass_context
-def cli(ctx: click.Context, ledger_path: Path) -> None:
+def cli(ctx: click.Context, ledger_path: Path, now_text: str | None) -> None:
     """Keep and check an append-only, signed ledger of volunteer points and income.
 
     Passphrases for key files are read from POINTS_LEDGER_PASSPHRASE (or a per-file
@@ -249,6 +263,26 @@ def cli(ctx: click.Context, ledger_path: Path) -> None:
     """
     given = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
     ctx.obj = replace(given, ledger_path=ledger_path)
+    if now_text is not None:
+        ctx.obj = replace(ctx.obj, clock=_fixed_clock(now_text))
+
+
+def _fixed_clock(text: str) -> Clock:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as e:
+        raise click.BadParameter(
+            f"{text!r} is not a time such as 2026-11-02T10:00+08:00", param_hint="--now"
+        ) from e
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise click.BadParameter(
+            f"{text!r} has no time zone; add one, e.g. +08:00 for Chengdu", param_hint="--now"
+        )
+
+    def clock() -> dt.datetime:
+        return moment
+
+    return clock
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
