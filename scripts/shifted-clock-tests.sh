@@ -20,8 +20,13 @@ if ! command -v faketime >/dev/null; then
     fi
 fi
 suites=(tests/unit tests/cli tests/integration tests/docs tests/examples)
+failed=()
 for when in "2027-01-31 23:30:00" "2028-02-29 16:30:00" "2041-06-15 03:00:00"; do
     echo "== clock moved to $when UTC"
     faketime "$when" "$python" -c 'import datetime as d; print("   python sees", d.datetime.now(d.UTC).isoformat(timespec="seconds"))'
-    faketime "$when" "$python" -m pytest -q -p no:cacheprovider "${suites[@]}"
+    faketime "$when" "$python" -m pytest -q -p no:cacheprovider "${suites[@]}" || failed+=("$when")
 done
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "tests failed with the clock moved to: ${failed[*]}" >&2
+    exit 1
+fi

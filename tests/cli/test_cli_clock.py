@@ -97,3 +97,20 @@ def test_repl_today_and_reports_use_the_ledger_clock(ledger_file: Path) -> None:
         today_in_session = console.locals["today"]
         assert today_in_session() == dt.date(2026, 12, 1)
         assert console.locals["ledger"].clock() == MONTH_END_UTC
+
+
+def test_now_option_gives_the_command_line_a_clock(ledger_file: Path) -> None:
+    args = ["--now", "2026-11-30T16:30:00+00:00", *_open_account(ledger_file, "vol:0004")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["event"]["effective_at"] == "2026-12-01"
+    env_result = CliRunner().invoke(
+        cli,
+        _open_account(ledger_file, "vol:0005"),
+        env={"POINTS_LEDGER_NOW": "2026-12-02T09:00:00+08:00"},
+    )
+    assert env_result.exit_code == 0, env_result.output
+    assert json.loads(env_result.stdout)["event"]["effective_at"] == "2026-12-02"
+    naive = CliRunner().invoke(cli, ["--now", "2026-11-30T16:30", "balance", "vol:0001"])
+    assert naive.exit_code == 2
+    assert "no time zone" in naive.output
