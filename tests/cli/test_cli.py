@@ -517,7 +517,10 @@ def test_transfer_wrong_passphrase(db: Path, keys: KeySet) -> None:
     )
     assert result.exit_code == 1
     assert error_line(result).startswith("error [wrong_passphrase]:")
-    assert "hint:" in result.stderr
+    # Nothing was typed: the message names the variable it came from and the one to set.
+    assert "read from POINTS_LEDGER_PASSPHRASE" in result.stderr
+    assert f"Set {passphrase_env_name(keys.admin_file)}" in result.stderr
+    assert "not the passphrase" not in result.output
 
 
 def test_per_file_passphrase_variable_wins(db: Path, keys: KeySet) -> None:

@@ -34,7 +34,12 @@ import click
 
 from points_ledger.cli.render import show_append
 from points_ledger.demo import format_table
-from points_ledger.errors import IntegrityError, InvalidEventError, LedgerError
+from points_ledger.errors import (
+    IntegrityError,
+    InvalidEventError,
+    LedgerError,
+    WrongPassphraseError,
+)
 from points_ledger.keys import Signer, check_key_file, load_signer
 from points_ledger.ledger import Clock, Ledger, system_clock
 from points_ledger.models import AppendResult, Event
@@ -477,7 +482,34 @@ def load_keys(paths: Iterable[Path]) -> list[Signer]:
         KeyFileError: if a file is missing, unsafe or malformed.
         WrongPassphraseError: if a passphrase does not open its file.
     """
-    return [load_signer(path, read_passphrase(path)) for path in paths]
+    signers = []
+    for path in paths:
+        passphrase = read_passphrase(path)
+        try:
+            signers.append(load_signer(path, passphrase))
+        except WrongPassphraseError as e:
+            source = _passphrase_variable(path)
+            if source is None:
+                raise
+            specific = passphrase_env_name(path)
+            advice = (
+                f"Set {specific} to the passphrase of {path}"
+                if source == PASSPHRASE_ENV
+                else f"Correct {specific}"
+            )
+            raise WrongPassphraseError(
+                f"{e.message} (the passphrase was read from {source})",
+                hint=f"{advice}; each key file may have its own passphrase.",
+            ) from None
+    return signers
+
+
+def _passphrase_variable(path: Path) -> str | None:
+    """The environment variable a key file's passphrase was read from, if any."""
+    return next(
+        (name for name in (passphrase_env_name(path), PASSPHRASE_ENV) if os.environ.get(name)),
+        None,
+    )
 
 
 # -- writing -----------------------------------------------------------------------------

@@ -386,8 +386,14 @@ def verify_receipt_cmd(
         f"receipt verified: entry {checked.seq} of {checked.origin} is in the checkpoint of "
         f"{checked.checkpoint.size:,} entries signed by the log key"
     )
-    quorum = f" ({checked.witness_quorum} required)" if checked.witness_quorum else ""
-    click.echo(f"witnessed by: {', '.join(checked.witnessed_by) or 'none'}{quorum}")
+    if witnesses:
+        quorum = f" ({checked.witness_quorum} required)" if checked.witness_quorum else ""
+        click.echo(f"witnessed by: {', '.join(checked.witnessed_by) or 'none'}{quorum}")
+    else:
+        click.echo(
+            "witnessed by: not checked (give the witnesses' keys with --witness-vkey to check "
+            "the cosignatures the receipt carries)"
+        )
     if state_dir is not None:
         if checked.trusted_size is None:
             click.echo(f"first checkpoint of this ledger: kept in {state_dir}")
