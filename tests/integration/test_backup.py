@@ -55,6 +55,10 @@ def test_backup_holds_every_entry_and_verifies(world: World, tmp_path: Path) -> 
         world.ledger.root(),
     )
     assert f"{result.size:,} entries" in result.to_text()
+    # One file to hand over: nothing beside it, even after it was verified.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("backup")) == [
+        "backup.db"
+    ]
     with Ledger.open(dest, read_only=True) as copy:
         assert copy.verify().entries_checked == result.size
         assert copy.root() == result.root

@@ -836,7 +836,10 @@ class SqliteStore:
                 target = sqlite3.connect(str(dest), isolation_level=None)
                 try:
                     self.conn.backup(target)
-                    target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    # One self-contained file to hand over: no -wal or -shm beside it,
+                    # also after the copy is opened read-only to verify it. Opening it
+                    # to write switches it back to WAL.
+                    target.execute("PRAGMA journal_mode = DELETE")
                 finally:
                     target.close()
                 fd = os.open(dest, os.O_RDONLY)
