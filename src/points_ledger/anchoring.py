@@ -46,7 +46,7 @@ from points_ledger.notes import Checkpoint, sign_note
 from points_ledger.store.checkpoints import CheckpointRow, checkpoint_rows, insert_checkpoint
 from points_ledger.store.sqlite import SqliteStore
 
-__all__ = ["AutoCheckpoint", "checkpoint_checked"]
+__all__ = ["AutoCheckpoint", "checkpoint_checked", "require_log_key"]
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -93,6 +93,25 @@ class AutoCheckpoint:
         return size > latest.size and age >= self.every
 
 
+def require_log_key(signer: object, config: LedgerConfig) -> Signer:
+    """Return ``signer`` if it is the ledger's log key (named by the genesis entry).
+
+    Raises:
+        SignatureError: if it is not a :class:`Signer`, or not the log key.
+    """
+    if not isinstance(signer, Signer):
+        raise SignatureError(f"checkpoints are signed by a Signer, not {type(signer).__name__}")
+    if signer.public_key != config.log_key:
+        raise SignatureError(
+            "this key is not the ledger's log key; checkpoints must be signed by the key "
+            "the genesis entry names",
+            hint="Use the log key the ledger was created with (init writes it as keys/log.key); "
+            "its verifier key is what points-ledger vkey (Ledger.log_vkey in Python) prints.",
+            details={"key_id": signer.key_id},
+        )
+    return signer
+
+
 def checkpoint_checked(
     store: SqliteStore,
     config: LedgerConfig,
@@ -109,20 +128,11 @@ def checkpoint_checked(
             says the log key signed before (nothing is signed then).
         StorageError: if the record or the file cannot be written.
     """
-    if not isinstance(signer, Signer):
-        raise SignatureError(f"checkpoints are signed by a Signer, not {type(signer).__name__}")
+    require_log_key(signer, config)
     if store.read_only:
         raise StorageError(
             f"{store.path} is open read-only: no checkpoint can be stored in it",
             hint="Sign checkpoints on the office's own copy of the ledger, not on this one.",
-        )
-    if signer.public_key != config.log_key:
-        raise SignatureError(
-            "this key is not the ledger's log key; checkpoints must be signed by the key "
-            "the genesis entry names",
-            hint="Use the log key the ledger was created with (init writes it as keys/log.key); "
-            "its verifier key is what points-ledger vkey (Ledger.log_vkey in Python) prints.",
-            details={"key_id": signer.key_id},
         )
     with record.locked():
         # The record is reloaded under its lock and checked against its own roots, so

@@ -24,7 +24,7 @@ from typing import Any, Final, TypeVar
 from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
 from points_ledger import transparency as _tlog
 from points_ledger._sigcheck import SignatureChecker
-from points_ledger.anchoring import AutoCheckpoint, checkpoint_checked
+from points_ledger.anchoring import AutoCheckpoint, checkpoint_checked, require_log_key
 from points_ledger.audit import PROBLEMS_MAX, AuditReport, Problem, Progress, run_audit
 from points_ledger.backup import Backup, back_up
 from points_ledger.canonical import (
@@ -1059,9 +1059,7 @@ class Ledger:
             StorageError: if the record or the file cannot be written.
         """
         config = self.config
-        if not isinstance(log_key, Signer) or log_key.public_key != config.log_key:
-            # Checked before anything is made on disk: a wrong key leaves no folder behind.
-            checkpoint_checked(self._store, config, log_key, LogRecord(Path()), 0)
+        require_log_key(log_key, config)  # before anything is made on disk
         if not isinstance(record, LogRecord | str | Path):
             raise InvalidEventError(
                 f"record must be a LogRecord or a folder path, not {type(record).__name__}",
