@@ -126,7 +126,7 @@ def refused(result: Result, code: str, exit_code: int = 1) -> tuple[str, str]:
 
 
 def add_award(db: Path, keys: KeySet, number: int) -> None:
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=LEDGER_CLOCK) as ledger:
         ledger.append(award(number), [keys.admin])
 
 

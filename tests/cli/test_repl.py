@@ -76,7 +76,7 @@ def db(tmp_path: Path, admin_key: tuple[Signer, Path]) -> Path:
 
 @pytest.fixture
 def console(db: Path) -> Iterator[LedgerConsole]:
-    with Ledger.open(db) as ledger:
+    with Ledger.open(db, clock=LEDGER_CLOCK) as ledger:
         yield LedgerConsole(ledger)
 
 
