@@ -137,8 +137,8 @@ def checkpoint_checked(
     with record.locked():
         # The record is reloaded under its lock and checked against its own roots, so
         # a checkpoint always extends what is on disk, recorded by whoever signed last.
-        record.check()
-        return _checkpoint_locked(store, config, signer, record, now_us, checker)
+        recorded_tree = record.check()
+        return _checkpoint_locked(store, config, signer, record, recorded_tree, now_us, checker)
 
 
 _NOT_ABOUT_ENTRIES: Final = frozenset({"checkpoint_invalid"})
@@ -152,6 +152,7 @@ def _checkpoint_locked(
     config: LedgerConfig,
     signer: Signer,
     record: LogRecord,
+    builder: RootBuilder,
     now_us: int,
     checker: SignatureChecker | None,
 ) -> SignedCheckpoint:
@@ -192,9 +193,7 @@ def _checkpoint_locked(
     if size <= signed_size and latest is not None:
         _store_in_file(store, latest)
         return _signed(config.origin, latest)
-    builder = RootBuilder()
-    for digest in record.entry_hashes():
-        builder.add(digest)
+    # The recorded tree was rebuilt (and checked) once under the lock; extend it.
     for digest in new_hashes:
         builder.add(digest)
     root = builder.root()

@@ -172,11 +172,14 @@ class LogRecord:
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 
-    def check(self) -> None:
+    def check(self) -> RootBuilder:
         """Recompute every recorded root from the recorded entry hashes.
 
         Streams ``entries.bin`` once (two SHA-256 per entry), so a record of a million
         entries is checked in a few seconds.
+
+        Returns:
+            The tree of the recorded entries, ready to be extended by the next checkpoint.
 
         Raises:
             LogRecordError: if the hashes are missing or do not lead to a recorded root
@@ -196,6 +199,7 @@ class LogRecord:
                         f"lead to the root it signed for {due.size} entries"
                     )
                 due = next(pending, None)
+        return builder
 
     def entry_hashes(self, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
         """The recorded entry hashes for seq ``start`` up to ``stop`` (default: ``size``).

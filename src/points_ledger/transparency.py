@@ -350,6 +350,12 @@ def genesis_log_key(store: SqliteStore) -> tuple[str, bytes] | None:
 
     The audit takes them from the log itself, not from the cached configuration.
     """
+    identity = _genesis_identity(store)
+    return None if identity is None else identity[:2]
+
+
+def _genesis_identity(store: SqliteStore) -> tuple[str, bytes, bytes] | None:
+    """Origin, log public key and ledger id from entry 0's bytes, or None if unreadable."""
     try:
         rows = list(store.entry_rows(0, 1))
         if not rows or rows[0].seq != 0:
@@ -357,7 +363,7 @@ def genesis_log_key(store: SqliteStore) -> tuple[str, bytes] | None:
         event = event_from_bytes(rows[0].event)
         if not isinstance(event, Genesis):
             return None
-        return event.origin, public_key_from_b64(event.log_key)
+        return event.origin, public_key_from_b64(event.log_key), ledger_id_of(rows[0].event)
     except LedgerError:
         return None
 
@@ -370,15 +376,14 @@ def check_record_binding(store: SqliteStore, record: LogRecord, add: AddProblem)
     record's holder signed (or entry 0 was replaced): that is reported, and None returned
     (the record then says nothing about the entries).
     """
-    genesis = genesis_log_key(store)
-    if genesis is None:
+    identity = _genesis_identity(store)
+    if identity is None:
         add("record_mismatch", "the file has no readable genesis entry", 0)
         return None
-    origin, log_public_key = genesis
+    origin, log_public_key, genesis_id = identity
     if record.origin is None:
         return 0  # an unused record covers nothing yet
-    rows = list(store.entry_rows(0, 1))
-    ledger_id = ledger_id_of(rows[0].event).hex()
+    ledger_id = genesis_id.hex()
     if (record.origin, record.ledger_id, record.log_vkey) != (
         origin,
         ledger_id,
