@@ -42,6 +42,44 @@ def seeded_signer(name: str) -> Signer:
     return Signer.from_seed(hashlib.sha256(b"points-ledger-tests/" + name.encode()).digest())
 
 
+COMMITTEE_PEOPLE = ("cm:0001", "cm:0002")
+"""The committee fixtures seat: two people, the default committee threshold."""
+
+
+def seat_committee(
+    ledger: Ledger,
+    admins: Sequence[Signer],
+    people: Sequence[str] = COMMITTEE_PEOPLE,
+    *,
+    effective_at: dt.date = DAY,
+) -> list[Signer]:
+    """Open an account per person and register their committee key (admin-signed).
+
+    Until the committee has its quorum of people the admins seat it alone; points or money
+    out of ``issuer``/``external`` then need these signatures as well as the admins'.
+    """
+    signers = []
+    for person in people:
+        signer = seeded_signer(f"committee/{person}")
+        spec = KeySpec(public_key=signer.public_key_b64, roles=(Role.COMMITTEE,), owner=person)
+        ledger.append_many(
+            [
+                (
+                    OpenAccount(
+                        id=f"open-{person}",
+                        effective_at=effective_at,
+                        account=person,
+                        account_kind=AccountKind.MEMBER,
+                    ),
+                    admins,
+                ),
+                (RegisterKey(id=f"key-{person}", effective_at=effective_at, key=spec), admins),
+            ]
+        )
+        signers.append(signer)
+    return signers
+
+
 class FixedClock:
     """A clock that stands still unless a test moves it."""
 
@@ -67,6 +105,7 @@ class World:
     threshold: int
     members: dict[str, Signer] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=itertools.count)
+    _committee: list[Signer] = field(default_factory=list)
 
     # -- ids and signers ----------------------------------------------------------------
 
@@ -76,6 +115,17 @@ class World:
     @property
     def quorum(self) -> list[Signer]:
         return self.admins[: self.threshold]
+
+    @property
+    def committee(self) -> list[Signer]:
+        """The committee quorum, seated (``cm:0001``, ``cm:0002``) when first asked for."""
+        if not self._committee:
+            self._committee = seat_committee(self.ledger, self.quorum)
+        return self._committee
+
+    @property
+    def committee_seated(self) -> bool:
+        return bool(self._committee)
 
     # -- events -------------------------------------------------------------------------
 
@@ -138,7 +188,7 @@ class World:
         effective_at: dt.date = DAY,
         memo: str = "",
     ) -> AppendResult:
-        """The issuer-like flow: the ``issuer`` system account pays, admins sign."""
+        """New points (or money): the ``issuer`` system account pays; admins and committee sign."""
         event = self.transfer_event(
             "issuer",
             account,
@@ -148,7 +198,7 @@ class World:
             effective_at=effective_at,
             memo=memo,
         )
-        return self.ledger.append(event, self.quorum)
+        return self.ledger.append(event, [*self.quorum, *self.committee])
 
     def pay(
         self,

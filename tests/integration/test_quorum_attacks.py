@@ -60,7 +60,9 @@ def _committee(world: World, *people: str) -> list[Signer]:
         signer = seeded_signer(f"committee/{person}")
         spec = KeySpec(public_key=signer.public_key_b64, roles=(Role.COMMITTEE,), owner=person)
         event = RegisterKey(id=world.new_id("key"), effective_at=DAY, key=spec)
-        world.ledger.append(event, [*world.quorum, owner_key])
+        # Once seated, the committee agrees to each new member.
+        seated = world.committee if world.committee_seated else []
+        world.ledger.append(event, [*world.quorum, owner_key, *seated])
         signers.append(signer)
     return signers
 

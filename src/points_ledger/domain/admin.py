@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 
 from points_ledger.canonical import event_to_bytes, ledger_id_of
 from points_ledger.domain.state import (
@@ -60,6 +61,14 @@ __all__ = [
 
 SYSTEM_ACCOUNTS = {"issuer": AccountKind.ISSUER, "external": AccountKind.EXTERNAL}
 """System accounts every ledger opens at genesis."""
+
+LEDGER_NS = "ledger"
+"""State namespace of ledger-wide records (its configuration, committee seating)."""
+
+COMMITTEE_SEATED = "committee_seated"
+"""Key in ``LEDGER_NS``: seq of the entry that first gave the committee its quorum of people.
+
+From then on only the committee quorum (with the admins) adds committee members."""
 
 REVERSED_NS = "reversed"
 """State namespace: target seq -> seq of the entry that reversed it."""
@@ -151,7 +160,7 @@ def _genesis(event: Genesis, state: StateView, ctx: DeriveContext) -> Plan:
             )
     config = genesis_config_record(event)
     policy = Policy.from_config(config)
-    changes: list[AccountOpened | KeyAdded | StatePut] = [StatePut("ledger", "config", config)]
+    changes: list[AccountOpened | KeyAdded | StatePut] = [StatePut(LEDGER_NS, "config", config)]
     changes += [
         AccountOpened(AccountRecord(account=name, kind=kind, grid=(), opened_seq=0))
         for name, kind in SYSTEM_ACCOUNTS.items()
@@ -176,6 +185,11 @@ def _register_key(event: RegisterKey, state: StateView, ctx: DeriveContext) -> P
     config = require_config(state)
     record = _new_key(event.key, state, ctx, config)
     requirements: list[Requirement] = [config.policy.admins()]
+    seated = state.get(LEDGER_NS, COMMITTEE_SEATED)
+    if Role.COMMITTEE in record.roles and seated is not None:
+        # Once a committee quorum has existed, the committee chooses who joins it: the
+        # admins alone must not be able to seat members who then sign grants for them.
+        requirements.append(config.policy.committee())
     if record.owner is not None and state.get(OWNER_KEYS_NS, record.owner):
         # A further key for an account speaks for it as much as the first: the admins
         # alone must not be able to add one and spend. A lost key goes through RecoverKey.
@@ -190,8 +204,46 @@ def _register_key(event: RegisterKey, state: StateView, ctx: DeriveContext) -> P
         requirements.append(OwnerSignature(record.owner))
     return Plan(
         requirement=all_of(requirements),
-        changes=(KeyAdded(record), *_index_owner(record, state)),
+        changes=(
+            KeyAdded(record),
+            *_index_owner(record, state),
+            *_seat_committee(record, state, config, seated, ctx),
+        ),
     )
+
+
+def _committee_people(state: StateView, leaving: Collection[str] = ()) -> set[str]:
+    """The people (not keys) holding an unrevoked committee key, but for ``leaving``."""
+    return {k.person for k in state.active_keys(Role.COMMITTEE.value) if k.key_id not in leaving}
+
+
+def _check_committee_remains(
+    record: KeyRecord, state: StateView, config: LedgerConfig, also_leaving: set[str]
+) -> None:
+    """Refuse to revoke a seated committee below its quorum: nobody could then refill it."""
+    if Role.COMMITTEE not in record.roles or state.get(LEDGER_NS, COMMITTEE_SEATED) is None:
+        return
+    remaining = len(_committee_people(state, also_leaving | {record.key_id}))
+    if remaining < config.policy.committee_threshold:
+        raise LimitExceededError(
+            f"revoking key {record.key_id} would leave {remaining} person(s) holding a "
+            f"committee key, fewer than the committee threshold of "
+            f"{config.policy.committee_threshold}",
+            hint="Seat the new committee member first (the committee signs that), then "
+            "revoke the old key.",
+        )
+
+
+def _seat_committee(
+    record: KeyRecord, state: StateView, config: LedgerConfig, seated: object, ctx: DeriveContext
+) -> tuple[StatePut, ...]:
+    """Mark the committee seated the first time enough people hold committee keys."""
+    if seated is not None or Role.COMMITTEE not in record.roles:
+        return ()
+    people = _committee_people(state) | {record.person}
+    if len(people) < config.policy.committee_threshold:
+        return ()
+    return (StatePut(LEDGER_NS, COMMITTEE_SEATED, ctx.seq),)
 
 
 @register_handler(RecoverKey)
@@ -210,8 +262,12 @@ def _recover_key(event: RecoverKey, state: StateView, ctx: DeriveContext) -> Pla
         )
     old = active_owned_keys(state, owner)
     record = _new_key(event.key, state, ctx, config, replacing=old)
+    leaving = {k.key_id for k in old}
     for key in old:
-        _check_admins_remain(key, state, config, also_leaving={k.key_id for k in old})
+        _check_admins_remain(key, state, config, also_leaving=leaving)
+    if Role.COMMITTEE not in record.roles:
+        for key in old:
+            _check_committee_remains(key, state, config, also_leaving=leaving)
     return Plan(
         requirement=AllOf(config.policy.admins(), config.policy.committee(), NotOwnedBy(owner)),
         changes=(
@@ -314,6 +370,7 @@ def _revoke_key(event: RevokeKey, state: StateView, ctx: DeriveContext) -> Plan:
             f"key {event.key_id} was already revoked at entry {record.revoked_at_seq}"
         )
     _check_admins_remain(record, state, config, also_leaving=set())
+    _check_committee_remains(record, state, config, also_leaving=set())
     return Plan(requirement=config.policy.admins(), changes=(KeyRevoked(event.key_id, ctx.seq),))
 
 
@@ -332,9 +389,13 @@ def _transfer(event: Transfer, state: StateView, ctx: DeriveContext) -> Plan:
         )
     requirements: list[Requirement] = []
     kinds = {a: require_account(state, a).kind for a in debited}
-    if any(kind in SYSTEM_KINDS for kind in kinds.values()):
+    system = any(kind in SYSTEM_KINDS for kind in kinds.values())
+    if system:
+        # Value out of ``issuer`` or ``external`` is new points or new money on the
+        # ledger: the admins record it and the committee must agree, so that the admin
+        # quorum alone cannot mint what it then spends.
         requirements.append(config.policy.admins())
-    if any(kind in COMMON_KINDS for kind in kinds.values()):
+    if system or any(kind in COMMON_KINDS for kind in kinds.values()):
         # Pools and funds have no owner key: only the committee quorum moves them, and
         # none of its signers may be on the receiving end.
         credited = sorted({a for (a, _), amount in net.items() if amount > 0})
