@@ -29,15 +29,18 @@ from pathlib import Path
 
 from points_ledger import (
     AccountKind,
-    Asset,
+    AwardPoints,
+    DefineService,
     EquivocationError,
+    KeySpec,
     Ledger,
     LedgerError,
     OpenAccount,
-    Posting,
     ProofError,
+    RegisterKey,
+    Role,
+    ServiceUnit,
     Signer,
-    Transfer,
     Witness,
     verify_receipt,
 )
@@ -50,6 +53,7 @@ NONCE = "e4a3" * 8
 """A fixed genesis nonce, so that every file built here is the same ledger (never do
 this for a real ledger: a fresh random nonce gives each ledger an id of its own)."""
 WITNESS_KEY = Signer.from_seed(b"example witness key, just a demo")
+GRID_WORKER = Signer.from_seed(b"example grid worker key, a demo!")
 
 
 def clock() -> dt.datetime:
@@ -57,21 +61,21 @@ def clock() -> dt.datetime:
     return dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 
 
-def award(number: int, points: int) -> Transfer:
-    """Award ``points`` from the issuer to volunteer vol:0001."""
-    return Transfer(
+def award(number: int, points: int) -> AwardPoints:
+    """The grid worker's award of ``points`` (one per hour) to volunteer vol:0001."""
+    return AwardPoints(
         id=f"award-{number}",
         effective_at=TODAY,
-        memo="elderly visit",
-        postings=(
-            Posting(account="issuer", asset=Asset.PTS, amount=-points),
-            Posting(account="vol:0001", asset=Asset.PTS, amount=points),
-        ),
+        volunteer="vol:0001",
+        service="visit",
+        task_ref=f"visit-{number}",
+        quantity=points,
+        grid_cell="微网格3",
     )
 
 
 def build_ledger(path: Path, awards: list[int]) -> Ledger:
-    """A ledger with one volunteer account and the given awards, in order."""
+    """A ledger with a volunteer, a grid worker, a service and the given awards, in order."""
     ledger = Ledger.create(
         path,
         origin=ORIGIN,
@@ -82,23 +86,36 @@ def build_ledger(path: Path, awards: list[int]) -> Ledger:
         clock=clock,
         nonce=NONCE,
     )
-    ledger.append(
-        OpenAccount(
-            id="open-vol-0001",
-            effective_at=TODAY,
-            account="vol:0001",
-            account_kind=AccountKind.MEMBER,
-        ),
-        [ADMIN],
+    for account in ("vol:0001", "gw:1"):
+        ledger.append(
+            OpenAccount(
+                id=f"open-{account}",
+                effective_at=TODAY,
+                account=account,
+                account_kind=AccountKind.MEMBER,
+            ),
+            [ADMIN],
+        )
+    worker = KeySpec(public_key=GRID_WORKER.public_key_b64, roles=(Role.ISSUER,), owner="gw:1")
+    ledger.append(RegisterKey(id="key-gw-1", effective_at=TODAY, key=worker), [ADMIN])
+    visit = DefineService(
+        id="service-visit",
+        effective_at=TODAY,
+        code="visit",
+        name="elderly visit",
+        points_per_unit=1,
+        unit=ServiceUnit.HOUR,
+        active_from=TODAY,
     )
+    ledger.append(visit, [ADMIN])
     for number, points in enumerate(awards):
-        ledger.append(award(number, points), [ADMIN])
+        ledger.append(award(number, points), [GRID_WORKER])
     return ledger
 
 
 def main(folder: Path) -> None:
     """Play the steps listed in the module docstring inside ``folder``."""
-    # 1. The ledger: genesis, an account and ten awards of 5 points.
+    # 1. The ledger: genesis, accounts, the grid worker's key, a service, ten awards.
     ledger = build_ledger(folder / "community.db", [5] * 10)
 
     # 2. A checkpoint signed by the log key. The verifier key is public: print it on
@@ -119,14 +136,14 @@ def main(folder: Path) -> None:
 
     # 4. Ten more awards, a new checkpoint, and a consistency proof for the witness.
     for number in range(10, 20):
-        ledger.append(award(number, 5), [ADMIN])
+        ledger.append(award(number, 5), [GRID_WORKER])
     second = ledger.checkpoint(LOG_KEY, record)
     proof = ledger.prove_consistency(first.size, second.size)
     cosigned = second.note + witness.cosign(second.note, proof)
     print(f"witness cosigned the checkpoint of {second.size} entries")
 
     # 5. A receipt for the first award, proven against the cosigned checkpoint.
-    receipt_json = ledger.receipt(2, cosigned).to_json()
+    receipt_json = ledger.receipt(5, cosigned).to_json()
     checked = verify_receipt(receipt_json, vkey)  # offline: JSON + verifier key only
     points = next(p.amount for p in checked.postings if p.account == "vol:0001")
     print(f"receipt checks out: entry {checked.seq} ({checked.event.id}) gave {points} points")
@@ -151,7 +168,7 @@ def main(folder: Path) -> None:
         except EquivocationError as error:
             print(f"witness refused: [{error.code}] {error}")
             print(f"  evidence kept: {sorted(error.details)}")
-        rebuilt.append(award(20, 5), [ADMIN])
+        rebuilt.append(award(20, 5), [GRID_WORKER])
         bigger = rebuilt.checkpoint(LOG_KEY, no_record)
         try:
             witness.cosign(bigger.note, rebuilt.prove_consistency(second.size, bigger.size))

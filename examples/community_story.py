@@ -123,9 +123,12 @@ def main() -> None:
         s.key("cm.chen", (Role.COMMITTEE,), "cm.chen")
         s.key("cm.liu", (Role.COMMITTEE,), "cm.liu")
         s.key("treasurer", (Role.TREASURER,), "staff.zhou")
+        # Money from outside is new money on the ledger: the committee agrees to it.
         s.add(
             Transfer,
             "admin",
+            "cm.chen",
+            "cm.liu",
             postings=(
                 Posting(account="external", asset=Asset.CNY, amount=-100_000),
                 Posting(account="fund.community", asset=Asset.CNY, amount=100_000),

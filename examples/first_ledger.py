@@ -1,10 +1,11 @@
 """Your first community ledger: create, open accounts, award, spend, correct, audit.
 
 Contents:
-    1. Generate keys: a log key, two admins and a volunteer's phone key.
+    1. Generate keys: a log key, two admins, a grid worker and a volunteer's phone key.
     2. Create the ledger file; its genesis entry is signed by both admins.
-    3. Open a volunteer account and a charity pool; register the phone key.
-    4. Award 50 points (issuer -> volunteer), signed by the admins.
+    3. Open a volunteer account and a charity pool; register the phone key and the grid
+       worker's key; put the elderly-visit service in the catalogue.
+    4. The grid worker awards 50 points for a visit (issuer -> volunteer).
     5. The volunteer donates 20 points, signing on the phone (a detached signature).
     6. Try to overspend: the ledger refuses with a clear error and writes nothing.
     7. Correct a mistaken award with a reversal entry.
@@ -22,6 +23,8 @@ from pathlib import Path
 from points_ledger import (
     AccountKind,
     Asset,
+    AwardPoints,
+    DefineService,
     KeySpec,
     Ledger,
     LedgerError,
@@ -30,6 +33,7 @@ from points_ledger import (
     RegisterKey,
     Reverse,
     Role,
+    ServiceUnit,
     Signer,
     Transfer,
 )
@@ -45,23 +49,23 @@ def story_clock() -> dt.datetime:
     return dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
 
 
-def award(event_id: str, account: str, points: int) -> Transfer:
-    """An award of points from the issuer system account to a volunteer."""
-    return Transfer(
+def award(event_id: str, account: str, task: str) -> AwardPoints:
+    """A grid worker's award for one elderly visit (50 points, from the catalogue)."""
+    return AwardPoints(
         id=event_id,
         effective_at=TODAY,
-        memo="elderly visit",
-        postings=(
-            Posting(account="issuer", asset=Asset.PTS, amount=-points),
-            Posting(account=account, asset=Asset.PTS, amount=points),
-        ),
+        volunteer=account,
+        service="elderly-visit",
+        task_ref=task,
+        quantity=1,
+        grid_cell="微网格3",
     )
 
 
 def main(folder: Path) -> None:
     """Play the steps listed in the module docstring inside ``folder``."""
     # 1. Keys. Private keys never enter the ledger; save_signer() writes encrypted files.
-    log_key, admin_a, admin_b, phone = (Signer.generate() for _ in range(4))
+    log_key, admin_a, admin_b, phone, grid_worker = (Signer.generate() for _ in range(5))
     admins = [admin_a, admin_b]
 
     # 2. The ledger file and its genesis entry.
@@ -102,8 +106,39 @@ def main(folder: Path) -> None:
             admins,
         )
 
-        # 4. An award, signed by the admin quorum because it takes from a system account.
-        ledger.append(award("award-1", "vol:0001", 50), admins)
+        # The grid worker's key names the worker's own account: it can never award it.
+        ledger.append(
+            OpenAccount(
+                id="open-gw-1", effective_at=TODAY, account="gw:1", account_kind=AccountKind.MEMBER
+            ),
+            admins,
+        )
+        ledger.append(
+            RegisterKey(
+                id="key-gw-1",
+                effective_at=TODAY,
+                key=KeySpec(
+                    public_key=grid_worker.public_key_b64, roles=(Role.ISSUER,), owner="gw:1"
+                ),
+            ),
+            admins,
+        )
+        ledger.append(
+            DefineService(
+                id="service-visit",
+                effective_at=TODAY,
+                code="elderly-visit",
+                name="探访独居老人 elderly visit",
+                points_per_unit=50,
+                unit=ServiceUnit.VISIT,
+                active_from=TODAY,
+            ),
+            admins,
+        )
+
+        # 4. An award, signed by the grid worker. (A plain transfer out of the issuer
+        # account would need the admins and the committee: the admins cannot mint.)
+        ledger.append(award("award-1", "vol:0001", "visit-1"), [grid_worker])
 
         # 5. The phone signs the exact bytes the ledger will check; the server appends.
         donation = Transfer(
@@ -133,7 +168,7 @@ def main(folder: Path) -> None:
             print(f"refused: [{error.code}] {error}")
 
         # 7. Mistakes are corrected by new entries, never by editing old ones.
-        mistake = ledger.append(award("award-2", "vol:0001", 5), admins).entry
+        mistake = ledger.append(award("award-2", "vol:0001", "visit-2"), [grid_worker]).entry
         ledger.append(
             Reverse(id="reverse-1", effective_at=TODAY, target_seq=mistake.seq, reason="twice"),
             admins,

@@ -92,7 +92,8 @@ def main(folder: Path) -> None:
                         public_key=s.public_key_b64, roles=(Role.COMMITTEE,), owner=VILLAGERS[n]
                     ),
                 ),
-                [admin],
+                # The admin seats the first two; then the committee agrees to the third.
+                [admin] if n < 2 else [admin, *committee[:2]],
             )
             for n, s in enumerate(committee)
         ]

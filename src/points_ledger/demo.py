@@ -205,12 +205,14 @@ class _Story:
 
     def add(self, cls: type[Event], *signers: str, **fields: Any) -> int:
         event = self.event(cls, **fields)
-        keys = self.admins if signers == ("admins",) else [self.keys[s] for s in signers]
+        keys = [
+            k for name in signers for k in (self.admins if name == "admins" else [self.keys[name]])
+        ]
         return self.ledger.append(event, keys).entry.seq
 
-    def register(self, name: str, role: Role, owner: str | None) -> None:
+    def register(self, name: str, role: Role, owner: str | None, *also: str) -> None:
         spec = KeySpec(public_key=self.keys[name].public_key_b64, roles=(role,), owner=owner)
-        self.add(RegisterKey, "admins", key=spec)
+        self.add(RegisterKey, "admins", *also, key=spec)
 
 
 def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print) -> Path:
@@ -277,8 +279,11 @@ def _community(s: _Story) -> None:
     s.register("gw.g2", Role.ISSUER, "gw:g2")
     for volunteer in ("vol:0001", "vol:0002", "vol:0003"):
         s.register(volunteer, Role.MEMBER, volunteer)
-    for member in ("cm.chen", "cm.liu", "cm.zhou"):
-        s.register(member, Role.COMMITTEE, member.replace(".", ":"))
+    # The first two seat the committee (its quorum is two); from then on the committee
+    # agrees to each new member, so the admins alone cannot pack it.
+    s.register("cm.chen", Role.COMMITTEE, "cm:chen")
+    s.register("cm.liu", Role.COMMITTEE, "cm:liu")
+    s.register("cm.zhou", Role.COMMITTEE, "cm:zhou", "cm.chen", "cm.liu")
     s.register("treasurer", Role.TREASURER, "staff:treasurer")
     s.table(
         ["account", "kind", "grid"],
@@ -395,9 +400,13 @@ def _community(s: _Story) -> None:
     )
 
     s.step()
+    # Money from outside the ledger is new money on it: the admins record it and the
+    # committee agrees.
     s.add(
         Transfer,
         "admins",
+        "cm.chen",
+        "cm.liu",
         memo="street office grant to the community fund",
         postings=(
             Posting(account="external", asset=Asset.CNY, amount=-200_000),

@@ -24,13 +24,13 @@ def test_audit_and_receipts_example_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "receipt checks out: entry 2 (award-0) gave 5 points" in out
+    assert "receipt checks out: entry 5 (award-0) gave 5 points" in out
     assert "doctored receipt refused: [integrity_failure]" in out
     assert "witness refused: [equivocation]" in out
     assert "witness refused again: [proof_invalid]" in out
-    assert "log key record refused to sign: entry 5 is not what it signed" in out
-    assert "truncation caught: the file has 17 entries but the trusted checkpoint covers 22" in out
-    assert "the log key's record names it: entry 17 onwards is missing" in out
+    assert "log key record refused to sign: entry 8 is not what it signed" in out
+    assert "truncation caught: the file has 20 entries but the trusted checkpoint covers 25" in out
+    assert "the log key's record names it: entry 20 onwards is missing" in out
     assert list(tmp_path.iterdir()) == []  # works in its own temporary folder
 
 

@@ -35,4 +35,4 @@ def test_python_blocks_run(page: str, tmp_path: Path) -> None:
         assert "refused: [integrity_failure]" in result.stdout
         assert "witnessed by: street.example/fuqinglu/witness" in result.stdout
         assert "asks for the proof first: [proof_invalid]" in result.stdout
-        assert "extends the checkpoint of 3 entries I trusted" in result.stdout
+        assert "extends the checkpoint of 6 entries I trusted" in result.stdout
