@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import points_ledger
-from conftest import FixedClock
+from conftest import COMMITTEE_PEOPLE, FixedClock, seat_committee, seeded_signer
 from points_ledger import (
     AccountKind,
     Asset,
@@ -70,6 +70,11 @@ class KeySet:
     def spare_file(self) -> Path:
         return self.folder / "spare.key"
 
+    @property
+    def committee_files(self) -> list[str]:
+        """``--key`` arguments for the seated committee (cm:0001, cm:0002)."""
+        return [f"--key={self.folder / f'committee-{n}.key'}" for n in range(2)]
+
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> KeySet:
@@ -78,12 +83,16 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> KeySet:
     save_signer(made.admin, made.admin_file, PASS)
     save_signer(made.member, made.member_file, PASS)
     save_signer(made.spare, made.spare_file, PASS)
+    for n, person in enumerate(COMMITTEE_PEOPLE):
+        signer = seeded_signer(f"committee/{person}")
+        save_signer(signer, folder / f"committee-{n}.key", PASS)
     return made
 
 
 @pytest.fixture
 def db(tmp_path: Path, keys: KeySet) -> Path:
-    """A ledger with vol:0001 (30 PTS, its key registered), vol:0002 and a fund."""
+    """Entries 0-4: genesis, vol:0001 (key registered), vol:0002, a fund; 5-8: the committee
+    (cm:0001, cm:0002) seated; 9: 30 PTS to vol:0001 (admin and committee signed)."""
     path = tmp_path / "ledger.db"
     with Ledger.create(
         path,
@@ -139,6 +148,7 @@ def db(tmp_path: Path, keys: KeySet) -> Path:
                 ),
             ]
         )
+        committee = seat_committee(lg, admins, effective_at=DAY)
         lg.append(
             Transfer(
                 id="award-1",
@@ -149,7 +159,7 @@ def db(tmp_path: Path, keys: KeySet) -> Path:
                     Posting(account="vol:0001", asset=Asset.PTS, amount=30),
                 ),
             ),
-            admins,
+            [*admins, *committee],
         )
     return path
 
@@ -181,7 +191,7 @@ def tamper(path: Path) -> None:
     conn = sqlite3.connect(path)
     with conn:
         conn.execute("DROP TRIGGER postings_no_update")
-        conn.execute("UPDATE postings SET amount = 999 WHERE seq = 5 AND amount > 0")
+        conn.execute("UPDATE postings SET amount = 999 WHERE seq = 9 AND amount > 0")
     conn.close()
 
 
@@ -408,7 +418,7 @@ def test_account_open(db: Path, keys: KeySet) -> None:
         "2026-11-03",
     )
     assert result.exit_code == 0, result.output
-    assert "created entry 6 (open_account, id open-3)" in result.stdout
+    assert "created entry 10 (open_account, id open-3)" in result.stdout
     with Ledger.open(db) as ledger:
         record = ledger.account("vol:0003")
         assert record.grid == ("成华区", "致强社区") and record.kind is AccountKind.MEMBER
@@ -452,22 +462,30 @@ def test_transfer_with_id_is_idempotent(db: Path, keys: KeySet) -> None:
     )
     first = run(db, *args)
     assert first.exit_code == 0, first.output
-    assert "created entry 6 (transfer, id gift-1)" in first.stdout
+    assert "created entry 10 (transfer, id gift-1)" in first.stdout
     assert "vol:0001 -10 PTS, vol:0002 +10 PTS" in first.stdout
     second = run(db, *args, "--json")
     assert second.exit_code == 0
     doc = json.loads(second.stdout)
-    assert doc["status"] == "exists" and doc["seq"] == 6 and doc["event"]["memo"] == "赠送"
+    assert doc["status"] == "exists" and doc["seq"] == 10 and doc["event"]["memo"] == "赠送"
 
 
 def test_transfer_generated_id_is_announced_before_writing(db: Path, keys: KeySet) -> None:
-    result = run(db, "transfer", "issuer:PTS:-5", "vol:0002:PTS:5", "--key", str(keys.admin_file))
+    result = run(
+        db,
+        "transfer",
+        "issuer:PTS:-5",
+        "vol:0002:PTS:5",
+        "--key",
+        str(keys.admin_file),
+        *keys.committee_files,
+    )
     assert result.exit_code == 0, result.output
     announced = [line for line in result.stderr.splitlines() if line.startswith("event id: ")]
     event_id = announced[0].split()[2]
     assert f"--id {event_id}" in announced[0]
     with Ledger.open(db) as ledger:
-        assert ledger.entry(6).event_id == event_id
+        assert ledger.entry(10).event_id == event_id
 
 
 def test_transfer_money_in_yuan(db: Path, keys: KeySet) -> None:
@@ -478,6 +496,7 @@ def test_transfer_money_in_yuan(db: Path, keys: KeySet) -> None:
         "fund:village:CNY:1234.50",
         "--key",
         str(keys.admin_file),
+        *keys.committee_files,
         "--id",
         "income-1",
     )
@@ -496,7 +515,7 @@ def test_transfer_insufficient_balance(db: Path, keys: KeySet) -> None:
     assert error_line(result).startswith("error [insufficient_balance]:")
     assert "hint: Check the account's available balance" in result.stderr
     with Ledger.open(db) as ledger:
-        assert ledger.size() == 6
+        assert ledger.size() == 10
 
 
 def test_transfer_unknown_account(db: Path, keys: KeySet) -> None:
@@ -524,15 +543,15 @@ def test_transfer_wrong_passphrase(db: Path, keys: KeySet) -> None:
 
 
 def test_per_file_passphrase_variable_wins(db: Path, keys: KeySet) -> None:
-    env = {passphrase_env_name(keys.admin_file): PASS}
+    env = {passphrase_env_name(keys.member_file): PASS}
     assert passphrase_env_name(Path("keys/admin-1.key")) == "POINTS_LEDGER_PASSPHRASE_ADMIN_1"
     result = run(
         db,
         "transfer",
-        "issuer:PTS:-5",
+        "vol:0001:PTS:-5",
         "vol:0002:PTS:5",
         "--key",
-        str(keys.admin_file),
+        str(keys.member_file),
         passphrase="wrong",
         extra_env=env,
     )
@@ -546,10 +565,10 @@ def test_passphrase_prompt_when_no_env(
     result = run(
         db,
         "transfer",
-        "issuer:PTS:-5",
+        "vol:0001:PTS:-5",
         "vol:0002:PTS:5",
         "--key",
-        str(keys.admin_file),
+        str(keys.member_file),
         passphrase=None,
         input=PASS + "\n",
     )
@@ -686,6 +705,7 @@ def test_key_register_from_base64(db: Path, keys: KeySet) -> None:
         "vol:0002",
         "--key",
         str(keys.admin_file),
+        *keys.committee_files,
         "--json",
     )
     assert result.exit_code == 0, result.output
@@ -717,10 +737,10 @@ def test_key_register_rejects_a_non_key_file(db: Path, keys: KeySet, tmp_path: P
 
 
 def test_reverse_once(db: Path, keys: KeySet) -> None:
-    result = run(db, "reverse", "5", "--reason", "entered twice", "--key", str(keys.admin_file))
+    result = run(db, "reverse", "9", "--reason", "entered twice", "--key", str(keys.admin_file))
     assert result.exit_code == 0, result.output
     assert "vol:0001 -30 PTS" in result.stdout
-    again = run(db, "reverse", "5", "--reason", "again", "--key", str(keys.admin_file))
+    again = run(db, "reverse", "9", "--reason", "again", "--key", str(keys.admin_file))
     assert again.exit_code == 1
     assert error_line(again).startswith("error [already_reversed]:")
 
@@ -771,31 +791,31 @@ def test_statement(db: Path) -> None:
     assert result.exit_code == 0
     assert "award-1" in result.stdout and "燃气安全检查" in result.stdout
     doc = json.loads(run(db, "statement", "vol:0001", "--json").stdout.splitlines()[0])
-    assert doc["seq"] == 5 and doc["amount"] == 30 and doc["balance"] == 30
+    assert doc["seq"] == 9 and doc["amount"] == 30 and doc["balance"] == 30
 
 
 def test_entries_table_and_json_lines(db: Path) -> None:
-    table = run(db, "entries", "--start", "4", "--limit", "2")
+    table = run(db, "entries", "--start", "8", "--limit", "2")
     assert table.exit_code == 0
     assert "register_key" in table.stdout and "issuer -30 PTS, vol:0001 +30 PTS" in table.stdout
     assert "genesis" not in table.stdout
     lines = run(db, "entries", "--json").stdout.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 10
     docs = [json.loads(line) for line in lines]
     with Ledger.open(db) as ledger:
-        stored = ledger.entry(5)
-    assert base64.b64decode(docs[5]["event_bytes"]) == stored.event_bytes
-    assert base64.b64decode(docs[5]["hash"]) == stored.hash
+        stored = ledger.entry(9)
+    assert base64.b64decode(docs[9]["event_bytes"]) == stored.event_bytes
+    assert base64.b64decode(docs[9]["hash"]) == stored.hash
 
 
 def test_entry_shows_postings_and_signatures(db: Path, keys: KeySet) -> None:
-    result = run(db, "entry", "5")
+    result = run(db, "entry", "9")
     assert result.exit_code == 0
     assert "award-1" in result.stdout and "燃气安全检查" in result.stdout
     assert keys.admin.key_id in result.stdout and "admin" in result.stdout
     assert "vol:0001  PTS" in result.stdout
-    doc = json.loads(run(db, "entry", "5", "--json").stdout)
-    assert doc["signatures"][0]["key_id"] == keys.admin.key_id
+    doc = json.loads(run(db, "entry", "9", "--json").stdout)
+    assert keys.admin.key_id in [signature["key_id"] for signature in doc["signatures"]]
 
 
 def test_entry_not_found(db: Path) -> None:
@@ -809,7 +829,7 @@ def test_entry_not_found(db: Path) -> None:
 
 def test_verify_and_audit_pass(db: Path) -> None:
     verify = run(db, "verify")
-    assert verify.exit_code == 0 and "verify passed: 6 entries" in verify.stdout
+    assert verify.exit_code == 0 and "verify passed: 10 entries" in verify.stdout
     audit = run(db, "audit", "--json")
     assert audit.exit_code == 0
     assert json.loads(audit.stdout)["ok"] is True
@@ -819,19 +839,19 @@ def test_verify_tampered_file_exits_3(db: Path) -> None:
     tamper(db)
     result = run(db, "verify")
     assert result.exit_code == 3
-    assert error_line(result).startswith("error [integrity_failure]: entry 5:")
+    assert error_line(result).startswith("error [integrity_failure]: entry 9:")
     as_json = run(db, "verify", "--json")
     assert as_json.exit_code == 3
-    assert json.loads(as_json.stdout)["seq"] == 5
+    assert json.loads(as_json.stdout)["seq"] == 9
 
 
 def test_audit_tampered_file_exits_3(db: Path) -> None:
     tamper(db)
     result = run(db, "audit")
     assert result.exit_code == 3
-    assert "audit FAILED" in result.stdout and "entry 5" in result.stdout
+    assert "audit FAILED" in result.stdout and "entry 9" in result.stdout
     doc = json.loads(run(db, "audit", "--json").stdout)
-    assert doc["ok"] is False and 5 in [p["seq"] for p in doc["problems"]]
+    assert doc["ok"] is False and 9 in [p["seq"] for p in doc["problems"]]
 
 
 def test_export_csv_has_bom_and_chinese(db: Path, tmp_path: Path) -> None:
@@ -856,6 +876,7 @@ def test_export_csv_money_columns(db: Path, keys: KeySet) -> None:
         "fund:village:CNY:1234.50",
         "--key",
         str(keys.admin_file),
+        *keys.committee_files,
         "--id",
         "income-1",
     )
@@ -877,6 +898,7 @@ def test_export_csv_never_hands_a_spreadsheet_a_formula(db: Path, keys: KeySet, 
         "-formula",
         "--key",
         str(keys.admin_file),
+        *keys.committee_files,
     )
     rows = list(csv.DictReader(io.StringIO(run(db, "export").stdout.lstrip("\ufeff"))))
     row = next(r for r in rows if r["account"] == "vol:0002")
@@ -889,14 +911,14 @@ def test_export_jsonl(db: Path) -> None:
     result = run(db, "export", "--format", "jsonl")
     assert result.exit_code == 0
     docs = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [d["seq"] for d in docs] == list(range(6))
+    assert [d["seq"] for d in docs] == list(range(10))
     assert docs[0]["kind"] == "genesis"
 
 
 def test_repl_command_reads_stdin(db: Path) -> None:
     result = run(db, "repl", input=".balance vol:0001 PTS\nledger.size()\n.quit\n")
     assert result.exit_code == 0, result.output
-    assert "30" in result.stdout and "6" in result.stdout
+    assert "30" in result.stdout and "10" in result.stdout
 
 
 # -- the demo as a real process ------------------------------------------------------------
