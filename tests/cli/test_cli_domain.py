@@ -166,7 +166,7 @@ def db(tmp_path: Path, keys: Keys) -> Path:
                         Posting(account="fund:community", asset=Asset.CNY, amount=100_000),
                     ),
                 ),
-                admin,
+                [*admin, keys["cm1"], keys["cm2"]],
             )
         )
         ledger.append_many(items)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import points_ledger
-from conftest import FixedClock
+from conftest import COMMITTEE_PEOPLE, FixedClock, seat_committee, seeded_signer
 from points_ledger import (
     AccountKind,
     Asset,
@@ -81,7 +81,7 @@ def award(number: int) -> Transfer:
 
 @pytest.fixture
 def db(tmp_path: Path, keys: KeySet) -> Path:
-    """Genesis, vol:0001 opened (entry 1), 30 points awarded to it (entry 2)."""
+    """Genesis, vol:0001 opened (entry 1), the committee seated (2-5), 30 points to vol:0001 (6)."""
     path = tmp_path / "ledger.db"
     with Ledger.create(
         path,
@@ -96,7 +96,8 @@ def db(tmp_path: Path, keys: KeySet) -> Path:
             id="open-1", effective_at=DAY, account="vol:0001", account_kind=AccountKind.MEMBER
         )
         ledger.append(opened, [keys.admin])
-        ledger.append(award(1), [keys.admin])
+        committee = seat_committee(ledger, [keys.admin], effective_at=DAY)
+        ledger.append(award(1), [keys.admin, *committee])
     return path
 
 
@@ -127,7 +128,8 @@ def refused(result: Result, code: str, exit_code: int = 1) -> tuple[str, str]:
 
 def add_award(db: Path, keys: KeySet, number: int) -> None:
     with Ledger.open(db, clock=LEDGER_CLOCK) as ledger:
-        ledger.append(award(number), [keys.admin])
+        committee = [seeded_signer(f"committee/{person}") for person in COMMITTEE_PEOPLE]
+        ledger.append(award(number), [keys.admin, *committee])
 
 
 # -- the witness ----------------------------------------------------------------------------
@@ -171,10 +173,10 @@ def test_witness_cosign_without_proof_says_which_proof_to_give(
     cosign = ("witness", "cosign", str(tmp_path / "cp-2.txt"), *options, *witness)
     message, hint = refused(run(db, *cosign), "proof_invalid")
     assert "no consistency proof was given" in message
-    assert "(size 4) is larger than the one this witness accepted (size 3)" in message
-    assert "--proof with the output of 'points-ledger consistency-proof 3 4'" in hint
+    assert "(size 8) is larger than the one this witness accepted (size 7)" in message
+    assert "--proof with the output of 'points-ledger consistency-proof 7 8'" in hint
     assert "rewritten" not in hint
-    ok(db, "consistency-proof", "3", "4", "--output", str(tmp_path / "proof.txt"))
+    ok(db, "consistency-proof", "7", "8", "--output", str(tmp_path / "proof.txt"))
     ok(db, *cosign, "--proof", str(tmp_path / "proof.txt"))
 
 
@@ -241,13 +243,13 @@ def test_keygen_into_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
 def test_receipt_for_an_entry_that_does_not_exist(db: Path, keys: KeySet) -> None:
     ok(db, "checkpoint", "--log-key", keys.file("log"), "--record", str(db.with_suffix(".record")))
     message, hint = refused(run(db, "receipt", "9999"), "not_found")
-    assert message == "there is no entry 9999: the ledger has 3 entries"
+    assert message == "there is no entry 9999: the ledger has 7 entries"
     assert "checkpoint" not in hint
 
 
 def test_verify_receipt_with_a_missing_vkey_file(db: Path, keys: KeySet, tmp_path: Path) -> None:
     ok(db, "checkpoint", "--log-key", keys.file("log"), "--record", str(db.with_suffix(".record")))
-    ok(db, "receipt", "2", "--output", str(tmp_path / "r.json"))
+    ok(db, "receipt", "6", "--output", str(tmp_path / "r.json"))
     missing = tmp_path / "missing.vkey"
     message, hint = refused(
         run(None, "verify-receipt", str(tmp_path / "r.json"), "--vkey", str(missing)),
@@ -260,7 +262,7 @@ def test_verify_receipt_with_a_missing_vkey_file(db: Path, keys: KeySet, tmp_pat
 def test_doctored_receipt_gets_a_hint_for_a_receipt(db: Path, keys: KeySet, tmp_path: Path) -> None:
     ok(db, "checkpoint", "--log-key", keys.file("log"), "--record", str(db.with_suffix(".record")))
     (tmp_path / "log.vkey").write_text(ok(db, "vkey").stdout)
-    document = json.loads(ok(db, "receipt", "2").stdout)
+    document = json.loads(ok(db, "receipt", "6").stdout)
     document["postings"][1]["amount"] = 3000
     (tmp_path / "r.json").write_text(json.dumps(document))
     result = run(
@@ -276,14 +278,14 @@ def test_doctored_receipt_gets_a_hint_for_a_receipt(db: Path, keys: KeySet, tmp_
 
 
 def test_hints_name_the_command_as_well_as_the_python_call(db: Path, keys: KeySet) -> None:
-    _, hint = refused(run(db, "receipt", "2"), "not_found")
+    _, hint = refused(run(db, "receipt", "6"), "not_found")
     assert "points-ledger checkpoint" in hint
     _, hint = refused(run(db, "checkpoint", "--log-key", keys.file("admin")), "bad_signature")
     assert "points-ledger vkey" in hint
     conn = sqlite3.connect(db)
     with conn:
         conn.execute("DROP TRIGGER postings_no_update")
-        conn.execute("UPDATE postings SET amount = 999 WHERE seq = 2 AND amount > 0")
+        conn.execute("UPDATE postings SET amount = 999 WHERE seq = 6 AND amount > 0")
     conn.close()
     _, hint = refused(run(db, "verify"), "integrity_failure", exit_code=3)
     assert "points-ledger audit" in hint and "audit()" not in hint

@@ -12,7 +12,7 @@ import pexpect
 import pytest
 
 import points_ledger
-from conftest import FixedClock
+from conftest import FixedClock, seat_committee
 from points_ledger import (
     AccountKind,
     Asset,
@@ -59,6 +59,7 @@ def db(tmp_path: Path, admin_key: tuple[Signer, Path]) -> Path:
             ),
             [admin],
         )
+        committee = seat_committee(ledger, [admin], effective_at=DAY)
         ledger.append(
             Transfer(
                 id="award-1",
@@ -69,7 +70,7 @@ def db(tmp_path: Path, admin_key: tuple[Signer, Path]) -> Path:
                     Posting(account="vol:0001", asset=Asset.PTS, amount=30),
                 ),
             ),
-            [admin],
+            [admin, *committee],
         )
     return path
 
@@ -89,7 +90,7 @@ def test_namespace_has_ledger_and_public_api(
     console: LedgerConsole, capsys: pytest.CaptureFixture[str]
 ) -> None:
     push(console, "print(ledger.size(), Asset.PTS.value, Transfer.__name__)")
-    assert capsys.readouterr().out == "3 PTS Transfer\n"
+    assert capsys.readouterr().out == "7 PTS Transfer\n"
 
 
 def test_dot_help_lists_commands(
@@ -123,7 +124,7 @@ def test_dot_entries_shows_the_last_n(
 def test_dot_verify_and_audit(console: LedgerConsole, capsys: pytest.CaptureFixture[str]) -> None:
     push(console, ".verify", ".audit")
     out = capsys.readouterr().out
-    assert "verify passed: 3 entries" in out and "audit passed" in out
+    assert "verify passed: 7 entries" in out and "audit passed" in out
 
 
 def test_errors_do_not_end_the_session(
@@ -160,14 +161,14 @@ def test_read_only_until_keys_are_loaded(
     assert "hint: Load signing keys with .keys PATH" in err
     with pytest.raises(ReadOnlyError):
         console.proxy.append(Transfer.model_construct())  # type: ignore[call-arg]
-    assert console.ledger.size() == 3
+    assert console.ledger.size() == 7
 
     monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", PASS)
     push(console, f".keys {admin_key[1]}")
     out = capsys.readouterr().out
     assert f"loaded key {admin_key[0].key_id} (roles admin)" in out
     push(console, "print(ledger.append(ev).entry.seq)")
-    assert capsys.readouterr().out == "3\n"
+    assert capsys.readouterr().out == "7\n"
 
 
 def test_wrong_passphrase_in_dot_keys(
@@ -330,7 +331,8 @@ def test_multiline_python_still_works(
     assert console.push("for e in ledger.entries():") is True
     assert console.push("    print(e.seq, e.kind)") is True
     assert console.push("") is False
-    assert capsys.readouterr().out == "0 genesis\n1 open_account\n2 transfer\n"
+    kinds = ["genesis", "open_account", *["open_account", "register_key"] * 2, "transfer"]
+    assert capsys.readouterr().out == "".join(f"{n} {k}\n" for n, k in enumerate(kinds))
 
 
 def test_session_in_a_real_terminal(db: Path, admin_key: tuple[Signer, Path]) -> None:
@@ -363,7 +365,7 @@ def test_session_in_a_real_terminal(db: Path, admin_key: tuple[Signer, Path]) ->
         child.expect(f"loaded key {admin_key[0].key_id}")
         child.expect("ledger> ")
         child.sendline("ledger.size()")
-        child.expect("3")
+        child.expect("7")
         child.expect("ledger> ")
         child.sendline(".quit")
         child.expect("bye")
@@ -392,7 +394,7 @@ def test_every_reading_ledger_method_works_before_keys_are_loaded(
         "ledger.checkpoint",
     )
     captured = capsys.readouterr()
-    assert captured.out.splitlines()[:2] == ["3", "method"]
+    assert captured.out.splitlines()[:2] == ["7", "method"]
     assert "error [read_only]: ledger.checkpoint writes to the ledger" in captured.err
     assert captured.err.count("error [") == 1
 
