@@ -23,6 +23,7 @@ from points_ledger import (
     InvalidEventError,
     KeySpec,
     Ledger,
+    NotFoundError,
     RecoverKey,
     RegisterKey,
     Role,
@@ -141,9 +142,11 @@ def test_admins_cannot_revoke_a_members_key_and_register_their_own(world: World)
     assert world.ledger.balance("m1", Asset.PTS).posted == 300
 
 
-def _recover(world: World, owner: str) -> tuple[RecoverKey, Signer]:
+def _recover(
+    world: World, owner: str, roles: tuple[Role, ...] = (Role.MEMBER,)
+) -> tuple[RecoverKey, Signer]:
     phone = seeded_signer(f"new-phone/{owner}")
-    spec = KeySpec(public_key=phone.public_key_b64, roles=(Role.MEMBER,), owner=owner)
+    spec = KeySpec(public_key=phone.public_key_b64, roles=roles, owner=owner)
     event = RecoverKey(id=world.new_id("rec"), effective_at=DAY, key=spec, reason="phone lost")
     return event, phone
 
@@ -168,10 +171,16 @@ def test_a_lost_phone_is_recovered_by_admins_and_committee(world: World) -> None
 
 
 def test_recovery_of_a_committee_members_own_account_needs_others(world: World) -> None:
+    from points_ledger import LimitExceededError
+
     chen, liu = _committee(world, "cm.chen", "cm.liu")
-    event, _ = _recover(world, "cm.chen")
+    event, _ = _recover(world, "cm.chen", (Role.MEMBER, Role.COMMITTEE))
     with pytest.raises(AuthorizationError, match=r"cm\.chen"):
         world.ledger.append(event, [*world.quorum, chen, liu])
+    # A recovery that drops the committee role would leave the committee below its quorum.
+    event, _ = _recover(world, "cm.chen")
+    with pytest.raises(LimitExceededError, match="committee threshold"):
+        world.ledger.append(event, [*world.quorum, liu])
 
 
 @pytest.mark.parametrize("role", [Role.COMMITTEE, Role.TREASURER, Role.ISSUER])
@@ -187,7 +196,7 @@ def test_two_committee_keys_of_one_person_do_not_make_a_quorum(world: World) -> 
     second = seeded_signer("committee/cm.chen/2")
     spec = KeySpec(public_key=second.public_key_b64, roles=(Role.COMMITTEE,), owner="cm.chen")
     event = RegisterKey(id=world.new_id("key"), effective_at=DAY, key=spec)
-    world.ledger.append(event, [*world.quorum, world.members["cm.chen"]])
+    world.ledger.append(event, [*world.quorum, world.members["cm.chen"], *world.committee])
     grant = Grant(
         id="g1",
         effective_at=DAY,
@@ -287,3 +296,90 @@ def test_a_one_admin_ledger_is_asked_for_and_audit_lists_it(tmp_path: Path) -> N
     with Ledger.create(tmp_path / "b.db", admins=two, clock=FixedClock(), **common) as ledger:  # type: ignore[arg-type]
         assert ledger.audit().findings == ()
         assert ledger.entry(0).event.admin_threshold == 2  # type: ignore[attr-defined]
+
+
+# -- the admins cannot mint, nor pack the committee that would have to agree ---------------
+
+
+def test_admins_alone_cannot_mint_points_out_of_the_issuer_account(world: World) -> None:
+    mint = world.transfer_event("issuer", "m1", 5_000)
+    size = world.ledger.size()
+    with pytest.raises(AuthorizationError, match="committee"):
+        world.ledger.append(mint, world.quorum)
+    assert world.ledger.size() == size
+    assert world.ledger.balance("m1", Asset.PTS).posted == 0
+    # With the committee's agreement (opening balances from a paper register) it is recorded.
+    world.ledger.append(mint, [*world.quorum, *world.committee])
+    assert world.ledger.balance("m1", Asset.PTS).posted == 5_000
+    world.ledger.verify()
+
+
+def test_admins_alone_cannot_bring_money_in_from_external(world: World) -> None:
+    world.ledger.append(world.open_account_event("fund:coop", AccountKind.FUND), world.quorum)
+    income = world.transfer_event("external", "fund:coop", 1_000_000, asset=Asset.CNY)
+    with pytest.raises(AuthorizationError, match="committee"):
+        world.ledger.append(income, world.quorum)
+    assert world.ledger.balance("fund:coop", Asset.CNY).posted == 0
+    world.ledger.append(income, [*world.quorum, *world.committee])
+    assert world.ledger.balance("fund:coop", Asset.CNY).posted == 1_000_000
+
+
+def test_committee_cannot_mint_points_for_one_of_its_signers(world: World) -> None:
+    first, second = world.committee
+    with pytest.raises(AuthorizationError, match=r"cm:0001"):
+        world.ledger.append(
+            world.transfer_event("issuer", "cm:0001", 100), [*world.quorum, first, second]
+        )
+    assert world.ledger.balance("cm:0001", Asset.PTS).posted == 0
+
+
+def test_admins_cannot_seat_committee_members_once_it_is_seated(world: World) -> None:
+    seated = world.committee
+    world.add_member("cm:fake")
+    with pytest.raises(AuthorizationError, match="committee"):
+        _key(
+            world, "fake-committee", (Role.COMMITTEE,), "cm:fake", also=(world.members["cm:fake"],)
+        )
+    # Two admin-made "committee members" would otherwise sign a pool transfer.
+    with pytest.raises(NotFoundError):
+        world.ledger.key(seeded_signer("key/fake-committee").key_id)
+    # The committee agrees to a new member: then it is registered.
+    _key(
+        world, "new-member", (Role.COMMITTEE,), "cm:fake", also=(world.members["cm:fake"], *seated)
+    )
+    world.ledger.verify()
+
+
+def test_admins_cannot_revoke_the_committee_below_its_quorum(world: World) -> None:
+    from points_ledger import LimitExceededError, RevokeKey
+
+    seated = world.committee
+    revoke = RevokeKey(
+        id=world.new_id("rk"), effective_at=DAY, key_id=seated[0].key_id, reason="removed"
+    )
+    size = world.ledger.size()
+    with pytest.raises(LimitExceededError, match="committee threshold of 2"):
+        world.ledger.append(revoke, world.quorum)
+    assert world.ledger.size() == size
+    # With a third member seated (by the committee), one key can be revoked, not two.
+    world.add_member("cm:0003")
+    third = _key(
+        world, "cm3", (Role.COMMITTEE,), "cm:0003", also=(world.members["cm:0003"], *seated)
+    )
+    world.ledger.append(revoke, world.quorum)
+    again = RevokeKey(id=world.new_id("rk"), effective_at=DAY, key_id=third.key_id, reason="x")
+    with pytest.raises(LimitExceededError, match="committee"):
+        world.ledger.append(again, world.quorum)
+    world.ledger.verify()
+
+
+def test_before_the_committee_is_seated_the_admins_seat_it(world: World) -> None:
+    """The documented bootstrap: the first committee_threshold people need only the admins."""
+    world.add_member("cm:a")
+    world.add_member("cm:b")
+    a = _key(world, "cm-a", (Role.COMMITTEE,), "cm:a", also=(world.members["cm:a"],))
+    b = _key(world, "cm-b", (Role.COMMITTEE,), "cm:b", also=(world.members["cm:b"],))
+    world.add_member("cm:c")
+    with pytest.raises(AuthorizationError, match="committee"):
+        _key(world, "cm-c", (Role.COMMITTEE,), "cm:c", also=(world.members["cm:c"],))
+    _key(world, "cm-c", (Role.COMMITTEE,), "cm:c", also=(world.members["cm:c"], a, b))
