@@ -986,3 +986,43 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
         progress(1, 4)
         progress(4, 4)
     assert "verifying" in terminal.getvalue()
+
+
+def test_key_recover_replaces_a_lost_phone_with_admins_and_committee(
+    db: Path, keys: KeySet
+) -> None:
+    new_phone = Signer.generate()
+    args = (
+        "key",
+        "recover",
+        "--public-key",
+        new_phone.public_key_b64,
+        "--role",
+        "member",
+        "--owner",
+        "vol:0001",
+        "--reason",
+        "phone lost at the market",
+        "--id",
+        "recover-vol-0001",
+    )
+    alone = run(db, *args, "--key", str(keys.admin_file))
+    assert alone.exit_code == 1
+    assert "committee" in error_line(alone)
+    result = run(db, *args, "--key", str(keys.admin_file), *keys.committee_files, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["event"]["reason"] == "phone lost at the market"
+    # The lost phone no longer spends; the new one does.
+    old = run(db, "transfer", "vol:0001:PTS:-5", "vol:0002:PTS:5", "--key", str(keys.member_file))
+    assert error_line(old).startswith("error [key_revoked]:")
+    with Ledger.open(db, clock=LEDGER_CLOCK) as ledger:
+        gift = Transfer(
+            id="gift-after-recovery",
+            effective_at=DAY,
+            postings=(
+                Posting(account="vol:0001", asset=Asset.PTS, amount=-5),
+                Posting(account="vol:0002", asset=Asset.PTS, amount=5),
+            ),
+        )
+        ledger.append(gift, [new_phone])
+        assert ledger.balance("vol:0002", Asset.PTS).posted == 5

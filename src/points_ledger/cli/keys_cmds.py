@@ -26,7 +26,7 @@ from points_ledger.cli.app import (
 from points_ledger.cli.render import show_append
 from points_ledger.errors import KeyFileError
 from points_ledger.keys import KEY_FILE_FORMAT, Signer, check_passphrase, save_signer
-from points_ledger.models import KeySpec, RegisterKey, RevokeKey, Role
+from points_ledger.models import KeySpec, RecoverKey, RegisterKey, RevokeKey, Role
 
 __all__ = ["key_group", "keygen", "public_key_of_file"]
 
@@ -125,15 +125,61 @@ def key_register(
     as_json: bool,
 ) -> None:
     """Register a public key with roles and an owner account."""
-    if (key_file is None) == (public_key is None):
-        raise click.UsageError("give exactly one of --from-file and --public-key")
-    public = public_key_of_file(key_file) if key_file is not None else str(public_key)
-    spec = KeySpec(public_key=public, roles=tuple(Role(r) for r in roles), owner=owner)
+    spec = _key_spec(key_file, public_key, roles, owner)
     event = RegisterKey(
         id=resolve_event_id(event_id, "register-key"),
         effective_at=effective_at,
         memo=memo,
         key=spec,
+    )
+    with open_ledger() as ledger:
+        show_append(ledger.append(event, load_keys(key_paths)), as_json=as_json)
+
+
+def _key_spec(
+    key_file: Path | None, public_key: str | None, roles: tuple[str, ...], owner: str | None
+) -> KeySpec:
+    if (key_file is None) == (public_key is None):
+        raise click.UsageError("give exactly one of --from-file and --public-key")
+    public = public_key_of_file(key_file) if key_file is not None else str(public_key)
+    return KeySpec(public_key=public, roles=tuple(Role(r) for r in roles), owner=owner)
+
+
+@key_group.command("recover")
+@click.option(
+    "--from-file",
+    "key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Take the new public key from this key file (its public part; no passphrase).",
+)
+@click.option("--public-key", help="The new public key in standard base64.")
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="Role (repeatable)."
+)
+@click.option("--owner", required=True, help="The account whose lost key is replaced.")
+@click.option("--reason", required=True, help="Why the key is replaced (required).")
+@keys_option
+@event_options
+@json_option
+def key_recover(
+    key_file: Path | None,
+    public_key: str | None,
+    roles: tuple[str, ...],
+    owner: str,
+    reason: str,
+    key_paths: tuple[Path, ...],
+    event_id: str | None,
+    effective_at: dt.date,
+    memo: str,
+    as_json: bool,
+) -> None:
+    """Replace every key of OWNER (a lost phone) with a new one: admins and committee sign."""
+    event = RecoverKey(
+        id=resolve_event_id(event_id, "recover-key"),
+        effective_at=effective_at,
+        memo=memo,
+        key=_key_spec(key_file, public_key, roles, owner),
+        reason=reason,
     )
     with open_ledger() as ledger:
         show_append(ledger.append(event, load_keys(key_paths)), as_json=as_json)
