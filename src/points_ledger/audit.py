@@ -399,8 +399,8 @@ def _note_policy(scratch: SqliteState, found: _Collector) -> None:
             Problem(
                 "single_admin",
                 "one admin may act alone on this ledger (admin threshold 1): that admin can "
-                "open accounts, register first keys, seat the first committee and reverse entries without "
-                "anyone else signing",
+                "open accounts, register first keys, seat the first committee and reverse "
+                "entries without anyone else signing",
                 0,
             )
         )
