@@ -296,7 +296,10 @@ def test_signatures_are_not_replayable(tmp_path: Path) -> None:
         assert len(raw) == 64, name
         try:
             # Signed by the committee too: only the admin's signature can be wrong.
-            signers = [Signature(key_id=admin.key_id, signature=raw), *COMMUNITY.committee]
+            signers: list[Signer | Signature] = [
+                Signature(key_id=admin.key_id, signature=raw),
+                *COMMUNITY.committee,
+            ]
             a.append(award, signers)
         except SignatureError:
             continue
