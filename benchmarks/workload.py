@@ -136,7 +136,11 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
     for n in range(3):
         person = f"cm:{n}"
         setup.append(_open(c, person, AccountKind.MEMBER))
-        setup.append(_key(c, person, (Role.COMMITTEE,), person))
+        event, signers = _key(c, person, (Role.COMMITTEE,), person)
+        # Once two people (the committee threshold) hold committee keys, the committee
+        # agrees to each further member.
+        seated = c.committee[:2] if len(c.committee) >= 2 else []
+        setup.append((event, [*signers, *seated]))
         c.committee.append(c.keys[person])
     setup.append(_open(c, "staff:treasurer", AccountKind.MEMBER))
     setup.append(_key(c, "treasurer", (Role.TREASURER,), "staff:treasurer"))
@@ -185,7 +189,7 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
                     Posting(account="fund:settle", asset=Asset.CNY, amount=10**13),
                 ),
             ),
-            [admin],
+            [admin, *c.committee[:2]],  # money brought in: the committee agrees
         )
     )
     for start in range(0, len(setup), 1000):

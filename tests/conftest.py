@@ -46,6 +46,11 @@ COMMITTEE_PEOPLE = ("cm:0001", "cm:0002")
 """The committee fixtures seat: two people, the default committee threshold."""
 
 
+def committee_signer(person: str) -> Signer:
+    """The committee key :func:`seat_committee` registers for ``person``."""
+    return seeded_signer(f"committee/{person}")
+
+
 def seat_committee(
     ledger: Ledger,
     admins: Sequence[Signer],
@@ -60,7 +65,7 @@ def seat_committee(
     """
     signers = []
     for person in people:
-        signer = seeded_signer(f"committee/{person}")
+        signer = committee_signer(person)
         spec = KeySpec(public_key=signer.public_key_b64, roles=(Role.COMMITTEE,), owner=person)
         ledger.append_many(
             [

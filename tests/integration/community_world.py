@@ -53,6 +53,7 @@ class World:
     owners: dict[str, str] = field(default_factory=dict)
     _today: dt.date = field(default_factory=START.date)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    committee_people: set[str] = field(default_factory=set)
 
     @property
     def today(self) -> dt.date:
@@ -85,6 +86,12 @@ class World:
             first = self.owners.setdefault(owner, name)
             if first != name:
                 signers.append(first)
+        if Role.COMMITTEE in roles:
+            if len(self.committee_people) >= COMMITTEE_THRESHOLD:
+                # A seated committee agrees to each further committee key.
+                signers += [s for s in COMMITTEE if s not in signers]
+            assert owner is not None, "committee keys belong to a person's account"
+            self.committee_people.add(owner)
         self.add(
             RegisterKey,
             *signers,
@@ -108,6 +115,12 @@ ACCOUNTS = {
     "pool.charity": (AccountKind.POOL, ()),
     "fund.community": (AccountKind.FUND, ()),
 }
+
+
+COMMITTEE = ("cm.chen", "cm.liu")
+"""Committee keys that sign where the committee quorum must agree (minting, new members)."""
+COMMITTEE_THRESHOLD = 2
+"""The ledger's committee threshold (the default)."""
 
 
 def build_world(tmp: Path, *, fund_fen: int = 100_000) -> World:
@@ -168,6 +181,7 @@ def build_world(tmp: Path, *, fund_fen: int = 100_000) -> World:
     world.add(
         Transfer,
         "admin",
+        *COMMITTEE,
         postings=(
             Posting(account="external", asset=Asset.CNY, amount=-fund_fen),
             Posting(account="fund.community", asset=Asset.CNY, amount=fund_fen),

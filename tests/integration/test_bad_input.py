@@ -180,7 +180,7 @@ def test_admin_threshold_not_met(funded: World) -> None:
         funded,
         AuthorizationError,
         "not_authorized",
-        lambda: funded.ledger.append(event, funded.admins[:1]),
+        lambda: funded.ledger.append(event, [funded.admins[0], *funded.committee]),
     )
     assert error.details["needed"] == 2 and error.details["got"] == 1
     # A member key is not an admin, however many of them sign.
@@ -188,7 +188,9 @@ def test_admin_threshold_not_met(funded: World) -> None:
         funded,
         AuthorizationError,
         "not_authorized",
-        lambda: funded.ledger.append(event, [funded.admins[0], funded.members["m1"]]),
+        lambda: funded.ledger.append(
+            event, [funded.admins[0], funded.members["m1"], *funded.committee]
+        ),
     )
     opening = funded.open_account_event("m9")
     assert_refused(
@@ -285,15 +287,16 @@ def test_revoked_member_key(funded: World) -> None:
 
 def test_revoked_admin_key_cannot_sign(make_world: Callable[..., World]) -> None:
     world = make_world(admins=3, threshold=2, members=("m1",))
+    committee = world.committee
     world.ledger.append(revoke_event(world, world.admins[2].key_id), world.quorum)
     event = world.transfer_event("issuer", "m1", 1)
     assert_refused(
         world,
         KeyRevokedError,
         "key_revoked",
-        lambda: world.ledger.append(event, [world.admins[0], world.admins[2]]),
+        lambda: world.ledger.append(event, [world.admins[0], world.admins[2], *committee]),
     )
-    world.ledger.append(event, world.admins[:2])
+    world.ledger.append(event, [*world.admins[:2], *committee])
     assert world.ledger.balance("m1").posted == 1
 
 
@@ -544,8 +547,9 @@ def test_same_id_other_content_conflicts(funded: World) -> None:
 
 
 def test_append_many_is_all_or_nothing(funded: World) -> None:
+    minters = [*funded.quorum, *funded.committee]
     good = [
-        (funded.transfer_event("issuer", "m2", 7), funded.quorum),
+        (funded.transfer_event("issuer", "m2", 7), minters),
         (funded.transfer_event("m1", "m2", 3), [funded.members["m1"]]),
     ]
     bad_items: list[tuple[Transfer, list[Signer], type[LedgerError], str]] = [
@@ -564,13 +568,13 @@ def test_append_many_is_all_or_nothing(funded: World) -> None:
         ),
         (
             funded.transfer_event("issuer", "m1", 1),
-            funded.admins[:1],
+            [funded.admins[0], *funded.committee],
             AuthorizationError,
             "not_authorized",
         ),
         (
             funded.transfer_event("issuer", "m1", 1, event_id=good[0][0].id),
-            funded.quorum,
+            minters,
             EntryConflictError,
             "entry_conflict",
         ),
@@ -598,7 +602,7 @@ def test_append_many_is_all_or_nothing(funded: World) -> None:
 def test_append_many_sees_earlier_items_of_the_batch(world: World) -> None:
     results = world.ledger.append_many(
         [
-            (world.transfer_event("issuer", "m1", 5), world.quorum),
+            (world.transfer_event("issuer", "m1", 5), [*world.quorum, *world.committee]),
             (world.transfer_event("m1", "m2", 5), [world.members["m1"]]),
         ]
     )
@@ -619,12 +623,11 @@ def test_append_many_of_nothing_writes_nothing(world: World) -> None:
 
 def test_detached_signatures_are_accepted(funded: World) -> None:
     event = funded.transfer_event("issuer", "m2", 4)
-    via_ledger = [funded.ledger.sign(event, a) for a in funded.admins]
+    minters = [*funded.admins, *funded.committee]
+    via_ledger = [funded.ledger.sign(event, a) for a in minters]
     result = funded.ledger.append(event, via_ledger)
     assert result.created
-    assert sorted(s.key_id for s in result.entry.signatures) == sorted(
-        a.key_id for a in funded.admins
-    )
+    assert sorted(s.key_id for s in result.entry.signatures) == sorted(a.key_id for a in minters)
     spend = funded.transfer_event("m2", "m1", 1)
     message = funded.ledger.signing_input(spend)
     assert message == signing_input(
@@ -636,7 +639,8 @@ def test_detached_signatures_are_accepted(funded: World) -> None:
     # Mixed: one admin signs here, the other sent a detached signature.
     mixed = funded.transfer_event("issuer", "m2", 1)
     assert funded.ledger.append(
-        mixed, [funded.admins[0], funded.ledger.sign(mixed, funded.admins[1])]
+        mixed,
+        [funded.admins[0], funded.ledger.sign(mixed, funded.admins[1]), *funded.committee],
     ).created
     assert funded.ledger.balance("m2").posted == 4
     assert funded.ledger.audit().ok

@@ -29,7 +29,8 @@ def _pay(world: World, source: str, target: str, amount: int) -> tuple[Event, li
 def test_later_events_of_a_batch_see_earlier_changes(tmp_path: Path) -> None:
     world = build_world(tmp_path / "b.db")
     issue = world.transfer_event("issuer", "m1", 100)
-    batch = [(issue, world.quorum), _pay(world, "m1", "m2", 60), _pay(world, "m2", "m1", 15)]
+    minters = [*world.quorum, *world.committee]
+    batch = [(issue, minters), _pay(world, "m1", "m2", 60), _pay(world, "m2", "m1", 15)]
     world.ledger.append_many(batch)
     assert world.ledger.balance("m1").posted == 55
     assert world.ledger.balance("m2").posted == 45

@@ -7,7 +7,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from conftest import FixedClock, World, build_world, seeded_signer
+from conftest import (
+    COMMITTEE_PEOPLE,
+    FixedClock,
+    World,
+    build_world,
+    committee_signer,
+    seeded_signer,
+)
 from points_ledger import Asset, Ledger, Posting, Transfer
 
 WORKERS = 4
@@ -19,6 +26,7 @@ def _worker(path: str, n: int, barrier: Any, results: Any) -> None:
     """Append EVENTS_PER_WORKER events: awards to w<n> and payments from w<n> onwards."""
     try:
         admins = [seeded_signer(f"admin/{i}") for i in range(2)]
+        minters = [*admins, *(committee_signer(person) for person in COMMITTEE_PEOPLE)]
         me = seeded_signer(f"member/w{n}")
         neighbour = MEMBERS[(n + 1) % WORKERS]
         if n % 2:  # half the workers open the file while the others already write
@@ -28,8 +36,8 @@ def _worker(path: str, n: int, barrier: Any, results: Any) -> None:
                 barrier.wait()
             statuses = []
             for i in range(EVENTS_PER_WORKER):
-                if i % 2 == 0:  # the issuer awards 2 points to w<n>, admin-signed
-                    source, target, amount, signers = "issuer", f"w{n}", 2, admins
+                if i % 2 == 0:  # the issuer awards 2 points to w<n>, admins and committee sign
+                    source, target, amount, signers = "issuer", f"w{n}", 2, minters
                 else:  # w<n> passes 1 point on, with its own key
                     source, target, amount, signers = f"w{n}", neighbour, 1, [me]
                 event = Transfer(
@@ -48,6 +56,7 @@ def _worker(path: str, n: int, barrier: Any, results: Any) -> None:
 
 def test_processes_append_concurrently(tmp_path: Path) -> None:
     world: World = build_world(tmp_path / "shared.db", members=MEMBERS)
+    assert world.committee  # seated before the workers start
     start = world.ledger.size()
     world.ledger.close()
 

@@ -128,6 +128,7 @@ def test_a_revoked_key_restored_in_the_cache_signs_nothing_the_log_key_will_anch
     world: World, tmp_path: Path
 ) -> None:
     record = tmp_path / "log.record"
+    committee = world.committee
     issuer = seeded_signer("issuer/rogue")
     spec = KeySpec(public_key=issuer.public_key_b64, roles=(Role.ADMIN,))
     world.ledger.append(
@@ -152,7 +153,7 @@ def test_a_revoked_key_restored_in_the_cache_signs_nothing_the_log_key_will_anch
     ledger = world.reopen()
     # ...the running ledger trusts its cache and takes an award signed by that key...
     event = world.transfer_event("issuer", "m1", 500)
-    ledger.append(event, [issuer, world.admins[1]])
+    ledger.append(event, [issuer, world.admins[1], *committee])
     # ...but the log key holder's check replays the log and will not anchor it.
     with pytest.raises(IntegrityError, match="refusing to sign"):
         ledger.checkpoint(world.log_key, record)
@@ -328,15 +329,16 @@ def test_a_wrong_key_or_a_wrong_argument_is_refused_before_anything_is_made(
 
 def test_a_clock_that_fails_or_lies_is_a_ledger_error(world: World) -> None:
     path = world.path
+    minters = [*world.quorum, *world.committee]  # the clock is the only thing wrong
     world.ledger.close()
 
     def broken() -> dt.datetime:
         raise ZeroDivisionError("tick")
 
     with Ledger.open(path, clock=broken) as ledger, pytest.raises(LedgerError, match="clock"):
-        ledger.append(world.transfer_event("issuer", "m1", 1), world.quorum)
+        ledger.append(world.transfer_event("issuer", "m1", 1), minters)
     with (
         Ledger.open(path, clock=lambda: "now") as ledger,  # type: ignore[arg-type, return-value]
         pytest.raises(InvalidEventError, match="datetime"),
     ):
-        ledger.append(world.transfer_event("issuer", "m1", 1), world.quorum)
+        ledger.append(world.transfer_event("issuer", "m1", 1), minters)

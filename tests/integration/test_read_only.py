@@ -56,7 +56,9 @@ def test_read_only_opening_reads_checks_and_refuses_writes(settled: World) -> No
         ledger.verify()
         size = ledger.size()
         with pytest.raises(StorageError, match="open read-only") as refused:
-            ledger.append(settled.transfer_event("issuer", "m1", 1), settled.quorum)
+            ledger.append(
+                settled.transfer_event("issuer", "m1", 1), [*settled.quorum, *settled.committee]
+            )
         assert "office's own copy" in refused.value.hint
         with pytest.raises(StorageError, match="open read-only"):
             ledger.checkpoint(settled.log_key, settled.path.with_suffix(".record"))
@@ -77,7 +79,9 @@ def test_a_file_that_cannot_be_written_is_opened_read_only(
     with Ledger.open(settled.path) as ledger:
         assert ledger.balance("m2").posted == 20
         with pytest.raises(StorageError, match="open read-only"):
-            ledger.append(settled.transfer_event("issuer", "m1", 1), settled.quorum)
+            ledger.append(
+                settled.transfer_event("issuer", "m1", 1), [*settled.quorum, *settled.committee]
+            )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import COMMITTEE_PEOPLE, committee_signer, seat_committee
 from points_ledger import (
     AccountKind,
     Asset,
@@ -44,6 +45,7 @@ ADMIN = Signer.from_seed(bytes([2]) * 32)
 STREET = Signer.from_seed(bytes([3]) * 32)
 LIBRARY = Signer.from_seed(bytes([4]) * 32)
 MOMENT = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
+COMMITTEE = [committee_signer(person) for person in COMMITTEE_PEOPLE]
 
 
 def fixed_clock() -> dt.datetime:
@@ -62,7 +64,7 @@ def award(i: int, points: int) -> Transfer:
 
 
 def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
-    """Genesis, one account, ``awards`` awards; ``altered`` gives one award 500 points."""
+    """Genesis, the committee, one account, ``awards`` awards; ``altered`` gives one 500."""
     ledger = Ledger.create(
         path,
         origin=ORIGIN,
@@ -72,6 +74,7 @@ def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
         effective_at=DAY,
         clock=fixed_clock,
     )
+    seat_committee(ledger, [ADMIN], effective_at=DAY)
     ledger.append(
         OpenAccount(
             id="open", effective_at=DAY, account="vol:0001", account_kind=AccountKind.MEMBER
@@ -84,7 +87,12 @@ def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
 
 def grow(ledger: Ledger, start: int, stop: int, *, altered: int | None = None) -> None:
     for i in range(start, stop):
-        ledger.append(award(i, 500 if i == altered else 5), [ADMIN])
+        ledger.append(award(i, 500 if i == altered else 5), [ADMIN, *COMMITTEE])
+
+
+def award_seq(ledger: Ledger, i: int) -> int:
+    """The seq of the entry recording award ``i``."""
+    return next(e.seq for e in ledger.entries() if e.event_id == f"award-{i}")
 
 
 def witness(path: Path, name: str, key: Signer) -> Witness:
@@ -136,7 +144,7 @@ def test_a_made_up_cosignature_line_does_not_count(honest: Ledger, street: Witne
     name = street.name
     kid = key_id(name, ALG_COSIGNATURE_V1, STREET.public_key)
     fake = base64.b64encode(kid + (1_700_000_000).to_bytes(8, "big") + os.urandom(64)).decode()
-    receipt = honest.receipt(3, note + f"\u2014 {name} {fake}\n")
+    receipt = honest.receipt(award_seq(honest, 1), note + f"\u2014 {name} {fake}\n")
     # Without witnesses the line is just an unknown signature; with them it is refused.
     assert verify_receipt(receipt, honest.log_vkey()).witnessed_by == ()
     with pytest.raises(NoteError, match="invalid signature"):
@@ -147,7 +155,7 @@ def test_a_cosignature_by_a_key_nobody_trusts_does_not_count(
     honest: Ledger, street: Witness, tmp_path: Path
 ) -> None:
     impostor = witness(tmp_path / "impostor.db", street.name, Signer.generate())
-    receipt = honest.receipt(3, cosigned(honest, impostor))
+    receipt = honest.receipt(award_seq(honest, 1), cosigned(honest, impostor))
     with pytest.raises(NoteError, match="cosigned by 0 of the witnesses given"):
         verify_receipt(receipt, honest.log_vkey(), witnesses=[street.vkey()])
 
@@ -156,13 +164,13 @@ def test_quorum_counts_witnesses_that_cosigned(
     honest: Ledger, street: Witness, library: Witness
 ) -> None:
     both = [street.vkey(), library.vkey()]
-    one = honest.receipt(3, cosigned(honest, street))
+    one = honest.receipt(award_seq(honest, 1), cosigned(honest, street))
     checked = verify_receipt(one, honest.log_vkey(), witnesses=both, quorum=1)
     assert checked.witnessed_by == (street.name,) and checked.witness_quorum == 1
     with pytest.raises(NoteError, match="1 of the witnesses") as info:
         verify_receipt(one, honest.log_vkey(), witnesses=both)  # default: all
     assert info.value.details == {"witnessed_by": [street.name], "quorum": 2}
-    two = honest.receipt(3, cosigned(honest, street, library))
+    two = honest.receipt(award_seq(honest, 1), cosigned(honest, street, library))
     checked = verify_receipt(two, honest.log_vkey(), witnesses=both, quorum=2)
     assert set(checked.witnessed_by) == {street.name, library.name}
     assert verify_receipt(two, honest.log_vkey()).witnessed_by == ()
@@ -170,13 +178,13 @@ def test_quorum_counts_witnesses_that_cosigned(
 
 def test_one_witness_under_two_names_counts_once(honest: Ledger, street: Witness) -> None:
     twin = vkey_for("twin.example/witness", STREET.private_key.public_key(), ALG_COSIGNATURE_V1)
-    receipt = honest.receipt(3, cosigned(honest, street))
+    receipt = honest.receipt(award_seq(honest, 1), cosigned(honest, street))
     with pytest.raises(NoteError, match="quorum of 2 is impossible with 1 different"):
         verify_receipt(receipt, honest.log_vkey(), witnesses=[street.vkey(), twin], quorum=2)
 
 
 def test_keys_that_cannot_be_witnesses_are_refused(honest: Ledger, street: Witness) -> None:
-    receipt = honest.receipt(3, cosigned(honest, street))
+    receipt = honest.receipt(award_seq(honest, 1), cosigned(honest, street))
     plain = vkey_for(street.name, STREET.private_key.public_key(), ALG_ED25519)
     with pytest.raises(NoteError, match="not a cosignature key"):
         verify_receipt(receipt, honest.log_vkey(), witnesses=[plain])
@@ -194,10 +202,15 @@ def test_keys_that_cannot_be_witnesses_are_refused(honest: Ledger, street: Witne
 def test_two_trees_of_the_same_size_are_a_split_view(
     honest: Ledger, forked: Ledger, tmp_path: Path
 ) -> None:
-    mine, theirs = honest.receipt(3, cosigned(honest)), forked.receipt(3, cosigned(forked))
+    mine, theirs = (
+        honest.receipt(award_seq(honest, 1), cosigned(honest)),
+        forked.receipt(award_seq(forked, 1), cosigned(forked)),
+    )
     # Each verifies on its own: that is the attack.
-    assert verify_receipt(mine, honest.log_vkey()).checkpoint.size == 22
-    assert verify_receipt(theirs, forked.log_vkey()).checkpoint.size == 22
+    size = honest.size()
+    assert forked.size() == size
+    assert verify_receipt(mine, honest.log_vkey()).checkpoint.size == size
+    assert verify_receipt(theirs, forked.log_vkey()).checkpoint.size == size
     state = TrustedCheckpoints(tmp_path / "state")
     assert state.check_receipt(mine, honest.log_vkey()).trusted_size is None
     kept = state.latest(ORIGIN)
@@ -205,61 +218,66 @@ def test_two_trees_of_the_same_size_are_a_split_view(
         state.check_receipt(theirs, honest.log_vkey())
     assert info.value.details == {"first": kept, "second": theirs.checkpoint}
     assert state.latest(ORIGIN) == kept
-    assert state.check_receipt(mine, honest.log_vkey()).trusted_size == 22
+    assert state.check_receipt(mine, honest.log_vkey()).trusted_size == size
 
 
 def test_a_larger_tree_must_be_proven_to_extend_the_trusted_one(
     honest: Ledger, forked: Ledger, tmp_path: Path
 ) -> None:
     state = TrustedCheckpoints(tmp_path / "state")
-    state.check_receipt(honest.receipt(3, cosigned(honest)), honest.log_vkey())
+    state.check_receipt(honest.receipt(award_seq(honest, 1), cosigned(honest)), honest.log_vkey())
+    old = honest.size()
     grow(honest, 20, 23)
     grow(forked, 20, 23)
-    later = honest.receipt(24, cosigned(honest))
-    with pytest.raises(ProofError, match="consistency proof from 22 to 25") as info:
+    new = honest.size()
+    later = honest.receipt(award_seq(honest, 22), cosigned(honest))
+    with pytest.raises(ProofError, match=f"consistency proof from {old} to {new}") as info:
         state.check_receipt(later, honest.log_vkey())
-    assert "consistency-proof 22 25" in info.value.hint
+    assert f"consistency-proof {old} {new}" in info.value.hint
     # The forked log's own proof does not connect its tree to the one trusted.
-    fork_receipt = forked.receipt(24, cosigned(forked))
+    fork_receipt = forked.receipt(award_seq(forked, 22), cosigned(forked))
     with pytest.raises(ProofError, match="not proven") as info:
         state.check_receipt(
-            fork_receipt, honest.log_vkey(), consistency_proof=forked.prove_consistency(22, 25)
+            fork_receipt, honest.log_vkey(), consistency_proof=forked.prove_consistency(old, new)
         )
     assert set(info.value.details) == {"first", "second"}
-    assert state.latest(ORIGIN) is not None and "\n22\n" in str(state.latest(ORIGIN))
+    assert state.latest(ORIGIN) is not None and f"\n{old}\n" in str(state.latest(ORIGIN))
     checked = state.check_receipt(
-        later, honest.log_vkey(), consistency_proof=honest.prove_consistency(22, 25)
+        later, honest.log_vkey(), consistency_proof=honest.prove_consistency(old, new)
     )
-    assert checked.trusted_size == 22 and "\n25\n" in str(state.latest(ORIGIN))
+    assert checked.trusted_size == old and f"\n{new}\n" in str(state.latest(ORIGIN))
     # An older receipt stays checkable with a proof, and does not move the state back.
-    older = honest.receipt(3, honest.checkpoints()[0].note)
-    with pytest.raises(ProofError, match="from 22 to 25"):
+    older = honest.receipt(award_seq(honest, 1), honest.checkpoints()[0].note)
+    with pytest.raises(ProofError, match=f"from {old} to {new}"):
         state.check_receipt(older, honest.log_vkey())
     state.check_receipt(
-        older, honest.log_vkey(), consistency_proof=honest.prove_consistency(22, 25)
+        older, honest.log_vkey(), consistency_proof=honest.prove_consistency(old, new)
     )
-    assert "\n25\n" in str(state.latest(ORIGIN))
+    assert f"\n{new}\n" in str(state.latest(ORIGIN))
 
 
 def test_an_edited_state_file_is_not_trusted(honest: Ledger, tmp_path: Path) -> None:
     state = TrustedCheckpoints(tmp_path / "state")
-    receipt = honest.receipt(3, cosigned(honest))
+    receipt = honest.receipt(award_seq(honest, 1), cosigned(honest))
     state.check_receipt(receipt, honest.log_vkey())
     (kept,) = (tmp_path / "state").iterdir()
-    kept.write_text(str(state.latest(ORIGIN)).replace("\n22\n", "\n23\n"), encoding="utf-8")
+    kept.write_text(
+        str(state.latest(ORIGIN)).replace(f"\n{honest.size()}\n", f"\n{honest.size() + 1}\n"),
+        encoding="utf-8",
+    )
     with pytest.raises(NoteError):
         state.check_receipt(receipt, honest.log_vkey())
 
 
 def test_checkpoint_consistency_in_python(honest: Ledger, forked: Ledger) -> None:
-    old = sign(honest).note
+    old, old_size = sign(honest).note, honest.size()
     grow(honest, 20, 24)
-    new = sign(honest).note
+    new, new_size = sign(honest).note, honest.size()
     verifier = log_verifier(ORIGIN, LOG.public_key)
-    proof = honest.prove_consistency(22, 26)
+    proof = honest.prove_consistency(old_size, new_size)
     small, large = verify_checkpoint_consistency(old, new, verifier, proof)
-    assert (small.size, large.size) == (22, 26)
-    assert verify_checkpoint_consistency(new, old, verifier, proof)[0].size == 26
+    assert (small.size, large.size) == (old_size, new_size)
+    assert verify_checkpoint_consistency(new, old, verifier, proof)[0].size == new_size
     with pytest.raises(EquivocationError):
         verify_checkpoint_consistency(old, sign(forked).note, verifier, [])
 
@@ -279,7 +297,9 @@ def test_cli_names_the_witnesses_and_keeps_state(
     vkey = honest.log_vkey()
     (tmp_path / "street.vkey").write_text(street.vkey() + "\n", encoding="utf-8")
     mine = tmp_path / "mine.json"
-    mine.write_text(honest.receipt(3, cosigned(honest, street)).to_json(), encoding="utf-8")
+    mine.write_text(
+        honest.receipt(award_seq(honest, 1), cosigned(honest, street)).to_json(), encoding="utf-8"
+    )
     code, out, _ = run("verify-receipt", str(mine), "--vkey", vkey)
     assert code == 0 and "witnessed by: not checked (give the witnesses' keys" in out
     code, out, _ = run(
@@ -296,7 +316,9 @@ def test_cli_names_the_witnesses_and_keeps_state(
     assert code == 1 and "error [note_invalid]: the checkpoint is cosigned by 0" in err
 
     theirs = tmp_path / "theirs.json"
-    theirs.write_text(forked.receipt(3, cosigned(forked)).to_json(), encoding="utf-8")
+    theirs.write_text(
+        forked.receipt(award_seq(forked, 1), cosigned(forked)).to_json(), encoding="utf-8"
+    )
     code, out, err = run(
         "verify-receipt", str(theirs), "--vkey", vkey, "--state", str(tmp_path / "state"), "--json"
     )
@@ -308,19 +330,23 @@ def test_cli_verify_consistency(honest: Ledger, forked: Ledger, tmp_path: Path) 
     old, other = tmp_path / "old.note", tmp_path / "other.note"
     old.write_text(sign(honest).note, encoding="utf-8")
     other.write_text(sign(forked).note, encoding="utf-8")
+    small = honest.size()
     grow(honest, 20, 23)
+    large = honest.size()
     new, proof = tmp_path / "new.note", tmp_path / "proof.txt"
     new.write_text(sign(honest).note, encoding="utf-8")
     proof.write_text(
-        "".join(base64.b64encode(h).decode() + "\n" for h in honest.prove_consistency(22, 25)),
+        "".join(
+            base64.b64encode(h).decode() + "\n" for h in honest.prove_consistency(small, large)
+        ),
         encoding="utf-8",
     )
     vkey = honest.log_vkey()
     code, out, _ = run(
         "verify-consistency", str(old), str(new), "--vkey", vkey, "--proof", str(proof)
     )
-    assert code == 0 and "22 entries is a prefix of the one of 25" in out
+    assert code == 0 and f"{small} entries is a prefix of the one of {large}" in out
     code, _, err = run("verify-consistency", str(old), str(new), "--vkey", vkey)
-    assert code == 1 and "consistency proof from 22 to 25" in err
+    assert code == 1 and f"consistency proof from {small} to {large}" in err
     code, _, err = run("verify-consistency", str(old), str(other), "--vkey", vkey)
     assert code == 1 and "error [equivocation]" in err

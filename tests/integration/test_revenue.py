@@ -102,7 +102,10 @@ def build_village(path: Path) -> Ledger:
         key = KeySpec(
             public_key=signer.public_key_b64, roles=(Role.COMMITTEE,), owner=f"cm:{number}"
         )
-        ledger.append(RegisterKey(id=f"key-committee-{number}", effective_at=DAY, key=key), [ADMIN])
+        # The admin seats the first quorum; once seated, the committee agrees to each member.
+        seated = QUORUM if number >= len(QUORUM) else []
+        event = RegisterKey(id=f"key-committee-{number}", effective_at=DAY, key=key)
+        ledger.append(event, [ADMIN, *seated])
     return ledger
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import COMMITTEE_PEOPLE, committee_signer, seat_committee
 from points_ledger import (
     AccountKind,
     Asset,
@@ -55,6 +56,10 @@ LOG = Signer.from_seed(bytes([1]) * 32)
 ADMIN = Signer.from_seed(bytes([2]) * 32)
 WITNESS_KEY = Signer.from_seed(bytes([3]) * 32)
 MOMENT = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
+AWARD_SIGNERS = [ADMIN, *(committee_signer(person) for person in COMMITTEE_PEOPLE)]
+"""New points need the admin and the committee quorum."""
+SETUP = 2 + 2 * len(COMMITTEE_PEOPLE)
+"""Entries before the first award: genesis, the committee (account and key each), one account."""
 
 
 def fixed_clock() -> dt.datetime:
@@ -74,7 +79,7 @@ def award(i: int, points: int = 5) -> Transfer:
 
 
 def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
-    """A ledger with genesis, one account and ``awards`` awards; same keys and clock.
+    """A ledger with genesis, the committee, one account, ``awards`` awards; same keys and clock.
 
     With ``altered`` the award with that number gives 500 points instead of 5, so two
     ledgers built this way agree on every entry before it and differ from it on.
@@ -89,14 +94,16 @@ def build(path: Path, awards: int, *, altered: int | None = None) -> Ledger:
         clock=fixed_clock,
         nonce=NONCE,  # every file built here is the same ledger, up to the altered award
     )
+    seat_committee(ledger, [ADMIN], effective_at=DAY)
     ledger.append(
         OpenAccount(
             id="open-vol", effective_at=DAY, account="vol:0001", account_kind=AccountKind.MEMBER
         ),
         [ADMIN],
     )
+    assert ledger.size() == SETUP
     for i in range(awards):
-        ledger.append(award(i, 500 if i == altered else 5), [ADMIN])
+        ledger.append(award(i, 500 if i == altered else 5), AWARD_SIGNERS)
     return ledger
 
 
@@ -106,7 +113,12 @@ def sign(ledger: Ledger, key: Signer = LOG) -> SignedCheckpoint:
 
 
 def seq_of_award(i: int) -> int:
-    return i + 2
+    return SETUP + i
+
+
+def size_with(awards: int) -> int:
+    """The size of a ledger built with ``awards`` awards."""
+    return SETUP + awards
 
 
 @pytest.fixture
@@ -119,18 +131,20 @@ def ledger(tmp_path: Path) -> Ledger:
 
 def test_checkpoint_signs_stores_and_lists(ledger: Ledger) -> None:
     first = sign(ledger)
-    assert first.size == ledger.size() == 22
+    assert first.size == ledger.size() == size_with(20)
     assert first.root_hash == ledger.root()
-    assert first.note.startswith(f"{ORIGIN}\n22\n{base64.b64encode(first.root_hash).decode()}\n\n")
+    assert first.note.startswith(
+        f"{ORIGIN}\n{size_with(20)}\n{base64.b64encode(first.root_hash).decode()}\n\n"
+    )
     verifier = NoteVerifier.from_vkey(ledger.log_vkey())
     assert verifier.name == ORIGIN
     assert open_note(first.note, [verifier]).text == first.text
     # Same size: the stored checkpoint comes back, nothing new is stored.
     assert sign(ledger) == first
     for i in range(20, 25):
-        ledger.append(award(i), [ADMIN])
+        ledger.append(award(i), AWARD_SIGNERS)
     second = sign(ledger)
-    assert second.size == 27
+    assert second.size == size_with(25)
     assert ledger.checkpoints() == [first, second]
     assert ledger.audit().ok
 
@@ -177,15 +191,15 @@ def test_store_proofs_equal_list_based_proofs(ledger: Ledger) -> None:
 @pytest.mark.parametrize(
     ("call", "error"),
     [
-        (lambda lg: lg.root(23), NotFoundError),
+        (lambda lg: lg.root(lg.size() + 1), NotFoundError),
         (lambda lg: lg.root(-1), InvalidEventError),
         (lambda lg: lg.root(True), InvalidEventError),
-        (lambda lg: lg.prove_inclusion(22), NotFoundError),
+        (lambda lg: lg.prove_inclusion(lg.size()), NotFoundError),
         (lambda lg: lg.prove_inclusion(5, 5), NotFoundError),
         (lambda lg: lg.prove_inclusion(0, 99), NotFoundError),
         (lambda lg: lg.prove_inclusion("1"), InvalidEventError),
         (lambda lg: lg.prove_consistency(5, 3), InvalidEventError),
-        (lambda lg: lg.prove_consistency(3, 23), NotFoundError),
+        (lambda lg: lg.prove_consistency(3, lg.size() + 1), NotFoundError),
         (lambda lg: lg.prove_consistency(1.0, 3), InvalidEventError),
         (lambda lg: lg.receipt(1), NotFoundError),  # no checkpoint yet
     ],
@@ -205,7 +219,7 @@ def test_receipt_for_early_entry_verifies_offline_against_later_checkpoint(
 ) -> None:
     sign(ledger)
     for i in range(20, 30):
-        ledger.append(award(i), [ADMIN])
+        ledger.append(award(i), AWARD_SIGNERS)
     later = sign(ledger)
     receipt = ledger.receipt(seq_of_award(0))
     text = receipt.to_json()
@@ -217,8 +231,8 @@ def test_receipt_for_early_entry_verifies_offline_against_later_checkpoint(
     assert document["format"] == "points-ledger-receipt/v1"
     assert document["checkpoint"] == later.note
     verified = verify_receipt(Receipt.from_json(text), vkey)
-    assert verified.seq == 2
-    assert verified.checkpoint.size == later.size == 32
+    assert verified.seq == seq_of_award(0)
+    assert verified.checkpoint.size == later.size == size_with(30)
     assert verified.event.id == "award-0"
     assert [(p.account, p.amount) for p in verified.postings] == [("issuer", -5), ("vol:0001", 5)]
     assert verified.recorded_at == MOMENT
@@ -227,9 +241,9 @@ def test_receipt_for_early_entry_verifies_offline_against_later_checkpoint(
 
 def test_receipt_against_an_older_or_cosigned_checkpoint(ledger: Ledger, tmp_path: Path) -> None:
     early = sign(ledger)
-    ledger.append(award(20), [ADMIN])
+    ledger.append(award(20), AWARD_SIGNERS)
     sign(ledger)
-    receipt = ledger.receipt(5, early)
+    receipt = ledger.receipt(seq_of_award(3), early)
     assert verify_receipt(receipt, ledger.log_vkey()).checkpoint.size == early.size
     with pytest.raises(NotFoundError):
         ledger.receipt(ledger.size() - 1, early)
@@ -241,9 +255,9 @@ def test_receipt_against_an_older_or_cosigned_checkpoint(ledger: Ledger, tmp_pat
         logs={ORIGIN: ledger.log_vkey()},
     ) as witness:
         cosigned = early.note + witness.cosign(early.note, [])
-    receipt = ledger.receipt(5, cosigned)
+    receipt = ledger.receipt(seq_of_award(3), cosigned)
     assert receipt.checkpoint == cosigned
-    assert verify_receipt(receipt, ledger.log_vkey()).seq == 5
+    assert verify_receipt(receipt, ledger.log_vkey()).seq == seq_of_award(3)
 
 
 def test_receipt_for_an_entry_that_does_not_exist_is_not_found(ledger: Ledger) -> None:
@@ -254,7 +268,7 @@ def test_receipt_for_an_entry_that_does_not_exist_is_not_found(ledger: Ledger) -
         assert caught.value.message == f"there is no entry 9999: the ledger has {size} entries"
         assert "checkpoint" not in caught.value.hint
         sign(ledger)
-    ledger.append(award(20), [ADMIN])
+    ledger.append(award(20), AWARD_SIGNERS)
     with pytest.raises(NotFoundError, match="not covered by the checkpoint"):
         ledger.receipt(size)
 
@@ -336,7 +350,7 @@ def test_tampered_receipts_fail_with_ledger_errors(
     ledger: Ledger, name: str, mutate: Callable[[dict[str, object]], object]
 ) -> None:
     sign(ledger)
-    document = json.loads(ledger.receipt(4).to_json())
+    document = json.loads(ledger.receipt(seq_of_award(2)).to_json())
     mutate(document)
     with pytest.raises((ProofError, NoteError, IntegrityError)) as caught:
         verify_receipt(json.dumps(document), ledger.log_vkey())
@@ -357,7 +371,7 @@ def test_garbage_receipts_fail_with_ledger_errors(ledger: Ledger, garbage: objec
 
 def test_receipt_needs_the_right_vkey(ledger: Ledger, tmp_path: Path) -> None:
     sign(ledger)
-    receipt = ledger.receipt(3)
+    receipt = ledger.receipt(seq_of_award(1))
     other = Signer.from_seed(bytes([9]) * 32)
     with build(tmp_path / "other.db", 1) as same_origin:
         assert same_origin.log_vkey() == ledger.log_vkey()
@@ -393,7 +407,7 @@ def test_witness_cosigns_growth(ledger: Ledger, tmp_path: Path) -> None:
     assert cosigned.signatures[1].timestamp == 1_800_000_000
 
     for i in range(20, 27):
-        ledger.append(award(i), [ADMIN])
+        ledger.append(award(i), AWARD_SIGNERS)
     second = sign(ledger)
     witness.cosign(second.note, ledger.prove_consistency(first.size, second.size))
     assert witness.latest(ORIGIN) == second.note
@@ -453,7 +467,7 @@ def test_witness_rejects_a_rewritten_history_with_evidence(ledger: Ledger, tmp_p
         assert equivocation.value.details == {"accepted": honest.note, "offered": same_size.note}
 
         for i in range(20, 25):
-            forked.append(award(i), [ADMIN])
+            forked.append(award(i), AWARD_SIGNERS)
         bigger = sign(forked)
         proof = forked.prove_consistency(honest.size, bigger.size)
         with pytest.raises(ProofError) as inconsistent:
@@ -469,7 +483,7 @@ def test_witness_without_a_proof_for_a_larger_checkpoint_asks_for_one(
     witness = witness_at(tmp_path / "witness.db", ledger.log_vkey())
     first = sign(ledger)
     witness.cosign(first.note, [])
-    ledger.append(award(20), [ADMIN])
+    ledger.append(award(20), AWARD_SIGNERS)
     second = sign(ledger)
     with pytest.raises(ProofError) as missing:
         witness.cosign(second.note, [])
@@ -582,7 +596,7 @@ def test_verify_names_the_first_rewritten_entry_from_stored_checkpoints(tmp_path
     # The honest ledger signs a checkpoint after every award.
     with build(tmp_path / "honest.db", 0) as honest:
         for i in range(20):
-            honest.append(award(i), [ADMIN])
+            honest.append(award(i), AWARD_SIGNERS)
             sign(honest)
         trusted = sign(honest).note
     with build(tmp_path / "forked.db", 20, altered=11):
@@ -608,7 +622,7 @@ def test_verify_reports_a_rewrite_without_stored_history(tmp_path: Path) -> None
         forked.verify()
         with pytest.raises(IntegrityError, match="do not match the trusted checkpoint"):
             forked.verify(trusted_checkpoint=trusted)
-        # The forked file signs its own checkpoint of size 22: equivocation evidence.
+        # The forked file signs its own checkpoint: equivocation evidence.
         forked_note = sign(forked).note
         codes = [p.code for p in forked.audit(trusted_checkpoint=trusted).problems]
         assert codes == ["rewritten"]
@@ -687,14 +701,15 @@ def test_altered_receipt_with_recomputed_hash_fails_the_inclusion_proof(ledger: 
     from points_ledger.canonical import entry_hash
 
     sign(ledger)
-    receipt = ledger.receipt(4)
-    entry = ledger.entry(4)
+    seq = seq_of_award(2)
+    receipt = ledger.receipt(seq)
+    entry = ledger.entry(seq)
     greedy = (
         Posting(account="issuer", asset=Asset.PTS, amount=-5000),
         Posting(account="vol:0001", asset=Asset.PTS, amount=5000),
     )
     forged_hash = entry_hash(
-        seq=4,
+        seq=seq,
         recorded_at_us=receipt.recorded_at_us,
         prev_hash=entry.prev_hash,
         event_bytes=entry.event_bytes,

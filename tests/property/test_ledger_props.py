@@ -201,7 +201,7 @@ def run_operation(world: World, model: Model, op: tuple[object, ...]) -> None:
         if kind == "issue":
             _, member, asset, amount = op
             source, target_account = "issuer", member
-            signers = world.quorum
+            signers = [*world.quorum, *world.committee]
         elif kind == "pay":
             _, source, target_account, asset, amount = op
             signers = [world.members[str(source)]]
@@ -257,7 +257,10 @@ def check_invariants(world: World, model: Model) -> None:
 
 
 def fresh_world(directory: str) -> World:
-    return build_world(Path(directory) / "ledger.db", members=MEMBERS)
+    """Admins, members and the seated committee, which co-signs every issue."""
+    world = build_world(Path(directory) / "ledger.db", members=MEMBERS)
+    assert world.committee
+    return world
 
 
 @LEDGER_SETTINGS
@@ -288,10 +291,11 @@ def test_retries_are_idempotent_and_conflicts_refused(
         world = fresh_world(directory)
         try:
             ledger = world.ledger
+            minters = [*world.quorum, *world.committee]
             sent = []
             for i, (member, amount) in enumerate(awards):
                 event = world.transfer_event("issuer", member, amount, event_id=f"award-{i}")
-                sent.append((event, ledger.append(event, world.quorum).entry))
+                sent.append((event, ledger.append(event, minters).entry))
             size = ledger.size()
             for event, entry in data.draw(st.permutations(sent)):
                 # The same event, even with other (or no valid) signers, returns the entry.
@@ -308,7 +312,7 @@ def test_retries_are_idempotent_and_conflicts_refused(
                 if event_to_bytes(changed) == event_to_bytes(event):
                     continue
                 try:
-                    ledger.append(changed, world.quorum)
+                    ledger.append(changed, minters)
                 except EntryConflictError as e:
                     assert e.seq == entry.seq
                 else:

@@ -135,7 +135,9 @@ def _move_seq(conn: sqlite3.Connection, old: int, new: int) -> None:
         conn.execute(f"UPDATE {table} SET seq = ? WHERE seq = ?", (new, old))
 
 
-def tamper(path: Path, kind: str, seq: int, *, donor: Path, admin_seed: bytes, origin: str) -> str:
+def tamper(
+    path: Path, kind: str, seq: int, *, donor: Path, minter_seeds: tuple[bytes, ...], origin: str
+) -> str:
     """Apply one logical tampering at entry ``seq`` of the file at ``path``.
 
     Returns a short description of what was done (for failure messages).
@@ -144,7 +146,7 @@ def tamper(path: Path, kind: str, seq: int, *, donor: Path, admin_seed: bytes, o
     try:
         conn.execute("BEGIN")
         _unprotect(conn)
-        done = _tamper(conn, kind, seq, donor, admin_seed, origin)
+        done = _tamper(conn, kind, seq, donor, minter_seeds, origin)
         conn.execute("COMMIT")
         return done
     finally:
@@ -152,7 +154,12 @@ def tamper(path: Path, kind: str, seq: int, *, donor: Path, admin_seed: bytes, o
 
 
 def _tamper(
-    conn: sqlite3.Connection, kind: str, seq: int, donor: Path, admin_seed: bytes, origin: str
+    conn: sqlite3.Connection,
+    kind: str,
+    seq: int,
+    donor: Path,
+    minter_seeds: tuple[bytes, ...],
+    origin: str,
 ) -> str:
     if kind == "modify":
         variant = seq % 4
@@ -202,7 +209,7 @@ def _tamper(
         prev_hash, recorded = conn.execute(
             "SELECT hash, recorded_at_us FROM entries WHERE seq = ?", (seq - 1,)
         ).fetchone()
-        _insert_forged(conn, seq, prev_hash, recorded, admin_seed, origin)
+        _insert_forged(conn, seq, prev_hash, recorded, minter_seeds, origin)
         return "forged, well-chained award inserted"
     if kind == "splice":
         donor_conn = sqlite3.connect(f"{donor.resolve().as_uri()}?mode=ro", uri=True)
@@ -270,14 +277,14 @@ def _insert_forged(
     seq: int,
     prev_hash: bytes,
     recorded: int,
-    admin_seed: bytes,
+    minter_seeds: tuple[bytes, ...],
     origin: str,
 ) -> None:
     from reliability_harness import award_event
 
     from points_ledger.canonical import event_to_bytes, ledger_id_of, signing_input
 
-    admin = Signer.from_seed(admin_seed)
+    minters = [Signer.from_seed(seed) for seed in minter_seeds]
     (genesis_bytes,) = conn.execute("SELECT event FROM entries WHERE seq = 0").fetchone()
     ledger_id = ledger_id_of(genesis_bytes)
     member = conn.execute(
@@ -285,8 +292,10 @@ def _insert_forged(
     ).fetchone()[0]
     event = award_event(f"forged-{seq}", member, 1000)
     data = event_to_bytes(event)
-    signature = Signature(
-        key_id=admin.key_id, signature=admin.sign(signing_input(origin, ledger_id, data))
+    message = signing_input(origin, ledger_id, data)
+    signatures = sorted(
+        (Signature(key_id=m.key_id, signature=m.sign(message)) for m in minters),
+        key=lambda sig: sig.key_id,
     )
     postings = event.postings
     digest = entry_hash(
@@ -294,7 +303,7 @@ def _insert_forged(
         recorded_at_us=recorded,
         prev_hash=prev_hash,
         event_bytes=data,
-        signatures=(signature,),
+        signatures=tuple(signatures),
         postings=postings,
     )
     conn.execute(
@@ -310,8 +319,9 @@ def _insert_forged(
             digest,
         ),
     )
-    conn.execute(
-        "INSERT INTO signatures VALUES (?, 0, ?, ?)", (seq, signature.key_id, signature.signature)
+    conn.executemany(
+        "INSERT INTO signatures VALUES (?, ?, ?, ?)",
+        [(seq, i, sig.key_id, sig.signature) for i, sig in enumerate(signatures)],
     )
     conn.executemany(
         "INSERT INTO postings VALUES (?, ?, ?, ?, ?)",
@@ -325,13 +335,13 @@ def tamper_and_examine(
     kind: str,
     seq: int,
     donor: Path,
-    admin_seed: bytes,
+    minter_seeds: tuple[bytes, ...],
     origin: str,
 ) -> tuple[str, int, str, Outcome]:
     """Copy, tamper at ``seq``, audit; return (kind, seq, what was done, outcome)."""
     shutil.copyfile(source, target)
     try:
-        done = tamper(target, kind, seq, donor=donor, admin_seed=admin_seed, origin=origin)
+        done = tamper(target, kind, seq, donor=donor, minter_seeds=minter_seeds, origin=origin)
         return kind, seq, done, examine(target, None)
     finally:
         for suffix in ("", "-wal", "-shm"):

@@ -93,6 +93,22 @@ class Community:
         """The key with the ``issuer`` role that signs ``AwardPoints`` (owned by no one)."""
         return seeded_signer(self.seed, "issuer")
 
+    @property
+    def committee(self) -> list[Signer]:
+        """The committee quorum (one key per person of :data:`COMMITTEE`)."""
+        return [seeded_signer(self.seed, f"committee/{person}") for person in COMMITTEE]
+
+    @property
+    def minter_seeds(self) -> tuple[bytes, ...]:
+        """The private seeds of :attr:`minters` (for a forger who holds all of them)."""
+        labels = ("admin", *(f"committee/{person}" for person in COMMITTEE))
+        return tuple(signer_seed(self.seed, label) for label in labels)
+
+    @property
+    def minters(self) -> list[Signer]:
+        """Who signs points out of ``issuer``: the admin and the committee quorum."""
+        return [Signer.from_seed(seed) for seed in self.minter_seeds]
+
     def member_key(self, member: str) -> Signer:
         return seeded_signer(self.seed, f"member/{member}")
 
@@ -100,6 +116,9 @@ class Community:
     def of(cls, seed: int, members: int, origin: str = ORIGIN) -> Community:
         return cls(seed=seed, members=tuple(f"m{i:05d}" for i in range(members)), origin=origin)
 
+
+COMMITTEE = ("cm:0001", "cm:0002")
+"""The committee every scenario ledger seats right after genesis (the default threshold)."""
 
 ISSUER_STAFF = "staff.issuer"
 """The account of the person holding the issuer key (issuer keys name their holder)."""
@@ -111,7 +130,8 @@ SERVICE = "rel-service"
 def build_community(
     path: Path, community: Community, *, award: int = 0, catalogue: bool = False
 ) -> Ledger:
-    """Create a ledger with a pool, the members, their keys and an opening award each.
+    """Create a ledger with the committee, a pool, the members, their keys and an opening
+    award each.
 
     With ``catalogue``, also an issuer key and the :data:`SERVICE` catalogue entry, so
     the ``award_points`` factory can append real ``AwardPoints``.
@@ -120,14 +140,15 @@ def build_community(
     ledger = Ledger.create(
         path, origin=community.origin, log_key=community.log_key, admins=[admin], threshold=1
     )
-    setup: list[tuple[Event, list[Signer]]] = [
+    setup = committee_setup(admin, community.committee)
+    setup.append(
         (
             OpenAccount(
                 id="open-pool", effective_at=DAY, account="pool", account_kind=AccountKind.POOL
             ),
             [admin],
         )
-    ]
+    )
     if catalogue:
         setup.append(
             (
@@ -195,10 +216,35 @@ def build_community(
             )
         )
         if award:
-            setup.append((award_event(f"seed-award-{name}", name, award), [admin]))
+            setup.append((award_event(f"seed-award-{name}", name, award), community.minters))
     for start in range(0, len(setup), 500):
         ledger.append_many(setup[start : start + 500])
     return ledger
+
+
+def committee_setup(admin: Signer, committee: Sequence[Signer]) -> list[tuple[Event, list[Signer]]]:
+    """The admin-signed entries that seat ``committee``: an account and a key for each
+    person of :data:`COMMITTEE`.
+
+    Until the committee has its quorum of people the admin seats it alone; from then on
+    points out of ``issuer`` need the committee's signatures as well as the admin's.
+    """
+    setup: list[tuple[Event, list[Signer]]] = []
+    for person, signer in zip(COMMITTEE, committee, strict=True):
+        spec = KeySpec(public_key=signer.public_key_b64, roles=(Role.COMMITTEE,), owner=person)
+        setup.append(
+            (
+                OpenAccount(
+                    id=f"open-{person}",
+                    effective_at=DAY,
+                    account=person,
+                    account_kind=AccountKind.MEMBER,
+                ),
+                [admin],
+            )
+        )
+        setup.append((RegisterKey(id=f"key-{person}", effective_at=DAY, key=spec), [admin]))
+    return setup
 
 
 def grow(ledger: Ledger, community: Community, count: int, batch: int = 500) -> None:
@@ -310,7 +356,7 @@ def community_event(
 
 
 def award_event(event_id: str, member: str, points: int, memo: str = "") -> Transfer:
-    """Points minted by ``issuer`` for ``member`` (admin-signed, as system accounts need)."""
+    """Points minted by ``issuer`` for ``member`` (signed by ``Community.minters``)."""
     return Transfer(
         id=event_id,
         effective_at=DAY,
@@ -342,12 +388,12 @@ class EventFactory(Protocol):
 
 
 def award_factory(community: Community, worker: int, n: int) -> tuple[Event, list[Signer]]:
-    """Awards issuer -> member, signed by the admin; 1-20 points, spread over members."""
+    """Awards issuer -> member, signed by admin and committee; 1-20 points, spread over
+    members."""
     member = community.members[(worker * 7919 + n) % len(community.members)]
     points = 1 + (worker * 31 + n) % 20
-    return award_event(f"w{worker}-{n}", member, points, memo=f"worker {worker} #{n}"), [
-        community.admin
-    ]
+    event = award_event(f"w{worker}-{n}", member, points, memo=f"worker {worker} #{n}")
+    return event, community.minters
 
 
 def small_spend_factory(community: Community, worker: int, n: int) -> tuple[Event, list[Signer]]:

@@ -50,7 +50,6 @@ from reliability_harness import (
     build_community,
     grow,
     report_fixture,  # noqa: F401 - report is a fixture
-    signer_seed,
 )
 
 from points_ledger import Ledger
@@ -293,7 +292,7 @@ def run_tamper(
             kind,
             seq,
             donor,
-            signer_seed(501, "admin"),
+            community.minter_seeds,
             community.origin,
         )
         for i, (kind, seq) in enumerate(cases)

@@ -124,8 +124,8 @@ from points_ledger.store.sqlite import SqliteStore
 SEED = 202
 COMMUNITY = Community.of(SEED, 3)
 SHOP = partner_key(COMMUNITY)
-COMMITTEE = [seeded_signer(SEED, "committee/0"), seeded_signer(SEED, "committee/1")]
-"""Two committee members: the default committee threshold is 2."""
+COMMITTEE = COMMUNITY.committee
+"""The two committee members ``build_community`` seats: the default committee threshold."""
 TREASURER = seeded_signer(SEED, "treasurer")
 SPENDER = COMMUNITY.members[2]
 """The member whose holds and donations are in the base file and in the writes (its
@@ -293,9 +293,7 @@ def build_base(path: Path) -> None:
             _open("investor.1", AccountKind.INVESTOR),
             _open("sh.1", AccountKind.SHAREHOLDER),
             _open("sh.2", AccountKind.SHAREHOLDER),
-            *(_open(f"staff.committee-{i}", AccountKind.MEMBER) for i in range(len(COMMITTEE))),
             _open("staff.treasurer", AccountKind.MEMBER),
-            *(_key(f"committee-{i}", s, Role.COMMITTEE) for i, s in enumerate(COMMITTEE)),
             _key("treasurer", TREASURER, Role.TREASURER),
             (SetSettlementRate(id="rate", effective_at=DAY, fen_per_point=5), [admin]),
             (
@@ -307,7 +305,7 @@ def build_base(path: Path) -> None:
                         Posting(account="fund.settle", asset=Asset.CNY, amount=1_000_000),
                     ),
                 ),
-                [admin],
+                [admin, *COMMITTEE],  # money brought in: the committee agrees
             ),
             community_event(COMMUNITY, "main", 2, 0, 10),  # hold-2-w0, confirmed below
             community_event(COMMUNITY, "main", 2, 2, 10),  # hold-2-w2, stays pending
@@ -421,7 +419,7 @@ def _core_ops() -> dict[str, Write]:
             ),
             [admin, *COMMITTEE],
         ),
-        "award": _append(award_event("op-award", m0, 7), [admin]),
+        "award": _append(award_event("op-award", m0, 7), COMMUNITY.minters),
         "spend": _append(spend_event("op-spend", m0, 5), [COMMUNITY.member_key(m0)]),
         "reverse": lambda led: led.append(
             Reverse(
@@ -434,9 +432,9 @@ def _core_ops() -> dict[str, Write]:
         ),
         "append_many": lambda led: led.append_many(
             [
-                (award_event("op-b1", m0, 3), [admin]),
+                (award_event("op-b1", m0, 3), COMMUNITY.minters),
                 (spend_event("op-b2", m0, 2), [COMMUNITY.member_key(m0)]),
-                (award_event("op-b3", m1, 4), [admin]),
+                (award_event("op-b3", m1, 4), COMMUNITY.minters),
             ]
         ),
     }

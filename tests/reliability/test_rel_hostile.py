@@ -31,6 +31,7 @@ from reliability_harness import (
     Community,
     award_event,
     build_community,
+    committee_setup,
     dump,
     schema,
 )
@@ -294,7 +295,12 @@ def test_signatures_are_not_replayable(tmp_path: Path) -> None:
     for name, raw in candidates.items():
         assert len(raw) == 64, name
         try:
-            a.append(award, [Signature(key_id=admin.key_id, signature=raw)])
+            # Signed by the committee too: only the admin's signature can be wrong.
+            signers: list[Signer | Signature] = [
+                Signature(key_id=admin.key_id, signature=raw),
+                *COMMUNITY.committee,
+            ]
+            a.append(award, signers)
         except SignatureError:
             continue
         accepted.append(name)
@@ -362,9 +368,11 @@ def test_canary_secrets_never_leak(tmp_path: Path, caplog: pytest.LogCaptureFixt
         OpenAccount(id="o1", effective_at=DAY, account="m1", account_kind=AccountKind.MEMBER),
         [signer],
     )
-    ledger.append(award_event("a1", "m1", 5), [signer])
+    committee = [Signer.from_seed(b"C" * 32), Signer.from_seed(b"D" * 32)]
+    ledger.append_many(committee_setup(signer, committee))
+    ledger.append(award_event("a1", "m1", 5), [signer, *committee])
     with pytest.raises(LedgerError) as info:
-        ledger.append(award_event("a1", "m1", 6), [signer])
+        ledger.append(award_event("a1", "m1", 6), [signer, *committee])
     texts += [repr(ledger), str(info.value), info.value.diagnostics()]
     shutil.copyfile(f"{path}-wal", tmp_path / "wal-copy")
     ledger.verify()

@@ -152,7 +152,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), points=st.integers(1, 50))
     def award(self, data: st.DataObject, points: int) -> None:
         member = data.draw(st.sampled_from(self.members))
-        seq = self._append(award_event(self._id("award"), member, points), [ADMIN])
+        # New points: the admin records them and the committee agrees.
+        seq = self._append(award_event(self._id("award"), member, points), [ADMIN, *COMMITTEE])
         self.balances[member] += points
         self.balances["issuer"] -= points
         self.transfers.append((seq, {"issuer": -points, member: points}))

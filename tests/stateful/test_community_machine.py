@@ -145,6 +145,8 @@ class CommunityMachine(RuleBasedStateMachine):
         self.ok(
             Transfer,
             "admin",
+            "c0",
+            "c1",  # money brought in: the admin records it, the committee agrees
             postings=(
                 Posting(account="external", asset=Asset.CNY, amount=-FUND_FEN),
                 Posting(account="fund", asset=Asset.CNY, amount=FUND_FEN),

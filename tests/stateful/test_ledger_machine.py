@@ -32,6 +32,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.directory = tempfile.mkdtemp(prefix="ledger-machine-")
         self.world: World = build_world(Path(self.directory) / "ledger.db", members=MEMBERS)
+        self.minters = [*self.world.quorum, *self.world.committee]
         self.balances: defaultdict[tuple[str, Asset], int] = defaultdict(int)
         self.movable: dict[int, list[tuple[str, Asset, int]]] = {}
         self.reversed: set[int] = set()
@@ -58,11 +59,20 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(member=members, asset=assets, amount=st.integers(1, 100))
     def issue(self, member: str, asset: Asset, amount: int) -> None:
         event = self.world.transfer_event("issuer", member, amount, asset=asset)
-        entry = self.world.ledger.append(event, self.world.quorum).entry
+        entry = self.world.ledger.append(event, self.minters).entry
         legs = [("issuer", asset, -amount), (member, asset, amount)]
         self._commit(entry.seq, legs)
         self.movable[entry.seq] = legs
         self.last = (event, entry.seq)
+
+    @rule(member=members, amount=st.integers(1, 100))
+    def issue_without_the_committee(self, member: str, amount: int) -> None:
+        event = self.world.transfer_event("issuer", member, amount)
+        try:
+            self.world.ledger.append(event, self.world.quorum)
+        except AuthorizationError:
+            return
+        raise AssertionError("the admins alone minted points")
 
     @rule(source=members, recipient=members, asset=assets, amount=st.integers(1, 120))
     def pay(self, source: str, recipient: str, asset: Asset, amount: int) -> None:
