@@ -52,8 +52,10 @@ __all__ = [
     "SYSTEM_ACCOUNTS",
     "UNOWNED_KINDS",
     "active_owned_keys",
+    "further_key_requirements",
     "genesis_config_record",
     "genesis_keys",
+    "index_owner",
     "key_record",
     "require_account",
     "require_config",
@@ -190,23 +192,13 @@ def _register_key(event: RegisterKey, state: StateView, ctx: DeriveContext) -> P
         # Once a committee quorum has existed, the committee chooses who joins it: the
         # admins alone must not be able to seat members who then sign grants for them.
         requirements.append(config.policy.committee())
-    if record.owner is not None and state.get(OWNER_KEYS_NS, record.owner):
-        # A further key for an account speaks for it as much as the first: the admins
-        # alone must not be able to add one and spend. A lost key goes through RecoverKey.
-        if not active_owned_keys(state, record.owner):
-            raise AuthorizationError(
-                f"every key of account {record.owner!r} was revoked; a new one needs the "
-                "recovery quorum (admins and committee), not the admins alone",
-                hint="Record a RecoverKey event signed by the "
-                "admin quorum and the committee quorum.",
-                details={"account": record.owner},
-            )
-        requirements.append(OwnerSignature(record.owner))
+    if record.owner is not None:
+        requirements += further_key_requirements(record.owner, state)
     return Plan(
         requirement=all_of(requirements),
         changes=(
             KeyAdded(record),
-            *_index_owner(record, state),
+            *index_owner(record, state),
             *_seat_committee(record, state, config, seated, ctx),
         ),
     )
@@ -273,7 +265,7 @@ def _recover_key(event: RecoverKey, state: StateView, ctx: DeriveContext) -> Pla
         changes=(
             *(KeyRevoked(key.key_id, ctx.seq) for key in old),
             KeyAdded(record),
-            *_index_owner(record, state),
+            *index_owner(record, state),
         ),
     )
 
@@ -326,13 +318,40 @@ def _new_key(
     return record
 
 
+def further_key_requirements(owner: str, state: StateView) -> list[Requirement]:
+    """What registering one more key owned by ``owner`` needs beyond the admins.
+
+    A further key for an account speaks for it as much as the first: the admins alone
+    must not be able to add one and spend. A lost key goes through ``RecoverKey``.
+
+    Raises:
+        AuthorizationError: if every key the account had was revoked (recovery is then
+            ``RecoverKey``, with the committee quorum).
+    """
+    if not state.get(OWNER_KEYS_NS, owner):
+        return []
+    if not active_owned_keys(state, owner):
+        raise AuthorizationError(
+            f"every key of account {owner!r} was revoked; a new one needs the "
+            "recovery quorum (admins and committee), not the admins alone",
+            hint="Record a RecoverKey event signed by the admin quorum and the committee quorum.",
+            details={"account": owner},
+        )
+    return [OwnerSignature(owner)]
+
+
 def active_owned_keys(state: StateView, owner: str) -> tuple[KeyRecord, ...]:
     """The unrevoked keys registered with ``owner`` as their owner account."""
     keys = (state.key(key_id) for key_id in state.get(OWNER_KEYS_NS, owner) or [])
     return tuple(k for k in keys if k is not None and k.revoked_at_seq is None)
 
 
-def _index_owner(record: KeyRecord, state: StateView) -> tuple[StatePut, ...]:
+def index_owner(record: KeyRecord, state: StateView) -> tuple[StatePut, ...]:
+    """The change that lists ``record`` among its owner's keys (none for an owner-less key).
+
+    Every event that registers a key owned by an account must make it, so that a later
+    key for that account needs that owner's signature.
+    """
     if record.owner is None:
         return ()
     known = list(state.get(OWNER_KEYS_NS, record.owner) or [])

@@ -30,7 +30,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from points_ledger.domain.admin import key_record, require_account, require_config
+from points_ledger.domain.admin import (
+    further_key_requirements,
+    index_owner,
+    key_record,
+    require_account,
+    require_config,
+)
 from points_ledger.domain.state import (
     Change,
     DeriveContext,
@@ -63,7 +69,7 @@ from points_ledger.models.community import (
     VoidRedemption,
 )
 from points_ledger.models.events import KeySpec, Posting
-from points_ledger.policy import AnyOf, OwnerSignature, Requirement, RoleQuorum
+from points_ledger.policy import AnyOf, OwnerSignature, Requirement, RoleQuorum, all_of
 
 __all__ = [
     "HOLDS_PER_MEMBER_MAX",
@@ -214,10 +220,17 @@ def _join_alliance(event: JoinAlliance, state: StateView, ctx: DeriveContext) ->
         raise InvalidEventError(f"key {record.key_id} is already registered")
     if record.public_key == config.log_key:
         raise InvalidEventError("the log key cannot also sign events; generate another key")
+    # The partner key speaks for the account like any other key it owns (and is listed
+    # among its keys below): the admins alone may not add it to an account with a key.
+    requirements = [config.policy.admins(), *further_key_requirements(event.partner, state)]
     membership = {"name": event.name, "key_id": record.key_id, "joined_seq": ctx.seq}
     return Plan(
-        requirement=config.policy.admins(),
-        changes=(KeyAdded(record), StatePut(ALLIANCE_NS, event.partner, membership)),
+        requirement=all_of(requirements),
+        changes=(
+            KeyAdded(record),
+            *index_owner(record, state),
+            StatePut(ALLIANCE_NS, event.partner, membership),
+        ),
     )
 
 

@@ -272,8 +272,14 @@ class Genesis(Event):
     def _check(self) -> Genesis:
         if self.admin_threshold > len(self.admins):
             raise ValueError("admin_threshold is larger than the number of admin keys")
-        if any(Role.ADMIN not in spec.roles for spec in self.admins):
-            raise ValueError("every genesis key must have the admin role")
+        if any(spec.roles != (Role.ADMIN,) for spec in self.admins):
+            # Genesis keys name no owner, and committee, treasurer and issuer keys must
+            # name their person: two owner-less admin keys with the committee role would
+            # make the admin quorum the committee quorum, with nobody seated.
+            raise ValueError(
+                "a genesis key holds only the admin role; register other roles later, "
+                "with the owner account of the person who holds them"
+            )
         if len({spec.public_key for spec in self.admins}) != len(self.admins):
             raise ValueError("admin keys must not repeat")
         if any(spec.public_key == self.log_key for spec in self.admins):
