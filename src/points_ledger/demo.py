@@ -67,7 +67,7 @@ ORIGIN: Final = "chengdu.example/chenghua/zhiqiang"
 STEPS: Final = (
     "Create the ledger (a log key, 2 admins who must both sign, committee quorum 2)",
     "Open accounts in the grid hierarchy and register keys (grid workers issue points)",
-    "Define the service catalogue: gas-safety checks and elderly visits",
+    "Admins and committee define the service catalogue: gas-safety checks and elderly visits",
     "Grid workers award points for the work volunteers did",
     "A barber joins the alliance and lists a haircut in the points mall",
     "A volunteer redeems a haircut: hold on their phone, the barber confirms the voucher",
@@ -284,7 +284,7 @@ def _community(s: _Story) -> None:
     s.register("cm.chen", Role.COMMITTEE, "cm:chen")
     s.register("cm.liu", Role.COMMITTEE, "cm:liu")
     s.register("cm.zhou", Role.COMMITTEE, "cm:zhou", "cm.chen", "cm.liu")
-    s.register("treasurer", Role.TREASURER, "staff:treasurer")
+    s.register("treasurer", Role.TREASURER, "staff:treasurer", "cm.chen", "cm.liu")
     s.table(
         ["account", "kind", "grid"],
         [(a, k.value, " / ".join(g)) for a, k, g in accounts],
@@ -295,6 +295,8 @@ def _community(s: _Story) -> None:
     s.add(
         DefineService,
         "admins",
+        "cm.chen",
+        "cm.liu",
         code="gas-check",
         name="燃气安全检查 gas-safety check",
         points_per_unit=10,
@@ -305,6 +307,8 @@ def _community(s: _Story) -> None:
     s.add(
         DefineService,
         "admins",
+        "cm.chen",
+        "cm.liu",
         code="elder-visit",
         name="探访老人 visit to an elderly resident",
         points_per_unit=20,
@@ -413,7 +417,7 @@ def _community(s: _Story) -> None:
             Posting(account="fund:community", asset=Asset.CNY, amount=200_000),
         ),
     )
-    s.add(SetSettlementRate, "admins", fen_per_point=5)
+    s.add(SetSettlementRate, "admins", "cm.chen", "cm.liu", fen_per_point=5)
     settle_seq = s.add(
         SettlePartner,
         "treasurer",

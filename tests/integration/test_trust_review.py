@@ -15,6 +15,7 @@ from points_ledger import (
     AccountKind,
     Asset,
     AuthorizationError,
+    DefineService,
     Genesis,
     IntegrityError,
     InvalidEventError,
@@ -22,6 +23,8 @@ from points_ledger import (
     KeySpec,
     RegisterKey,
     Role,
+    ServiceUnit,
+    SetSettlementRate,
 )
 
 
@@ -114,3 +117,76 @@ def test_genesis_keys_hold_only_the_admin_role(extra: Role) -> None:
             admin_threshold=2,
             admin_may_also_hold=(Role.COMMITTEE, Role.TREASURER),
         )
+
+
+# -- pricing and paying out: once seated, the committee agrees ------------------------------
+
+
+def _service(world: World, points: int) -> DefineService:
+    return DefineService(
+        id=world.new_id("svc"),
+        effective_at=DAY,
+        code="visit",
+        name="home visit",
+        points_per_unit=points,
+        unit=ServiceUnit.VISIT,
+        active_from=DAY,
+    )
+
+
+def test_admins_alone_cannot_price_a_service_once_the_committee_is_seated(world: World) -> None:
+    """The drain: a 10,000-point service awarded to people the admins enrol, then settled."""
+    seated = world.committee
+    size = world.ledger.size()
+    with pytest.raises(AuthorizationError, match="committee"):
+        world.ledger.append(_service(world, 10_000), world.quorum)
+    assert world.ledger.size() == size
+    world.ledger.append(_service(world, 10), [*world.quorum, *seated])
+
+
+def test_before_the_committee_is_seated_the_admins_define_the_catalogue(world: World) -> None:
+    world.ledger.append(_service(world, 10), world.quorum)
+    assert world.ledger.entry(world.ledger.size() - 1).kind == "define_service"
+
+
+def test_admins_alone_cannot_set_the_settlement_rate_once_seated(world: World) -> None:
+    seated = world.committee
+    rate = SetSettlementRate(id=world.new_id("rate"), effective_at=DAY, fen_per_point=100_000)
+    with pytest.raises(AuthorizationError, match="committee"):
+        world.ledger.append(rate, world.quorum)
+    world.ledger.append(rate, [*world.quorum, *seated])
+
+
+def test_admins_alone_cannot_appoint_a_treasurer_once_seated(world: World) -> None:
+    seated = world.committee
+    world.add_member("staff:1")
+    treasurer = seeded_signer("treasurer/staff:1")
+    spec = KeySpec(public_key=treasurer.public_key_b64, roles=(Role.TREASURER,), owner="staff:1")
+    event = RegisterKey(id=world.new_id("key"), effective_at=DAY, key=spec)
+    with pytest.raises(AuthorizationError, match="committee"):
+        world.ledger.append(event, [*world.quorum, world.members["staff:1"]])
+    world.ledger.append(event, [*world.quorum, world.members["staff:1"], *seated])
+
+
+def test_first_key_of_an_account_that_holds_value_needs_the_committee(world: World) -> None:
+    """A beneficiary granted care has no key; the admins must not give it one and spend."""
+    world.ledger.append(world.open_account_event("ben:1", AccountKind.BENEFICIARY), world.quorum)
+    world.issue("ben:1", 500)
+    thief = seeded_signer("thief/ben:1")
+    spec = KeySpec(public_key=thief.public_key_b64, roles=(Role.MEMBER,), owner="ben:1")
+    event = RegisterKey(id=world.new_id("key"), effective_at=DAY, key=spec)
+    with pytest.raises(AuthorizationError, match="committee"):
+        world.ledger.append(event, world.quorum)
+    assert world.ledger.balance("ben:1", Asset.PTS).posted == 500
+    # The committee agrees (the household collects its own card): then it is registered.
+    world.ledger.append(event, [*world.quorum, *world.committee])
+    world.ledger.verify()
+
+
+def test_first_key_of_an_empty_account_needs_only_the_admins(world: World) -> None:
+    world.ledger.append(world.open_account_event("ben:2", AccountKind.BENEFICIARY), world.quorum)
+    card = seeded_signer("card/ben:2")
+    spec = KeySpec(public_key=card.public_key_b64, roles=(Role.MEMBER,), owner="ben:2")
+    world.ledger.append(
+        RegisterKey(id=world.new_id("key"), effective_at=DAY, key=spec), world.quorum
+    )

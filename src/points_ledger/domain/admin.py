@@ -52,6 +52,7 @@ __all__ = [
     "SYSTEM_ACCOUNTS",
     "UNOWNED_KINDS",
     "active_owned_keys",
+    "committee_seated",
     "further_key_requirements",
     "genesis_config_record",
     "genesis_keys",
@@ -59,6 +60,7 @@ __all__ = [
     "key_record",
     "require_account",
     "require_config",
+    "seated_committee",
 ]
 
 SYSTEM_ACCOUNTS = {"issuer": AccountKind.ISSUER, "external": AccountKind.EXTERNAL}
@@ -188,12 +190,12 @@ def _register_key(event: RegisterKey, state: StateView, ctx: DeriveContext) -> P
     record = _new_key(event.key, state, ctx, config)
     requirements: list[Requirement] = [config.policy.admins()]
     seated = state.get(LEDGER_NS, COMMITTEE_SEATED)
-    if Role.COMMITTEE in record.roles and seated is not None:
-        # Once a committee quorum has existed, the committee chooses who joins it: the
-        # admins alone must not be able to seat members who then sign grants for them.
-        requirements.append(config.policy.committee())
+    if {Role.COMMITTEE, Role.TREASURER} & set(record.roles):
+        # Once a committee quorum has existed, the committee chooses who joins it and who
+        # pays out of the funds: the admins alone must not seat people who sign for them.
+        requirements += seated_committee(state, config)
     if record.owner is not None:
-        requirements += further_key_requirements(record.owner, state)
+        requirements += further_key_requirements(record.owner, state, config)
     return Plan(
         requirement=all_of(requirements),
         changes=(
@@ -318,18 +320,39 @@ def _new_key(
     return record
 
 
-def further_key_requirements(owner: str, state: StateView) -> list[Requirement]:
+def committee_seated(state: StateView) -> bool:
+    """Whether the committee has ever had its quorum of people (see ``COMMITTEE_SEATED``)."""
+    return state.get(LEDGER_NS, COMMITTEE_SEATED) is not None
+
+
+def seated_committee(state: StateView, config: LedgerConfig) -> list[Requirement]:
+    """The committee quorum once the committee is seated; nothing before (the bootstrap).
+
+    Used for the admin decisions that set what points and money are worth or who pays
+    them out (the service catalogue, the settlement rate, treasurer keys): once there is a
+    committee, the admins alone must not be able to price their own way into a fund.
+    """
+    return [config.policy.committee()] if committee_seated(state) else []
+
+
+def further_key_requirements(
+    owner: str, state: StateView, config: LedgerConfig
+) -> list[Requirement]:
     """What registering one more key owned by ``owner`` needs beyond the admins.
 
     A further key for an account speaks for it as much as the first: the admins alone
-    must not be able to add one and spend. A lost key goes through ``RecoverKey``.
+    must not be able to add one and spend. A lost key goes through ``RecoverKey``. The
+    first key of an account that already holds points or money (a beneficiary who was
+    granted care, a shareholder who was paid) would let the admins spend it, so it needs
+    the committee quorum too.
 
     Raises:
         AuthorizationError: if every key the account had was revoked (recovery is then
             ``RecoverKey``, with the committee quorum).
     """
     if not state.get(OWNER_KEYS_NS, owner):
-        return []
+        holds_value = any(state.balance(owner, asset).posted != 0 for asset in Asset)
+        return [config.policy.committee(), NotOwnedBy(owner)] if holds_value else []
     if not active_owned_keys(state, owner):
         raise AuthorizationError(
             f"every key of account {owner!r} was revoked; a new one needs the "

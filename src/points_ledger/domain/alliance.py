@@ -222,7 +222,10 @@ def _join_alliance(event: JoinAlliance, state: StateView, ctx: DeriveContext) ->
         raise InvalidEventError("the log key cannot also sign events; generate another key")
     # The partner key speaks for the account like any other key it owns (and is listed
     # among its keys below): the admins alone may not add it to an account with a key.
-    requirements = [config.policy.admins(), *further_key_requirements(event.partner, state)]
+    requirements = [
+        config.policy.admins(),
+        *further_key_requirements(event.partner, state, config),
+    ]
     membership = {"name": event.name, "key_id": record.key_id, "joined_seq": ctx.seq}
     return Plan(
         requirement=all_of(requirements),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from points_ledger.domain.admin import require_account, require_config
+from points_ledger.domain.admin import require_account, require_config, seated_committee
 from points_ledger.domain.state import (
     DeriveContext,
     Plan,
@@ -35,7 +35,7 @@ from points_ledger.errors import (
 from points_ledger.models.common import AccountKind, Asset, Role
 from points_ledger.models.community import AwardPoints, DefineService
 from points_ledger.models.events import Posting
-from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum
+from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum, all_of
 
 __all__ = ["SERVICE_NS", "require_service"]
 
@@ -76,8 +76,11 @@ def _define_service(event: DefineService, state: StateView, ctx: DeriveContext) 
         "active_to": None if event.active_to is None else event.active_to.isoformat(),
         "defined_seq": ctx.seq,
     }
+    # What a unit of service is worth is a decision of the committee too, once seated:
+    # otherwise the admins could price a service high and award it to people they enrol.
     return Plan(
-        requirement=config.policy.admins(), changes=(StatePut(SERVICE_NS, event.code, value),)
+        requirement=all_of([config.policy.admins(), *seated_committee(state, config)]),
+        changes=(StatePut(SERVICE_NS, event.code, value),),
     )
 
 

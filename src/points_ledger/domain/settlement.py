@@ -1,6 +1,7 @@
 """Handlers for paying alliance partners in money for the points they redeemed.
 
-:class:`SetSettlementRate` is signed by the admin quorum and :class:`SettlePartner` by a
+:class:`SetSettlementRate` is signed by the admin quorum (and the committee quorum once the
+committee is seated) and :class:`SettlePartner` by a
 treasurer: the people who fix the price are not the person who pays (four eyes).
 
 A settlement covers every confirmed, unsettled redemption of the partner whose
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from points_ledger.domain.admin import require_account, require_config
+from points_ledger.domain.admin import require_account, require_config, seated_committee
 from points_ledger.domain.alliance import HOLD_NS, UNSETTLED_NS, require_partner
 from points_ledger.domain.state import (
     DeriveContext,
@@ -30,7 +31,7 @@ from points_ledger.errors import InvalidEventError, LimitExceededError, NotFound
 from points_ledger.models.common import AMOUNT_MAX, AccountKind, Asset, Role
 from points_ledger.models.community import SetSettlementRate, SettlePartner
 from points_ledger.models.events import Posting
-from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum
+from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum, all_of
 
 __all__ = ["RATE_NS", "SETTLEMENT_NS", "current_rate"]
 
@@ -58,7 +59,11 @@ def current_rate(state: StateView) -> int:
 def _set_rate(event: SetSettlementRate, state: StateView, ctx: DeriveContext) -> Plan:
     config = require_config(state)
     value = {"fen_per_point": event.fen_per_point, "set_seq": ctx.seq}
-    return Plan(requirement=config.policy.admins(), changes=(StatePut(RATE_NS, "current", value),))
+    # The price of a point in money is the committee's decision too, once it is seated.
+    return Plan(
+        requirement=all_of([config.policy.admins(), *seated_committee(state, config)]),
+        changes=(StatePut(RATE_NS, "current", value),),
+    )
 
 
 @register_handler(SettlePartner)
