@@ -238,8 +238,9 @@ class StorageError(LedgerError):
 class SchemaVersionError(LedgerError):
     """The ledger file was written by a newer (or unknown) version of the library.
 
-    Also raised for a format 1 file, whose signatures bound only the origin: its message
-    and hint say what to do with it.
+    Also raised for a file in an older format (1: signatures bound only the origin; 2:
+    written before the committee had to agree to minting, the catalogue, the settlement
+    rate and treasurer keys): its message and hint say what to do with it.
     """
 
     code = "schema_version"

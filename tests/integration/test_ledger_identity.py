@@ -96,12 +96,27 @@ def test_a_format_1_file_is_refused_with_what_to_do(make_world: Callable[..., Wo
     world.ledger.close()
     conn = sqlite3.connect(world.path)
     with conn:
-        # What an earlier version wrote: every schema step but the format 2 mark.
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_format_2'")
+        # What an earlier version wrote: every schema step but the format 2 and 3 marks.
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name LIKE 'm00%_format_%'")
     conn.close()
     with pytest.raises(SchemaVersionError, match="format 1") as raised:
         Ledger.open(world.path)
     assert "new ledger" in raised.value.hint
+
+
+def test_a_format_2_file_is_refused_before_its_history_is_replayed(
+    make_world: Callable[..., World],
+) -> None:
+    """Written before the committee rules: admin-only minting there would not replay."""
+    world = make_world()
+    world.ledger.close()
+    conn = sqlite3.connect(world.path)
+    with conn:
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm005_format_3'")
+    conn.close()
+    with pytest.raises(SchemaVersionError, match="format 2") as raised:
+        Ledger.open(world.path)
+    assert "committee" in raised.value.message and "new ledger" in raised.value.hint
 
 
 def test_genesis_business_date_defaults_to_the_date_in_chengdu(tmp_path: Path) -> None:

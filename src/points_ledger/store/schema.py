@@ -24,6 +24,7 @@ from points_ledger.store.reports_sql import VIEWS
 __all__ = [
     "APPEND_ONLY_TABLES",
     "CHECKPOINT_TABLE",
+    "FORMAT_2_MARK",
     "FORMAT_MARK",
     "LOG_TABLES",
     "MIGRATIONS",
@@ -170,14 +171,35 @@ def m004_format_2(db: Database) -> None:
     """
 
 
-FORMAT_MARK: Final = "m004_format_2"
-"""The migration whose presence says a file is in format 2."""
+@MIGRATIONS()
+def m005_format_3(db: Database) -> None:
+    """Mark the file as format 3: the committee agrees to what the admins alone once did.
+
+    Creates nothing. From format 3 on, new points out of ``issuer`` and money in from
+    ``external``, the service catalogue, the settlement rate, treasurer keys, new
+    committee members and the first key of an account that holds value need the committee
+    quorum too (see ``docs/explanation/signing.md``). A format 2 file holding entries was
+    written under the older rules, so its history does not replay under these.
+    """
+
+
+FORMAT_2_MARK: Final = "m004_format_2"
+"""The migration whose presence says a file was at least format 2 (signatures bind the id)."""
+
+FORMAT_MARK: Final = "m005_format_3"
+"""The migration whose presence says a file is in format 3, the format this version writes."""
 
 APPEND_ONLY_TABLES: Final = (*LOG_TABLES, CHECKPOINT_TABLE)
 """Every table whose rows may never be updated or deleted (guarded by triggers)."""
 
 SCHEMA_NAMES: Final = frozenset(
-    {"m001_initial", "m002_community_views", "m003_checkpoints", "m004_format_2"}
+    {
+        "m001_initial",
+        "m002_community_views",
+        "m003_checkpoints",
+        "m004_format_2",
+        "m005_format_3",
+    }
 )
 """Names of every migration this version of the library knows."""
 

@@ -46,6 +46,7 @@ from points_ledger.models.entries import AccountRecord, Balance, KeyRecord, Sign
 from points_ledger.models.events import Posting
 from points_ledger.policy import Policy
 from points_ledger.store.schema import (
+    FORMAT_2_MARK,
     FORMAT_MARK,
     MIGRATIONS,
     SCHEMA_NAMES,
@@ -142,15 +143,26 @@ def _check_schema(db: Database, target: Path) -> None:
             f"{target} was written by a newer points_ledger "
             f"(unknown schema steps: {', '.join(sorted(unknown))})"
         )
-    if FORMAT_MARK not in applied and db.execute("SELECT 1 FROM entries LIMIT 1").fetchone():
+    if FORMAT_MARK in applied or not db.execute("SELECT 1 FROM entries LIMIT 1").fetchone():
+        return
+    if FORMAT_2_MARK in applied:
         raise SchemaVersionError(
-            f"{target} is a format 1 ledger: its signatures bind only the origin name, so a "
-            "signature made for another ledger of that name could be replayed on it; this "
-            "version reads format 2 only",
-            hint="Keep the file as it is (points_ledger 0.1 still verifies it) and start a "
+            f"{target} is a format 2 ledger: it was written before the committee had to agree "
+            "to new points, money from outside, the service catalogue, the settlement rate "
+            "and treasurer keys, so its history does not replay under this version's rules; "
+            "this version reads format 3 only",
+            hint="Keep the file as it is (the earlier version still verifies it) and start a "
             "new ledger with this version; carry balances over as opening entries signed "
-            "by the admins.",
+            "by the admins and the committee.",
         )
+    raise SchemaVersionError(
+        f"{target} is a format 1 ledger: its signatures bind only the origin name, so a "
+        "signature made for another ledger of that name could be replayed on it; this "
+        "version reads format 3 only",
+        hint="Keep the file as it is (points_ledger 0.1 still verifies it) and start a "
+        "new ledger with this version; carry balances over as opening entries signed "
+        "by the admins and the committee.",
+    )
 
 
 def _writable_here(path: Path) -> bool:
