@@ -74,11 +74,11 @@ class Story:
         event = cls(id=f"story-{self.count:04d}", effective_at=self.now.date(), **fields)
         return self.ledger.append(event, [self.keys[s] for s in signers]).entry.seq
 
-    def key(self, name: str, roles: tuple[Role, ...], owner: str | None) -> None:
-        """Generate and register a key."""
+    def key(self, name: str, roles: tuple[Role, ...], owner: str | None, *also: str) -> None:
+        """Generate and register a key, signed by the admin (and ``also``)."""
         self.keys[name] = Signer.generate()
         spec = KeySpec(public_key=self.keys[name].public_key_b64, roles=roles, owner=owner)
-        self.add(RegisterKey, "admin", key=spec)
+        self.add(RegisterKey, "admin", *also, key=spec)
 
 
 def table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -122,7 +122,9 @@ def main() -> None:
             s.key(member, (Role.MEMBER,), member)
         s.key("cm.chen", (Role.COMMITTEE,), "cm.chen")
         s.key("cm.liu", (Role.COMMITTEE,), "cm.liu")
-        s.key("treasurer", (Role.TREASURER,), "staff.zhou")
+        # Two committee members seat the committee; from then on it agrees to who pays
+        # out of the funds, to the catalogue and to the settlement rate.
+        s.key("treasurer", (Role.TREASURER,), "staff.zhou", "cm.chen", "cm.liu")
         # Money from outside is new money on the ledger: the committee agrees to it.
         s.add(
             Transfer,
@@ -140,6 +142,8 @@ def main() -> None:
         s.add(
             DefineService,
             "admin",
+            "cm.chen",
+            "cm.liu",
             code="gas-check",
             name="Gas safety check",
             points_per_unit=10,
@@ -151,6 +155,8 @@ def main() -> None:
         s.add(
             DefineService,
             "admin",
+            "cm.chen",
+            "cm.liu",
             code="elder-visit",
             name="Visit to an elderly resident",
             points_per_unit=20,
@@ -238,7 +244,7 @@ def main() -> None:
         s.add(ConfirmRedemption, "barber", voucher=f"V{hold:08d}")
 
         # 9. Settlement.
-        s.add(SetSettlementRate, "admin", fen_per_point=5)
+        s.add(SetSettlementRate, "admin", "cm.chen", "cm.liu", fen_per_point=5)
         s.now = dt.datetime(2023, 6, 30, 17, 0, tzinfo=dt.UTC)
         settle_seq = s.add(
             SettlePartner,
