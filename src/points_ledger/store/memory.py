@@ -229,6 +229,10 @@ class MemoryState:
         else:
             raise StorageError(f"there is no state table named {table!r}")
 
+    def opened_accounts(self) -> list[AccountRecord]:
+        """Every account, in the order they were opened."""
+        return list(self._accounts.values())
+
     def records(self, namespace: str) -> list[tuple[str, Any]]:
         """Every record of ``namespace`` as ``(key, value)``, in key order."""
         return [
@@ -780,7 +784,13 @@ class _Reports:
         ]
 
     def accounts(self, kind: str | None) -> list[tuple[Any, ...]]:
-        rows = [row for row in self.state.table_rows("accounts") if kind is None or row[1] == kind]
+        # Accounts opened by one entry keep the order they were opened in (SQLite's
+        # table order), hence the stable sort of the accounts in insertion order.
+        rows = [
+            (a.account, a.kind.value, _json(list(a.grid)), a.opened_seq)
+            for a in self.state.opened_accounts()
+            if kind is None or a.kind.value == kind
+        ]
         return sorted(rows, key=lambda r: r[3])
 
     def keys(self) -> list[tuple[Any, ...]]:
