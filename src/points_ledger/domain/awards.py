@@ -24,7 +24,6 @@ from points_ledger.domain.state import (
     StatePut,
     StateView,
     register_handler,
-    register_reversible,
 )
 from points_ledger.errors import (
     DuplicateTaskError,
@@ -81,7 +80,7 @@ def _define_service(event: DefineService, state: StateView, ctx: DeriveContext) 
     )
 
 
-@register_handler(AwardPoints)
+@register_handler(AwardPoints, reversible=True)
 def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> Plan:
     require_config(state)
     service = require_service(state, event.service)
@@ -135,6 +134,3 @@ def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> P
             StatePut(MONTH_NS, month_key, month_total),
         ),
     )
-
-
-register_reversible(AwardPoints.kind)

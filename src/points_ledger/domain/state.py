@@ -145,17 +145,29 @@ _REVERSIBLE: set[str] = set()
 
 
 def register_handler(
-    event_type: type[_EventT],
+    event_type: type[_EventT], *, reversible: bool = False
 ) -> Callable[
     [Callable[[_EventT, StateView, DeriveContext], Plan]],
     Callable[[_EventT, StateView, DeriveContext], Plan],
 ]:
-    """Decorator that registers the handler deriving a plan for ``event_type``."""
+    """Decorator that registers the handler deriving a plan for ``event_type``.
+
+    This is the one registration an event kind needs in the domain: with
+    ``reversible=True`` a ``Reverse`` event may also correct its entries.
+
+    Raises:
+        ValueError: if another handler is already registered for ``event_type``.
+    """
 
     def decorate(
         func: Callable[[_EventT, StateView, DeriveContext], Plan],
     ) -> Callable[[_EventT, StateView, DeriveContext], Plan]:
+        known = _HANDLERS.get(event_type)
+        if known is not None and known is not func:
+            raise ValueError(f"{event_type.__name__} already has a handler ({known.__name__})")
         _HANDLERS[event_type] = func
+        if reversible:
+            _REVERSIBLE.add(event_type.kind)
         return func
 
     return decorate
@@ -206,7 +218,11 @@ def before_debit(
 
 
 def register_reversible(kind: str) -> None:
-    """Allow entries of event type ``kind`` to be corrected by a ``Reverse`` event."""
+    """Allow entries of event type ``kind`` to be corrected by a ``Reverse`` event.
+
+    For kinds whose handler is registered elsewhere; a new kind says
+    ``register_handler(EventClass, reversible=True)`` instead.
+    """
     _REVERSIBLE.add(kind)
 
 
