@@ -11,12 +11,12 @@ import datetime as dt
 import json
 import string
 from collections import defaultdict
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DAY, ORIGIN, FixedClock, World, seeded_signer
+from conftest import World
+from memory_world import memory_world, reopen
 from points_ledger import (
     AccountKind,
     AlreadyReversedError,
@@ -25,7 +25,6 @@ from points_ledger import (
     Event,
     InvalidEventError,
     KeySpec,
-    Ledger,
     LedgerError,
     OpenAccount,
     OverdraftError,
@@ -38,7 +37,6 @@ from points_ledger import (
     Transfer,
 )
 from points_ledger.canonical import event_from_bytes, event_to_bytes
-from points_ledger.store.memory import MemoryStore
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LEDGER_SETTINGS = settings(
@@ -263,38 +261,9 @@ def check_invariants(world: World, model: Model) -> None:
 
 
 def fresh_world() -> World:
-    """The conftest world (two admins, threshold 2, members) on a memory store."""
-    clock = FixedClock()
-    admins = [seeded_signer(f"admin/{i}") for i in range(2)]
-    log_key = seeded_signer("log")
-    ledger = Ledger.create(
-        MemoryStore(),
-        origin=ORIGIN,
-        log_key=log_key,
-        admins=admins,
-        threshold=2,
-        effective_at=DAY,
-        clock=clock,
-    )
-    world = World(
-        ledger=ledger,
-        path=Path(":memory:"),
-        clock=clock,
-        admins=admins,
-        log_key=log_key,
-        threshold=2,
-    )
-    for name in MEMBERS:
-        world.add_member(name)
+    world = memory_world(MEMBERS)
     assert world.committee  # seated: it co-signs every issue
     return world
-
-
-def reopen(world: World) -> None:
-    """Close the ledger and open the store again, as a new process would."""
-    store = world.ledger._store
-    world.ledger.close()
-    world.ledger = Ledger.open(store, clock=world.clock)
 
 
 @LEDGER_SETTINGS
