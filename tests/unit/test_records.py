@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from points_ledger import IntegrityError
-from points_ledger.models.records import HoldRecord, OfferRecord
+from points_ledger.models.records import HoldRecord, OfferRecord, ServiceRecord
 
 HOLD = HoldRecord(
     member="vol.li",
@@ -81,3 +81,31 @@ def test_a_missing_field_or_a_non_object_is_an_integrity_error() -> None:
         OfferRecord.from_json(["barber"])
     with pytest.raises(IntegrityError):
         OfferRecord.from_json({**OfferRecord("b", "i", 1, 1, True, 1).to_json(), "active": 1})
+
+
+def test_a_service_record_keeps_its_stored_fields() -> None:
+    service = ServiceRecord(
+        code="gas-check",
+        name="Gas safety check",
+        points_per_unit=10,
+        unit="household",
+        points_per_day_max=50,
+        points_per_month_max=None,
+        active_from="2023-01-01",
+        active_to=None,
+        defined_seq=20,
+    )
+    assert ServiceRecord.from_json(service.to_json(), "gas-check") == service
+    assert set(service.to_json()) == {
+        "code",
+        "name",
+        "points_per_unit",
+        "unit",
+        "points_per_day_max",
+        "points_per_month_max",
+        "active_from",
+        "active_to",
+        "defined_seq",
+    }
+    with pytest.raises(IntegrityError, match="service record 'gas-check'"):
+        ServiceRecord.from_json({**service.to_json(), "points_per_day_max": "50"}, "gas-check")

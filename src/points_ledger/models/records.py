@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Self
 
 from points_ledger.errors import IntegrityError
 
-__all__ = ["HoldRecord", "OfferRecord", "StateRecord"]
+__all__ = ["HoldRecord", "OfferRecord", "ServiceRecord", "StateRecord"]
 
 
 class StateRecord:
@@ -123,3 +123,31 @@ class HoldRecord(StateRecord):
     closed_seq: int | None
     confirmed_on: str | None
     settled_seq: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ServiceRecord(StateRecord):
+    """A catalogue service, kept under ``service/<code>``.
+
+    Attributes:
+        code: The service code awards name.
+        name: What the service is.
+        points_per_unit: Points for one unit of it.
+        unit: The unit counted (a ``ServiceUnit`` value).
+        points_per_day_max: Most points one volunteer earns with it in a day, if capped.
+        points_per_month_max: Most points one volunteer earns with it in a month, if capped.
+        active_from: First business date it may be awarded for (ISO).
+        active_to: Last business date (ISO), or None for an open end.
+        defined_seq: The entry that defined it.
+    """
+
+    namespace: ClassVar[str] = "service"
+    code: str
+    name: str
+    points_per_unit: int
+    unit: str
+    points_per_day_max: int | None
+    points_per_month_max: int | None
+    active_from: str
+    active_to: str | None
+    defined_seq: int
