@@ -313,8 +313,10 @@ class Ledger:
                 :class:`AutoCheckpoint`).
 
         Raises:
-            StorageError: if the file is missing or not a ledger.
+            StorageError: if the file is missing or not a ledger, or ``read_only`` is asked
+                of a store object that is not read-only.
             SchemaVersionError: if a newer version of the library wrote it.
+            InvalidEventError: if ``path`` is neither a path nor a store object.
         """
         if isinstance(path, str | Path):
             store: Store = SqliteStore.open(path, read_only=read_only)
