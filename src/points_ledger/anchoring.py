@@ -42,12 +42,11 @@ from points_ledger.keys import Signer
 from points_ledger.logrecord import LogRecord, RecordedCheckpoint
 from points_ledger.merkle import RootBuilder, root_from_nodes
 from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.models.common import from_microseconds
 from points_ledger.notes import Checkpoint, sign_note
 from points_ledger.store import CheckpointRow, Store
 
 __all__ = ["AutoCheckpoint", "checkpoint_checked", "require_log_key"]
-
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -244,5 +243,5 @@ def _signed(origin: str, checkpoint: RecordedCheckpoint) -> SignedCheckpoint:
         size=checkpoint.size,
         root_hash=checkpoint.root,
         note=checkpoint.note,
-        recorded_at=_EPOCH + dt.timedelta(microseconds=checkpoint.recorded_at_us),
+        recorded_at=from_microseconds(checkpoint.recorded_at_us),
     )

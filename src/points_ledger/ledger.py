@@ -58,7 +58,14 @@ from points_ledger.genesis import genesis_config
 from points_ledger.keys import Signer
 from points_ledger.logrecord import LogRecord
 from points_ledger.models.checkpoints import SignedCheckpoint
-from points_ledger.models.common import POSITION_MAX, AccountId, Asset, Role
+from points_ledger.models.common import (
+    POSITION_MAX,
+    AccountId,
+    Asset,
+    Role,
+    from_microseconds,
+    to_microseconds,
+)
 from points_ledger.models.entries import (
     AccountRecord,
     AppendResult,
@@ -83,8 +90,6 @@ Clock = Callable[[], dt.datetime]
 SignerLike = Signer | Signature
 """What ``append`` accepts as authorisation: a signer (signs here) or a detached signature."""
 
-EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_ONE_US: Final = dt.timedelta(microseconds=1)
 STATEMENT_LIMIT_MAX: Final = 10_000
 DEFAULT_ADMIN_THRESHOLD: Final = 2
 """The admin threshold of a ledger created without one: no admin acts alone."""
@@ -93,26 +98,6 @@ DEFAULT_ADMIN_THRESHOLD: Final = 2
 def system_clock() -> dt.datetime:
     """The machine's current UTC time."""
     return dt.datetime.now(dt.UTC)
-
-
-def to_microseconds(moment: dt.datetime) -> int:
-    """Microseconds since the Unix epoch for an aware ``datetime``.
-
-    Raises:
-        InvalidEventError: if the datetime has no time zone.
-    """
-    if not isinstance(moment, dt.datetime):
-        raise InvalidEventError(
-            f"a time must be a datetime, not {type(moment).__name__} (is the clock right?)"
-        )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidEventError("times must carry a time zone (use datetime.now(UTC))")
-    return (moment - EPOCH) // _ONE_US
-
-
-def from_microseconds(value: int) -> dt.datetime:
-    """The aware UTC ``datetime`` for microseconds since the Unix epoch."""
-    return EPOCH + dt.timedelta(microseconds=value)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -34,8 +34,14 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from points_ledger.errors import IntegrityError, InvalidEventError, NotFoundError
-from points_ledger.ledger import Ledger, from_microseconds, to_microseconds
-from points_ledger.models.common import POSITION_MAX, AccountKind, Asset
+from points_ledger.ledger import Ledger
+from points_ledger.models.common import (
+    POSITION_MAX,
+    AccountKind,
+    Asset,
+    from_microseconds,
+    to_microseconds,
+)
 from points_ledger.models.entries import StatementLine
 
 __all__ = [

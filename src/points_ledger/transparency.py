@@ -26,9 +26,7 @@ the file) does not match:
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Final
 
 from points_ledger.canonical import event_from_bytes, ledger_id_of
 from points_ledger.checkpoints import log_verifier, log_vkey, open_checkpoint
@@ -49,7 +47,7 @@ from points_ledger.merkle import (
     verify_consistency,
 )
 from points_ledger.models.checkpoints import SignedCheckpoint
-from points_ledger.models.common import POSITION_MAX
+from points_ledger.models.common import POSITION_MAX, from_microseconds, to_microseconds
 from points_ledger.models.events import Genesis
 from points_ledger.notes import Checkpoint, NoteVerifier, sign_note
 from points_ledger.receipts import (
@@ -76,8 +74,6 @@ __all__ = [
 
 AddProblem = Callable[[str, str, "int | None"], None]
 """``add(code, message, seq)``: how the audit collects problems."""
-
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 # --------------------------------------------------------------------------- roots and proofs
@@ -165,7 +161,7 @@ def _from_row(row: CheckpointRow, verifier: NoteVerifier) -> SignedCheckpoint:
             f"stored checkpoint of size {row.size!r}: its columns differ from its signed note"
         )
     try:
-        recorded_at = _EPOCH + dt.timedelta(microseconds=row.recorded_at_us)
+        recorded_at = from_microseconds(row.recorded_at_us)
     except OverflowError as e:
         raise IntegrityError(f"stored checkpoint of size {body.size} has a bad time") from e
     return SignedCheckpoint(
@@ -216,7 +212,7 @@ def sign_checkpoint(
             _check_extends(store, latest, size, root)
             if latest.size == size:
                 return latest
-            now_us = max(now_us, int((latest.recorded_at - _EPOCH) // dt.timedelta(microseconds=1)))
+            now_us = max(now_us, to_microseconds(latest.recorded_at))
         body = Checkpoint(origin, size, root)
         note = sign_note(body.to_text(), origin, signer.private_key)
         store.insert_checkpoint(CheckpointRow(size, root, note, now_us))
@@ -225,7 +221,7 @@ def sign_checkpoint(
         size=size,
         root_hash=root,
         note=note,
-        recorded_at=_EPOCH + dt.timedelta(microseconds=now_us),
+        recorded_at=from_microseconds(now_us),
     )
 
 

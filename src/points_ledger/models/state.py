@@ -15,7 +15,7 @@ from typing import Any, Final, Protocol, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from points_ledger.errors import InvalidEventError
-from points_ledger.models.common import Asset
+from points_ledger.models.common import Asset, from_microseconds
 from points_ledger.models.entries import AccountRecord, Balance, KeyRecord
 from points_ledger.models.events import Posting
 
@@ -34,8 +34,6 @@ __all__ = [
 
 JSONValue: TypeAlias = Any
 """A value made of dicts, lists, str, int, bool and None: how domain records are stored."""
-
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 BUSINESS_ZONE: Final = "Asia/Shanghai"
 """The time zone whose calendar dates the rules compare with business dates."""
@@ -59,7 +57,7 @@ class DeriveContext:
     def recorded_date(self) -> dt.date:
         """The calendar date of ``recorded_at`` in Asia/Shanghai (a pure function of it)."""
         try:
-            moment = _EPOCH + dt.timedelta(microseconds=self.recorded_at_us)
+            moment = from_microseconds(self.recorded_at_us)
             return moment.astimezone(_business_zone()).date()
         except (TypeError, ValueError, OverflowError) as e:
             # Only a damaged file holds such a time; the audit reports it as a broken rule.
