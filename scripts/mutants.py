@@ -70,7 +70,7 @@ MUTANTS = (
     ),
     Mutant(
         "plain BEGIN instead of BEGIN IMMEDIATE",
-        "points_ledger/store/sqlite.py",
+        "points_ledger/store/sqlite/store.py",
         'self.conn.execute("BEGIN IMMEDIATE")',
         'self.conn.execute("BEGIN")',
         ("tests/reliability/test_rel_race.py::test_contention",),

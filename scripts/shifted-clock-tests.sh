@@ -19,7 +19,7 @@ if ! command -v faketime >/dev/null; then
         exit 1
     fi
 fi
-suites=(tests/unit tests/cli tests/integration tests/docs tests/examples)
+suites=(tests/unit tests/cli tests/integration tests/conformance tests/docs tests/examples)
 failed=()
 for when in "2027-01-31 23:30:00" "2028-02-29 16:30:00" "2041-06-15 03:00:00"; do
     echo "== clock moved to $when UTC"

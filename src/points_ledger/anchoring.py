@@ -42,13 +42,11 @@ from points_ledger.keys import Signer
 from points_ledger.logrecord import LogRecord, RecordedCheckpoint
 from points_ledger.merkle import RootBuilder, root_from_nodes
 from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.models.common import from_microseconds
 from points_ledger.notes import Checkpoint, sign_note
-from points_ledger.store.checkpoints import CheckpointRow, checkpoint_rows, insert_checkpoint
-from points_ledger.store.sqlite import SqliteStore
+from points_ledger.store import CheckpointRow, Store
 
 __all__ = ["AutoCheckpoint", "checkpoint_checked", "require_log_key"]
-
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ def require_log_key(signer: object, config: LedgerConfig) -> Signer:
 
 
 def checkpoint_checked(
-    store: SqliteStore,
+    store: Store,
     config: LedgerConfig,
     signer: Signer,
     record: LogRecord,
@@ -148,7 +146,7 @@ because of it would let anyone who can write the file stop all checkpoints."""
 
 
 def _checkpoint_locked(
-    store: SqliteStore,
+    store: Store,
     config: LedgerConfig,
     signer: Signer,
     record: LogRecord,
@@ -217,15 +215,15 @@ def _checkpoint_locked(
     return _signed(config.origin, made)
 
 
-def _store_in_file(store: SqliteStore, checkpoint: RecordedCheckpoint) -> None:
+def _store_in_file(store: Store, checkpoint: RecordedCheckpoint) -> None:
     with store.write():
         _insert_unless_present(store, checkpoint)
 
 
-def _insert_unless_present(store: SqliteStore, checkpoint: RecordedCheckpoint) -> None:
+def _insert_unless_present(store: Store, checkpoint: RecordedCheckpoint) -> None:
     # The file publishes what the record holds; a row of that size already there that is
     # not this note is evidence of tampering, not something to overwrite.
-    for row in checkpoint_rows(store):
+    for row in store.checkpoint_rows():
         if row.size == checkpoint.size:
             if row.note != checkpoint.note:
                 raise IntegrityError(
@@ -234,8 +232,7 @@ def _insert_unless_present(store: SqliteStore, checkpoint: RecordedCheckpoint) -
                     details={"recorded_note": checkpoint.note},
                 )
             return
-    insert_checkpoint(
-        store,
+    store.insert_checkpoint(
         CheckpointRow(checkpoint.size, checkpoint.root, checkpoint.note, checkpoint.recorded_at_us),
     )
 
@@ -246,5 +243,5 @@ def _signed(origin: str, checkpoint: RecordedCheckpoint) -> SignedCheckpoint:
         size=checkpoint.size,
         root_hash=checkpoint.root,
         note=checkpoint.note,
-        recorded_at=_EPOCH + dt.timedelta(microseconds=checkpoint.recorded_at_us),
+        recorded_at=from_microseconds(checkpoint.recorded_at_us),
     )

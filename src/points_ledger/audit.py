@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import sqlite3
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from points_ledger._sigcheck import Item, SignatureChecker
@@ -43,7 +42,7 @@ from points_ledger.canonical import (
     ledger_id_of,
     signing_input,
 )
-from points_ledger.domain.state import DeriveContext
+from points_ledger.domain.state import ConfiguredState, DeriveContext
 from points_ledger.engine import (
     SIGNATURES_MAX,
     Preverified,
@@ -51,17 +50,12 @@ from points_ledger.engine import (
     check_zero_sum,
     keys_checked_ahead,
 )
-from points_ledger.errors import IntegrityError, LedgerError
+from points_ledger.errors import LedgerError
 from points_ledger.logrecord import LogRecord
 from points_ledger.merkle import leaf_hash, node_hash
+from points_ledger.models.audit import AuditReport, Problem
 from points_ledger.models.events import Genesis
-from points_ledger.store.schema import (
-    MIGRATIONS,
-    SCHEMA_NAMES,
-    STATE_TABLES,
-    expected_schema,
-)
-from points_ledger.store.sqlite import EntryRow, SqliteState, SqliteStore
+from points_ledger.store import STATE_TABLES, EntryRow, StateStore, Store
 from points_ledger.transparency import (
     check_record_binding,
     check_stored_checkpoints,
@@ -81,99 +75,7 @@ SCRATCH_BATCH_MAX: Final = 50_000
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a ledger file.
-
-    Attributes:
-        code: Stable snake_case kind of problem (e.g. ``hash_mismatch``).
-        message: What is wrong, in plain words.
-        seq: The entry concerned, when there is one.
-    """
-
-    code: str
-    message: str
-    seq: int | None = None
-
-    def __str__(self) -> str:
-        where = f"entry {self.seq}: " if self.seq is not None else ""
-        return f"[{self.code}] {where}{self.message}"
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """The result of checking a ledger file.
-
-    Attributes:
-        entries_checked: How many entries were replayed.
-        problems: Every problem found (at most 1,000 are listed).
-        problems_total: How many problems were found in all.
-        anchored: How many entries a checkpoint held outside the file covers (0 when none
-            was given).
-    """
-
-    entries_checked: int
-    problems: tuple[Problem, ...] = field(default_factory=tuple)
-    problems_total: int = 0
-    anchored: int = 0
-
-    @property
-    def unanchored(self) -> int:
-        """Entries checked that no checkpoint held outside the file covers yet.
-
-        Only a checkpoint kept outside the file (a ``trusted_checkpoint`` note, or the log
-        key holder's :class:`~points_ledger.LogRecord`) stops someone who can write the
-        file from removing or rewriting entries unnoticed: these entries rest on the file
-        alone until the next checkpoint.
-        """
-        return max(self.entries_checked - self.anchored, 0)
-
-    findings: tuple[Problem, ...] = field(default_factory=tuple)
-    """Things worth knowing that are not problems (e.g. ``single_admin``: one admin may
-    act alone on this ledger, as its genesis entry chose). They never make ``ok`` false."""
-
-    @property
-    def ok(self) -> bool:
-        """True when no problem was found."""
-        return self.problems_total == 0
-
-    def seqs(self) -> list[int]:
-        """The distinct entries named by problems, in order."""
-        return sorted({p.seq for p in self.problems if p.seq is not None})
-
-    def raise_for_problems(self) -> None:
-        """Raise ``IntegrityError`` for the first problem, if there is one."""
-        if self.problems:
-            first = self.problems[0]
-            raise IntegrityError(
-                f"{first.message}" if first.seq is None else f"entry {first.seq}: {first.message}",
-                seq=first.seq,
-                details={"problem": first.code},
-            )
-
-    def to_text(self) -> str:
-        """A short human-readable summary."""
-        anchoring = (
-            f"{self.unanchored:,} entries are not yet under a checkpoint held outside the file"
-            if self.unanchored
-            else "every entry is under a checkpoint held outside the file"
-        )
-        if self.ok:
-            lines = [
-                f"audit passed: {self.entries_checked:,} entries checked, no problems",
-                anchoring,
-            ]
-        else:
-            lines = [
-                f"audit FAILED: {self.problems_total:,} problem(s) in "
-                f"{self.entries_checked:,} entries checked"
-            ]
-            lines += [f"  {p}" for p in self.problems]
-        lines += [f"  finding: {f}" for f in self.findings]
-        return "\n".join(lines)
-
-
-def _checked_record(store: SqliteStore, record: LogRecord, found: _Collector) -> int | None:
+def _checked_record(store: Store, record: LogRecord, found: _Collector) -> int | None:
     """The size ``record`` covers, or None when it is damaged or another ledger's."""
     try:
         record.check()
@@ -244,7 +146,7 @@ class _Collector:
 
 
 def run_audit(
-    store: SqliteStore,
+    store: Store,
     *,
     progress: Progress | None = None,
     stop_at_first: bool = False,
@@ -284,7 +186,7 @@ def run_audit(
 
 
 def _run_checks(
-    store: SqliteStore,
+    store: Store,
     found: _Collector,
     progress: Progress | None,
     trusted_checkpoint: str | None,
@@ -305,60 +207,28 @@ def _run_checks(
     try:
         finish = witness.finish if witness is not None else None
         _check_log(store, found, progress, checker, size, hooks, finish)
-    except (sqlite3.Error, UnicodeDecodeError, LedgerError) as e:
-        # A damaged page can fail any read; report it and still run SQLite's check.
+    except _failures(store) as e:
+        # A damaged page can fail any read; report it and still run the store's checks.
         found.add("unreadable", f"the file cannot be read: {e}")
     try:
         check_stored_checkpoints(store, found.add)
-    except (sqlite3.Error, UnicodeDecodeError) as e:
+    except _failures(store) as e:
         found.add("unreadable", f"the checkpoints cannot be read: {e}")
-    _check_schema(store, found)
-    try:
-        for message in store.integrity_check():
-            found.add("sqlite_integrity", message)
-    except LedgerError as e:
-        found.add("sqlite_integrity", str(e))
+    _add_all(found, store.storage_problems())
 
 
-def _check_schema(store: SqliteStore, found: _Collector) -> None:
-    try:
-        actual = store.schema_rows()
-    except LedgerError as e:
-        found.add("schema_mismatch", f"the schema cannot be read: {e}")
-        return
-    expected = expected_schema()
-    _check_migration_rows(store, found)
-    for kind, name, _table, _sql in sorted(actual - expected, key=repr):
-        found.add("schema_mismatch", f"{kind} {name!r} is not the one this version creates")
-    present = {(kind, name) for kind, name, _, _ in actual}
-    for kind, name, _table, _sql in sorted(expected - actual, key=repr):
-        if (kind, name) not in present:
-            found.add("schema_mismatch", f"{kind} {name!r} is missing")
+def _failures(store: Store, *more: type[Exception]) -> tuple[type[Exception], ...]:
+    """What a read of a damaged store may raise: ours, the store's own, and ``more``."""
+    return (LedgerError, *store.read_errors, *more)
 
 
-def _check_migration_rows(store: SqliteStore, found: _Collector) -> None:
-    # The bookkeeping of applied schema steps decides what ``open`` migrates: each known
-    # step once, under this library's name, and nothing else.
-    try:
-        rows = store.migration_rows()
-    except LedgerError as e:
-        found.add("schema_mismatch", f"the schema bookkeeping cannot be read: {e}")
-        return
-    expected = sorted((MIGRATIONS.name, name) for name in SCHEMA_NAMES)
-    if sorted(rows, key=repr) != sorted(expected, key=repr):
-        found.add(
-            "schema_mismatch",
-            f"the schema bookkeeping lists {_describe_rows(rows)}; "
-            f"this version expects {_describe_rows(expected)}",
-        )
-
-
-def _describe_rows(rows: Sequence[tuple[Any, Any]]) -> str:
-    return ", ".join(f"{a!r}/{b!r}" for a, b in rows) or "nothing"
+def _add_all(found: _Collector, problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        found.add(problem.code, problem.message, problem.seq)
 
 
 def _check_log(
-    store: SqliteStore,
+    store: Store,
     found: _Collector,
     progress: Progress | None,
     checker: SignatureChecker | None,
@@ -370,29 +240,30 @@ def _check_log(
         total = size
     else:
         try:
-            total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-        except sqlite3.Error as e:
+            total = store.entry_count()
+        except LedgerError as e:
             found.add("unreadable", f"the entries table cannot be read: {e}")
             total = 0
-    scratch = SqliteState.scratch(store.conn)
+    scratch = store.scratch_state()
+    view = ConfiguredState(scratch)
     try:
-        checked = _replay(store, scratch, found, progress, total, checker, hooks, size)
+        checked = _replay(store, scratch, view, found, progress, total, checker, hooks, size)
         if after_replay is not None:
             after_replay(checked)  # entries missing at the end explain what follows
         scratch.flush()
-        _note_policy(scratch, found)
+        _note_policy(store, view, found)
         _compare_state(store, scratch, found)
     finally:
         scratch.close()
-    _check_orphans(store, checked, found)
+    _add_all(found, store.log_problems(checked))
     return checked
 
 
-def _note_policy(scratch: SqliteState, found: _Collector) -> None:
+def _note_policy(store: Store, view: ConfiguredState, found: _Collector) -> None:
     """Findings about the signing policy the replayed genesis entry chose."""
     try:
-        config = scratch.config()
-    except (LedgerError, sqlite3.Error, KeyError, TypeError, ValueError):
+        config = view.config()
+    except _failures(store, KeyError, TypeError, ValueError):
         return  # a damaged genesis is reported by the replay itself
     if config is not None and config.policy.admin_threshold == 1:
         found.findings.append(
@@ -413,10 +284,10 @@ class _Unreadable:
     error: Exception
 
 
-def _rows(store: SqliteStore, stop: int | None) -> Iterator[EntryRow | _Unreadable]:
+def _rows(store: Store, stop: int | None) -> Iterator[EntryRow | _Unreadable]:
     try:
         yield from store.entry_rows(0, stop)
-    except (LedgerError, sqlite3.Error, ValueError, TypeError) as e:
+    except _failures(store, ValueError, TypeError) as e:
         yield _Unreadable(e)
 
 
@@ -428,7 +299,7 @@ class _Prechecks:
     derived itself has that public key and its own origin is this one.
     """
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.origin: str | None = None
         self.ledger_id = b""
@@ -448,7 +319,7 @@ class _Prechecks:
                 return []
             message = signing_input(self.origin, self.ledger_id, row.event)
             return [(self._public_key(s.key_id), message, s.signature) for s in row.signatures]
-        except (LedgerError, sqlite3.Error, ValueError, TypeError, AttributeError):
+        except _failures(self.store, ValueError, TypeError, AttributeError):
             return []
 
     def _public_key(self, key_id: str) -> bytes:
@@ -465,13 +336,13 @@ def _sendable(row: EntryRow) -> bool:
 
 
 def _preverified(
-    row: EntryRow, flags: list[bool], prechecks: _Prechecks, scratch: SqliteState
+    row: EntryRow, flags: list[bool], prechecks: _Prechecks, view: ConfiguredState
 ) -> Preverified | None:
     if not any(flags):
         return None
     try:
-        config = scratch.config()
-    except (LedgerError, sqlite3.Error, KeyError, TypeError):
+        config = view.config()
+    except _failures(prechecks.store, KeyError, TypeError):
         return None
     if config is None or (config.origin, config.ledger_id) != (
         prechecks.origin,
@@ -482,8 +353,9 @@ def _preverified(
 
 
 def _replay(
-    store: SqliteStore,
-    scratch: SqliteState,
+    store: Store,
+    scratch: StateStore,
+    view: ConfiguredState,
     found: _Collector,
     progress: Progress | None,
     total: int,
@@ -510,11 +382,11 @@ def _replay(
                 return checked
             for hook in hooks:
                 hook(seq, row.hash if isinstance(row.hash, bytes) else b"")
-            preverified = _preverified(row, flags, prechecks, scratch) if flags else None
+            preverified = _preverified(row, flags, prechecks, view) if flags else None
             # The rules see only what was there when the entry was appended: the state
             # replayed so far and the log entries before this one.
             scratch.log_end = seq
-            _check_entry(row, prev_hash, last_time, scratch, found, preverified)
+            _check_entry(row, prev_hash, last_time, scratch, view, found, preverified)
             _check_merkle(store, seq, row.hash, frontier, found)
             prev_hash = row.hash if isinstance(row.hash, bytes) else b""
             last_time = row.recorded_at_us if isinstance(row.recorded_at_us, int) else last_time
@@ -545,7 +417,8 @@ def _check_entry(
     row: EntryRow,
     prev_hash: bytes,
     last_time: int,
-    scratch: SqliteState,
+    scratch: StateStore,
+    view: ConfiguredState,
     found: _Collector,
     preverified: Preverified | None = None,
 ) -> None:
@@ -589,7 +462,7 @@ def _check_entry(
             event,
             row.event,
             row.signatures,
-            scratch,
+            view,
             DeriveContext(seq, row.recorded_at_us),
             preverified,
         )
@@ -602,7 +475,7 @@ def _check_entry(
 
 
 def _check_merkle(
-    store: SqliteStore, seq: int, entry_digest: bytes, frontier: list[bytes], found: _Collector
+    store: Store, seq: int, entry_digest: bytes, frontier: list[bytes], found: _Collector
 ) -> None:
     node = leaf_hash(entry_digest if isinstance(entry_digest, bytes) else b"")
     level, index = 0, seq
@@ -625,7 +498,7 @@ Row = tuple[Any, ...]
 _KEY_WIDTH: Final = {"accounts": 1, "keys": 1, "balances": 2, "state": 2}
 
 
-def _compare_state(store: SqliteStore, scratch: SqliteState, found: _Collector) -> None:
+def _compare_state(store: Store, scratch: StateStore, found: _Collector) -> None:
     for table in STATE_TABLES:
         width = _KEY_WIDTH[table]
         try:
@@ -637,12 +510,12 @@ def _compare_state(store: SqliteStore, scratch: SqliteState, found: _Collector) 
             ):
                 pairs = _merge_by_key(live, replayed, width)
                 _report_state_differences(store, table, pairs, found)
-        except sqlite3.Error as e:
+        except _failures(store) as e:
             found.add("state_mismatch", f"the {table} table cannot be read: {e}")
 
 
 def _report_state_differences(
-    store: SqliteStore,
+    store: Store,
     table: str,
     pairs: Iterator[tuple[Row, Row | None, Row | None]],
     found: _Collector,
@@ -665,17 +538,17 @@ def _merge_by_key(
 ) -> Iterator[tuple[Row, Row | None, Row | None]]:
     """Pair rows of two primary-key-ordered streams by key, holding one row of each.
 
-    Both streams come from SQLite ordered by their primary keys; keys are compared here
-    in SQLite's own order (see :func:`_sqlite_order`), so that a damaged key of another
-    storage class (a BLOB where text belongs) pairs up instead of breaking the merge.
+    Both streams come from a store ordered by their keys; keys are compared here in the
+    order the store protocol sets (see :func:`_key_order`), so that a damaged key of
+    another type (bytes where text belongs) pairs up instead of breaking the merge.
     Memory stays constant however large the state is.
     """
     a, b = next(live, None), next(replayed, None)
     while a is not None or b is not None:
-        if a is not None and (b is None or _sqlite_order(a[:width]) < _sqlite_order(b[:width])):
+        if a is not None and (b is None or _key_order(a[:width]) < _key_order(b[:width])):
             yield a[:width], a, None
             a = next(live, None)
-        elif b is not None and (a is None or _sqlite_order(b[:width]) < _sqlite_order(a[:width])):
+        elif b is not None and (a is None or _key_order(b[:width]) < _key_order(a[:width])):
             yield b[:width], None, b
             b = next(replayed, None)
         elif a is not None and b is not None:
@@ -683,11 +556,11 @@ def _merge_by_key(
             a, b = next(live, None), next(replayed, None)
 
 
-def _sqlite_order(key: Row) -> tuple[tuple[int, Any], ...]:
-    """A sort key that orders values as SQLite does: NULL, numbers, text, then BLOBs.
+def _key_order(key: Row) -> tuple[tuple[int, Any], ...]:
+    """The order of state rows every store keeps: None, numbers, text, then bytes.
 
-    Text compares by code point, which is the byte order of its UTF-8 (SQLite's BINARY
-    collation); BLOBs compare bytewise.
+    It is SQLite's order (the first store); text compares by code point, which is the byte
+    order of its UTF-8 (SQLite's BINARY collation); bytes compare bytewise.
     """
     return tuple(
         (0, 0)
@@ -707,64 +580,14 @@ def _describe(row: tuple[Any, ...] | None) -> str:
     return "(" + ", ".join(v.hex()[:16] if isinstance(v, bytes) else repr(v) for v in row) + ")"
 
 
-def _last_seq_for(store: SqliteStore, table: str, row: tuple[Any, ...]) -> int | None:
+def _last_seq_for(store: Store, table: str, row: tuple[Any, ...]) -> int | None:
     try:
         if table == "balances":
-            value = store.conn.execute(
-                "SELECT max(seq) FROM postings WHERE account = ? AND asset = ?", (row[0], row[1])
-            ).fetchone()[0]
-            return int(value) if value is not None else None
+            return store.last_posting_seq(row[0], row[1])
         if table == "accounts" and isinstance(row[3], int):
             return row[3]
         if table == "keys" and isinstance(row[4], int):
             return row[5] if isinstance(row[5], int) else row[4]
-    except (sqlite3.Error, IndexError, TypeError, ValueError):
+    except _failures(store, IndexError, TypeError, ValueError):
         return None
     return None
-
-
-def _check_orphans(store: SqliteStore, checked: int, found: _Collector) -> None:
-    for table in ("postings", "signatures"):
-        try:
-            misnumbered = store.first_misnumbered(table)
-        except LedgerError as e:
-            found.add("unreadable", str(e))
-            misnumbered = None
-        if misnumbered is not None:
-            found.add(
-                "index_mismatch",
-                f"the {table} of this entry are not numbered 0 to n-1",
-                misnumbered if isinstance(misnumbered, int) else None,
-            )
-        try:
-            row = store.conn.execute(
-                f"SELECT min(seq) FROM {table} WHERE seq >= ? OR seq < 0",  # noqa: S608
-                (checked,),
-            ).fetchone()
-        except sqlite3.Error as e:
-            found.add("unreadable", f"the {table} table cannot be read: {e}")
-            continue
-        if row[0] is not None:
-            # A damaged row may hold a seq of another storage class (STRICT only holds
-            # on write): report it without a seq rather than fail converting it.
-            seq = row[0] if isinstance(row[0], int) else None
-            found.add("orphan_rows", f"{table} rows belong to no entry", seq)
-    try:
-        expected = 2 * checked - bin(checked).count("1")
-        count = store.conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0]
-        # A leaf past the last entry is the trace of an entry removed from the end:
-        # name that seq, so a deleted last entry is reported where it was.
-        beyond = store.conn.execute(
-            "SELECT min(idx) FROM merkle_nodes WHERE level = 0 AND idx >= ?", (checked,)
-        ).fetchone()[0]
-    except sqlite3.Error as e:
-        found.add("unreadable", f"the merkle_nodes table cannot be read: {e}")
-        return
-    if beyond is not None:
-        found.add(
-            "missing_entry",
-            f"a Merkle leaf exists for entry {beyond}, but the log ends before it",
-            int(beyond),
-        )
-    if count != expected:
-        found.add("merkle_mismatch", f"{count} Merkle nodes stored, {expected} expected")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from points_ledger import transparency as _tlog
 from points_ledger.errors import IntegrityError, LedgerError, StorageError
-from points_ledger.store.sqlite import SqliteStore
+from points_ledger.store import Store
 
 __all__ = ["Backup", "back_up"]
 
@@ -48,7 +48,7 @@ CopyCheck = Callable[[Path], tuple[int, bytes]]
 """Opens a copy read-only, verifies it, and returns its size and root."""
 
 
-def back_up(store: SqliteStore, dest: str | Path, check_copy: CopyCheck) -> Backup:
+def back_up(store: Store, dest: str | Path, check_copy: CopyCheck) -> Backup:
     """Copy ``store``'s file to ``dest`` from one snapshot, then verify the copy.
 
     Raises:

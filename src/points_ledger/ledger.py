@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
 from points_ledger import transparency as _tlog
@@ -38,7 +38,7 @@ from points_ledger.canonical import (
 )
 from points_ledger.checkpoints import log_vkey
 from points_ledger.domain.revenue import explain_distribution, preview_distribution
-from points_ledger.domain.state import DeriveContext, LedgerConfig
+from points_ledger.domain.state import ConfiguredState, DeriveContext, LedgerConfig
 from points_ledger.engine import (
     SIGNATURES_MAX,
     authorize_and_plan,
@@ -52,12 +52,20 @@ from points_ledger.errors import (
     LedgerError,
     LogRecordError,
     NotFoundError,
+    StorageError,
 )
 from points_ledger.genesis import genesis_config
 from points_ledger.keys import Signer
 from points_ledger.logrecord import LogRecord
 from points_ledger.models.checkpoints import SignedCheckpoint
-from points_ledger.models.common import POSITION_MAX, AccountId, Asset, Role
+from points_ledger.models.common import (
+    POSITION_MAX,
+    AccountId,
+    Asset,
+    Role,
+    from_microseconds,
+    to_microseconds,
+)
 from points_ledger.models.entries import (
     AccountRecord,
     AppendResult,
@@ -71,7 +79,8 @@ from points_ledger.models.events import BACKDATE_DAYS_DEFAULT, Event, Genesis, K
 from points_ledger.models.revenue import Distribute
 from points_ledger.receipts import Receipt
 from points_ledger.split import Distribution
-from points_ledger.store.sqlite import EntryRow, SqliteStore, storage_errors
+from points_ledger.store import EntryRow, Store
+from points_ledger.store.sqlite import SqliteStore
 
 __all__ = ["Clock", "Ledger", "SignerLike", "read_only_names", "system_clock"]
 
@@ -81,8 +90,6 @@ Clock = Callable[[], dt.datetime]
 SignerLike = Signer | Signature
 """What ``append`` accepts as authorisation: a signer (signs here) or a detached signature."""
 
-EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_ONE_US: Final = dt.timedelta(microseconds=1)
 STATEMENT_LIMIT_MAX: Final = 10_000
 DEFAULT_ADMIN_THRESHOLD: Final = 2
 """The admin threshold of a ledger created without one: no admin acts alone."""
@@ -91,26 +98,6 @@ DEFAULT_ADMIN_THRESHOLD: Final = 2
 def system_clock() -> dt.datetime:
     """The machine's current UTC time."""
     return dt.datetime.now(dt.UTC)
-
-
-def to_microseconds(moment: dt.datetime) -> int:
-    """Microseconds since the Unix epoch for an aware ``datetime``.
-
-    Raises:
-        InvalidEventError: if the datetime has no time zone.
-    """
-    if not isinstance(moment, dt.datetime):
-        raise InvalidEventError(
-            f"a time must be a datetime, not {type(moment).__name__} (is the clock right?)"
-        )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidEventError("times must carry a time zone (use datetime.now(UTC))")
-    return (moment - EPOCH) // _ONE_US
-
-
-def from_microseconds(value: int) -> dt.datetime:
-    """The aware UTC ``datetime`` for microseconds since the Unix epoch."""
-    return EPOCH + dt.timedelta(microseconds=value)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -178,7 +165,7 @@ class Ledger:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         *,
         clock: Clock = system_clock,
         auto_checkpoint: AutoCheckpoint | None = None,
@@ -190,7 +177,8 @@ class Ledger:
         self._auto = auto_checkpoint
         self._checker = SignatureChecker()
         self._public_keys: dict[str, bytes] = {}  # key id -> public key, for early checks
-        store.state.config_source = self._genesis_config
+        # What the rules read: the store's state with the configuration from entry 0.
+        self._state = ConfiguredState(store.state, self._genesis_config)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -198,7 +186,7 @@ class Ledger:
     @_writes
     def create(
         cls,
-        path: str | Path,
+        path: str | Path | Store,
         *,
         origin: str,
         log_key: Signer | bytes,
@@ -214,7 +202,8 @@ class Ledger:
         """Create a new ledger file and append its genesis entry, signed by the admins.
 
         Args:
-            path: Where to create the file; it must not exist.
+            path: Where to create the file; it must not exist. Or an empty store object
+                (e.g. a :class:`~points_ledger.store.memory.MemoryStore`).
             origin: The ledger's name, e.g. ``"chengdu.example/chenghua/zhiqiang"``.
             log_key: The checkpoint-signing key (or its 32-byte public key); keep it apart
                 from admin and issuer keys.
@@ -236,7 +225,8 @@ class Ledger:
                 key may also hold; none by default.
 
         Raises:
-            StorageError: if the file exists or cannot be created.
+            StorageError: if the file exists or cannot be created, or the store given is
+                not empty.
             InvalidEventError: if the genesis values are invalid, or one admin would act
                 alone without ``threshold=1`` being stated.
         """
@@ -261,10 +251,22 @@ class Ledger:
             backdate_days_max=backdate_days_max,
             admin_may_also_hold=tuple(admin_may_also_hold),
         )
+        if not isinstance(path, str | Path):
+            store = _require_store(path)
+            with store.guard("read the store"):
+                if store.head() is not None:
+                    raise StorageError(
+                        "the store given already holds a ledger; a new ledger starts empty",
+                        hint="Open it with Ledger.open, or pass a new, empty store.",
+                    )
+            ledger = cls(store, clock=clock)
+            with store.guard("write the genesis entry"):
+                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)])
+            return ledger
         store = SqliteStore.create(path)
         ledger = cls(store, clock=clock)
         try:
-            with storage_errors(f"write the genesis entry of {path}"):
+            with store.guard(f"write the genesis entry of {path}"):
                 ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)])
         except BaseException:
             store.close()
@@ -277,7 +279,7 @@ class Ledger:
     @_writes
     def open(
         cls,
-        path: str | Path,
+        path: str | Path | Store,
         *,
         clock: Clock = system_clock,
         read_only: bool = False,
@@ -286,7 +288,7 @@ class Ledger:
         """Open an existing ledger file.
 
         Args:
-            path: The ledger file.
+            path: The ledger file, or a store object holding a ledger.
             clock: Where ``recorded_at`` times come from (injectable for tests).
             read_only: Open for reading and checking only: nothing is written to the
                 file or beside it, and every append is refused. A file that cannot be
@@ -296,14 +298,21 @@ class Ledger:
                 :class:`AutoCheckpoint`).
 
         Raises:
-            StorageError: if the file is missing or not a ledger.
+            StorageError: if the file is missing or not a ledger, or ``read_only`` is asked
+                of a store object that is not read-only.
             SchemaVersionError: if a newer version of the library wrote it.
+            InvalidEventError: if ``path`` is neither a path nor a store object.
         """
-        return cls(
-            SqliteStore.open(path, read_only=read_only),
-            clock=clock,
-            auto_checkpoint=auto_checkpoint,
-        )
+        if isinstance(path, str | Path):
+            store: Store = SqliteStore.open(path, read_only=read_only)
+        else:
+            store = _require_store(path)
+            if read_only and not store.read_only:
+                raise StorageError(
+                    "read_only=True applies to a ledger file; a store object keeps its own setting",
+                    hint="Make the store read-only when you create it.",
+                )
+        return cls(store, clock=clock, auto_checkpoint=auto_checkpoint)
 
     @_writes
     def close(self) -> None:
@@ -365,8 +374,8 @@ class Ledger:
         Raises:
             IntegrityError: if the file has no genesis entry, or entry 0 does not verify.
         """
-        with storage_errors("read the ledger configuration"):
-            config = self._store.state.config()
+        with self._store.guard("read the ledger configuration"):
+            config = self._state.config()
         if config is None:
             raise IntegrityError("the ledger file has no genesis entry")
         return config
@@ -467,8 +476,8 @@ class Ledger:
         """
         # The append boundary: whatever the storage or the file system raises on the way
         # surfaces as StorageError, so callers only ever handle LedgerError.
-        with storage_errors("append to the ledger"):
-            config = self._store.state.config()  # None only before the genesis entry
+        with self._store.guard("append to the ledger"):
+            config = self._state.config()  # None only before the genesis entry
             ident = None if config is None else (config.origin, config.ledger_id)
             prepared = []
             for event, signers in items:
@@ -535,9 +544,8 @@ class Ledger:
         # writers wait less. Which key may sign is still decided inside the transaction;
         # keys unknown here (a genesis, a key registered earlier in the same batch) are
         # checked there in full.
-        state = self._store.state
-        with storage_errors("read the ledger configuration"):
-            config = state.config()
+        with self._store.guard("read the ledger configuration"):
+            config = self._state.config()
         if config is None:
             return [{} for _ in batch]
         return [
@@ -555,8 +563,7 @@ class Ledger:
         # Like _check_signatures_early, but streamed through the signature helper. Keys
         # are looked up when an event is sent, inside the transaction; as there, a result
         # only lets the rules skip the arithmetic for a key with that exact public key.
-        state = self._store.state
-        config = state.config()
+        config = self._state.config()
         if config is None:
             for item in batch:
                 yield item, {}
@@ -585,7 +592,7 @@ class Ledger:
         known = self._public_keys
         if key_id in known:
             return known[key_id]
-        with storage_errors("read a key"):
+        with self._store.guard("read a key"):
             record = self._store.state.key(key_id)
         if record is None:
             return None
@@ -613,7 +620,7 @@ class Ledger:
             recorded_at_us = max(recorded_at_us, head.recorded_at_us)
         ctx = DeriveContext(seq=seq, recorded_at_us=recorded_at_us)
         plan = authorize_and_plan(
-            item.event, item.event_bytes, item.signatures, store.state, ctx, preverified
+            item.event, item.event_bytes, item.signatures, self._state, ctx, preverified
         )
         digest = entry_hash(
             seq=seq,
@@ -681,7 +688,7 @@ class Ledger:
         Raises:
             NotFoundError: if it has not been opened.
         """
-        with storage_errors("read an account"):
+        with self._store.guard("read an account"):
             record = self._store.state.account(_require_account_id(account))
         if record is None:
             raise NotFoundError(f"account {account!r} has not been opened")
@@ -696,7 +703,7 @@ class Ledger:
         """
         if not isinstance(key_id, str):
             raise InvalidEventError("a key id is a string of 16 hex digits")
-        with storage_errors("read a key"):
+        with self._store.guard("read a key"):
             record = self._store.state.key(key_id)
         if record is None:
             raise NotFoundError(f"key {key_id!r} is not registered")
@@ -727,7 +734,7 @@ class Ledger:
         asset = _require_asset(asset)
         self.account(account)
         if at_seq is None and at_date is None:
-            with storage_errors("read a balance"):
+            with self._store.guard("read a balance"):
                 return self._store.state.balance(account, asset)
         if at_seq is not None:
             _require_int("at_seq", at_seq)
@@ -808,8 +815,8 @@ class Ledger:
             LedgerError: The refusal :meth:`append` would raise for the same event state
                 (no policy in force, no roster, no revenue, overdraft, split error).
         """
-        with storage_errors("preview a distribution"):
-            return preview_distribution(event, self._store.state)
+        with self._store.guard("preview a distribution"):
+            return preview_distribution(event, self._state)
 
     @_reads
     def explain_distribution(self, seq: int) -> Distribution:
@@ -826,8 +833,8 @@ class Ledger:
         entry = self.entry(seq)
         if not isinstance(entry.event, Distribute):
             raise NotFoundError(f"entry {seq} is a {entry.kind!r} entry, not a distribution")
-        with storage_errors("explain a distribution"):
-            derived = explain_distribution(entry.event, seq, self._store.state)
+        with self._store.guard("explain a distribution"):
+            derived = explain_distribution(entry.event, seq, self._state)
 
         def order(p: Posting) -> tuple[str, str, int]:
             return (p.account, p.asset.value, p.amount)
@@ -844,14 +851,33 @@ class Ledger:
     def read_only_query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         """Run one read-only SQL query on the ledger file and return its rows.
 
-        This is the seam report modules use (see :mod:`points_ledger.reports`); keep the
-        query text fixed and pass every value through ``params``. Anything that would
+        For an SQLite ledger file only (other stores answer :meth:`report_rows`); keep
+        the query text fixed and pass every value through ``params``. Anything that would
         write, attach another file or change a setting is refused.
 
         Raises:
-            StorageError: if the query is refused or fails.
+            StorageError: if the query is refused or fails, or the store runs no SQL.
         """
-        return self._store.read_query(sql, params)
+        read_query = getattr(self._store, "read_query", None)
+        if read_query is None:
+            raise StorageError(
+                f"{type(self._store).__name__} does not run SQL; use the named report "
+                "queries of points_ledger.reports instead"
+            )
+        rows: list[tuple[object, ...]] = read_query(sql, params)
+        return rows
+
+    @_reads
+    def report_rows(self, name: str, *params: object) -> list[tuple[Any, ...]]:
+        """The rows of one named report query, as the store answers it.
+
+        This is the seam :mod:`points_ledger.reports` reads through; every store answers
+        the same names (``points_ledger.store.REPORT_QUERIES``) with the same rows.
+
+        Raises:
+            StorageError: for an unknown name or parameters the store cannot use.
+        """
+        return self._store.report(name, params)
 
     # -- verification ------------------------------------------------------------------
 
@@ -1065,7 +1091,7 @@ class Ledger:
                 f"record must be a LogRecord or a folder path, not {type(record).__name__}",
                 hint="Name the log key holder's record folder, e.g. keys/log.record.",
             )
-        with storage_errors("sign a checkpoint"):
+        with self._store.guard("sign a checkpoint"):
             opened = record if isinstance(record, LogRecord) else LogRecord.open(record)
             now_us = self._now_us()
             return checkpoint_checked(self._store, config, log_key, opened, now_us, self._checker)
@@ -1100,6 +1126,19 @@ class Ledger:
         """
         config = self.config
         return _tlog.make_receipt(self._store, config.origin, config.log_key, seq, checkpoint)
+
+
+def _require_store(store: object) -> Store:
+    """``store`` if it offers the store protocol's members, else an ``InvalidEventError``."""
+    needed = ("state", "write", "guard", "head", "entry_rows", "merkle_node", "read_snapshot")
+    missing = [name for name in needed if not hasattr(store, name)]
+    if missing:
+        raise InvalidEventError(
+            f"a ledger is a file path or a store object, not {type(store).__name__}",
+            hint="Pass a path (str or pathlib.Path) to an SQLite ledger file, or a store "
+            "such as points_ledger.store.memory.MemoryStore().",
+        )
+    return cast("Store", store)
 
 
 def _to_entry(row: EntryRow) -> Entry:

@@ -36,7 +36,7 @@ from points_ledger.canonical import entry_hash, event_from_bytes
 from points_ledger.checkpoints import open_checkpoint, verify_checkpoint_consistency
 from points_ledger.errors import IntegrityError, LedgerError, NoteError, ProofError
 from points_ledger.merkle import leaf_hash, verify_inclusion
-from points_ledger.models.common import FrozenModel, describe_validation_error
+from points_ledger.models.common import FrozenModel, describe_validation_error, from_microseconds
 from points_ledger.models.entries import Signature
 from points_ledger.models.events import Event, Posting
 from points_ledger.notes import ALG_COSIGNATURE_V1, Checkpoint, NoteVerifier, open_note
@@ -57,7 +57,6 @@ RECEIPT_FORMAT: Final = "points-ledger-receipt/v1"
 RECEIPT_JSON_MAX: Final = 1 << 20
 """Largest receipt document accepted by :meth:`Receipt.from_json` (1 MiB)."""
 
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Said to whoever holds the receipt: there is no ledger file of theirs to protect.
 _ALTERED_HINT: Final = (
     "The receipt (or its checkpoint) was changed after it was made, or it comes from "
@@ -422,7 +421,7 @@ def _posting(item: ReceiptPosting, index: int) -> Posting:
 
 def _from_us(value: int) -> dt.datetime:
     try:
-        return _EPOCH + dt.timedelta(microseconds=value)
+        return from_microseconds(value)
     except OverflowError as e:
         raise IntegrityError("receipt time is out of range", hint=_ALTERED_HINT) from e
 

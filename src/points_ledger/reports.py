@@ -1,7 +1,8 @@
 """Read-only community reports, returned as typed, frozen rows.
 
-Each function reads a ledger through :meth:`Ledger.read_only_query` and the views that
-migration ``m002_community_views`` creates (so Datasette shows the same figures):
+Each function reads a ledger through :meth:`Ledger.report_rows`, the named report queries
+every store answers (the SQLite store runs them over the views that migration
+``m002_community_views`` creates, so Datasette shows the same figures):
 
 * :func:`member_statement`: an account's postings with running balance, and its
   posted, pending and available balance;
@@ -33,10 +34,15 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from points_ledger.errors import IntegrityError, InvalidEventError, NotFoundError
-from points_ledger.ledger import Ledger, from_microseconds, to_microseconds
-from points_ledger.models.common import POSITION_MAX, AccountKind, Asset
+from points_ledger.ledger import Ledger
+from points_ledger.models.common import (
+    POSITION_MAX,
+    AccountKind,
+    Asset,
+    from_microseconds,
+    to_microseconds,
+)
 from points_ledger.models.entries import StatementLine
-from points_ledger.store import reports_sql as sql
 
 __all__ = [
     "COMMUNITY_TIMEZONE",
@@ -373,7 +379,7 @@ def points_issued_by_service_month(ledger: Ledger) -> tuple[ServiceMonthRow, ...
             quantity=_int(r[3]),
             points=_int(r[4]),
         )
-        for r in ledger.read_only_query(sql.POINTS_BY_SERVICE_MONTH)
+        for r in ledger.report_rows("points_by_service_month")
     )
 
 
@@ -394,8 +400,8 @@ def top_volunteers_by_grid_cell(
     _check_period(period_from, period_to)
     if type(limit) is not int or not 1 <= limit <= TOP_LIMIT_MAX:
         raise InvalidEventError(f"limit must be a whole number from 1 to {TOP_LIMIT_MAX}")
-    rows = ledger.read_only_query(
-        sql.TOP_VOLUNTEERS, (period_from.isoformat(), period_to.isoformat(), limit)
+    rows = ledger.report_rows(
+        "top_volunteers", period_from.isoformat(), period_to.isoformat(), limit
     )
     return tuple(
         TopVolunteerRow(
@@ -426,7 +432,7 @@ def pool_report(ledger: Ledger, pool: str) -> PoolReport:
             counterparty=_str(r[5]),
             purpose=_str(r[6]),
         )
-        for r in ledger.read_only_query(sql.POOL_FLOWS, (pool,))
+        for r in ledger.report_rows("pool_flows", pool)
     )
     inflows = sum(line.amount for line in lines if line.amount > 0)
     outflows = -sum(line.amount for line in lines if line.amount < 0)
@@ -442,7 +448,7 @@ def partner_redemptions(ledger: Ledger, partner: str | None = None) -> tuple[Red
         InvalidEventError: if ``partner`` is neither a string nor None.
     """
     partner = _optional_filter("partner", partner)
-    rows = ledger.read_only_query(sql.REDEMPTIONS, (partner, partner))
+    rows = ledger.report_rows("redemptions", partner)
     return tuple(
         RedemptionRow(
             voucher=_str(r[0]),
@@ -478,7 +484,7 @@ def offers(ledger: Ledger, partner: str | None = None) -> tuple[OfferRow, ...]:
             active=bool(_int(r[5])),
             listed_seq=_int(r[6]),
         )
-        for r in ledger.read_only_query(sql.OFFERS, (partner, partner))
+        for r in ledger.report_rows("offers", partner)
     )
 
 
@@ -489,7 +495,7 @@ def partner_settlements(ledger: Ledger, partner: str | None = None) -> tuple[Set
         InvalidEventError: if ``partner`` is neither a string nor None.
     """
     partner = _optional_filter("partner", partner)
-    rows = ledger.read_only_query(sql.SETTLEMENTS, (partner, partner))
+    rows = ledger.report_rows("settlements", partner)
     return tuple(
         SettlementRow(
             seq=_int(r[0]),
@@ -524,7 +530,7 @@ def outstanding_holds(
     """
     now_us = to_microseconds(_moment("as_of", ledger.clock() if as_of is None else as_of))
     result = []
-    for r in ledger.read_only_query(sql.OUTSTANDING_HOLDS):
+    for r in ledger.report_rows("outstanding_holds"):
         expires_us = _int(r[7])
         result.append(
             HoldRow(
@@ -557,27 +563,27 @@ def settlement_statement(ledger: Ledger, seq: int) -> SettlementStatement:
     """
     if type(seq) is not int or not 0 <= seq <= POSITION_MAX:
         raise InvalidEventError(f"seq must be a whole number from 0 to {POSITION_MAX:,}")
-    rows = ledger.read_only_query(sql.ENTRY_EVENT, (seq,))
+    rows = ledger.report_rows("entry_event", seq)
     if not rows or rows[0][0] != "settle_partner":
         raise NotFoundError(f"entry {seq} is not a partner settlement", seq=seq)
     event = json.loads(_str(rows[0][2]))
     partner, fund = _str(event["partner"]), _str(event["fund"])
     period_from, period_to = _date(event["period_from"]), _date(event["period_to"])
-    rate_rows = ledger.read_only_query(sql.RATE_BEFORE, (seq,))
+    rate_rows = ledger.report_rows("rate_before", seq)
     if not rate_rows:
         raise IntegrityError(f"settlement {seq} has no settlement rate before it", seq=seq)
     rate = _int(rate_rows[0][0])
-    confirms = ledger.read_only_query(sql.CONFIRMS_FOR_PARTNER, (partner, seq))
+    confirms = ledger.report_rows("confirms_for_partner", partner, seq)
     unsettled: dict[str, tuple[int, str, int]] = {
         _str(r[2]): (_int(r[0]), _str(r[1]), _int(r[3])) for r in confirms
     }
-    for earlier_seq, start, end in ledger.read_only_query(sql.SETTLES_FOR_PARTNER, (partner, seq)):
+    for earlier_seq, start, end in ledger.report_rows("settles_for_partner", partner, seq):
         _take(unsettled, _int(earlier_seq), _str(start), _str(end))
     covered = _take(unsettled, seq, period_from.isoformat(), period_to.isoformat())
     lines = []
     for voucher, (confirm_seq, confirmed_on, points) in sorted(covered.items()):
         hold_seq = int(voucher[1:])
-        hold = ledger.read_only_query(sql.HOLD_ENTRY, (hold_seq,))
+        hold = ledger.report_rows("hold_entry", hold_seq)
         if not hold:
             raise IntegrityError(f"voucher {voucher} has no hold entry", seq=seq)
         member, offer, quantity, item = hold[0]
@@ -749,7 +755,7 @@ def services(ledger: Ledger) -> tuple[ServiceRow, ...]:
             active_to=None if r[7] is None else _date(r[7]),
             defined_seq=_int(r[8]),
         )
-        for r in ledger.read_only_query(sql.SERVICES)
+        for r in ledger.report_rows("services")
     )
 
 
@@ -770,7 +776,7 @@ def accounts(ledger: Ledger, kind: str | None = None) -> tuple[AccountRow, ...]:
             grid=_str_tuple(r[2]),
             opened_seq=_int(r[3]),
         )
-        for r in ledger.read_only_query(sql.ACCOUNTS, (kind, kind))
+        for r in ledger.report_rows("accounts", kind)
     )
 
 
@@ -784,7 +790,7 @@ def registered_keys(ledger: Ledger) -> tuple[KeyRow, ...]:
             valid_from_seq=_int(r[3]),
             revoked_at_seq=_opt_int(r[4]),
         )
-        for r in ledger.read_only_query(sql.KEYS)
+        for r in ledger.report_rows("keys")
     )
 
 

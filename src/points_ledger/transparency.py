@@ -26,9 +26,7 @@ the file) does not match:
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Final
 
 from points_ledger.canonical import event_from_bytes, ledger_id_of
 from points_ledger.checkpoints import log_verifier, log_vkey, open_checkpoint
@@ -49,7 +47,7 @@ from points_ledger.merkle import (
     verify_consistency,
 )
 from points_ledger.models.checkpoints import SignedCheckpoint
-from points_ledger.models.common import POSITION_MAX
+from points_ledger.models.common import POSITION_MAX, from_microseconds, to_microseconds
 from points_ledger.models.events import Genesis
 from points_ledger.notes import Checkpoint, NoteVerifier, sign_note
 from points_ledger.receipts import (
@@ -58,13 +56,7 @@ from points_ledger.receipts import (
     receipt_signature,
     verify_receipt,
 )
-from points_ledger.store.checkpoints import (
-    CheckpointRow,
-    checkpoint_rows,
-    insert_checkpoint,
-    latest_checkpoint_row,
-)
-from points_ledger.store.sqlite import SqliteStore
+from points_ledger.store import CheckpointRow, Store
 
 __all__ = [
     "AddProblem",
@@ -83,13 +75,11 @@ __all__ = [
 AddProblem = Callable[[str, str, "int | None"], None]
 """``add(code, message, seq)``: how the audit collects problems."""
 
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
 
 # --------------------------------------------------------------------------- roots and proofs
 
 
-def tree_size(store: SqliteStore) -> int:
+def tree_size(store: Store) -> int:
     """Number of entries (leaves) in the file."""
     head = store.head()
     return 0 if head is None else head.size
@@ -110,7 +100,7 @@ def _require_size(name: str, value: object, size: int) -> int:
     return value
 
 
-def tree_root(store: SqliteStore, size: int | None = None) -> bytes:
+def tree_root(store: Store, size: int | None = None) -> bytes:
     """The RFC 9162 root of the first ``size`` entries (default: all of them).
 
     Raises:
@@ -123,7 +113,7 @@ def tree_root(store: SqliteStore, size: int | None = None) -> bytes:
     return root_from_nodes(checked, store.merkle_node)
 
 
-def prove_inclusion(store: SqliteStore, seq: int, size: int | None = None) -> list[bytes]:
+def prove_inclusion(store: Store, seq: int, size: int | None = None) -> list[bytes]:
     """The inclusion proof of entry ``seq`` in the tree of the first ``size`` entries.
 
     Raises:
@@ -138,7 +128,7 @@ def prove_inclusion(store: SqliteStore, seq: int, size: int | None = None) -> li
     return inclusion_proof_from_nodes(seq, checked, store.merkle_node)
 
 
-def prove_consistency(store: SqliteStore, size1: int, size2: int) -> list[bytes]:
+def prove_consistency(store: Store, size1: int, size2: int) -> list[bytes]:
     """The consistency proof between the trees of the first ``size1`` and ``size2`` entries.
 
     Raises:
@@ -171,7 +161,7 @@ def _from_row(row: CheckpointRow, verifier: NoteVerifier) -> SignedCheckpoint:
             f"stored checkpoint of size {row.size!r}: its columns differ from its signed note"
         )
     try:
-        recorded_at = _EPOCH + dt.timedelta(microseconds=row.recorded_at_us)
+        recorded_at = from_microseconds(row.recorded_at_us)
     except OverflowError as e:
         raise IntegrityError(f"stored checkpoint of size {body.size} has a bad time") from e
     return SignedCheckpoint(
@@ -183,18 +173,18 @@ def _from_row(row: CheckpointRow, verifier: NoteVerifier) -> SignedCheckpoint:
     )
 
 
-def list_checkpoints(store: SqliteStore, origin: str, log_key: bytes) -> list[SignedCheckpoint]:
+def list_checkpoints(store: Store, origin: str, log_key: bytes) -> list[SignedCheckpoint]:
     """Every stored checkpoint, smallest first, each signature checked.
 
     Raises:
         IntegrityError: if a stored checkpoint does not verify.
     """
     verifier = log_verifier(origin, log_key)
-    return [_from_row(row, verifier) for row in checkpoint_rows(store)]
+    return [_from_row(row, verifier) for row in store.checkpoint_rows()]
 
 
 def sign_checkpoint(
-    store: SqliteStore, origin: str, log_public_key: bytes, signer: Signer, now_us: int
+    store: Store, origin: str, log_public_key: bytes, signer: Signer, now_us: int
 ) -> SignedCheckpoint:
     """Sign, store and return a checkpoint of the whole ledger (see ``Ledger.checkpoint``).
 
@@ -216,26 +206,26 @@ def sign_checkpoint(
     with store.write():
         size = tree_size(store)
         root = root_from_nodes(size, store.merkle_node)
-        latest_row = latest_checkpoint_row(store)
+        latest_row = store.latest_checkpoint_row()
         latest = None if latest_row is None else _from_row(latest_row, verifier)
         if latest is not None:
             _check_extends(store, latest, size, root)
             if latest.size == size:
                 return latest
-            now_us = max(now_us, int((latest.recorded_at - _EPOCH) // dt.timedelta(microseconds=1)))
+            now_us = max(now_us, to_microseconds(latest.recorded_at))
         body = Checkpoint(origin, size, root)
         note = sign_note(body.to_text(), origin, signer.private_key)
-        insert_checkpoint(store, CheckpointRow(size, root, note, now_us))
+        store.insert_checkpoint(CheckpointRow(size, root, note, now_us))
     return SignedCheckpoint(
         origin=origin,
         size=size,
         root_hash=root,
         note=note,
-        recorded_at=_EPOCH + dt.timedelta(microseconds=now_us),
+        recorded_at=from_microseconds(now_us),
     )
 
 
-def _check_extends(store: SqliteStore, latest: SignedCheckpoint, size: int, root: bytes) -> None:
+def _check_extends(store: Store, latest: SignedCheckpoint, size: int, root: bytes) -> None:
     evidence = {"last_checkpoint": latest.note}
     if latest.size > size:
         raise IntegrityError(
@@ -259,7 +249,7 @@ def _check_extends(store: SqliteStore, latest: SignedCheckpoint, size: int, root
 
 
 def make_receipt(
-    store: SqliteStore,
+    store: Store,
     origin: str,
     log_public_key: bytes,
     seq: int,
@@ -282,7 +272,7 @@ def make_receipt(
             seq=seq,
         )
     if checkpoint is None:
-        row = latest_checkpoint_row(store)
+        row = store.latest_checkpoint_row()
         if row is None:
             raise NotFoundError(
                 "the ledger has signed no checkpoint yet",
@@ -345,7 +335,7 @@ def _b64(data: bytes) -> str:
 # --------------------------------------------------------------------------- audit
 
 
-def genesis_log_key(store: SqliteStore) -> tuple[str, bytes] | None:
+def genesis_log_key(store: Store) -> tuple[str, bytes] | None:
     """Origin and log public key read from the genesis entry's bytes, or None if unreadable.
 
     The audit takes them from the log itself, not from the cached configuration.
@@ -354,7 +344,7 @@ def genesis_log_key(store: SqliteStore) -> tuple[str, bytes] | None:
     return None if identity is None else identity[:2]
 
 
-def _genesis_identity(store: SqliteStore) -> tuple[str, bytes, bytes] | None:
+def _genesis_identity(store: Store) -> tuple[str, bytes, bytes] | None:
     """Origin, log public key and ledger id from entry 0's bytes, or None if unreadable."""
     try:
         rows = list(store.entry_rows(0, 1))
@@ -368,7 +358,7 @@ def _genesis_identity(store: SqliteStore) -> tuple[str, bytes, bytes] | None:
         return None
 
 
-def check_record_binding(store: SqliteStore, record: LogRecord, add: AddProblem) -> int | None:
+def check_record_binding(store: Store, record: LogRecord, add: AddProblem) -> int | None:
     """Check that ``record`` belongs to this file's genesis; return the size it covers.
 
     The record's ledger id and log key must be those of the file's entry 0, and its latest
@@ -411,7 +401,7 @@ def check_record_binding(store: SqliteStore, record: LogRecord, add: AddProblem)
     return latest.size
 
 
-def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) -> int:
+def check_trusted_checkpoint(store: Store, note: object, add: AddProblem) -> int:
     """Compare the file with a signed checkpoint held outside it; report what differs.
 
     See the module docstring for what can be named. Returns the size the checkpoint
@@ -479,10 +469,10 @@ def check_trusted_checkpoint(store: SqliteStore, note: object, add: AddProblem) 
     return n
 
 
-def _verified_rows(store: SqliteStore, verifier: NoteVerifier) -> Iterator[SignedCheckpoint]:
+def _verified_rows(store: Store, verifier: NoteVerifier) -> Iterator[SignedCheckpoint]:
     """Stored checkpoints whose signature verifies, smallest first, streamed."""
     try:
-        for row in checkpoint_rows(store):
+        for row in store.checkpoint_rows():
             try:
                 yield _from_row(row, verifier)
             except LedgerError:
@@ -491,7 +481,7 @@ def _verified_rows(store: SqliteStore, verifier: NoteVerifier) -> Iterator[Signe
         return
 
 
-def _verified_at(store: SqliteStore, verifier: NoteVerifier, size: int) -> SignedCheckpoint | None:
+def _verified_at(store: Store, verifier: NoteVerifier, size: int) -> SignedCheckpoint | None:
     for checkpoint in _verified_rows(store, verifier):
         if checkpoint.size == size:
             return checkpoint
@@ -500,7 +490,7 @@ def _verified_at(store: SqliteStore, verifier: NoteVerifier, size: int) -> Signe
     return None
 
 
-def _bracket(store: SqliteStore, verifier: NoteVerifier, size: int) -> tuple[int, int]:
+def _bracket(store: Store, verifier: NoteVerifier, size: int) -> tuple[int, int]:
     """Where the first changed entry lies, from the signed checkpoints up to ``size``.
 
     Matching is monotone (if the first ``s`` entries still match, so do fewer), so the
@@ -519,7 +509,7 @@ def _bracket(store: SqliteStore, verifier: NoteVerifier, size: int) -> tuple[int
     return first, size - 1  # pragma: no cover - the checkpoint at ``size`` was found
 
 
-def check_stored_checkpoints(store: SqliteStore, add: AddProblem) -> None:
+def check_stored_checkpoints(store: Store, add: AddProblem) -> None:
     """Check every stored checkpoint: signature, root at its size, mutual consistency."""
     genesis = genesis_log_key(store)
     if genesis is None:
@@ -528,14 +518,14 @@ def check_stored_checkpoints(store: SqliteStore, add: AddProblem) -> None:
     size = tree_size(store)
     previous: SignedCheckpoint | None = None
     try:
-        for row in checkpoint_rows(store):
+        for row in store.checkpoint_rows():
             previous = _check_stored(store, verifier, row, previous, size, add)
     except LedgerError as e:
         add("unreadable", f"the checkpoints table cannot be read: {e}", None)
 
 
 def _check_stored(
-    store: SqliteStore,
+    store: Store,
     verifier: NoteVerifier,
     row: CheckpointRow,
     previous: SignedCheckpoint | None,

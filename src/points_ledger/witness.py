@@ -42,7 +42,7 @@ from points_ledger.notes import (
     cosign,
     open_note,
 )
-from points_ledger.store.witness_sqlite import WitnessRow, WitnessStore
+from points_ledger.store.sqlite.witness import WitnessRow, WitnessStore
 
 __all__ = ["Witness", "WitnessClock"]
 

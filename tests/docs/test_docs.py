@@ -23,6 +23,8 @@ import points_ledger.receipts
 import points_ledger.repl
 import points_ledger.reports
 import points_ledger.split
+import points_ledger.store
+import points_ledger.store.memory
 import points_ledger.witness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +87,8 @@ PUBLIC_MODULES = (
     points_ledger.repl,
     points_ledger.reports,
     points_ledger.split,
+    points_ledger.store,
+    points_ledger.store.memory,
     points_ledger.witness,
 )
 

@@ -25,6 +25,7 @@ from points_ledger import (
     Signer,
     Transfer,
 )
+from points_ledger.store import Store
 
 START = dt.datetime(2023, 6, 1, 9, 0, tzinfo=dt.UTC)
 EventT = TypeVar("EventT", bound=Event)
@@ -123,12 +124,22 @@ COMMITTEE_THRESHOLD = 2
 """The ledger's committee threshold (the default)."""
 
 
-def build_world(tmp: Path, *, fund_fen: int = 100_000) -> World:
-    """Genesis, accounts, keys, the catalogue, two alliance partners, a funded fund."""
+def build_world(
+    tmp: Path,
+    *,
+    fund_fen: int = 100_000,
+    store: Store | None = None,
+    nonce: str | None = None,
+) -> World:
+    """Genesis, accounts, keys, the catalogue, two alliance partners, a funded fund.
+
+    The ledger is ``tmp / "community.db"``, or lives in ``store`` when one is given.
+    """
     clock = Clock()
     admin = seeded("admin")
     ledger = Ledger.create(
-        tmp / "community.db",
+        tmp / "community.db" if store is None else store,
+        nonce=nonce,
         origin="chengdu.example/chenghua/zhiqiang",
         log_key=seeded("log"),
         admins=[admin],

@@ -18,16 +18,17 @@ from sqlite_utils import Database
 
 import points_ledger.audit as audit_module
 from points_ledger.canonical import GENESIS_PREV_HASH, entry_hash, event_from_bytes
+from points_ledger.domain.state import ConfiguredState
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.entries import Signature
 from points_ledger.models.events import Posting
-from points_ledger.store.schema import (
+from points_ledger.store.sqlite import SqliteState, SqliteStore
+from points_ledger.store.sqlite.schema import (
     APPEND_ONLY_TABLES,
     LOG_TABLES,
     STATE_TABLES,
     protect_log_table,
 )
-from points_ledger.store.sqlite import SqliteState, SqliteStore
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ def rebuild_caches(path: Path) -> None:
     try:
         found = audit_module._Collector(stop_at_first=False)
         total = store.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-        audit_module._replay(store, scratch, found, None, total, None)
+        view = ConfiguredState(scratch)
+        audit_module._replay(store, scratch, view, found, None, total, None)
         scratch.flush()
         store.conn.execute("BEGIN")
         for table in STATE_TABLES:

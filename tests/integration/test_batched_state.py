@@ -18,8 +18,15 @@ import pytest
 
 import points_ledger.audit as audit_module
 from conftest import World, build_world
-from points_ledger import EntryConflictError, Event, OverdraftError, Signer
-from points_ledger.store.sqlite import SqliteState
+from points_ledger import EntryConflictError, Event, Ledger, OverdraftError, Signer
+from points_ledger.store.sqlite import SqliteState, SqliteStore
+
+
+def _sqlite(ledger: Ledger) -> SqliteStore:
+    """The SQLite store under ``ledger`` (these checks look at the file itself)."""
+    store = ledger._store
+    assert isinstance(store, SqliteStore)
+    return store
 
 
 def _pay(world: World, source: str, target: str, amount: int) -> tuple[Event, list[Signer]]:
@@ -101,9 +108,9 @@ def test_a_batch_inserts_each_log_table_with_one_statement(tmp_path: Path) -> No
     world = build_world(tmp_path / "b.db")
     world.issue("m1", 500)
     before = world.ledger.size()
-    seen = _statements(world.ledger._store.conn)
+    seen = _statements(_sqlite(world.ledger).conn)
     world.ledger.append_many([_pay(world, "m1", "m2", 1) for _ in range(40)])
-    world.ledger._store.conn.set_trace_callback(None)
+    _sqlite(world.ledger).conn.set_trace_callback(None)
     for table in ("entries", "signatures", "postings", "merkle_nodes"):
         inserts = [sql for sql in seen if sql.startswith(f"INSERT INTO {table} ")]
         # executemany traces each row; all of them come after the last handler read.
@@ -138,7 +145,7 @@ def test_an_id_reused_for_other_content_in_one_batch_refuses_the_whole_batch(
         world.ledger.append_many([(first, signer), (other, signer)])
     assert caught.value.seq == before
     assert world.ledger.size() == before
-    assert world.ledger._store.find_event("same") is None
+    assert _sqlite(world.ledger).find_event("same") is None
     world.ledger.verify()
 
 
@@ -207,7 +214,7 @@ def test_an_interrupt_while_the_held_rows_are_written_leaves_the_file_unchanged(
 ) -> None:
     world = build_world(tmp_path / "b.db")
     world.issue("m1", 100)
-    store = world.ledger._store
+    store = _sqlite(world.ledger)
     before = _entries_in_file(world.path)
     real = store.conn
     store.conn = _InterruptedInsert(real, "INSERT INTO postings")  # type: ignore[assignment]
@@ -246,7 +253,7 @@ def test_an_interrupt_as_a_refused_batch_ends_never_lets_its_rows_reach_the_file
         # Refused: the second payment overdraws, after the first one's rows are held.
         world.ledger.append_many([_pay(world, "m1", "m2", 60), _pay(world, "m1", "m2", 50)])
     assert fired
-    store = world.ledger._store
+    store = _sqlite(world.ledger)
     assert not store.conn.in_transaction
     list(world.ledger.entries())
     world.ledger.statement("m1")
@@ -263,7 +270,7 @@ def test_a_write_left_open_by_an_interrupt_is_rolled_back_by_the_next_write(
 ) -> None:
     world = build_world(tmp_path / "b.db")
     world.issue("m1", 100)
-    store = world.ledger._store
+    store = _sqlite(world.ledger)
     store.conn.execute("BEGIN IMMEDIATE")  # as if an interrupt came before ROLLBACK
     store.conn.execute("UPDATE balances SET posted = 7 WHERE account = 'm1'")
     world.pay("m1", "m2", 30)
@@ -274,7 +281,7 @@ def test_a_write_left_open_by_an_interrupt_is_rolled_back_by_the_next_write(
 def test_held_rows_are_never_written_outside_their_transaction(tmp_path: Path) -> None:
     world = build_world(tmp_path / "b.db")
     world.issue("m1", 100)
-    store = world.ledger._store
+    store = _sqlite(world.ledger)
     before = _entries_in_file(world.path)
     with pytest.raises(OverdraftError), store.write():
         # Hold an entry's rows, then fail: the held rows go with the transaction.

@@ -23,8 +23,9 @@ from points_ledger import Asset, IntegrityError, Ledger, LedgerError, Posting
 from points_ledger.engine import check_zero_sum
 from points_ledger.keys import verify_signature
 from points_ledger.models.entries import Signature
-from points_ledger.store.schema import APPEND_ONLY_TABLES, protect_log_table
-from points_ledger.store.sqlite import EntryRow, SqliteStore
+from points_ledger.store import EntryRow
+from points_ledger.store.sqlite import SqliteStore
+from points_ledger.store.sqlite.schema import APPEND_ONLY_TABLES, protect_log_table
 
 
 @dataclass(frozen=True)
@@ -485,7 +486,7 @@ def test_state_keys_of_another_storage_class_pair_up_instead_of_raising() -> Non
     conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
     in_sqlite_order = [row[0] for row in conn.execute("SELECT k FROM t ORDER BY k")]
     conn.close()
-    assert sorted(values, key=lambda v: audit_module._sqlite_order((v,))) == in_sqlite_order
+    assert sorted(values, key=lambda v: audit_module._key_order((v,))) == in_sqlite_order
     live = iter([("m2", "PTS", 1, 0), (b"m1", "PTS", 5, 0)])  # as SQLite orders them
     replayed = iter([("m1", "PTS", 5, 0), ("m2", "PTS", 1, 0)])
     pairs = list(audit_module._merge_by_key(live, replayed, 2))

@@ -1,18 +1,22 @@
-"""Properties of canonical bytes and of ledgers under random sequences of operations."""
+"""Properties of canonical bytes and of ledgers under random sequences of operations.
+
+The ledger properties run on the memory store: they test the rules (handlers are pure
+functions over a state view), and the conformance suite holds the SQLite store to the
+same behaviour.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import string
-import tempfile
 from collections import defaultdict
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import World, build_world
+from conftest import World
+from memory_world import memory_world, reopen
 from points_ledger import (
     AccountKind,
     AlreadyReversedError,
@@ -256,27 +260,25 @@ def check_invariants(world: World, model: Model) -> None:
     assert report.ok, report.to_text()
 
 
-def fresh_world(directory: str) -> World:
-    """Admins, members and the seated committee, which co-signs every issue."""
-    world = build_world(Path(directory) / "ledger.db", members=MEMBERS)
-    assert world.committee
+def fresh_world() -> World:
+    world = memory_world(MEMBERS)
+    assert world.committee  # seated: it co-signs every issue
     return world
 
 
 @LEDGER_SETTINGS
 @given(operations)
 def test_random_operations_keep_the_ledger_sound(ops: list[tuple[object, ...]]) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        world = fresh_world(directory)
-        try:
-            model = Model()
-            for op in ops:
-                run_operation(world, model, op)
-            check_invariants(world, model)
-            world.reopen()
-            check_invariants(world, model)
-        finally:
-            world.ledger.close()
+    world = fresh_world()
+    try:
+        model = Model()
+        for op in ops:
+            run_operation(world, model, op)
+        check_invariants(world, model)
+        reopen(world)
+        check_invariants(world, model)
+    finally:
+        world.ledger.close()
 
 
 @LEDGER_SETTINGS
@@ -287,37 +289,36 @@ def test_random_operations_keep_the_ledger_sound(ops: list[tuple[object, ...]]) 
 def test_retries_are_idempotent_and_conflicts_refused(
     awards: list[tuple[str, int]], data: st.DataObject
 ) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        world = fresh_world(directory)
-        try:
-            ledger = world.ledger
-            minters = [*world.quorum, *world.committee]
-            sent = []
-            for i, (member, amount) in enumerate(awards):
-                event = world.transfer_event("issuer", member, amount, event_id=f"award-{i}")
-                sent.append((event, ledger.append(event, minters).entry))
-            size = ledger.size()
-            for event, entry in data.draw(st.permutations(sent)):
-                # The same event, even with other (or no valid) signers, returns the entry.
-                again = ledger.append(event, data.draw(st.sampled_from([world.quorum, []])))
-                assert again.status == "exists"
-                assert again.entry == entry
-                changed = world.transfer_event(
-                    "issuer",
-                    data.draw(st.sampled_from(MEMBERS)),
-                    data.draw(st.integers(1, 20)),
-                    event_id=event.id,
-                    memo=data.draw(st.sampled_from(["", "retry"])),
-                )
-                if event_to_bytes(changed) == event_to_bytes(event):
-                    continue
-                try:
-                    ledger.append(changed, minters)
-                except EntryConflictError as e:
-                    assert e.seq == entry.seq
-                else:
-                    raise AssertionError("same id with other content was accepted")
-            assert ledger.size() == size
-            assert ledger.audit().ok
-        finally:
-            ledger.close()
+    world = fresh_world()
+    try:
+        ledger = world.ledger
+        minters = [*world.quorum, *world.committee]
+        sent = []
+        for i, (member, amount) in enumerate(awards):
+            event = world.transfer_event("issuer", member, amount, event_id=f"award-{i}")
+            sent.append((event, ledger.append(event, minters).entry))
+        size = ledger.size()
+        for event, entry in data.draw(st.permutations(sent)):
+            # The same event, even with other (or no valid) signers, returns the entry.
+            again = ledger.append(event, data.draw(st.sampled_from([world.quorum, []])))
+            assert again.status == "exists"
+            assert again.entry == entry
+            changed = world.transfer_event(
+                "issuer",
+                data.draw(st.sampled_from(MEMBERS)),
+                data.draw(st.integers(1, 20)),
+                event_id=event.id,
+                memo=data.draw(st.sampled_from(["", "retry"])),
+            )
+            if event_to_bytes(changed) == event_to_bytes(event):
+                continue
+            try:
+                ledger.append(changed, minters)
+            except EntryConflictError as e:
+                assert e.seq == entry.seq
+            else:
+                raise AssertionError("same id with other content was accepted")
+        assert ledger.size() == size
+        assert ledger.audit().ok
+    finally:
+        ledger.close()

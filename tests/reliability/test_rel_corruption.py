@@ -53,10 +53,18 @@ from reliability_harness import (
 )
 
 from points_ledger import Ledger
+from points_ledger.store.sqlite import SqliteStore
 
 SMALL_ENTRIES = 250
 SOAK_ENTRIES = 2_000
 MEMBERS = 30
+
+
+def _sqlite(ledger: Ledger) -> SqliteStore:
+    """The SQLite store under ``ledger`` (these checks look at the file itself)."""
+    store = ledger._store
+    assert isinstance(store, SqliteStore)
+    return store
 
 
 def build(path: Path, entries: int, seed: int) -> Path:
@@ -150,7 +158,7 @@ def wal_file(workdir: Path, seed: int, entries: int, in_wal: int) -> tuple[Path,
     ledger = build_community(path, community, award=50)
     grow(ledger, community, entries - in_wal - ledger.size())
     ledger.read_only_query("SELECT 1")
-    ledger._store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _sqlite(ledger).conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     grow_more = Community.of(seed, MEMBERS)
     for n in range(in_wal):  # one commit per entry: many WAL frames and commit points
         from reliability_harness import award_factory
@@ -222,7 +230,7 @@ def checkpointed_wal_file(
     community = Community.of(seed, MEMBERS)
     ledger = build_community(path, community, award=50)
     grow(ledger, community, entries - in_wal - ledger.size())
-    ledger._store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _sqlite(ledger).conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for n in range(in_wal):  # one commit per entry
         event, signers = award_factory(community, 77, n)
         ledger.append(event, signers)

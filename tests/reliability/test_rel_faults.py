@@ -133,6 +133,13 @@ opening award stays untouched by the core writes, which use the first two member
 POLICY_ID = "village-3331"
 
 
+def _sqlite(ledger: Ledger) -> SqliteStore:
+    """The SQLite store under ``ledger`` (these checks look at the file itself)."""
+    store = ledger._store
+    assert isinstance(store, SqliteStore)
+    return store
+
+
 class Injected(Exception):
     """Marker so a test can tell its own fault from anything else."""
 
@@ -672,21 +679,21 @@ def test_fault_at_each_step_of_each_write(
             fault = make_fault()
             injector = Injector(mp, step, fault)
             injector.arm_python()
-            injector.arm_store(ledger._store)
+            injector.arm_store(_sqlite(ledger))
             try:
                 write(ledger)
             except BaseException as e:
-                injector.disarm(ledger._store)
+                injector.disarm(_sqlite(ledger))
                 assert injector.fired, f"{op}/{step}/{name}: failed without the fault: {e!r}"
                 assert isinstance(e, expected_error(fault)), f"{op}/{step}/{name}: {e!r}"
                 if isinstance(e, LedgerError):
                     assert e.__cause__ is fault or e.__cause__ is not None
             else:
-                injector.disarm(ledger._store)
+                injector.disarm(_sqlite(ledger))
                 assert not injector.fired, f"{op}/{step}/{name}: fault fired but write succeeded"
                 continue
             FIRED.add((op, step, name))
-            assert not ledger._store.conn.in_transaction
+            assert not _sqlite(ledger).conn.in_transaction
             assert dump(path) == before, f"{op}/{step}/{name}: the file changed"
             ledger.verify()
             write(ledger)  # the same write now succeeds: no stale state after rollback

@@ -7,8 +7,9 @@ every step checks: conservation per asset, no negative constrained balance,
 it runs ``verify()``.
 
 Sizes (measured on the 2-core CI machine, see docs/explanation/reliability.md): the
-normal suite runs ``CI`` (derandomized, so a failure replays identically on every run);
-``pytest -m soak`` runs ``SOAK`` with random seeds. To replay a soak failure, hypothesis
+default suite runs ``QUICK``; CI runs ``CI`` once (``pytest -m ci_size``); both are
+derandomized, so a failure replays identically on every run. ``pytest -m soak`` runs
+``SOAK`` with random seeds. To replay a soak failure, hypothesis
 prints the falsifying steps and a ``@reproduce_failure(...)`` decorator; add that (or
 ``@seed(N)`` with the printed seed) to ``SoakMachineTest``.
 """
@@ -44,6 +45,14 @@ from points_ledger import (
     UnknownKeyError,
 )
 
+QUICK = settings(
+    max_examples=25,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+"""The default suite: a short derandomized run."""
 CI = settings(
     max_examples=200,
     stateful_step_count=50,
@@ -262,6 +271,11 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledger.verify()
 
 
+class QuickMachineTest(LedgerMachine.TestCase):  # type: ignore[misc, valid-type]
+    settings = QUICK
+
+
+@pytest.mark.ci_size
 class CIMachineTest(LedgerMachine.TestCase):  # type: ignore[misc, valid-type]
     settings = CI
 

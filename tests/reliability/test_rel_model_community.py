@@ -65,6 +65,14 @@ from points_ledger import (
     verify_receipt,
 )
 
+QUICK = settings(
+    max_examples=25,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+"""The default suite: a short derandomized run."""
 CI = settings(
     max_examples=200,
     stateful_step_count=50,
@@ -520,6 +528,11 @@ class CommunityMachine(RuleBasedStateMachine):
             self.ledger.verify()
 
 
+class QuickCommunityMachineTest(CommunityMachine.TestCase):  # type: ignore[misc, valid-type]
+    settings = QUICK
+
+
+@pytest.mark.ci_size
 class CICommunityMachineTest(CommunityMachine.TestCase):  # type: ignore[misc, valid-type]
     settings = CI
 

@@ -1,17 +1,19 @@
-"""A rule-based state machine: the ledger against a plain-Python model of balances."""
+"""A rule-based state machine: the ledger against a plain-Python model of balances.
+
+It tests the rules, on the memory store; the reliability model machine drives the same
+operations on SQLite files (``tests/reliability/test_rel_model.py``).
+"""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections import defaultdict
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from conftest import World, build_world
+from conftest import World
+from memory_world import memory_world, reopen
 from points_ledger import (
     AlreadyReversedError,
     Asset,
@@ -30,8 +32,7 @@ assets = st.sampled_from(Asset)
 class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.directory = tempfile.mkdtemp(prefix="ledger-machine-")
-        self.world: World = build_world(Path(self.directory) / "ledger.db", members=MEMBERS)
+        self.world: World = memory_world(MEMBERS)
         self.minters = [*self.world.quorum, *self.world.committee]
         self.balances: defaultdict[tuple[str, Asset], int] = defaultdict(int)
         self.movable: dict[int, list[tuple[str, Asset, int]]] = {}
@@ -146,7 +147,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule()
     def close_and_reopen(self) -> None:
-        self.world.reopen()
+        reopen(self.world)
 
     # -- invariants ------------------------------------------------------------------
 
@@ -176,7 +177,6 @@ class LedgerMachine(RuleBasedStateMachine):
             self.world.ledger.verify()
         finally:
             self.world.ledger.close()
-            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 LedgerMachine.TestCase.settings = settings(

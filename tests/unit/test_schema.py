@@ -1,6 +1,6 @@
 from sqlite_utils import Database
 
-from points_ledger.store.schema import MIGRATIONS, SCHEMA_NAMES
+from points_ledger.store.sqlite.schema import MIGRATIONS, SCHEMA_NAMES
 
 
 def test_schema_names_list_every_registered_migration() -> None:

@@ -17,7 +17,6 @@ from points_ledger.domain.state import (
     StateView,
     before_debit,
     register_handler,
-    register_reversible,
     reversible_kinds,
 )
 from points_ledger.errors import (
@@ -416,7 +415,7 @@ def _revoke_key(event: RevokeKey, state: StateView, ctx: DeriveContext) -> Plan:
     return Plan(requirement=config.policy.admins(), changes=(KeyRevoked(event.key_id, ctx.seq),))
 
 
-@register_handler(Transfer)
+@register_handler(Transfer, reversible=True)
 def _transfer(event: Transfer, state: StateView, ctx: DeriveContext) -> Plan:
     config = require_config(state)
     net: defaultdict[tuple[str, Asset], int] = defaultdict(int)
@@ -449,9 +448,6 @@ def _transfer(event: Transfer, state: StateView, ctx: DeriveContext) -> Plan:
         postings=event.postings,
         changes=before_debit(constrained, state, ctx),
     )
-
-
-register_reversible(Transfer.kind)
 
 
 @register_handler(Reverse)

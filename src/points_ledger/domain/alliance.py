@@ -27,6 +27,7 @@ partner -> sorted list of confirmed, unsettled vouchers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -69,6 +70,7 @@ from points_ledger.models.community import (
     VoidRedemption,
 )
 from points_ledger.models.events import KeySpec, Posting
+from points_ledger.models.records import HoldRecord, OfferRecord
 from points_ledger.policy import AnyOf, OwnerSignature, Requirement, RoleQuorum, all_of
 
 __all__ = [
@@ -122,25 +124,33 @@ def require_partner(state: StateView, partner: str) -> dict[str, Any]:
     return value
 
 
-def _require_offer(work: WorkingState, offer: str) -> dict[str, Any]:
+def _require_offer(work: WorkingState, offer: str) -> OfferRecord:
     value = work.get(OFFER_NS, offer)
-    if not isinstance(value, dict):
+    if value is None:
         raise NotFoundError(f"there is no offer {offer!r}", details={"offer": offer})
-    return value
+    return OfferRecord.from_json(value, offer)
 
 
-def _require_hold(work: WorkingState, voucher: str) -> dict[str, Any]:
+def _put_offer(work: WorkingState, offer: str, record: OfferRecord) -> None:
+    work.put(OFFER_NS, offer, record.to_json())
+
+
+def _require_hold(work: WorkingState, voucher: str) -> HoldRecord:
     value = work.get(HOLD_NS, voucher)
-    if not isinstance(value, dict):
+    if value is None:
         raise NotFoundError(f"there is no voucher {voucher!r}", details={"voucher": voucher})
-    return value
+    return HoldRecord.from_json(value, voucher)
 
 
-def _require_pending(hold: dict[str, Any], voucher: str) -> None:
-    if hold["status"] != "pending":
+def _put_hold(work: WorkingState, voucher: str, record: HoldRecord) -> None:
+    work.put(HOLD_NS, voucher, record.to_json())
+
+
+def _require_pending(hold: HoldRecord, voucher: str) -> None:
+    if hold.status != "pending":
         raise HoldClosedError(
-            f"voucher {voucher} is already {hold['status']} (entry {hold['closed_seq']})",
-            details={"voucher": voucher, "status": hold["status"], "seq": hold["closed_seq"]},
+            f"voucher {voucher} is already {hold.status} (entry {hold.closed_seq})",
+            details={"voucher": voucher, "status": hold.status, "seq": hold.closed_seq},
         )
 
 
@@ -150,23 +160,22 @@ def _remove(work: WorkingState, namespace: str, key: str, voucher: str) -> None:
 
 
 def _close_hold(
-    work: WorkingState, voucher: str, hold: dict[str, Any], status: str, seq: int
-) -> None:
+    work: WorkingState, voucher: str, hold: HoldRecord, status: str, seq: int
+) -> HoldRecord:
     """Mark a pending hold closed and drop it from the open-hold indexes.
 
     A hold closed as ``voided`` or ``expired`` gives back its stock and reservation; a
     ``confirmed`` one gives back only the reservation (the points are then posted).
     """
-    hold["status"] = status
-    hold["closed_seq"] = seq
-    work.put(HOLD_NS, voucher, hold)
-    work.add_pending(hold["member"], Asset.PTS, -int(hold["points"]))
-    _remove(work, BY_MEMBER_NS, hold["member"], voucher)
-    _remove(work, BY_OFFER_NS, hold["offer"], voucher)
+    closed = dataclasses.replace(hold, status=status, closed_seq=seq)
+    _put_hold(work, voucher, closed)
+    work.add_pending(hold.member, Asset.PTS, -hold.points)
+    _remove(work, BY_MEMBER_NS, hold.member, voucher)
+    _remove(work, BY_OFFER_NS, hold.offer, voucher)
     if status != "confirmed":
-        offer = _require_offer(work, hold["offer"])
-        offer["stock"] = int(offer["stock"]) + int(hold["quantity"])
-        work.put(OFFER_NS, hold["offer"], offer)
+        offer = _require_offer(work, hold.offer)
+        _put_offer(work, hold.offer, dataclasses.replace(offer, stock=offer.stock + hold.quantity))
+    return closed
 
 
 def release_expired_holds(
@@ -187,8 +196,8 @@ def release_expired_holds(
     if offer is not None:
         vouchers.update(work.get(BY_OFFER_NS, offer) or [])
     for voucher in sorted(vouchers):
-        hold = work.get(HOLD_NS, voucher)
-        if hold["status"] == "pending" and ctx.recorded_at_us >= hold["expires_at_us"]:
+        hold = HoldRecord.from_json(work.get(HOLD_NS, voucher), voucher)
+        if hold.status == "pending" and ctx.recorded_at_us >= hold.expires_at_us:
             _close_hold(work, voucher, hold, "expired", ctx.seq)
 
 
@@ -220,13 +229,13 @@ def _join_alliance(event: JoinAlliance, state: StateView, ctx: DeriveContext) ->
         raise InvalidEventError(f"key {record.key_id} is already registered")
     if record.public_key == config.log_key:
         raise InvalidEventError("the log key cannot also sign events; generate another key")
+    membership = {"name": event.name, "key_id": record.key_id, "joined_seq": ctx.seq}
     # The partner key speaks for the account like any other key it owns (and is listed
     # among its keys below): the admins alone may not add it to an account with a key.
     requirements = [
         config.policy.admins(),
         *further_key_requirements(event.partner, state, config),
     ]
-    membership = {"name": event.name, "key_id": record.key_id, "joined_seq": ctx.seq}
     return Plan(
         requirement=all_of(requirements),
         changes=(
@@ -246,17 +255,17 @@ def _list_offer(event: ListOffer, state: StateView, ctx: DeriveContext) -> Plan:
             f"offer id {event.offer!r} is already used; choose a new id",
             hint="Change an existing offer with UpdateOffer.",
         )
-    offer = {
-        "partner": event.partner,
-        "item": event.item,
-        "price_points": event.price_points,
-        "stock": event.stock,
-        "active": True,
-        "listed_seq": ctx.seq,
-    }
+    offer = OfferRecord(
+        partner=event.partner,
+        item=event.item,
+        price_points=event.price_points,
+        stock=event.stock,
+        active=True,
+        listed_seq=ctx.seq,
+    )
     return Plan(
         requirement=OwnerSignature(event.partner, frozenset({Role.PARTNER})),
-        changes=(StatePut(OFFER_NS, event.offer, offer),),
+        changes=(StatePut(OFFER_NS, event.offer, offer.to_json()),),
     )
 
 
@@ -265,15 +274,15 @@ def _update_offer(event: UpdateOffer, state: StateView, ctx: DeriveContext) -> P
     require_config(state)
     work = WorkingState(state)
     offer = _require_offer(work, event.offer)
-    if not offer["active"]:
+    if not offer.active:
         raise InvalidEventError(f"offer {event.offer!r} was delisted; list a new offer")
     if event.price_points is not None:
-        offer["price_points"] = event.price_points
+        offer = dataclasses.replace(offer, price_points=event.price_points)
     if event.stock is not None:
-        offer["stock"] = event.stock
-    work.put(OFFER_NS, event.offer, offer)
+        offer = dataclasses.replace(offer, stock=event.stock)
+    _put_offer(work, event.offer, offer)
     return Plan(
-        requirement=OwnerSignature(offer["partner"], frozenset({Role.PARTNER})),
+        requirement=OwnerSignature(offer.partner, frozenset({Role.PARTNER})),
         changes=work.changes(),
     )
 
@@ -283,12 +292,11 @@ def _delist_offer(event: DelistOffer, state: StateView, ctx: DeriveContext) -> P
     require_config(state)
     work = WorkingState(state)
     offer = _require_offer(work, event.offer)
-    if not offer["active"]:
+    if not offer.active:
         raise InvalidEventError(f"offer {event.offer!r} is already delisted")
-    offer["active"] = False
-    work.put(OFFER_NS, event.offer, offer)
+    _put_offer(work, event.offer, dataclasses.replace(offer, active=False))
     return Plan(
-        requirement=OwnerSignature(offer["partner"], frozenset({Role.PARTNER})),
+        requirement=OwnerSignature(offer.partner, frozenset({Role.PARTNER})),
         changes=work.changes(),
     )
 
@@ -304,22 +312,22 @@ def _hold(event: HoldRedemption, state: StateView, ctx: DeriveContext) -> Plan:
         )
     work = WorkingState(state)
     offer = _require_offer(work, event.offer)
-    if not offer["active"]:
+    if not offer.active:
         raise InvalidEventError(f"offer {event.offer!r} has been delisted")
     release_expired_holds(work, ctx, member=event.member, offer=event.offer)
     offer = _require_offer(work, event.offer)
-    expected = event.quantity * int(offer["price_points"])
+    expected = event.quantity * offer.price_points
     if event.points != expected:
         raise PriceChangedError(
-            f"{event.quantity} x {offer['item']!r} costs {expected:,} points now; the "
+            f"{event.quantity} x {offer.item!r} costs {expected:,} points now; the "
             f"member agreed to {event.points:,}",
             details={"offer": event.offer, "expected": expected, "agreed": event.points},
         )
-    if event.quantity > offer["stock"]:
+    if event.quantity > offer.stock:
         raise OutOfStockError(
-            f"offer {event.offer!r} has {offer['stock']} item(s) left unreserved; this "
+            f"offer {event.offer!r} has {offer.stock} item(s) left unreserved; this "
             f"hold asks for {event.quantity}",
-            details={"offer": event.offer, "stock": offer["stock"], "asked": event.quantity},
+            details={"offer": event.offer, "stock": offer.stock, "asked": event.quantity},
         )
     by_member = work.get(BY_MEMBER_NS, event.member) or []
     by_offer = work.get(BY_OFFER_NS, event.offer) or []
@@ -334,27 +342,26 @@ def _hold(event: HoldRedemption, state: StateView, ctx: DeriveContext) -> Plan:
             f"offer {event.offer!r} has {len(by_offer)} open holds (at most {HOLDS_PER_OFFER_MAX})"
         )
     voucher = voucher_code(ctx.seq)
-    offer["stock"] = int(offer["stock"]) - event.quantity
-    work.put(OFFER_NS, event.offer, offer)
+    _put_offer(work, event.offer, dataclasses.replace(offer, stock=offer.stock - event.quantity))
     work.put(BY_MEMBER_NS, event.member, sorted([*by_member, voucher]))
     work.put(BY_OFFER_NS, event.offer, sorted([*by_offer, voucher]))
-    work.put(
-        HOLD_NS,
+    _put_hold(
+        work,
         voucher,
-        {
-            "member": event.member,
-            "offer": event.offer,
-            "partner": offer["partner"],
-            "quantity": event.quantity,
-            "points": event.points,
-            "hold_seq": ctx.seq,
-            "held_on": event.effective_at.isoformat(),
-            "expires_at_us": ctx.recorded_at_us + event.expires_in_hours * _HOUR_US,
-            "status": "pending",
-            "closed_seq": None,
-            "confirmed_on": None,
-            "settled_seq": None,
-        },
+        HoldRecord(
+            member=event.member,
+            offer=event.offer,
+            partner=offer.partner,
+            quantity=event.quantity,
+            points=event.points,
+            hold_seq=ctx.seq,
+            held_on=event.effective_at.isoformat(),
+            expires_at_us=ctx.recorded_at_us + event.expires_in_hours * _HOUR_US,
+            status="pending",
+            closed_seq=None,
+            confirmed_on=None,
+            settled_seq=None,
+        ),
     )
     work.add_pending(event.member, Asset.PTS, event.points)
     return Plan(
@@ -370,13 +377,13 @@ def _confirm(event: ConfirmRedemption, state: StateView, ctx: DeriveContext) -> 
     hold = _require_hold(work, event.voucher)
     # An expired hold is refused as expired whether or not a later entry has already
     # released its reservation.
-    if hold["status"] in ("pending", "expired") and ctx.recorded_at_us >= hold["expires_at_us"]:
+    if hold.status in ("pending", "expired") and ctx.recorded_at_us >= hold.expires_at_us:
         raise HoldExpiredError(
             f"voucher {event.voucher} expired before it was confirmed",
-            details={"voucher": event.voucher, "expires_at_us": hold["expires_at_us"]},
+            details={"voucher": event.voucher, "expires_at_us": hold.expires_at_us},
         )
     _require_pending(hold, event.voucher)
-    partner = hold["partner"]
+    partner = hold.partner
     unsettled = work.get(UNSETTLED_NS, partner) or []
     if len(unsettled) >= UNSETTLED_PER_PARTNER_MAX:
         raise LimitExceededError(
@@ -384,14 +391,13 @@ def _confirm(event: ConfirmRedemption, state: StateView, ctx: DeriveContext) -> 
             f"(at most {UNSETTLED_PER_PARTNER_MAX})",
             hint="Settle the partner first (points-ledger settle, or a SettlePartner event).",
         )
-    _close_hold(work, event.voucher, hold, "confirmed", ctx.seq)
-    hold = work.get(HOLD_NS, event.voucher)
-    hold["confirmed_on"] = event.effective_at.isoformat()
-    work.put(HOLD_NS, event.voucher, hold)
+    closed = _close_hold(work, event.voucher, hold, "confirmed", ctx.seq)
+    confirmed_on = event.effective_at.isoformat()
+    _put_hold(work, event.voucher, dataclasses.replace(closed, confirmed_on=confirmed_on))
     work.put(UNSETTLED_NS, partner, sorted([*unsettled, event.voucher]))
-    points = int(hold["points"])
+    points = hold.points
     postings = (
-        Posting(account=hold["member"], asset=Asset.PTS, amount=-points),
+        Posting(account=hold.member, asset=Asset.PTS, amount=-points),
         Posting(account=partner, asset=Asset.PTS, amount=points),
     )
     return Plan(
@@ -407,14 +413,14 @@ def _void(event: VoidRedemption, state: StateView, ctx: DeriveContext) -> Plan:
     work = WorkingState(state)
     hold = _require_hold(work, event.voucher)
     _require_pending(hold, event.voucher)
-    expired = ctx.recorded_at_us >= hold["expires_at_us"]
+    expired = ctx.recorded_at_us >= hold.expires_at_us
     requirement: Requirement
     if expired:
         requirement = AnyOf(*(RoleQuorum(role) for role in Role))
     else:
         requirement = AnyOf(
-            OwnerSignature(hold["member"]),
-            OwnerSignature(hold["partner"], frozenset({Role.PARTNER})),
+            OwnerSignature(hold.member),
+            OwnerSignature(hold.partner, frozenset({Role.PARTNER})),
             config.policy.admins(),
         )
     _close_hold(work, event.voucher, hold, "expired" if expired else "voided", ctx.seq)

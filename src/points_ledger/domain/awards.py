@@ -15,8 +15,6 @@ never be paid twice; re-award a corrected task under a new reference.
 
 from __future__ import annotations
 
-from typing import Any
-
 from points_ledger.domain.admin import require_account, require_config, seated_committee
 from points_ledger.domain.state import (
     DeriveContext,
@@ -24,7 +22,6 @@ from points_ledger.domain.state import (
     StatePut,
     StateView,
     register_handler,
-    register_reversible,
 )
 from points_ledger.errors import (
     DuplicateTaskError,
@@ -35,6 +32,7 @@ from points_ledger.errors import (
 from points_ledger.models.common import AccountKind, Asset, Role
 from points_ledger.models.community import AwardPoints, DefineService
 from points_ledger.models.events import Posting
+from points_ledger.models.records import ServiceRecord
 from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum, all_of
 
 __all__ = ["SERVICE_NS", "require_service"]
@@ -45,46 +43,47 @@ DAY_NS = "award_day"
 MONTH_NS = "award_month"
 
 
-def require_service(state: StateView, code: str) -> dict[str, Any]:
+def require_service(state: StateView, code: str) -> ServiceRecord:
     """Return a catalogue entry.
 
     Raises:
         NotFoundError: if no service with that code was defined.
+        IntegrityError: if its stored record is damaged.
     """
     value = state.get(SERVICE_NS, code)
-    if not isinstance(value, dict):
+    if value is None:
         raise NotFoundError(
             f"service {code!r} is not in the catalogue",
             hint="Define the service first (points-ledger service define, or a DefineService "
             "event), or check the code.",
             details={"service": code},
         )
-    return value
+    return ServiceRecord.from_json(value, code)
 
 
 @register_handler(DefineService)
 def _define_service(event: DefineService, state: StateView, ctx: DeriveContext) -> Plan:
     config = require_config(state)
-    value = {
-        "code": event.code,
-        "name": event.name,
-        "points_per_unit": event.points_per_unit,
-        "unit": event.unit.value,
-        "points_per_day_max": event.points_per_day_max,
-        "points_per_month_max": event.points_per_month_max,
-        "active_from": event.active_from.isoformat(),
-        "active_to": None if event.active_to is None else event.active_to.isoformat(),
-        "defined_seq": ctx.seq,
-    }
+    value = ServiceRecord(
+        code=event.code,
+        name=event.name,
+        points_per_unit=event.points_per_unit,
+        unit=event.unit.value,
+        points_per_day_max=event.points_per_day_max,
+        points_per_month_max=event.points_per_month_max,
+        active_from=event.active_from.isoformat(),
+        active_to=None if event.active_to is None else event.active_to.isoformat(),
+        defined_seq=ctx.seq,
+    )
     # What a unit of service is worth is a decision of the committee too, once seated:
     # otherwise the admins could price a service high and award it to people they enrol.
     return Plan(
         requirement=all_of([config.policy.admins(), *seated_committee(state, config)]),
-        changes=(StatePut(SERVICE_NS, event.code, value),),
+        changes=(StatePut(SERVICE_NS, event.code, value.to_json()),),
     )
 
 
-@register_handler(AwardPoints)
+@register_handler(AwardPoints, reversible=True)
 def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> Plan:
     require_config(state)
     service = require_service(state, event.service)
@@ -95,12 +94,10 @@ def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> P
             f"{volunteer.kind.value} account"
         )
     day = event.effective_at.isoformat()
-    if day < service["active_from"] or (
-        service["active_to"] is not None and day > service["active_to"]
-    ):
+    if day < service.active_from or (service.active_to is not None and day > service.active_to):
         raise InvalidEventError(
             f"service {event.service!r} is not active on {day} (active from "
-            f"{service['active_from']} to {service['active_to'] or 'open end'})"
+            f"{service.active_from} to {service.active_to or 'open end'})"
         )
     task_key = f"{event.service}/{event.task_ref}"
     paid_by = state.get(TASK_NS, task_key)
@@ -110,14 +107,14 @@ def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> P
             f"entry {paid_by}",
             details={"service": event.service, "task_ref": event.task_ref, "seq": paid_by},
         )
-    points = event.quantity * int(service["points_per_unit"])
+    points = event.quantity * service.points_per_unit
     day_key = f"{event.volunteer}/{event.service}/{day}"
     month_key = f"{event.volunteer}/{event.service}/{day[:7]}"
     day_total = int(state.get(DAY_NS, day_key) or 0) + points
     month_total = int(state.get(MONTH_NS, month_key) or 0) + points
     for total, cap, period in (
-        (day_total, service["points_per_day_max"], f"on {day}"),
-        (month_total, service["points_per_month_max"], f"in {day[:7]}"),
+        (day_total, service.points_per_day_max, f"on {day}"),
+        (month_total, service.points_per_month_max, f"in {day[:7]}"),
     ):
         if cap is not None and total > cap:
             raise LimitExceededError(
@@ -138,6 +135,3 @@ def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> P
             StatePut(MONTH_NS, month_key, month_total),
         ),
     )
-
-
-register_reversible(AwardPoints.kind)

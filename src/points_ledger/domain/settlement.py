@@ -15,6 +15,7 @@ State records: ``settlement_rate``: ``current`` -> rate; ``settlement``: seq -> 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
 
 from points_ledger.domain.admin import require_account, require_config, seated_committee
@@ -31,6 +32,7 @@ from points_ledger.errors import InvalidEventError, LimitExceededError, NotFound
 from points_ledger.models.common import AMOUNT_MAX, AccountKind, Asset, Role
 from points_ledger.models.community import SetSettlementRate, SettlePartner
 from points_ledger.models.events import Posting
+from points_ledger.models.records import HoldRecord
 from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum, all_of
 
 __all__ = ["RATE_NS", "SETTLEMENT_NS", "current_rate"]
@@ -83,12 +85,11 @@ def _settle(event: SettlePartner, state: StateView, ctx: DeriveContext) -> Plan:
     covered: list[str] = []
     points = 0
     for voucher in work.get(UNSETTLED_NS, event.partner) or []:
-        hold = work.get(HOLD_NS, voucher)
-        if start <= hold["confirmed_on"] <= end:
+        hold = HoldRecord.from_json(work.get(HOLD_NS, voucher), voucher)
+        if hold.confirmed_on is not None and start <= hold.confirmed_on <= end:
             covered.append(voucher)
-            points += int(hold["points"])
-            hold["settled_seq"] = ctx.seq
-            work.put(HOLD_NS, voucher, hold)
+            points += hold.points
+            work.put(HOLD_NS, voucher, dataclasses.replace(hold, settled_seq=ctx.seq).to_json())
         else:
             remaining.append(voucher)
     if not covered:

@@ -8,22 +8,32 @@ into a scratch state, so the postings of every entry can be re-derived and compa
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol, TypeAlias, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from points_ledger.errors import InvalidEventError
-from points_ledger.models.common import Asset
-from points_ledger.models.entries import AccountRecord, Balance, KeyRecord
+from points_ledger.keys import public_key_from_b64
 from points_ledger.models.events import Event, Posting
+from points_ledger.models.state import (
+    BUSINESS_ZONE,
+    AccountOpened,
+    Change,
+    DeriveContext,
+    JSONValue,
+    KeyAdded,
+    KeyRevoked,
+    PendingDelta,
+    StatePut,
+)
+from points_ledger.models.state import StateView as RecordsView
 from points_ledger.policy import Policy, Requirement
 
 __all__ = [
     "BUSINESS_ZONE",
     "AccountOpened",
     "Change",
+    "ConfiguredState",
     "DeriveContext",
     "Handler",
     "KeyAdded",
@@ -40,9 +50,6 @@ __all__ = [
     "register_reversible",
     "reversible_kinds",
 ]
-
-JSONValue: TypeAlias = Any
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -61,110 +68,65 @@ class LedgerConfig:
     policy: Policy
     ledger_id: bytes
 
+    @classmethod
+    def from_record(cls, value: JSONValue) -> LedgerConfig:
+        """Decode the ``ledger``/``config`` state record the genesis handler writes.
 
-BUSINESS_ZONE: Final = "Asia/Shanghai"
-"""The time zone whose calendar dates the rules compare with business dates."""
-
-
-def _business_zone() -> dt.tzinfo:
-    try:
-        return ZoneInfo(BUSINESS_ZONE)
-    except ZoneInfoNotFoundError:  # pragma: no cover - tzdata is a dependency
-        return dt.timezone(dt.timedelta(hours=8))  # China keeps no daylight saving time
-
-
-@dataclass(frozen=True)
-class DeriveContext:
-    """Facts about the entry being derived: its seq and ledger time (UTC microseconds)."""
-
-    seq: int
-    recorded_at_us: int
-
-    @property
-    def recorded_date(self) -> dt.date:
-        """The calendar date of ``recorded_at`` in Asia/Shanghai (a pure function of it)."""
-        try:
-            moment = _EPOCH + dt.timedelta(microseconds=self.recorded_at_us)
-            return moment.astimezone(_business_zone()).date()
-        except (TypeError, ValueError, OverflowError) as e:
-            # Only a damaged file holds such a time; the audit reports it as a broken rule.
-            raise InvalidEventError(
-                f"recorded_at {self.recorded_at_us!r} is not a time this ledger can hold"
-            ) from e
+        Raises:
+            LedgerError: if a policy value or the log key is invalid.
+            KeyError: if a field is missing (only in a damaged replay).
+        """
+        return cls(
+            origin=value["origin"],
+            log_key=public_key_from_b64(value["log_key"]),
+            policy=Policy.from_config(value),
+            ledger_id=bytes.fromhex(value["ledger_id"]),
+        )
 
 
-class StateView(Protocol):
-    """Read-only view of the ledger state just before the entry being derived."""
+class StateView(RecordsView, Protocol):
+    """What handlers read: the store's state records and the genesis configuration."""
 
     def config(self) -> LedgerConfig | None:
         """The genesis facts, or None before genesis."""
 
-    def account(self, account: str) -> AccountRecord | None:
-        """An opened account, or None."""
 
-    def key(self, key_id: str) -> KeyRecord | None:
-        """A registered key (revoked or not), or None."""
+class ConfiguredState:
+    """A store's state records with the genesis configuration the domain decodes.
 
-    def count_active_keys(self, role: str) -> int:
-        """How many unrevoked keys hold ``role``."""
+    The records' read methods are bound once, so a read costs what it costs on the
+    store itself. The configuration comes from ``config_source`` when one is given (the
+    live ledger reads it from entry 0's signed bytes, never from a cached record), else
+    from the ``ledger``/``config`` record a replay writes. It is kept once known.
+    """
 
-    def active_keys(self, role: str) -> tuple[KeyRecord, ...]:
-        """The unrevoked keys that hold ``role``, ordered by key id."""
+    def __init__(
+        self,
+        records: RecordsView,
+        config_source: Callable[[], LedgerConfig | None] | None = None,
+    ) -> None:
+        self.records = records
+        self._config_source = config_source
+        self._config: LedgerConfig | None = None
+        self.account = records.account
+        self.key = records.key
+        self.count_active_keys = records.count_active_keys
+        self.active_keys = records.active_keys
+        self.balance = records.balance
+        self.entry_kind = records.entry_kind
+        self.entry_postings = records.entry_postings
+        self.get = records.get
 
-    def balance(self, account: str, asset: Asset) -> Balance:
-        """Current posted and pending balance (zero for an account that never moved)."""
-
-    def entry_kind(self, seq: int) -> str | None:
-        """The event type of entry ``seq``, or None if there is no such entry."""
-
-    def entry_postings(self, seq: int) -> tuple[Posting, ...]:
-        """The postings of entry ``seq`` (empty if none)."""
-
-    def get(self, namespace: str, key: str) -> JSONValue | None:
-        """A domain state record (JSON value), or None."""
-
-
-@dataclass(frozen=True)
-class AccountOpened:
-    """Add an account to the state."""
-
-    record: AccountRecord
-
-
-@dataclass(frozen=True)
-class KeyAdded:
-    """Add a key to the state."""
-
-    record: KeyRecord
-
-
-@dataclass(frozen=True)
-class KeyRevoked:
-    """Mark a key revoked from ``seq`` on."""
-
-    key_id: str
-    seq: int
-
-
-@dataclass(frozen=True)
-class PendingDelta:
-    """Change the amount held (reserved, not yet posted) against an account."""
-
-    account: str
-    asset: Asset
-    delta: int
-
-
-@dataclass(frozen=True)
-class StatePut:
-    """Set a domain state record (a JSON value under a namespace and key)."""
-
-    namespace: str
-    key: str
-    value: JSONValue
-
-
-Change: TypeAlias = AccountOpened | KeyAdded | KeyRevoked | PendingDelta | StatePut
+    def config(self) -> LedgerConfig | None:
+        """The genesis facts, or None before genesis."""
+        if self._config is None:
+            if self._config_source is not None:
+                self._config = self._config_source()
+            else:
+                value = self.records.get("ledger", "config")
+                if value is not None:
+                    self._config = LedgerConfig.from_record(value)
+        return self._config
 
 
 @dataclass(frozen=True)
@@ -183,17 +145,29 @@ _REVERSIBLE: set[str] = set()
 
 
 def register_handler(
-    event_type: type[_EventT],
+    event_type: type[_EventT], *, reversible: bool = False
 ) -> Callable[
     [Callable[[_EventT, StateView, DeriveContext], Plan]],
     Callable[[_EventT, StateView, DeriveContext], Plan],
 ]:
-    """Decorator that registers the handler deriving a plan for ``event_type``."""
+    """Decorator that registers the handler deriving a plan for ``event_type``.
+
+    This is the one registration an event kind needs in the domain: with
+    ``reversible=True`` a ``Reverse`` event may also correct its entries.
+
+    Raises:
+        ValueError: if another handler is already registered for ``event_type``.
+    """
 
     def decorate(
         func: Callable[[_EventT, StateView, DeriveContext], Plan],
     ) -> Callable[[_EventT, StateView, DeriveContext], Plan]:
+        known = _HANDLERS.get(event_type)
+        if known is not None and known is not func:
+            raise ValueError(f"{event_type.__name__} already has a handler ({known.__name__})")
         _HANDLERS[event_type] = func
+        if reversible:
+            _REVERSIBLE.add(event_type.kind)
         return func
 
     return decorate
@@ -244,7 +218,11 @@ def before_debit(
 
 
 def register_reversible(kind: str) -> None:
-    """Allow entries of event type ``kind`` to be corrected by a ``Reverse`` event."""
+    """Allow entries of event type ``kind`` to be corrected by a ``Reverse`` event.
+
+    For kinds whose handler is registered elsewhere; a new kind says
+    ``register_handler(EventClass, reversible=True)`` instead.
+    """
     _REVERSIBLE.add(kind)
 
 

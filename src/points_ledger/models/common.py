@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
@@ -106,6 +107,36 @@ def describe_validation_error(error: pydantic.ValidationError) -> str:
     more = error.error_count() - len(parts)
     suffix = f" (and {more} more)" if more > 0 else ""
     return "; ".join(parts) + suffix
+
+
+EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+"""The Unix epoch: ledger times are whole microseconds since it (UTC)."""
+_ONE_US: Final = dt.timedelta(microseconds=1)
+
+
+def to_microseconds(moment: dt.datetime) -> int:
+    """Microseconds since the Unix epoch for an aware ``datetime``.
+
+    Raises:
+        InvalidEventError: if it is not a datetime, or has no time zone.
+    """
+    if not isinstance(moment, dt.datetime):
+        raise InvalidEventError(
+            f"a time must be a datetime, not {type(moment).__name__} (is the clock right?)"
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidEventError("times must carry a time zone (use datetime.now(UTC))")
+    return (moment - EPOCH) // _ONE_US
+
+
+def from_microseconds(value: int) -> dt.datetime:
+    """The aware UTC ``datetime`` for microseconds since the Unix epoch.
+
+    Raises:
+        OverflowError: if ``value`` is beyond the years ``datetime`` can hold.
+        TypeError: if ``value`` is not a number.
+    """
+    return EPOCH + dt.timedelta(microseconds=value)
 
 
 class FrozenModel(BaseModel):

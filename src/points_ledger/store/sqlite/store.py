@@ -1,4 +1,4 @@
-"""SQLite storage: the only module that speaks SQL.
+"""The SQLite store: one ledger in one file.
 
 One ledger lives in one file, in WAL mode with ``synchronous=FULL``. Writes happen in a
 transaction opened with ``BEGIN IMMEDIATE`` (sqlite-utils' ``atomic()`` issues a plain
@@ -17,35 +17,41 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
 
 from sqlite_utils import Database
 
-from points_ledger.domain.state import (
-    AccountOpened,
-    Change,
-    KeyAdded,
-    KeyRevoked,
-    LedgerConfig,
-    PendingDelta,
-    StatePut,
-)
 from points_ledger.errors import (
     IntegrityError,
     LedgerError,
     SchemaVersionError,
     StorageError,
 )
-from points_ledger.keys import public_key_from_b64
 from points_ledger.merkle import leaf_hash, node_hash
+from points_ledger.models.audit import Problem
 from points_ledger.models.common import AccountKind, Asset, Role
 from points_ledger.models.entries import AccountRecord, Balance, KeyRecord, Signature
 from points_ledger.models.events import Posting
-from points_ledger.policy import Policy
-from points_ledger.store.schema import (
+from points_ledger.models.state import (
+    AccountOpened,
+    Change,
+    KeyAdded,
+    KeyRevoked,
+    PendingDelta,
+    StatePut,
+)
+from points_ledger.store import (
+    REPORT_QUERIES,
+    CheckpointRow,
+    EntryRow,
+    Head,
+    StatementRow,
+)
+from points_ledger.store.sqlite import reports as report_sql
+from points_ledger.store.sqlite.schema import (
     FORMAT_2_MARK,
     FORMAT_MARK,
     MIGRATIONS,
@@ -53,37 +59,13 @@ from points_ledger.store.schema import (
     SCHEMA_QUERY,
     SchemaRow,
     create_state_tables,
+    expected_schema,
 )
 
-__all__ = ["EntryRow", "Head", "SqliteState", "SqliteStore", "storage_errors"]
+__all__ = ["SqliteState", "SqliteStore", "storage_errors"]
 
 _BUSY_WAIT_S: Final = 120.0
 _ACCOUNT_CACHE_MAX: Final = 200_000
-
-
-@dataclass(frozen=True)
-class Head:
-    """The last entry's position, hash and time: what the next append builds on."""
-
-    size: int
-    hash: bytes
-    recorded_at_us: int
-
-
-@dataclass(frozen=True)
-class EntryRow:
-    """One entry as stored, before any parsing or checking."""
-
-    seq: int
-    event_id: str
-    kind: str
-    effective_at: str
-    recorded_at_us: int
-    event: bytes
-    prev_hash: bytes
-    hash: bytes
-    signatures: tuple[Signature, ...]
-    postings: tuple[Posting, ...]
 
 
 @contextlib.contextmanager
@@ -213,11 +195,6 @@ class SqliteState:
     def __init__(self, conn: sqlite3.Connection, log_conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.log_conn = log_conn
-        self._config: LedgerConfig | None = None
-        # Where the live ledger's configuration comes from: entry 0's signed bytes,
-        # checked (set by the facade). None for a scratch replay, whose ``state`` rows
-        # are written by the replay itself.
-        self.config_source: Callable[[], LedgerConfig | None] | None = None
         # Accounts never change or disappear once opened, so a found account can be
         # cached safely even while other processes append. Missing ones are not cached.
         self._accounts: dict[str, AccountRecord] = {}
@@ -295,27 +272,6 @@ class SqliteState:
         """How many records and balances are held in memory now."""
         batch = self._batch
         return 0 if batch is None else len(batch.records) + len(batch.balances)
-
-    def config(self) -> LedgerConfig | None:
-        """The genesis facts, or None before genesis.
-
-        With a ``config_source`` (the live ledger) they come from it and the cached
-        ``state`` row is never read: a keyless writer can edit that row.
-        """
-        if self._config is None and self.config_source is not None:
-            self._config = self.config_source()
-            return self._config
-        if self._config is None:
-            value = self.get("ledger", "config")
-            if value is None:
-                return None
-            self._config = LedgerConfig(
-                origin=value["origin"],
-                log_key=public_key_from_b64(value["log_key"]),
-                policy=Policy.from_config(value),
-                ledger_id=bytes.fromhex(value["ledger_id"]),
-            )
-        return self._config
 
     def forget_cached(self) -> None:
         """Drop cached records (after a rollback, they may describe unwritten state)."""
@@ -624,6 +580,11 @@ def _json(value: Any) -> str:
 
 
 _NOT_CACHED: Final = object()
+_OPTIONAL_FILTER: Final = frozenset({"redemptions", "offers", "settlements", "accounts"})
+
+
+def _describe_rows(rows: Sequence[tuple[Any, Any]]) -> str:
+    return ", ".join(f"{a!r}/{b!r}" for a, b in rows) or "nothing"
 
 
 class SqliteStore:
@@ -719,6 +680,189 @@ class SqliteStore:
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
+
+    read_errors: tuple[type[Exception], ...] = (sqlite3.Error, UnicodeDecodeError)
+    """What a damaged file's reads may raise besides ``StorageError``."""
+
+    def guard(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """Turn ``sqlite3`` and file system errors inside into ``StorageError``."""
+        return storage_errors(action)
+
+    def scratch_state(self) -> SqliteState:
+        """A fresh state in a temporary database; its log reads go to this file."""
+        return SqliteState.scratch(self.conn)
+
+    def entry_count(self) -> int:
+        """How many entry rows the file holds."""
+        self.flush_log()
+        with storage_errors("read the entries table"):
+            return int(self.conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+    def last_posting_seq(self, account: str, asset: str) -> int | None:
+        """The last seq that posted to ``account`` in ``asset``, or None."""
+        self.flush_log()
+        with storage_errors("read the postings table"):
+            value = self.conn.execute(
+                "SELECT max(seq) FROM postings WHERE account = ? AND asset = ?", (account, asset)
+            ).fetchone()[0]
+        return value if isinstance(value, int) else None
+
+    # -- checkpoints (append-only; the primary key is the tree size) ----------------------
+
+    def insert_checkpoint(self, row: CheckpointRow) -> None:
+        """Insert a checkpoint; call inside :meth:`write`.
+
+        Raises:
+            StorageError: if SQLite refuses the row (e.g. a checkpoint of that size exists).
+        """
+        with storage_errors("store a checkpoint"):
+            self.conn.execute(
+                "INSERT INTO checkpoints (size, root, note, recorded_at_us) VALUES (?, ?, ?, ?)",
+                (row.size, row.root, row.note, row.recorded_at_us),
+            )
+
+    def latest_checkpoint_row(self) -> CheckpointRow | None:
+        """The stored checkpoint with the largest size, or None.
+
+        Raises:
+            StorageError: if the table cannot be read.
+        """
+        with storage_errors("read the latest checkpoint"):
+            row = self.conn.execute(
+                "SELECT size, root, note, recorded_at_us FROM checkpoints "
+                "ORDER BY size DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else CheckpointRow(*row)
+
+    def checkpoint_rows(self) -> Iterator[CheckpointRow]:
+        """Every stored checkpoint, smallest size first, streamed.
+
+        Raises:
+            StorageError: if the table cannot be read.
+        """
+        with storage_errors("read checkpoints"):
+            cursor = self.conn.execute(
+                "SELECT size, root, note, recorded_at_us FROM checkpoints ORDER BY size"
+            )
+            for row in cursor:
+                yield CheckpointRow(*row)
+
+    # -- reports ----------------------------------------------------------------------
+
+    def report(self, name: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a named report query (its SQL is in ``store.sqlite.reports``).
+
+        Raises:
+            StorageError: for an unknown name, or if the query fails.
+        """
+        if name not in REPORT_QUERIES:
+            raise StorageError(f"there is no report query named {name!r}")
+        sql: str = getattr(report_sql, name.upper())
+        if name in _OPTIONAL_FILTER:
+            # ``(? IS NULL OR column = ?)``: the one filter value is bound twice.
+            params = (*params, *params)
+        return self.read_query(sql, params)
+
+    # -- the file's own integrity -----------------------------------------------------
+
+    def log_problems(self, checked: int) -> list[Problem]:
+        """Misnumbered or orphan signature and posting rows, and extra Merkle nodes."""
+        self.flush_log()
+        problems: list[Problem] = []
+        add = problems.append
+        for table in ("postings", "signatures"):
+            try:
+                misnumbered = self.first_misnumbered(table)
+            except LedgerError as e:
+                add(Problem("unreadable", str(e)))
+                misnumbered = None
+            if misnumbered is not None:
+                add(
+                    Problem(
+                        "index_mismatch",
+                        f"the {table} of this entry are not numbered 0 to n-1",
+                        misnumbered if isinstance(misnumbered, int) else None,
+                    )
+                )
+            try:
+                row = self.conn.execute(
+                    f"SELECT min(seq) FROM {table} WHERE seq >= ? OR seq < 0",  # noqa: S608
+                    (checked,),
+                ).fetchone()
+            except sqlite3.Error as e:
+                add(Problem("unreadable", f"the {table} table cannot be read: {e}"))
+                continue
+            if row[0] is not None:
+                # A damaged row may hold a seq of another storage class (STRICT only
+                # holds on write): report it without a seq rather than fail converting it.
+                seq = row[0] if isinstance(row[0], int) else None
+                add(Problem("orphan_rows", f"{table} rows belong to no entry", seq))
+        try:
+            expected = 2 * checked - bin(checked).count("1")
+            count = self.conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0]
+            # A leaf past the last entry is the trace of an entry removed from the end:
+            # name that seq, so a deleted last entry is reported where it was.
+            beyond = self.conn.execute(
+                "SELECT min(idx) FROM merkle_nodes WHERE level = 0 AND idx >= ?", (checked,)
+            ).fetchone()[0]
+        except sqlite3.Error as e:
+            add(Problem("unreadable", f"the merkle_nodes table cannot be read: {e}"))
+            return problems
+        if beyond is not None:
+            add(
+                Problem(
+                    "missing_entry",
+                    f"a Merkle leaf exists for entry {beyond}, but the log ends before it",
+                    int(beyond),
+                )
+            )
+        if count != expected:
+            add(Problem("merkle_mismatch", f"{count} Merkle nodes stored, {expected} expected"))
+        return problems
+
+    def storage_problems(self) -> list[Problem]:
+        """Schema and bookkeeping differences, then ``PRAGMA integrity_check`` findings."""
+        problems = self._schema_problems()
+        try:
+            problems += [Problem("sqlite_integrity", m) for m in self.integrity_check()]
+        except LedgerError as e:
+            problems.append(Problem("sqlite_integrity", str(e)))
+        return problems
+
+    def _schema_problems(self) -> list[Problem]:
+        try:
+            actual = self.schema_rows()
+        except LedgerError as e:
+            return [Problem("schema_mismatch", f"the schema cannot be read: {e}")]
+        expected = expected_schema()
+        problems = self._migration_problems()
+        for kind, name, _table, _sql in sorted(actual - expected, key=repr):
+            problems.append(
+                Problem("schema_mismatch", f"{kind} {name!r} is not the one this version creates")
+            )
+        present = {(kind, name) for kind, name, _, _ in actual}
+        for kind, name, _table, _sql in sorted(expected - actual, key=repr):
+            if (kind, name) not in present:
+                problems.append(Problem("schema_mismatch", f"{kind} {name!r} is missing"))
+        return problems
+
+    def _migration_problems(self) -> list[Problem]:
+        # The bookkeeping of applied schema steps decides what ``open`` migrates: each
+        # known step once, under this library's name, and nothing else.
+        try:
+            rows = self.migration_rows()
+        except LedgerError as e:
+            return [Problem("schema_mismatch", f"the schema bookkeeping cannot be read: {e}")]
+        expected = sorted((MIGRATIONS.name, name) for name in SCHEMA_NAMES)
+        if sorted(rows, key=repr) != sorted(expected, key=repr):
+            return [
+                Problem(
+                    "schema_mismatch",
+                    f"the schema bookkeeping lists {_describe_rows(rows)}; "
+                    f"this version expects {_describe_rows(expected)}",
+                )
+            ]
+        return []
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
@@ -1026,7 +1170,7 @@ class SqliteStore:
 
     def statement_rows(
         self, account: str, asset: Asset, *, start_seq: int, limit: int
-    ) -> list[tuple[Any, ...]]:
+    ) -> list[StatementRow]:
         """Postings of an account from ``start_seq`` on, joined with their entries."""
         self.flush_log()
         with storage_errors("read a statement"):

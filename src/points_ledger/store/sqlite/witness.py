@@ -19,8 +19,8 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from points_ledger.errors import StorageError
-from points_ledger.store.schema import protect_log_table
 from points_ledger.store.sqlite import storage_errors
+from points_ledger.store.sqlite.schema import protect_log_table
 
 __all__ = ["WITNESS_MIGRATIONS", "WitnessRow", "WitnessStore"]
 

@@ -19,7 +19,7 @@ from typing import Final
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from points_ledger.store.reports_sql import VIEWS
+from points_ledger.store.sqlite.reports import VIEWS
 
 __all__ = [
     "APPEND_ONLY_TABLES",

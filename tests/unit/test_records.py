@@ -1,0 +1,111 @@
+"""Typed state records: what handlers store, read back with every field checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from points_ledger import IntegrityError
+from points_ledger.models.records import HoldRecord, OfferRecord, ServiceRecord
+
+HOLD = HoldRecord(
+    member="vol.li",
+    offer="barber.haircut",
+    partner="barber",
+    quantity=1,
+    points=40,
+    hold_seq=12,
+    held_on="2023-06-05",
+    expires_at_us=1_686_000_000_000_000,
+    status="pending",
+    closed_seq=None,
+    confirmed_on=None,
+    settled_seq=None,
+)
+
+
+def test_the_stored_object_keeps_the_fields_files_already_hold() -> None:
+    # Files written before the typed records hold exactly these objects: the JSON must
+    # not change, or their cached state would no longer match a replay.
+    assert HOLD.to_json() == {
+        "member": "vol.li",
+        "offer": "barber.haircut",
+        "partner": "barber",
+        "quantity": 1,
+        "points": 40,
+        "hold_seq": 12,
+        "held_on": "2023-06-05",
+        "expires_at_us": 1_686_000_000_000_000,
+        "status": "pending",
+        "closed_seq": None,
+        "confirmed_on": None,
+        "settled_seq": None,
+    }
+    offer = OfferRecord("barber", "Haircut", 40, 2, True, 9)
+    assert offer.to_json() == {
+        "partner": "barber",
+        "item": "Haircut",
+        "price_points": 40,
+        "stock": 2,
+        "active": True,
+        "listed_seq": 9,
+    }
+
+
+def test_a_record_round_trips() -> None:
+    assert HoldRecord.from_json(HOLD.to_json(), "V00000012") == HOLD
+    closed = HoldRecord.from_json({**HOLD.to_json(), "status": "confirmed", "closed_seq": 13})
+    assert (closed.status, closed.closed_seq) == ("confirmed", 13)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"points": "40"},
+        {"points": True},
+        {"closed_seq": 1.5},
+        {"status": None},
+        {"extra": 1},
+    ],
+)
+def test_a_damaged_record_is_an_integrity_error(damage: dict[str, object]) -> None:
+    with pytest.raises(IntegrityError, match="hold record 'V00000012'"):
+        HoldRecord.from_json({**HOLD.to_json(), **damage}, "V00000012")
+
+
+def test_a_missing_field_or_a_non_object_is_an_integrity_error() -> None:
+    value = HOLD.to_json()
+    del value["settled_seq"]
+    with pytest.raises(IntegrityError):
+        HoldRecord.from_json(value)
+    with pytest.raises(IntegrityError):
+        OfferRecord.from_json(["barber"])
+    with pytest.raises(IntegrityError):
+        OfferRecord.from_json({**OfferRecord("b", "i", 1, 1, True, 1).to_json(), "active": 1})
+
+
+def test_a_service_record_keeps_its_stored_fields() -> None:
+    service = ServiceRecord(
+        code="gas-check",
+        name="Gas safety check",
+        points_per_unit=10,
+        unit="household",
+        points_per_day_max=50,
+        points_per_month_max=None,
+        active_from="2023-01-01",
+        active_to=None,
+        defined_seq=20,
+    )
+    assert ServiceRecord.from_json(service.to_json(), "gas-check") == service
+    assert set(service.to_json()) == {
+        "code",
+        "name",
+        "points_per_unit",
+        "unit",
+        "points_per_day_max",
+        "points_per_month_max",
+        "active_from",
+        "active_to",
+        "defined_seq",
+    }
+    with pytest.raises(IntegrityError, match="service record 'gas-check'"):
+        ServiceRecord.from_json({**service.to_json(), "points_per_day_max": "50"}, "gas-check")
