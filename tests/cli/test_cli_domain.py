@@ -61,6 +61,10 @@ class Keys:
     def file(self, name: str) -> str:
         return str(self.folder / f"{name}.key")
 
+    def admin_and_committee(self) -> list[str]:
+        """``--key`` options for the admin and the seated committee (cm1, cm2)."""
+        return [f"--key={self.file(name)}" for name in ("admin", "cm1", "cm2")]
+
     def __getitem__(self, name: str) -> Signer:
         return self.signers[name]
 
@@ -132,7 +136,9 @@ def db(tmp_path: Path, keys: Keys) -> Path:
             ("treasurer", Role.TREASURER, "staff:1"),
         ):
             spec = KeySpec(public_key=keys[name].public_key_b64, roles=(role,), owner=owner)
-            items.append((ev(RegisterKey, key=spec), admin))
+            # Once cm1 and cm2 seat the committee, it agrees to the treasurer too.
+            signers = [*admin, keys["cm1"], keys["cm2"]] if role is Role.TREASURER else admin
+            items.append((ev(RegisterKey, key=spec), signers))
         items.append(
             (
                 ev(
@@ -143,7 +149,7 @@ def db(tmp_path: Path, keys: Keys) -> Path:
                     unit=ServiceUnit.HOUSEHOLD,
                     active_from=dt.date(2026, 1, 1),
                 ),
-                admin,
+                [*admin, keys["cm1"], keys["cm2"]],
             )
         )
         items.append(
@@ -238,8 +244,7 @@ def test_service_define_and_award_priced_from_catalogue(db: Path, keys: Keys) ->
         "visit",
         "--per-day-max",
         "60",
-        "--key",
-        keys.file("admin"),
+        *keys.admin_and_committee(),
         "--id",
         "svc-1",
     )
@@ -441,11 +446,11 @@ def test_settlement_rate_in_yuan_and_settle(db: Path, keys: Keys) -> None:
     decimal_comma = run(db, "settlement-rate", "set", "0,05", "--key", keys.file("admin"))
     assert decimal_comma.exit_code == 2
     assert "commas may only separate thousands" in decimal_comma.output
-    rate = ok(db, "settlement-rate", "set", "0.05", "--key", keys.file("admin"), "--json")
+    rate = ok(db, "settlement-rate", "set", "0.05", *keys.admin_and_committee(), "--json")
     assert json.loads(rate.stdout)["event"]["fen_per_point"] == 5
-    said = ok(db, "settlement-rate", "set", "0.06", "--key", keys.file("admin")).stdout
+    said = ok(db, "settlement-rate", "set", "0.06", *keys.admin_and_committee()).stdout
     assert "partners are paid 0.06 yuan (6 fen) per redeemed point" in said
-    ok(db, "settlement-rate", "set", "0.05", "--key", keys.file("admin"))
+    ok(db, "settlement-rate", "set", "0.05", *keys.admin_and_committee())
     out = ok(
         db,
         "settle",
