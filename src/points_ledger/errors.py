@@ -22,6 +22,7 @@ __all__ = [
     "EntryConflictError",
     "EquivocationError",
     "EventExpiredError",
+    "ExtraNotInstalledError",
     "HoldClosedError",
     "HoldExpiredError",
     "IntegrityError",
@@ -226,6 +227,15 @@ class ProofError(LedgerError):
 
     code = "proof_invalid"
     default_hint = "Ask the ledger operator for a fresh proof and checkpoint."
+
+
+class ExtraNotInstalledError(LedgerError):
+    """A feature needs an optional part of the library that is not installed (e.g. Excel)."""
+
+    code = "extra_not_installed"
+    default_hint = (
+        "Install the optional part the message names, e.g. pip install 'points_ledger[excel]'."
+    )
 
 
 class StorageError(LedgerError):
