@@ -267,7 +267,7 @@ class Ledger:
         ledger = cls(store, clock=clock)
         try:
             with store.guard(f"write the genesis entry of {path}"):
-                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)])
+                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)], named=False)
         except BaseException:
             store.close()
             for suffix in ("", "-wal", "-shm"):
@@ -471,7 +471,9 @@ class Ledger:
         them as ``"exists"``.
 
         Raises:
-            LedgerError: for the first event that breaks a rule; nothing is written.
+            LedgerError: for the first event that breaks a rule; nothing is written. Its
+                ``details`` name that event when the batch has more than one:
+                ``batch_index`` (its position in ``items``, from 0) and ``event_id``.
             IntegrityError: if a due automatic checkpoint refuses to sign the file.
         """
         # The append boundary: whatever the storage or the file system raises on the way
@@ -479,14 +481,17 @@ class Ledger:
         with self._store.guard("append to the ledger"):
             config = self._state.config()  # None only before the genesis entry
             ident = None if config is None else (config.origin, config.ledger_id)
+            batch = list(items)
+            named = len(batch) > 1  # a lone event (append) needs no position
             prepared = []
-            for event, signers in items:
-                item = self._prepare(event, signers, ident=ident)
+            for index, (event, signers) in enumerate(batch):
+                with _naming_batch_item(index, event, named=named):
+                    item = self._prepare(event, signers, ident=ident)
                 if isinstance(item.event, Genesis):
                     # Events after a genesis in the same batch bind the new ledger's id.
                     ident = (item.event.origin, ledger_id_of(item.event_bytes))
                 prepared.append(item)
-            results = self._append_prepared(prepared)
+            results = self._append_prepared(prepared, named=named)
         auto = self._auto
         if auto is not None and auto.due(self.size(), self._now_us()):
             self.checkpoint(auto.log_key, auto.record)
@@ -522,7 +527,7 @@ class Ledger:
         ordered = tuple(signatures[k] for k in sorted(signatures))
         return _Prepared(event=event, event_bytes=event_bytes, signatures=ordered)
 
-    def _append_prepared(self, batch: Sequence[_Prepared]) -> list[AppendResult]:
+    def _append_prepared(self, batch: Sequence[_Prepared], *, named: bool) -> list[AppendResult]:
         results: list[AppendResult] = []
         if len(batch) >= _HELPER_MIN_EVENTS:
             # Large batches: a helper process checks the signatures a little ahead of
@@ -530,13 +535,15 @@ class Ledger:
             # started (once per ledger) before the write lock is taken.
             self._checker.start()
             with self._store.write(), contextlib.closing(self._checked_ahead(batch)) as stream:
-                for item, preverified in stream:
-                    results.append(self._append_one(item, preverified))
+                for index, (item, preverified) in enumerate(stream):
+                    with _naming_batch_item(index, item.event, named=named):
+                        results.append(self._append_one(item, preverified))
             return results
         checked = self._check_signatures_early(batch)
         with self._store.write():
-            for item, preverified in zip(batch, checked, strict=True):
-                results.append(self._append_one(item, preverified))
+            for index, (item, preverified) in enumerate(zip(batch, checked, strict=True)):
+                with _naming_batch_item(index, item.event, named=named):
+                    results.append(self._append_one(item, preverified))
         return results
 
     def _check_signatures_early(self, batch: Sequence[_Prepared]) -> list[dict[str, bytes]]:
@@ -1139,6 +1146,21 @@ def _require_store(store: object) -> Store:
             "such as points_ledger.store.memory.MemoryStore().",
         )
     return cast("Store", store)
+
+
+@contextlib.contextmanager
+def _naming_batch_item(index: int, event: object, *, named: bool) -> Iterator[None]:
+    """Add the failing event's position (and id) in a batch to a LedgerError's details."""
+    try:
+        yield
+    except LedgerError as e:
+        if not named:
+            raise
+        e.details.setdefault("batch_index", index)
+        event_id = getattr(event, "id", None)
+        if isinstance(event_id, str):
+            e.details.setdefault("event_id", event_id)
+        raise
 
 
 def _to_entry(row: EntryRow) -> Entry:
