@@ -46,6 +46,7 @@ __all__ = [
     "UnknownAccountError",
     "UnknownKeyError",
     "WrongPassphraseError",
+    "WrongThreadError",
 ]
 
 
@@ -352,4 +353,18 @@ class LogRecordError(IntegrityError):
         "Check that --record (Python: the record argument) names this ledger's record "
         "folder, kept with the log key (keys/log.record). If it is damaged, restore the "
         "record folder from its own backup; the ledger file is not blamed by this."
+    )
+
+
+class WrongThreadError(StorageError):
+    """A ``Ledger`` was used in another thread than the one that opened it.
+
+    A ``Ledger`` holds one SQLite connection, which belongs to the thread that opened it.
+    Nothing was read or written.
+    """
+
+    code = "wrong_thread"
+    default_hint = (
+        "Open one Ledger per thread (or per request) with Ledger.open; several Ledger "
+        "objects may use the same file at once."
     )

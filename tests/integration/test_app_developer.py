@@ -1,0 +1,114 @@
+"""What an application developer meets: short reprs, the logger, a Ledger in another thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import World
+
+from points_ledger import IntegrityError, Ledger, LedgerError, LogRecord, StorageError
+from points_ledger.errors import WrongThreadError
+from points_ledger.repl import LedgerConsole
+
+
+def test_append_result_repr_is_one_short_line(world: World) -> None:
+    result = world.issue("m1", 30, event_id="award-1")
+    text = repr(result)
+    assert text == "AppendResult(status='created', seq=5, kind='transfer', event_id='award-1')"
+    entry_text = repr(result.entry)
+    assert entry_text.startswith("Entry(seq=5, kind='transfer', event_id='award-1', recorded_at=")
+    assert len(entry_text) < 200 and "\n" not in entry_text
+    assert "b'" not in entry_text  # no bytes literal: the hash is base64
+
+
+def test_repl_echoes_an_entry_on_one_line(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world.issue("m1", 30, event_id="award-1")
+    console = LedgerConsole(world.ledger)
+    capsys.readouterr()
+    console.push("ledger.entry(5)")
+    echoed = capsys.readouterr().out.strip()
+    assert echoed.startswith("Entry(seq=5, kind='transfer'") and "\n" not in echoed
+
+
+def test_logger_records_appends_checkpoints_and_verify(
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="points_ledger")
+    world.issue("m1", 30, event_id="award-1")
+    world.ledger.append_many(
+        [(world.transfer_event("issuer", "m2", 5, event_id=f"b-{n}"), world.quorum) for n in (1, 2)]
+    )
+    world.ledger.checkpoint(world.log_key, LogRecord.open(tmp_path / "log.record"))
+    world.ledger.verify()
+    messages = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert ("points_ledger.ledger", "INFO", f"appended 1 entries to {world.path} (seq 5 to 5)") in (
+        messages
+    )
+    assert any(m == f"appended 2 entries to {world.path} (seq 6 to 7)" for _, _, m in messages)
+    assert any(m == "entry 6 transfer id=b-1: created" for _, lvl, m in messages if lvl == "DEBUG")
+    assert any(
+        m.startswith("checkpoint of test.example/core signed at size 8") for *_, m in messages
+    )
+    assert any(m.startswith(f"verify of {world.path} passed: 8 entries") for *_, m in messages)
+
+
+def test_logger_warns_of_verify_problems(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    import sqlite3
+
+    world.issue("m1", 30)
+    world.ledger.close()
+    conn = sqlite3.connect(world.path)
+    with conn:
+        conn.execute("DROP TRIGGER postings_no_update")
+        conn.execute("UPDATE postings SET amount = 999 WHERE seq = 5 AND amount > 0")
+    conn.close()
+    caplog.set_level(logging.INFO, logger="points_ledger")
+    with Ledger.open(world.path) as ledger:
+        with pytest.raises(IntegrityError):
+            ledger.verify()
+        report = ledger.audit()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(w.startswith(f"verify of {world.path} failed at entry 5") for w in warnings)
+    assert f"audit of {world.path} found {report.problems_total} problems" in warnings
+
+
+def test_library_prints_nothing_without_a_handler(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handlers = logging.getLogger("points_ledger").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)
+    world.issue("m1", 30)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_ledger_used_in_another_thread_is_a_clear_error(world: World) -> None:
+    caught: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            world.ledger.size()
+        except BaseException as e:
+            caught.append(e)
+
+    thread = threading.Thread(target=use)
+    thread.start()
+    thread.join()
+    assert len(caught) == 1
+    error = caught[0]
+    assert isinstance(error, WrongThreadError) and isinstance(error, StorageError)
+    assert isinstance(error, LedgerError) and error.code == "wrong_thread"
+    assert "opened in another thread" in error.message and "per thread" in error.hint
+    # A Ledger per thread works: both see the same file.
+    sizes: list[int] = []
+
+    def own() -> None:
+        with Ledger.open(world.path, read_only=True) as mine:
+            sizes.append(mine.size())
+
+    thread = threading.Thread(target=own)
+    thread.start()
+    thread.join()
+    assert sizes == [world.ledger.size()]
