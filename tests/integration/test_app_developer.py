@@ -7,8 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import World
 
+from conftest import World
 from points_ledger import IntegrityError, Ledger, LedgerError, LogRecord, StorageError
 from points_ledger.errors import WrongThreadError
 from points_ledger.repl import LedgerConsole
