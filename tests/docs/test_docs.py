@@ -12,9 +12,11 @@ from types import ModuleType
 import pytest
 
 import points_ledger
+import points_ledger.bulk
 import points_ledger.canonical
 import points_ledger.cli
 import points_ledger.errors
+import points_ledger.export
 import points_ledger.keys
 import points_ledger.merkle
 import points_ledger.notes
@@ -77,8 +79,10 @@ def reference_text() -> str:
 
 PUBLIC_MODULES = (
     points_ledger,
+    points_ledger.bulk,
     points_ledger.canonical,
     points_ledger.cli,
+    points_ledger.export,
     points_ledger.keys,
     points_ledger.merkle,
     points_ledger.notes,
