@@ -18,6 +18,7 @@ def test_append_result_repr_is_one_short_line(world: World) -> None:
     result = world.issue("m1", 30, event_id="award-1")
     text = repr(result)
     assert text == "AppendResult(status='created', seq=5, kind='transfer', event_id='award-1')"
+    assert str(result) == text
     entry_text = repr(result.entry)
     assert entry_text.startswith("Entry(seq=5, kind='transfer', event_id='award-1', recorded_at=")
     assert len(entry_text) < 200 and "\n" not in entry_text

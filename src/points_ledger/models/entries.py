@@ -75,6 +75,9 @@ class Entry(FrozenModel):
             f"hash={base64.b64encode(self.hash).decode('ascii')!r})"
         )
 
+    def __str__(self) -> str:
+        return repr(self)
+
 
 class AppendResult(FrozenModel):
     """What ``append`` returns: the stored entry and whether this call created it."""
@@ -93,6 +96,9 @@ class AppendResult(FrozenModel):
             f"AppendResult(status={self.status!r}, seq={entry.seq}, kind={entry.kind!r}, "
             f"event_id={entry.event_id!r})"
         )
+
+    def __str__(self) -> str:
+        return repr(self)
 
 
 class KeyRecord(FrozenModel):
