@@ -175,10 +175,11 @@ def _award_row(
         index = columns.get(name)
         return cells[index] if index is not None and index < len(cells) else None
 
+    quantity = _whole(cell("quantity"), "quantity")  # empty: 1; zero is refused below
     fields: dict[str, Any] = {
         "volunteer": _text(cell("volunteer"), "volunteer"),
         "service": _text(cell("service"), "service"),
-        "quantity": _whole(cell("quantity"), "quantity") or 1,
+        "quantity": 1 if quantity is None else quantity,
         "grid_cell": _text(cell("cell"), "cell"),
         "task_ref": _text(cell("task"), "task"),
         "effective_at": _date(cell("date"), default_date),
@@ -198,7 +199,13 @@ def _rows_of_csv(data: bytes) -> Iterator[list[str]]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return iter(list(csv.reader(io.StringIO(text, newline=""))))
+        try:
+            return iter(list(csv.reader(io.StringIO(text, newline=""))))
+        except csv.Error as e:
+            raise InvalidEventError(
+                f"the file cannot be read as CSV: {e}",
+                hint="Save it from Excel or WPS again as 'CSV UTF-8', or as an .xlsx workbook.",
+            ) from e
     raise InvalidEventError(
         "the file is neither UTF-8 nor GBK text",
         hint="Save it from Excel or WPS as 'CSV UTF-8', or as an .xlsx workbook.",

@@ -227,5 +227,23 @@ def test_from_file_with_single_award_arguments_is_a_usage_error(db: Path, key: P
     result = run(db, "award", "vol.li", "--from-file", "x.csv", "--key", str(key))
     assert result.exit_code == 2
     assert "leave out VOLUNTEER" in result.stderr
+    quantity = run(db, "award", "--from-file", "x.csv", "--quantity", "2", "--key", str(key))
+    assert quantity.exit_code == 2 and "leave out --quantity" in quantity.stderr
     missing = run(db, "award", "vol.li", "gas-check", "--key", str(key))
     assert missing.exit_code == 2 and "missing --cell, --task" in missing.stderr
+
+
+def test_zero_quantity_and_broken_csv_are_refused(tmp_path: Path) -> None:
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "volunteer,service,quantity,cell,task\nvol.li,gas-check,0,g1,t-1\n"
+        "vol.li,gas-check,,g1,t-2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidEventError) as caught:
+        read_award_file(sheet, default_date=dt.date(2023, 6, 2))
+    assert caught.value.details["rows"] == [2]  # an empty quantity is 1, zero is refused
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"volunteer,service,cell,task\nvol.li,gas\x00check,g1,t-1\n")
+    with pytest.raises(InvalidEventError):
+        read_award_file(broken, default_date=dt.date(2023, 6, 2))

@@ -191,6 +191,7 @@ def award(
                 ("--task", task_ref),
                 ("--id", event_id),
                 ("--memo", memo or None),
+                ("--quantity", None if _is_default(ctx, "quantity") else quantity),
             )
             if value is not None
         ]
@@ -225,6 +226,11 @@ def award(
         task_ref=task_ref,
     )
     append_signed(event, key_paths, as_json=as_json)
+
+
+def _is_default(ctx: click.Context, name: str) -> bool:
+    """True when option ``name`` was not given on the command line or in the environment."""
+    return ctx.get_parameter_source(name) in (None, click.core.ParameterSource.DEFAULT)
 
 
 # -- the alliance mall -----------------------------------------------------------------------
