@@ -726,10 +726,10 @@ def test_altered_receipt_with_recomputed_hash_fails_the_inclusion_proof(ledger: 
 
 def _as_v1(text: str) -> dict[str, object]:
     """A receipt document rewritten in format v1: the same receipt, hashes in hex."""
-    document = json.loads(text)
+    document: dict[str, object] = json.loads(text)
     document["format"] = "points-ledger-receipt/v1"
     for name in ("prev_hash", "entry_hash"):
-        document[name] = base64.b64decode(document[name]).hex()
+        document[name] = base64.b64decode(str(document[name])).hex()
     return document
 
 
