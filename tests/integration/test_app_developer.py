@@ -113,3 +113,20 @@ def test_a_ledger_used_in_another_thread_is_a_clear_error(world: World) -> None:
     thread.start()
     thread.join()
     assert sizes == [world.ledger.size()]
+
+
+@pytest.mark.parametrize("size", [3, 300], ids=["small batch", "batch checked by the helper"])
+def test_a_refused_batch_names_the_event(world: World, size: int) -> None:
+    events = [world.transfer_event("issuer", "m1", 1, event_id=f"b-{n}") for n in range(size)]
+    events[size - 2] = world.transfer_event("m2", "m1", 5, event_id="overdraw")
+    before = world.ledger.size()
+    with pytest.raises(LedgerError) as caught:
+        world.ledger.append_many([(event, world.quorum) for event in events])
+    assert caught.value.code in ("insufficient_balance", "not_authorized")
+    assert caught.value.details["batch_index"] == size - 2
+    assert caught.value.details["event_id"] == "overdraw"
+    assert world.ledger.size() == before
+    # A lone append keeps its details as they were.
+    with pytest.raises(LedgerError) as alone:
+        world.ledger.append(events[size - 2], world.quorum)
+    assert "batch_index" not in alone.value.details
