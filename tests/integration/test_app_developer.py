@@ -16,55 +16,60 @@ from points_ledger.repl import LedgerConsole
 
 def test_append_result_repr_is_one_short_line(world: World) -> None:
     result = world.issue("m1", 30, event_id="award-1")
+    seq = result.entry.seq
     text = repr(result)
-    assert text == "AppendResult(status='created', seq=5, kind='transfer', event_id='award-1')"
+    assert text == f"AppendResult(status='created', seq={seq}, kind='transfer', event_id='award-1')"
     assert str(result) == text
     entry_text = repr(result.entry)
-    assert entry_text.startswith("Entry(seq=5, kind='transfer', event_id='award-1', recorded_at=")
+    assert entry_text.startswith(
+        f"Entry(seq={seq}, kind='transfer', event_id='award-1', recorded_at="
+    )
     assert len(entry_text) < 200 and "\n" not in entry_text
     assert "b'" not in entry_text  # no bytes literal: the hash is base64
 
 
 def test_repl_echoes_an_entry_on_one_line(world: World, capsys: pytest.CaptureFixture[str]) -> None:
-    world.issue("m1", 30, event_id="award-1")
+    seq = world.issue("m1", 30, event_id="award-1").entry.seq
     console = LedgerConsole(world.ledger)
     capsys.readouterr()
-    console.push("ledger.entry(5)")
+    console.push(f"ledger.entry({seq})")
     echoed = capsys.readouterr().out.strip()
-    assert echoed.startswith("Entry(seq=5, kind='transfer'") and "\n" not in echoed
+    assert echoed.startswith(f"Entry(seq={seq}, kind='transfer'") and "\n" not in echoed
 
 
 def test_logger_records_appends_checkpoints_and_verify(
     world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="points_ledger")
-    world.issue("m1", 30, event_id="award-1")
+    first = world.issue("m1", 30, event_id="award-1").entry.seq
+    minting = [*world.quorum, *world.committee]
     world.ledger.append_many(
-        [(world.transfer_event("issuer", "m2", 5, event_id=f"b-{n}"), world.quorum) for n in (1, 2)]
+        [(world.transfer_event("issuer", "m2", 5, event_id=f"b-{n}"), minting) for n in (1, 2)]
     )
     world.ledger.checkpoint(world.log_key, LogRecord.open(tmp_path / "log.record"))
     world.ledger.verify()
+    size = world.ledger.size()
     messages = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
-    assert ("points_ledger.ledger", "INFO", f"appended 1 entries to {world.path} (seq 5 to 5)") in (
-        messages
-    )
-    assert any(m == f"appended 2 entries to {world.path} (seq 6 to 7)" for _, _, m in messages)
-    assert any(m == "entry 6 transfer id=b-1: created" for _, lvl, m in messages if lvl == "DEBUG")
-    assert any(
-        m.startswith("checkpoint of test.example/core signed at size 8") for *_, m in messages
-    )
-    assert any(m.startswith(f"verify of {world.path} passed: 8 entries") for *_, m in messages)
+    appended = f"appended 1 entries to {world.path} (seq {first} to {first})"
+    assert ("points_ledger.ledger", "INFO", appended) in messages
+    batch = f"appended 2 entries to {world.path} (seq {first + 1} to {first + 2})"
+    assert any(m == batch for _, _, m in messages)
+    one = f"entry {first + 1} transfer id=b-1: created"
+    assert any(m == one for _, lvl, m in messages if lvl == "DEBUG")
+    signed = f"checkpoint of test.example/core signed at size {size}"
+    assert any(m.startswith(signed) for *_, m in messages)
+    assert any(m.startswith(f"verify of {world.path} passed: {size} entries") for *_, m in messages)
 
 
 def test_logger_warns_of_verify_problems(world: World, caplog: pytest.LogCaptureFixture) -> None:
     import sqlite3
 
-    world.issue("m1", 30)
+    seq = world.issue("m1", 30).entry.seq
     world.ledger.close()
     conn = sqlite3.connect(world.path)
     with conn:
         conn.execute("DROP TRIGGER postings_no_update")
-        conn.execute("UPDATE postings SET amount = 999 WHERE seq = 5 AND amount > 0")
+        conn.execute("UPDATE postings SET amount = 999 WHERE seq = ? AND amount > 0", (seq,))
     conn.close()
     caplog.set_level(logging.INFO, logger="points_ledger")
     with Ledger.open(world.path) as ledger:
@@ -72,7 +77,7 @@ def test_logger_warns_of_verify_problems(world: World, caplog: pytest.LogCapture
             ledger.verify()
         report = ledger.audit()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any(w.startswith(f"verify of {world.path} failed at entry 5") for w in warnings)
+    assert any(w.startswith(f"verify of {world.path} failed at entry {seq}") for w in warnings)
     assert f"audit of {world.path} found {report.problems_total} problems" in warnings
 
 
@@ -119,14 +124,15 @@ def test_a_ledger_used_in_another_thread_is_a_clear_error(world: World) -> None:
 def test_a_refused_batch_names_the_event(world: World, size: int) -> None:
     events = [world.transfer_event("issuer", "m1", 1, event_id=f"b-{n}") for n in range(size)]
     events[size - 2] = world.transfer_event("m2", "m1", 5, event_id="overdraw")
+    minting = [*world.quorum, *world.committee]
     before = world.ledger.size()
     with pytest.raises(LedgerError) as caught:
-        world.ledger.append_many([(event, world.quorum) for event in events])
+        world.ledger.append_many([(event, minting) for event in events])
     assert caught.value.code in ("insufficient_balance", "not_authorized")
     assert caught.value.details["batch_index"] == size - 2
     assert caught.value.details["event_id"] == "overdraw"
     assert world.ledger.size() == before
     # A lone append keeps its details as they were.
     with pytest.raises(LedgerError) as alone:
-        world.ledger.append(events[size - 2], world.quorum)
+        world.ledger.append(events[size - 2], minting)
     assert "batch_index" not in alone.value.details

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
-from community_world import World, build_world
+from community_world import COMMITTEE, World, build_world
 
 from points_ledger import (
     Asset,
@@ -60,6 +60,7 @@ def ledger_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     w.add(
         Transfer,
         "admin",
+        *COMMITTEE,
         memo='=HYPERLINK("http://x","click")',
         postings=(
             Posting(account="external", asset=Asset.CNY, amount=-123_450),

@@ -58,24 +58,32 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
             import datetime as dt
             import points_ledger
             from points_ledger import (
-                AccountKind, Asset, Ledger, OpenAccount, Posting, Signer, Transfer,
+                AccountKind, Asset, AwardPoints, DefineService, KeySpec, Ledger, OpenAccount,
+                RegisterKey, Role, ServiceUnit, Signer,
             )
 
             assert "site-packages" in points_ledger.__file__, points_ledger.__file__
             day = dt.date(2026, 11, 2)
-            admin = Signer.generate()
+            admin, worker = Signer.generate(), Signer.generate()
             with Ledger.create(
                 "round-trip.db", origin="chengdu.example/wheel", log_key=Signer.generate(),
                 admins=[admin], threshold=1, effective_at=day,
                 clock=lambda: dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC),
             ) as ledger:
-                ledger.append(OpenAccount(
-                    id="open-1", effective_at=day, account="vol:0001",
-                    account_kind=AccountKind.MEMBER), [admin])
-                result = ledger.append(Transfer(id="award-1", effective_at=day, postings=(
-                    Posting(account="issuer", asset=Asset.PTS, amount=-30),
-                    Posting(account="vol:0001", asset=Asset.PTS, amount=30),
-                )), [admin])
+                ledger.append_many([(event, [admin]) for event in (
+                    OpenAccount(id="open-1", effective_at=day, account="vol:0001",
+                                account_kind=AccountKind.MEMBER),
+                    OpenAccount(id="open-gw", effective_at=day, account="gw:1",
+                                account_kind=AccountKind.MEMBER),
+                    RegisterKey(id="key-gw", effective_at=day, key=KeySpec(
+                        public_key=worker.public_key_b64, roles=(Role.ISSUER,), owner="gw:1")),
+                    DefineService(id="service-visit", effective_at=day, code="visit",
+                                  name="visit", points_per_unit=30, unit=ServiceUnit.VISIT,
+                                  active_from=day),
+                )])
+                result = ledger.append(AwardPoints(
+                    id="award-1", effective_at=day, volunteer="vol:0001", service="visit",
+                    quantity=1, grid_cell="g1", task_ref="visit-1"), [worker])
             with Ledger.open("round-trip.db", read_only=True) as ledger:
                 report = ledger.verify()
                 print(result, ledger.balance("vol:0001", Asset.PTS).posted,
@@ -85,5 +93,5 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     )
     out = run([str(python), str(script)], tmp_path)
     assert out.strip() == (
-        "AppendResult(status='created', seq=2, kind='transfer', event_id='award-1') 30 3"
+        "AppendResult(status='created', seq=5, kind='award_points', event_id='award-1') 30 6"
     )
