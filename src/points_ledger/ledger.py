@@ -264,7 +264,7 @@ class Ledger:
                     )
             ledger = cls(store, clock=clock)
             with store.guard("write the genesis entry"):
-                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)])
+                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)], named=False)
             return ledger
         store = SqliteStore.create(path)
         ledger = cls(store, clock=clock)
