@@ -1,15 +1,19 @@
 """Community points, told as a story: awards, the alliance mall, the charity pool, settlement.
 
-Runs offline in a temporary directory and prints the reports as tables.
+Runs offline in a temporary directory and prints the reports as tables. Accounts carry
+opaque ids (``vol:0001``, ``cm:0002``), never people's names: the log is permanent and is
+shown to auditors and residents, so personal data stays off it.
 
 Contents:
     1. Create the ledger: admin, log key, accounts in two general grids, keys.
     2. Define the service catalogue: gas-safety checks and elderly visits, with caps.
     3. Grid workers award points for the work volunteers did.
     4. A barber joins the alliance and lists a haircut in the points mall.
-    5. Li redeems a haircut: hold, then the barber confirms the voucher.
-    6. Wang holds a haircut and voids it; Zhao's hold expires and cannot be confirmed.
-    7. Zhao and Li donate to the charity pool (Zhao's expired hold is released first).
+    5. Volunteer vol:0001 redeems a haircut: hold, then the barber confirms the voucher.
+    6. vol:0002 holds a haircut and voids it; vol:0003's hold expires and cannot be
+       confirmed.
+    7. vol:0003 and vol:0001 donate to the charity pool (vol:0003's expired hold is
+       released first).
     8. Two committee members grant a household in difficulty a haircut, which it redeems.
     9. The admins fix the settlement rate; the treasurer pays the barber in CNY.
    10. Print the reports and the settlement statement, and audit the ledger.
@@ -75,7 +79,7 @@ class Story:
         return self.ledger.append(event, [self.keys[s] for s in signers]).entry.seq
 
     def key(self, name: str, roles: tuple[Role, ...], owner: str | None, *also: str) -> None:
-        """Generate and register a key, signed by the admin (and ``also``)."""
+        """Generate and register a key."""
         self.keys[name] = Signer.generate()
         spec = KeySpec(public_key=self.keys[name].public_key_b64, roles=roles, owner=owner)
         self.add(RegisterKey, "admin", *also, key=spec)
@@ -99,41 +103,41 @@ def main() -> None:
 
         # 1. Accounts in two general grids, and keys.
         accounts = {
-            "worker.g1": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1")),
-            "worker.g2": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g2")),
-            "vol.li": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1")),
-            "vol.wang": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1")),
-            "vol.zhao": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g2")),
-            "hh.0042": (AccountKind.BENEFICIARY, ("chenghua", "zhiqiang", "g2")),
+            "worker:g1": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1")),
+            "worker:g2": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g2")),
+            "vol:0001": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1")),
+            "vol:0002": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g1")),
+            "vol:0003": (AccountKind.MEMBER, ("chenghua", "zhiqiang", "g2")),
+            "hh:0042": (AccountKind.BENEFICIARY, ("chenghua", "zhiqiang", "g2")),
             "barber": (AccountKind.PARTNER, ("chenghua", "zhiqiang", "g1")),
-            "pool.charity": (AccountKind.POOL, ()),
-            "fund.community": (AccountKind.FUND, ()),
+            "pool:charity": (AccountKind.POOL, ()),
+            "fund:community": (AccountKind.FUND, ()),
             # Office-holders' own accounts: their keys name them, so that a quorum
             # counts people and nobody signs for their own account.
-            "cm.chen": (AccountKind.MEMBER, ()),
-            "cm.liu": (AccountKind.MEMBER, ()),
-            "staff.zhou": (AccountKind.MEMBER, ()),
+            "cm:0001": (AccountKind.MEMBER, ()),
+            "cm:0002": (AccountKind.MEMBER, ()),
+            "staff:0001": (AccountKind.MEMBER, ()),
         }
         for account, (kind, grid) in accounts.items():
             s.add(OpenAccount, "admin", account=account, account_kind=kind, grid=grid)
-        for worker in ("worker.g1", "worker.g2"):
+        for worker in ("worker:g1", "worker:g2"):
             s.key(worker, (Role.ISSUER,), worker)
-        for member in ("vol.li", "vol.wang", "vol.zhao", "hh.0042"):
+        for member in ("vol:0001", "vol:0002", "vol:0003", "hh:0042"):
             s.key(member, (Role.MEMBER,), member)
-        s.key("cm.chen", (Role.COMMITTEE,), "cm.chen")
-        s.key("cm.liu", (Role.COMMITTEE,), "cm.liu")
+        s.key("cm:0001", (Role.COMMITTEE,), "cm:0001")
+        s.key("cm:0002", (Role.COMMITTEE,), "cm:0002")
         # Two committee members seat the committee; from then on it agrees to who pays
         # out of the funds, to the catalogue and to the settlement rate.
-        s.key("treasurer", (Role.TREASURER,), "staff.zhou", "cm.chen", "cm.liu")
+        s.key("treasurer", (Role.TREASURER,), "staff:0001", "cm:0001", "cm:0002")
         # Money from outside is new money on the ledger: the committee agrees to it.
         s.add(
             Transfer,
             "admin",
-            "cm.chen",
-            "cm.liu",
+            "cm:0001",
+            "cm:0002",
             postings=(
                 Posting(account="external", asset=Asset.CNY, amount=-100_000),
-                Posting(account="fund.community", asset=Asset.CNY, amount=100_000),
+                Posting(account="fund:community", asset=Asset.CNY, amount=100_000),
             ),
             memo="street office grant: 1,000.00 CNY",
         )
@@ -142,8 +146,8 @@ def main() -> None:
         s.add(
             DefineService,
             "admin",
-            "cm.chen",
-            "cm.liu",
+            "cm:0001",
+            "cm:0002",
             code="gas-check",
             name="Gas safety check",
             points_per_unit=10,
@@ -155,8 +159,8 @@ def main() -> None:
         s.add(
             DefineService,
             "admin",
-            "cm.chen",
-            "cm.liu",
+            "cm:0001",
+            "cm:0002",
             code="elder-visit",
             name="Visit to an elderly resident",
             points_per_unit=20,
@@ -167,11 +171,11 @@ def main() -> None:
 
         # 3. Awards: the points come from the catalogue, never from the caller.
         for worker, volunteer, service, quantity, cell, task in (
-            ("worker.g1", "vol.li", "gas-check", 3, "g1", "gas-001"),
-            ("worker.g1", "vol.wang", "elder-visit", 2, "g1", "elder-001"),
-            ("worker.g2", "vol.zhao", "gas-check", 5, "g2", "gas-002"),
-            ("worker.g2", "vol.zhao", "elder-visit", 1, "g2", "elder-002"),
-            ("worker.g1", "vol.li", "elder-visit", 3, "g1", "elder-003"),
+            ("worker:g1", "vol:0001", "gas-check", 3, "g1", "gas-001"),
+            ("worker:g1", "vol:0002", "elder-visit", 2, "g1", "elder-001"),
+            ("worker:g2", "vol:0003", "gas-check", 5, "g2", "gas-002"),
+            ("worker:g2", "vol:0003", "elder-visit", 1, "g2", "elder-002"),
+            ("worker:g1", "vol:0001", "elder-visit", 3, "g1", "elder-003"),
         ):
             s.add(
                 AwardPoints,
@@ -202,20 +206,22 @@ def main() -> None:
             stock=3,
         )
 
-        # 5. Li: hold, then confirm.
-        hold = s.add(HoldRedemption, "vol.li", member="vol.li", offer="barber.haircut", points=40)
+        # 5. vol:0001: hold, then confirm.
+        hold = s.add(
+            HoldRedemption, "vol:0001", member="vol:0001", offer="barber.haircut", points=40
+        )
         s.now += dt.timedelta(hours=2)
         s.add(ConfirmRedemption, "barber", voucher=f"V{hold:08d}")
 
-        # 6. Wang voids; Zhao's one-day hold expires.
+        # 6. vol:0002 voids; vol:0003's one-day hold expires.
         hold = s.add(
-            HoldRedemption, "vol.wang", member="vol.wang", offer="barber.haircut", points=40
+            HoldRedemption, "vol:0002", member="vol:0002", offer="barber.haircut", points=40
         )
-        s.add(VoidRedemption, "vol.wang", voucher=f"V{hold:08d}", reason="changed my mind")
+        s.add(VoidRedemption, "vol:0002", voucher=f"V{hold:08d}", reason="changed my mind")
         hold = s.add(
             HoldRedemption,
-            "vol.zhao",
-            member="vol.zhao",
+            "vol:0003",
+            member="vol:0003",
             offer="barber.haircut",
             points=40,
             expires_in_hours=24,
@@ -224,33 +230,33 @@ def main() -> None:
         try:
             s.add(ConfirmRedemption, "barber", voucher=f"V{hold:08d}")
         except HoldExpiredError as e:
-            print(f"Confirming Zhao's voucher is refused: [{e.code}] {e}")
+            print(f"Confirming vol:0003's voucher is refused: [{e.code}] {e}")
 
         # 7. Donations.
-        s.add(Donate, "vol.zhao", donor="vol.zhao", pool="pool.charity", points=50)
-        s.add(Donate, "vol.li", donor="vol.li", pool="pool.charity", points=10)
+        s.add(Donate, "vol:0003", donor="vol:0003", pool="pool:charity", points=50)
+        s.add(Donate, "vol:0001", donor="vol:0001", pool="pool:charity", points=10)
 
         # 8. A committee grant, redeemed by the household.
         s.add(
             Grant,
-            "cm.chen",
-            "cm.liu",
-            pool="pool.charity",
-            beneficiary="hh.0042",
+            "cm:0001",
+            "cm:0002",
+            pool="pool:charity",
+            beneficiary="hh:0042",
             points=40,
             purpose="haircut for an elderly resident living alone",
         )
-        hold = s.add(HoldRedemption, "hh.0042", member="hh.0042", offer="barber.haircut", points=40)
+        hold = s.add(HoldRedemption, "hh:0042", member="hh:0042", offer="barber.haircut", points=40)
         s.add(ConfirmRedemption, "barber", voucher=f"V{hold:08d}")
 
         # 9. Settlement.
-        s.add(SetSettlementRate, "admin", "cm.chen", "cm.liu", fen_per_point=5)
+        s.add(SetSettlementRate, "admin", "cm:0001", "cm:0002", fen_per_point=5)
         s.now = dt.datetime(2023, 6, 30, 17, 0, tzinfo=dt.UTC)
         settle_seq = s.add(
             SettlePartner,
             "treasurer",
             partner="barber",
-            fund="fund.community",
+            fund="fund:community",
             period_from=dt.date(2023, 6, 1),
             period_to=dt.date(2023, 6, 30),
         )
@@ -262,7 +268,7 @@ def main() -> None:
             ("account", "posted", "pending", "available"),
             [
                 (a, b.posted, b.pending, b.available)
-                for a in ("vol.li", "vol.wang", "vol.zhao", "hh.0042", "pool.charity", "issuer")
+                for a in ("vol:0001", "vol:0002", "vol:0003", "hh:0042", "pool:charity", "issuer")
                 for b in [ledger.balance(a)]
             ],
         )
@@ -284,7 +290,7 @@ def main() -> None:
                 )
             ],
         )
-        pool = reports.pool_report(ledger, "pool.charity")
+        pool = reports.pool_report(ledger, "pool:charity")
         table(
             f"Charity pool: in {pool.inflows}, out {pool.outflows}, balance {pool.balance}",
             ("seq", "kind", "counterparty", "amount", "purpose"),

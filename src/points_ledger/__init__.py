@@ -5,6 +5,8 @@ models, signers and key files, checkpoints, receipts (:func:`verify_receipt`), t
 :class:`Witness`, and the error tree.
 """
 
+import logging
+
 from points_ledger import reports
 from points_ledger.anchoring import AutoCheckpoint
 from points_ledger.audit import AuditReport, Problem
@@ -19,6 +21,7 @@ from points_ledger.errors import (
     EntryConflictError,
     EquivocationError,
     EventExpiredError,
+    ExtraNotInstalledError,
     HoldClosedError,
     HoldExpiredError,
     IntegrityError,
@@ -42,6 +45,7 @@ from points_ledger.errors import (
     UnknownAccountError,
     UnknownKeyError,
     WrongPassphraseError,
+    WrongThreadError,
 )
 from points_ledger.keys import Signer, load_signer, save_signer
 from points_ledger.ledger import Ledger
@@ -119,6 +123,7 @@ __all__ = [
     "EquivocationError",
     "Event",
     "EventExpiredError",
+    "ExtraNotInstalledError",
     "Genesis",
     "Grant",
     "HoldClosedError",
@@ -178,6 +183,7 @@ __all__ = [
     "VoidRedemption",
     "Witness",
     "WrongPassphraseError",
+    "WrongThreadError",
     "load_signer",
     "parse_event",
     "reports",
@@ -185,3 +191,7 @@ __all__ = [
     "verify_receipt",
 ]
 __version__ = "0.1.0"
+
+# A library logs to "points_ledger" and leaves output to the application: without a
+# handler configured by the application, nothing is printed.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

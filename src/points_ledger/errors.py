@@ -22,6 +22,7 @@ __all__ = [
     "EntryConflictError",
     "EquivocationError",
     "EventExpiredError",
+    "ExtraNotInstalledError",
     "HoldClosedError",
     "HoldExpiredError",
     "IntegrityError",
@@ -45,6 +46,7 @@ __all__ = [
     "UnknownAccountError",
     "UnknownKeyError",
     "WrongPassphraseError",
+    "WrongThreadError",
 ]
 
 
@@ -228,6 +230,15 @@ class ProofError(LedgerError):
     default_hint = "Ask the ledger operator for a fresh proof and checkpoint."
 
 
+class ExtraNotInstalledError(LedgerError):
+    """A feature needs an optional part of the library that is not installed (e.g. Excel)."""
+
+    code = "extra_not_installed"
+    default_hint = (
+        "Install the optional part the message names, e.g. pip install 'points_ledger[excel]'."
+    )
+
+
 class StorageError(LedgerError):
     """The database could not be read or written."""
 
@@ -343,4 +354,18 @@ class LogRecordError(IntegrityError):
         "Check that --record (Python: the record argument) names this ledger's record "
         "folder, kept with the log key (keys/log.record). If it is damaged, restore the "
         "record folder from its own backup; the ledger file is not blamed by this."
+    )
+
+
+class WrongThreadError(StorageError):
+    """A ``Ledger`` was used in another thread than the one that opened it.
+
+    A ``Ledger`` holds one SQLite connection, which belongs to the thread that opened it.
+    Nothing was read or written.
+    """
+
+    code = "wrong_thread"
+    default_hint = (
+        "Open one Ledger per thread (or per request) with Ledger.open; several Ledger "
+        "objects may use the same file at once."
     )

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import re
 import secrets
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -83,6 +84,8 @@ from points_ledger.store import EntryRow, Store
 from points_ledger.store.sqlite import SqliteStore
 
 __all__ = ["Clock", "Ledger", "SignerLike", "read_only_names", "system_clock"]
+
+_log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 """A function returning the current time as an aware ``datetime``."""
@@ -261,13 +264,13 @@ class Ledger:
                     )
             ledger = cls(store, clock=clock)
             with store.guard("write the genesis entry"):
-                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)])
+                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)], named=False)
             return ledger
         store = SqliteStore.create(path)
         ledger = cls(store, clock=clock)
         try:
             with store.guard(f"write the genesis entry of {path}"):
-                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)])
+                ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)], named=False)
         except BaseException:
             store.close()
             for suffix in ("", "-wal", "-shm"):
@@ -471,7 +474,9 @@ class Ledger:
         them as ``"exists"``.
 
         Raises:
-            LedgerError: for the first event that breaks a rule; nothing is written.
+            LedgerError: for the first event that breaks a rule; nothing is written. Its
+                ``details`` name that event when the batch has more than one:
+                ``batch_index`` (its position in ``items``, from 0) and ``event_id``.
             IntegrityError: if a due automatic checkpoint refuses to sign the file.
         """
         # The append boundary: whatever the storage or the file system raises on the way
@@ -479,14 +484,22 @@ class Ledger:
         with self._store.guard("append to the ledger"):
             config = self._state.config()  # None only before the genesis entry
             ident = None if config is None else (config.origin, config.ledger_id)
+            batch = list(items)
+            named = len(batch) > 1  # a lone event (append) needs no position
             prepared = []
-            for event, signers in items:
-                item = self._prepare(event, signers, ident=ident)
+            for index, (event, signers) in enumerate(batch):
+                with _naming_batch_item(index, event, named=named):
+                    item = self._prepare(event, signers, ident=ident)
                 if isinstance(item.event, Genesis):
                     # Events after a genesis in the same batch bind the new ledger's id.
                     ident = (item.event.origin, ledger_id_of(item.event_bytes))
                 prepared.append(item)
-            results = self._append_prepared(prepared)
+            try:
+                results = self._append_prepared(prepared, named=named)
+            except LedgerError as e:
+                _log.debug("append refused [%s]: %s", e.code, e.message)
+                raise
+        _log_appended(self._store.path, results)
         auto = self._auto
         if auto is not None and auto.due(self.size(), self._now_us()):
             self.checkpoint(auto.log_key, auto.record)
@@ -522,7 +535,7 @@ class Ledger:
         ordered = tuple(signatures[k] for k in sorted(signatures))
         return _Prepared(event=event, event_bytes=event_bytes, signatures=ordered)
 
-    def _append_prepared(self, batch: Sequence[_Prepared]) -> list[AppendResult]:
+    def _append_prepared(self, batch: Sequence[_Prepared], *, named: bool) -> list[AppendResult]:
         results: list[AppendResult] = []
         if len(batch) >= _HELPER_MIN_EVENTS:
             # Large batches: a helper process checks the signatures a little ahead of
@@ -530,13 +543,15 @@ class Ledger:
             # started (once per ledger) before the write lock is taken.
             self._checker.start()
             with self._store.write(), contextlib.closing(self._checked_ahead(batch)) as stream:
-                for item, preverified in stream:
-                    results.append(self._append_one(item, preverified))
+                for index, (item, preverified) in enumerate(stream):
+                    with _naming_batch_item(index, item.event, named=named):
+                        results.append(self._append_one(item, preverified))
             return results
         checked = self._check_signatures_early(batch)
         with self._store.write():
-            for item, preverified in zip(batch, checked, strict=True):
-                results.append(self._append_one(item, preverified))
+            for index, (item, preverified) in enumerate(zip(batch, checked, strict=True)):
+                with _naming_batch_item(index, item.event, named=named):
+                    results.append(self._append_one(item, preverified))
         return results
 
     def _check_signatures_early(self, batch: Sequence[_Prepared]) -> list[dict[str, bytes]]:
@@ -926,18 +941,22 @@ class Ledger:
                 checker=self._checker,
             )
             problem = Problem("record_invalid", f"the log record cannot be used: {e.message}")
-            return dataclasses.replace(
+            report = dataclasses.replace(
                 report,
                 problems=(problem, *report.problems)[:PROBLEMS_MAX],
                 problems_total=report.problems_total + 1,
             )
-        return run_audit(
+            _log_audit(self._store.path, report)
+            return report
+        report = run_audit(
             self._store,
             progress=progress,
             trusted_checkpoint=trusted_checkpoint,
             checker=self._checker,
             record=opened,
         )
+        _log_audit(self._store.path, report)
+        return report
 
     @_reads
     def verify(
@@ -970,7 +989,17 @@ class Ledger:
             checker=self._checker,
             record=self._open_record(record),
         )
-        report.raise_for_problems()
+        try:
+            report.raise_for_problems()
+        except IntegrityError as e:
+            _log.warning("verify of %s failed at entry %s: %s", self._store.path, e.seq, e.message)
+            raise
+        _log.info(
+            "verify of %s passed: %d entries checked, %d not under a checkpoint held outside",
+            self._store.path,
+            report.entries_checked,
+            report.unanchored,
+        )
         return report
 
     @staticmethod
@@ -1094,7 +1123,14 @@ class Ledger:
         with self._store.guard("sign a checkpoint"):
             opened = record if isinstance(record, LogRecord) else LogRecord.open(record)
             now_us = self._now_us()
-            return checkpoint_checked(self._store, config, log_key, opened, now_us, self._checker)
+            signed = checkpoint_checked(self._store, config, log_key, opened, now_us, self._checker)
+        _log.info(
+            "checkpoint of %s signed at size %d, root %s",
+            config.origin,
+            signed.size,
+            base64.b64encode(signed.root_hash).decode("ascii"),
+        )
+        return signed
 
     @_reads
     def checkpoints(self) -> list[SignedCheckpoint]:
@@ -1139,6 +1175,47 @@ def _require_store(store: object) -> Store:
             "such as points_ledger.store.memory.MemoryStore().",
         )
     return cast("Store", store)
+
+
+def _log_appended(path: Path, results: Sequence[AppendResult]) -> None:
+    created = [r.entry for r in results if r.status == "created"]
+    if created:
+        _log.info(
+            "appended %d entries to %s (seq %d to %d)",
+            len(created),
+            path,
+            created[0].seq,
+            created[-1].seq,
+        )
+    if _log.isEnabledFor(logging.DEBUG):
+        for r in results:
+            _log.debug(
+                "entry %d %s id=%s: %s", r.entry.seq, r.entry.kind, r.entry.event_id, r.status
+            )
+
+
+def _log_audit(path: Path, report: AuditReport) -> None:
+    if report.ok:
+        _log.info("audit of %s: no problems in %d entries", path, report.entries_checked)
+        return
+    _log.warning("audit of %s found %d problems", path, report.problems_total)
+    for problem in report.problems:
+        _log.warning("audit problem %s at entry %s: %s", problem.code, problem.seq, problem.message)
+
+
+@contextlib.contextmanager
+def _naming_batch_item(index: int, event: object, *, named: bool) -> Iterator[None]:
+    """Add the failing event's position (and id) in a batch to a LedgerError's details."""
+    try:
+        yield
+    except LedgerError as e:
+        if not named:
+            raise
+        e.details.setdefault("batch_index", index)
+        event_id = getattr(event, "id", None)
+        if isinstance(event_id, str):
+            e.details.setdefault("event_id", event_id)
+        raise
 
 
 def _to_entry(row: EntryRow) -> Entry:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Final, Literal
@@ -43,6 +44,8 @@ from points_ledger.notes import ALG_COSIGNATURE_V1, Checkpoint, NoteVerifier, op
 
 __all__ = [
     "RECEIPT_FORMAT",
+    "RECEIPT_FORMATS_READ",
+    "RECEIPT_FORMAT_V1",
     "RECEIPT_JSON_MAX",
     "Receipt",
     "ReceiptPosting",
@@ -51,8 +54,18 @@ __all__ = [
     "verify_receipt",
 ]
 
-RECEIPT_FORMAT: Final = "points-ledger-receipt/v1"
-"""Value of the ``format`` field of every receipt this version writes and reads."""
+RECEIPT_FORMAT: Final = "points-ledger-receipt/v2"
+"""Value of the ``format`` field of every receipt this version writes.
+
+Version 2 writes ``prev_hash`` and ``entry_hash`` in standard base64, like every other
+binary value; the receipt is otherwise the same as version 1.
+"""
+
+RECEIPT_FORMAT_V1: Final = "points-ledger-receipt/v1"
+"""The first receipt format, with ``prev_hash`` and ``entry_hash`` as lower-case hex."""
+
+RECEIPT_FORMATS_READ: Final = (RECEIPT_FORMAT_V1, RECEIPT_FORMAT)
+"""Every receipt format :meth:`Receipt.from_json` and :func:`verify_receipt` accept."""
 
 RECEIPT_JSON_MAX: Final = 1 << 20
 """Largest receipt document accepted by :meth:`Receipt.from_json` (1 MiB)."""
@@ -64,7 +77,8 @@ _ALTERED_HINT: Final = (
     "published, and ask the office for a fresh receipt."
 )
 _B64 = Annotated[str, Field(max_length=200_000, pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
-_HEX32 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+# A 32-byte hash: 64 hex digits (format v1) or 44 characters of base64 (format v2).
+_HASH32 = Annotated[str, Field(pattern=r"^([0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$")]
 
 
 class ReceiptSignature(FrozenModel):
@@ -97,35 +111,58 @@ class Receipt(FrozenModel):
     """A self-contained proof that one entry is in a ledger, checkable offline.
 
     Make one with ``ledger.receipt(seq)``; check it with :func:`verify_receipt`.
-    All binary values are standard base64 except hashes, which are lower-case hex.
+    All binary values are standard base64 (in the version 1 format, which is still read,
+    ``prev_hash`` and ``entry_hash`` were lower-case hex).
 
     Attributes:
-        format: Always :data:`RECEIPT_FORMAT`.
+        format: :data:`RECEIPT_FORMAT` (or :data:`RECEIPT_FORMAT_V1` for an older receipt).
         origin: The ledger's origin.
         seq: The entry's position in the log.
         recorded_at_us: When the ledger recorded the entry (UTC microseconds).
         event: The exact canonical event bytes that were signed, base64.
         signatures: The entry's signatures, in stored order.
         postings: The entry's postings, in stored order.
-        prev_hash: Hash of the previous entry, hex.
-        entry_hash: The entry hash (the Merkle leaf data), hex.
+        prev_hash: Hash of the previous entry, base64 (hex in format v1).
+        entry_hash: The entry hash (the Merkle leaf data), base64 (hex in format v1).
         leaf_index: The leaf's index in the tree (equals ``seq``).
         inclusion_proof: RFC 9162 inclusion path to the checkpoint's root, base64 each.
         checkpoint: The signed checkpoint note (may also carry witness cosignatures).
     """
 
-    format: Literal["points-ledger-receipt/v1"] = RECEIPT_FORMAT
+    format: Literal["points-ledger-receipt/v1", "points-ledger-receipt/v2"] = RECEIPT_FORMAT
     origin: Annotated[str, Field(max_length=1024)]
     seq: Annotated[int, Field(ge=0)]
     recorded_at_us: int
     event: _B64
     signatures: Annotated[tuple[ReceiptSignature, ...], Field(max_length=64)]
     postings: Annotated[tuple[ReceiptPosting, ...], Field(max_length=1024)]
-    prev_hash: _HEX32
-    entry_hash: _HEX32
+    prev_hash: _HASH32
+    entry_hash: _HASH32
     leaf_index: Annotated[int, Field(ge=0)]
     inclusion_proof: Annotated[tuple[_B64, ...], Field(max_length=64)]
     checkpoint: Annotated[str, Field(max_length=1 << 16)]
+
+    @pydantic.model_validator(mode="after")
+    def check_hash_encoding(self) -> Receipt:
+        """Refuse hashes not in the format's encoding (hex in v1, base64 from v2)."""
+        hex_form = self.format == RECEIPT_FORMAT_V1
+        for name in ("prev_hash", "entry_hash"):
+            value: str = getattr(self, name)
+            if (len(value) == 64) != hex_form:
+                wanted = "64 hex digits" if hex_form else "base64 (44 characters)"
+                raise ValueError(f"{name} must be {wanted} in a {self.format} receipt")
+        return self
+
+    def hash_bytes(self, name: Literal["prev_hash", "entry_hash"]) -> bytes:
+        """The 32 bytes of ``prev_hash`` or ``entry_hash``, whichever the format's encoding.
+
+        Raises:
+            ProofError: if the value is not in the format's encoding.
+        """
+        value: str = getattr(self, name)
+        if self.format == RECEIPT_FORMAT_V1:
+            return bytes.fromhex(value)
+        return _b64(value, name)
 
     def to_json(self) -> str:
         """Return the receipt as a JSON document (UTF-8 text)."""
@@ -146,6 +183,7 @@ class Receipt(FrozenModel):
             raise ProofError(f"a receipt is JSON text, got {type(data).__name__}")
         if len(data) > RECEIPT_JSON_MAX:
             raise ProofError(f"receipt is larger than {RECEIPT_JSON_MAX:,} bytes")
+        _require_known_format(data)
         try:
             return cls.model_validate_json(data)
         except pydantic.ValidationError as e:
@@ -337,12 +375,12 @@ def _verify(
     event_bytes = _b64(receipt.event, "event")
     signatures = tuple(_signature(s, i) for i, s in enumerate(receipt.signatures))
     postings = tuple(_posting(p, i) for i, p in enumerate(receipt.postings))
-    stated_hash = bytes.fromhex(receipt.entry_hash)
+    stated_hash = receipt.hash_bytes("entry_hash")
     try:
         recomputed = entry_hash(
             seq=receipt.seq,
             recorded_at_us=receipt.recorded_at_us,
-            prev_hash=bytes.fromhex(receipt.prev_hash),
+            prev_hash=receipt.hash_bytes("prev_hash"),
             event_bytes=event_bytes,
             signatures=signatures,
             postings=postings,
@@ -386,6 +424,22 @@ def _verify(
         witness_quorum=needed,
         trusted_size=trusted_size,
     )
+
+
+def _require_known_format(data: str | bytes) -> None:
+    """Refuse a receipt of a format this version does not read, saying so plainly."""
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeError):
+        return  # reported, with the position, by the full parse
+    stated = document.get("format") if isinstance(document, dict) else None
+    if isinstance(stated, str) and stated not in RECEIPT_FORMATS_READ:
+        known = ", ".join(RECEIPT_FORMATS_READ)
+        raise ProofError(
+            f"the receipt's format {stated[:80]!r} is not one this version reads ({known})",
+            hint="A newer version of points_ledger may have made it: update points_ledger, "
+            "or ask the office for a receipt in a format you can check.",
+        )
 
 
 def _b64(value: str, what: str) -> bytes:

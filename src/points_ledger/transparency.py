@@ -311,8 +311,8 @@ def make_receipt(
             event=_b64(entry.event),
             signatures=tuple(receipt_signature(s) for s in entry.signatures),
             postings=tuple(receipt_posting(p) for p in entry.postings),
-            prev_hash=entry.prev_hash.hex(),
-            entry_hash=entry.hash.hex(),
+            prev_hash=_b64(entry.prev_hash),
+            entry_hash=_b64(entry.hash),
             leaf_index=entry.seq,
             inclusion_proof=tuple(
                 _b64(h) for h in inclusion_proof_from_nodes(seq, body.size, store.merkle_node)

@@ -282,7 +282,7 @@ def test_checkpoint_then_receipt_verifies(
     assert out.splitlines()[1] == "chengdu.example/test"
     push(logged_console, ".receipt 1")
     out = capsys.readouterr().out
-    assert '"seq": 1' in out and '"format": "points-ledger-receipt/v1"' in out
+    assert '"seq": 1' in out and '"format": "points-ledger-receipt/v2"' in out
     assert "receipt verifies with the log's verifier key alone: entry 1" in out
     push(logged_console, ".receipt 9", ".receipt x")
     err = capsys.readouterr().err

@@ -12,9 +12,11 @@ from types import ModuleType
 import pytest
 
 import points_ledger
+import points_ledger.bulk
 import points_ledger.canonical
 import points_ledger.cli
 import points_ledger.errors
+import points_ledger.export
 import points_ledger.keys
 import points_ledger.merkle
 import points_ledger.notes
@@ -77,8 +79,10 @@ def reference_text() -> str:
 
 PUBLIC_MODULES = (
     points_ledger,
+    points_ledger.bulk,
     points_ledger.canonical,
     points_ledger.cli,
+    points_ledger.export,
     points_ledger.keys,
     points_ledger.merkle,
     points_ledger.notes,
@@ -151,3 +155,17 @@ def test_errors_page_gives_each_default_hint() -> None:
             row = f"| `{cls.code}` | `{cls.__name__}` |"
             assert row in page, f"errors.md has no row for {cls.__name__}"
             assert f"| {cls.default_hint} |" in page, f"errors.md has an old hint for {cls.code}"
+
+
+def test_no_markdown_table_is_split_by_a_blank_line() -> None:
+    # A blank line ends a Markdown table: the rows after it are shown as a paragraph of pipes.
+    split = [
+        f"{page.relative_to(DOCS)}:{number}"
+        for page in DOCS.rglob("*.md")
+        for number, (before, line, after) in enumerate(
+            zip(*(page.read_text("utf-8").splitlines()[i:] for i in range(3)), strict=False),
+            start=2,
+        )
+        if not line.strip() and before.startswith("|") and after.startswith("|")
+    ]
+    assert split == []

@@ -48,6 +48,7 @@ from points_ledger.notes import (
     open_note,
     sign_note,
 )
+from points_ledger.receipts import RECEIPT_FORMAT
 
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 NONCE = "5eed" * 8
@@ -228,7 +229,7 @@ def test_receipt_for_early_entry_verifies_offline_against_later_checkpoint(
 
     # Offline: only the JSON document and the vkey string.
     document = json.loads(text)
-    assert document["format"] == "points-ledger-receipt/v1"
+    assert document["format"] == "points-ledger-receipt/v2"
     assert document["checkpoint"] == later.note
     verified = verify_receipt(Receipt.from_json(text), vkey)
     assert verified.seq == seq_of_award(0)
@@ -310,7 +311,7 @@ def _mutations() -> list[tuple[str, Callable[[dict[str, object]], object]]]:
         d["checkpoint"] = sign_note(text, ORIGIN, ADMIN.private_key)
 
     return [
-        ("format", set_("format", "points-ledger-receipt/v2")),
+        ("format", set_("format", "points-ledger-receipt/v3")),
         ("origin", set_("origin", "other.example/x")),
         ("seq", edit("seq", lambda v: v + 1)),  # type: ignore[operator]
         ("recorded_at_us", edit("recorded_at_us", lambda v: v + 1)),  # type: ignore[operator]
@@ -718,9 +719,53 @@ def test_altered_receipt_with_recomputed_hash_fails_the_inclusion_proof(ledger: 
     )
     document = json.loads(receipt.to_json())
     document["postings"] = [p.model_dump(mode="json") for p in greedy]
-    document["entry_hash"] = forged_hash.hex()
+    document["entry_hash"] = base64.b64encode(forged_hash).decode("ascii")
     with pytest.raises(ProofError, match="expected root"):
         verify_receipt(json.dumps(document), ledger.log_vkey())
+
+
+def _as_v1(text: str) -> dict[str, object]:
+    """A receipt document rewritten in format v1: the same receipt, hashes in hex."""
+    document: dict[str, object] = json.loads(text)
+    document["format"] = "points-ledger-receipt/v1"
+    for name in ("prev_hash", "entry_hash"):
+        document[name] = base64.b64decode(str(document[name])).hex()
+    return document
+
+
+def test_receipts_write_hashes_in_base64_and_still_read_v1_hex(ledger: Ledger) -> None:
+    sign(ledger)
+    receipt = ledger.receipt(4)
+    document = json.loads(receipt.to_json())
+    assert document["format"] == RECEIPT_FORMAT == "points-ledger-receipt/v2"
+    assert base64.b64decode(document["entry_hash"]) == ledger.entry(4).hash
+    assert base64.b64decode(document["prev_hash"]) == ledger.entry(3).hash
+    vkey = ledger.log_vkey()
+    old = _as_v1(receipt.to_json())
+    verified = verify_receipt(json.dumps(old), vkey)
+    assert verified == verify_receipt(receipt, vkey)
+    # A v1 receipt altered in its hex hash is still caught.
+    old["entry_hash"] = "0" * 64
+    with pytest.raises(IntegrityError):
+        verify_receipt(json.dumps(old), vkey)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.__setitem__("format", "points-ledger-receipt/v2"), "must be base64"),
+        (lambda d: d.__setitem__("format", "points-ledger-receipt/v9"), "not one this version"),
+    ],
+    ids=["hex hashes labelled v2", "a newer format"],
+)
+def test_receipt_format_and_hash_encoding_must_agree(
+    ledger: Ledger, change: Callable[[dict[str, object]], None], message: str
+) -> None:
+    sign(ledger)
+    document = _as_v1(ledger.receipt(4).to_json())
+    change(document)
+    with pytest.raises(ProofError, match=message):
+        Receipt.from_json(json.dumps(document))
 
 
 def test_audit_checks_stored_checkpoints_without_outside_state(tmp_path: Path) -> None:

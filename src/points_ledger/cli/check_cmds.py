@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import csv
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Final
+from typing import IO
 
 import click
 
@@ -26,6 +26,14 @@ from points_ledger.cli.app import (
 from points_ledger.cli.render import audit_to_json, entry_to_json
 from points_ledger.cli.transparency_cmds import _read_input, read_vkey
 from points_ledger.errors import IntegrityError, NoteError
+from points_ledger.export import (
+    EXPORT_COLUMNS,
+    HEADER_LANGUAGES,
+    HeaderLanguage,
+    export_rows,
+    write_csv,
+    write_xlsx,
+)
 from points_ledger.keys import public_key_from_b64
 from points_ledger.ledger import Ledger
 from points_ledger.models import Genesis
@@ -33,19 +41,8 @@ from points_ledger.notes import NoteVerifier
 
 __all__ = ["CSV_COLUMNS", "audit", "backup", "export", "verify"]
 
-CSV_COLUMNS = (
-    "seq",
-    "recorded_at",
-    "effective_at",
-    "kind",
-    "event_id",
-    "account",
-    "asset",
-    "amount",
-    "amount_minor",
-    "memo",
-)
-"""Columns of the CSV export: one row per posting, joined with its entry."""
+CSV_COLUMNS = EXPORT_COLUMNS
+"""Columns of the CSV and XLSX export: one row per posting, joined with its entry."""
 
 
 def _trusted_options(func: Callable[..., None]) -> Callable[..., None]:
@@ -237,47 +234,6 @@ def _open_output(output: Path | None, *, bom: bool) -> Iterator[IO[str]]:
         yield handle
 
 
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _spreadsheet_text(text: str) -> str:
-    """``text`` made safe to open in a spreadsheet: never read as a formula.
-
-    Excel and WPS run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or
-    carriage return before one) as a formula, so a memo like ``=HYPERLINK(...)`` would
-    become a live link. Such text gets a leading ``'``, which spreadsheets show as text
-    and hide; every other text is returned unchanged.
-    """
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-def _write_csv(ledger: Ledger, handle: IO[str], progress: Callable[[int, int], None] | None) -> int:
-    writer = csv.writer(handle)
-    writer.writerow(CSV_COLUMNS)
-    total = ledger.size()
-    rows = 0
-    for n, item in enumerate(ledger.entries(), start=1):
-        for p in item.postings:
-            writer.writerow(
-                (
-                    item.seq,
-                    item.recorded_at.isoformat(),
-                    item.event.effective_at.isoformat(),
-                    item.kind,
-                    _spreadsheet_text(item.event_id),
-                    _spreadsheet_text(p.account),
-                    p.asset.value,
-                    p.asset.format_amount(p.amount).replace(",", ""),
-                    p.amount,
-                    _spreadsheet_text(item.event.memo),
-                )
-            )
-            rows += 1
-        if progress is not None:
-            progress(n, total)
-    return rows
-
-
 def _write_jsonl(
     ledger: Ledger, handle: IO[str], progress: Callable[[int, int], None] | None
 ) -> int:
@@ -290,14 +246,34 @@ def _write_jsonl(
     return count
 
 
+def _export_format(fmt: str | None, output: Path | None) -> str:
+    """The format asked for, or the one the output file's name implies (csv by default)."""
+    if fmt is not None:
+        return fmt
+    suffix = output.suffix.lower() if output is not None else ""
+    return {".xlsx": "xlsx", ".jsonl": "jsonl"}.get(suffix, "csv")
+
+
+def _check_business_date(
+    _ctx: click.Context, param: click.Parameter, value: str | None
+) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from e
+
+
 @cli.command()
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "jsonl"]),
-    default="csv",
-    show_default=True,
-    help="csv: one row per posting (UTF-8 with BOM for Excel); jsonl: one entry per line.",
+    type=click.Choice(["csv", "xlsx", "jsonl"]),
+    default=None,
+    help="csv: one row per posting (UTF-8 with BOM for Excel); xlsx: the same rows as an "
+    "Excel workbook with real dates and numbers (needs the excel extra); jsonl: one entry "
+    "per line. Default: from the --output file name (.xlsx, .jsonl), else csv.",
 )
 @click.option(
     "--output",
@@ -305,15 +281,69 @@ def _write_jsonl(
     default=None,
     help="Write to this new file (never overwritten) instead of standard output.",
 )
-def export(fmt: str, output: Path | None) -> None:
-    """Export the ledger as CSV (postings joined with entries) or JSON Lines (entries)."""
+@click.option(
+    "--from",
+    "date_from",
+    metavar="YYYY-MM-DD",
+    callback=_check_business_date,
+    help="First business date to include (csv and xlsx).",
+)
+@click.option(
+    "--to",
+    "date_to",
+    metavar="YYYY-MM-DD",
+    callback=_check_business_date,
+    help="Last business date to include (csv and xlsx).",
+)
+@click.option(
+    "--headers",
+    type=click.Choice(HEADER_LANGUAGES),
+    default="en",
+    show_default=True,
+    help="Language of the column headers and kind names (csv and xlsx): en or zh.",
+)
+def export(
+    fmt: str | None,
+    output: Path | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    headers: HeaderLanguage,
+) -> None:
+    """Export the ledger as CSV or XLSX (postings joined with entries) or JSON Lines.
+
+    CSV and XLSX have one row per posting with Beijing time, the business date, the kind
+    in words, the service of an award and the purpose of a grant; --from/--to keep the
+    business dates of one period, e.g. a month.
+    """
+    fmt = _export_format(fmt, output)
+    if fmt == "jsonl" and (date_from is not None or date_to is not None):
+        raise CommandError(
+            "--from and --to apply to the csv and xlsx exports",
+            hint="Leave them out for --format jsonl, or export csv or xlsx.",
+        )
+    if fmt == "xlsx":
+        if output is None:
+            raise CommandError(
+                "an Excel file cannot be written to the terminal",
+                hint="Name the file with --output, e.g. --output ledger-2026-11.xlsx.",
+            )
+        with open_ledger() as ledger, progress_callback("exporting") as progress:
+            rows = export_rows(
+                ledger, date_from=date_from, date_to=date_to, headers=headers, progress=progress
+            )
+            count = write_xlsx(rows, output, headers=headers)
+        click.echo(f"exported {count:,} postings to {output}", err=True)
+        return
     with (
         open_ledger() as ledger,
         _open_output(output, bom=fmt == "csv") as handle,
         progress_callback("exporting") as progress,
     ):
         if fmt == "csv":
-            count = _write_csv(ledger, handle, progress)
+            rows = export_rows(
+                ledger, date_from=date_from, date_to=date_to, headers=headers, progress=progress
+            )
+            count = write_csv(rows, handle, headers=headers)
             what = "postings"
         else:
             count = _write_jsonl(ledger, handle, progress)

@@ -25,6 +25,7 @@ from points_ledger.cli.app import (
     open_ledger,
     resolve_event_id,
 )
+from points_ledger.cli.bulk_cmds import award_file
 from points_ledger.cli.keys_cmds import public_key_of_file
 from points_ledger.cli.params import DATE, POINTS, YUAN
 from points_ledger.models import (
@@ -131,20 +132,38 @@ def service_define(
 
 
 @cli.command()
-@click.argument("volunteer")
-@click.argument("service")
+@click.argument("volunteer", required=False)
+@click.argument("service", required=False)
 @click.option("--quantity", type=click.IntRange(1, 1000), default=1, show_default=True)
-@click.option("--cell", "grid_cell", required=True, help="Grid cell where the work was done.")
-@click.option("--task", "task_ref", required=True, help="Task reference; paid once per service.")
+@click.option("--cell", "grid_cell", help="Grid cell where the work was done.")
+@click.option("--task", "task_ref", help="Task reference; paid once per service.")
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A CSV or XLSX file with one award per row (columns volunteer, service, "
+    "quantity, cell, task, date, memo, id, points; Chinese headers 账户, 服务, 数量, 网格, "
+    "任务, 日期, 备注 too). All rows are appended or none.",
+)
+@click.option(
+    "--per-row",
+    is_flag=True,
+    help="With --from-file: append each row on its own and report each one; rows the "
+    "ledger refuses are listed and the others kept (exit 1 if any was refused).",
+)
 @keys_option
 @event_options
 @json_option
+@click.pass_context
 def award(
-    volunteer: str,
-    service: str,
+    ctx: click.Context,
+    volunteer: str | None,
+    service: str | None,
     quantity: int,
-    grid_cell: str,
-    task_ref: str,
+    grid_cell: str | None,
+    task_ref: str | None,
+    from_file: Path | None,
+    per_row: bool,
     key_paths: tuple[Path, ...],
     event_id: str | None,
     effective_at: dt.date,
@@ -155,7 +174,47 @@ def award(
 
     The points come from the catalogue (quantity x points per unit), never from the
     command line. The issuer signing must not own the volunteer's account.
+
+    With --from-file, award every row of a CSV or XLSX file, signed by the same keys
+    (loaded once). Every row is checked first; then all rows are appended in one
+    transaction, or none if the ledger refuses one (the error names the row), unless
+    --per-row is given. Rows without a date take --date. Each row's id is its id column
+    or a digest of its content, so giving the same file again pays nobody twice.
     """
+    if from_file is not None:
+        given = [
+            name
+            for name, value in (
+                ("VOLUNTEER", volunteer),
+                ("SERVICE", service),
+                ("--cell", grid_cell),
+                ("--task", task_ref),
+                ("--id", event_id),
+                ("--memo", memo or None),
+                ("--quantity", None if _is_default(ctx, "quantity") else quantity),
+            )
+            if value is not None
+        ]
+        if given:
+            raise click.UsageError(
+                f"--from-file takes every award from the file; leave out {', '.join(given)}"
+            )
+        code = award_file(from_file, key_paths, effective_at, per_row=per_row, as_json=as_json)
+        ctx.exit(code)
+    if per_row:
+        raise click.UsageError("--per-row goes with --from-file")
+    if volunteer is None or service is None or grid_cell is None or task_ref is None:
+        missing = [
+            name
+            for name, value in (
+                ("VOLUNTEER", volunteer),
+                ("SERVICE", service),
+                ("--cell", grid_cell),
+                ("--task", task_ref),
+            )
+            if value is None
+        ]
+        raise click.UsageError(f"missing {', '.join(missing)} (or give --from-file FILE)")
     event = AwardPoints(
         id=resolve_event_id(event_id, "award"),
         effective_at=effective_at,
@@ -167,6 +226,11 @@ def award(
         task_ref=task_ref,
     )
     append_signed(event, key_paths, as_json=as_json)
+
+
+def _is_default(ctx: click.Context, name: str) -> bool:
+    """True when option ``name`` was not given on the command line or in the environment."""
+    return ctx.get_parameter_source(name) in (None, click.core.ParameterSource.DEFAULT)
 
 
 # -- the alliance mall -----------------------------------------------------------------------

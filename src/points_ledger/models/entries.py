@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Annotated, Literal
 
@@ -66,6 +67,17 @@ class Entry(FrozenModel):
         """The event's type tag, e.g. ``"transfer"``."""
         return self.event.type
 
+    def __repr__(self) -> str:
+        # One line, not the signed bytes: what a REPL or a log shows of an entry.
+        return (
+            f"Entry(seq={self.seq}, kind={self.kind!r}, event_id={self.event_id!r}, "
+            f"recorded_at={self.recorded_at.isoformat()!r}, "
+            f"hash={base64.b64encode(self.hash).decode('ascii')!r})"
+        )
+
+    def __str__(self) -> str:
+        return repr(self)
+
 
 class AppendResult(FrozenModel):
     """What ``append`` returns: the stored entry and whether this call created it."""
@@ -77,6 +89,16 @@ class AppendResult(FrozenModel):
     def created(self) -> bool:
         """True when this call wrote the entry; False when it was already stored."""
         return self.status == "created"
+
+    def __repr__(self) -> str:
+        entry = self.entry
+        return (
+            f"AppendResult(status={self.status!r}, seq={entry.seq}, kind={entry.kind!r}, "
+            f"event_id={entry.event_id!r})"
+        )
+
+    def __str__(self) -> str:
+        return repr(self)
 
 
 class KeyRecord(FrozenModel):

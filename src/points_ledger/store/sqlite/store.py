@@ -29,6 +29,7 @@ from points_ledger.errors import (
     LedgerError,
     SchemaVersionError,
     StorageError,
+    WrongThreadError,
 )
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.audit import Problem
@@ -80,6 +81,13 @@ def storage_errors(action: str) -> Iterator[None]:
         yield
     except LedgerError:
         raise
+    except sqlite3.ProgrammingError as e:
+        if "same thread" in str(e):
+            raise WrongThreadError(
+                f"could not {action}: this Ledger was opened in another thread, and a "
+                "Ledger (its SQLite connection) may only be used in the thread that opened it"
+            ) from e
+        raise StorageError(f"could not {action}: {e}") from e
     except sqlite3.Error as e:
         raise StorageError(f"could not {action}: {e}") from e
     except OSError as e:
