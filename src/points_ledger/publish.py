@@ -91,7 +91,8 @@ class MonthNotice:
     Attributes:
         month: ``YYYY-MM``.
         pool_lines: ``(pool, row)`` for every charity pool movement dated in the month.
-        pool_totals: ``pool -> (inflow, outflow, balance to the month's end)``, in fen.
+        pool_totals: ``pool -> (inflow, outflow, balance to the month's end)``, in points
+            (charity pools hold points).
         signers: Entry seq to the key ids that signed it (pool movements and distributions).
         distributions: ``(seq, period, distribution)`` of every distribution in the month.
         services: Points issued per service in the month.
@@ -469,18 +470,18 @@ def render_month(notice: MonthNotice, origin: str) -> str:
             out.append(
                 f'<p class="pool-total" data-pool="{_e(pool)}" data-inflow="{inflow}" '
                 f'data-outflow="{outflow}" data-balance="{balance}">{_label("pool")} '
-                f"{_e(pool)} · {_label('inflow')} {format_fen(inflow)} · "
-                f"{_label('outflow')} {format_fen(outflow)} · {_label('balance')} "
-                f"{format_fen(balance)}</p>\n"
+                f"{_e(pool)} · {_label('inflow')} {inflow:,} · "
+                f"{_label('outflow')} {outflow:,} · {_label('balance')} "
+                f"{balance:,}</p>\n"
             )
-            out.append(bar_chart([("流入 inflow", inflow), ("流出 outflow", outflow)], money=True))
+            out.append(bar_chart([("流入 inflow", inflow), ("流出 outflow", outflow)]))
         rows = [
             (
                 line.effective_at.isoformat(),
                 line.seq,
                 pool,
                 line.kind,
-                format_fen(line.amount),
+                line.amount,
                 line.counterparty,
                 line.purpose,
                 " ".join(notice.signers.get(line.seq, ())),
@@ -494,7 +495,7 @@ def render_month(notice: MonthNotice, origin: str) -> str:
                     "entry",
                     "pool",
                     "kind",
-                    "amount_yuan",
+                    "amount_points",
                     "counterparty",
                     "purpose",
                     "signed_by",

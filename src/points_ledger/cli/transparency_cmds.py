@@ -49,6 +49,7 @@ __all__ = [
     "checkpoint_to_json",
     "consistency_proof",
     "default_record_path",
+    "publish_cmd",
     "read_proof",
     "read_vkey",
     "receipt",
@@ -510,3 +511,52 @@ def witness_cosign(
         return
     click.echo(line, nl=False)
     click.echo(f"cosigned; witness verifier key: {witness_vkey}", err=True)
+
+
+@cli.command("publish")
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--checkpoint",
+    "note_path",
+    type=_PATH,
+    default=None,
+    help="Publish this signed note (e.g. with witness cosignatures); default: latest.",
+)
+@click.option(
+    "--witness-vkey",
+    "witness_vkeys",
+    multiple=True,
+    help="Verifier key of a witness residents should check (repeatable), or a file.",
+)
+@click.option(
+    "--witness-quorum",
+    type=click.IntRange(min=0),
+    default=None,
+    help="How many of the witnesses must have cosigned (default: none required).",
+)
+def publish_cmd(
+    directory: Path,
+    note_path: Path | None,
+    witness_vkeys: tuple[str, ...],
+    witness_quorum: int | None,
+) -> None:
+    """Write or extend the public notice board (公示) in DIR, a static site.
+
+    The log as C2SP tlog-tiles, monthly notices in Chinese with English beside, and a
+    page that checks a receipt in the browser. Publishing again appends; it stops if the
+    checkpoint is not consistent with the one already in DIR.
+    """
+    note = _read_input(note_path, "checkpoint note") if note_path is not None else None
+    witnesses = [read_vkey(v) for v in witness_vkeys]
+    with open_ledger() as ledger:
+        result = ledger.publish(
+            directory, checkpoint=note, witnesses=witnesses, quorum=witness_quorum
+        )
+    before = "" if result.previous_size is None else f" (was {result.previous_size:,})"
+    click.echo(
+        f"published {result.size:,} entries{before}, root {b64(result.root_hash)}, to {directory}"
+    )
+    click.echo(f"months: {', '.join(result.months) or 'none'}; {len(result.written)} files written")
+    if result.witnessed_by:
+        click.echo(f"cosigned by: {', '.join(result.witnessed_by)}")
+    click.echo(f"residents check receipts at {directory / 'receipt.html'}")

@@ -1,0 +1,240 @@
+"""The notice board: tiles an auditor can rebuild the log from, appending, notices == reports."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import World
+from notice_world import DECEMBER, Clock, award, build_demo, copy_ledger
+from points_ledger import IntegrityError, Ledger, NoteError, NotFoundError, Signer, reports
+from points_ledger.checkpoints import open_checkpoint
+from points_ledger.cli import main
+from points_ledger.merkle import leaf_hash, root
+from points_ledger.notes import NoteVerifier, cosign, vkey_for
+from points_ledger.publish import month_notices
+from points_ledger.split.text import format_fen
+from points_ledger.tiles import (
+    TILE_WIDTH,
+    entry_bundle,
+    parse_entry_bundle,
+    read_leaf_data,
+    tile_path,
+    write_tiles,
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Signer]]:
+    folder = tmp_path_factory.mktemp("demo")
+    path, keys = build_demo(folder)
+    return path, keys
+
+
+@pytest.fixture
+def ledger(demo: tuple[Path, dict[str, Signer]], tmp_path: Path) -> Ledger:
+    path = copy_ledger(demo[0], tmp_path / "ledger.db")
+    return Ledger.open(path, clock=Clock(DECEMBER))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_tile_paths_follow_the_specification() -> None:
+    assert tile_path(0, 0) == "tile/0/000"
+    assert tile_path(0, 1234067) == "tile/0/x001/x234/067"
+    assert tile_path(1, 5, 17) == "tile/1/005.p/17"
+    assert tile_path("entries", 1000) == "tile/entries/x001/000"
+    with pytest.raises(ValueError):
+        tile_path(0, 0, 0)
+
+
+def test_entry_bundles_round_trip() -> None:
+    entries = [b"", b"a", bytes(300)]
+    assert parse_entry_bundle(entry_bundle(entries)) == entries
+    with pytest.raises(IntegrityError):
+        parse_entry_bundle(entry_bundle(entries)[:-1])
+
+
+def test_tiles_of_several_levels_rebuild_the_root(tmp_path: Path) -> None:
+    # 256 * 2 + 3 leaves: two full level-0 tiles, a partial one, and a level-1 tile.
+    leaves = [i.to_bytes(4, "big") for i in range(2 * TILE_WIDTH + 3)]
+    written = write_tiles(tmp_path, leaves)
+    assert "tile/0/000" in written and "tile/0/002.p/3" in written
+    assert "tile/1/000.p/2" in written
+    assert read_leaf_data(tmp_path, len(leaves)) == leaves
+    level1 = (tmp_path / "tile/1/000.p/2").read_bytes()
+    assert level1[:32] == root(leaves[:TILE_WIDTH])
+    assert level1[32:] == root(leaves[TILE_WIDTH : 2 * TILE_WIDTH])
+    # Writing again changes nothing; a different log in the same folder is refused.
+    assert write_tiles(tmp_path, leaves) == []
+    with pytest.raises(IntegrityError):
+        write_tiles(tmp_path, [b"other", *leaves[1:]])
+
+
+def test_the_log_is_fetched_from_the_tiles_alone(ledger: Ledger, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    result = ledger.publish(site)
+    vkey = ledger.log_vkey()
+    note = (site / "checkpoint").read_text("utf-8")
+    ledger.close()
+    # No database from here on: the checkpoint, the vkey and the tiles.
+    body = open_checkpoint(note, NoteVerifier.from_vkey(vkey))
+    leaves = read_leaf_data(site, body.size)
+    assert len(leaves) == body.size == result.size == 54
+    assert root(leaves) == body.root_hash == result.root_hash
+    level0 = (site / tile_path(0, 0, body.size)).read_bytes()
+    assert level0 == b"".join(leaf_hash(leaf) for leaf in leaves)
+    reopened = Ledger.open(ledger.path, clock=Clock(DECEMBER))
+    with reopened:
+        assert reopened.root() == body.root_hash
+        assert [e.hash for e in reopened.entries()] == leaves
+        # The file agrees with the published checkpoint held outside it.
+        assert reopened.verify(trusted_checkpoint=note).entries_checked == 54
+
+
+def test_publishing_again_appends_and_keeps_closed_months(
+    ledger: Ledger, demo: tuple[Path, dict[str, Signer]], tmp_path: Path
+) -> None:
+    keys = demo[1]
+    site = tmp_path / "site"
+    first = ledger.publish(site)
+    assert first.months == ("2026-11",)
+    november = (site / "notice/2026-11.html").read_bytes()
+    award(ledger, keys, "dec-1")
+    ledger.checkpoint(keys["log"], tmp_path / "record")
+    second = ledger.publish(site)
+    assert (second.previous_size, second.size) == (54, 55)
+    assert second.months == ("2026-11", "2026-12")
+    assert (site / "notice/2026-11.html").read_bytes() == november
+    assert "notice/2026-11.html" not in second.written
+    assert (site / "tile/entries/000.p/54").exists()  # the older partial stays
+    assert read_leaf_data(site, 55)[:54] == read_leaf_data(site, 54)
+    assert ledger.publish(site).written == ()
+
+
+def test_a_checkpoint_not_consistent_with_the_published_one_stops_publishing(
+    ledger: Ledger, demo: tuple[Path, dict[str, Signer]], tmp_path: Path
+) -> None:
+    keys = demo[1]
+    other = Ledger.open(copy_ledger(demo[0], tmp_path / "other.db"), clock=Clock(DECEMBER))
+    site = tmp_path / "site"
+    award(ledger, keys, "the-real-one")
+    ledger.checkpoint(keys["log"], tmp_path / "record-a")
+    ledger.publish(site)
+    before = snapshot(site)
+    # The same log key signs another history of the same size: a split view.
+    award(other, keys, "a-forked-one")
+    other.checkpoint(keys["log"], tmp_path / "record-b")
+    with pytest.raises(IntegrityError, match="not consistent"):
+        other.publish(site)
+    assert snapshot(site) == before
+    # A smaller checkpoint would take entries back.
+    small = Ledger.open(copy_ledger(demo[0], tmp_path / "small.db"), clock=Clock(DECEMBER))
+    with pytest.raises(IntegrityError, match="take entries back") as e:
+        small.publish(site)
+    assert e.value.code == "integrity_failure"
+    assert snapshot(site) == before
+    other.close()
+    small.close()
+
+
+def test_a_checkpoint_must_cover_the_whole_ledger(
+    ledger: Ledger, demo: tuple[Path, dict[str, Signer]], tmp_path: Path
+) -> None:
+    award(ledger, demo[1], "unsigned-yet")
+    with pytest.raises(IntegrityError, match="covers 54 entries but the ledger has 55"):
+        ledger.publish(tmp_path / "site")
+    assert not (tmp_path / "site").exists()
+
+
+def test_witness_quorum(
+    ledger: Ledger, demo: tuple[Path, dict[str, Signer]], tmp_path: Path
+) -> None:
+    keys = demo[1]
+    witness_key = keys["witness"]
+    name = "street.example/witness"
+    wvkey = vkey_for(name, witness_key.private_key.public_key(), 0x04)
+    note = ledger.checkpoints()[-1].note
+    with pytest.raises(NoteError, match="cosigned by 0"):
+        ledger.publish(tmp_path / "a", witnesses=[wvkey], quorum=1)
+    text = note[: note.index("\n\n") + 1]
+    line = cosign(text, name, witness_key.private_key, 1_790_000_000)
+    result = ledger.publish(tmp_path / "b", checkpoint=note + line, witnesses=[wvkey], quorum=1)
+    assert result.witnessed_by == (name,)
+    assert (tmp_path / "b/checkpoint").read_text("utf-8").endswith(line)
+
+
+def test_nothing_to_publish_without_a_checkpoint(world: World, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="no checkpoint"):
+        world.ledger.publish(tmp_path / "site")
+    assert not (tmp_path / "site").exists()
+
+
+def _cells(page: str, first: str) -> list[str]:
+    """The cells of the table row whose first cell is ``first``."""
+    for row in re.findall(r"<tr>(.*?)</tr>", page):
+        cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        if cells and cells[0] == first:
+            return cells
+    raise AssertionError(f"no row starting with {first!r}")
+
+
+def test_the_notice_says_what_the_reports_say(ledger: Ledger, tmp_path: Path) -> None:
+    ledger.publish(tmp_path / "site")
+    page = (tmp_path / "site/notice/2026-11.html").read_text("utf-8")
+    assert "公益池收支" in page and "Charity pool inflow and outflow" in page
+    services = [r for r in reports.points_issued_by_service_month(ledger) if r.month == "2026-11"]
+    assert services
+    for row in services:
+        assert _cells(page, row.service) == [
+            row.service,
+            str(row.awards),
+            str(row.quantity),
+            str(row.points),
+        ]
+    for row in reports.points_issued_by_grid_month(ledger):
+        assert _cells(page, row.grid_cell)[1:] == [
+            str(row.awards),
+            str(row.volunteers),
+            str(row.points),
+        ]
+    pool = reports.pool_report(ledger, "pool:charity")
+    assert f'data-pool="pool:charity" data-inflow="{pool.inflows}"' in page
+    assert f'data-outflow="{pool.outflows}" data-balance="{pool.balance}"' in page
+    for line in pool.lines:
+        assert f"<td>{html.escape(line.purpose)}</td>" in page or not line.purpose
+        signers = " ".join(s.key_id for s in ledger.entry(line.seq).signatures)
+        assert f"<td>{signers}</td>" in page
+    settlements = reports.partner_settlements(ledger)
+    assert settlements
+    for row in settlements:
+        assert f'<td class="num">{format_fen(row.fen)}</td>' in page
+    notices = month_notices(ledger)
+    (distribution_seq, _period, distribution) = notices[0].distributions[0]
+    explained = ledger.explain_distribution(distribution_seq)
+    assert distribution == explained
+    assert f'data-amount="{explained.amount}" data-investor="{explained.investor_amount}"' in page
+    for bucket, parts in explained.by_bucket.items():
+        for account, part in parts.items():
+            assert _cells(page, bucket) and f"<td>{account}</td>" in page
+            assert f'<td class="num">{format_fen(part)}</td>' in page
+    assert html.escape(explained.to_text()) in page
+
+
+def test_publish_from_the_command_line(
+    demo: tuple[Path, dict[str, Signer]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = copy_ledger(demo[0], tmp_path / "cli.db")
+    site = tmp_path / "site"
+    code = main(["--ledger", str(path), "publish", str(site)], clock=Clock(DECEMBER))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "published 54 entries" in out and "months: 2026-11" in out
+    assert (site / "receipt.html").exists() and (site / "index.html").exists()
+    index = (site / "index.html").read_text("utf-8")
+    assert (site / "checkpoint").read_text("utf-8") in html.unescape(index)
