@@ -197,11 +197,13 @@ def test_the_notice_says_what_the_reports_say(ledger: Ledger, tmp_path: Path) ->
             str(row.quantity),
             str(row.points),
         ]
-    for row in reports.points_issued_by_grid_month(ledger):
-        assert _cells(page, row.grid_cell)[1:] == [
-            str(row.awards),
-            str(row.volunteers),
-            str(row.points),
+    grids = reports.points_issued_by_grid_month(ledger)
+    assert grids
+    for grid in grids:
+        assert _cells(page, grid.grid_cell)[1:] == [
+            str(grid.awards),
+            str(grid.volunteers),
+            str(grid.points),
         ]
     pool = reports.pool_report(ledger, "pool:charity")
     assert f'data-pool="pool:charity" data-inflow="{pool.inflows}"' in page
@@ -212,8 +214,8 @@ def test_the_notice_says_what_the_reports_say(ledger: Ledger, tmp_path: Path) ->
         assert f"<td>{signers}</td>" in page
     settlements = reports.partner_settlements(ledger)
     assert settlements
-    for row in settlements:
-        assert f'<td class="num">{format_fen(row.fen)}</td>' in page
+    for settled in settlements:
+        assert f'<td class="num">{format_fen(settled.fen)}</td>' in page
     notices = month_notices(ledger)
     (distribution_seq, _period, distribution) = notices[0].distributions[0]
     explained = ledger.explain_distribution(distribution_seq)
