@@ -18,6 +18,7 @@ import pytest
 
 from points_ledger import AwardPoints, Ledger, Signer
 from points_ledger.demo import ORIGIN, run_demo
+from points_ledger.notes import ALG_COSIGNATURE_V1, vkey_for
 
 DECEMBER = dt.datetime(2026, 12, 3, 2, 0, tzinfo=dt.UTC)
 
@@ -29,6 +30,7 @@ def _seeded_keys() -> Iterator[Signer]:
 
 def build_demo(folder: Path) -> tuple[Path, dict[str, Signer]]:
     """Play the demo into ``folder`` with seeded keys; return the file and the keys by name."""
+    folder.mkdir(parents=True, exist_ok=True)
     keys = _seeded_keys()
     drawn: list[Signer] = []
 
@@ -84,10 +86,28 @@ def award(ledger: Ledger, keys: dict[str, Signer], task: str, quantity: int = 1)
     return ledger.append(event, [keys["gw.g1"]]).entry.seq
 
 
+def witness_with_plus(name: str) -> tuple[Signer, str]:
+    """A seeded witness key whose verifier key has a ``+`` inside its base64 part."""
+    for n in itertools.count():
+        signer = Signer.from_seed(hashlib.sha256(b"notice-board-witness/%d" % n).digest())
+        vkey = vkey_for(name, signer.private_key.public_key(), ALG_COSIGNATURE_V1)
+        if "+" in vkey.split("+", 2)[2]:
+            return signer, vkey
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def copy_ledger(source: Path, dest: Path) -> Path:
     """Copy a closed ledger file (it is one file when closed)."""
     shutil.copyfile(source, dest)
     return dest
 
 
-__all__ = ["DECEMBER", "ORIGIN", "Clock", "award", "build_demo", "copy_ledger"]
+__all__ = [
+    "DECEMBER",
+    "ORIGIN",
+    "Clock",
+    "award",
+    "build_demo",
+    "copy_ledger",
+    "witness_with_plus",
+]

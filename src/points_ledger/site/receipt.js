@@ -67,9 +67,13 @@
 
   // A verifier key: name+hex8+base64(type || public key).
   async function parseVkey(vkey) {
-    const parts = vkey.split("+");
-    if (parts.length !== 3) throw new Refused("公钥格式不对", "a published key is malformed");
-    const [name, id, data] = parts;
+    // The name holds no "+"; the base64 key after the id may.
+    const first = vkey.indexOf("+");
+    const second = vkey.indexOf("+", first + 1);
+    if (first < 1 || second < 0) throw new Refused("公钥格式不对", "a published key is malformed");
+    const name = vkey.slice(0, first);
+    const id = vkey.slice(first + 1, second);
+    const data = vkey.slice(second + 1);
     const raw = b64(data, "key");
     const kid = (await sha256(concat(enc.encode(name + "\n"), raw))).slice(0, 4);
     if (hex(kid) !== id.toLowerCase() || raw.length !== 33) {
