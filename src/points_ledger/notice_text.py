@@ -76,6 +76,30 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     ),
     "choose_file": ("选择凭证文件", "Choose receipt file"),
     "waiting": ("尚未选择文件。", "No file chosen yet."),
+    "printed_title": ("记账凭证", "Ledger receipt"),
+    "printed_intro": (
+        "此凭证证明下列记录已写入社区账本。请保存同名的 .json 文件：在公示网站的“核对凭证”页面"
+        "打开它，即可在手机或电脑上离线核对。",
+        "This receipt proves that the entry below is in the community ledger. Keep the .json "
+        "file of the same name: open it on the notice board's 'Check my receipt' page to check "
+        "it offline on a phone or computer.",
+    ),
+    "ledger": ("账本", "Ledger"),
+    "event": ("事项", "Event"),
+    "business_date": ("业务日期", "Business date"),
+    "recorded_at": ("记录时间（UTC）", "Recorded at (UTC)"),
+    "postings": ("记账", "Postings"),
+    "entry_hash": ("条目哈希", "Entry hash"),
+    "witnessed": ("见证人副签", "Cosigned by witnesses"),
+    "qr": (
+        "二维码内容：账本、条目号、条目哈希与检查点，可与公示的日志对照。",
+        "The QR code holds the ledger, the entry number, its hash and the checkpoint, to match "
+        "against the published log.",
+    ),
+    "no_qr": (
+        "未安装二维码组件（pip install 'points_ledger[qr]'）。",
+        "No QR code: the QR extra is not installed (pip install 'points_ledger[qr]').",
+    ),
 }
 """Every string of the notice pages, ``key -> (zh, en)``."""
 

@@ -40,6 +40,7 @@ from points_ledger.errors import (
 from points_ledger.merkle import verify_consistency
 from points_ledger.notes import ALG_COSIGNATURE_V1, Checkpoint, NoteVerifier, open_note
 from points_ledger.notice_text import both
+from points_ledger.receipts import Receipt, verify_receipt
 from points_ledger.split.text import format_fen
 from points_ledger.tiles import write_tiles
 
@@ -51,7 +52,9 @@ __all__ = [
     "PublishResult",
     "bar_chart",
     "month_notices",
+    "printable_receipt",
     "publish",
+    "receipt_qr_text",
     "render_index",
     "render_month",
     "render_receipt_page",
@@ -635,3 +638,85 @@ def render_receipt_page() -> str:
         '<script src="assets/receipt.js"></script>\n'
     )
     return _page("receipt_title", body)
+
+
+# --------------------------------------------------------------------------- printable receipt
+
+
+def receipt_qr_text(receipt: Receipt) -> str:
+    """What the printed receipt's QR code holds: ledger, entry, entry hash, checkpoint.
+
+    Four lines: the origin, ``entry <seq>``, the entry hash (hex) and
+    ``checkpoint <size> <root base64>``, taken from the receipt's own checkpoint.
+    """
+    text = receipt.checkpoint[: receipt.checkpoint.index("\n\n") + 1]
+    body = Checkpoint.from_text(text)
+    return (
+        f"{receipt.origin}\nentry {receipt.seq}\n{receipt.entry_hash}\n"
+        f"checkpoint {body.size} {_b64(body.root_hash)}"
+    )
+
+
+def _qr_svg(text: str) -> str | None:
+    try:
+        import segno
+    except ImportError:
+        return None
+    svg: str = segno.make(text, error="m").svg_inline(scale=3)
+    return svg
+
+
+def printable_receipt(receipt: Receipt, vkey: str, *, witnesses: Sequence[str] = ()) -> str:
+    """A printable HTML page of a receipt (Chinese with English beside) with a QR code.
+
+    The receipt is checked first with :func:`~points_ledger.receipts.verify_receipt`, so
+    only a receipt that verifies is ever printed. The QR code (see
+    :func:`receipt_qr_text`) needs the ``qr`` extra (``segno``); without it the page says
+    so and carries everything else.
+
+    Args:
+        receipt: The receipt (``Ledger.receipt(seq)``).
+        vkey: The ledger's log verifier key.
+        witnesses: Witness verifier keys; the page names those that cosigned.
+
+    Raises:
+        ProofError: if the receipt does not verify (and its subclasses' errors, as
+            :func:`~points_ledger.receipts.verify_receipt` raises them).
+    """
+    checked = verify_receipt(receipt, vkey, witnesses=tuple(witnesses), quorum=0)
+    postings = "<br>".join(
+        _e(f"{p.account} {p.amount:+,} {p.asset.value}") for p in checked.postings
+    )
+    rows = [
+        ("ledger", _e(checked.origin)),
+        ("entry", str(checked.seq)),
+        ("event", _e(f"{checked.event.type} {checked.event.id}")),
+        ("business_date", checked.event.effective_at.isoformat()),
+        ("recorded_at", checked.recorded_at.isoformat(timespec="seconds")),
+        ("postings", postings),
+        ("signed_by", _e(" ".join(s.key_id for s in checked.signatures))),
+        ("entry_hash", f"<code>{checked.entry_hash.hex()}</code>"),
+        (
+            "checkpoint",
+            f"{checked.checkpoint.size} · <code>{_b64(checked.checkpoint.root_hash)}</code>",
+        ),
+        ("witnessed", _e(", ".join(checked.witnessed_by)) or _label("none")),
+    ]
+    table = "".join(f"<tr><th>{_label(key)}</th><td>{value}</td></tr>\n" for key, value in rows)
+    qr = _qr_svg(receipt_qr_text(receipt))
+    qr_part = (
+        f'<figure class="qr">{qr}<figcaption>{_label("qr")}</figcaption></figure>\n'
+        if qr is not None
+        else f'<p class="no-qr">{_label("no_qr")}</p>\n'
+    )
+    body = f'<p>{_label("printed_intro")}</p>\n<table class="receipt">\n{table}</table>\n{qr_part}'
+    return _inline_style_page("printed_title", body)
+
+
+def _inline_style_page(title_key: str, body: str) -> str:
+    # A printed receipt travels alone: its style sheet is inside it.
+    css = (_ASSETS / "notice.css").read_text("utf-8")
+    page = _page(title_key, body)
+    return page.replace(
+        '<link rel="stylesheet" href="assets/notice.css">', f"<style>\n{css}</style>"
+    )

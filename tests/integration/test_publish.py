@@ -15,7 +15,8 @@ from points_ledger.checkpoints import open_checkpoint
 from points_ledger.cli import main
 from points_ledger.merkle import leaf_hash, root
 from points_ledger.notes import NoteVerifier, cosign, vkey_for
-from points_ledger.publish import month_notices
+from points_ledger.publish import month_notices, printable_receipt, receipt_qr_text
+from points_ledger.receipts import Receipt
 from points_ledger.split.text import format_fen
 from points_ledger.tiles import (
     TILE_WIDTH,
@@ -240,3 +241,29 @@ def test_publish_from_the_command_line(
     assert (site / "receipt.html").exists() and (site / "index.html").exists()
     index = (site / "index.html").read_text("utf-8")
     assert (site / "checkpoint").read_text("utf-8") in html.unescape(index)
+
+
+def test_receipt_writes_a_printable_page_beside_the_json(
+    demo: tuple[Path, dict[str, Signer]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = copy_ledger(demo[0], tmp_path / "cli.db")
+    out = tmp_path / "r25.json"
+    argv = ["--ledger", str(path), "receipt", "25", "--output", str(out), "--html"]
+    assert main(argv, clock=Clock(DECEMBER)) == 0, capsys.readouterr()
+    page = (tmp_path / "r25.html").read_text("utf-8")
+    made = Receipt.from_json(out.read_text("utf-8"))
+    assert "记账凭证" in page and "Ledger receipt" in page
+    assert made.entry_hash in page and "<svg" in page and 'class="segno"' in page
+    qr = receipt_qr_text(made)
+    assert qr.splitlines()[:3] == [made.origin, "entry 25", made.entry_hash]
+    assert qr.splitlines()[3].startswith("checkpoint 54 ")
+    # --html needs a JSON file to sit beside.
+    assert main(["--ledger", str(path), "receipt", "25", "--html"], clock=Clock(DECEMBER)) != 0
+
+
+def test_only_a_receipt_that_verifies_is_printed(ledger: Ledger) -> None:
+    made = ledger.receipt(25)
+    altered = made.model_copy(update={"recorded_at_us": made.recorded_at_us + 1})
+    with pytest.raises(IntegrityError, match="altered"):
+        printable_receipt(altered, ledger.log_vkey())
+    assert "vol:0001 +30 PTS" in printable_receipt(made, ledger.log_vkey())

@@ -39,6 +39,7 @@ from points_ledger.cli.render import amount_text, b64
 from points_ledger.errors import LedgerError, ProofError
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.notes import NoteVerifier
+from points_ledger.publish import printable_receipt
 from points_ledger.receipts import RECEIPT_JSON_MAX, VerifiedReceipt, verify_receipt
 from points_ledger.trusted import TrustedCheckpoints
 from points_ledger.witness import Witness
@@ -268,19 +269,44 @@ def consistency_proof(old_size: int, new_size: int | None, output: Path | None) 
     help="Prove against this signed note (e.g. with witness cosignatures); default: latest.",
 )
 @click.option("--output", type=_PATH, default=None, help="Write to this new file.")
-def receipt(seq: int, note_path: Path | None, output: Path | None) -> None:
+@click.option(
+    "--html",
+    "as_html",
+    is_flag=True,
+    help="Also write a printable receipt (HTML, with a QR code) beside the JSON file.",
+)
+def receipt(seq: int, note_path: Path | None, output: Path | None, as_html: bool) -> None:
     """Write a receipt for entry SEQ as JSON: the entry, its inclusion proof, the checkpoint.
 
-    Anyone holding the ledger's verifier key can check it offline with 'verify-receipt'.
+    Anyone holding the ledger's verifier key can check it offline with 'verify-receipt'
+    or on the notice board's receipt page. With --html (and --output FILE.json), a
+    printable page FILE.html is written beside it.
     """
+    if as_html and output is None:
+        raise CommandError(
+            "--html writes the printable receipt beside the JSON file",
+            hint="Give --output FILE.json too.",
+        )
     note = _read_input(note_path, "checkpoint note") if note_path is not None else None
     with open_ledger() as ledger:
-        document = ledger.receipt(seq, note).to_json() + "\n"
+        made = ledger.receipt(seq, note)
+        vkey = ledger.log_vkey()
+    document = made.to_json() + "\n"
     if output is None:
         click.echo(document, nl=False)
         return
+    printed = output.with_suffix(".html")
+    if as_html and printed == output:
+        raise CommandError(
+            "the JSON file must not end in .html when --html writes FILE.html beside it",
+            hint="Name the receipt FILE.json.",
+        )
+    page = printable_receipt(made, vkey) if as_html else None
     write_new_file(output, document)
     click.echo(f"receipt for entry {seq} written to {output}", err=True)
+    if page is not None:
+        write_new_file(printed, page)
+        click.echo(f"printable receipt written to {printed}", err=True)
 
 
 def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
