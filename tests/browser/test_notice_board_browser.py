@@ -132,7 +132,7 @@ def test_notice_pages_render_in_chinese_with_the_reports_numbers(
     total = browser.find_element(By.CSS_SELECTOR, '.pool-total[data-pool="pool:charity"]')
     november = [ln.amount for ln in site.pool.lines if ln.effective_at.month == 11]
     assert int(str(total.get_attribute("data-inflow"))) == sum(a for a in november if a > 0)
-    rows = {}
+    rows: dict[str, list[str]] = {}
     for tr in browser.find_elements(By.CSS_SELECTOR, "tbody tr"):
         cells = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
         rows.setdefault(cells[0], cells)
