@@ -42,7 +42,8 @@ def start_browser() -> WebDriver:
     """Headless Chromium through Debian's chromedriver (nothing is downloaded)."""
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,1400"):
+    flags = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage")
+    for flag in (*flags, "--window-size=1000,1400"):
         options.add_argument(flag)
     driver: WebDriver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
     return driver

@@ -267,3 +267,24 @@ def test_only_a_receipt_that_verifies_is_printed(ledger: Ledger) -> None:
     with pytest.raises(IntegrityError, match="altered"):
         printable_receipt(altered, ledger.log_vkey())
     assert "vol:0001 +30 PTS" in printable_receipt(made, ledger.log_vkey())
+
+
+def test_the_command_line_refuses_an_inconsistent_publish_with_exit_3(
+    demo: tuple[Path, dict[str, Signer]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = demo[1]
+    site = tmp_path / "site"
+    paths = []
+    for name in ("a", "b"):
+        with Ledger.open(
+            copy_ledger(demo[0], tmp_path / f"{name}.db"), clock=Clock(DECEMBER)
+        ) as one:
+            award(one, keys, f"fork-{name}")
+            one.checkpoint(keys["log"], tmp_path / f"record-{name}")
+        paths.append(one.path)
+    assert main(["--ledger", str(paths[0]), "publish", str(site)], clock=Clock(DECEMBER)) == 0
+    capsys.readouterr()
+    code = main(["--ledger", str(paths[1]), "publish", str(site)], clock=Clock(DECEMBER))
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "integrity_failure" in err and "not consistent" in err
