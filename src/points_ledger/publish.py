@@ -5,6 +5,8 @@ that also works opened from a disk (``file://``):
 
 * ``checkpoint`` and ``tile/...``: the log as C2SP tlog-tiles (see :mod:`points_ledger.tiles`),
   so an auditor can fetch every entry hash and rebuild the root without the database;
+* ``entries/<N>[.p/<W>].json``: beside each entry bundle, the full entries it holds (event
+  bytes, signatures, postings), from which each entry hash can be recomputed;
 * ``index.html`` and ``notice/YYYY-MM.html``: monthly notices in Chinese with English beside,
   every number taken from :mod:`points_ledger.reports` (and ``Ledger.explain_distribution``),
   charts as plain inline SVG;
@@ -20,6 +22,7 @@ the folder, or nothing is written. The site carries account ids only.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import json
 from collections.abc import Iterable, Sequence
@@ -42,15 +45,18 @@ from points_ledger.notes import ALG_COSIGNATURE_V1, Checkpoint, NoteVerifier, op
 from points_ledger.notice_text import both
 from points_ledger.receipts import Receipt, verify_receipt
 from points_ledger.split.text import format_fen
-from points_ledger.tiles import write_tiles
+from points_ledger.tiles import TILE_WIDTH, tile_path, write_once, write_tiles
 
 if TYPE_CHECKING:
     from points_ledger.ledger import Ledger
+    from points_ledger.models.entries import Entry
 
 __all__ = [
     "MonthNotice",
     "PublishResult",
     "bar_chart",
+    "entry_data_path",
+    "entry_record",
     "month_notices",
     "printable_receipt",
     "publish",
@@ -62,6 +68,7 @@ __all__ = [
 
 _ASSETS: Final = Path(__file__).with_name("site")
 _CHECKPOINT: Final = "checkpoint"
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,51 @@ def _check_consistent(ledger: Ledger, old: Checkpoint, new: Checkpoint) -> None:
         ) from e
 
 
+def entry_data_path(index: int, width: int = TILE_WIDTH) -> str:
+    """Where the full entries of bundle ``index`` are published: ``entries/<N>[.p/<W>].json``.
+
+    ``N`` and ``W`` are written as in the bundle's tlog-tiles path.
+    """
+    return "entries/" + tile_path("entries", index, width).removeprefix("tile/entries/") + ".json"
+
+
+def entry_record(entry: Entry) -> dict[str, object]:
+    """One entry as the site publishes it beside the tiles: every field its hash covers.
+
+    ``seq``, ``recorded_at_us``, ``event`` (the exact signed bytes, base64), ``signatures``
+    (``key_id``, ``signature`` base64), ``postings`` (``account``, ``asset``, ``amount``),
+    ``prev_hash`` and ``entry_hash`` (hex): the same fields and encodings as a receipt, so
+    :func:`points_ledger.canonical.entry_hash` of them gives back the bundle's entry.
+    """
+    return {
+        "seq": entry.seq,
+        "recorded_at_us": (entry.recorded_at - _EPOCH) // dt.timedelta(microseconds=1),
+        "event": _b64(entry.event_bytes),
+        "signatures": [
+            {"key_id": s.key_id, "signature": _b64(s.signature)} for s in entry.signatures
+        ],
+        "postings": [
+            {"account": p.account, "asset": p.asset.value, "amount": p.amount}
+            for p in entry.postings
+        ],
+        "prev_hash": entry.prev_hash.hex(),
+        "entry_hash": entry.hash.hex(),
+    }
+
+
+def _write_entry_data(folder: Path, entries: Sequence[Entry]) -> list[str]:
+    written: list[str] = []
+    for n in range(0, (len(entries) + TILE_WIDTH - 1) // TILE_WIDTH):
+        chunk = entries[n * TILE_WIDTH : (n + 1) * TILE_WIDTH]
+        relative = entry_data_path(n, len(chunk))
+        text = json.dumps(
+            [entry_record(e) for e in chunk], ensure_ascii=False, separators=(",", ":")
+        )
+        if write_once(folder, relative, (text + "\n").encode("utf-8")):
+            written.append(relative)
+    return written
+
+
 def _write_text(root: Path, relative: str, text: str, written: list[str]) -> None:
     path = root / relative
     data = text.encode("utf-8")
@@ -336,9 +388,11 @@ def publish(
     if previous is not None:
         _check_consistent(ledger, previous, body)
 
-    leaf_data = [entry.hash for entry in ledger.entries(0, size)]
+    entries = list(ledger.entries(0, size))
+    leaf_data = [entry.hash for entry in entries]
     folder.mkdir(parents=True, exist_ok=True)
     written = write_tiles(folder, leaf_data)
+    written += _write_entry_data(folder, entries)
     notices = month_notices(ledger)
     months = tuple(n.month for n in notices)
     for notice in notices:

@@ -36,6 +36,7 @@ __all__ = [
     "read_leaf_data",
     "tile_levels",
     "tile_path",
+    "write_once",
     "write_tiles",
 ]
 
@@ -118,7 +119,15 @@ def tile_levels(leaf_data: Sequence[bytes]) -> list[list[bytes]]:
     return levels
 
 
-def _write_once(root: Path, relative: str, data: bytes) -> bool:
+def write_once(root: Path, relative: str, data: bytes) -> bool:
+    """Write ``data`` at ``root / relative`` unless the same bytes are already there.
+
+    Returns:
+        True if the file was written, False if it was already there.
+
+    Raises:
+        IntegrityError: if a file already there holds other bytes.
+    """
     path = root / relative
     if path.exists():
         if path.read_bytes() != data:
@@ -151,7 +160,7 @@ def write_tiles(root: Path, leaf_data: Sequence[bytes]) -> list[str]:
     for n in range(0, (size + TILE_WIDTH - 1) // TILE_WIDTH):
         chunk = leaf_data[n * TILE_WIDTH : (n + 1) * TILE_WIDTH]
         relative = tile_path("entries", n, len(chunk))
-        if _write_once(root, relative, entry_bundle(chunk)):
+        if write_once(root, relative, entry_bundle(chunk)):
             written.append(relative)
     levels = tile_levels(leaf_data)
     level = 0
@@ -162,7 +171,7 @@ def write_tiles(root: Path, leaf_data: Sequence[bytes]) -> list[str]:
         for n in range(0, (len(hashes) + TILE_WIDTH - 1) // TILE_WIDTH):
             chunk = hashes[n * TILE_WIDTH : (n + 1) * TILE_WIDTH]
             relative = tile_path(level, n, len(chunk))
-            if _write_once(root, relative, b"".join(chunk)):
+            if write_once(root, relative, b"".join(chunk)):
                 written.append(relative)
         level += 1
     return written

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from pathlib import Path
 
@@ -10,12 +12,28 @@ import pytest
 
 from conftest import World
 from notice_world import DECEMBER, Clock, award, build_demo, copy_ledger
-from points_ledger import IntegrityError, Ledger, NoteError, NotFoundError, Signer, reports
+from points_ledger import (
+    Asset,
+    IntegrityError,
+    Ledger,
+    NoteError,
+    NotFoundError,
+    Posting,
+    Signer,
+    reports,
+)
+from points_ledger.canonical import entry_hash
 from points_ledger.checkpoints import open_checkpoint
 from points_ledger.cli import main
 from points_ledger.merkle import leaf_hash, root
+from points_ledger.models.entries import Signature
 from points_ledger.notes import NoteVerifier, cosign, vkey_for
-from points_ledger.publish import month_notices, printable_receipt, receipt_qr_text
+from points_ledger.publish import (
+    entry_data_path,
+    month_notices,
+    printable_receipt,
+    receipt_qr_text,
+)
 from points_ledger.receipts import Receipt
 from points_ledger.split.text import format_fen
 from points_ledger.tiles import (
@@ -96,6 +114,34 @@ def test_the_log_is_fetched_from_the_tiles_alone(ledger: Ledger, tmp_path: Path)
         assert [e.hash for e in reopened.entries()] == leaves
         # The file agrees with the published checkpoint held outside it.
         assert reopened.verify(trusted_checkpoint=note).entries_checked == 54
+
+
+def test_the_full_entries_beside_the_bundles_hash_to_the_bundles(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    ledger.publish(site)
+    leaves = read_leaf_data(site, 54)
+    records = json.loads((site / entry_data_path(0, 54)).read_text("utf-8"))
+    assert [r["seq"] for r in records] == list(range(54))
+    for record, leaf in zip(records, leaves, strict=True):
+        recomputed = entry_hash(
+            seq=record["seq"],
+            recorded_at_us=record["recorded_at_us"],
+            prev_hash=bytes.fromhex(record["prev_hash"]),
+            event_bytes=base64.b64decode(record["event"]),
+            signatures=[
+                Signature(key_id=s["key_id"], signature=base64.b64decode(s["signature"]))
+                for s in record["signatures"]
+            ],
+            postings=[
+                Posting(account=p["account"], asset=Asset(p["asset"]), amount=p["amount"])
+                for p in record["postings"]
+            ],
+        )
+        assert recomputed == leaf == bytes.fromhex(record["entry_hash"])
+    # The account ids are there, and nothing else names a person.
+    assert {p["account"] for r in records for p in r["postings"]} >= {"vol:0001", "hh:0042"}
 
 
 def test_publishing_again_appends_and_keeps_closed_months(
