@@ -21,6 +21,7 @@ from points_ledger.demo import ORIGIN, run_demo
 from points_ledger.notes import ALG_COSIGNATURE_V1, vkey_for
 
 DECEMBER = dt.datetime(2026, 12, 3, 2, 0, tzinfo=dt.UTC)
+DECEMBER_DAY = DECEMBER.date()
 
 
 def _seeded_keys() -> Iterator[Signer]:
@@ -72,11 +73,17 @@ class Clock:
         return self.now
 
 
-def award(ledger: Ledger, keys: dict[str, Signer], task: str, quantity: int = 1) -> int:
-    """Append a December award to vol:0001 signed by grid worker g1; return its seq."""
+def award(
+    ledger: Ledger,
+    keys: dict[str, Signer],
+    task: str,
+    quantity: int = 1,
+    effective_at: dt.date = DECEMBER_DAY,
+) -> int:
+    """Append an award (in December by default) to vol:0001 signed by grid worker g1."""
     event = AwardPoints(
         id=f"dec-{task}",
-        effective_at=DECEMBER.date(),
+        effective_at=effective_at,
         volunteer="vol:0001",
         service="gas-check",
         quantity=quantity,

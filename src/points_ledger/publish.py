@@ -83,6 +83,9 @@ class PublishResult:
         witnessed_by: Names of the given witnesses whose cosignature the checkpoint carries.
         months: Every month with a notice page, oldest first.
         written: Paths written this time, relative to the folder (tiles, pages, assets).
+        late_months: Closed months whose published page no longer says what the reports
+            say, because an entry dated in that month was recorded after the page was
+            published. The page is left as it was; announce the late entries.
     """
 
     directory: Path
@@ -92,6 +95,7 @@ class PublishResult:
     witnessed_by: tuple[str, ...]
     months: tuple[str, ...]
     written: tuple[str, ...]
+    late_months: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -395,12 +399,17 @@ def publish(
     written += _write_entry_data(folder, entries)
     notices = month_notices(ledger)
     months = tuple(n.month for n in notices)
+    late: list[str] = []
     for notice in notices:
         relative = f"notice/{notice.month}.html"
-        # A month before the newest one is closed: its page stays byte for byte.
+        page = render_month(notice, config.origin)
+        # A month before the newest one is closed: its page stays byte for byte, even when
+        # an entry dated in it was recorded since (that is reported, not hidden).
         if notice.month != months[-1] and (folder / relative).exists():
+            if (folder / relative).read_bytes() != page.encode("utf-8"):
+                late.append(notice.month)
             continue
-        _write_text(folder, relative, render_month(notice, config.origin), written)
+        _write_text(folder, relative, page, written)
     known = [(c.size, _b64(c.root_hash)) for c in ledger.checkpoints() if c.size <= size]
     if (body.size, _b64(body.root_hash)) not in known:
         known.append((body.size, _b64(body.root_hash)))
@@ -440,6 +449,7 @@ def publish(
         witnessed_by=witnessed_by,
         months=months,
         written=tuple(written),
+        late_months=tuple(late),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import json
 import re
@@ -162,6 +163,12 @@ def test_publishing_again_appends_and_keeps_closed_months(
     assert (site / "tile/entries/000.p/54").exists()  # the older partial stays
     assert read_leaf_data(site, 55)[:54] == read_leaf_data(site, 54)
     assert ledger.publish(site).written == ()
+    # An entry dated in the closed month, recorded later: the page stays, and says so.
+    award(ledger, keys, "late", effective_at=dt.date(2026, 11, 30))
+    ledger.checkpoint(keys["log"], tmp_path / "record")
+    third = ledger.publish(site)
+    assert third.late_months == ("2026-11",)
+    assert (site / "notice/2026-11.html").read_bytes() == november
 
 
 def test_a_checkpoint_not_consistent_with_the_published_one_stops_publishing(

@@ -585,4 +585,10 @@ def publish_cmd(
     click.echo(f"months: {', '.join(result.months) or 'none'}; {len(result.written)} files written")
     if result.witnessed_by:
         click.echo(f"cosigned by: {', '.join(result.witnessed_by)}")
+    for month in result.late_months:
+        click.echo(
+            f"note: entries dated in {month} were recorded after its notice was published; "
+            "that page is kept as it was, so announce them",
+            err=True,
+        )
     click.echo(f"residents check receipts at {directory / 'receipt.html'}")
