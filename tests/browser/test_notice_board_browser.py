@@ -183,5 +183,14 @@ def test_the_site_works_from_a_plain_web_server(
 ) -> None:
     verdict, text = check_receipt(browser, server, site.receipt_dir / "genuine.json")
     assert verdict == "accepted", text
+    # The page loaded nothing but the site's own files (and the browser asked for its
+    # favicon): the check itself fetched nothing.
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    loaded = [url for url in loaded if not str(url).endswith("/favicon.ico")]
+    assert sorted(loaded) == [
+        f"{server}/assets/{n}" for n in ("log-data.js", "notice.css", "receipt.js")
+    ]
     verdict, _text = check_receipt(browser, server, site.receipt_dir / "split.json")
     assert verdict == "refused"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
+import http.server
 import json
 import re
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -115,6 +119,34 @@ def test_the_log_is_fetched_from_the_tiles_alone(ledger: Ledger, tmp_path: Path)
         assert [e.hash for e in reopened.entries()] == leaves
         # The file agrees with the published checkpoint held outside it.
         assert reopened.verify(trusted_checkpoint=note).entries_checked == 54
+
+
+def test_an_auditor_fetches_the_log_over_http(ledger: Ledger, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    published = ledger.publish(site)
+    vkey = ledger.log_vkey()
+    ledger.close()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+
+        def fetch(path: str) -> bytes:
+            with urllib.request.urlopen(f"{base}/{path}", timeout=10) as response:
+                data: bytes = response.read()
+                return data
+
+        body = open_checkpoint(fetch("checkpoint"), NoteVerifier.from_vkey(vkey))
+        leaves = parse_entry_bundle(fetch(tile_path("entries", 0, body.size)))
+        tile = fetch(tile_path(0, 0, body.size))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert len(leaves) == body.size
+    assert root(leaves) == body.root_hash == published.root_hash
+    assert tile == b"".join(leaf_hash(leaf) for leaf in leaves)
 
 
 def test_the_full_entries_beside_the_bundles_hash_to_the_bundles(
