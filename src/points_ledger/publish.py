@@ -107,7 +107,8 @@ class MonthNotice:
         pool_lines: ``(pool, row)`` for every charity pool movement dated in the month.
         pool_totals: ``pool -> (inflow, outflow, balance to the month's end)``, in points
             (charity pools hold points).
-        signers: Entry seq to the key ids that signed it (pool movements and distributions).
+        signers: Entry seq to the key ids that signed it (pool movements and distributions),
+            each with the roles the key was registered for, as ``key_id (role/role)``.
         distributions: ``(seq, period, distribution)`` of every distribution in the month.
         services: Points issued per service in the month.
         grids: Points issued per grid cell in the month.
@@ -135,6 +136,7 @@ def month_notices(ledger: Ledger) -> list[MonthNotice]:
     the reports say.
     """
     pools = [row.account for row in reports.accounts(ledger, kind="pool")]
+    roles = {row.key_id: row.roles for row in reports.registered_keys(ledger)}
     pool_reports = {pool: reports.pool_report(ledger, pool) for pool in pools}
     services = reports.points_issued_by_service_month(ledger)
     grids = reports.points_issued_by_grid_month(ledger)
@@ -172,7 +174,10 @@ def month_notices(ledger: Ledger) -> list[MonthNotice]:
                 )
         mine_distributions = tuple((d[1], d[2], d[3]) for d in distributions if d[0] == month)
         seqs = {line.seq for _pool, line in pool_lines} | {d[0] for d in mine_distributions}
-        signers = {seq: tuple(s.key_id for s in ledger.entry(seq).signatures) for seq in seqs}
+        signers = {
+            seq: tuple(_with_roles(s.key_id, roles) for s in ledger.entry(seq).signatures)
+            for seq in seqs
+        }
         notices.append(
             MonthNotice(
                 month=month,
@@ -188,6 +193,11 @@ def month_notices(ledger: Ledger) -> list[MonthNotice]:
             )
         )
     return notices
+
+
+def _with_roles(key_id: str, roles: dict[str, tuple[str, ...]]) -> str:
+    held = roles.get(key_id, ())
+    return f"{key_id} ({'/'.join(held)})" if held else key_id
 
 
 # --------------------------------------------------------------------------- publishing

@@ -292,12 +292,17 @@ def test_the_notice_says_what_the_reports_say(ledger: Ledger, tmp_path: Path) ->
             str(grid.points),
         ]
     pool = reports.pool_report(ledger, "pool:charity")
+    roles = {row.key_id: row.roles for row in reports.registered_keys(ledger)}
     assert f'data-pool="pool:charity" data-inflow="{pool.inflows}"' in page
     assert f'data-outflow="{pool.outflows}" data-balance="{pool.balance}"' in page
     for line in pool.lines:
         assert f"<td>{html.escape(line.purpose)}</td>" in page or not line.purpose
-        signers = " ".join(s.key_id for s in ledger.entry(line.seq).signatures)
+        signers = " ".join(
+            f"{s.key_id} ({'/'.join(roles[s.key_id])})" for s in ledger.entry(line.seq).signatures
+        )
         assert f"<td>{signers}</td>" in page
+        if line.kind == "grant":  # signed by committee members
+            assert signers.count("(committee)") >= 2, signers
     settlements = reports.partner_settlements(ledger)
     assert settlements
     for settled in settlements:
