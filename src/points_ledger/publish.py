@@ -22,7 +22,6 @@ the folder, or nothing is written. The site carries account ids only.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import json
 from collections.abc import Iterable, Sequence
@@ -41,6 +40,7 @@ from points_ledger.errors import (
     ProofError,
 )
 from points_ledger.merkle import verify_consistency
+from points_ledger.models.common import to_microseconds
 from points_ledger.notes import ALG_COSIGNATURE_V1, Checkpoint, NoteVerifier, open_note
 from points_ledger.notice_text import both
 from points_ledger.receipts import Receipt, verify_receipt
@@ -68,7 +68,6 @@ __all__ = [
 
 _ASSETS: Final = Path(__file__).with_name("site")
 _CHECKPOINT: Final = "checkpoint"
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -285,7 +284,7 @@ def entry_record(entry: Entry) -> dict[str, object]:
     """
     return {
         "seq": entry.seq,
-        "recorded_at_us": (entry.recorded_at - _EPOCH) // dt.timedelta(microseconds=1),
+        "recorded_at_us": to_microseconds(entry.recorded_at),
         "event": _b64(entry.event_bytes),
         "signatures": [
             {"key_id": s.key_id, "signature": _b64(s.signature)} for s in entry.signatures

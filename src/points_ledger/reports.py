@@ -414,7 +414,7 @@ def points_issued_by_grid_month(ledger: Ledger) -> tuple[GridMonthRow, ...]:
             volunteers=_int(r[3]),
             points=_int(r[4]),
         )
-        for r in ledger.read_only_query(sql.POINTS_BY_GRID_MONTH)
+        for r in ledger.report_rows("points_by_grid_month")
     )
 
 
