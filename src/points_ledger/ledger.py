@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
 from points_ledger import transparency as _tlog
@@ -82,6 +82,9 @@ from points_ledger.receipts import Receipt
 from points_ledger.split import Distribution
 from points_ledger.store import EntryRow, Store
 from points_ledger.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from points_ledger.publish import PublishResult
 
 __all__ = ["Clock", "Ledger", "SignerLike", "read_only_names", "system_clock"]
 
@@ -1162,6 +1165,33 @@ class Ledger:
         """
         config = self.config
         return _tlog.make_receipt(self._store, config.origin, config.log_key, seq, checkpoint)
+
+    @_reads
+    def publish(
+        self,
+        directory: str | Path,
+        *,
+        checkpoint: str | None = None,
+        witnesses: Sequence[str] = (),
+        quorum: int | None = None,
+    ) -> PublishResult:
+        """Write or extend the public notice board (公示) in ``directory``.
+
+        The same as :func:`points_ledger.publish.publish` on this ledger: the log as C2SP
+        tlog-tiles, monthly notices in Chinese with English beside and a receipt check
+        page, as static files. Publishing again appends, after checking that the new
+        checkpoint is consistent with the one already in the folder.
+
+        Raises:
+            NotFoundError: if the ledger has signed no checkpoint yet.
+            NoteError: if the checkpoint or a witness key is not right, or too few
+                witnesses cosigned.
+            IntegrityError: if the checkpoint does not cover this ledger or is not
+                consistent with the one already published (nothing is written then).
+        """
+        from points_ledger.publish import publish
+
+        return publish(self, directory, checkpoint=checkpoint, witnesses=witnesses, quorum=quorum)
 
 
 def _require_store(store: object) -> Store:

@@ -47,6 +47,7 @@ from points_ledger.models.entries import StatementLine
 __all__ = [
     "COMMUNITY_TIMEZONE",
     "AccountRow",
+    "GridMonthRow",
     "HoldRow",
     "KeyRow",
     "MemberStatement",
@@ -66,6 +67,7 @@ __all__ = [
     "outstanding_holds",
     "partner_redemptions",
     "partner_settlements",
+    "points_issued_by_grid_month",
     "points_issued_by_service_month",
     "pool_report",
     "registered_keys",
@@ -116,6 +118,25 @@ class ServiceMonthRow:
     month: str
     awards: int
     quantity: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class GridMonthRow:
+    """Points issued in one grid cell in one month.
+
+    Attributes:
+        grid_cell: Where the work was done (empty when the awards named no cell).
+        month: ``YYYY-MM`` of the awards' business dates.
+        awards: Number of awards.
+        volunteers: Number of different volunteers awarded.
+        points: Points paid.
+    """
+
+    grid_cell: str
+    month: str
+    awards: int
+    volunteers: int
     points: int
 
 
@@ -380,6 +401,20 @@ def points_issued_by_service_month(ledger: Ledger) -> tuple[ServiceMonthRow, ...
             points=_int(r[4]),
         )
         for r in ledger.report_rows("points_by_service_month")
+    )
+
+
+def points_issued_by_grid_month(ledger: Ledger) -> tuple[GridMonthRow, ...]:
+    """Points awarded per grid cell per month, net of reversed awards, by month then cell."""
+    return tuple(
+        GridMonthRow(
+            grid_cell=_str(r[0]),
+            month=_str(r[1]),
+            awards=_int(r[2]),
+            volunteers=_int(r[3]),
+            points=_int(r[4]),
+        )
+        for r in ledger.report_rows("points_by_grid_month")
     )
 
 

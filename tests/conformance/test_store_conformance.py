@@ -286,6 +286,7 @@ def report_values(ledger: Ledger, seqs: dict[str, int]) -> list[object]:
     return [
         r.member_statement(ledger, "vol.li"),
         r.points_issued_by_service_month(ledger),
+        r.points_issued_by_grid_month(ledger),
         r.top_volunteers_by_grid_cell(
             ledger, period_from=dt.date(2023, 6, 1), period_to=dt.date(2023, 6, 30)
         ),

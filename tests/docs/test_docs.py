@@ -20,13 +20,16 @@ import points_ledger.export
 import points_ledger.keys
 import points_ledger.merkle
 import points_ledger.notes
+import points_ledger.notice_text
 import points_ledger.policy
+import points_ledger.publish
 import points_ledger.receipts
 import points_ledger.repl
 import points_ledger.reports
 import points_ledger.split
 import points_ledger.store
 import points_ledger.store.memory
+import points_ledger.tiles
 import points_ledger.witness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,13 +89,16 @@ PUBLIC_MODULES = (
     points_ledger.keys,
     points_ledger.merkle,
     points_ledger.notes,
+    points_ledger.notice_text,
     points_ledger.policy,
+    points_ledger.publish,
     points_ledger.receipts,
     points_ledger.repl,
     points_ledger.reports,
     points_ledger.split,
     points_ledger.store,
     points_ledger.store.memory,
+    points_ledger.tiles,
     points_ledger.witness,
 )
 

@@ -39,6 +39,7 @@ from points_ledger.cli.render import amount_text, b64
 from points_ledger.errors import LedgerError, ProofError
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.notes import NoteVerifier
+from points_ledger.publish import printable_receipt
 from points_ledger.receipts import RECEIPT_JSON_MAX, VerifiedReceipt, verify_receipt
 from points_ledger.trusted import TrustedCheckpoints
 from points_ledger.witness import Witness
@@ -49,6 +50,7 @@ __all__ = [
     "checkpoint_to_json",
     "consistency_proof",
     "default_record_path",
+    "publish_cmd",
     "read_proof",
     "read_vkey",
     "receipt",
@@ -267,19 +269,44 @@ def consistency_proof(old_size: int, new_size: int | None, output: Path | None) 
     help="Prove against this signed note (e.g. with witness cosignatures); default: latest.",
 )
 @click.option("--output", type=_PATH, default=None, help="Write to this new file.")
-def receipt(seq: int, note_path: Path | None, output: Path | None) -> None:
+@click.option(
+    "--html",
+    "as_html",
+    is_flag=True,
+    help="Also write a printable receipt (HTML, with a QR code) beside the JSON file.",
+)
+def receipt(seq: int, note_path: Path | None, output: Path | None, as_html: bool) -> None:
     """Write a receipt for entry SEQ as JSON: the entry, its inclusion proof, the checkpoint.
 
-    Anyone holding the ledger's verifier key can check it offline with 'verify-receipt'.
+    Anyone holding the ledger's verifier key can check it offline with 'verify-receipt'
+    or on the notice board's receipt page. With --html (and --output FILE.json), a
+    printable page FILE.html is written beside it.
     """
+    if as_html and output is None:
+        raise CommandError(
+            "--html writes the printable receipt beside the JSON file",
+            hint="Give --output FILE.json too.",
+        )
     note = _read_input(note_path, "checkpoint note") if note_path is not None else None
     with open_ledger() as ledger:
-        document = ledger.receipt(seq, note).to_json() + "\n"
+        made = ledger.receipt(seq, note)
+        vkey = ledger.log_vkey()
+    document = made.to_json() + "\n"
     if output is None:
         click.echo(document, nl=False)
         return
+    printed = output.with_suffix(".html")
+    if as_html and printed == output:
+        raise CommandError(
+            "the JSON file must not end in .html when --html writes FILE.html beside it",
+            hint="Name the receipt FILE.json.",
+        )
+    page = printable_receipt(made, vkey) if as_html else None
     write_new_file(output, document)
     click.echo(f"receipt for entry {seq} written to {output}", err=True)
+    if page is not None:
+        write_new_file(printed, page)
+        click.echo(f"printable receipt written to {printed}", err=True)
 
 
 def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
@@ -510,3 +537,58 @@ def witness_cosign(
         return
     click.echo(line, nl=False)
     click.echo(f"cosigned; witness verifier key: {witness_vkey}", err=True)
+
+
+@cli.command("publish")
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--checkpoint",
+    "note_path",
+    type=_PATH,
+    default=None,
+    help="Publish this signed note (e.g. with witness cosignatures); default: latest.",
+)
+@click.option(
+    "--witness-vkey",
+    "witness_vkeys",
+    multiple=True,
+    help="Verifier key of a witness residents should check (repeatable), or a file.",
+)
+@click.option(
+    "--witness-quorum",
+    type=click.IntRange(min=0),
+    default=None,
+    help="How many of the witnesses must have cosigned (default: none required).",
+)
+def publish_cmd(
+    directory: Path,
+    note_path: Path | None,
+    witness_vkeys: tuple[str, ...],
+    witness_quorum: int | None,
+) -> None:
+    """Write or extend the public notice board (公示) in DIR, a static site.
+
+    The log as C2SP tlog-tiles, monthly notices in Chinese with English beside, and a
+    page that checks a receipt in the browser. Publishing again appends; it stops if the
+    checkpoint is not consistent with the one already in DIR.
+    """
+    note = _read_input(note_path, "checkpoint note") if note_path is not None else None
+    witnesses = [read_vkey(v) for v in witness_vkeys]
+    with open_ledger() as ledger:
+        result = ledger.publish(
+            directory, checkpoint=note, witnesses=witnesses, quorum=witness_quorum
+        )
+    before = "" if result.previous_size is None else f" (was {result.previous_size:,})"
+    click.echo(
+        f"published {result.size:,} entries{before}, root {b64(result.root_hash)}, to {directory}"
+    )
+    click.echo(f"months: {', '.join(result.months) or 'none'}; {len(result.written)} files written")
+    if result.witnessed_by:
+        click.echo(f"cosigned by: {', '.join(result.witnessed_by)}")
+    for month in result.late_months:
+        click.echo(
+            f"note: entries dated in {month} were recorded after its notice was published; "
+            "that page is kept as it was, so announce them",
+            err=True,
+        )
+    click.echo(f"residents check receipts at {directory / 'receipt.html'}")

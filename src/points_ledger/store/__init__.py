@@ -55,6 +55,7 @@ REPORT_QUERIES: Final = frozenset(
     {
         "award_lines",
         "points_by_service_month",
+        "points_by_grid_month",
         "top_volunteers",
         "pool_flows",
         "redemptions",

@@ -616,6 +616,22 @@ class _Reports:
             )
         ]
 
+    def points_by_grid_month(self) -> list[tuple[Any, ...]]:
+        groups: dict[tuple[Any, str], tuple[list[int], set[Any]]] = {}
+        for line in self.award_lines():
+            if line[9] is not None:
+                continue
+            totals, volunteers = groups.setdefault((line[6], line[2][:7]), ([0, 0], set()))
+            totals[0] += 1
+            totals[1] += line[8]
+            volunteers.add(line[3])
+        return [
+            ("" if cell is None else cell, month, awards, len(volunteers), points)
+            for (cell, month), ([awards, points], volunteers) in sorted(
+                groups.items(), key=lambda item: (item[0][1], _order(item[0][0]))
+            )
+        ]
+
     def top_volunteers(self, period_from: str, period_to: str, limit: int) -> list[tuple[Any, ...]]:
         groups: dict[tuple[Any, Any], list[int]] = {}
         for line in self.award_lines():

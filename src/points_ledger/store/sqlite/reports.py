@@ -19,6 +19,7 @@ __all__ = [
     "HOLD_ENTRY",
     "OFFERS",
     "OUTSTANDING_HOLDS",
+    "POINTS_BY_GRID_MONTH",
     "POINTS_BY_SERVICE_MONTH",
     "POOL_FLOWS",
     "RATE_BEFORE",
@@ -100,6 +101,11 @@ AWARD_LINES: Final = (
 POINTS_BY_SERVICE_MONTH: Final = (
     "SELECT service, month, awards, quantity, points FROM v_points_issued_by_service_month "
     "ORDER BY month, service"
+)
+POINTS_BY_GRID_MONTH: Final = (
+    "SELECT coalesce(grid_cell, ''), month, count(*), count(DISTINCT volunteer), sum(points) "
+    "FROM v_award_lines WHERE reversed_by_seq IS NULL GROUP BY grid_cell, month "
+    "ORDER BY month, grid_cell"
 )
 TOP_VOLUNTEERS: Final = (
     "SELECT grid_cell, rank, volunteer, points, awards FROM ("
