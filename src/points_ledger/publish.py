@@ -279,7 +279,7 @@ def entry_record(entry: Entry) -> dict[str, object]:
 
     ``seq``, ``recorded_at_us``, ``event`` (the exact signed bytes, base64), ``signatures``
     (``key_id``, ``signature`` base64), ``postings`` (``account``, ``asset``, ``amount``),
-    ``prev_hash`` and ``entry_hash`` (hex): the same fields and encodings as a receipt, so
+    ``prev_hash`` and ``entry_hash`` (base64): the same fields and encodings as a receipt, so
     :func:`points_ledger.canonical.entry_hash` of them gives back the bundle's entry.
     """
     return {
@@ -293,8 +293,8 @@ def entry_record(entry: Entry) -> dict[str, object]:
             {"account": p.account, "asset": p.asset.value, "amount": p.amount}
             for p in entry.postings
         ],
-        "prev_hash": entry.prev_hash.hex(),
-        "entry_hash": entry.hash.hex(),
+        "prev_hash": _b64(entry.prev_hash),
+        "entry_hash": _b64(entry.hash),
     }
 
 
@@ -719,7 +719,7 @@ def render_receipt_page() -> str:
 def receipt_qr_text(receipt: Receipt) -> str:
     """What the printed receipt's QR code holds: ledger, entry, entry hash, checkpoint.
 
-    Four lines: the origin, ``entry <seq>``, the entry hash (hex) and
+    Four lines: the origin, ``entry <seq>``, the entry hash (as the receipt writes it, base64) and
     ``checkpoint <size> <root base64>``, taken from the receipt's own checkpoint.
     """
     text = receipt.checkpoint[: receipt.checkpoint.index("\n\n") + 1]
@@ -768,7 +768,7 @@ def printable_receipt(receipt: Receipt, vkey: str, *, witnesses: Sequence[str] =
         ("recorded_at", checked.recorded_at.isoformat(timespec="seconds")),
         ("postings", postings),
         ("signed_by", _e(" ".join(s.key_id for s in checked.signatures))),
-        ("entry_hash", f"<code>{checked.entry_hash.hex()}</code>"),
+        ("entry_hash", f"<code>{_b64(checked.entry_hash)}</code>"),
         (
             "checkpoint",
             f"{checked.checkpoint.size} · <code>{_b64(checked.checkpoint.root_hash)}</code>",

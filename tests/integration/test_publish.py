@@ -161,7 +161,7 @@ def test_the_full_entries_beside_the_bundles_hash_to_the_bundles(
         recomputed = entry_hash(
             seq=record["seq"],
             recorded_at_us=record["recorded_at_us"],
-            prev_hash=bytes.fromhex(record["prev_hash"]),
+            prev_hash=base64.b64decode(record["prev_hash"]),
             event_bytes=base64.b64decode(record["event"]),
             signatures=[
                 Signature(key_id=s["key_id"], signature=base64.b64decode(s["signature"]))
@@ -172,7 +172,7 @@ def test_the_full_entries_beside_the_bundles_hash_to_the_bundles(
                 for p in record["postings"]
             ],
         )
-        assert recomputed == leaf == bytes.fromhex(record["entry_hash"])
+        assert recomputed == leaf == base64.b64decode(record["entry_hash"])
     # The account ids are there, and nothing else names a person.
     assert {p["account"] for r in records for p in r["postings"]} >= {"vol:0001", "hh:0042"}
 

@@ -14,6 +14,8 @@
 (function () {
   const LOG = window.POINTS_LEDGER_LOG;
   const ENTRY_DOMAIN = "points-ledger/v1/entry\n";
+  const RECEIPT_V1 = "points-ledger-receipt/v1";
+  const RECEIPT_V2 = "points-ledger-receipt/v2";
   const enc = new TextEncoder();
 
   class Refused extends Error {
@@ -52,6 +54,23 @@
 
   function hex(bytes) {
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // A 32-byte hash field of a receipt as lower-case hex: receipts of format v1 carry hex,
+  // v2 (the current one) carries standard base64.
+  function hashHex(receipt, name) {
+    const value = receipt[name];
+    if (receipt.format === RECEIPT_V1) {
+      if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) {
+        throw new Refused(name + " 不是 64 位十六进制", name + " is not 64 hex digits");
+      }
+      return value;
+    }
+    const raw = b64(value, name);
+    if (raw.length !== 32) {
+      throw new Refused(name + " 不是 32 字节", name + " is not 32 bytes");
+    }
+    return hex(raw);
   }
 
   async function sha256(bytes) {
@@ -133,7 +152,7 @@
       v: 1,
       seq: receipt.seq,
       recorded_at_us: receipt.recorded_at_us,
-      prev_hash: receipt.prev_hash,
+      prev_hash: hashHex(receipt, "prev_hash"),
       event_sha256: hex(await sha256(b64(receipt.event, "event"))),
       signatures: receipt.signatures.map((s) => ({ key_id: s.key_id, sig: s.signature })),
       postings: receipt.postings.map((p) => ({
@@ -176,7 +195,7 @@
         "this browser cannot run the cryptographic check here (needs https, localhost or a local file)",
       );
     }
-    if (!receipt || receipt.format !== "points-ledger-receipt/v1") {
+    if (!receipt || (receipt.format !== RECEIPT_V1 && receipt.format !== RECEIPT_V2)) {
       throw new Refused("这不是积分账本的凭证文件", "this is not a points-ledger receipt");
     }
     if (receipt.origin !== LOG.origin) {
@@ -225,7 +244,7 @@
         "not enough witness cosignatures: " + LOG.quorum + " needed, " + witnessedBy.length + " found",
       );
     }
-    const stated = receipt.entry_hash;
+    const stated = hashHex(receipt, "entry_hash");
     const recomputed = hex(await entryHash(receipt));
     if (recomputed !== stated) {
       throw new Refused(
