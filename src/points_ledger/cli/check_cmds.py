@@ -23,9 +23,10 @@ from points_ledger.cli.app import (
     open_ledger,
     progress_callback,
 )
-from points_ledger.cli.render import audit_to_json, entry_to_json
+from points_ledger.cli.render import audit_text, audit_to_json, entry_to_json
 from points_ledger.cli.transparency_cmds import _read_input, read_vkey
 from points_ledger.errors import IntegrityError, NoteError
+from points_ledger.i18n import gettext as _
 from points_ledger.keys import public_key_from_b64
 from points_ledger.ledger import Ledger
 from points_ledger.models import Genesis
@@ -144,22 +145,26 @@ def verify(
             }
         )
     else:
-        click.echo(f"verify passed: {report.entries_checked:,} entries checked, no problems")
+        click.echo(
+            _("verify passed: {count} entries checked, no problems").format(
+                count=f"{report.entries_checked:,}"
+            )
+        )
         click.echo(_anchoring_line(report.unanchored, held=trusted is not None or record_path))
 
 
 def _anchoring_line(unanchored: int, *, held: object) -> str:
     if not unanchored:
-        return "every entry is under a checkpoint held outside the file"
+        return _("every entry is under a checkpoint held outside the file")
     advice = (
-        "sign a checkpoint (points-ledger checkpoint) and keep it outside the file"
+        _("sign a checkpoint (points-ledger checkpoint) and keep it outside the file")
         if held
-        else "give --record or --checkpoint to check the file against what was signed"
+        else _("give --record or --checkpoint to check the file against what was signed")
     )
-    return (
-        f"{unanchored:,} entries are not under a checkpoint held outside the file: "
-        f"someone who can write the file could still remove or change them ({advice})"
-    )
+    return _(
+        "{count} entries are not under a checkpoint held outside the file: "
+        "someone who can write the file could still remove or change them ({advice})"
+    ).format(count=f"{unanchored:,}", advice=advice)
 
 
 @cli.command()
@@ -183,7 +188,7 @@ def audit(
     if as_json:
         echo_json(audit_to_json(report))
     else:
-        click.echo(report.to_text())
+        click.echo(audit_text(report))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)
 
@@ -314,9 +319,14 @@ def export(fmt: str, output: Path | None) -> None:
     ):
         if fmt == "csv":
             count = _write_csv(ledger, handle, progress)
-            what = "postings"
+            what = _("postings")
         else:
             count = _write_jsonl(ledger, handle, progress)
-            what = "entries"
+            what = _("entries")
     if output is not None:
-        click.echo(f"exported {count:,} {what} to {output}", err=True)
+        click.echo(
+            _("exported {count} {what} to {output}").format(
+                count=f"{count:,}", what=what, output=output
+            ),
+            err=True,
+        )

@@ -27,6 +27,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.keys_cmds import public_key_of_file
 from points_ledger.cli.params import DATE, POINTS, YUAN
+from points_ledger.i18n import gettext as _
 from points_ledger.models import (
     AwardPoints,
     ConfirmRedemption,
@@ -392,7 +393,7 @@ def redeem_hold(
     )
     result = append_signed(event, key_paths, as_json=as_json)
     if not as_json:
-        click.echo(f"voucher: {voucher_of(result.entry.seq)}")
+        click.echo(_("voucher: {voucher}").format(voucher=voucher_of(result.entry.seq)))
 
 
 @redeem_group.command("confirm")

@@ -1,0 +1,95 @@
+"""Collect every message the faces show and merge them into the shipped ``.po`` catalogues.
+
+Usage: ``python scripts/update_catalogue.py`` (from the repository root, with the project
+installed). It gathers
+
+* every string marked with ``gettext(...)``, ``_(...)`` or ``N_(...)`` in
+  ``src/points_ledger`` (Babel's Python extractor);
+* every help text of the command line (commands, groups, options), read from the click
+  tree, since click holds them as plain strings;
+* the default hint of every error class;
+
+then updates ``src/points_ledger/locale/<lang>/LC_MESSAGES/points_ledger.po`` with Babel,
+keeping existing translations, adding new messages untranslated and dropping old ones.
+``tests/unit/test_i18n.py`` fails while a message is missing or untranslated.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+import points_ledger.errors
+from points_ledger.cli import cli
+from points_ledger.cli.app import CommandError
+from points_ledger.cli.translated import help_messages
+from points_ledger.i18n import DOMAIN, LANGUAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "src" / "points_ledger"
+KEYWORDS = {"_": None, "gettext": None, "N_": None}
+
+
+def catalogue_path(language: str) -> Path:
+    """Where the ``.po`` source of ``language`` lives in the repository."""
+    return SOURCE / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def collected_messages() -> dict[str, list[tuple[str, int]]]:
+    """Every msgid the faces can show, with where it was found."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(SOURCE), keywords=KEYWORDS, comment_tags=()
+    ):
+        if isinstance(message, str) and message:
+            found.setdefault(message, []).append((f"src/points_ledger/{filename}", lineno))
+    for text in help_messages(cli):
+        found.setdefault(text, []).append(("command line help", 0))
+    classes = [CommandError] + [
+        c
+        for c in vars(points_ledger.errors).values()
+        if inspect.isclass(c) and issubclass(c, points_ledger.errors.LedgerError)
+    ]
+    for cls in classes:
+        if cls.default_hint:
+            found.setdefault(cls.default_hint, []).append((f"errors: {cls.code}", 0))
+    return found
+
+
+def template() -> Catalog:
+    """The catalogue template (what a ``.pot`` file would hold)."""
+    catalog = Catalog(project="points_ledger", charset="utf-8", fuzzy=False)
+    for message, places in collected_messages().items():
+        catalog.add(message, locations=[(path, line) for path, line in places if line])
+    return catalog
+
+
+def main() -> int:
+    """Update every non-English catalogue; print how many messages lack a translation."""
+    source = template()
+    for language in LANGUAGES:
+        if language == "en":
+            continue
+        path = catalogue_path(language)
+        if path.exists():
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            catalog = Catalog(locale=language, project="points_ledger", fuzzy=False)
+        catalog.update(source, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        with path.open("wb") as handle:
+            write_po(handle, catalog, width=100, omit_header=False, sort_output=False)
+        missing = [m.id for m in catalog if m.id and not m.string]
+        print(f"{path.relative_to(ROOT)}: {len(catalog)} messages, {len(missing)} untranslated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
