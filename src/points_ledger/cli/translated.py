@@ -50,7 +50,18 @@ def _first_sentence(text: str, limit: int) -> str:
     if current_language() == "zh_CN":
         head, mark, _rest = paragraph.partition("。")
         return head if mark else paragraph
-    return click.utils.make_default_short_help(paragraph, limit)
+    words = paragraph.split()
+    sentence: list[str] = []
+    for word in words:
+        sentence.append(word)
+        if word.endswith("."):
+            break
+    text = " ".join(sentence)
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
+    if len(text) > limit:
+        text = text[: max(limit - 3, 0)].rsplit(" ", 1)[0] + "..."
+    return text
 
 
 class TranslatedFormatter(click.HelpFormatter):
