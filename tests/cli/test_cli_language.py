@@ -100,7 +100,7 @@ def test_every_help_screen_is_translated(path: list[str]) -> None:
         command = command.commands[name]
     shown = "".join(chinese.output.split())  # wrapping only adds whitespace
     with use_language("zh"):
-        wanted = [gettext(p.help) for p in command.params if getattr(p, "help", None)]  # type: ignore[attr-defined]
+        wanted = [gettext(h) for p in command.params if (h := getattr(p, "help", None))]
     for text in wanted:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
         assert "".join(text.split()) in shown

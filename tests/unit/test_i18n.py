@@ -44,7 +44,11 @@ def _update_script() -> ModuleType:
 
 def _zh_catalogue() -> list[tuple[str, str, bool]]:
     catalog = read_po(io.StringIO(catalogue_source("zh_CN")), locale="zh_CN")
-    return [(m.id, m.string, m.fuzzy) for m in catalog if m.id and isinstance(m.id, str)]
+    return [
+        (m.id, m.string, m.fuzzy)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str)
+    ]
 
 
 def test_every_message_has_a_chinese_translation() -> None:

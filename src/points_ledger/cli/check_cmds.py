@@ -310,8 +310,17 @@ def _write_jsonl(
     default=None,
     help="Write to this new file (never overwritten) instead of standard output.",
 )
-def export(fmt: str, output: Path | None) -> None:
-    """Export the ledger as CSV (postings joined with entries) or JSON Lines (entries)."""
+@json_option
+def export(fmt: str, output: Path | None, as_json: bool) -> None:
+    """Export the ledger as CSV (postings joined with entries) or JSON Lines (entries).
+
+    With --output and --json, what was written is described in one JSON line.
+    """
+    if as_json and output is None:
+        raise click.UsageError(
+            "--json describes an export written with --output; for the entries as JSON "
+            "on standard output use --format jsonl"
+        )
     with (
         open_ledger() as ledger,
         _open_output(output, bom=fmt == "csv") as handle,
@@ -323,7 +332,9 @@ def export(fmt: str, output: Path | None) -> None:
         else:
             count = _write_jsonl(ledger, handle, progress)
             what = _("entries")
-    if output is not None:
+    if as_json:
+        echo_json({"format": fmt, "count": count, "output": str(output)})
+    elif output is not None:
         click.echo(
             _("exported {count} {what} to {output}").format(
                 count=f"{count:,}", what=what, output=output

@@ -110,7 +110,7 @@ class _Translating(click.Command):
             help_text = getattr(param, "help", None)
             if help_text:
                 param = copy.copy(param)
-                param.help = gettext(help_text)  # type: ignore[attr-defined]
+                param.help = gettext(help_text)
             params.append(param)
         return params
 

@@ -207,10 +207,15 @@ def checkpoint(
 
 
 @cli.command()
-def vkey() -> None:
+@json_option
+def vkey(as_json: bool) -> None:
     """Print the ledger's log verifier key (origin+hex8+base64): publish it for verifiers."""
     with open_ledger() as ledger:
-        click.echo(ledger.log_vkey())
+        key = ledger.log_vkey()
+        if as_json:
+            echo_json({"origin": ledger.origin, "vkey": key})
+        else:
+            click.echo(key)
 
 
 @cli.command("checkpoints")
@@ -241,7 +246,10 @@ def checkpoints(as_json: bool) -> None:
 @click.argument("old_size", type=click.IntRange(min=0))
 @click.argument("new_size", type=click.IntRange(min=0), required=False)
 @click.option("--output", type=_PATH, default=None, help="Write to this new file.")
-def consistency_proof(old_size: int, new_size: int | None, output: Path | None) -> None:
+@json_option
+def consistency_proof(
+    old_size: int, new_size: int | None, output: Path | None, as_json: bool
+) -> None:
     """Print the proof that the tree of OLD_SIZE entries is a prefix of NEW_SIZE (default all).
 
     One base64 hash per line: the format 'witness cosign --proof' reads.
@@ -252,6 +260,13 @@ def consistency_proof(old_size: int, new_size: int | None, output: Path | None) 
     text = "".join(f"{b64(h)}\n" for h in proof)
     if output is not None:
         write_new_file(output, text)
+    if as_json:
+        document: dict[str, Any] = {"old_size": old_size, "new_size": size}
+        document["proof"] = [b64(h) for h in proof]
+        if output is not None:
+            document["output"] = str(output)
+        echo_json(document)
+    elif output is not None:
         click.echo(f"proof from {old_size} to {size} ({len(proof)} hashes) written to {output}")
     else:
         click.echo(text, nl=False)
@@ -267,10 +282,13 @@ def consistency_proof(old_size: int, new_size: int | None, output: Path | None) 
     help="Prove against this signed note (e.g. with witness cosignatures); default: latest.",
 )
 @click.option("--output", type=_PATH, default=None, help="Write to this new file.")
-def receipt(seq: int, note_path: Path | None, output: Path | None) -> None:
+@json_option
+def receipt(seq: int, note_path: Path | None, output: Path | None, as_json: bool) -> None:
     """Write a receipt for entry SEQ as JSON: the entry, its inclusion proof, the checkpoint.
 
     Anyone holding the ledger's verifier key can check it offline with 'verify-receipt'.
+    The receipt is JSON already; with --output and --json, a JSON line saying where it
+    was written is printed.
     """
     note = _read_input(note_path, "checkpoint note") if note_path is not None else None
     with open_ledger() as ledger:
@@ -279,7 +297,10 @@ def receipt(seq: int, note_path: Path | None, output: Path | None) -> None:
         click.echo(document, nl=False)
         return
     write_new_file(output, document)
-    click.echo(f"receipt for entry {seq} written to {output}", err=True)
+    if as_json:
+        echo_json({"seq": seq, "output": str(output)})
+    else:
+        click.echo(f"receipt for entry {seq} written to {output}", err=True)
 
 
 def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
@@ -427,8 +448,9 @@ def verify_receipt_cmd(
     default=None,
     help="Consistency proof between the two sizes ('consistency-proof' prints it).",
 )
+@json_option
 def verify_consistency_cmd(
-    old_path: Path, new_path: Path, vkey: str, proof_path: Path | None
+    old_path: Path, new_path: Path, vkey: str, proof_path: Path | None, as_json: bool
 ) -> None:
     """Check that checkpoint notes OLD and NEW of one log tell one history (no ledger file).
 
@@ -444,6 +466,17 @@ def verify_consistency_cmd(
         verifier,
         read_proof(proof_path),
     )
+    if as_json:
+        echo_json(
+            {
+                "ok": True,
+                "origin": verifier.name,
+                "old_size": old.size,
+                "new_size": new.size,
+                "same_tree": old.size == new.size,
+            }
+        )
+        return
     if old.size == new.size:
         click.echo(f"consistent: both checkpoints are the same tree of {old.size:,} entries")
         return
