@@ -112,6 +112,7 @@ ERROR_SUMMARIES: Final[Mapping[str, str]] = {
     "usage": N_("The command line is not right"),
     "interrupted": N_("Stopped"),
     "output_failed": N_("The output could not be written"),
+    "read_only": N_("Read-only: no keys are loaded"),
 }
 """A short, translatable summary of each error ``code``, shown before the detail.
 
