@@ -7,6 +7,8 @@ installed). It gathers
   ``src/points_ledger`` (Babel's Python extractor);
 * every help text of the command line (commands, groups, options), read from the click
   tree, since click holds them as plain strings;
+* the column headers of the command line's tables (literals given to ``echo_table`` or
+  as a report view's ``headers``);
 * the default hint of every error class;
 
 then updates ``src/points_ledger/locale/<lang>/LC_MESSAGES/points_ledger.po`` with Babel,
@@ -16,6 +18,7 @@ keeping existing translations, adding new messages untranslated and dropping old
 
 from __future__ import annotations
 
+import ast
 import inspect
 import sys
 from pathlib import Path
@@ -48,6 +51,8 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
     ):
         if isinstance(message, str) and message:
             found.setdefault(message, []).append((f"src/points_ledger/{filename}", lineno))
+    for header, place in table_headers().items():
+        found.setdefault(header, []).append(place)
     for text in help_messages(cli):
         found.setdefault(text, []).append(("command line help", 0))
     classes = [CommandError] + [
@@ -58,6 +63,30 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
     for cls in classes:
         if cls.default_hint:
             found.setdefault(cls.default_hint, []).append((f"errors: {cls.code}", 0))
+    return found
+
+
+def table_headers() -> dict[str, tuple[str, int]]:
+    """Column headers written as literals in the command line's modules.
+
+    ``echo_table`` translates the headers it prints; they are found here as the string
+    literals of its first argument, or of a ``headers=`` keyword (report views).
+    """
+    found: dict[str, tuple[str, int]] = {}
+    for path in sorted((SOURCE / "cli").glob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            candidates: list[ast.expr] = [k.value for k in node.keywords if k.arg == "headers"]
+            if isinstance(node.func, ast.Name) and node.func.id == "echo_table" and node.args:
+                candidates.append(node.args[0])
+            for candidate in candidates:
+                if isinstance(candidate, ast.List | ast.Tuple):
+                    for element in candidate.elts:
+                        if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                            where = f"src/points_ledger/cli/{path.name}"
+                            found.setdefault(element.value, (where, element.lineno))
     return found
 
 

@@ -55,4 +55,5 @@ def report(name: str | None, args: tuple[str, ...], as_json: bool) -> None:
         else:
             echo_jsonl(documents)
         return
-    click.echo(view.to_text())
+    click.echo(view.title)
+    echo_table(view.headers, view.rows, right=view.right)
