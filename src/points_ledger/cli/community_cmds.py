@@ -545,8 +545,9 @@ def settlement_rate_set(
     if not as_json and result.created:
         # Say the stored rate back in both units, so a slip (0.5 for 0.05) shows at once.
         click.echo(
-            f"partners are paid {format_fen(yuan_per_point)} yuan ({yuan_per_point:,} fen) "
-            "per redeemed point from this entry on"
+            _(
+                "partners are paid {yuan} yuan ({fen} fen) per redeemed point from this entry on"
+            ).format(yuan=format_fen(yuan_per_point), fen=f"{yuan_per_point:,}")
         )
 
 

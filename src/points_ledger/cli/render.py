@@ -178,6 +178,5 @@ def audit_text(report: AuditReport) -> str:
             )
         ]
         lines += [f"  {p}" for p in report.problems]
-    finding = _("finding")
-    lines += [f"  {finding}: {f}" for f in report.findings]
+    lines += ["  " + _("finding: {finding}").format(finding=f) for f in report.findings]
     return "\n".join(lines)
