@@ -9,7 +9,8 @@ installed). It gathers
   tree, since click holds them as plain strings;
 * the column headers of the command line's tables (literals given to ``echo_table`` or
   as a report view's ``headers``);
-* the default hint of every error class;
+* the default hint of every error class, the REPL's dot-command summaries and the
+  reports' summaries;
 
 then updates ``src/points_ledger/locale/<lang>/LC_MESSAGES/points_ledger.po`` with Babel,
 keeping existing translations, adding new messages untranslated and dropping old ones.
@@ -30,12 +31,16 @@ from babel.messages.pofile import read_po, write_po
 import points_ledger.errors
 from points_ledger.cli import cli
 from points_ledger.cli.app import CommandError
+from points_ledger.cli.report_views import REPORTS
 from points_ledger.cli.translated import help_messages
 from points_ledger.i18n import DOMAIN, LANGUAGES
+from points_ledger.repl import DOT_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "points_ledger"
 KEYWORDS = {"_": None, "gettext": None, "N_": None}
+TABLE_FUNCTIONS = frozenset({"echo_table", "_table", "table"})
+"""Calls whose first argument is a header row the faces translate when printing."""
 
 
 def catalogue_path(language: str) -> Path:
@@ -53,6 +58,10 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
             found.setdefault(message, []).append((f"src/points_ledger/{filename}", lineno))
     for header, place in table_headers().items():
         found.setdefault(header, []).append(place)
+    for spec in REPORTS.values():
+        found.setdefault(spec.summary, []).append(("src/points_ledger/cli/report_views.py", 0))
+    for command in DOT_COMMANDS.values():
+        found.setdefault(command.summary, []).append(("src/points_ledger/repl.py", 0))
     for text in help_messages(cli):
         found.setdefault(text, []).append(("command line help", 0))
     classes = [CommandError] + [
@@ -67,25 +76,34 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
 
 
 def table_headers() -> dict[str, tuple[str, int]]:
-    """Column headers written as literals in the command line's modules.
+    """Column headers written as literals in the faces (command line, REPL, demo).
 
-    ``echo_table`` translates the headers it prints; they are found here as the string
-    literals of its first argument, or of a ``headers=`` keyword (report views).
+    ``echo_table`` (and the REPL's and the demo's table helpers) translate the headers
+    they print; they are found here as the string literals of their first argument, or
+    of a ``headers=`` keyword (report views).
     """
     found: dict[str, tuple[str, int]] = {}
-    for path in sorted((SOURCE / "cli").glob("*.py")):
+    faces = [*sorted((SOURCE / "cli").glob("*.py")), SOURCE / "repl.py", SOURCE / "demo.py"]
+    for path in faces:
         tree = ast.parse(path.read_text("utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             candidates: list[ast.expr] = [k.value for k in node.keywords if k.arg == "headers"]
-            if isinstance(node.func, ast.Name) and node.func.id == "echo_table" and node.args:
+            name = (
+                node.func.id
+                if isinstance(node.func, ast.Name)
+                else node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else ""
+            )
+            if name in TABLE_FUNCTIONS and node.args:
                 candidates.append(node.args[0])
             for candidate in candidates:
                 if isinstance(candidate, ast.List | ast.Tuple):
                     for element in candidate.elts:
                         if isinstance(element, ast.Constant) and isinstance(element.value, str):
-                            where = f"src/points_ledger/cli/{path.name}"
+                            where = str(path.relative_to(ROOT))
                             found.setdefault(element.value, (where, element.lineno))
     return found
 

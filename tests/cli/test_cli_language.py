@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -134,3 +136,51 @@ def test_an_unknown_option_of_the_command_itself_keeps_the_usual_hint(tmp_path: 
     proc = _run(["audit", "--nonsense"], tmp_path)
     assert proc.returncode == 2
     assert "hint: Run 'points-ledger audit --help' for usage." in proc.stderr
+
+
+def test_demo_in_chinese(tmp_path: Path) -> None:
+    from points_ledger.demo import STEPS
+
+    proc = _run(["demo"], tmp_path, LANG="zh_CN.UTF-8")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.rstrip().splitlines()
+    assert lines[0].startswith("points-ledger 示例：致强社区的账本")
+    with use_language("zh"):
+        titles = [gettext(step) for step in STEPS]
+    for number, title in enumerate(titles, start=1):
+        assert any(line.startswith(f"{number}. {title}") for line in lines), title
+    assert lines[-1].startswith(f"{len(STEPS)}. 审计: 审计通过：共检查 ")
+    assert "故事结束后的余额：" in lines
+
+
+def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:
+    from points_ledger import Ledger, Signer
+    from points_ledger.errors import OverdraftError
+    from points_ledger.repl import DOT_COMMANDS, LedgerConsole, format_error
+
+    admin = Signer.generate()
+    path = tmp_path / "ledger.db"
+    with Ledger.create(
+        path,
+        origin="chengdu.example/t",
+        log_key=Signer.generate(),
+        admins=[admin],
+        threshold=1,
+        effective_at=CLOCK().date(),
+        clock=CLOCK,
+    ) as ledger:
+        console = LedgerConsole(ledger)
+        with use_language("zh"):
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                console.run_dot(".help")
+                console.run_dot(".balance nobody:1 PTS")
+            text = out.getvalue()
+            error = format_error(OverdraftError("vol:0001 has 0 PTS available, 5 needed"))
+    assert "命令" in text.splitlines()[0] and "作用" in text.splitlines()[0]
+    assert err.getvalue().startswith("错误 [not_found]：没有找到：account 'nobody:1'")
+    with use_language("zh"):
+        for command in DOT_COMMANDS.values():
+            assert gettext(command.summary) in text
+    assert error.startswith("错误 [insufficient_balance]：余额不足：vol:0001 has 0 PTS")
+    assert "提示：" in error
