@@ -544,16 +544,15 @@ def distribute(
         echo_json({"status": result.status, "seq": entry.seq, **extra})
         return
     if not result.created:
-        click.echo(
-            f"already recorded as entry {entry.seq} (distribute, id {entry.event_id}); "
-            f"nothing written; 'report distribution {entry.seq}' shows what it paid"
-        )
+        click.echo(already_recorded_text(entry.seq, "distribute", entry.event_id))
+        click.echo(_("'report distribution {seq}' shows what it paid").format(seq=entry.seq))
         return
     click.echo(created_text(entry.seq, "distribute", entry.event_id))
     credits = sum(1 for p in entry.postings if p.asset is Asset.CNY and p.amount > 0)
     click.echo(
-        f"paid {format_fen(amount)} CNY to {credits} accounts; see 'entry {entry.seq}' and "
-        f"'report distribution {entry.seq}'"
+        _(
+            "paid {cny} CNY to {count} accounts; see 'entry {seq}' and 'report distribution {seq}'"
+        ).format(cny=format_fen(amount), count=credits, seq=entry.seq)
     )
     if summary is not None:
         _distribution_table(summary)

@@ -37,6 +37,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.render import amount_text, b64
 from points_ledger.errors import LedgerError, ProofError
+from points_ledger.i18n import gettext as _
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.notes import NoteVerifier
 from points_ledger.receipts import RECEIPT_JSON_MAX, VerifiedReceipt, verify_receipt
@@ -198,12 +199,16 @@ def checkpoint(
     if as_json:
         echo_json(checkpoint_to_json(signed, vkey))
         return
-    click.echo(f"checkpoint of {signed.size:,} entries, root {b64(signed.root_hash)}")
-    click.echo(f"verifier key: {vkey}")
+    click.echo(
+        _("checkpoint of {count} entries, root {root}").format(
+            count=f"{signed.size:,}", root=b64(signed.root_hash)
+        )
+    )
+    click.echo(_("verifier key: {vkey}").format(vkey=vkey))
     click.echo("")
     click.echo(signed.note, nl=False)
     if output is not None:
-        click.echo(f"note written to {output}", err=True)
+        click.echo(_("note written to {output}").format(output=output), err=True)
 
 
 @cli.command()
@@ -300,7 +305,10 @@ def receipt(seq: int, note_path: Path | None, output: Path | None, as_json: bool
     if as_json:
         echo_json({"seq": seq, "output": str(output)})
     else:
-        click.echo(f"receipt for entry {seq} written to {output}", err=True)
+        click.echo(
+            _("receipt for entry {seq} written to {output}").format(seq=seq, output=output),
+            err=True,
+        )
 
 
 def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
@@ -404,28 +412,45 @@ def verify_receipt_cmd(
         echo_json(_verified_to_json(checked))
         return
     click.echo(
-        f"receipt verified: entry {checked.seq} of {checked.origin} is in the checkpoint of "
-        f"{checked.checkpoint.size:,} entries signed by the log key"
+        _(
+            "receipt verified: entry {seq} of {origin} is in the checkpoint of {size} entries "
+            "signed by the log key"
+        ).format(seq=checked.seq, origin=checked.origin, size=f"{checked.checkpoint.size:,}")
     )
     if witnesses:
-        quorum = f" ({checked.witness_quorum} required)" if checked.witness_quorum else ""
-        click.echo(f"witnessed by: {', '.join(checked.witnessed_by) or 'none'}{quorum}")
+        quorum = (
+            _(" ({count} required)").format(count=checked.witness_quorum)
+            if checked.witness_quorum
+            else ""
+        )
+        names = ", ".join(checked.witnessed_by) or _("none")
+        click.echo(_("witnessed by: {names}{quorum}").format(names=names, quorum=quorum))
     else:
         click.echo(
-            "witnessed by: not checked (give the witnesses' keys with --witness-vkey to check "
-            "the cosignatures the receipt carries)"
+            _(
+                "witnessed by: not checked (give the witnesses' keys with --witness-vkey to "
+                "check the cosignatures the receipt carries)"
+            )
         )
     if state_dir is not None:
         if checked.trusted_size is None:
-            click.echo(f"first checkpoint of this ledger: kept in {state_dir}")
+            click.echo(
+                _("first checkpoint of this ledger: kept in {folder}").format(folder=state_dir)
+            )
         else:
             click.echo(
-                f"consistent with the checkpoint of {checked.trusted_size:,} entries you "
-                f"trusted before (kept in {state_dir})"
+                _(
+                    "consistent with the checkpoint of {size} entries you trusted before "
+                    "(kept in {folder})"
+                ).format(size=f"{checked.trusted_size:,}", folder=state_dir)
             )
     click.echo(
-        f"event {checked.event.id} ({checked.event.type}), business date "
-        f"{checked.event.effective_at.isoformat()}, recorded {checked.recorded_at.isoformat()}"
+        _("event {event_id} ({kind}), business date {date}, recorded {recorded}").format(
+            event_id=checked.event.id,
+            kind=checked.event.type,
+            date=checked.event.effective_at.isoformat(),
+            recorded=checked.recorded_at.isoformat(),
+        )
     )
     if checked.postings:
         echo_table(
@@ -478,12 +503,18 @@ def verify_consistency_cmd(
         )
         return
     if old.size == new.size:
-        click.echo(f"consistent: both checkpoints are the same tree of {old.size:,} entries")
+        click.echo(
+            _("consistent: both checkpoints are the same tree of {size} entries").format(
+                size=f"{old.size:,}"
+            )
+        )
         return
     small, large = sorted((old, new), key=lambda c: c.size)
     click.echo(
-        f"consistent: the checkpoint of {small.size:,} entries is a prefix of the one of "
-        f"{large.size:,} entries of {verifier.name}"
+        _(
+            "consistent: the checkpoint of {small} entries is a prefix of the one of "
+            "{large} entries of {origin}"
+        ).format(small=f"{small.size:,}", large=f"{large.size:,}", origin=verifier.name)
     )
 
 
@@ -542,4 +573,4 @@ def witness_cosign(
         echo_json({"cosignature": line, "witness_vkey": witness_vkey})
         return
     click.echo(line, nl=False)
-    click.echo(f"cosigned; witness verifier key: {witness_vkey}", err=True)
+    click.echo(_("cosigned; witness verifier key: {vkey}").format(vkey=witness_vkey), err=True)
