@@ -42,7 +42,7 @@ from points_ledger.errors import (
     WrongPassphraseError,
 )
 from points_ledger.i18n import (
-    gettext,
+    N_,
     language_from_environment,
     normalize_language,
     translate_problem,
@@ -171,11 +171,11 @@ GROUP_OPTIONS: Final = ("--ledger", "--now", "--lang", "--version")
 def _report(code: str, message: str, hint: str = "") -> None:
     message, hint = translate_problem(code, message, hint)
     click.echo(
-        gettext("error [{code}]: {message}").format(code=code, message=_one_line(message)),
+        _("error [{code}]: {message}").format(code=code, message=_one_line(message)),
         err=True,
     )
     if hint:
-        click.echo(gettext("hint: {hint}").format(hint=_one_line(hint)), err=True)
+        click.echo(_("hint: {hint}").format(hint=_one_line(hint)), err=True)
 
 
 def _language_of(args: Sequence[str] | None) -> str:
@@ -204,11 +204,11 @@ def _usage_hint(error: click.UsageError) -> str:
         and error.ctx.parent is not None
     ):
         command = where.removeprefix("points-ledger ").strip()
-        return gettext(
+        return _(
             "{option} belongs to points-ledger itself and goes before the command: "
             "points-ledger {option} VALUE {command} ..."
         ).format(option=error.option_name, command=command)
-    return gettext("Run '{where} --help' for usage.").format(where=where)
+    return _("Run '{where} --help' for usage.").format(where=where)
 
 
 def _output_failed(error: OSError) -> int:
@@ -292,7 +292,7 @@ class LedgerGroup(TranslatedGroup):
             _report("command_failed", e.format_message())
             code = e.exit_code
         except click.Abort:
-            _report("interrupted", "stopped before finishing; no entry was half-written")
+            _report("interrupted", N_("stopped before finishing; no entry was half-written"))
             code = EXIT_INTERRUPTED
         return code
 
