@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from points_ledger import reports
 from points_ledger.errors import AuthorizationError, LedgerError, StorageError
-from points_ledger.i18n import N_, gettext
+from points_ledger.i18n import N_, format_number, gettext
 from points_ledger.keys import Signer
 from points_ledger.ledger import Ledger
 from points_ledger.models import (
@@ -258,7 +258,7 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
         # expect.
         verdict = (
             gettext("audit passed: {count} entries checked, no problems").format(
-                count=f"{report.entries_checked:,}"
+                count=format_number(report.entries_checked)
             )
             if report.ok
             else report.to_text().splitlines()[0]

@@ -26,6 +26,7 @@ from points_ledger.cli.app import (
 from points_ledger.cli.render import audit_text, audit_to_json, entry_to_json
 from points_ledger.cli.transparency_cmds import _read_input, read_vkey
 from points_ledger.errors import IntegrityError, NoteError
+from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.keys import public_key_from_b64
 from points_ledger.ledger import Ledger
@@ -147,7 +148,7 @@ def verify(
     else:
         click.echo(
             _("verify passed: {count} entries checked, no problems").format(
-                count=f"{report.entries_checked:,}"
+                count=format_number(report.entries_checked)
             )
         )
         click.echo(_anchoring_line(report.unanchored, held=trusted is not None or record_path))
@@ -164,7 +165,7 @@ def _anchoring_line(unanchored: int, *, held: object) -> str:
     return _(
         "{count} entries are not under a checkpoint held outside the file: "
         "someone who can write the file could still remove or change them ({advice})"
-    ).format(count=f"{unanchored:,}", advice=advice)
+    ).format(count=format_number(unanchored), advice=advice)
 
 
 @cli.command()
@@ -337,7 +338,7 @@ def export(fmt: str, output: Path | None, as_json: bool) -> None:
     elif output is not None:
         click.echo(
             _("exported {count} {what} to {output}").format(
-                count=f"{count:,}", what=what, output=output
+                count=format_number(count), what=what, output=output
             ),
             err=True,
         )

@@ -27,6 +27,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.keys_cmds import public_key_of_file
 from points_ledger.cli.params import DATE, POINTS, YUAN
+from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.models import (
     AwardPoints,
@@ -547,7 +548,7 @@ def settlement_rate_set(
         click.echo(
             _(
                 "partners are paid {yuan} yuan ({fen} fen) per redeemed point from this entry on"
-            ).format(yuan=format_fen(yuan_per_point), fen=f"{yuan_per_point:,}")
+            ).format(yuan=format_fen(yuan_per_point), fen=format_number(yuan_per_point))
         )
 
 

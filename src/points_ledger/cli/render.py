@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from points_ledger.audit import AuditReport
+from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.models import AppendResult, Asset, Balance, Entry, KeyRecord, StatementLine
 
@@ -161,20 +162,21 @@ def audit_text(report: AuditReport) -> str:
     if report.unanchored:
         anchoring = _(
             "{count} entries are not yet under a checkpoint held outside the file"
-        ).format(count=f"{report.unanchored:,}")
+        ).format(count=format_number(report.unanchored))
     else:
         anchoring = _("every entry is under a checkpoint held outside the file")
     if report.ok:
         lines = [
             _("audit passed: {count} entries checked, no problems").format(
-                count=f"{report.entries_checked:,}"
+                count=format_number(report.entries_checked)
             ),
             anchoring,
         ]
     else:
         lines = [
             _("audit FAILED: {problems} problem(s) in {count} entries checked").format(
-                problems=f"{report.problems_total:,}", count=f"{report.entries_checked:,}"
+                problems=format_number(report.problems_total),
+                count=format_number(report.entries_checked),
             )
         ]
         lines += [f"  {p}" for p in report.problems]

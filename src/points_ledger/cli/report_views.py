@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from points_ledger import reports
 from points_ledger.demo import format_table
+from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.ledger import Ledger
 from points_ledger.models import Asset
@@ -254,9 +255,9 @@ def _pool(ledger: Ledger, args: Sequence[str]) -> ReportView:
     return ReportView(
         title=_("Pool {pool}: in {inflows}, out {outflows}, balance {balance} PTS").format(
             pool=pool,
-            inflows=f"{report.inflows:,}",
-            outflows=f"{report.outflows:,}",
-            balance=f"{report.balance:,}",
+            inflows=format_number(report.inflows),
+            outflows=format_number(report.outflows),
+            balance=format_number(report.balance),
         ),
         headers=("seq", "date", "kind", "counterparty", "points", "purpose"),
         rows=tuple(
@@ -378,7 +379,7 @@ def _settlement_statement(ledger: Ledger, args: Sequence[str]) -> ReportView:
         ).format(
             seq=report.seq,
             partner=report.partner,
-            points=f"{report.points:,}",
+            points=format_number(report.points),
             fen_per_point=report.fen_per_point,
             cny=format_fen(report.fen),
         ),

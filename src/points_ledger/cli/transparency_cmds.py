@@ -37,6 +37,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.render import amount_text, b64
 from points_ledger.errors import LedgerError, ProofError
+from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.notes import NoteVerifier
@@ -201,7 +202,7 @@ def checkpoint(
         return
     click.echo(
         _("checkpoint of {count} entries, root {root}").format(
-            count=f"{signed.size:,}", root=b64(signed.root_hash)
+            count=format_number(signed.size), root=b64(signed.root_hash)
         )
     )
     click.echo(_("verifier key: {vkey}").format(vkey=vkey))
@@ -415,7 +416,9 @@ def verify_receipt_cmd(
         _(
             "receipt verified: entry {seq} of {origin} is in the checkpoint of {size} entries "
             "signed by the log key"
-        ).format(seq=checked.seq, origin=checked.origin, size=f"{checked.checkpoint.size:,}")
+        ).format(
+            seq=checked.seq, origin=checked.origin, size=format_number(checked.checkpoint.size)
+        )
     )
     if witnesses:
         quorum = (
@@ -442,7 +445,7 @@ def verify_receipt_cmd(
                 _(
                     "consistent with the checkpoint of {size} entries you trusted before "
                     "(kept in {folder})"
-                ).format(size=f"{checked.trusted_size:,}", folder=state_dir)
+                ).format(size=format_number(checked.trusted_size), folder=state_dir)
             )
     click.echo(
         _("event {event_id} ({kind}), business date {date}, recorded {recorded}").format(
@@ -505,7 +508,7 @@ def verify_consistency_cmd(
     if old.size == new.size:
         click.echo(
             _("consistent: both checkpoints are the same tree of {size} entries").format(
-                size=f"{old.size:,}"
+                size=format_number(old.size)
             )
         )
         return
@@ -514,7 +517,9 @@ def verify_consistency_cmd(
         _(
             "consistent: the checkpoint of {small} entries is a prefix of the one of "
             "{large} entries of {origin}"
-        ).format(small=f"{small.size:,}", large=f"{large.size:,}", origin=verifier.name)
+        ).format(
+            small=format_number(small.size), large=format_number(large.size), origin=verifier.name
+        )
     )
 
 
