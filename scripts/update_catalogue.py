@@ -28,6 +28,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+import points_ledger
 import points_ledger.errors
 from points_ledger.cli import cli
 from points_ledger.cli.app import CommandError
@@ -39,6 +40,11 @@ from points_ledger.repl import DOT_COMMANDS
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "points_ledger"
 KEYWORDS = {"_": None, "gettext": None, "N_": None}
+HEADER_COMMENT = """\
+# Messages of the points_ledger command line, REPL and demo.
+# Source language: English (the msgid). Kept with scripts/update_catalogue.py;
+# tests/unit/test_i18n.py checks every message is translated with its placeholders.
+#"""
 TABLE_FUNCTIONS = frozenset({"echo_table", "_table", "table"})
 """Calls whose first argument is a header row the faces translate when printing."""
 
@@ -131,8 +137,15 @@ def main() -> int:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=language, project="points_ledger", fuzzy=False)
+        source.creation_date = catalog.creation_date  # no churn when nothing changed
         catalog.update(source, no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        catalog.header_comment = HEADER_COMMENT
+        catalog.last_translator = "points_ledger maintainers"
+        catalog.version = points_ledger.__version__
+        catalog.msgid_bugs_address = "the project's issue tracker"
+        catalog.language_team = f"{language} (points_ledger)"
+        catalog.revision_date = catalog.creation_date
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, omit_header=False, sort_output=False)
         missing = [m.id for m in catalog if m.id and not m.string]
