@@ -319,3 +319,15 @@ def console_commands(markdown: str) -> list[tuple[str, list[str]]]:
                 index += 1
             result.append((command, []))
     return result
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts in English whatever the machine's locale; a test may choose zh.
+
+    The faces pick their language from LC_ALL, LC_MESSAGES and LANG; subprocesses
+    started from a test inherit this environment too.
+    """
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from points_ledger import reports
 from points_ledger.errors import AuthorizationError, LedgerError, StorageError
+from points_ledger.i18n import N_, format_number, gettext
 from points_ledger.keys import Signer
 from points_ledger.ledger import Ledger
 from points_ledger.models import (
@@ -65,22 +66,25 @@ ORIGIN: Final = "chengdu.example/chenghua/zhiqiang"
 """The demo ledger's origin."""
 
 STEPS: Final = (
-    "Create the ledger (a log key, 2 admins who must both sign, committee quorum 2)",
-    "Open accounts in the grid hierarchy and register keys (grid workers issue points)",
-    "Admins and committee define the service catalogue: gas-safety checks and elderly visits",
-    "Grid workers award points for the work volunteers did",
-    "A barber joins the alliance and lists a haircut in the points mall",
-    "A volunteer redeems a haircut: hold on their phone, the barber confirms the voucher",
-    "A volunteer donates points to the charity pool",
-    "The committee grants a household in difficulty points (2 signatures)",
-    "The treasurer settles with the barber in CNY",
-    "Village income split 3:3:3:1 after the investor's share (year 1 of 70% to 10%)",
-    "Sign a checkpoint with the log key",
-    "A receipt is checked offline with nothing but the verifier key",
-    "A witness (the street office) cosigns the checkpoint",
-    "Audit",
+    N_("Create the ledger (a log key, 2 admins who must both sign, committee quorum 2)"),
+    N_("Open accounts in the grid hierarchy and register keys (grid workers issue points)"),
+    N_("Define the service catalogue: gas-safety checks and elderly visits"),
+    N_("Grid workers award points for the work volunteers did"),
+    N_("A barber joins the alliance and lists a haircut in the points mall"),
+    N_("A volunteer redeems a haircut: hold on their phone, the barber confirms the voucher"),
+    N_("A volunteer donates points to the charity pool"),
+    N_("The committee grants a household in difficulty points (2 signatures)"),
+    N_("The treasurer settles with the barber in CNY"),
+    N_("Village income split 3:3:3:1 after the investor's share (year 1 of 70% to 10%)"),
+    N_("Sign a checkpoint with the log key"),
+    N_("A receipt is checked offline with nothing but the verifier key"),
+    N_("A witness (the street office) cosigns the checkpoint"),
+    N_("Audit"),
 )
-"""The demo's numbered steps, in order (the test checks each one is printed)."""
+"""The demo's numbered steps, in order (the test checks each one is printed).
+
+In English here; the demo prints them in the current language (:mod:`points_ledger.i18n`).
+"""
 
 DAY: Final = dt.date(2026, 11, 2)
 GRID: Final = ("成华区", "府青路街道", "致强社区")
@@ -186,13 +190,14 @@ class _Story:
     def step(self) -> None:
         self.step_number += 1
         self.echo("")
-        self.echo(f"{self.step_number}. {STEPS[self.step_number - 1]}")
+        self.echo(f"{self.step_number}. {gettext(STEPS[self.step_number - 1])}")
 
     def say(self, text: str) -> None:
         self.echo(f"   {text}".rstrip())
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]], **kw: object) -> None:
-        text = format_table(headers, rows, **kw)  # type: ignore[arg-type]
+        translated = [gettext(h) for h in headers]
+        text = format_table(translated, rows, **kw)  # type: ignore[arg-type]
         for line in text.splitlines():
             self.echo(f"   {line}")
 
@@ -226,7 +231,7 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
     """
     path = Path(directory) / DEMO_FILE
     _remove_previous_demo(path)
-    echo(f"points-ledger demo: the Zhiqiang community's ledger in {path}")
+    echo(gettext("points-ledger demo: the Zhiqiang community's ledger in {path}").format(path=path))
     story = _Story(path, echo)
     # The log key holder's record lives outside the ledger file; the demo keeps it in a
     # temporary folder that is gone when the demo ends.
@@ -238,17 +243,27 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
         _transparency(story)
         report = story.ledger.audit(record=story.record)
         echo("")
-        echo(f"The ledger file is {path}. Browse it (tables and report views such as v_holds):")
+        echo(
+            gettext(
+                "The ledger file is {path}. Browse it (tables and report views such as v_holds):"
+            ).format(path=path)
+        )
         echo(f"  pip install datasette && datasette {path}")
         echo(f"  python -m sqlite_utils tables {path} --counts")
         echo(f"  python -m sqlite_utils rows {path} v_points_issued_by_service_month")
-        echo(f"Or open the console: points-ledger repl {path}")
+        echo(gettext("Or open the console: points-ledger repl {path}").format(path=path))
         echo("")
         # The audit compares the file with the log key holder's record too, so every
         # entry is anchored; the verdict is the last line, as scripts that run the demo
         # expect.
-        verdict = report.to_text().splitlines()[0]
-        echo(f"{story.step_number + 1}. {STEPS[-1]}: {verdict}")
+        verdict = (
+            gettext("audit passed: {count} entries checked, no problems").format(
+                count=format_number(report.entries_checked)
+            )
+            if report.ok
+            else report.to_text().splitlines()[0]
+        )
+        echo(f"{story.step_number + 1}. {gettext(STEPS[-1])}: {verdict}")
     return path
 
 
@@ -289,7 +304,7 @@ def _community(s: _Story) -> None:
         ["account", "kind", "grid"],
         [(a, k.value, " / ".join(g)) for a, k, g in accounts],
     )
-    s.say("keys: 2 grid workers (issuer), 3 volunteers (member), 3 committee, 1 treasurer")
+    s.say(gettext("keys: 2 grid workers (issuer), 3 volunteers (member), 3 committee, 1 treasurer"))
 
     s.step()
     s.add(
@@ -366,7 +381,7 @@ def _community(s: _Story) -> None:
         price_points=40,
         stock=5,
     )
-    s.say("offer barber.haircut: one haircut for 40 points, 5 in stock")
+    s.say(gettext("offer barber.haircut: one haircut for 40 points, 5 in stock"))
 
     s.step()
     hold = s.event(HoldRedemption, member="vol:0001", offer="barber.haircut", quantity=1, points=40)
@@ -374,14 +389,22 @@ def _community(s: _Story) -> None:
     detached = s.ledger.sign(hold, s.keys["vol:0001"])
     hold_seq = s.ledger.append(hold, [detached]).entry.seq
     voucher = f"V{hold_seq:08d}"
-    s.say(f"hold placed: voucher {voucher}; 40 points pending for vol:0001")
+    s.say(
+        gettext("hold placed: voucher {voucher}; 40 points pending for vol:0001").format(
+            voucher=voucher
+        )
+    )
     s.add(ConfirmRedemption, "barber", voucher=voucher)
-    s.say(f"the barber confirmed {voucher}: the points moved to partner:barber")
+    s.say(
+        gettext("the barber confirmed {voucher}: the points moved to partner:barber").format(
+            voucher=voucher
+        )
+    )
 
     s.step()
     donation = s.event(Donate, donor="vol:0002", pool="pool:charity", points=30)
     s.ledger.append(donation, [s.ledger.sign(donation, s.keys["vol:0002"])])
-    s.say("vol:0002 gave 30 points to pool:charity")
+    s.say(gettext("vol:0002 gave 30 points to pool:charity"))
 
     s.step()
     grant = s.event(
@@ -394,9 +417,9 @@ def _community(s: _Story) -> None:
     try:
         s.ledger.append(grant, [s.keys["cm.chen"]])
     except AuthorizationError as e:
-        s.say(f"one committee signature is refused: [{e.code}]")
+        s.say(gettext("one committee signature is refused: [{code}]").format(code=e.code))
     s.ledger.append(grant, [s.keys["cm.chen"], s.keys["cm.liu"]])
-    s.say("two committee members signed: 20 points granted to hh:0042")
+    s.say(gettext("two committee members signed: 20 points granted to hh:0042"))
     pool = reports.pool_report(s.ledger, "pool:charity")
     s.table(
         ["seq", "kind", "counterparty", "points", "purpose"],
@@ -493,7 +516,7 @@ def _village(s: _Story) -> None:
         amount=12_000_001,
     )
     preview = s.ledger.preview_distribution(payout)
-    s.say("the committee reads the working before signing (trace summary):")
+    s.say(gettext("the committee reads the working before signing (trace summary):"))
     s.table(
         ["part", "CNY"],
         [
@@ -521,7 +544,7 @@ def _village(s: _Story) -> None:
 
 def _balances(s: _Story) -> None:
     s.echo("")
-    s.echo("Balances after the story:")
+    s.echo(gettext("Balances after the story:"))
     rows = []
     for account in (
         "issuer",
@@ -576,5 +599,5 @@ def _transparency(s: _Story) -> None:
         logs={ORIGIN: vkey},
     ) as witness:
         line = witness.cosign(signed.note, [])
-    s.say("cosignature line (append it to the note and publish both):")
+    s.say(gettext("cosignature line (append it to the note and publish both):"))
     s.say(f"  {line.rstrip()}")

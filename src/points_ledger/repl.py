@@ -34,10 +34,11 @@ from points_ledger.cli.app import (
     prompt_passphrase,
     today,
 )
-from points_ledger.cli.render import amount_text, postings_text
+from points_ledger.cli.render import amount_text, audit_text, postings_text
 from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
 from points_ledger.demo import format_table
 from points_ledger.errors import LedgerError, NotFoundError
+from points_ledger.i18n import gettext, translate_error
 from points_ledger.keys import Signer, check_key_file, load_signer
 from points_ledger.ledger import Clock, Ledger, SignerLike, read_only_names, system_clock
 from points_ledger.models import AppendResult, Asset, Event
@@ -74,11 +75,26 @@ class ReadOnlyError(LedgerError):
 
 
 def format_error(error: LedgerError) -> str:
-    """``error [code]: message`` and, when there is one, a ``hint:`` line."""
-    lines = [f"error [{error.code}]: {' '.join(error.message.split())}"]
-    if error.hint:
-        lines.append(f"hint: {' '.join(error.hint.split())}")
+    """``error [code]: message`` and, when there is one, a ``hint:`` line.
+
+    In the current language (:mod:`points_ledger.i18n`); the code never changes.
+    """
+    message, hint = translate_error(error)
+    lines = [
+        gettext("error [{code}]: {message}").format(
+            code=error.code, message=" ".join(message.split())
+        )
+    ]
+    if hint:
+        lines.append(gettext("hint: {hint}").format(hint=" ".join(hint.split())))
     return "\n".join(lines) + "\n"
+
+
+def _table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[bool] | None = None
+) -> str:
+    """``format_table`` with the headers in the current language."""
+    return format_table([gettext(h) for h in headers], rows, right=right)
 
 
 class LedgerProxy:
@@ -294,7 +310,9 @@ class LedgerConsole(code.InteractiveConsole):
             if not passphrase:
                 check_key_file(path)  # a wrong path is named before a passphrase is typed
                 passphrase = prompt_passphrase(
-                    f"Passphrase for {path}", needed_for=f"key file {path}", variables=variables
+                    gettext("Passphrase for {path}").format(path=path),
+                    needed_for=f"key file {path}",
+                    variables=variables,
                 )
             signer = load_signer(path, passphrase)
             self.key_paths[signer.key_id] = path
@@ -313,9 +331,11 @@ def _ledger(console: LedgerConsole) -> Ledger:
 
 @dot_command("help", "", "list the dot-commands")
 def _help(console: LedgerConsole, args: list[str]) -> None:
-    rows = [(f".{c.name} {c.usage}".rstrip(), c.summary) for c in DOT_COMMANDS.values()]
-    print(format_table(["command", "what it does"], rows))
-    print("Python works too: `ledger` and the public API (Transfer, Asset, ...) are ready.")
+    rows = [(f".{c.name} {c.usage}".rstrip(), gettext(c.summary)) for c in DOT_COMMANDS.values()]
+    print(_table(["command", "what it does"], rows))
+    print(
+        gettext("Python works too: `ledger` and the public API (Transfer, Asset, ...) are ready.")
+    )
 
 
 @dot_command("balance", "ACCOUNT [ASSET]", "posted, pending and available balance")
@@ -337,7 +357,7 @@ def _balance(console: LedgerConsole, args: list[str]) -> None:
             )
         )
     print(
-        format_table(
+        _table(
             ["account", "asset", "posted", "pending", "available"],
             rows,
             right=[False, False, True, True, True],
@@ -352,7 +372,7 @@ def _statement(console: LedgerConsole, args: list[str]) -> None:
     asset = _asset(args[1]) if len(args) == 2 else Asset.PTS
     lines = _ledger(console).statement(args[0], asset)
     print(
-        format_table(
+        _table(
             ["seq", "date", "kind", "event id", "amount", "balance", "memo"],
             [
                 (
@@ -378,7 +398,7 @@ def _entries(console: LedgerConsole, args: list[str]) -> None:
     size = ledger.size()
     items = ledger.entries(max(0, size - count), size)
     print(
-        format_table(
+        _table(
             ["seq", "date", "kind", "event id", "postings"],
             [
                 (e.seq, e.event.effective_at.isoformat(), e.kind, e.event_id, postings_text(e))
@@ -392,12 +412,16 @@ def _entries(console: LedgerConsole, args: list[str]) -> None:
 def _verify(console: LedgerConsole, args: list[str]) -> None:
     ledger = _ledger(console)
     ledger.verify()
-    print(f"verify passed: {ledger.size():,} entries checked, no problems")
+    print(
+        gettext("verify passed: {count} entries checked, no problems").format(
+            count=f"{ledger.size():,}"
+        )
+    )
 
 
 @dot_command("audit", "", "check the whole file and list every problem")
 def _audit(console: LedgerConsole, args: list[str]) -> None:
-    print(_ledger(console).audit().to_text())
+    print(audit_text(_ledger(console).audit()))
 
 
 @dot_command("keys", "PATH...", "load signing key files; the session may then write")
@@ -413,8 +437,8 @@ def _keys(console: LedgerConsole, args: list[str]) -> None:
                 about += f", revoked at entry {record.revoked_at_seq}"
         except NotFoundError:
             about = "not registered in this ledger"
-        print(f"loaded key {signer.key_id} ({about})")
-    print("ledger.append(event) now signs with the loaded keys.")
+        print(gettext("loaded key {key_id} ({about})").format(key_id=signer.key_id, about=about))
+    print(gettext("ledger.append(event) now signs with the loaded keys."))
 
 
 @dot_command("quit", "", "leave the console (also .exit or Ctrl-D)")
@@ -484,9 +508,9 @@ def _receipt(console: LedgerConsole, args: list[str]) -> None:
 def _report(console: LedgerConsole, args: list[str]) -> None:
     if not args:
         print(
-            format_table(
+            _table(
                 ["report", "arguments", "what it shows"],
-                [(r.name, r.usage, r.summary) for r in REPORTS.values()],
+                [(r.name, r.usage, gettext(r.summary)) for r in REPORTS.values()],
             )
         )
         return
@@ -494,7 +518,8 @@ def _report(console: LedgerConsole, args: list[str]) -> None:
         view = run_report(_ledger(console), args[0], args[1:])
     except ReportArgsError as e:
         raise _UsageProblem(str(e)) from e
-    print(view.to_text())
+    print(view.title)
+    print(_table(view.headers, view.rows, right=view.right))
 
 
 # -- running -----------------------------------------------------------------------------
@@ -549,14 +574,19 @@ def run_repl(
             console.load_key_files(key_paths)
         install_completion(console)
         mode = (
-            "keys loaded: writes allowed"
+            gettext("keys loaded: writes allowed")
             if console.proxy.writable
-            else "read-only until you load keys with .keys PATH"
+            else gettext("read-only until you load keys with .keys PATH")
         )
-        banner = (
-            f"points-ledger {points_ledger.__version__} on {ledger.path} "
-            f"(origin {ledger.origin}, {ledger.size():,} entries)\n"
-            f"{mode}. Type .help for commands; `ledger` and the public API are ready."
+        banner = gettext(
+            "points-ledger {version} on {path} (origin {origin}, {count} entries)\n"
+            "{mode}. Type .help for commands; `ledger` and the public API are ready."
+        ).format(
+            version=points_ledger.__version__,
+            path=ledger.path,
+            origin=ledger.origin,
+            count=f"{ledger.size():,}",
+            mode=mode,
         )
         saved = getattr(sys, "ps1", None), getattr(sys, "ps2", None)
         sys.ps1, sys.ps2 = "ledger> ", "   ...> "

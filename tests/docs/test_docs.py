@@ -15,8 +15,11 @@ import points_ledger
 import points_ledger.bulk
 import points_ledger.canonical
 import points_ledger.cli
+import points_ledger.cli.columns
+import points_ledger.cli.translated
 import points_ledger.errors
 import points_ledger.export
+import points_ledger.i18n
 import points_ledger.keys
 import points_ledger.merkle
 import points_ledger.notes
@@ -86,6 +89,9 @@ PUBLIC_MODULES = (
     points_ledger.canonical,
     points_ledger.cli,
     points_ledger.export,
+    points_ledger.cli.columns,
+    points_ledger.cli.translated,
+    points_ledger.i18n,
     points_ledger.keys,
     points_ledger.merkle,
     points_ledger.notes,

@@ -144,3 +144,47 @@ def test_cli_walkthrough_from_init_to_audit_and_witness(tmp_path: Path) -> None:
     assert "— street.example/fuqinglu/witness " in cosigned
     final = _run("points-ledger audit", tmp_path, env)
     assert final.startswith("audit passed: 9 entries checked")
+
+
+CLI_HOWTOS = (
+    ROOT / "docs" / "howto" / "set-up-a-community-ledger.md",
+    ROOT / "docs" / "howto" / "award.md",
+    ROOT / "docs" / "howto" / "redeem.md",
+    ROOT / "docs" / "howto" / "donate-and-grant.md",
+    ROOT / "docs" / "howto" / "settle.md",
+    ROOT / "docs" / "howto" / "distribute-revenue.md",
+)
+CSV_BLOCK = re.compile(r"^```csv\n(.*?)^```", re.S | re.M)
+
+
+def test_cli_howtos_for_every_task_the_readme_lists(tmp_path: Path) -> None:
+    # Set up, award, redeem, donate and grant, settle, distribute: each page's "With the
+    # command line" section continues the one before in the same folder.
+    roster = CSV_BLOCK.findall((CLI_HOWTOS[-1]).read_text("utf-8"))
+    assert len(roster) == 1
+    # As Excel saves "CSV UTF-8": with a byte-order mark.
+    (tmp_path / "roster-2026.csv").write_text("\ufeff" + roster[0], encoding="utf-8")
+    env = _env()
+    ran = []
+    for page in CLI_HOWTOS:
+        commands = _commands(page)
+        assert commands, f"{page.name} has no command-line section"
+        for command, expected in commands:
+            out = _run(command, tmp_path, env)
+            printed = [line.rstrip() for line in out.splitlines()]
+            for line in expected:
+                if "…" not in line and line.strip():
+                    assert line.rstrip() in printed, f"{command}: expected {line!r} in\n{out}"
+            ran.append(tuple(command.split()[1:3]))
+    for task in (
+        ("award", "vol:0001"),
+        ("redeem", "hold"),
+        ("redeem", "confirm"),
+        ("donate", "vol:0001"),
+        ("grant", "hh:0042"),
+        ("settle", "barber"),
+        ("distribute", "2026"),
+    ):
+        assert task in ran, task
+    final = _run("points-ledger audit", tmp_path, env)
+    assert final.startswith("audit passed: 39 entries checked")

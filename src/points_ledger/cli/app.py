@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from points_ledger.cli.render import show_append
+from points_ledger.cli.translated import TranslatedGroup
 from points_ledger.demo import format_table
 from points_ledger.errors import (
     IntegrityError,
@@ -40,6 +41,14 @@ from points_ledger.errors import (
     LedgerError,
     WrongPassphraseError,
 )
+from points_ledger.i18n import (
+    N_,
+    language_from_environment,
+    normalize_language,
+    translate_problem,
+    use_language,
+)
+from points_ledger.i18n import gettext as _
 from points_ledger.keys import Signer, check_key_file, load_signer
 from points_ledger.ledger import Clock, Ledger, system_clock
 from points_ledger.models import AppendResult, Event
@@ -51,6 +60,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
+    "GROUP_OPTIONS",
     "LEDGER_ENV",
     "NOW_ENV",
     "PASSPHRASE_ENV",
@@ -154,10 +164,51 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+GROUP_OPTIONS: Final = ("--ledger", "--now", "--lang", "--version")
+"""Options of ``points-ledger`` itself: they go before the command's name."""
+
+
 def _report(code: str, message: str, hint: str = "") -> None:
-    click.echo(f"error [{code}]: {_one_line(message)}", err=True)
+    message, hint = translate_problem(code, message, hint)
+    click.echo(
+        _("error [{code}]: {message}").format(code=code, message=_one_line(message)),
+        err=True,
+    )
     if hint:
-        click.echo(f"hint: {_one_line(hint)}", err=True)
+        click.echo(_("hint: {hint}").format(hint=_one_line(hint)), err=True)
+
+
+def _language_of(args: Sequence[str] | None) -> str:
+    """The language ``--lang`` chooses in ``args``, else the locale's.
+
+    Read before click parses the line, so that click's own usage errors are reported
+    in the chosen language too.
+    """
+    words = list(sys.argv[1:] if args is None else args)
+    for at, word in enumerate(words):
+        if word == "--":
+            break
+        if word == "--lang" and at + 1 < len(words):
+            return normalize_language(words[at + 1])
+        if word.startswith("--lang="):
+            return normalize_language(word.partition("=")[2])
+    return language_from_environment()
+
+
+def _usage_hint(error: click.UsageError) -> str:
+    where = error.ctx.command_path if error.ctx is not None else "points-ledger"
+    if (
+        isinstance(error, click.NoSuchOption)
+        and error.option_name in GROUP_OPTIONS
+        and error.ctx is not None
+        and error.ctx.parent is not None
+    ):
+        command = where.removeprefix("points-ledger ").strip()
+        return _(
+            "{option} belongs to points-ledger itself and goes before the command: "
+            "points-ledger {option} VALUE {command} ..."
+        ).format(option=error.option_name, command=command)
+    return _("Run '{where} --help' for usage.").format(where=where)
 
 
 def _output_failed(error: OSError) -> int:
@@ -180,7 +231,7 @@ def _output_failed(error: OSError) -> int:
     return EXIT_REFUSED
 
 
-class LedgerGroup(click.Group):
+class LedgerGroup(TranslatedGroup):
     """A click group whose ``main`` turns errors into one-line reasons and exit codes.
 
     The handling lives here rather than in :func:`main` so that click's ``CliRunner``
@@ -197,6 +248,20 @@ class LedgerGroup(click.Group):
         **extra: Any,
     ) -> Any:
         """Run the command line; exit (or, with ``standalone_mode=False``, return) a code."""
+        with use_language(_language_of(args)):
+            code = self._run(args, prog_name, complete_var, windows_expand_args, **extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        windows_expand_args: bool,
+        **extra: Any,
+    ) -> int:
         code = EXIT_OK
         try:
             result = super().main(
@@ -221,17 +286,14 @@ class LedgerGroup(click.Group):
             _report(e.code, e.message, e.hint)
             code = EXIT_REFUSED
         except click.UsageError as e:
-            where = e.ctx.command_path if e.ctx is not None else "points-ledger"
-            _report("usage", e.format_message(), f"Run '{where} --help' for usage.")
+            _report("usage", e.format_message(), _usage_hint(e))
             code = EXIT_USAGE
         except click.ClickException as e:
             _report("command_failed", e.format_message())
             code = e.exit_code
         except click.Abort:
-            _report("interrupted", "stopped before finishing; no entry was half-written")
+            _report("interrupted", N_("stopped before finishing; no entry was half-written"))
             code = EXIT_INTERRUPTED
-        if standalone_mode:
-            sys.exit(code)
         return code
 
 
@@ -257,8 +319,20 @@ class LedgerGroup(click.Group):
     "for training, for entering a day's paper register, and for tests. It sets the "
     "default business date and recorded_at; recorded_at never goes backwards.",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Language of messages and help: zh (简体中文) or en (English); default: the "
+    "locale (LC_ALL, LC_MESSAGES, LANG).",
+)
 @click.pass_context
-def cli(ctx: click.Context, ledger_path: Path, now_text: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    ledger_path: Path,
+    now_text: str | None,
+    lang: str | None,
+) -> None:
     """Keep and check an append-only, signed ledger of volunteer points and income.
 
     Passphrases for key files are read from POINTS_LEDGER_PASSPHRASE (or a per-file
@@ -471,7 +545,9 @@ def read_passphrase(path: Path, *, new: bool = False) -> str:
             return value
     if not new:
         check_key_file(path)  # a wrong path is named before anyone types a passphrase
-    prompt = f"New passphrase for {path}" if new else f"Passphrase for {path}"
+    prompt = (_("New passphrase for {path}") if new else _("Passphrase for {path}")).format(
+        path=path
+    )
     return prompt_passphrase(prompt, needed_for=f"key file {path}", variables=variables, new=new)
 
 
@@ -525,7 +601,10 @@ def resolve_event_id(event_id: str | None, kind: str) -> str:
     if event_id is not None:
         return event_id
     event_id = new_event_id(kind)
-    click.echo(f"event id: {event_id} (to retry safely, pass --id {event_id})", err=True)
+    click.echo(
+        _("event id: {event_id} (to retry safely, pass --id {event_id})").format(event_id=event_id),
+        err=True,
+    )
     return event_id
 
 
@@ -551,8 +630,8 @@ def append_signed(event: Event, key_paths: Iterable[Path], *, as_json: bool) -> 
 def echo_table(
     headers: Sequence[str], rows: Sequence[Sequence[object]], *, right: Sequence[bool] | None = None
 ) -> None:
-    """Print an aligned table (CJK-aware widths)."""
-    click.echo(format_table(headers, rows, right=right))
+    """Print an aligned table (CJK-aware widths), its headers in the current language."""
+    click.echo(format_table([_(h) for h in headers], rows, right=right))
 
 
 def echo_json(document: object) -> None:

@@ -23,7 +23,7 @@ from points_ledger.cli.app import (
     open_ledger,
     progress_callback,
 )
-from points_ledger.cli.render import audit_to_json, entry_to_json
+from points_ledger.cli.render import audit_text, audit_to_json, entry_to_json
 from points_ledger.cli.transparency_cmds import _read_input, read_vkey
 from points_ledger.errors import IntegrityError, NoteError
 from points_ledger.export import (
@@ -34,6 +34,8 @@ from points_ledger.export import (
     write_csv,
     write_xlsx,
 )
+from points_ledger.i18n import format_number
+from points_ledger.i18n import gettext as _
 from points_ledger.keys import public_key_from_b64
 from points_ledger.ledger import Ledger
 from points_ledger.models import Genesis
@@ -141,22 +143,26 @@ def verify(
             }
         )
     else:
-        click.echo(f"verify passed: {report.entries_checked:,} entries checked, no problems")
+        click.echo(
+            _("verify passed: {count} entries checked, no problems").format(
+                count=format_number(report.entries_checked)
+            )
+        )
         click.echo(_anchoring_line(report.unanchored, held=trusted is not None or record_path))
 
 
 def _anchoring_line(unanchored: int, *, held: object) -> str:
     if not unanchored:
-        return "every entry is under a checkpoint held outside the file"
+        return _("every entry is under a checkpoint held outside the file")
     advice = (
-        "sign a checkpoint (points-ledger checkpoint) and keep it outside the file"
+        _("sign a checkpoint (points-ledger checkpoint) and keep it outside the file")
         if held
-        else "give --record or --checkpoint to check the file against what was signed"
+        else _("give --record or --checkpoint to check the file against what was signed")
     )
-    return (
-        f"{unanchored:,} entries are not under a checkpoint held outside the file: "
-        f"someone who can write the file could still remove or change them ({advice})"
-    )
+    return _(
+        "{count} entries are not under a checkpoint held outside the file: "
+        "someone who can write the file could still remove or change them ({advice})"
+    ).format(count=format_number(unanchored), advice=advice)
 
 
 @cli.command()
@@ -180,7 +186,7 @@ def audit(
     if as_json:
         echo_json(audit_to_json(report))
     else:
-        click.echo(report.to_text())
+        click.echo(audit_text(report))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)
 
@@ -302,19 +308,27 @@ def _check_business_date(
     show_default=True,
     help="Language of the column headers and kind names (csv and xlsx): en or zh.",
 )
+@json_option
 def export(
     fmt: str | None,
     output: Path | None,
     date_from: dt.date | None,
     date_to: dt.date | None,
     headers: HeaderLanguage,
+    as_json: bool,
 ) -> None:
     """Export the ledger as CSV or XLSX (postings joined with entries) or JSON Lines.
 
     CSV and XLSX have one row per posting with Beijing time, the business date, the kind
     in words, the service of an award and the purpose of a grant; --from/--to keep the
-    business dates of one period, e.g. a month.
+    business dates of one period, e.g. a month. With --output and --json, what was written
+    is described in one JSON line.
     """
+    if as_json and output is None:
+        raise click.UsageError(
+            "--json describes an export written with --output; for the entries as JSON "
+            "on standard output use --format jsonl"
+        )
     fmt = _export_format(fmt, output)
     if fmt == "jsonl" and (date_from is not None or date_to is not None):
         raise CommandError(
@@ -332,7 +346,15 @@ def export(
                 ledger, date_from=date_from, date_to=date_to, headers=headers, progress=progress
             )
             count = write_xlsx(rows, output, headers=headers)
-        click.echo(f"exported {count:,} postings to {output}", err=True)
+        if as_json:
+            echo_json({"format": fmt, "count": count, "output": str(output)})
+        else:
+            click.echo(
+                _("exported {count} {what} to {output}").format(
+                    count=format_number(count), what=_("postings"), output=output
+                ),
+                err=True,
+            )
         return
     with (
         open_ledger() as ledger,
@@ -344,9 +366,16 @@ def export(
                 ledger, date_from=date_from, date_to=date_to, headers=headers, progress=progress
             )
             count = write_csv(rows, handle, headers=headers)
-            what = "postings"
+            what = _("postings")
         else:
             count = _write_jsonl(ledger, handle, progress)
-            what = "entries"
-    if output is not None:
-        click.echo(f"exported {count:,} {what} to {output}", err=True)
+            what = _("entries")
+    if as_json:
+        echo_json({"format": fmt, "count": count, "output": str(output)})
+    elif output is not None:
+        click.echo(
+            _("exported {count} {what} to {output}").format(
+                count=format_number(count), what=what, output=output
+            ),
+            err=True,
+        )

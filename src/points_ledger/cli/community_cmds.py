@@ -28,6 +28,8 @@ from points_ledger.cli.app import (
 from points_ledger.cli.bulk_cmds import award_file
 from points_ledger.cli.keys_cmds import public_key_of_file
 from points_ledger.cli.params import DATE, POINTS, YUAN
+from points_ledger.i18n import format_number
+from points_ledger.i18n import gettext as _
 from points_ledger.models import (
     AwardPoints,
     ConfirmRedemption,
@@ -456,7 +458,7 @@ def redeem_hold(
     )
     result = append_signed(event, key_paths, as_json=as_json)
     if not as_json:
-        click.echo(f"voucher: {voucher_of(result.entry.seq)}")
+        click.echo(_("voucher: {voucher}").format(voucher=voucher_of(result.entry.seq)))
 
 
 @redeem_group.command("confirm")
@@ -608,8 +610,9 @@ def settlement_rate_set(
     if not as_json and result.created:
         # Say the stored rate back in both units, so a slip (0.5 for 0.05) shows at once.
         click.echo(
-            f"partners are paid {format_fen(yuan_per_point)} yuan ({yuan_per_point:,} fen) "
-            "per redeemed point from this entry on"
+            _(
+                "partners are paid {yuan} yuan ({fen} fen) per redeemed point from this entry on"
+            ).format(yuan=format_fen(yuan_per_point), fen=format_number(yuan_per_point))
         )
 
 

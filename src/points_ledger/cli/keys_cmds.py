@@ -25,6 +25,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.render import show_append
 from points_ledger.errors import KeyFileError
+from points_ledger.i18n import gettext as _
 from points_ledger.keys import KEY_FILE_FORMAT, Signer, check_passphrase, save_signer
 from points_ledger.models import KeySpec, RecoverKey, RegisterKey, RevokeKey, Role
 
@@ -88,9 +89,9 @@ def keygen(path: Path, as_json: bool) -> None:
     if as_json:
         echo_json({"path": str(path), "key_id": signer.key_id, "public_key": signer.public_key_b64})
         return
-    click.echo(f"key file:   {path}")
-    click.echo(f"key id:     {signer.key_id}")
-    click.echo(f"public key: {signer.public_key_b64}")
+    click.echo(_("key file:   {path}").format(path=path))
+    click.echo(_("key id:     {key_id}").format(key_id=signer.key_id))
+    click.echo(_("public key: {public_key}").format(public_key=signer.public_key_b64))
 
 
 @cli.group("key")

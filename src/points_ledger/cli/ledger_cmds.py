@@ -28,6 +28,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.render import show_append
 from points_ledger.errors import InvalidEventError, KeyFileError, StorageError
+from points_ledger.i18n import gettext as _
 from points_ledger.keys import Signer, check_passphrase, save_signer
 from points_ledger.ledger import Ledger
 from points_ledger.models import AccountKind, Asset, OpenAccount, Posting, Reverse, Transfer
@@ -298,11 +299,17 @@ def init(
             }
         )
         return
-    click.echo(f"created ledger {path} for origin {origin}")
-    click.echo(f"admins: {admin_count}, {threshold} must sign administrative events")
+    click.echo(_("created ledger {path} for origin {origin}").format(path=path, origin=origin))
+    click.echo(
+        _("admins: {count}, {threshold} must sign administrative events").format(
+            count=admin_count, threshold=threshold
+        )
+    )
     echo_table(["key", "file", "key id"], rows)
-    click.echo(f"log public key: {log_key.public_key_b64}")
-    click.echo(f"log verifier key (give this to verifiers and witnesses): {vkey}")
+    click.echo(_("log public key: {public_key}").format(public_key=log_key.public_key_b64))
+    click.echo(
+        _("log verifier key (give this to verifiers and witnesses): {vkey}").format(vkey=vkey)
+    )
 
 
 @cli.group("account")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from points_ledger.cli.app import cli, state
+from points_ledger.cli.app import cli, echo_json, json_option, state
 
 __all__ = ["demo", "repl"]
 
@@ -38,8 +38,28 @@ def repl(path: Path | None, key_paths: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-def demo() -> None:
-    """Play the demo story into ./demo-ledger.db and print what happened."""
-    from points_ledger.demo import run_demo
+@json_option
+def demo(as_json: bool) -> None:
+    """Play the demo story into ./demo-ledger.db and print what happened.
 
-    run_demo(".", echo=click.echo)
+    With --json, the story is not printed; one JSON document gives the file, its size
+    and the audit's verdict.
+    """
+    from points_ledger.demo import run_demo
+    from points_ledger.ledger import Ledger
+
+    if not as_json:
+        run_demo(".", echo=click.echo)
+        return
+    path = run_demo(".", echo=lambda _line: None)
+    with Ledger.open(path, clock=state().clock) as ledger:
+        report = ledger.audit()
+        echo_json(
+            {
+                "ledger": str(path),
+                "origin": ledger.origin,
+                "entries": ledger.size(),
+                "audit_ok": report.ok,
+                "problems_total": report.problems_total,
+            }
+        )

@@ -13,13 +13,18 @@ from typing import Any
 import click
 
 from points_ledger.audit import AuditReport
+from points_ledger.i18n import format_number
+from points_ledger.i18n import gettext as _
 from points_ledger.models import AppendResult, Asset, Balance, Entry, KeyRecord, StatementLine
 
 __all__ = [
+    "already_recorded_text",
     "amount_text",
+    "audit_text",
     "audit_to_json",
     "b64",
     "balance_to_json",
+    "created_text",
     "entry_to_json",
     "key_to_json",
     "postings_text",
@@ -131,11 +136,49 @@ def show_append(result: AppendResult, *, as_json: bool) -> None:
         )
         return
     if result.created:
-        click.echo(f"created entry {entry.seq} ({entry.kind}, id {entry.event_id})")
+        click.echo(created_text(entry.seq, entry.kind, entry.event_id))
     else:
-        click.echo(
-            f"already recorded as entry {entry.seq} ({entry.kind}, id {entry.event_id}); "
-            "nothing written"
-        )
+        click.echo(already_recorded_text(entry.seq, entry.kind, entry.event_id))
     if entry.postings:
-        click.echo(f"postings: {postings_text(entry)}")
+        click.echo(_("postings: {postings}").format(postings=postings_text(entry)))
+
+
+def created_text(seq: int, kind: str, event_id: str) -> str:
+    """``created entry 7 (award_points, id award-0001)`` in the current language."""
+    return _("created entry {seq} ({kind}, id {event_id})").format(
+        seq=seq, kind=kind, event_id=event_id
+    )
+
+
+def already_recorded_text(seq: int, kind: str, event_id: str) -> str:
+    """What a retry of a stored event prints: the entry it already is, nothing written."""
+    return _("already recorded as entry {seq} ({kind}, id {event_id}); nothing written").format(
+        seq=seq, kind=kind, event_id=event_id
+    )
+
+
+def audit_text(report: AuditReport) -> str:
+    """An audit report's summary as :meth:`AuditReport.to_text` words it, translated."""
+    if report.unanchored:
+        anchoring = _(
+            "{count} entries are not yet under a checkpoint held outside the file"
+        ).format(count=format_number(report.unanchored))
+    else:
+        anchoring = _("every entry is under a checkpoint held outside the file")
+    if report.ok:
+        lines = [
+            _("audit passed: {count} entries checked, no problems").format(
+                count=format_number(report.entries_checked)
+            ),
+            anchoring,
+        ]
+    else:
+        lines = [
+            _("audit FAILED: {problems} problem(s) in {count} entries checked").format(
+                problems=format_number(report.problems_total),
+                count=format_number(report.entries_checked),
+            )
+        ]
+        lines += [f"  {p}" for p in report.problems]
+    lines += ["  " + _("finding: {finding}").format(finding=f) for f in report.findings]
+    return "\n".join(lines)

@@ -6,6 +6,7 @@ import click
 
 from points_ledger.cli.app import cli, echo_json, echo_jsonl, echo_table, json_option, open_ledger
 from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
+from points_ledger.i18n import gettext
 
 __all__ = ["report"]
 
@@ -38,7 +39,7 @@ def report(name: str | None, args: tuple[str, ...], as_json: bool) -> None:
             return
         echo_table(
             ["report", "arguments", "what it shows"],
-            [(s.name, s.usage, s.summary) for s in REPORTS.values()],
+            [(s.name, s.usage, gettext(s.summary)) for s in REPORTS.values()],
         )
         return
     with open_ledger() as ledger:
@@ -55,4 +56,5 @@ def report(name: str | None, args: tuple[str, ...], as_json: bool) -> None:
         else:
             echo_jsonl(documents)
         return
-    click.echo(view.to_text())
+    click.echo(view.title)
+    echo_table(view.headers, view.rows, right=view.right)

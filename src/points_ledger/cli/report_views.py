@@ -19,6 +19,8 @@ from pydantic import BaseModel
 
 from points_ledger import reports
 from points_ledger.demo import format_table
+from points_ledger.i18n import format_number
+from points_ledger.i18n import gettext as _
 from points_ledger.ledger import Ledger
 from points_ledger.models import Asset
 from points_ledger.split import format_fen
@@ -186,9 +188,14 @@ def _member_statement(ledger: Ledger, args: Sequence[str]) -> ReportView:
         return asset.format_amount(amount)
 
     return ReportView(
-        title=(
-            f"{account} {asset.value}: posted {text(report.posted)}, pending "
-            f"{text(report.pending)}, available {text(report.available)}"
+        title=_(
+            "{account} {asset}: posted {posted}, pending {pending}, available {available}"
+        ).format(
+            account=account,
+            asset=asset.value,
+            posted=text(report.posted),
+            pending=text(report.pending),
+            available=text(report.available),
         ),
         headers=("seq", "date", "kind", "amount", "balance", "memo"),
         rows=tuple(
@@ -213,7 +220,9 @@ def _points_by_service(ledger: Ledger, args: Sequence[str]) -> ReportView:
     _args(args, "no arguments", 0, 0)
     rows = reports.points_issued_by_service_month(ledger)
     return ReportView(
-        title=f"Points issued per service per month: {sum(r.points for r in rows):,} in all",
+        title=_("Points issued per service per month: {total} in all").format(
+            total=f"{sum(r.points for r in rows):,}"
+        ),
         headers=("month", "service", "awards", "quantity", "points"),
         rows=tuple((r.month, r.service, r.awards, r.quantity, r.points) for r in rows),
         right=(False, False, True, True, True),
@@ -229,7 +238,9 @@ def _top_volunteers(ledger: Ledger, args: Sequence[str]) -> ReportView:
         ledger, period_from=_date(start), period_to=_date(end), limit=limit
     )
     return ReportView(
-        title=f"Top {limit} volunteers per grid cell, {start} to {end}",
+        title=_("Top {limit} volunteers per grid cell, {start} to {end}").format(
+            limit=limit, start=start, end=end
+        ),
         headers=("cell", "rank", "volunteer", "points", "awards"),
         rows=tuple((r.grid_cell, r.rank, r.volunteer, r.points, r.awards) for r in rows),
         right=(False, True, False, True, True),
@@ -242,9 +253,11 @@ def _pool(ledger: Ledger, args: Sequence[str]) -> ReportView:
     (pool,) = _args(args, "POOL", 1, 1)
     report = reports.pool_report(ledger, pool)
     return ReportView(
-        title=(
-            f"Pool {pool}: in {report.inflows:,}, out {report.outflows:,}, "
-            f"balance {report.balance:,} PTS"
+        title=_("Pool {pool}: in {inflows}, out {outflows}, balance {balance} PTS").format(
+            pool=pool,
+            inflows=format_number(report.inflows),
+            outflows=format_number(report.outflows),
+            balance=format_number(report.balance),
         ),
         headers=("seq", "date", "kind", "counterparty", "points", "purpose"),
         rows=tuple(
@@ -262,7 +275,7 @@ def _offers(ledger: Ledger, args: Sequence[str]) -> ReportView:
     rest = _args(args, "[PARTNER]", 0, 1)
     rows = reports.offers(ledger, rest[0] if rest else None)
     return ReportView(
-        title=f"Offers: {sum(r.active for r in rows)} listed",
+        title=_("Offers: {count} listed").format(count=sum(r.active for r in rows)),
         headers=("offer", "partner", "item", "price", "stock", "listed"),
         rows=tuple(
             (r.offer, r.partner, r.item, r.price_points, r.stock, "yes" if r.active else "no")
@@ -278,7 +291,7 @@ def _redemptions(ledger: Ledger, args: Sequence[str]) -> ReportView:
     rest = _args(args, "[PARTNER]", 0, 1)
     rows = reports.partner_redemptions(ledger, rest[0] if rest else None)
     return ReportView(
-        title=f"Redemptions: {len(rows)}",
+        title=_("Redemptions: {count}").format(count=len(rows)),
         headers=("voucher", "partner", "member", "offer", "points", "status", "settled by"),
         rows=tuple(
             (
@@ -302,7 +315,7 @@ def _settlements(ledger: Ledger, args: Sequence[str]) -> ReportView:
     rest = _args(args, "[PARTNER]", 0, 1)
     rows = reports.partner_settlements(ledger, rest[0] if rest else None)
     return ReportView(
-        title=f"Settlements: {format_fen(sum(r.fen for r in rows))} CNY paid",
+        title=_("Settlements: {cny} CNY paid").format(cny=format_fen(sum(r.fen for r in rows))),
         headers=("seq", "date", "partner", "fund", "period", "redemptions", "points", "CNY"),
         rows=tuple(
             (
@@ -361,9 +374,14 @@ def _settlement_statement(ledger: Ledger, args: Sequence[str]) -> ReportView:
     (seq_text,) = _args(args, "SEQ", 1, 1)
     report = reports.settlement_statement(ledger, _whole(seq_text, "seq"))
     return ReportView(
-        title=(
-            f"Settlement {report.seq} to {report.partner}: {report.points:,} points x "
-            f"{report.fen_per_point} fen = {format_fen(report.fen)} CNY"
+        title=_(
+            "Settlement {seq} to {partner}: {points} points x {fen_per_point} fen = {cny} CNY"
+        ).format(
+            seq=report.seq,
+            partner=report.partner,
+            points=format_number(report.points),
+            fen_per_point=report.fen_per_point,
+            cny=format_fen(report.fen),
         ),
         headers=("voucher", "confirmed", "member", "item", "points", "fen"),
         rows=tuple(
@@ -381,7 +399,7 @@ def _services(ledger: Ledger, args: Sequence[str]) -> ReportView:
     _args(args, "no arguments", 0, 0)
     rows = reports.services(ledger)
     return ReportView(
-        title=f"Service catalogue: {len(rows)} services",
+        title=_("Service catalogue: {count} services").format(count=len(rows)),
         headers=("code", "name", "points/unit", "unit", "day max", "month max", "active", "seq"),
         rows=tuple(
             (
@@ -406,7 +424,7 @@ def _accounts(ledger: Ledger, args: Sequence[str]) -> ReportView:
     rest = _args(args, "[KIND]", 0, 1)
     rows = reports.accounts(ledger, rest[0] if rest else None)
     return ReportView(
-        title=f"Accounts: {len(rows)}",
+        title=_("Accounts: {count}").format(count=len(rows)),
         headers=("account", "kind", "grid", "opened"),
         rows=tuple((r.account, r.kind, " / ".join(r.grid), r.opened_seq) for r in rows),
         right=(False, False, False, True),
@@ -419,7 +437,9 @@ def _keys(ledger: Ledger, args: Sequence[str]) -> ReportView:
     _args(args, "no arguments", 0, 0)
     rows = reports.registered_keys(ledger)
     return ReportView(
-        title=f"Keys: {sum(r.revoked_at_seq is None for r in rows)} valid, {len(rows)} registered",
+        title=_("Keys: {valid} valid, {count} registered").format(
+            valid=sum(r.revoked_at_seq is None for r in rows), count=len(rows)
+        ),
         headers=("key id", "roles", "owner", "from", "revoked at"),
         rows=tuple(
             (

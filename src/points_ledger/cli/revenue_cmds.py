@@ -31,8 +31,11 @@ from points_ledger.cli.app import (
     resolve_event_id,
     signing_keys_option,
 )
+from points_ledger.cli.columns import canonical_columns
 from points_ledger.cli.params import DATE, SHARE, YUAN
+from points_ledger.cli.render import already_recorded_text, created_text
 from points_ledger.errors import InvalidEventError, LedgerError, NotFoundError, UnknownAccountError
+from points_ledger.i18n import gettext as _
 from points_ledger.models import (
     AdoptSplitPolicy,
     Asset,
@@ -300,9 +303,12 @@ def _roster_from_json(path: Path) -> tuple[tuple[Holding, ...], tuple[str, ...]]
 
 def _roster_from_csv(path: Path) -> tuple[tuple[Holding, ...], tuple[str, ...]]:
     reader = csv.DictReader(io.StringIO(_read_text(path)))
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    columns = canonical_columns(reader.fieldnames)
     if "account" not in columns:
-        raise InvalidEventError(f"{path} needs a header row with an 'account' column")
+        raise InvalidEventError(
+            f"{path} needs a header row with an 'account' (账户) column",
+            hint="Put account (账户), shares (股份) and villager (村民) in the first row.",
+        )
     reader.fieldnames = columns
     holders: list[Holding] = []
     villagers: list[str] = []
@@ -333,7 +339,9 @@ def read_roster(path: Path) -> tuple[tuple[Holding, ...], tuple[str, ...]]:
 
     CSV (UTF-8, a BOM from Excel is fine): a header row with ``account`` and optionally
     ``shares`` (blank or 0: not a shareholder) and ``villager`` (yes/no, 1/0, 是/否;
-    without the column everyone listed is a villager). JSON:
+    without the column everyone listed is a villager); the Chinese headers ``账户``,
+    ``股份`` and ``村民`` mean the same (see
+    :data:`~points_ledger.cli.columns.COLUMN_ALIASES`). JSON:
     ``{"shareholders": [{"account": "hh:01", "shares": 2}] or {"hh:01": 2},
     "villagers": ["hh:01", ...]}``. The file type is chosen by its ``.json`` suffix.
 
@@ -364,7 +372,7 @@ def roster_group() -> None:
     "roster_file",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV (account,shares,villager) or JSON file.",
+    help="CSV (account,shares,villager or 账户,股份,村民) or JSON file.",
 )
 @click.option("--as-of", type=DATE, default=None, help="Date the roster describes (--date).")
 @committee_keys_option
@@ -397,13 +405,14 @@ def roster_record(
         echo_json({"status": result.status, "seq": result.entry.seq, "roster_id": roster_id})
         return
     if not result.created:
-        click.echo(
-            f"already recorded as entry {result.entry.seq} (record_roster, id "
-            f"{result.entry.event_id}); nothing written"
-        )
+        click.echo(already_recorded_text(result.entry.seq, "record_roster", result.entry.event_id))
         return
-    click.echo(f"created entry {result.entry.seq} (record_roster, id {result.entry.event_id})")
-    click.echo(f"roster {roster_id}: {len(holders)} shareholders, {len(villagers)} villagers")
+    click.echo(created_text(result.entry.seq, "record_roster", result.entry.event_id))
+    click.echo(
+        _("roster {roster_id}: {holders} shareholders, {villagers} villagers").format(
+            roster_id=roster_id, holders=len(holders), villagers=len(villagers)
+        )
+    )
 
 
 # -- revenue -----------------------------------------------------------------------------------
@@ -522,7 +531,7 @@ def distribute(
             else:
                 click.echo(preview.trace.to_text())
                 click.echo("")
-                click.echo("dry run: nothing was written")
+                click.echo(_("dry run: nothing was written"))
             return
         try:
             summary: Distribution | None = ledger.preview_distribution(event)
@@ -535,16 +544,15 @@ def distribute(
         echo_json({"status": result.status, "seq": entry.seq, **extra})
         return
     if not result.created:
-        click.echo(
-            f"already recorded as entry {entry.seq} (distribute, id {entry.event_id}); "
-            f"nothing written; 'report distribution {entry.seq}' shows what it paid"
-        )
+        click.echo(already_recorded_text(entry.seq, "distribute", entry.event_id))
+        click.echo(_("'report distribution {seq}' shows what it paid").format(seq=entry.seq))
         return
-    click.echo(f"created entry {entry.seq} (distribute, id {entry.event_id})")
+    click.echo(created_text(entry.seq, "distribute", entry.event_id))
     credits = sum(1 for p in entry.postings if p.asset is Asset.CNY and p.amount > 0)
     click.echo(
-        f"paid {format_fen(amount)} CNY to {credits} accounts; see 'entry {entry.seq}' and "
-        f"'report distribution {entry.seq}'"
+        _(
+            "paid {cny} CNY to {count} accounts; see 'entry {seq}' and 'report distribution {seq}'"
+        ).format(cny=format_fen(amount), count=credits, seq=entry.seq)
     )
     if summary is not None:
         _distribution_table(summary)

@@ -37,6 +37,8 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.render import amount_text, b64
 from points_ledger.errors import LedgerError, ProofError
+from points_ledger.i18n import format_number
+from points_ledger.i18n import gettext as _
 from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.notes import NoteVerifier
 from points_ledger.publish import printable_receipt
@@ -200,19 +202,28 @@ def checkpoint(
     if as_json:
         echo_json(checkpoint_to_json(signed, vkey))
         return
-    click.echo(f"checkpoint of {signed.size:,} entries, root {b64(signed.root_hash)}")
-    click.echo(f"verifier key: {vkey}")
+    click.echo(
+        _("checkpoint of {count} entries, root {root}").format(
+            count=format_number(signed.size), root=b64(signed.root_hash)
+        )
+    )
+    click.echo(_("verifier key: {vkey}").format(vkey=vkey))
     click.echo("")
     click.echo(signed.note, nl=False)
     if output is not None:
-        click.echo(f"note written to {output}", err=True)
+        click.echo(_("note written to {output}").format(output=output), err=True)
 
 
 @cli.command()
-def vkey() -> None:
+@json_option
+def vkey(as_json: bool) -> None:
     """Print the ledger's log verifier key (origin+hex8+base64): publish it for verifiers."""
     with open_ledger() as ledger:
-        click.echo(ledger.log_vkey())
+        key = ledger.log_vkey()
+        if as_json:
+            echo_json({"origin": ledger.origin, "vkey": key})
+        else:
+            click.echo(key)
 
 
 @cli.command("checkpoints")
@@ -243,7 +254,10 @@ def checkpoints(as_json: bool) -> None:
 @click.argument("old_size", type=click.IntRange(min=0))
 @click.argument("new_size", type=click.IntRange(min=0), required=False)
 @click.option("--output", type=_PATH, default=None, help="Write to this new file.")
-def consistency_proof(old_size: int, new_size: int | None, output: Path | None) -> None:
+@json_option
+def consistency_proof(
+    old_size: int, new_size: int | None, output: Path | None, as_json: bool
+) -> None:
     """Print the proof that the tree of OLD_SIZE entries is a prefix of NEW_SIZE (default all).
 
     One base64 hash per line: the format 'witness cosign --proof' reads.
@@ -254,6 +268,13 @@ def consistency_proof(old_size: int, new_size: int | None, output: Path | None) 
     text = "".join(f"{b64(h)}\n" for h in proof)
     if output is not None:
         write_new_file(output, text)
+    if as_json:
+        document: dict[str, Any] = {"old_size": old_size, "new_size": size}
+        document["proof"] = [b64(h) for h in proof]
+        if output is not None:
+            document["output"] = str(output)
+        echo_json(document)
+    elif output is not None:
         click.echo(f"proof from {old_size} to {size} ({len(proof)} hashes) written to {output}")
     else:
         click.echo(text, nl=False)
@@ -275,12 +296,16 @@ def consistency_proof(old_size: int, new_size: int | None, output: Path | None) 
     is_flag=True,
     help="Also write a printable receipt (HTML, with a QR code) beside the JSON file.",
 )
-def receipt(seq: int, note_path: Path | None, output: Path | None, as_html: bool) -> None:
+@json_option
+def receipt(
+    seq: int, note_path: Path | None, output: Path | None, as_html: bool, as_json: bool
+) -> None:
     """Write a receipt for entry SEQ as JSON: the entry, its inclusion proof, the checkpoint.
 
     Anyone holding the ledger's verifier key can check it offline with 'verify-receipt'
     or on the notice board's receipt page. With --html (and --output FILE.json), a
-    printable page FILE.html is written beside it.
+    printable page FILE.html is written beside it. The receipt is JSON already; with
+    --output and --json, a JSON line saying where it was written is printed.
     """
     if as_html and output is None:
         raise CommandError(
@@ -303,10 +328,19 @@ def receipt(seq: int, note_path: Path | None, output: Path | None, as_html: bool
         )
     page = printable_receipt(made, vkey) if as_html else None
     write_new_file(output, document)
-    click.echo(f"receipt for entry {seq} written to {output}", err=True)
     if page is not None:
         write_new_file(printed, page)
-        click.echo(f"printable receipt written to {printed}", err=True)
+    if as_json:
+        echo_json(
+            {"seq": seq, "output": str(output), "html": None if page is None else str(printed)}
+        )
+        return
+    click.echo(
+        _("receipt for entry {seq} written to {output}").format(seq=seq, output=output),
+        err=True,
+    )
+    if page is not None:
+        click.echo(_("printable receipt written to {path}").format(path=printed), err=True)
 
 
 def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
@@ -410,28 +444,47 @@ def verify_receipt_cmd(
         echo_json(_verified_to_json(checked))
         return
     click.echo(
-        f"receipt verified: entry {checked.seq} of {checked.origin} is in the checkpoint of "
-        f"{checked.checkpoint.size:,} entries signed by the log key"
+        _(
+            "receipt verified: entry {seq} of {origin} is in the checkpoint of {size} entries "
+            "signed by the log key"
+        ).format(
+            seq=checked.seq, origin=checked.origin, size=format_number(checked.checkpoint.size)
+        )
     )
     if witnesses:
-        quorum = f" ({checked.witness_quorum} required)" if checked.witness_quorum else ""
-        click.echo(f"witnessed by: {', '.join(checked.witnessed_by) or 'none'}{quorum}")
+        quorum = (
+            _(" ({count} required)").format(count=checked.witness_quorum)
+            if checked.witness_quorum
+            else ""
+        )
+        names = ", ".join(checked.witnessed_by) or _("none")
+        click.echo(_("witnessed by: {names}{quorum}").format(names=names, quorum=quorum))
     else:
         click.echo(
-            "witnessed by: not checked (give the witnesses' keys with --witness-vkey to check "
-            "the cosignatures the receipt carries)"
+            _(
+                "witnessed by: not checked (give the witnesses' keys with --witness-vkey to "
+                "check the cosignatures the receipt carries)"
+            )
         )
     if state_dir is not None:
         if checked.trusted_size is None:
-            click.echo(f"first checkpoint of this ledger: kept in {state_dir}")
+            click.echo(
+                _("first checkpoint of this ledger: kept in {folder}").format(folder=state_dir)
+            )
         else:
             click.echo(
-                f"consistent with the checkpoint of {checked.trusted_size:,} entries you "
-                f"trusted before (kept in {state_dir})"
+                _(
+                    "consistent with the checkpoint of {size} entries you trusted before "
+                    "(kept in {folder})"
+                ).format(size=format_number(checked.trusted_size), folder=state_dir)
             )
     click.echo(
-        f"event {checked.event.id} ({checked.event.type}), business date "
-        f"{checked.event.effective_at.isoformat()}, recorded {checked.recorded_at.isoformat()}"
+        _("event {event_id} ({kind}), business date {date}, recorded {recorded}").format(
+            event_id=checked.event.id,
+            kind=checked.event.type,
+            date=checked.event.effective_at.isoformat(),
+            recorded=checked.recorded_at.isoformat(),
+        )
     )
     if checked.postings:
         echo_table(
@@ -454,8 +507,9 @@ def verify_receipt_cmd(
     default=None,
     help="Consistency proof between the two sizes ('consistency-proof' prints it).",
 )
+@json_option
 def verify_consistency_cmd(
-    old_path: Path, new_path: Path, vkey: str, proof_path: Path | None
+    old_path: Path, new_path: Path, vkey: str, proof_path: Path | None, as_json: bool
 ) -> None:
     """Check that checkpoint notes OLD and NEW of one log tell one history (no ledger file).
 
@@ -471,13 +525,32 @@ def verify_consistency_cmd(
         verifier,
         read_proof(proof_path),
     )
+    if as_json:
+        echo_json(
+            {
+                "ok": True,
+                "origin": verifier.name,
+                "old_size": old.size,
+                "new_size": new.size,
+                "same_tree": old.size == new.size,
+            }
+        )
+        return
     if old.size == new.size:
-        click.echo(f"consistent: both checkpoints are the same tree of {old.size:,} entries")
+        click.echo(
+            _("consistent: both checkpoints are the same tree of {size} entries").format(
+                size=format_number(old.size)
+            )
+        )
         return
     small, large = sorted((old, new), key=lambda c: c.size)
     click.echo(
-        f"consistent: the checkpoint of {small.size:,} entries is a prefix of the one of "
-        f"{large.size:,} entries of {verifier.name}"
+        _(
+            "consistent: the checkpoint of {small} entries is a prefix of the one of "
+            "{large} entries of {origin}"
+        ).format(
+            small=format_number(small.size), large=format_number(large.size), origin=verifier.name
+        )
     )
 
 
@@ -536,7 +609,7 @@ def witness_cosign(
         echo_json({"cosignature": line, "witness_vkey": witness_vkey})
         return
     click.echo(line, nl=False)
-    click.echo(f"cosigned; witness verifier key: {witness_vkey}", err=True)
+    click.echo(_("cosigned; witness verifier key: {vkey}").format(vkey=witness_vkey), err=True)
 
 
 @cli.command("publish")
@@ -560,11 +633,13 @@ def witness_cosign(
     default=None,
     help="How many of the witnesses must have cosigned (default: none required).",
 )
+@json_option
 def publish_cmd(
     directory: Path,
     note_path: Path | None,
     witness_vkeys: tuple[str, ...],
     witness_quorum: int | None,
+    as_json: bool,
 ) -> None:
     """Write or extend the public notice board (公示) in DIR, a static site.
 
@@ -578,6 +653,20 @@ def publish_cmd(
         result = ledger.publish(
             directory, checkpoint=note, witnesses=witnesses, quorum=witness_quorum
         )
+    if as_json:
+        echo_json(
+            {
+                "size": result.size,
+                "previous_size": result.previous_size,
+                "root": b64(result.root_hash),
+                "months": list(result.months),
+                "late_months": list(result.late_months),
+                "files_written": len(result.written),
+                "witnessed_by": list(result.witnessed_by),
+                "directory": str(directory),
+            }
+        )
+        return
     before = "" if result.previous_size is None else f" (was {result.previous_size:,})"
     click.echo(
         f"published {result.size:,} entries{before}, root {b64(result.root_hash)}, to {directory}"

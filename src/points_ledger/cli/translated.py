@@ -1,0 +1,153 @@
+"""Help screens in the language chosen by ``--lang`` or the locale.
+
+click reads help text when a command is declared, before anyone has chosen a language, so
+the text is translated when it is shown instead: :class:`TranslatedCommand` and
+:class:`TranslatedGroup` look up their own help, their short help in the command list and
+every option's help in the catalogue (:func:`points_ledger.i18n.gettext`), and
+:class:`TranslatedFormatter` translates the section headings. The English text written in
+the command modules is the catalogue's ``msgid``; ``scripts/update_catalogue.py`` collects
+it with :func:`help_messages`.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Iterator
+
+import click
+
+from points_ledger.i18n import N_, current_language, gettext
+
+__all__ = [
+    "TranslatedCommand",
+    "TranslatedContext",
+    "TranslatedFormatter",
+    "TranslatedGroup",
+    "help_messages",
+]
+
+# click's own words on a help screen, in the catalogue with the commands' help.
+_CLICK_WORDS = (
+    N_("Usage:"),
+    N_("Options"),
+    N_("Commands"),
+    N_("Show this message and exit."),
+    N_("Show the version and exit."),
+)
+
+
+def _help_text(help_text: str | None) -> str:
+    """The part of a docstring click shows: cleaned, up to a form feed."""
+    if not help_text:
+        return ""
+    return inspect.cleandoc(help_text).partition("\f")[0]
+
+
+def _first_sentence(text: str, limit: int) -> str:
+    """The first sentence of the first paragraph, for the command list."""
+    paragraph = text.split("\n\n", 1)[0].replace("\n", " ")
+    if current_language() == "zh_CN":
+        head, mark, _rest = paragraph.partition("。")
+        return head if mark else paragraph
+    words = paragraph.split()
+    sentence: list[str] = []
+    for word in words:
+        sentence.append(word)
+        if word.endswith("."):
+            break
+    text = " ".join(sentence)
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
+    if len(text) > limit:
+        text = text[: max(limit - 3, 0)].rsplit(" ", 1)[0] + "..."
+    return text
+
+
+class TranslatedFormatter(click.HelpFormatter):
+    """A help formatter that translates ``Usage:`` and the section headings."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """Write the usage line with a translated ``Usage:`` prefix."""
+        if prefix is None:
+            prefix = gettext("Usage:") + " "
+        super().write_usage(prog, args, prefix)
+
+    def write_heading(self, heading: str) -> None:
+        """Write a section heading (``Options``, ``Commands``) in the current language."""
+        super().write_heading(gettext(heading))
+
+
+class TranslatedContext(click.Context):
+    """A click context whose help screens use :class:`TranslatedFormatter`."""
+
+    formatter_class = TranslatedFormatter
+
+
+class _Translating(click.Command):
+    """Help text, short help and option help looked up in the catalogue when shown."""
+
+    context_class = TranslatedContext
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the command's translated help text."""
+        text = gettext(_help_text(self.help))
+        if text:
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(text)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The translated one-line summary shown in the parent's command list."""
+        if self.short_help:
+            return gettext(self.short_help)
+        return _first_sentence(gettext(_help_text(self.help)), limit)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """The parameters, with their help translated (copies; the declarations stay)."""
+        params = []
+        for param in super().get_params(ctx):
+            help_text = getattr(param, "help", None)
+            if help_text:
+                param = copy.copy(param)
+                param.help = gettext(help_text)
+            params.append(param)
+        return params
+
+
+class TranslatedCommand(_Translating):
+    """A command whose help screen speaks the current language."""
+
+
+class TranslatedGroup(_Translating, click.Group):
+    """A group whose help screen and whose subcommands speak the current language."""
+
+    command_class = TranslatedCommand
+
+
+TranslatedGroup.group_class = TranslatedGroup
+
+
+def _walk(command: click.Command) -> Iterator[click.Command]:
+    yield command
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            yield from _walk(sub)
+
+
+def help_messages(root: click.Command) -> list[str]:
+    """Every help text under ``root`` that a help screen shows, as catalogue ``msgid``s.
+
+    Includes click's own headings and options (``Usage:``, ``Show this message and
+    exit.``), each command's help and short help, and each option's help.
+    """
+    found: dict[str, None] = dict.fromkeys(_CLICK_WORDS)
+    for command in _walk(root):
+        for text in (_help_text(command.help), command.short_help or ""):
+            if text:
+                found[text] = None
+        for param in command.params:
+            help_text = getattr(param, "help", None)
+            if help_text:
+                found[help_text] = None
+    return list(found)

@@ -1,0 +1,248 @@
+"""Languages of the faces (command line, REPL, demo): English and Simplified Chinese.
+
+The library API speaks English: every :class:`~points_ledger.errors.LedgerError` keeps its
+English ``message`` and ``hint`` and its language-neutral ``code``, so programs can log and
+match on them. Translation happens only at the presentation edge: the command line, the
+REPL and the demo call :func:`gettext` (and :func:`translate_error` for errors) on what
+they print.
+
+The language comes from ``--lang zh|en`` or, without it, from the locale variables
+``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` (the first one set wins, as in POSIX): a value
+starting ``zh`` chooses Chinese, anything else English.
+
+Catalogues are standard gettext catalogues kept as ``.po`` sources in the package
+(``points_ledger/locale/<lang>/LC_MESSAGES/points_ledger.po``) and managed with Babel
+(``python scripts/update_catalogue.py``). They are compiled in memory with Babel's
+``read_po``/``write_mo`` the first time a language is used, so an editable install and a
+built wheel behave the same and no build step can be forgotten. Numbers and dates are
+formatted from CLDR data by Babel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gettext as _gettext
+import io
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from importlib import resources
+from typing import Final
+
+from babel import Locale
+from babel.dates import format_date as _babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from points_ledger.errors import LedgerError
+
+__all__ = [
+    "DOMAIN",
+    "ERROR_SUMMARIES",
+    "LANGUAGES",
+    "LANGUAGE_ENV_VARIABLES",
+    "N_",
+    "catalogue_source",
+    "current_language",
+    "format_date",
+    "format_number",
+    "gettext",
+    "language_from_environment",
+    "normalize_language",
+    "set_language",
+    "translate_error",
+    "translate_problem",
+    "translation",
+    "use_language",
+]
+
+DOMAIN: Final = "points_ledger"
+"""The gettext domain of the catalogues (``points_ledger.po``)."""
+
+LANGUAGES: Final = ("en", "zh_CN")
+"""The languages the faces speak; ``en`` is the source language of every message."""
+
+LANGUAGE_ENV_VARIABLES: Final = ("LC_ALL", "LC_MESSAGES", "LANG")
+"""Locale variables read, in this order, when no ``--lang`` is given."""
+
+_current: ContextVar[str] = ContextVar("points_ledger_language", default="en")
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it now."""
+    return message
+
+
+ERROR_SUMMARIES: Final[Mapping[str, str]] = {
+    "ledger_error": N_("The ledger refused the request"),
+    "command_failed": N_("The command cannot be carried out"),
+    "invalid_event": N_("A value is not valid"),
+    "effective_date_out_of_range": N_("The business date is outside the allowed window"),
+    "entry_conflict": N_("This event id was already used for something else"),
+    "bad_signature": N_("A signature does not check out"),
+    "unknown_key": N_("The key is not registered in this ledger"),
+    "key_revoked": N_("The key has been revoked"),
+    "not_authorized": N_("The keys given may not sign this"),
+    "unknown_account": N_("No such account"),
+    "account_exists": N_("The account already exists"),
+    "insufficient_balance": N_("Not enough balance"),
+    "already_reversed": N_("The entry has already been reversed"),
+    "limit_exceeded": N_("A limit would be exceeded"),
+    "not_found": N_("Not found"),
+    "key_file_unsafe": N_("The key file cannot be used"),
+    "wrong_passphrase": N_("Wrong passphrase"),
+    "integrity_failure": N_("Integrity check failed"),
+    "proof_invalid": N_("The proof does not check out"),
+    "storage_error": N_("The ledger file cannot be used"),
+    "schema_version": N_("The ledger file is of another version"),
+    "note_invalid": N_("The signed note is not valid"),
+    "split_invalid": N_("The split is not valid"),
+    "checkpoint_rollback": N_("The checkpoint goes backwards"),
+    "equivocation": N_("Two different checkpoints for the same size"),
+    "duplicate_task": N_("Points were already paid for this task"),
+    "out_of_stock": N_("Out of stock"),
+    "price_changed": N_("The price has changed"),
+    "hold_expired": N_("The voucher has expired"),
+    "hold_not_pending": N_("The voucher is no longer pending"),
+    "event_expired": N_("The event has expired"),
+    "log_record_invalid": N_("The log key holder's record does not check out"),
+    "usage": N_("The command line is not right"),
+    "interrupted": N_("Stopped"),
+    "output_failed": N_("The output could not be written"),
+    "read_only": N_("Read-only: no keys are loaded"),
+}
+"""A short, translatable summary of each error ``code``, shown before the detail.
+
+A code missing here falls back to ``ledger_error``'s summary.
+"""
+
+
+def normalize_language(value: str) -> str:
+    """The supported language a locale name or ``--lang`` value means.
+
+    ``zh``, ``zh_CN``, ``zh_CN.UTF-8``, ``zh-Hans`` give ``zh_CN``; anything else
+    (``en_US.UTF-8``, ``C``, ``POSIX``, empty) gives ``en``.
+    """
+    return "zh_CN" if value.strip().lower().startswith("zh") else "en"
+
+
+def language_from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """The language the locale variables choose (see :data:`LANGUAGE_ENV_VARIABLES`).
+
+    Args:
+        environ: The environment to read (default: ``os.environ``).
+    """
+    source = os.environ if environ is None else environ
+    for name in LANGUAGE_ENV_VARIABLES:
+        value = source.get(name, "")
+        if value:
+            return normalize_language(value)
+    return "en"
+
+
+def catalogue_source(language: str) -> str:
+    """The text of the ``.po`` catalogue shipped for ``language`` (not for ``en``).
+
+    Raises:
+        FileNotFoundError: if no catalogue ships for ``language``.
+    """
+    path = resources.files("points_ledger").joinpath(
+        "locale", language, "LC_MESSAGES", f"{DOMAIN}.po"
+    )
+    return path.read_text(encoding="utf-8")
+
+
+@functools.cache
+def translation(language: str) -> _gettext.NullTranslations:
+    """The compiled translations for ``language`` (English: messages pass through).
+
+    The ``.po`` source is parsed and compiled in memory once per process.
+    """
+    if normalize_language(language) == "en":
+        return _gettext.NullTranslations()
+    try:
+        source = catalogue_source(normalize_language(language))
+    except FileNotFoundError:
+        # An installation that lost its catalogue still works, in English.
+        return _gettext.NullTranslations()
+    catalog = read_po(io.StringIO(source))
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return _gettext.GNUTranslations(compiled)
+
+
+def set_language(language: str) -> None:
+    """Make the faces speak ``language`` (``en``, ``zh``, ``zh_CN``, a locale name)."""
+    _current.set(normalize_language(language))
+
+
+@contextmanager
+def use_language(language: str) -> Iterator[str]:
+    """Speak ``language`` inside the ``with`` block, then the language before it.
+
+    Yields:
+        The supported language chosen (``en`` or ``zh_CN``).
+    """
+    token = _current.set(normalize_language(language))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def current_language() -> str:
+    """The language the faces speak now (``en`` or ``zh_CN``)."""
+    return _current.get()
+
+
+def gettext(message: str) -> str:
+    """``message`` in the current language (itself when the catalogue lacks it)."""
+    if not message:
+        return message
+    return translation(current_language()).gettext(message)
+
+
+def translate_error(error: LedgerError) -> tuple[str, str]:
+    """The message and hint of ``error`` as the current language shows them.
+
+    A message or hint the catalogue knows word for word is translated. A message built
+    from particulars (account ids, amounts) is shown after a translated summary of its
+    code, with the particulars in the library's English, so nothing it says is lost.
+    In English both come back unchanged.
+    """
+    return translate_problem(error.code, error.message, error.hint)
+
+
+def translate_problem(code: str, message: str, hint: str) -> tuple[str, str]:
+    """Like :func:`translate_error`, for a problem given as code, message and hint."""
+    if current_language() == "en":
+        return message, hint
+    translated = gettext(message)
+    if translated == message:
+        summary = gettext(ERROR_SUMMARIES.get(code, ERROR_SUMMARIES["ledger_error"]))
+        translated = gettext("{summary}: {detail}").format(summary=summary, detail=message)
+    return translated, gettext(hint)
+
+
+def _babel_locale() -> Locale:
+    return Locale.parse("zh_Hans_CN" if current_language() == "zh_CN" else "en_US")
+
+
+def format_number(value: int | str, *, decimals: int = 0) -> str:
+    """A number with CLDR grouping for the current language (``1,234`` / ``12.50``).
+
+    Args:
+        value: An integer, or a decimal text such as ``"12.50"`` (never a float).
+        decimals: Digits always shown after the decimal point.
+    """
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return str(format_decimal(value, format=pattern, locale=_babel_locale()))
+
+
+def format_date(value: dt.date) -> str:
+    """A date written out for the current language (``Nov 2, 2026`` / ``2026年11月2日``)."""
+    return str(_babel_format_date(value, format="medium", locale=_babel_locale()))

@@ -1,0 +1,186 @@
+"""The command line speaks the language the locale or --lang chooses; codes never change."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import points_ledger
+from conftest import FixedClock
+from points_ledger.cli import cli, main
+from points_ledger.cli.app import AppState
+from points_ledger.i18n import current_language, gettext, use_language
+
+SRC = Path(points_ledger.__file__).resolve().parents[1]
+CLOCK = FixedClock(dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC))
+
+
+def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("POINTS_LEDGER")}
+    environ.update(env, PYTHONPATH=str(SRC))
+    return subprocess.run(
+        [sys.executable, "-m", "points_ledger", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_lang_zh_cn_locale_gives_chinese_help_and_errors(tmp_path: Path) -> None:
+    helped = _run(["--help"], tmp_path, LANG="zh_CN.UTF-8")
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("用法： points-ledger")
+    assert "记录并核验志愿积分" in helped.stdout
+    assert "显示本帮助并退出。" in helped.stdout
+
+    failed = _run(["balance", "vol:0001"], tmp_path, LANG="zh_CN.UTF-8")
+    assert failed.returncode == 1
+    first, second = failed.stderr.splitlines()[:2]
+    assert first.startswith("错误 [storage_error]：账本文件无法使用：")
+    assert second == "提示：请检查文件路径、磁盘剩余空间和权限，然后再试。"
+
+
+def test_lang_en_option_wins_over_a_chinese_locale(tmp_path: Path) -> None:
+    helped = _run(["--lang", "en", "--help"], tmp_path, LANG="zh_CN.UTF-8")
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("Usage: points-ledger")
+    assert "Show this message and exit." in helped.stdout
+
+    failed = _run(["--lang=en", "balance", "vol:0001"], tmp_path, LANG="zh_CN.UTF-8")
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("error [storage_error]: there is no ledger file at ledger.db")
+    assert "hint: Check the file path" in failed.stderr
+
+
+def test_lc_all_overrides_lang(tmp_path: Path) -> None:
+    proc = _run(["--help"], tmp_path, LANG="zh_CN.UTF-8", LC_ALL="C.UTF-8")
+    assert proc.stdout.startswith("Usage: points-ledger")
+    proc = _run(["--help"], tmp_path, LANG="en_US.UTF-8", LC_MESSAGES="zh_CN.UTF-8")
+    assert proc.stdout.startswith("用法：")
+
+
+def test_lang_zh_option_in_english_locale() -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--lang", "zh", "award", "--help"], obj=AppState(clock=CLOCK))
+    assert result.exit_code == 0, result.output
+    assert "为志愿者 VOLUNTEER 完成的 QUANTITY 个单位发放积分" in result.output
+    assert "完成服务的网格。" in result.output
+    assert "签名用的密钥文件（多人签名时重复填写）。" in result.output
+    assert current_language() == "en"
+
+
+def _commands(command: click.Command, path: list[str]) -> list[list[str]]:
+    found = [path]
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found += _commands(sub, [*path, name])
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(cli, []), ids=lambda p: " ".join(p) or "points-ledger")
+def test_every_help_screen_is_translated(path: list[str]) -> None:
+    english = CliRunner().invoke(cli, ["--lang", "en", *path, "--help"])
+    chinese = CliRunner().invoke(cli, ["--lang", "zh", *path, "--help"])
+    assert english.exit_code == chinese.exit_code == 0
+    assert "Show this message and exit." in english.output
+    assert "显示本帮助并退出。" in chinese.output
+    command: click.Command = cli
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    shown = "".join(chinese.output.split())  # wrapping only adds whitespace
+    with use_language("zh"):
+        wanted = [gettext(h) for p in command.params if (h := getattr(p, "help", None))]
+    for text in wanted:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
+        assert "".join(text.split()) in shown
+
+
+def test_error_codes_stay_the_same_in_both_languages(tmp_path: Path) -> None:
+    english = _run(["--lang", "en", "entry", "5"], tmp_path)
+    chinese = _run(["--lang", "zh", "entry", "5"], tmp_path)
+    assert english.returncode == chinese.returncode == 1
+    assert "[storage_error]" in english.stderr
+    assert "[storage_error]" in chinese.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_group_option_after_the_command_is_explained(lang: str, tmp_path: Path) -> None:
+    code = main(["--lang", lang, "audit", "--ledger", "x.db"], clock=CLOCK)
+    assert code == 2
+    proc = _run(["--lang", lang, "audit", "--ledger", "x.db"], tmp_path)
+    assert proc.returncode == 2
+    if lang == "en":
+        assert "hint: --ledger belongs to points-ledger itself and goes before the command: " in (
+            proc.stderr
+        )
+        assert "points-ledger --ledger VALUE audit ..." in proc.stderr
+    else:
+        assert "提示：--ledger 是 points-ledger 本身的选项，要写在命令名前面" in proc.stderr
+        assert "points-ledger --ledger 值 audit ..." in proc.stderr
+
+
+def test_an_unknown_option_of_the_command_itself_keeps_the_usual_hint(tmp_path: Path) -> None:
+    proc = _run(["audit", "--nonsense"], tmp_path)
+    assert proc.returncode == 2
+    assert "hint: Run 'points-ledger audit --help' for usage." in proc.stderr
+
+
+def test_demo_in_chinese(tmp_path: Path) -> None:
+    from points_ledger.demo import STEPS
+
+    proc = _run(["demo"], tmp_path, LANG="zh_CN.UTF-8")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.rstrip().splitlines()
+    assert lines[0].startswith("points-ledger 示例：致强社区的账本")
+    with use_language("zh"):
+        titles = [gettext(step) for step in STEPS]
+    for number, title in enumerate(titles, start=1):
+        assert any(line.startswith(f"{number}. {title}") for line in lines), title
+    assert lines[-1].startswith(f"{len(STEPS)}. 审计: 审计通过：共检查 ")
+    assert "故事结束后的余额：" in lines
+
+
+def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:
+    from points_ledger import Ledger, Signer
+    from points_ledger.errors import OverdraftError
+    from points_ledger.repl import DOT_COMMANDS, LedgerConsole, format_error
+
+    admin = Signer.generate()
+    path = tmp_path / "ledger.db"
+    with Ledger.create(
+        path,
+        origin="chengdu.example/t",
+        log_key=Signer.generate(),
+        admins=[admin],
+        threshold=1,
+        effective_at=CLOCK().date(),
+        clock=CLOCK,
+    ) as ledger:
+        console = LedgerConsole(ledger)
+        with use_language("zh"):
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                console.run_dot(".help")
+                console.run_dot(".balance nobody:1 PTS")
+            text = out.getvalue()
+            error = format_error(OverdraftError("vol:0001 has 0 PTS available, 5 needed"))
+    assert "命令" in text.splitlines()[0] and "作用" in text.splitlines()[0]
+    assert err.getvalue().startswith("错误 [not_found]：没有找到：account 'nobody:1'")
+    with use_language("zh"):
+        for command in DOT_COMMANDS.values():
+            assert gettext(command.summary) in text
+    assert error.startswith("错误 [insufficient_balance]：余额不足：vol:0001 has 0 PTS")
+    assert "提示：" in error

@@ -1,0 +1,134 @@
+"""The community office worker's walkthrough, in Chinese, exactly as docs/zh-CN/quickstart.md.
+
+Every ``$`` command of the page's console blocks runs as a real ``python -m points_ledger``
+process in one empty folder, with the locale the page sets (``export LANG=zh_CN.UTF-8``)
+and nothing else: no ``--lang``. Each must succeed and print every output line the page
+shows in full (lines with ``…`` are abbreviated and skipped). The run then checks what
+an office worker would: the words on screen are Chinese, the money and points add up,
+the audit passes and the export opens as UTF-8 with a BOM.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Final
+
+import points_ledger
+from conftest import console_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = Path(points_ledger.__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "zh-CN" / "quickstart.md"
+PAGES_DAY: Final = "2026-11-02T10:00:00+08:00"
+"""The page's business day: its commands act on it, whatever the machine's date."""
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POINTS_LEDGER")}
+    env.update(PYTHONPATH=str(SRC), POINTS_LEDGER_NOW=PAGES_DAY, LANG="C.UTF-8")
+    return env
+
+
+def _run(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    words = shlex.split(command)
+    assert words[0] == "points-ledger", f"the page runs only points-ledger: {command}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "points_ledger", *words[1:]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_office_worker_walkthrough_in_chinese(tmp_path: Path) -> None:
+    env = _env()
+    outputs: dict[str, str] = {}
+    for command, expected in console_commands(PAGE.read_text("utf-8")):
+        if command.startswith("export "):
+            name, _, value = shlex.split(command)[1].partition("=")
+            env[name] = value
+            continue
+        proc = _run(command, tmp_path, env)
+        printed = [line.rstrip() for line in proc.stdout.splitlines()]
+        for line in expected:
+            if "…" not in line and line.strip():
+                assert line.rstrip() in printed, f"{command}: expected {line!r} in\n{proc.stdout}"
+        outputs[command] = proc.stdout + proc.stderr
+
+    assert env["LANG"] == "zh_CN.UTF-8", "the page itself chooses Chinese"
+    chinese = [c for c in outputs if "--lang en" not in c]
+    for command in chinese:
+        text = outputs[command]
+        for english in ("created entry", "already recorded", "postings:", "event id:", "audit"):
+            assert english not in text, f"{command} printed English {english!r}:\n{text}"
+
+    verdict = _run("points-ledger audit", tmp_path, env).stdout.splitlines()
+    assert verdict[0] == "审计通过：共检查 26 条记录，没有发现问题"
+
+    with (tmp_path / "2026-11.csv").open(encoding="utf-8") as handle:
+        assert handle.read(1) == "\ufeff"
+        rows = list(csv.DictReader(handle))
+    points = [int(r["amount_minor"]) for r in rows if r["asset"] == "PTS"]
+    fen = [int(r["amount_minor"]) for r in rows if r["asset"] == "CNY"]
+    assert sum(points) == 0 and sum(fen) == 0  # double entry: every asset sums to zero
+    received = sum(
+        int(r["amount_minor"]) for r in rows if r["account"] == "barber" and r["asset"] == "CNY"
+    )
+    assert received == 100  # 20 points at 0.05 yuan = 1.00 yuan
+
+    english = _run("points-ledger --lang en audit", tmp_path, env).stdout
+    assert english.startswith("audit passed: 26 entries checked, no problems")
+
+
+def test_the_page_refuses_a_grant_with_one_signature_as_it_says(tmp_path: Path) -> None:
+    # The page shows the refusal in a text block (it is not run as a step); check it here.
+    page = PAGE.read_text("utf-8")
+    env = _env()
+    env["LANG"] = "zh_CN.UTF-8"
+    env["POINTS_LEDGER_PASSPHRASE"] = "a long enough passphrase"
+    env["POINTS_LEDGER_PASSPHRASE_LOG"] = "another long passphrase"
+    steps = [
+        "points-ledger init --origin chengdu.example/t --single-admin --date 2026-11-02",
+        "points-ledger keygen keys/cm-chen.key",
+        "points-ledger account open cm:chen --key keys/admin-1.key --date 2026-11-02",
+        "points-ledger account open pool:charity --kind pool --key keys/admin-1.key "
+        "--date 2026-11-02",
+        "points-ledger account open hh:0042 --kind beneficiary --key keys/admin-1.key "
+        "--date 2026-11-02",
+        "points-ledger key register --from-file keys/cm-chen.key --role committee "
+        "--owner cm:chen --key keys/admin-1.key --date 2026-11-02",
+    ]
+    for step in steps:
+        _run(step, tmp_path, env)
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "points_ledger",
+            *shlex.split(
+                "grant hh:0042 10 --pool pool:charity --purpose 重阳节理发 "
+                "--key keys/cm-chen.key --id grant-0001 --date 2026-11-02"
+            ),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == 1
+    for line in refused.stderr.splitlines():
+        assert line in page, line
+    assert refused.stderr.startswith("错误 [not_authorized]：")
