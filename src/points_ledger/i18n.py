@@ -98,6 +98,8 @@ ERROR_SUMMARIES: Final[Mapping[str, str]] = {
     "proof_invalid": N_("The proof does not check out"),
     "storage_error": N_("The ledger file cannot be used"),
     "schema_version": N_("The ledger file is of another version"),
+    "extra_not_installed": N_("An optional part is not installed"),
+    "wrong_thread": N_("The ledger was opened in another thread"),
     "note_invalid": N_("The signed note is not valid"),
     "split_invalid": N_("The split is not valid"),
     "checkpoint_rollback": N_("The checkpoint goes backwards"),

@@ -331,9 +331,8 @@ def receipt(
     if page is not None:
         write_new_file(printed, page)
     if as_json:
-        echo_json(
-            {"seq": seq, "output": str(output), "html": None if page is None else str(printed)}
-        )
+        described = {"seq": seq, "output": str(output)}
+        echo_json(described if page is None else {**described, "html": str(printed)})
         return
     click.echo(
         _("receipt for entry {seq} written to {output}").format(seq=seq, output=output),
