@@ -1,16 +1,17 @@
 """Scenario 10b: a model-based state machine over the community events and transparency.
 
-Hypothesis drives ``AwardPoints`` (issuer key), two-phase redemption holds (hold,
-confirm, void, expiry by an injectable clock), donations, member ``Transfer``s and admin
-``Reverse``s of awards (whose debit hook releases expired holds), committee grants, key rotation
-and revocation, what the seated committee must agree to (the catalogue, the settlement rate,
-treasurer keys, the first key of the beneficiary once it holds points), signed checkpoints with receipts, idempotent retries and close-and-reopen
-against a plain-Python model. After every step it checks: conservation per asset, no
-negative constrained balance, ``available == posted - pending``, model posted and
-pending balances and offer stock equal the ledger's. Every checkpoint step signs a
-checkpoint, checks ``verify(trusted_checkpoint=note)`` and that a receipt of every
-earlier sampled entry verifies against the latest checkpoint. Every tenth step runs
-``verify()``.
+Hypothesis drives ``AwardPoints`` (issuer key), two-phase redemption holds (hold, confirm,
+void, expiry by an injectable clock), donations, member ``Transfer``s and admin ``Reverse``s
+of awards (whose debit hook releases expired holds), committee grants, key rotation and
+revocation, what the seated committee must agree to (the catalogue, the settlement rate,
+treasurer keys, the first key of the beneficiary once it holds points), signed checkpoints
+with receipts, idempotent retries and close-and-reopen against a plain-Python model. After
+every step it checks: conservation per asset, no negative constrained balance,
+``available == posted - pending``, model posted and pending balances and offer stock equal
+the ledger's.
+Every checkpoint step signs a checkpoint, checks ``verify(trusted_checkpoint=note)`` and
+that a receipt of every earlier sampled entry verifies against the latest checkpoint. Every
+tenth step runs ``verify()``.
 
 The model mirrors the ledger's lazy expiry: an expired hold keeps its reservation until
 an entry that touches its member or offer releases it (and a refused entry releases
