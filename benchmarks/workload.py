@@ -142,8 +142,12 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
         seated = c.committee[:2] if len(c.committee) >= 2 else []
         setup.append((event, [*signers, *seated]))
         c.committee.append(c.keys[person])
+    seated = c.committee[:2]
+    # The committee is seated: it agrees with the admin to the treasurer, the catalogue and
+    # the settlement rate.
     setup.append(_open(c, "staff:treasurer", AccountKind.MEMBER))
-    setup.append(_key(c, "treasurer", (Role.TREASURER,), "staff:treasurer"))
+    event, signers = _key(c, "treasurer", (Role.TREASURER,), "staff:treasurer")
+    setup.append((event, [*signers, *seated]))
     c.treasurer = c.keys["treasurer"]
     for n in range(5):
         partner = f"partner:{n}"
@@ -175,10 +179,11 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
                     unit=ServiceUnit.VISIT,
                     active_from=dt.date(2026, 1, 1),
                 ),
-                [admin],
+                [admin, *seated],
             )
         )
-    setup.append((SetSettlementRate(id="rate", effective_at=DAY, fen_per_point=5), [admin]))
+    rate = SetSettlementRate(id="rate", effective_at=DAY, fen_per_point=5)
+    setup.append((rate, [admin, *seated]))
     setup.append(
         (
             Transfer(
@@ -189,7 +194,7 @@ def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Commu
                     Posting(account="fund:settle", asset=Asset.CNY, amount=10**13),
                 ),
             ),
-            [admin, *c.committee[:2]],  # money brought in: the committee agrees
+            [admin, *seated],  # money brought in: the committee agrees
         )
     )
     for start in range(0, len(setup), 1000):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from community_world import World, build_world, seeded
+from community_world import COMMITTEE, World, build_world, seeded
 
 from points_ledger import (
     AwardPoints,
@@ -120,7 +120,7 @@ def story(w: World) -> dict[str, int]:
         expires_in_hours=1,
     ).entry.seq
     w.add(Donate, "vol.li", donor="vol.li", pool="pool.charity", points=5)
-    w.add(SetSettlementRate, "admin", fen_per_point=5)
+    w.add(SetSettlementRate, "admin", *COMMITTEE, fen_per_point=5)  # the committee agrees
     w.today = dt.date(2023, 6, 30)
     seqs["settle"] = w.add(
         SettlePartner,

@@ -79,6 +79,22 @@ class World:
     def pts(self, account: str) -> int:
         return self.ledger.balance(account, Asset.PTS).posted
 
+    @property
+    def committee_seated(self) -> bool:
+        """Whether ``COMMITTEE_THRESHOLD`` people have held committee keys (recorded once)."""
+        return len(self.committee_people) >= COMMITTEE_THRESHOLD
+
+    def agreed(self, *signers: str) -> list[str]:
+        """``signers`` plus the committee quorum once the committee is seated.
+
+        Once seated, the committee agrees with the admins to the service catalogue, the
+        settlement rate, treasurer keys and further committee keys.
+        """
+        names = list(signers)
+        if self.committee_seated:
+            names += [s for s in COMMITTEE if s not in names]
+        return names
+
     def key(self, name: str, roles: tuple[Role, ...], owner: str | None) -> None:
         """Register a key; a further key for an account is signed by its first key too."""
         self.keys[name] = seeded(name)
@@ -87,10 +103,10 @@ class World:
             first = self.owners.setdefault(owner, name)
             if first != name:
                 signers.append(first)
+        if Role.COMMITTEE in roles or Role.TREASURER in roles:
+            # A seated committee agrees to each further committee key and to treasurers.
+            signers = self.agreed(*signers)
         if Role.COMMITTEE in roles:
-            if len(self.committee_people) >= COMMITTEE_THRESHOLD:
-                # A seated committee agrees to each further committee key.
-                signers += [s for s in COMMITTEE if s not in signers]
             assert owner is not None, "committee keys belong to a person's account"
             self.committee_people.add(owner)
         self.add(
@@ -119,7 +135,8 @@ ACCOUNTS = {
 
 
 COMMITTEE = ("cm.chen", "cm.liu")
-"""Committee keys that sign where the committee quorum must agree (minting, new members)."""
+"""Committee keys that sign where the committee quorum must agree (minting, new members,
+and once seated the catalogue, the settlement rate and treasurer keys)."""
 COMMITTEE_THRESHOLD = 2
 """The ledger's committee threshold (the default)."""
 
@@ -158,9 +175,11 @@ def build_world(
         world.key(person, (Role.COMMITTEE,), person)
     world.key("cm.chen.2", (Role.COMMITTEE,), "cm.chen")
     world.key("treasurer", (Role.TREASURER,), "staff.zhou")
+    # The committee is seated by now: the admins and the committee define the catalogue.
     world.add(
         DefineService,
         "admin",
+        *COMMITTEE,
         code="gas-check",
         name="Gas safety check",
         points_per_unit=10,
@@ -172,6 +191,7 @@ def build_world(
     world.add(
         DefineService,
         "admin",
+        *COMMITTEE,
         code="elder-visit",
         name="Visit to an elderly resident",
         points_per_unit=20,

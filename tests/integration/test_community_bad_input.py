@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from community_world import World, build_world
+from community_world import COMMITTEE, World, build_world
 
 from points_ledger import (
     AccountKind,
@@ -276,7 +276,9 @@ def test_settlement_refusals(w: World) -> None:
         "period_to": dt.date(2023, 6, 30),
     }
     refused(w, NotFoundError, SettlePartner, "treasurer", **settle)
-    w.add(SetSettlementRate, "admin", fen_per_point=5)
+    # The committee is seated: the admins alone may not fix what a point is worth.
+    refused(w, AuthorizationError, SetSettlementRate, "admin", fen_per_point=5)
+    w.add(SetSettlementRate, "admin", *COMMITTEE, fen_per_point=5)
     refused(w, AuthorizationError, SettlePartner, "admin", **settle)
     refused(w, AuthorizationError, SetSettlementRate, "treasurer", fen_per_point=6)
     july = settle | {"period_from": dt.date(2023, 7, 1), "period_to": dt.date(2023, 7, 31)}

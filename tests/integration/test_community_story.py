@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from community_world import World, build_world
+from community_world import COMMITTEE, World, build_world
 
 from points_ledger import (
     AppendResult,
@@ -112,8 +112,8 @@ def story(tmp_path: Path) -> tuple[World, dict[str, int]]:
     seqs["hh_confirm"] = w.add(
         ConfirmRedemption, "barber", voucher=f"V{held.entry.seq:08d}"
     ).entry.seq
-    # Settlement: the admins fix 5 fen per point; the treasurer pays June.
-    w.add(SetSettlementRate, "admin", fen_per_point=5)
+    # Settlement: the admins and the committee fix 5 fen per point; the treasurer pays June.
+    w.add(SetSettlementRate, "admin", *COMMITTEE, fen_per_point=5)
     w.today = dt.date(2023, 6, 30)
     seqs["settle"] = w.add(
         SettlePartner,

@@ -186,7 +186,8 @@ def build_community(
                     unit=ServiceUnit.VISIT,
                     active_from=DAY,
                 ),
-                [admin],
+                # The committee is seated above: it agrees to the catalogue with the admin.
+                [admin, *community.committee],
             )
         )
     for name in community.members:
@@ -227,7 +228,8 @@ def committee_setup(admin: Signer, committee: Sequence[Signer]) -> list[tuple[Ev
     person of :data:`COMMITTEE`.
 
     Until the committee has its quorum of people the admin seats it alone; from then on
-    points out of ``issuer`` need the committee's signatures as well as the admin's.
+    points out of ``issuer``, the service catalogue, the settlement rate and treasurer keys
+    need the committee's signatures as well as the admin's.
     """
     setup: list[tuple[Event, list[Signer]]] = []
     for person, signer in zip(COMMITTEE, committee, strict=True):

@@ -272,10 +272,13 @@ def _open(account: str, kind: AccountKind) -> tuple[Event, list[Signer]]:
     return event, [COMMUNITY.admin]
 
 
-def _key(name: str, signer: Signer, role: Role) -> tuple[Event, list[Signer]]:
-    """Register an office key owned by the holder's own account ``staff.NAME``."""
-    spec = KeySpec(public_key=signer.public_key_b64, roles=(role,), owner=f"staff.{name}")
-    return RegisterKey(id=f"key-{name}", effective_at=DAY, key=spec), [COMMUNITY.admin]
+def _treasurer_key() -> tuple[Event, list[Signer]]:
+    """Register the treasurer key, owned by ``staff.treasurer``; the seated committee agrees."""
+    spec = KeySpec(
+        public_key=TREASURER.public_key_b64, roles=(Role.TREASURER,), owner="staff.treasurer"
+    )
+    signers = [COMMUNITY.admin, *COMMITTEE]
+    return RegisterKey(id="key-treasurer", effective_at=DAY, key=spec), signers
 
 
 def build_base(path: Path) -> None:
@@ -301,8 +304,11 @@ def build_base(path: Path) -> None:
             _open("sh.1", AccountKind.SHAREHOLDER),
             _open("sh.2", AccountKind.SHAREHOLDER),
             _open("staff.treasurer", AccountKind.MEMBER),
-            _key("treasurer", TREASURER, Role.TREASURER),
-            (SetSettlementRate(id="rate", effective_at=DAY, fen_per_point=5), [admin]),
+            _treasurer_key(),
+            (  # the price of a point: the admin and the seated committee agree
+                SetSettlementRate(id="rate", effective_at=DAY, fen_per_point=5),
+                [admin, *COMMITTEE],
+            ),
             (
                 Transfer(
                     id="fund-settle",
@@ -461,7 +467,7 @@ def _community_ops() -> dict[str, Write]:
                 points_per_day_max=30,
                 active_from=DAY,
             ),
-            [admin],
+            [admin, *COMMITTEE],
         ),
         "award_points": _append(*award_points_factory(COMMUNITY, 9, 0)),
         "join_alliance": _append(
@@ -504,7 +510,8 @@ def _community_ops() -> dict[str, Write]:
             [spender],
         ),
         "set_settlement_rate": _append(
-            SetSettlementRate(id="op-rate", effective_at=DAY, fen_per_point=7), [admin]
+            SetSettlementRate(id="op-rate", effective_at=DAY, fen_per_point=7),
+            [admin, *COMMITTEE],
         ),
         "settle_partner": _append(
             SettlePartner(

@@ -1,15 +1,17 @@
 """Scenario 10b: a model-based state machine over the community events and transparency.
 
-Hypothesis drives ``AwardPoints`` (issuer key), two-phase redemption holds (hold,
-confirm, void, expiry by an injectable clock), donations, member ``Transfer``s and admin
-``Reverse``s of awards (whose debit hook releases expired holds), committee grants, key rotation
-and revocation, signed checkpoints with receipts, idempotent retries and close-and-reopen
-against a plain-Python model. After every step it checks: conservation per asset, no
-negative constrained balance, ``available == posted - pending``, model posted and
-pending balances and offer stock equal the ledger's. Every checkpoint step signs a
-checkpoint, checks ``verify(trusted_checkpoint=note)`` and that a receipt of every
-earlier sampled entry verifies against the latest checkpoint. Every tenth step runs
-``verify()``.
+Hypothesis drives ``AwardPoints`` (issuer key), two-phase redemption holds (hold, confirm,
+void, expiry by an injectable clock), donations, member ``Transfer``s and admin ``Reverse``s
+of awards (whose debit hook releases expired holds), committee grants, key rotation and
+revocation, what the seated committee must agree to (the catalogue, the settlement rate,
+treasurer keys, the first key of the beneficiary once it holds points), signed checkpoints
+with receipts, idempotent retries and close-and-reopen against a plain-Python model. After
+every step it checks: conservation per asset, no negative constrained balance,
+``available == posted - pending``, model posted and pending balances and offer stock equal
+the ledger's.
+Every checkpoint step signs a checkpoint, checks ``verify(trusted_checkpoint=note)`` and
+that a receipt of every earlier sampled entry verifies against the latest checkpoint. Every
+tenth step runs ``verify()``.
 
 The model mirrors the ledger's lazy expiry: an expired hold keeps its reservation until
 an entry that touches its member or offer releases it (and a refused entry releases
@@ -33,6 +35,7 @@ from reliability_harness import seeded_signer
 from points_ledger import (
     AccountKind,
     Asset,
+    AuthorizationError,
     AwardPoints,
     ConfirmRedemption,
     DefineService,
@@ -58,6 +61,7 @@ from points_ledger import (
     RevokeKey,
     Role,
     ServiceUnit,
+    SetSettlementRate,
     Signer,
     Transfer,
     VoidRedemption,
@@ -161,7 +165,7 @@ class CommunityMachine(RuleBasedStateMachine):
                     unit=ServiceUnit.VISIT,
                     active_from=START.date(),
                 ),
-                [ADMIN],
+                [ADMIN, *COMMITTEE],  # the committee is seated above: it agrees too
             )
         )
         setup.append(
@@ -199,6 +203,7 @@ class CommunityMachine(RuleBasedStateMachine):
         self.sampled: list[int] = []  # entries whose receipts are re-checked
         self.steps = 0
         self.checkpoints = 0
+        self.beneficiary_keyed = False
         for _ in range(2):  # two funded members from the start, so holds happen early
             self.open_member()
             member = self.members[-1]
@@ -467,6 +472,52 @@ class CommunityMachine(RuleBasedStateMachine):
         event = self._event(RecoverKey, key=spec, reason="new phone")
         self._append(event, [ADMIN, *COMMITTEE])
         self.keys[member] = key
+
+    @rule(decision=st.sampled_from(["service", "rate", "treasurer"]), agreed=st.booleans())
+    def committee_decision(self, decision: str, agreed: bool) -> None:
+        """The catalogue, the settlement rate and treasurer keys: the admin alone is refused
+        once the committee is seated (it is, from the start); with the committee, accepted.
+        """
+        signers = [ADMIN, *COMMITTEE] if agreed else [ADMIN]
+        event: Event
+        if decision == "service":
+            event = self._event(
+                DefineService,
+                code=f"svc-{self.counter}",
+                name="Reading to neighbours",
+                points_per_unit=1_000,
+                unit=ServiceUnit.HOUR,
+                active_from=START.date(),
+            )
+        elif decision == "rate":
+            event = self._event(SetSettlementRate, fen_per_point=1_000)
+        else:
+            holder = f"treasurer.{self.counter}"
+            self._append(
+                self._event(OpenAccount, account=holder, account_kind=AccountKind.MEMBER),
+                [ADMIN],
+            )
+            key = seeded_signer(SEED, holder)
+            spec = KeySpec(public_key=key.public_key_b64, roles=(Role.TREASURER,), owner=holder)
+            event = self._event(RegisterKey, key=spec)
+        if not agreed:
+            self._refused(AuthorizationError, event, signers)
+            return
+        self._append(event, signers)
+
+    @precondition(lambda self: not self.beneficiary_keyed)
+    @rule(agreed=st.booleans())
+    def key_the_beneficiary(self, agreed: bool) -> None:
+        """The beneficiary's first key: once it holds points, the committee must agree."""
+        card = seeded_signer(SEED, f"card/{BENEFICIARY}")
+        spec = KeySpec(public_key=card.public_key_b64, roles=(Role.MEMBER,), owner=BENEFICIARY)
+        event = self._event(RegisterKey, key=spec)
+        signers = [ADMIN, *COMMITTEE] if agreed else [ADMIN]
+        if self.posted[BENEFICIARY] != 0 and not agreed:
+            self._refused(AuthorizationError, event, signers)
+            return
+        self._append(event, signers)
+        self.beneficiary_keyed = True
 
     @precondition(lambda self: self.last is not None)
     @rule()

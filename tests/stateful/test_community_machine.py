@@ -14,6 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from points_ledger import (
     AccountKind,
     Asset,
+    AuthorizationError,
     AwardPoints,
     ConfirmRedemption,
     DefineService,
@@ -47,6 +48,7 @@ from points_ledger.domain.alliance import HOLDS_PER_MEMBER_MAX
 from points_ledger.store.memory import MemoryStore
 
 SPENDERS = ("m0", "m1", "b0")
+COMMITTEE = ("c0", "c1")
 MEMBERS = ("m0", "m1")
 OFFERS = {"o0": ("p0", 7, 3), "o1": ("p1", 11, 2)}  # offer: (partner, price, stock)
 RATE = 3
@@ -85,6 +87,7 @@ class CommunityMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = Clock()
         self.n = 0
+        self.committee_people: set[str | None] = set()
         self.keys = {name: _signer(name) for name in ("admin", "issuer", "c0", "c1", "treasurer")}
         # The rules are what this machine tests: it runs on the memory store (the
         # reliability community machine drives the same flows on SQLite files).
@@ -112,10 +115,12 @@ class CommunityMachine(RuleBasedStateMachine):
         self.register("issuer", (Role.ISSUER,), "own.issuer")
         self.register("c0", (Role.COMMITTEE,), "own.c0")
         self.register("c1", (Role.COMMITTEE,), "own.c1")
+        # The committee is seated: it agrees to the treasurer key and the catalogue.
         self.register("treasurer", (Role.TREASURER,), "own.treasurer")
         self.ok(
             DefineService,
             "admin",
+            *COMMITTEE,
             code="svc",
             name="Service",
             points_per_unit=PPU,
@@ -141,7 +146,7 @@ class CommunityMachine(RuleBasedStateMachine):
                 price_points=price,
                 stock=stock,
             )
-        self.ok(SetSettlementRate, "admin", fen_per_point=RATE)
+        self.ok(SetSettlementRate, "admin", *COMMITTEE, fen_per_point=RATE)
         self.ok(
             Transfer,
             "admin",
@@ -159,11 +164,19 @@ class CommunityMachine(RuleBasedStateMachine):
         self.awarded = 0
         self.settled_points = 0
         self.fen_paid = 0
+        self.rate = RATE
 
     def register(self, name: str, roles: tuple[Role, ...], owner: str | None) -> None:
+        """Register a key (the first of its account): the admin signs, and once the
+        committee is seated (both its people hold keys) it agrees to committee and
+        treasurer keys."""
+        seated = len(self.committee_people) >= len(COMMITTEE)
+        agreed = seated and bool({Role.COMMITTEE, Role.TREASURER} & set(roles))
         self.keys[name] = _signer(name)
         spec = KeySpec(public_key=self.keys[name].public_key_b64, roles=roles, owner=owner)
-        self.ok(RegisterKey, "admin", key=spec)
+        self.ok(RegisterKey, "admin", *(COMMITTEE if agreed else ()), key=spec)
+        if Role.COMMITTEE in roles:
+            self.committee_people.add(owner)
 
     def append(self, cls: type[Event], *signers: str, **fields: Any) -> Any:
         self.n += 1
@@ -336,9 +349,47 @@ class CommunityMachine(RuleBasedStateMachine):
         for h in due:
             h.settled = True
         self.settled_points += points
-        self.fen_paid += points * RATE
+        self.fen_paid += points * self.rate
         self.posted[partner] -= points
         self.posted["issuer"] += points
+
+    @rule(rate=st.integers(1, 9), agreed=st.booleans())
+    def set_rate(self, rate: int, agreed: bool) -> None:
+        """The price of a point in money: the admin alone is refused once seated."""
+        if not agreed:
+            self.refused(AuthorizationError, SetSettlementRate, "admin", fen_per_point=rate)
+            return
+        self.ok(SetSettlementRate, "admin", *COMMITTEE, fen_per_point=rate)
+        self.rate = rate
+
+    @rule(points=st.integers(1, 500), agreed=st.booleans())
+    def define_service(self, points: int, agreed: bool) -> None:
+        """A new catalogue entry: the admin alone is refused once the committee is seated."""
+        fields = {
+            "code": f"svc{self.n}",
+            "name": "Another service",
+            "points_per_unit": points,
+            "unit": ServiceUnit.HOUR,
+            "active_from": dt.date(2020, 1, 1),
+        }
+        if not agreed:
+            self.refused(AuthorizationError, DefineService, "admin", **fields)
+            return
+        self.ok(DefineService, "admin", *COMMITTEE, **fields)
+
+    @rule(agreed=st.booleans())
+    def appoint_treasurer(self, agreed: bool) -> None:
+        """A further treasurer (own account, first key): the seated committee must agree."""
+        name = f"treasurer{self.n}"
+        self.ok(OpenAccount, "admin", account=f"own.{name}", account_kind=AccountKind.MEMBER)
+        self.posted[f"own.{name}"] = 0
+        spec = KeySpec(
+            public_key=_signer(name).public_key_b64, roles=(Role.TREASURER,), owner=f"own.{name}"
+        )
+        if not agreed:
+            self.refused(AuthorizationError, RegisterKey, "admin", key=spec)
+            return
+        self.ok(RegisterKey, "admin", *COMMITTEE, key=spec)
 
     # -- invariants -----------------------------------------------------------------
 
