@@ -25,3 +25,11 @@ myst_heading_anchors = 3
 
 html_theme = "furo"
 html_title = f"points_ledger {release}"
+
+
+def setup(app: object) -> None:
+    """Show ``csv`` code blocks (a roster file in the how-tos) as plain text."""
+    from pygments.lexers.special import TextLexer
+    from sphinx.highlighting import lexers
+
+    lexers["csv"] = TextLexer()
