@@ -1,0 +1,257 @@
+"""Rules that a single changed line of the rules code must not get past unnoticed.
+
+Each test pins one behaviour that random mutants of ``domain/``, ``policy.py``,
+``merkle.py`` and ``split/allocation.py`` showed nothing else held: the account kinds of
+donations and grants, joining the alliance twice, the cap on a partner's unsettled
+redemptions, settling a period twice, the empty Merkle range, the policy's own
+thresholds, the order of refusals in a transfer and the allocation explanation.
+
+The community ledger lives in a :class:`MemoryStore`, so the tests are quick enough for a
+mutation run to repeat them for every mutant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from community_world import COMMITTEE, World, build_world, seeded
+
+from points_ledger import (
+    AccountExistsError,
+    AccountKind,
+    Asset,
+    AwardPoints,
+    ConfirmRedemption,
+    Donate,
+    Event,
+    Grant,
+    HoldRedemption,
+    InvalidEventError,
+    JoinAlliance,
+    LedgerError,
+    LimitExceededError,
+    ListOffer,
+    Posting,
+    ProofError,
+    SetSettlementRate,
+    SettlePartner,
+    Transfer,
+    UnknownAccountError,
+)
+from points_ledger.domain import alliance
+from points_ledger.merkle import subtree_nodes_for_range
+from points_ledger.policy import Policy
+from points_ledger.split import explain_allocation
+from points_ledger.store.memory import MemoryStore
+
+ACCOUNTS = ("vol.li", "vol.wang", "hh.0042", "barber", "pool.charity", "fund.community")
+
+
+@pytest.fixture
+def w() -> World:
+    """The community world on a memory store; vol.li holds 50 points, the pool 20."""
+    world = build_world(Path("unused"), store=MemoryStore())
+    world.add(
+        AwardPoints,
+        "worker.g1",
+        volunteer="vol.li",
+        service="gas-check",
+        quantity=5,
+        grid_cell="g1",
+        task_ref="gas-001",
+    )
+    world.add(Donate, "vol.li", donor="vol.li", pool="pool.charity", points=20)
+    return world
+
+
+def _snapshot(w: World) -> tuple[Any, ...]:
+    balances = tuple(
+        (w.ledger.balance(a, Asset.PTS), w.ledger.balance(a, Asset.CNY)) for a in ACCOUNTS
+    )
+    return (w.ledger.size(), balances)
+
+
+def refused(
+    w: World, error: type[LedgerError], cls: type[Event], *signers: str, **fields: Any
+) -> LedgerError:
+    """Append and expect exactly ``error``, with nothing written."""
+    before = _snapshot(w)
+    with pytest.raises(error) as info:
+        w.add(cls, *signers, **fields)
+    assert type(info.value) is error, info.value
+    assert _snapshot(w) == before
+    return info.value
+
+
+# --- donations and grants: account kinds ------------------------------------------------
+
+
+def test_a_donation_goes_to_a_pool_not_to_a_member(w: World) -> None:
+    # Otherwise a "donation" is a transfer between members without the checks of one.
+    error = refused(
+        w, InvalidEventError, Donate, "vol.li", donor="vol.li", pool="vol.wang", points=5
+    )
+    assert "pool" in str(error)
+
+
+def test_a_donation_comes_from_a_member(w: World) -> None:
+    w.add(Grant, *COMMITTEE, pool="pool.charity", beneficiary="hh.0042", points=5, purpose="rent")
+    error = refused(
+        w, InvalidEventError, Donate, "hh.0042", donor="hh.0042", pool="pool.charity", points=5
+    )
+    assert "beneficiary" in str(error)
+
+
+@pytest.mark.parametrize("recipient", ["barber", "fund.community"])
+def test_a_grant_goes_to_a_beneficiary_or_member(w: World, recipient: str) -> None:
+    error = refused(
+        w,
+        InvalidEventError,
+        Grant,
+        *COMMITTEE,
+        pool="pool.charity",
+        beneficiary=recipient,
+        points=5,
+        purpose="rent",
+    )
+    assert "beneficiary or member" in str(error)
+
+
+def test_a_grant_comes_from_a_pool_not_from_a_member(w: World) -> None:
+    # The committee does not spend a member's points by calling them a pool.
+    error = refused(
+        w,
+        InvalidEventError,
+        Grant,
+        *COMMITTEE,
+        pool="vol.li",
+        beneficiary="hh.0042",
+        points=5,
+        purpose="rent",
+    )
+    assert "pool" in str(error)
+
+
+# --- the alliance --------------------------------------------------------------------------
+
+
+def test_a_partner_joins_the_alliance_once(w: World) -> None:
+    second_key = seeded("barber/second")
+    refused(
+        w,
+        AccountExistsError,
+        JoinAlliance,
+        "admin",
+        *COMMITTEE,
+        partner="barber",
+        name="Another barber",
+        public_key=second_key.public_key_b64,
+    )
+
+
+def _confirmed_redemptions(w: World, count: int) -> None:
+    w.add(
+        ListOffer,
+        "barber",
+        offer="barber.trim",
+        partner="barber",
+        item="Trim",
+        price_points=1,
+        stock=count + 1,
+    )
+    for _ in range(count):
+        seq = w.add(HoldRedemption, "vol.li", member="vol.li", offer="barber.trim", points=1)
+        w.add(ConfirmRedemption, "barber", voucher=f"V{seq.entry.seq:08d}")
+
+
+def test_unsettled_redemptions_cap_is_two_thousand() -> None:
+    # The published limit: changing it is a decision, not an accident.
+    assert alliance.UNSETTLED_PER_PARTNER_MAX == 2000
+
+
+def test_the_unsettled_cap_refuses_exactly_the_one_over(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alliance, "UNSETTLED_PER_PARTNER_MAX", 3)
+    _confirmed_redemptions(w, 3)  # the third reaches the cap and is still accepted
+    seq = w.add(HoldRedemption, "vol.li", member="vol.li", offer="barber.trim", points=1)
+    error = refused(
+        w, LimitExceededError, ConfirmRedemption, "barber", voucher=f"V{seq.entry.seq:08d}"
+    )
+    assert "3 unsettled" in str(error)
+
+
+def test_settling_the_same_period_twice_pays_once(w: World) -> None:
+    _confirmed_redemptions(w, 2)
+    w.add(SetSettlementRate, "admin", *COMMITTEE, fen_per_point=5)
+    settle = {
+        "partner": "barber",
+        "fund": "fund.community",
+        "period_from": dt.date(2023, 6, 1),
+        "period_to": dt.date(2023, 6, 30),
+    }
+    w.add(SettlePartner, "treasurer", **settle)
+    assert w.ledger.balance("barber", Asset.CNY).posted == 10
+    refused(w, InvalidEventError, SettlePartner, "treasurer", **settle)
+    assert w.ledger.balance("barber", Asset.CNY).posted == 10
+
+
+# --- transfers -----------------------------------------------------------------------------
+
+
+def test_an_unknown_account_is_named_before_the_signatures_are_judged(w: World) -> None:
+    # vol.wang's signature does not authorize spending vol.li's points, but the first
+    # thing to fix is the account that does not exist.
+    postings = (
+        Posting(account="vol.li", asset=Asset.PTS, amount=-5),
+        Posting(account="vol.nobody", asset=Asset.PTS, amount=5),
+    )
+    error = refused(w, UnknownAccountError, Transfer, "vol.wang", postings=postings)
+    assert "vol.nobody" in str(error)
+
+
+# --- pure rules ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("start", "end"), [(0, 0), (4, 4), (8, 8), (5, 4)])
+def test_an_empty_or_backwards_range_has_no_subtrees(start: int, end: int) -> None:
+    with pytest.raises(ProofError, match="empty"):
+        subtree_nodes_for_range(start, end)
+
+
+@pytest.mark.parametrize("threshold", [0, 33, 40])
+def test_a_policy_refuses_thresholds_out_of_range(threshold: int) -> None:
+    with pytest.raises(InvalidEventError, match="1 to 32"):
+        Policy(admin_threshold=threshold)
+    with pytest.raises(InvalidEventError, match="1 to 32"):
+        Policy(committee_threshold=threshold)
+
+
+@pytest.mark.parametrize("threshold", [1, 32])
+def test_a_policy_accepts_thresholds_at_the_bounds(threshold: int) -> None:
+    policy = Policy(admin_threshold=threshold, committee_threshold=threshold)
+    assert policy.admins().threshold == threshold
+    assert policy.committee().threshold == threshold
+
+
+def test_the_explanation_states_the_sum_of_floors_and_the_leftover() -> None:
+    text = explain_allocation(11, {"b": 2, "a": 1}).to_text(yuan=False)
+    assert "Sum of floors: 10; leftover units: 1." in text.splitlines()
+    text = explain_allocation(12, {"b": 2, "a": 1}).to_text(yuan=False)
+    assert "Sum of floors: 12; leftover units: 0." in text.splitlines()
+
+
+def test_an_account_kind_is_what_was_opened(w: World) -> None:
+    # The fixture's accounts have the kinds the tests above rely on.
+    kinds = {a: w.ledger.account(a).kind for a in ACCOUNTS}
+    assert kinds == {
+        "vol.li": AccountKind.MEMBER,
+        "vol.wang": AccountKind.MEMBER,
+        "hh.0042": AccountKind.BENEFICIARY,
+        "barber": AccountKind.PARTNER,
+        "pool.charity": AccountKind.POOL,
+        "fund.community": AccountKind.FUND,
+    }
