@@ -19,10 +19,13 @@ from typing import Any
 import pytest
 from community_world import COMMITTEE, World, build_world, seeded
 
+from conftest import seat_committee
+from memory_world import memory_world
 from points_ledger import (
     AccountExistsError,
     AccountKind,
     Asset,
+    AuthorizationError,
     AwardPoints,
     ConfirmRedemption,
     Donate,
@@ -36,6 +39,8 @@ from points_ledger import (
     ListOffer,
     Posting,
     ProofError,
+    Reverse,
+    RevokeKey,
     SetSettlementRate,
     SettlePartner,
     Transfer,
@@ -43,6 +48,7 @@ from points_ledger import (
 )
 from points_ledger.domain import alliance
 from points_ledger.merkle import subtree_nodes_for_range
+from points_ledger.models.events import BACKDATE_DAYS_LIMIT
 from points_ledger.policy import Policy
 from points_ledger.split import explain_allocation
 from points_ledger.store.memory import MemoryStore
@@ -255,3 +261,86 @@ def test_an_account_kind_is_what_was_opened(w: World) -> None:
         "pool.charity": AccountKind.POOL,
         "fund.community": AccountKind.FUND,
     }
+
+
+# --- expired holds, reversals, the committee ----------------------------------------------
+
+
+def _expired_hold(w: World, member: str, offer: str, points: int) -> None:
+    w.add(
+        ListOffer,
+        "barber",
+        offer=offer,
+        partner="barber",
+        item="Shave",
+        price_points=points,
+        stock=1,
+    )
+    w.add(HoldRedemption, member, member=member, offer=offer, points=points, expires_in_hours=1)
+    w.clock.advance(hours=2)
+
+
+def test_a_members_expired_hold_frees_their_points_for_a_donation(w: World) -> None:
+    _expired_hold(w, "vol.li", "barber.shave", 30)  # all of vol.li's 30 points
+    w.add(Donate, "vol.li", donor="vol.li", pool="pool.charity", points=30)
+    assert w.pts("vol.li") == 0
+
+
+def test_an_expired_hold_frees_the_offers_stock(w: World) -> None:
+    _expired_hold(w, "vol.li", "barber.shave", 30)
+    w.add(
+        AwardPoints,
+        "worker.g1",
+        volunteer="vol.wang",
+        service="gas-check",
+        quantity=3,
+        grid_cell="g1",
+        task_ref="gas-002",
+    )
+    w.add(HoldRedemption, "vol.wang", member="vol.wang", offer="barber.shave", points=30)
+
+
+def test_reversing_a_gift_to_the_pool_needs_the_committee(w: World) -> None:
+    postings = (
+        Posting(account="vol.li", asset=Asset.PTS, amount=-5),
+        Posting(account="pool.charity", asset=Asset.PTS, amount=5),
+    )
+    seq = w.add(Transfer, "vol.li", postings=postings).entry.seq
+    fields = {"target_seq": seq, "reason": "entered twice"}
+    refused(w, AuthorizationError, Reverse, "admin", **fields)
+    w.add(Reverse, "admin", *COMMITTEE, **fields)
+    assert w.pts("pool.charity") == 20
+
+
+def test_the_seated_committee_cannot_be_revoked_below_its_quorum(w: World) -> None:
+    w.add(RevokeKey, "admin", *COMMITTEE, key_id=w.keys["cm.sun"].key_id, reason="moved away")
+    refused(
+        w,
+        LimitExceededError,
+        RevokeKey,
+        "admin",
+        *COMMITTEE,
+        key_id=w.keys["cm.liu"].key_id,
+        reason="moved away",
+    )
+
+
+def test_only_committee_keys_seat_the_committee() -> None:
+    world = memory_world()
+    seat_committee(world.ledger, world.quorum, people=("cm:0001",))
+    world.add_member("m3")  # a member key is not a second committee member
+    # Not yet seated, so the admins alone still register the second committee key.
+    seat_committee(world.ledger, world.quorum, people=("cm:0002",))
+    # Now it is: a third needs the committee too.
+    with pytest.raises(AuthorizationError):
+        seat_committee(world.ledger, world.quorum, people=("cm:0003",))
+
+
+def test_policy_defaults_and_backdating_bounds() -> None:
+    assert Policy().committee_threshold == 2
+    assert Policy().admin_threshold == 1
+    for days in (0, BACKDATE_DAYS_LIMIT):
+        assert Policy(backdate_days_max=days).backdate_days_max == days
+    for days in (-1, BACKDATE_DAYS_LIMIT + 1):
+        with pytest.raises(InvalidEventError, match="backdate_days_max"):
+            Policy(backdate_days_max=days)

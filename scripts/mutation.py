@@ -1,0 +1,191 @@
+"""Mutation testing of the rules code with cosmic-ray: random single-point bugs must be caught.
+
+A soak-style run, not part of the default suite or CI: it takes tens of minutes. Install
+the tool with ``pip install -e '.[mutation]'``, then::
+
+    nice -n 19 python scripts/mutation.py                    # all the rules code
+    nice -n 19 python scripts/mutation.py domain policy.py   # some of it (under src/points_ledger)
+    python scripts/mutation.py --report DIR                  # the report of an earlier run
+
+The script copies ``src/``, ``tests/`` and ``pyproject.toml`` to a work directory (the
+working tree is never touched, since cosmic-ray edits the files it mutates), writes a
+cosmic-ray configuration there, makes one mutant per site and operator, keeps only the
+operators listed in :data:`OPERATORS`, and runs the fast handler tests of
+:data:`TESTS` against each mutant (``-x``: the first failing test kills it). At the end
+it prints every surviving mutant as a diff and the score: killed / (killed + survived).
+Mutants that time out count as killed (an infinite loop is a caught bug); mutants that
+are equivalent to the original (no test could tell them apart) are listed with the
+reason in ``docs/explanation/reliability.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RULES = (
+    "domain",
+    "policy.py",
+    "engine.py",
+    "split/allocation.py",
+    "merkle.py",
+    "audit.py",
+    "receipts.py",
+)
+"""The rules code, under ``src/points_ledger``."""
+
+TESTS = (
+    "tests/unit/test_rule_pins.py",
+    "tests/unit/test_policy.py",
+    "tests/unit/test_split.py",
+    "tests/unit/test_merkle.py",
+    "tests/unit/test_handler_registration.py",
+    "tests/integration/test_community_bad_input.py",
+)
+"""Fast tests, quickest first; the handler tests run on the memory store."""
+
+_COMPARISON_FLIPS = (
+    "Eq_NotEq",
+    "NotEq_Eq",
+    "Lt_LtE",
+    "LtE_Lt",
+    "Gt_GtE",
+    "GtE_Gt",
+    "Is_IsNot",
+    "IsNot_Is",
+)
+
+OPERATORS = (
+    "core/AddNot",
+    "core/ReplaceUnaryOperator_Delete_Not",
+    "core/ReplaceAndWithOr",
+    "core/ReplaceOrWithAnd",
+    "core/ReplaceTrueWithFalse",
+    "core/ReplaceFalseWithTrue",
+    "core/ReplaceBinaryOperator_Add_Sub",
+    "core/ReplaceBinaryOperator_Sub_Add",
+    "core/NumberReplacer",
+    "core/ZeroIterationForLoop",
+    *(f"core/ReplaceComparisonOperator_{flip}" for flip in _COMPARISON_FLIPS),
+)
+"""Negated conditions, ``and``/``or``, ``+``/``-``, comparison flips, constants +-1, loops
+that never run: the kinds of single-point bug a tired hand makes."""
+
+TIMEOUT_SECONDS = 120
+
+
+def _config(work: Path, modules: list[str]) -> str:
+    paths = [f"src/points_ledger/{m}" for m in modules]
+    keep = "|".join(re.escape(op) for op in OPERATORS)
+    test_command = " ".join(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS]
+    )
+    return "\n".join(
+        [
+            "[cosmic-ray]",
+            f"module-path = {json.dumps(paths)}",
+            f"timeout = {TIMEOUT_SECONDS}.0",
+            "excluded-modules = []",
+            f"test-command = {json.dumps(test_command)}",
+            "",
+            "[cosmic-ray.distributor]",
+            'name = "local"',
+            "",
+            "[cosmic-ray.filters.operators-filter]",
+            f"exclude-operators = {json.dumps([f'^(?!(?:{keep})$)'])}",
+            "",
+        ]
+    )
+
+
+def _tool(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    return str(path) if path.exists() else name
+
+
+def _run(work: Path, *args: str) -> None:
+    env = {"PYTHONPATH": str(work / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run(args, cwd=work, check=True, env={**os.environ, **env})  # noqa: S603
+
+
+def report(work: Path) -> tuple[int, int, int]:
+    """Print the survivors and the score of the session in ``work``.
+
+    Returns:
+        ``(killed, survived, pending)``; timeouts count as killed.
+    """
+    session = work / "session.sqlite"
+    dump = subprocess.run(  # noqa: S603
+        [_tool("cosmic-ray"), "dump", str(session)],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    killed = survived = pending = 0
+    for line in dump.splitlines():
+        item, result = json.loads(line)
+        if result is None:
+            pending += 1
+            continue
+        if result["worker_outcome"] == "skipped":
+            continue
+        if result["worker_outcome"] == "normal" and result["test_outcome"] == "survived":
+            survived += 1
+            mutation = item["mutations"][0]
+            print(
+                f"SURVIVED {mutation['module_path']}:{mutation['start_pos'][0]} "
+                f"{mutation['operator_name']} #{mutation['occurrence']}"
+            )
+            print(result["diff"])
+        else:
+            killed += 1
+    total = killed + survived
+    score = f"{100 * killed / total:.1f} %" if total else "n/a"
+    print(f"mutants run: {total}; killed: {killed}; survived: {survived}; score: {score}")
+    if pending:
+        print(f"not yet run: {pending} (run again with --resume {work})")
+    return killed, survived, pending
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run (or report) a mutation session; exit 0 when every mutant run was killed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", default=list(RULES), help="under src/points_ledger")
+    parser.add_argument("--workdir", type=Path, help="keep the session here (default: a temp dir)")
+    parser.add_argument("--resume", type=Path, help="finish an interrupted session in DIR")
+    parser.add_argument("--report", type=Path, help="only print the report of the session in DIR")
+    args = parser.parse_args(argv)
+    if args.report:
+        _killed, survived, pending = report(args.report)
+        return 0 if survived == 0 and pending == 0 else 1
+    if args.resume:
+        work = args.resume
+    else:
+        work = args.workdir or Path(tempfile.mkdtemp(prefix="points-ledger-mutation-"))
+        work.mkdir(parents=True, exist_ok=True)
+        for name in ("src", "tests"):
+            shutil.rmtree(work / name, ignore_errors=True)
+            shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
+        (work / "mutation.toml").write_text(_config(work, args.modules))
+        (work / "session.sqlite").unlink(missing_ok=True)
+        _run(work, _tool("cosmic-ray"), "init", "mutation.toml", "session.sqlite")
+        _run(work, _tool("cr-filter-operators"), "session.sqlite", "mutation.toml")
+        print(f"session in {work}", flush=True)
+    _run(work, _tool("cosmic-ray"), "exec", "mutation.toml", "session.sqlite")
+    _killed, survived, pending = report(work)
+    return 0 if survived == 0 and pending == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
