@@ -34,13 +34,16 @@ from points_ledger import (
     HoldRedemption,
     InvalidEventError,
     JoinAlliance,
+    KeySpec,
     LedgerError,
     LimitExceededError,
     ListOffer,
     Posting,
     ProofError,
+    RegisterKey,
     Reverse,
     RevokeKey,
+    Role,
     SetSettlementRate,
     SettlePartner,
     Transfer,
@@ -344,3 +347,33 @@ def test_policy_defaults_and_backdating_bounds() -> None:
     for days in (-1, BACKDATE_DAYS_LIMIT + 1):
         with pytest.raises(InvalidEventError, match="backdate_days_max"):
             Policy(backdate_days_max=days)
+
+
+def test_a_members_expired_hold_frees_their_points_for_a_transfer(w: World) -> None:
+    _expired_hold(w, "vol.li", "barber.shave", 30)
+    postings = (
+        Posting(account="vol.li", asset=Asset.PTS, amount=-30),
+        Posting(account="vol.wang", asset=Asset.PTS, amount=30),
+    )
+    w.add(Transfer, "vol.li", postings=postings)
+    assert w.pts("vol.wang") == 30
+
+
+def test_new_points_need_every_requirement_not_only_the_first(w: World) -> None:
+    postings = (
+        Posting(account="issuer", asset=Asset.PTS, amount=-10),
+        Posting(account="vol.li", asset=Asset.PTS, amount=10),
+    )
+    refused(w, AuthorizationError, Transfer, "admin", postings=postings)
+    refused(w, AuthorizationError, Transfer, *COMMITTEE, postings=postings)
+    w.add(Transfer, "admin", *COMMITTEE, postings=postings)
+    assert w.pts("vol.li") == 40
+
+
+def test_a_key_for_an_account_whose_keys_are_all_revoked_needs_recovery(w: World) -> None:
+    w.add(RevokeKey, "admin", key_id=w.keys["vol.zhao"].key_id, reason="phone lost")
+    spec = KeySpec(
+        public_key=seeded("vol.zhao/new").public_key_b64, roles=(Role.MEMBER,), owner="vol.zhao"
+    )
+    error = refused(w, AuthorizationError, RegisterKey, "admin", *COMMITTEE, key=spec)
+    assert "was revoked" in str(error)
