@@ -5,6 +5,8 @@ the tool with ``pip install -e '.[mutation]'``, then::
 
     nice -n 19 python scripts/mutation.py                    # all the rules code
     nice -n 19 python scripts/mutation.py domain policy.py   # some of it (under src/points_ledger)
+    python scripts/mutation.py --workdir DIR domain          # keep the session in DIR
+    nice -n 19 python scripts/mutation.py --retest DIR       # survivors again, with today's tests
     python scripts/mutation.py --report DIR                  # the report of an earlier run
 
 The script copies ``src/``, ``tests/`` and ``pyproject.toml`` to a work directory (the
@@ -25,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -157,6 +160,19 @@ def report(work: Path) -> tuple[int, int, int]:
     return killed, survived, pending
 
 
+def forget_survivors(session: Path) -> int:
+    """Drop the results of surviving mutants so that ``exec`` runs them again.
+
+    Returns:
+        How many results were dropped.
+    """
+    with sqlite3.connect(session) as conn:
+        cursor = conn.execute(
+            "DELETE FROM work_results WHERE worker_outcome = 'normal' AND test_outcome = 'survived'"
+        )
+        return cursor.rowcount
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run (or report) a mutation session; exit 0 when every mutant run was killed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -164,12 +180,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the session here (default: a temp dir)")
     parser.add_argument("--resume", type=Path, help="finish an interrupted session in DIR")
     parser.add_argument("--report", type=Path, help="only print the report of the session in DIR")
+    parser.add_argument(
+        "--retest", type=Path, help="copy the current tests into DIR and rerun its survivors"
+    )
     args = parser.parse_args(argv)
     if args.report:
         _killed, survived, pending = report(args.report)
         return 0 if survived == 0 and pending == 0 else 1
     if args.resume:
         work = args.resume
+    elif args.retest:
+        work = args.retest
+        shutil.rmtree(work / "tests")
+        shutil.copytree(
+            ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        print(f"survivors to run again: {forget_survivors(work / 'session.sqlite')}", flush=True)
     else:
         work = args.workdir or Path(tempfile.mkdtemp(prefix="points-ledger-mutation-"))
         work.mkdir(parents=True, exist_ok=True)
