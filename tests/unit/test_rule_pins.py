@@ -38,6 +38,7 @@ from points_ledger import (
     LedgerError,
     LimitExceededError,
     ListOffer,
+    OpenAccount,
     Posting,
     ProofError,
     RegisterKey,
@@ -52,7 +53,7 @@ from points_ledger import (
 from points_ledger.domain import alliance
 from points_ledger.merkle import subtree_nodes_for_range
 from points_ledger.models.events import BACKDATE_DAYS_LIMIT
-from points_ledger.policy import Policy
+from points_ledger.policy import Policy, all_of
 from points_ledger.split import explain_allocation
 from points_ledger.store.memory import MemoryStore
 
@@ -377,3 +378,56 @@ def test_a_key_for_an_account_whose_keys_are_all_revoked_needs_recovery(w: World
     )
     error = refused(w, AuthorizationError, RegisterKey, "admin", *COMMITTEE, key=spec)
     assert "was revoked" in str(error)
+
+
+def test_closing_one_hold_keeps_the_members_other_holds_in_view(w: World) -> None:
+    w.add(
+        ListOffer,
+        "barber",
+        offer="barber.trim",
+        partner="barber",
+        item="Trim",
+        price_points=10,
+        stock=1,
+    )
+    seq = w.add(HoldRedemption, "vol.li", member="vol.li", offer="barber.trim", points=10)
+    _expired_hold(w, "vol.li", "barber.shave", 20)
+    w.add(ConfirmRedemption, "barber", voucher=f"V{seq.entry.seq:08d}")
+    # The expired hold is still found through vol.li and released for the donation.
+    w.add(Donate, "vol.li", donor="vol.li", pool="pool.charity", points=20)
+    assert w.pts("vol.li") == 0
+
+
+def _key(name: str, role: Role, owner: str | None) -> KeySpec:
+    return KeySpec(public_key=seeded(name).public_key_b64, roles=(role,), owner=owner)
+
+
+def test_a_committee_key_names_its_person(w: World) -> None:
+    error = refused(
+        w,
+        InvalidEventError,
+        RegisterKey,
+        "admin",
+        *COMMITTEE,
+        key=_key("cm.x", Role.COMMITTEE, None),
+    )
+    assert "must name the account of the person" in str(error)
+
+
+def test_a_new_admin_key_is_registered_unless_its_person_sits_on_the_committee(w: World) -> None:
+    w.add(OpenAccount, "admin", account="adm.new", account_kind=AccountKind.MEMBER)
+    w.add(RegisterKey, "admin", *COMMITTEE, key=_key("adm.new", Role.ADMIN, "adm.new"))
+    error = refused(
+        w,
+        InvalidEventError,
+        RegisterKey,
+        "admin",
+        *COMMITTEE,
+        key=_key("adm.sun", Role.ADMIN, "cm.sun"),
+    )
+    assert "may not hold both" in str(error)
+
+
+def test_all_of_one_requirement_is_that_requirement() -> None:
+    requirement = Policy().admins()
+    assert all_of([requirement]) is requirement
