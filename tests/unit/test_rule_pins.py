@@ -12,6 +12,7 @@ mutation run to repeat them for every mutant.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from points_ledger import (
     Donate,
     Event,
     Grant,
+    HoldExpiredError,
     HoldRedemption,
     InvalidEventError,
     JoinAlliance,
@@ -51,6 +53,7 @@ from points_ledger import (
     UnknownAccountError,
 )
 from points_ledger.domain import alliance
+from points_ledger.domain.state import Plan
 from points_ledger.merkle import subtree_nodes_for_range
 from points_ledger.models.events import BACKDATE_DAYS_LIMIT
 from points_ledger.policy import Policy, all_of
@@ -431,3 +434,59 @@ def test_a_new_admin_key_is_registered_unless_its_person_sits_on_the_committee(w
 def test_all_of_one_requirement_is_that_requirement() -> None:
     requirement = Policy().admins()
     assert all_of([requirement]) is requirement
+
+
+@pytest.mark.parametrize(
+    ("after", "accepted"),
+    [(dt.timedelta(hours=1, microseconds=-1), True), (dt.timedelta(hours=1), False)],
+)
+def test_a_hold_expires_exactly_its_hours_after_it_was_recorded(
+    w: World, after: dt.timedelta, accepted: bool
+) -> None:
+    w.add(
+        ListOffer,
+        "barber",
+        offer="barber.shave",
+        partner="barber",
+        item="Shave",
+        price_points=5,
+        stock=1,
+    )
+    seq = w.add(
+        HoldRedemption,
+        "vol.li",
+        member="vol.li",
+        offer="barber.shave",
+        points=5,
+        expires_in_hours=1,
+    ).entry.seq
+    w.clock.now += after
+    if accepted:
+        w.add(ConfirmRedemption, "barber", voucher=f"V{seq:08d}")
+    else:
+        refused(w, HoldExpiredError, ConfirmRedemption, "barber", voucher=f"V{seq:08d}")
+
+
+def test_a_service_is_active_on_its_last_day(w: World) -> None:
+    w.today = dt.date(2023, 12, 31)  # elder-visit runs to the end of 2023
+    w.add(
+        AwardPoints,
+        "worker.g1",
+        volunteer="vol.wang",
+        service="elder-visit",
+        quantity=1,
+        grid_cell="g1",
+        task_ref="visit-001",
+    )
+    assert w.pts("vol.wang") == 20
+
+
+def test_system_accounts_are_opened_by_the_genesis_entry(w: World) -> None:
+    assert w.ledger.account("issuer").opened_seq == 0
+    assert w.ledger.account("external").opened_seq == 0
+
+
+def test_a_plan_cannot_be_changed_after_it_is_made() -> None:
+    plan = Plan(requirement=Policy().admins())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.postings = ()  # type: ignore[misc]
