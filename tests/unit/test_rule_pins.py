@@ -56,7 +56,7 @@ from points_ledger.domain import alliance
 from points_ledger.domain.state import Plan
 from points_ledger.merkle import subtree_nodes_for_range
 from points_ledger.models.events import BACKDATE_DAYS_LIMIT
-from points_ledger.policy import Policy, all_of
+from points_ledger.policy import NotOwnedBy, OwnerSignature, Policy, RoleQuorum, all_of
 from points_ledger.split import explain_allocation
 from points_ledger.store.memory import MemoryStore
 
@@ -490,3 +490,66 @@ def test_a_plan_cannot_be_changed_after_it_is_made() -> None:
     plan = Plan(requirement=Policy().admins())
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.postings = ()  # type: ignore[misc]
+
+
+def _pool_to(account: str, points: int) -> tuple[Posting, ...]:
+    return (
+        Posting(account="pool.charity", asset=Asset.PTS, amount=-points),
+        Posting(account=account, asset=Asset.PTS, amount=points),
+    )
+
+
+def test_the_committee_moves_the_pool_but_not_to_its_own_members(w: World) -> None:
+    refused(w, AuthorizationError, Transfer, "admin", postings=_pool_to("hh.0042", 5))
+    refused(w, AuthorizationError, Transfer, *COMMITTEE, postings=_pool_to("cm.chen", 1))
+    w.add(Transfer, *COMMITTEE, postings=_pool_to("hh.0042", 5))
+    assert w.pts("hh.0042") == 5
+
+
+def test_open_hold_limits_are_published() -> None:
+    assert alliance.HOLDS_PER_MEMBER_MAX == 20
+    assert alliance.HOLDS_PER_OFFER_MAX == 500
+
+
+def test_the_open_hold_limits_refuse_exactly_the_one_over(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alliance, "HOLDS_PER_MEMBER_MAX", 2)
+    monkeypatch.setattr(alliance, "HOLDS_PER_OFFER_MAX", 3)
+    w.add(
+        ListOffer,
+        "barber",
+        offer="barber.trim",
+        partner="barber",
+        item="Trim",
+        price_points=1,
+        stock=9,
+    )
+    hold = {"offer": "barber.trim", "points": 1}
+    w.add(HoldRedemption, "vol.li", member="vol.li", **hold)
+    w.add(HoldRedemption, "vol.li", member="vol.li", **hold)
+    error = refused(w, LimitExceededError, HoldRedemption, "vol.li", member="vol.li", **hold)
+    assert "'vol.li' already has 2 open holds" in str(error)
+    w.add(
+        AwardPoints,
+        "worker.g1",
+        volunteer="vol.wang",
+        service="gas-check",
+        quantity=1,
+        grid_cell="g1",
+        task_ref="gas-003",
+    )
+    w.add(HoldRedemption, "vol.wang", member="vol.wang", **hold)  # the offer's third
+    error = refused(w, LimitExceededError, HoldRedemption, "vol.wang", member="vol.wang", **hold)
+    assert "'barber.trim' has 3 open holds" in str(error)
+
+
+def test_requirements_are_frozen() -> None:
+    for requirement in (
+        RoleQuorum(Role.ADMIN),
+        OwnerSignature("vol.li"),
+        NotOwnedBy("vol.li"),
+        Policy(),
+    ):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            requirement.__setattr__("role", Role.MEMBER)
