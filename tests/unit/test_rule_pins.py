@@ -29,6 +29,8 @@ from points_ledger import (
     AuthorizationError,
     AwardPoints,
     ConfirmRedemption,
+    DefineService,
+    DelistOffer,
     Donate,
     Event,
     Grant,
@@ -41,16 +43,21 @@ from points_ledger import (
     LimitExceededError,
     ListOffer,
     OpenAccount,
+    OutOfStockError,
     Posting,
+    PriceChangedError,
     ProofError,
+    RecoverKey,
     RegisterKey,
     Reverse,
     RevokeKey,
     Role,
+    ServiceUnit,
     SetSettlementRate,
     SettlePartner,
     Transfer,
     UnknownAccountError,
+    UpdateOffer,
 )
 from points_ledger.domain import alliance
 from points_ledger.domain.state import Plan
@@ -553,3 +560,62 @@ def test_requirements_are_frozen() -> None:
     ):
         with pytest.raises(dataclasses.FrozenInstanceError):
             requirement.__setattr__("role", Role.MEMBER)
+
+
+def test_a_period_of_one_day_covers_that_days_confirmations(w: World) -> None:
+    _confirmed_redemptions(w, 1)
+    w.add(SetSettlementRate, "admin", *COMMITTEE, fen_per_point=5)
+    day = dt.date(2023, 6, 1)
+    w.add(
+        SettlePartner,
+        "treasurer",
+        partner="barber",
+        fund="fund.community",
+        period_from=day,
+        period_to=day,
+    )
+    assert w.ledger.balance("barber", Asset.CNY).posted == 5
+
+
+def test_a_service_is_not_active_before_its_first_day(w: World) -> None:
+    w.add(
+        DefineService,
+        "admin",
+        *COMMITTEE,
+        code="tree-care",
+        name="Tree care",
+        points_per_unit=5,
+        unit=ServiceUnit.HOUR,
+        points_per_day_max=20,
+        active_from=dt.date(2023, 7, 1),
+    )
+    award = {"volunteer": "vol.wang", "service": "tree-care", "quantity": 1, "grid_cell": "g1"}
+    refused(w, InvalidEventError, AwardPoints, "worker.g1", task_ref="tree-1", **award)
+    w.today = dt.date(2023, 7, 1)
+    w.add(AwardPoints, "worker.g1", task_ref="tree-2", **award)
+    assert w.pts("vol.wang") == 5
+
+
+def test_a_lost_key_is_recovered_by_admins_and_committee(w: World) -> None:
+    spec = _key("vol.zhao/new", Role.MEMBER, "vol.zhao")
+    w.add(RecoverKey, "admin", *COMMITTEE, key=spec, reason="phone lost")
+    assert w.ledger.key(w.keys["vol.zhao"].key_id).revoked_at_seq is not None
+
+
+def test_recovery_cannot_take_the_committee_below_its_quorum(w: World) -> None:
+    w.add(RevokeKey, "admin", *COMMITTEE, key_id=w.keys["cm.sun"].key_id, reason="moved away")
+    spec = _key("cm.liu/new", Role.MEMBER, "cm.liu")
+    refused(w, LimitExceededError, RecoverKey, "admin", *COMMITTEE, key=spec, reason="lost")
+
+
+def test_a_partner_updates_and_delists_an_offer(w: World) -> None:
+    _confirmed_redemptions(w, 0)  # lists barber.trim at 1 point, stock 1
+    w.add(UpdateOffer, "barber", offer="barber.trim", price_points=7)
+    hold = {"member": "vol.li", "offer": "barber.trim"}
+    refused(w, PriceChangedError, HoldRedemption, "vol.li", points=1, **hold)
+    w.add(UpdateOffer, "barber", offer="barber.trim", stock=0)
+    refused(w, OutOfStockError, HoldRedemption, "vol.li", points=7, **hold)
+    w.add(UpdateOffer, "barber", offer="barber.trim", stock=1)
+    w.add(DelistOffer, "barber", offer="barber.trim")
+    refused(w, InvalidEventError, HoldRedemption, "vol.li", points=7, **hold)
+    refused(w, InvalidEventError, DelistOffer, "barber", offer="barber.trim")
