@@ -619,3 +619,48 @@ def test_a_partner_updates_and_delists_an_offer(w: World) -> None:
     w.add(DelistOffer, "barber", offer="barber.trim")
     refused(w, InvalidEventError, HoldRedemption, "vol.li", points=7, **hold)
     refused(w, InvalidEventError, DelistOffer, "barber", offer="barber.trim")
+
+
+def test_award_caps_count_the_first_award_of_a_day_and_a_month(w: World) -> None:
+    w.add(
+        DefineService,
+        "admin",
+        *COMMITTEE,
+        code="sweeping",
+        name="Sweeping the lane",
+        points_per_unit=1,
+        unit=ServiceUnit.HOUR,
+        points_per_day_max=3,
+        points_per_month_max=5,
+        active_from=dt.date(2023, 1, 1),
+    )
+    award = {"volunteer": "vol.wang", "service": "sweeping", "grid_cell": "g1"}
+    error = refused(
+        w, LimitExceededError, AwardPoints, "worker.g1", quantity=4, task_ref="s1", **award
+    )
+    assert (
+        str(error) == "'vol.wang' would earn 4 points from 'sweeping' on 2023-06-01; the cap is 3"
+    )
+    w.add(AwardPoints, "worker.g1", quantity=3, task_ref="s2", **award)
+    w.today = dt.date(2023, 6, 2)
+    error = refused(
+        w, LimitExceededError, AwardPoints, "worker.g1", quantity=3, task_ref="s3", **award
+    )
+    assert str(error) == "'vol.wang' would earn 6 points from 'sweeping' in 2023-06; the cap is 5"
+
+
+def test_an_admin_key_is_revoked_down_to_the_threshold_and_no_further(w: World) -> None:
+    w.add(OpenAccount, "admin", account="adm.new", account_kind=AccountKind.MEMBER)
+    w.keys["adm.new"] = seeded("adm.new")
+    w.add(RegisterKey, "admin", *COMMITTEE, key=_key("adm.new", Role.ADMIN, "adm.new"))
+    w.add(RevokeKey, "adm.new", *COMMITTEE, key_id=w.keys["admin"].key_id, reason="retired")
+    key_id = w.keys["adm.new"].key_id
+    refused(w, LimitExceededError, RevokeKey, "adm.new", *COMMITTEE, key_id=key_id, reason="x")
+
+
+def test_a_quorum_says_in_plain_words_what_it_needs() -> None:
+    assert RoleQuorum(Role.ADMIN).describe() == "needs a signature from a key with the admin role"
+    assert (
+        RoleQuorum(Role.COMMITTEE, 2).describe()
+        == "needs signatures from 2 different people with the committee role"
+    )
