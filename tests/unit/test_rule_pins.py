@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from community_world import COMMITTEE, World, build_world, seeded
 
-from conftest import seat_committee
+from conftest import FixedClock, seat_committee
 from memory_world import memory_world
 from points_ledger import (
     AccountExistsError,
@@ -39,6 +39,7 @@ from points_ledger import (
     InvalidEventError,
     JoinAlliance,
     KeySpec,
+    Ledger,
     LedgerError,
     LimitExceededError,
     ListOffer,
@@ -59,10 +60,10 @@ from points_ledger import (
     UnknownAccountError,
     UpdateOffer,
 )
-from points_ledger.domain import alliance
+from points_ledger.domain import alliance, settlement
 from points_ledger.domain.state import Plan
 from points_ledger.merkle import subtree_nodes_for_range
-from points_ledger.models.events import BACKDATE_DAYS_LIMIT
+from points_ledger.models.events import BACKDATE_DAYS_DEFAULT, BACKDATE_DAYS_LIMIT
 from points_ledger.policy import NotOwnedBy, OwnerSignature, Policy, RoleQuorum, all_of
 from points_ledger.split import explain_allocation
 from points_ledger.store.memory import MemoryStore
@@ -664,3 +665,49 @@ def test_a_quorum_says_in_plain_words_what_it_needs() -> None:
         RoleQuorum(Role.COMMITTEE, 2).describe()
         == "needs signatures from 2 different people with the committee role"
     )
+
+
+@pytest.mark.parametrize(("amount_max", "accepted"), [(10, True), (9, False)])
+def test_a_settlement_may_reach_the_amount_limit_but_not_pass_it(
+    w: World, monkeypatch: pytest.MonkeyPatch, amount_max: int, accepted: bool
+) -> None:
+    monkeypatch.setattr(settlement, "AMOUNT_MAX", amount_max)
+    _confirmed_redemptions(w, 2)
+    w.add(SetSettlementRate, "admin", *COMMITTEE, fen_per_point=5)  # 10 fen in all
+    settle = {
+        "partner": "barber",
+        "fund": "fund.community",
+        "period_from": dt.date(2023, 6, 1),
+        "period_to": dt.date(2023, 6, 1),
+    }
+    if accepted:
+        w.add(SettlePartner, "treasurer", **settle)
+    else:
+        refused(w, LimitExceededError, SettlePartner, "treasurer", **settle)
+
+
+@pytest.mark.parametrize("backdate_days_max", [0, BACKDATE_DAYS_DEFAULT])
+def test_the_backdating_limit_chosen_at_genesis_holds(backdate_days_max: int) -> None:
+    clock = FixedClock()
+    admin = seeded("admin")
+    ledger = Ledger.create(
+        MemoryStore(),
+        origin="test.example/backdating",
+        log_key=seeded("log"),
+        admins=[admin],
+        threshold=1,
+        effective_at=clock().date(),
+        backdate_days_max=backdate_days_max,
+        clock=clock,
+    )
+    yesterday = OpenAccount(
+        id="open-1",
+        effective_at=clock().date() - dt.timedelta(days=1),
+        account="m1",
+        account_kind=AccountKind.MEMBER,
+    )
+    if backdate_days_max:
+        ledger.append(yesterday, [admin])
+    else:
+        with pytest.raises(InvalidEventError):
+            ledger.append(yesterday, [admin])
