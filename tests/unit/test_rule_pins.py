@@ -711,3 +711,24 @@ def test_the_backdating_limit_chosen_at_genesis_holds(backdate_days_max: int) ->
     else:
         with pytest.raises(InvalidEventError):
             ledger.append(yesterday, [admin])
+
+
+def test_a_one_point_transfer_needs_the_spenders_signature(w: World) -> None:
+    postings = (
+        Posting(account="vol.li", asset=Asset.PTS, amount=-1),
+        Posting(account="vol.wang", asset=Asset.PTS, amount=1),
+    )
+    refused(w, AuthorizationError, Transfer, "vol.wang", postings=postings)
+    w.add(Transfer, "vol.li", postings=postings)
+    assert w.pts("vol.wang") == 1
+
+
+def test_an_owner_signature_says_in_plain_words_what_it_needs() -> None:
+    assert (
+        OwnerSignature("vol.li", frozenset({Role.MEMBER})).describe()
+        == "needs a signature from a member key owned by account 'vol.li'"
+    )
+    assert (
+        OwnerSignature("vol.li").describe()
+        == "needs a signature from a key owned by account 'vol.li'"
+    )
