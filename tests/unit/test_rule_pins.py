@@ -732,3 +732,17 @@ def test_an_owner_signature_says_in_plain_words_what_it_needs() -> None:
         OwnerSignature("vol.li").describe()
         == "needs a signature from a key owned by account 'vol.li'"
     )
+
+
+def test_an_award_can_be_reversed(w: World) -> None:
+    seq = w.add(
+        AwardPoints,
+        "worker.g1",
+        volunteer="vol.wang",
+        service="gas-check",
+        quantity=2,
+        grid_cell="g1",
+        task_ref="gas-004",
+    ).entry.seq
+    w.add(Reverse, "admin", target_seq=seq, reason="the check was not done")
+    assert w.pts("vol.wang") == 0
