@@ -61,7 +61,7 @@ from points_ledger import (
     UpdateOffer,
 )
 from points_ledger.domain import alliance, settlement
-from points_ledger.domain.state import Plan
+from points_ledger.domain.state import LedgerConfig, Plan
 from points_ledger.merkle import subtree_nodes_for_range
 from points_ledger.models.events import BACKDATE_DAYS_DEFAULT, BACKDATE_DAYS_LIMIT
 from points_ledger.policy import NotOwnedBy, OwnerSignature, Policy, RoleQuorum, all_of
@@ -746,3 +746,20 @@ def test_an_award_can_be_reversed(w: World) -> None:
     ).entry.seq
     w.add(Reverse, "admin", target_seq=seq, reason="the check was not done")
     assert w.pts("vol.wang") == 0
+
+
+def test_a_donation_cannot_be_reversed(w: World) -> None:
+    seq = w.add(Donate, "vol.li", donor="vol.li", pool="pool.charity", points=5).entry.seq
+    error = refused(
+        w, InvalidEventError, Reverse, "admin", *COMMITTEE, target_seq=seq, reason="by mistake"
+    )
+    assert "cannot be reversed" in str(error)
+
+
+@pytest.mark.parametrize(
+    "cls", [LedgerConfig, Plan, RoleQuorum, OwnerSignature, NotOwnedBy, Policy]
+)
+def test_rule_records_are_frozen_dataclasses(cls: type) -> None:
+    assert dataclasses.is_dataclass(cls)
+    params = vars(cls)["__dataclass_params__"]
+    assert params.frozen
