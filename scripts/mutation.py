@@ -168,7 +168,8 @@ def forget_survivors(session: Path) -> int:
     """
     with sqlite3.connect(session) as conn:
         cursor = conn.execute(
-            "DELETE FROM work_results WHERE worker_outcome = 'normal' AND test_outcome = 'survived'"
+            "DELETE FROM work_results "
+            "WHERE upper(worker_outcome) = 'NORMAL' AND upper(test_outcome) = 'SURVIVED'"
         )
         return cursor.rowcount
 
