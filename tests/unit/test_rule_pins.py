@@ -657,6 +657,14 @@ def test_an_admin_key_is_revoked_down_to_the_threshold_and_no_further(w: World) 
     w.add(RevokeKey, "adm.new", *COMMITTEE, key_id=w.keys["admin"].key_id, reason="retired")
     key_id = w.keys["adm.new"].key_id
     refused(w, LimitExceededError, RevokeKey, "adm.new", *COMMITTEE, key_id=key_id, reason="x")
+    # Nor may a recovery replace the last admin's key by one without the role.
+    spec = _key("adm.new/2", Role.MEMBER, "adm.new")
+    refused(w, LimitExceededError, RecoverKey, "adm.new", *COMMITTEE, key=spec, reason="lost")
+
+
+def test_the_genesis_admin_keys_are_valid_from_the_genesis_entry(w: World) -> None:
+    key = w.ledger.key(w.keys["admin"].key_id)
+    assert (key.valid_from_seq, key.revoked_at_seq) == (0, None)
 
 
 def test_a_quorum_says_in_plain_words_what_it_needs() -> None:
