@@ -771,3 +771,35 @@ def test_rule_records_are_frozen_dataclasses(cls: type) -> None:
     assert dataclasses.is_dataclass(cls)
     params = vars(cls)["__dataclass_params__"]
     assert params.frozen
+
+
+@pytest.mark.parametrize("may_also_hold", [(), (Role.TREASURER,)])
+def test_an_admin_may_also_be_treasurer_only_where_genesis_says_so(
+    may_also_hold: tuple[Role, ...],
+) -> None:
+    clock = FixedClock()
+    admin = seeded("admin")
+    ledger = Ledger.create(
+        MemoryStore(),
+        origin="test.example/separation",
+        log_key=seeded("log"),
+        admins=[admin],
+        threshold=1,
+        effective_at=clock().date(),
+        admin_may_also_hold=may_also_hold,
+        clock=clock,
+    )
+    day = clock().date()
+    ledger.append(
+        OpenAccount(id="open-1", effective_at=day, account="a1", account_kind=AccountKind.MEMBER),
+        [admin],
+    )
+    key = KeySpec(
+        public_key=seeded("a1").public_key_b64, roles=(Role.ADMIN, Role.TREASURER), owner="a1"
+    )
+    register = RegisterKey(id="key-1", effective_at=day, key=key)
+    if may_also_hold:
+        ledger.append(register, [admin])
+    else:
+        with pytest.raises(InvalidEventError, match="may not hold both"):
+            ledger.append(register, [admin])
