@@ -803,3 +803,19 @@ def test_an_admin_may_also_be_treasurer_only_where_genesis_says_so(
     else:
         with pytest.raises(InvalidEventError, match="may not hold both"):
             ledger.append(register, [admin])
+
+
+def test_a_hold_is_released_at_the_very_moment_it_expires(w: World) -> None:
+    _confirmed_redemptions(w, 0)  # barber.trim at 1 point
+    w.add(UpdateOffer, "barber", offer="barber.trim", price_points=30)
+    w.add(
+        HoldRedemption,
+        "vol.li",
+        member="vol.li",
+        offer="barber.trim",
+        points=30,
+        expires_in_hours=1,
+    )
+    w.clock.advance(hours=1)
+    w.add(Donate, "vol.li", donor="vol.li", pool="pool.charity", points=30)
+    assert w.pts("vol.li") == 0
