@@ -316,9 +316,9 @@ def test_an_expired_hold_frees_the_offers_stock(w: World) -> None:
 
 
 def test_reversing_a_gift_to_the_pool_needs_the_committee(w: World) -> None:
-    postings = (
-        Posting(account="vol.li", asset=Asset.PTS, amount=-5),
-        Posting(account="pool.charity", asset=Asset.PTS, amount=5),
+    postings = (  # one point: a reversal's smallest debit still counts
+        Posting(account="vol.li", asset=Asset.PTS, amount=-1),
+        Posting(account="pool.charity", asset=Asset.PTS, amount=1),
     )
     seq = w.add(Transfer, "vol.li", postings=postings).entry.seq
     fields = {"target_seq": seq, "reason": "entered twice"}
@@ -591,7 +591,8 @@ def test_a_service_is_not_active_before_its_first_day(w: World) -> None:
         active_from=dt.date(2023, 7, 1),
     )
     award = {"volunteer": "vol.wang", "service": "tree-care", "quantity": 1, "grid_cell": "g1"}
-    refused(w, InvalidEventError, AwardPoints, "worker.g1", task_ref="tree-1", **award)
+    error = refused(w, InvalidEventError, AwardPoints, "worker.g1", task_ref="tree-1", **award)
+    assert "(active from 2023-07-01 to open end)" in str(error)
     w.today = dt.date(2023, 7, 1)
     w.add(AwardPoints, "worker.g1", task_ref="tree-2", **award)
     assert w.pts("vol.wang") == 5
@@ -819,3 +820,23 @@ def test_a_hold_is_released_at_the_very_moment_it_expires(w: World) -> None:
     w.clock.advance(hours=1)
     w.add(Donate, "vol.li", donor="vol.li", pool="pool.charity", points=30)
     assert w.pts("vol.li") == 0
+
+
+def test_an_account_whose_postings_cancel_out_neither_spends_nor_receives(w: World) -> None:
+    # cm.chen's and vol.wang's postings cancel out: they neither sign as spenders nor
+    # count as receivers.
+    postings = (
+        Posting(account="cm.chen", asset=Asset.PTS, amount=-1),
+        Posting(account="cm.chen", asset=Asset.PTS, amount=1),
+        Posting(account="pool.charity", asset=Asset.PTS, amount=-3),
+        Posting(account="hh.0042", asset=Asset.PTS, amount=3),
+    )
+    w.add(Transfer, *COMMITTEE, postings=postings)
+    postings = (
+        Posting(account="vol.wang", asset=Asset.PTS, amount=-1),
+        Posting(account="vol.wang", asset=Asset.PTS, amount=1),
+        Posting(account="vol.li", asset=Asset.PTS, amount=-3),
+        Posting(account="hh.0042", asset=Asset.PTS, amount=3),
+    )
+    w.add(Transfer, "vol.li", postings=postings)
+    assert w.pts("hh.0042") == 6
