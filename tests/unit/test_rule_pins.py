@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from community_world import COMMITTEE, World, build_world, seeded
 
-from conftest import FixedClock, seat_committee
+from conftest import DAY, FixedClock, seat_committee
 from memory_world import memory_world
 from points_ledger import (
     AccountExistsError,
@@ -840,3 +840,17 @@ def test_an_account_whose_postings_cancel_out_neither_spends_nor_receives(w: Wor
     )
     w.add(Transfer, "vol.li", postings=postings)
     assert w.pts("hh.0042") == 6
+
+
+def test_reversing_a_payment_from_the_pool_is_for_the_admins(w: World) -> None:
+    seq = w.add(Transfer, *COMMITTEE, postings=_pool_to("hh.0042", 5)).entry.seq
+    w.add(Reverse, "admin", target_seq=seq, reason="paid to the wrong household")
+    assert w.pts("pool.charity") == 20
+
+
+def test_a_committee_key_may_be_revoked_before_the_committee_is_seated() -> None:
+    world = memory_world()
+    (signer,) = seat_committee(world.ledger, world.quorum, people=("cm:0001",))
+    revoke = RevokeKey(id="rev-1", effective_at=DAY, key_id=signer.key_id, reason="stood down")
+    world.ledger.append(revoke, world.quorum)
+    assert world.ledger.key(signer.key_id).revoked_at_seq is not None
