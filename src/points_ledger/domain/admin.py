@@ -205,25 +205,49 @@ def _register_key(event: RegisterKey, state: StateView, ctx: DeriveContext) -> P
     )
 
 
-def _committee_people(state: StateView, leaving: Collection[str] = ()) -> set[str]:
-    """The people (not keys) holding an unrevoked committee key, but for ``leaving``."""
-    return {k.person for k in state.active_keys(Role.COMMITTEE.value) if k.key_id not in leaving}
+def _people_holding(role: Role, state: StateView, leaving: Collection[str] = ()) -> set[str]:
+    """The people (not keys) holding an unrevoked key with ``role``, but for ``leaving``."""
+    return {k.person for k in state.active_keys(role.value) if k.key_id not in leaving}
+
+
+def _check_role_remains(
+    role: Role,
+    threshold: int,
+    hint: str,
+    record: KeyRecord,
+    state: StateView,
+    also_leaving: set[str],
+) -> None:
+    """Refuse to revoke ``record`` if fewer people than ``threshold`` would hold ``role``.
+
+    Quorums count people, so two keys of one owner must not keep alive a threshold that
+    nobody can meet.
+    """
+    if role not in record.roles:
+        return
+    remaining = len(_people_holding(role, state, also_leaving | {record.key_id}))
+    if remaining < threshold:
+        article = "an" if role is Role.ADMIN else "a"
+        raise LimitExceededError(
+            f"revoking key {record.key_id} would leave {remaining} person(s) holding "
+            f"{article} {role.value} key, fewer than the {role.value} threshold of {threshold}",
+            hint=hint,
+        )
 
 
 def _check_committee_remains(
     record: KeyRecord, state: StateView, config: LedgerConfig, also_leaving: set[str]
 ) -> None:
     """Refuse to revoke a seated committee below its quorum: nobody could then refill it."""
-    if Role.COMMITTEE not in record.roles or state.get(LEDGER_NS, COMMITTEE_SEATED) is None:
-        return
-    remaining = len(_committee_people(state, also_leaving | {record.key_id}))
-    if remaining < config.policy.committee_threshold:
-        raise LimitExceededError(
-            f"revoking key {record.key_id} would leave {remaining} person(s) holding a "
-            f"committee key, fewer than the committee threshold of "
-            f"{config.policy.committee_threshold}",
-            hint="Seat the new committee member first (the committee signs that), then "
+    if committee_seated(state):
+        _check_role_remains(
+            Role.COMMITTEE,
+            config.policy.committee_threshold,
+            "Seat the new committee member first (the committee signs that), then "
             "revoke the old key.",
+            record,
+            state,
+            also_leaving,
         )
 
 
@@ -233,7 +257,7 @@ def _seat_committee(
     """Mark the committee seated the first time enough people hold committee keys."""
     if seated is not None or Role.COMMITTEE not in record.roles:
         return ()
-    people = _committee_people(state) | {record.person}
+    people = _people_holding(Role.COMMITTEE, state) | {record.person}
     if len(people) < config.policy.committee_threshold:
         return ()
     return (StatePut(LEDGER_NS, COMMITTEE_SEATED, ctx.seq),)
@@ -383,21 +407,15 @@ def index_owner(record: KeyRecord, state: StateView) -> tuple[StatePut, ...]:
 def _check_admins_remain(
     record: KeyRecord, state: StateView, config: LedgerConfig, also_leaving: set[str]
 ) -> None:
-    if Role.ADMIN not in record.roles:
-        return
-    # The admin quorum counts people, so count the people still holding an admin key:
-    # two keys of one owner must not keep a threshold alive that nobody can meet.
-    leaving = also_leaving | {record.key_id}
-    remaining = len(
-        {k.person for k in state.active_keys(Role.ADMIN.value) if k.key_id not in leaving}
+    """Refuse to revoke admin keys below the admin threshold (counted in people)."""
+    _check_role_remains(
+        Role.ADMIN,
+        config.policy.admin_threshold,
+        "Register the replacement admin key first, then revoke the old one.",
+        record,
+        state,
+        also_leaving,
     )
-    if remaining < config.policy.admin_threshold:
-        raise LimitExceededError(
-            f"revoking key {record.key_id} would leave {remaining} person(s) holding an "
-            f"admin key, fewer than the admin threshold of "
-            f"{config.policy.admin_threshold}",
-            hint="Register the replacement admin key first, then revoke the old one.",
-        )
 
 
 @register_handler(RevokeKey)
