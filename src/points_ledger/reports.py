@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from points_ledger.domain.settlement import settlement_covers, settlement_fen
 from points_ledger.errors import IntegrityError, InvalidEventError, NotFoundError
 from points_ledger.ledger import Ledger
 from points_ledger.models.common import (
@@ -613,8 +614,8 @@ def settlement_statement(ledger: Ledger, seq: int) -> SettlementStatement:
         _str(r[2]): (_int(r[0]), _str(r[1]), _int(r[3])) for r in confirms
     }
     for earlier_seq, start, end in ledger.report_rows("settles_for_partner", partner, seq):
-        _take(unsettled, _int(earlier_seq), _str(start), _str(end))
-    covered = _take(unsettled, seq, period_from.isoformat(), period_to.isoformat())
+        _take(unsettled, _int(earlier_seq), _date(start), _date(end))
+    covered = _take(unsettled, seq, period_from, period_to)
     lines = []
     for voucher, (confirm_seq, confirmed_on, points) in sorted(covered.items()):
         hold_seq = int(voucher[1:])
@@ -633,17 +634,18 @@ def settlement_statement(ledger: Ledger, seq: int) -> SettlementStatement:
                 item=_str(item),
                 quantity=_int(quantity),
                 points=points,
-                fen=points * rate,
+                fen=settlement_fen(points, rate),
             )
         )
     points_total = sum(line.points for line in lines)
     entry = ledger.entry(seq)
     posted_points = sum(p.amount for p in entry.postings if p.asset is Asset.PTS and p.amount > 0)
     posted_fen = sum(p.amount for p in entry.postings if p.asset is Asset.CNY and p.amount > 0)
-    if (points_total, points_total * rate) != (posted_points, posted_fen):
+    fen_total = settlement_fen(points_total, rate)
+    if (points_total, fen_total) != (posted_points, posted_fen):
         raise IntegrityError(
             f"settlement {seq} posted {posted_points} points and {posted_fen} fen, but its "
-            f"redemptions add up to {points_total} points and {points_total * rate} fen",
+            f"redemptions add up to {points_total} points and {fen_total} fen",
             seq=seq,
         )
     return SettlementStatement(
@@ -655,19 +657,26 @@ def settlement_statement(ledger: Ledger, seq: int) -> SettlementStatement:
         period_to=period_to,
         fen_per_point=rate,
         points=points_total,
-        fen=points_total * rate,
+        fen=fen_total,
         lines=tuple(lines),
     )
 
 
 def _take(
-    unsettled: dict[str, tuple[int, str, int]], settle_seq: int, start: str, end: str
+    unsettled: dict[str, tuple[int, str, int]],
+    settle_seq: int,
+    period_from: dt.date,
+    period_to: dt.date,
 ) -> dict[str, tuple[int, str, int]]:
-    """Remove and return the confirmations a settlement at ``settle_seq`` covers."""
+    """Remove and return the confirmations a settlement at ``settle_seq`` covers.
+
+    Only confirmations before the settlement count; which of them it covers is the
+    domain's rule (:func:`~points_ledger.domain.settlement.settlement_covers`).
+    """
     covered = {
         voucher: info
         for voucher, info in unsettled.items()
-        if info[0] < settle_seq and start <= info[1] <= end
+        if info[0] < settle_seq and settlement_covers(info[1], period_from, period_to)
     }
     for voucher in covered:
         del unsettled[voucher]

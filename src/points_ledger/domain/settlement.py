@@ -16,6 +16,7 @@ State records: ``settlement_rate``: ``current`` -> rate; ``settlement``: seq -> 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Final
 
 from points_ledger.domain.admin import require_account, require_config, seated_committee
@@ -35,10 +36,28 @@ from points_ledger.models.events import Posting
 from points_ledger.models.records import HoldRecord
 from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum, all_of
 
-__all__ = ["RATE_NS", "SETTLEMENT_NS", "current_rate"]
+__all__ = ["RATE_NS", "SETTLEMENT_NS", "current_rate", "settlement_covers", "settlement_fen"]
 
 RATE_NS: Final = "settlement_rate"
 SETTLEMENT_NS: Final = "settlement"
+
+
+def settlement_covers(confirmed_on: str | None, period_from: dt.date, period_to: dt.date) -> bool:
+    """Whether a settlement for the period covers a redemption confirmed on ``confirmed_on``.
+
+    The settlement rule, in one place: a not yet settled redemption is covered when its
+    confirmation's business date (``YYYY-MM-DD``) lies in the period, both ends included.
+    The handler applies it to the partner's unsettled holds; the settlement statement in
+    :mod:`points_ledger.reports` applies it again to the log to re-derive what was paid.
+    """
+    if confirmed_on is None:
+        return False
+    return period_from.isoformat() <= confirmed_on <= period_to.isoformat()
+
+
+def settlement_fen(points: int, fen_per_point: int) -> int:
+    """What a settlement pays in fen for ``points`` redeemed points at the rate."""
+    return points * fen_per_point
 
 
 def current_rate(state: StateView) -> int:
@@ -80,13 +99,12 @@ def _settle(event: SettlePartner, state: StateView, ctx: DeriveContext) -> Plan:
         )
     rate = current_rate(state)
     work = WorkingState(state)
-    start, end = event.period_from.isoformat(), event.period_to.isoformat()
     remaining: list[str] = []
     covered: list[str] = []
     points = 0
     for voucher in work.get(UNSETTLED_NS, event.partner) or []:
         hold = HoldRecord.from_json(work.get(HOLD_NS, voucher), voucher)
-        if hold.confirmed_on is not None and start <= hold.confirmed_on <= end:
+        if settlement_covers(hold.confirmed_on, event.period_from, event.period_to):
             covered.append(voucher)
             points += hold.points
             work.put(HOLD_NS, voucher, dataclasses.replace(hold, settled_seq=ctx.seq).to_json())
@@ -95,9 +113,9 @@ def _settle(event: SettlePartner, state: StateView, ctx: DeriveContext) -> Plan:
     if not covered:
         raise InvalidEventError(
             f"partner {event.partner!r} has no unsettled redemptions confirmed from "
-            f"{start} to {end}"
+            f"{event.period_from.isoformat()} to {event.period_to.isoformat()}"
         )
-    fen = points * rate
+    fen = settlement_fen(points, rate)
     if fen > AMOUNT_MAX:
         raise LimitExceededError("the settlement is too large for one entry; split the period")
     work.put(UNSETTLED_NS, event.partner, remaining)
