@@ -25,8 +25,8 @@ from points_ledger.models.state import (
     KeyRevoked,
     PendingDelta,
     StatePut,
+    StateRecords,
 )
-from points_ledger.models.state import StateView as RecordsView
 from points_ledger.policy import Policy, Requirement
 
 __all__ = [
@@ -84,8 +84,13 @@ class LedgerConfig:
         )
 
 
-class StateView(RecordsView, Protocol):
-    """What handlers read: the store's state records and the genesis configuration."""
+class StateView(StateRecords, Protocol):
+    """What handlers read: the store's state records and the genesis configuration.
+
+    The one view of the state the rules see; a store provides the
+    :class:`~points_ledger.models.state.StateRecords` and :class:`ConfiguredState` adds
+    :meth:`config`.
+    """
 
     def config(self) -> LedgerConfig | None:
         """The genesis facts, or None before genesis."""
@@ -102,7 +107,7 @@ class ConfiguredState:
 
     def __init__(
         self,
-        records: RecordsView,
+        records: StateRecords,
         config_source: Callable[[], LedgerConfig | None] | None = None,
     ) -> None:
         self.records = records

@@ -1,10 +1,10 @@
 """The state vocabulary: what a store's state offers to read, and the changes it applies.
 
-Event handlers read the ledger state through :class:`StateView` and describe what an
-event changes with :data:`Change` values; every store implements the view and applies
-the changes (see :mod:`points_ledger.store`). The domain adds the genesis configuration,
-which it decodes itself (``points_ledger.domain.state``), so nothing here knows a policy
-or a key format.
+Every store's state offers the reads of :class:`StateRecords` and applies the
+:data:`Change` values event handlers describe (see :mod:`points_ledger.store`). Handlers
+read through the domain's ``StateView`` (``points_ledger.domain.state``): these records
+plus the genesis configuration, which the domain decodes itself, so nothing here knows a
+policy or a key format.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ __all__ = [
     "KeyRevoked",
     "PendingDelta",
     "StatePut",
-    "StateView",
+    "StateRecords",
 ]
 
 JSONValue: TypeAlias = Any
@@ -66,10 +66,11 @@ class DeriveContext:
             ) from e
 
 
-class StateView(Protocol):
-    """Read-only view of the ledger state just before the entry being derived.
+class StateRecords(Protocol):
+    """The state records a store keeps, read-only, as they stand before the next entry.
 
-    Every store's state implements it; the domain's view adds the genesis configuration.
+    Every store's state implements these reads. Handlers see them through the domain's
+    ``StateView``, which adds the genesis configuration.
     """
 
     def account(self, account: str) -> AccountRecord | None:

@@ -29,7 +29,7 @@ from points_ledger.models.audit import Problem
 from points_ledger.models.common import Asset
 from points_ledger.models.entries import Signature
 from points_ledger.models.events import Posting
-from points_ledger.models.state import Change, StateView
+from points_ledger.models.state import Change, StateRecords
 
 __all__ = [
     "REPORT_QUERIES",
@@ -124,7 +124,7 @@ StatementRow = tuple[int, str, str, str, int, int, bytes]
 """``(seq, event_id, kind, effective_at, recorded_at_us, amount, event_bytes)``."""
 
 
-class StateStore(StateView, Protocol):
+class StateStore(StateRecords, Protocol):
     """A store's state caches: the read view handlers see, and the changes they make.
 
     ``log_end`` bounds the log reads of the view during a replay (entries at or past it

@@ -79,7 +79,7 @@ class _Journal:
 class MemoryState:
     """The state caches of a :class:`MemoryStore` (or a scratch state for a replay).
 
-    Implements the read-only ``StateView`` handlers see, and applies their changes.
+    Implements the read-only ``StateRecords`` handlers see, and applies their changes.
     Log reads (``entry_kind``, ``entry_postings``) go to the store's log, bounded by
     ``log_end`` during a replay.
     """

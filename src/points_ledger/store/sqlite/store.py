@@ -195,7 +195,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 class SqliteState:
     """The state caches (accounts, keys, balances, domain records) on a connection.
 
-    Implements the read-only ``StateView`` that handlers see and applies their changes.
+    Implements the read-only ``StateRecords`` that handlers see and applies their changes.
     Log reads (``entry_kind``, ``entry_postings``) go to ``log_conn``, which is the same
     connection for a ledger file and the file under audit for a scratch replay.
     """
