@@ -15,14 +15,16 @@ from community_world import World, build_world
 import points_ledger.domain.state as domain_state
 import points_ledger.models.events as events_module
 from points_ledger import InvalidEventError
+from points_ledger.canonical import parse_event
 from points_ledger.domain.state import (
     DeriveContext,
     Plan,
     StateView,
+    check_every_kind_handled,
     register_handler,
     reversible_kinds,
 )
-from points_ledger.models.events import Event, register_event
+from points_ledger.models.events import Event, event_types, register_event
 from points_ledger.store.memory import MemoryStore
 
 
@@ -33,7 +35,19 @@ class Thanks(Event):
     note: str
 
 
+class Cheers(Event):
+    """A test-only event kind registered by its handler alone."""
+
+    type: Literal["test_cheers"] = "test_cheers"
+
+
 def thanks_handler(event: Thanks, state: StateView, ctx: DeriveContext) -> Plan:
+    config = state.config()
+    assert config is not None
+    return Plan(requirement=config.policy.admins())
+
+
+def cheers_handler(event: Cheers, state: StateView, ctx: DeriveContext) -> Plan:
     config = state.config()
     assert config is not None
     return Plan(requirement=config.policy.admins())
@@ -80,3 +94,24 @@ def test_a_second_handler_for_a_kind_is_refused(registries: None) -> None:
 
     with pytest.raises(ValueError, match="already has a handler"):
         register_handler(Thanks)(other)
+
+
+def test_the_handler_registration_also_makes_the_kind_parseable(registries: None) -> None:
+    assert "test_cheers" not in event_types()
+    register_handler(Cheers)(cheers_handler)
+    assert event_types()["test_cheers"] is Cheers
+    assert Cheers.kind == "test_cheers"
+    parsed = parse_event({"type": "test_cheers", "id": "c-1", "effective_at": "2026-03-01"})
+    assert isinstance(parsed, Cheers)
+
+
+def test_a_kind_known_without_handler_is_named_by_the_import_check(registries: None) -> None:
+    with pytest.raises(TypeError, match=r"Thanks \(kind 'test_thanks'\)"):
+        check_every_kind_handled()
+    register_handler(Thanks)(thanks_handler)
+    check_every_kind_handled()
+
+
+def test_the_library_kinds_all_have_handlers() -> None:
+    check_every_kind_handled()
+    assert len(event_types()) >= 24

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 
 from points_ledger.errors import InvalidEventError
 from points_ledger.keys import public_key_from_b64
-from points_ledger.models.events import Event, Posting
+from points_ledger.models.events import Event, Posting, event_types, register_event
 from points_ledger.models.state import (
     BUSINESS_ZONE,
     AccountOpened,
@@ -44,6 +44,7 @@ __all__ = [
     "StatePut",
     "StateView",
     "before_debit",
+    "check_every_kind_handled",
     "handler_for",
     "register_debit_hook",
     "register_handler",
@@ -155,13 +156,16 @@ def register_handler(
     [Callable[[_EventT, StateView, DeriveContext], Plan]],
     Callable[[_EventT, StateView, DeriveContext], Plan],
 ]:
-    """Decorator that registers the handler deriving a plan for ``event_type``.
+    """Decorator that registers an event kind together with the handler for it.
 
-    This is the one registration an event kind needs in the domain: with
-    ``reversible=True`` a ``Reverse`` event may also correct its entries.
+    This is the one registration an event kind needs: it makes ``event_type`` parseable
+    from canonical bytes (:func:`~points_ledger.models.events.register_event`) and
+    gives it the handler that derives its plan, so a kind can no longer be known without
+    its rules. With ``reversible=True`` a ``Reverse`` event may also correct its entries.
 
     Raises:
-        ValueError: if another handler is already registered for ``event_type``.
+        ValueError: if another handler is already registered for ``event_type``, or the
+            class is not a valid event kind (see ``register_event``).
     """
 
     def decorate(
@@ -170,12 +174,36 @@ def register_handler(
         known = _HANDLERS.get(event_type)
         if known is not None and known is not func:
             raise ValueError(f"{event_type.__name__} already has a handler ({known.__name__})")
+        register_event(event_type)
         _HANDLERS[event_type] = func
         if reversible:
             _REVERSIBLE.add(event_type.kind)
         return func
 
     return decorate
+
+
+def check_every_kind_handled() -> None:
+    """Fail loudly if an event kind is known without a handler.
+
+    ``points_ledger.domain`` calls it once its modules are imported, so a kind that was
+    registered with ``register_event`` alone stops the import with a message naming
+    it, rather than failing later on the first append.
+
+    Raises:
+        TypeError: naming every event class that has no handler.
+    """
+    missing = sorted(
+        f"{cls.__name__} (kind {kind!r})"
+        for kind, cls in event_types().items()
+        if cls not in _HANDLERS
+    )
+    if missing:
+        raise TypeError(
+            "event kinds without a handler: "
+            + ", ".join(missing)
+            + "; register each with points_ledger.domain.state.register_handler"
+        )
 
 
 def handler_for(event: Event) -> Handler:

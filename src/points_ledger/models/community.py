@@ -21,7 +21,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from points_ledger.models.common import AMOUNT_MAX, AccountId, Memo, PublicKeyB64
-from points_ledger.models.events import Event, register_event
+from points_ledger.models.events import Event
 
 __all__ = [
     "HOLD_HOURS_DEFAULT",
@@ -86,7 +86,6 @@ class ServiceUnit(StrEnum):
     HOUR = "hour"
 
 
-@register_event
 class DefineService(Event):
     """Add a service to the catalogue, or replace its definition from this entry on.
 
@@ -126,7 +125,6 @@ class DefineService(Event):
         return self
 
 
-@register_event
 class AwardPoints(Event):
     """Pay a volunteer for service done: ``quantity`` units of catalogue service ``service``.
 
@@ -150,7 +148,6 @@ class AwardPoints(Event):
     task_ref: TaskRef
 
 
-@register_event
 class JoinAlliance(Event):
     """Admit a partner account to the alliance and register its partner key.
 
@@ -169,7 +166,6 @@ class JoinAlliance(Event):
     public_key: PublicKeyB64
 
 
-@register_event
 class ListOffer(Event):
     """A partner puts an item in the points mall.
 
@@ -191,7 +187,6 @@ class ListOffer(Event):
     stock: Annotated[int, Field(ge=0, le=100_000)]
 
 
-@register_event
 class UpdateOffer(Event):
     """Change an offer's price and/or unreserved stock. Signed by the offer's partner.
 
@@ -215,7 +210,6 @@ class UpdateOffer(Event):
         return self
 
 
-@register_event
 class DelistOffer(Event):
     """Take an offer out of the mall. Signed by the offer's partner.
 
@@ -229,7 +223,6 @@ class DelistOffer(Event):
     offer: OfferId
 
 
-@register_event
 class HoldRedemption(Event):
     """Reserve points and stock for a redemption and issue a voucher (phase one).
 
@@ -255,7 +248,6 @@ class HoldRedemption(Event):
     expires_in_hours: Annotated[int, Field(ge=1, le=HOLD_HOURS_MAX)] = HOLD_HOURS_DEFAULT
 
 
-@register_event
 class ConfirmRedemption(Event):
     """The partner hands over the item: post the held points to the partner (phase two).
 
@@ -269,7 +261,6 @@ class ConfirmRedemption(Event):
     voucher: VoucherCode
 
 
-@register_event
 class VoidRedemption(Event):
     """Cancel a pending hold, releasing the member's points and the offer's stock.
 
@@ -286,7 +277,6 @@ class VoidRedemption(Event):
     reason: Label
 
 
-@register_event
 class SetSettlementRate(Event):
     """Fix how many fen a partner is paid per redeemed point, from this entry on.
 
@@ -300,7 +290,6 @@ class SetSettlementRate(Event):
     fen_per_point: Annotated[int, Field(ge=1, le=100_000)]
 
 
-@register_event
 class SettlePartner(Event):
     """Pay a partner in CNY for its confirmed, unsettled redemptions over a period.
 
@@ -329,7 +318,6 @@ class SettlePartner(Event):
         return self
 
 
-@register_event
 class Donate(Event):
     """A member gives points to the charity pool. Signed by a member key owned by the donor.
 
@@ -345,7 +333,6 @@ class Donate(Event):
     points: Points
 
 
-@register_event
 class Grant(Event):
     """The committee grants points from the charity pool to a beneficiary.
 

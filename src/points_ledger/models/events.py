@@ -4,7 +4,8 @@ Every event has a client-generated ``id`` (its idempotency key), an ``effective_
 business date, an optional ``memo`` and a ``type`` tag. Events are parsed strictly:
 unknown fields, floats or bools where integers belong, and oversize values are refused.
 
-Domain modules add event kinds with :func:`register_event`;
+An event kind becomes known when the domain registers its handler
+(``points_ledger.domain.state.register_handler``, which calls :func:`register_event`);
 :func:`points_ledger.canonical.parse_event` (a dict or JSON text, as a web form gives it)
 and :func:`points_ledger.canonical.event_from_bytes` (stored bytes) know every registered
 kind.
@@ -156,7 +157,10 @@ def _invalid(cls: type[Event], error: pydantic.ValidationError) -> InvalidEventE
 
 
 def register_event(cls: type[_E]) -> type[_E]:
-    """Class decorator that makes an event kind known to ``canonical.event_from_bytes``.
+    """Make an event kind known to ``canonical.event_from_bytes`` (idempotent per class).
+
+    The domain's ``register_handler`` calls it: an event kind is registered together
+    with the rules that derive its postings, in one call.
 
     Raises:
         ValueError: if another class already registered the same ``type`` tag, or the
@@ -231,7 +235,6 @@ class KeySpec(FrozenModel):
         return self
 
 
-@register_event
 class Genesis(Event):
     """The first entry of every ledger: its name, log key, first admins and thresholds.
 
@@ -292,7 +295,6 @@ class Genesis(Event):
         return self
 
 
-@register_event
 class OpenAccount(Event):
     """Open an account of a kind, optionally placed in the grid hierarchy. Admin-signed."""
 
@@ -302,7 +304,6 @@ class OpenAccount(Event):
     grid: GridPath = ()
 
 
-@register_event
 class RegisterKey(Event):
     """Register a public key with roles and an owner account. Admin-signed."""
 
@@ -310,7 +311,6 @@ class RegisterKey(Event):
     key: KeySpec
 
 
-@register_event
 class RecoverKey(Event):
     """Replace the keys of an account whose holder lost them (a lost or stolen phone).
 
@@ -325,7 +325,6 @@ class RecoverKey(Event):
     reason: Annotated[Memo, Field(min_length=1)]
 
 
-@register_event
 class RevokeKey(Event):
     """Revoke a registered key from this entry on. Admin-signed; revocation is final."""
 
@@ -334,7 +333,6 @@ class RevokeKey(Event):
     reason: Annotated[Memo, Field(min_length=1)]
 
 
-@register_event
 class Transfer(Event):
     """A generic multi-posting movement for anything no specific event covers.
 
@@ -356,7 +354,6 @@ class Transfer(Event):
         return self
 
 
-@register_event
 class Reverse(Event):
     """A compensating entry: the exact negation of the postings of entry ``target_seq``.
 

@@ -15,7 +15,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from points_ledger.errors import SplitError
 from points_ledger.models.common import AMOUNT_MAX, AccountId, FrozenModel
-from points_ledger.models.events import Event, register_event
+from points_ledger.models.events import Event
 from points_ledger.split import InvestorSchedule, SplitPolicy
 from points_ledger.split.policy import BUCKETS_MAX
 
@@ -78,7 +78,6 @@ class InvestorTerms(FrozenModel):
         return fiscal_year - self.contract_start_year + 1
 
 
-@register_event
 class AdoptSplitPolicy(Event):
     """Adopt version ``version`` of split policy ``policy_id``, in force from ``effective_from``.
 
@@ -143,7 +142,6 @@ class Holding(FrozenModel):
         return self
 
 
-@register_event
 class RecordRoster(Event):
     """Record who takes part in distributions: shareholders with shares, and villagers.
 
@@ -175,7 +173,6 @@ class RecordRoster(Event):
         return self
 
 
-@register_event
 class RecordRevenue(Event):
     """Record collective income: ``amount`` fen (CNY) from ``external`` into a fund account.
 
@@ -193,7 +190,6 @@ class RecordRevenue(Event):
     amount: PositiveAmount
 
 
-@register_event
 class Distribute(Event):
     """Pay out ``amount`` fen of a period's revenue by an adopted policy and a roster.
 
