@@ -5,7 +5,20 @@ from __future__ import annotations
 import pytest
 
 from points_ledger import IntegrityError
-from points_ledger.models.records import HoldRecord, OfferRecord, ServiceRecord
+from points_ledger.models.records import (
+    AwardTotal,
+    HoldRecord,
+    OfferRecord,
+    PartnerRecord,
+    RevenuePeriodRecord,
+    RosterRecord,
+    ServiceRecord,
+    SettlementRateRecord,
+    SettlementRecord,
+    SplitPolicyRecord,
+    SplitPolicyVersion,
+    StateRecord,
+)
 
 HOLD = HoldRecord(
     member="vol.li",
@@ -109,3 +122,109 @@ def test_a_service_record_keeps_its_stored_fields() -> None:
     }
     with pytest.raises(IntegrityError, match="service record 'gas-check'"):
         ServiceRecord.from_json({**service.to_json(), "points_per_day_max": "50"}, "gas-check")
+
+
+# The JSON each record kind stored as a dict before it had a class: files hold exactly
+# these values, so the classes must write them unchanged (ADR 0001: no migration).
+STORED: list[tuple[type[StateRecord], object]] = [
+    (PartnerRecord, {"name": "Li's Barber", "key_id": "ab12cd34", "joined_seq": 7}),
+    (SettlementRateRecord, {"fen_per_point": 5, "set_seq": 30}),
+    (
+        SettlementRecord,
+        {
+            "partner": "barber",
+            "fund": "fund.alliance",
+            "vouchers": ["V00000012", "V00000015"],
+            "points": 80,
+            "fen": 400,
+            "fen_per_point": 5,
+        },
+    ),
+    (
+        SplitPolicyRecord,
+        {
+            "versions": [
+                {
+                    "version": 1,
+                    "effective_from": "2026-01-01",
+                    "seq": 40,
+                    "policy": {"buckets": [{"name": "villagers", "mode": "per_capita"}]},
+                    "investor": None,
+                },
+                {
+                    "version": 2,
+                    "effective_from": "2026-07-01",
+                    "seq": 52,
+                    "policy": {"buckets": []},
+                    "investor": {"account": "investor.a", "schedule": []},
+                },
+            ]
+        },
+    ),
+    (
+        RosterRecord,
+        {
+            "seq": 44,
+            "as_of": "2026-01-01",
+            "shareholders": [["sh.wang", 3], ["sh.zhao", 2]],
+            "villagers": ["v.li", "v.wu"],
+        },
+    ),
+    (
+        RevenuePeriodRecord,
+        {"account": "fund.village", "fiscal_year": 2026, "recorded": 120000, "distributed": 0},
+    ),
+    (AwardTotal, 45),
+]
+
+
+@pytest.mark.parametrize(("cls", "stored"), STORED, ids=lambda v: getattr(v, "__name__", ""))
+def test_each_record_kind_reads_and_writes_the_json_files_hold(
+    cls: type[StateRecord], stored: object
+) -> None:
+    record = cls.from_json(stored, "k")
+    assert record.to_json() == stored
+    assert cls.read(None) is None
+
+
+def test_lists_are_read_as_tuples_and_nested_records_as_records() -> None:
+    policy = SplitPolicyRecord.from_json(STORED[3][1], "p1")
+    assert isinstance(policy.versions, tuple)
+    assert [v.version for v in policy.versions] == [1, 2]
+    assert isinstance(policy.versions[1], SplitPolicyVersion)
+    assert policy.versions[1].investor == {"account": "investor.a", "schedule": []}
+    roster = RosterRecord.from_json(STORED[4][1], "r1")
+    assert roster.shareholders == (("sh.wang", 3), ("sh.zhao", 2))
+    assert dict(roster.shareholders) == {"sh.wang": 3, "sh.zhao": 2}
+
+
+@pytest.mark.parametrize(
+    ("cls", "value"),
+    [
+        (
+            SettlementRecord,
+            {**SettlementRecord("p", "f", ("V1",), 1, 5, 5).to_json(), "vouchers": "V1"},
+        ),
+        (
+            SettlementRecord,
+            {**SettlementRecord("p", "f", ("V1",), 1, 5, 5).to_json(), "vouchers": [1]},
+        ),
+        (RosterRecord, {"seq": 1, "as_of": "2026-01-01", "shareholders": [["a"]], "villagers": []}),
+        (
+            RosterRecord,
+            {"seq": 1, "as_of": "2026-01-01", "shareholders": [["a", True]], "villagers": []},
+        ),
+        (SplitPolicyRecord, {"versions": [{"version": 1}]}),
+        (SplitPolicyRecord, {"versions": [{**STORED[3][1]["versions"][0], "policy": []}]}),  # type: ignore[index]
+        (PartnerRecord, {"name": "x", "key_id": "k", "joined_seq": "7"}),
+        (SettlementRateRecord, {"fen_per_point": 5}),
+        (RevenuePeriodRecord, None),
+        (AwardTotal, True),
+        (AwardTotal, "45"),
+    ],
+)
+def test_a_damaged_record_of_any_kind_is_an_integrity_error(
+    cls: type[StateRecord], value: object
+) -> None:
+    with pytest.raises(IntegrityError):
+        cls.from_json(value, "k")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 from points_ledger.domain.admin import (
     further_key_requirements,
@@ -70,7 +70,7 @@ from points_ledger.models.community import (
     VoidRedemption,
 )
 from points_ledger.models.events import KeySpec, Posting
-from points_ledger.models.records import HoldRecord, OfferRecord
+from points_ledger.models.records import HoldRecord, OfferRecord, PartnerRecord
 from points_ledger.policy import AnyOf, OwnerSignature, Requirement, RoleQuorum, all_of
 
 __all__ = [
@@ -107,21 +107,22 @@ def voucher_code(hold_seq: int) -> str:
     return f"V{hold_seq:08d}"
 
 
-def require_partner(state: StateView, partner: str) -> dict[str, Any]:
+def require_partner(state: StateView, partner: str) -> PartnerRecord:
     """Return an alliance membership.
 
     Raises:
         UnknownAccountError: if the account has not been opened.
         NotFoundError: if the account has not joined the alliance.
+        IntegrityError: if the stored membership cannot be read.
     """
     require_account(state, partner)
-    value = state.get(ALLIANCE_NS, partner)
-    if not isinstance(value, dict):
+    record = PartnerRecord.read(state.get(ALLIANCE_NS, partner), partner)
+    if record is None:
         raise NotFoundError(
             f"account {partner!r} is not an alliance partner",
             hint="Admit it first (points-ledger alliance join, or a JoinAlliance event).",
         )
-    return value
+    return record
 
 
 def _require_offer(work: WorkingState, offer: str) -> OfferRecord:
@@ -229,7 +230,7 @@ def _join_alliance(event: JoinAlliance, state: StateView, ctx: DeriveContext) ->
         raise InvalidEventError(f"key {record.key_id} is already registered")
     if record.public_key == config.log_key:
         raise InvalidEventError("the log key cannot also sign events; generate another key")
-    membership = {"name": event.name, "key_id": record.key_id, "joined_seq": ctx.seq}
+    membership = PartnerRecord(name=event.name, key_id=record.key_id, joined_seq=ctx.seq)
     # The partner key speaks for the account like any other key it owns (and is listed
     # among its keys below): the admins alone may not add it to an account with a key.
     requirements = [
@@ -241,7 +242,7 @@ def _join_alliance(event: JoinAlliance, state: StateView, ctx: DeriveContext) ->
         changes=(
             KeyAdded(record),
             *index_owner(record, state),
-            StatePut(ALLIANCE_NS, event.partner, membership),
+            StatePut(ALLIANCE_NS, event.partner, membership.to_json()),
         ),
     )
 

@@ -32,7 +32,7 @@ from points_ledger.errors import (
 from points_ledger.models.common import AccountKind, Asset, Role
 from points_ledger.models.community import AwardPoints, DefineService
 from points_ledger.models.events import Posting
-from points_ledger.models.records import ServiceRecord
+from points_ledger.models.records import AwardTotal, ServiceRecord
 from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum, all_of
 
 __all__ = ["SERVICE_NS", "require_service"]
@@ -100,18 +100,18 @@ def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> P
             f"{service.active_from} to {service.active_to or 'open end'})"
         )
     task_key = f"{event.service}/{event.task_ref}"
-    paid_by = state.get(TASK_NS, task_key)
+    paid_by = AwardTotal.read(state.get(TASK_NS, task_key), task_key)
     if paid_by is not None:
         raise DuplicateTaskError(
             f"task {event.task_ref!r} of service {event.service!r} was already paid by "
-            f"entry {paid_by}",
-            details={"service": event.service, "task_ref": event.task_ref, "seq": paid_by},
+            f"entry {paid_by.value}",
+            details={"service": event.service, "task_ref": event.task_ref, "seq": paid_by.value},
         )
     points = event.quantity * service.points_per_unit
     day_key = f"{event.volunteer}/{event.service}/{day}"
     month_key = f"{event.volunteer}/{event.service}/{day[:7]}"
-    day_total = int(state.get(DAY_NS, day_key) or 0) + points
-    month_total = int(state.get(MONTH_NS, month_key) or 0) + points
+    day_total = _counted(state, DAY_NS, day_key) + points
+    month_total = _counted(state, MONTH_NS, month_key) + points
     for total, cap, period in (
         (day_total, service.points_per_day_max, f"on {day}"),
         (month_total, service.points_per_month_max, f"in {day[:7]}"),
@@ -130,8 +130,14 @@ def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> P
         requirement=AllOf(RoleQuorum(Role.ISSUER), NotOwnedBy(event.volunteer)),
         postings=postings,
         changes=(
-            StatePut(TASK_NS, task_key, ctx.seq),
-            StatePut(DAY_NS, day_key, day_total),
-            StatePut(MONTH_NS, month_key, month_total),
+            StatePut(TASK_NS, task_key, AwardTotal(ctx.seq).to_json()),
+            StatePut(DAY_NS, day_key, AwardTotal(day_total).to_json()),
+            StatePut(MONTH_NS, month_key, AwardTotal(month_total).to_json()),
         ),
     )
+
+
+def _counted(state: StateView, namespace: str, key: str) -> int:
+    """The points a day or month counter holds so far (0 if none was kept)."""
+    total = AwardTotal.read(state.get(namespace, key), key)
+    return 0 if total is None else total.value

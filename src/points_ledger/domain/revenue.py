@@ -14,9 +14,10 @@ State records (JSON, under namespaces of the ``state`` table):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from points_ledger.domain.admin import require_account, require_config
 from points_ledger.domain.state import DeriveContext, Plan, StatePut, StateView, register_handler
@@ -31,6 +32,12 @@ from points_ledger.errors import (
 )
 from points_ledger.models.common import AccountKind, Asset
 from points_ledger.models.events import Posting
+from points_ledger.models.records import (
+    RevenuePeriodRecord,
+    RosterRecord,
+    SplitPolicyRecord,
+    SplitPolicyVersion,
+)
 from points_ledger.models.revenue import (
     AdoptSplitPolicy,
     Distribute,
@@ -128,16 +135,10 @@ def derive_distribution(event: Distribute, state: StateView) -> DerivedDistribut
             needs is empty, or the revenue account is also a recipient.
         IntegrityError: A state record cannot be read (a damaged file).
     """
-    period = _period(state, event.period)
-    if period is None:
-        raise NotFoundError(
-            f"no revenue has been recorded for period {event.period!r}",
-            hint="Record the income first (points-ledger revenue record, or a RecordRevenue "
-            "event).",
-        )
+    period = _require_period(state, event.period)
     version = _version_in_force(state, event.policy_id, event.effective_at)
     policy, investor, roster = _policy_and_roster(event, version, state)
-    source = _text(period, "account")
+    source = period.account
     available = state.balance(source, Asset.CNY).available
     if event.amount > available:
         raise OverdraftError(
@@ -145,7 +146,7 @@ def derive_distribution(event: Distribute, state: StateView) -> DerivedDistribut
             f"the distribution needs {Asset.CNY.format_amount(event.amount)}",
             details={"account": source, "available": available, "needed": event.amount},
         )
-    left = _int(period, "recorded") - _int(period, "distributed")
+    left = period.recorded - period.distributed
     if event.amount > left:
         raise LimitExceededError(
             f"period {event.period!r} has {Asset.CNY.format_amount(left)} CNY of revenue "
@@ -177,11 +178,11 @@ def explain_distribution(event: Distribute, seq: int, state: StateView) -> Deriv
 
 
 def _policy_and_roster(
-    event: Distribute, version: dict[str, Any], state: StateView
-) -> tuple[SplitPolicy, InvestorTerms | None, dict[str, Any]]:
+    event: Distribute, version: SplitPolicyVersion, state: StateView
+) -> tuple[SplitPolicy, InvestorTerms | None, RosterRecord | None]:
     try:
-        policy = SplitPolicy.from_dict(version["policy"])
-        investor_data = version.get("investor")
+        policy = SplitPolicy.from_dict(version.policy)
+        investor_data = version.investor
         investor = None if investor_data is None else InvestorTerms.model_validate(investor_data)
     except (LedgerError, ValueError, TypeError, KeyError) as e:
         raise IntegrityError(f"stored split policy {event.policy_id!r} cannot be read") from e
@@ -192,9 +193,9 @@ def _policy_and_roster(
             "and the distribution names no roster",
             hint="Name a recorded roster in roster_id.",
         )
-    roster: dict[str, Any] = {"shareholders": [], "villagers": []}
+    roster: RosterRecord | None = None
     if event.roster_id is not None:
-        recorded = _record(state, ROSTER_NS, event.roster_id)
+        recorded = RosterRecord.read(state.get(ROSTER_NS, event.roster_id), event.roster_id)
         if recorded is None:
             raise NotFoundError(
                 f"roster {event.roster_id!r} has not been recorded",
@@ -207,18 +208,15 @@ def _policy_and_roster(
 
 def _split(
     event: Distribute,
-    period: dict[str, Any],
-    version: dict[str, Any],
+    period: RevenuePeriodRecord,
+    version: SplitPolicyVersion,
     policy: SplitPolicy,
     investor: InvestorTerms | None,
-    roster: dict[str, Any],
+    roster: RosterRecord | None,
 ) -> DerivedDistribution:
-    source = _text(period, "account")
-    try:
-        shareholders = {str(a): int(n) for a, n in _list(roster, "shareholders")}
-        villagers = [str(v) for v in _list(roster, "villagers")]
-    except (ValueError, TypeError) as e:
-        raise IntegrityError(f"stored roster {event.roster_id!r} cannot be read") from e
+    source = period.account
+    shareholders = {} if roster is None else dict(roster.shareholders)
+    villagers = [] if roster is None else list(roster.villagers)
     shares = {b.name: shareholders for b in policy.buckets if b.mode == "pro_rata"}
     members = {b.name: villagers for b in policy.buckets if b.mode == "per_capita"}
     schedule: InvestorSchedule | None = None
@@ -226,7 +224,7 @@ def _split(
     investor_account = "investor"
     if investor is not None:
         schedule = investor.schedule
-        contract_year = investor.contract_year(_int(period, "fiscal_year"))
+        contract_year = investor.contract_year(period.fiscal_year)
         investor_account = investor.account
     result = distribute(
         event.amount,
@@ -240,7 +238,7 @@ def _split(
     return DerivedDistribution(
         distribution=result,
         source_account=source,
-        policy_version=_int(version, "version"),
+        policy_version=version.version,
         contract_year=contract_year,
         postings=distribution_postings(source, result),
     )
@@ -266,8 +264,8 @@ def preview_distribution(event: Distribute, state: StateView) -> Distribution:
 @register_handler(AdoptSplitPolicy)
 def _adopt_split_policy(event: AdoptSplitPolicy, state: StateView, ctx: DeriveContext) -> Plan:
     config = require_config(state)
-    record = _record(state, POLICY_NS, event.policy_id)
-    versions: list[Any] = [] if record is None else _list(record, "versions")
+    record = SplitPolicyRecord.read(state.get(POLICY_NS, event.policy_id), event.policy_id)
+    versions = [] if record is None else list(record.versions)
     expected = len(versions) + 1
     if event.version != expected:
         raise InvalidEventError(
@@ -276,7 +274,7 @@ def _adopt_split_policy(event: AdoptSplitPolicy, state: StateView, ctx: DeriveCo
             details={"policy_id": event.policy_id, "expected": expected},
         )
     if versions:
-        last_from = dt.date.fromisoformat(_text(versions[-1], "effective_from"))
+        last_from = _iso_date(versions[-1].effective_from)
         if event.effective_from < last_from:
             raise InvalidEventError(
                 f"version {event.version} of policy {event.policy_id!r} would take effect on "
@@ -290,42 +288,43 @@ def _adopt_split_policy(event: AdoptSplitPolicy, state: StateView, ctx: DeriveCo
     if event.investor is not None:
         _require_kind(state, event.investor.account, {AccountKind.INVESTOR}, "the investor")
     versions.append(
-        {
-            "version": event.version,
-            "effective_from": event.effective_from.isoformat(),
-            "seq": ctx.seq,
-            "policy": policy.to_dict(),
-            "investor": None if event.investor is None else event.investor.model_dump(mode="json"),
-        }
+        SplitPolicyVersion(
+            version=event.version,
+            effective_from=event.effective_from.isoformat(),
+            seq=ctx.seq,
+            policy=policy.to_dict(),
+            investor=None if event.investor is None else event.investor.model_dump(mode="json"),
+        )
     )
+    adopted = SplitPolicyRecord(versions=tuple(versions))
     return Plan(
         requirement=config.policy.committee(),
-        changes=(StatePut(POLICY_NS, event.policy_id, {"versions": versions}),),
+        changes=(StatePut(POLICY_NS, event.policy_id, adopted.to_json()),),
     )
 
 
 @register_handler(RecordRoster)
 def _record_roster(event: RecordRoster, state: StateView, ctx: DeriveContext) -> Plan:
     config = require_config(state)
-    earlier = _record(state, ROSTER_NS, event.roster_id)
+    earlier = RosterRecord.read(state.get(ROSTER_NS, event.roster_id), event.roster_id)
     if earlier is not None:
         raise InvalidEventError(
-            f"roster {event.roster_id!r} was already recorded at entry {earlier.get('seq')}",
+            f"roster {event.roster_id!r} was already recorded at entry {earlier.seq}",
             hint="Rosters are snapshots: record a changed roster under a new id.",
         )
     for holding in event.shareholders:
         _require_kind(state, holding.account, {AccountKind.SHAREHOLDER}, "a shareholder")
     for villager in event.villagers:
         _require_kind(state, villager, VILLAGER_KINDS, "a villager")
-    value = {
-        "seq": ctx.seq,
-        "as_of": event.as_of.isoformat(),
-        "shareholders": [[h.account, h.shares] for h in event.shareholders],
-        "villagers": list(event.villagers),
-    }
+    roster = RosterRecord(
+        seq=ctx.seq,
+        as_of=event.as_of.isoformat(),
+        shareholders=tuple((h.account, h.shares) for h in event.shareholders),
+        villagers=tuple(event.villagers),
+    )
     return Plan(
         requirement=config.policy.committee(),
-        changes=(StatePut(ROSTER_NS, event.roster_id, value),),
+        changes=(StatePut(ROSTER_NS, event.roster_id, roster.to_json()),),
     )
 
 
@@ -335,27 +334,24 @@ def _record_revenue(event: RecordRevenue, state: StateView, ctx: DeriveContext) 
     _require_kind(state, event.account, {AccountKind.FUND}, "the revenue account")
     period = _period(state, event.period)
     if period is None:
-        period = {
-            "account": event.account,
-            "fiscal_year": event.fiscal_year,
-            "recorded": 0,
-            "distributed": 0,
-        }
-    elif period.get("account") != event.account or period.get("fiscal_year") != event.fiscal_year:
+        period = RevenuePeriodRecord(
+            account=event.account, fiscal_year=event.fiscal_year, recorded=0, distributed=0
+        )
+    elif period.account != event.account or period.fiscal_year != event.fiscal_year:
         raise InvalidEventError(
-            f"period {event.period!r} belongs to account {period.get('account')!r}, fiscal "
-            f"year {period.get('fiscal_year')}; this event names {event.account!r}, "
+            f"period {event.period!r} belongs to account {period.account!r}, fiscal "
+            f"year {period.fiscal_year}; this event names {event.account!r}, "
             f"{event.fiscal_year}",
             hint="Use the period's account and fiscal year, or another period label.",
         )
-    updated = {**period, "recorded": _int(period, "recorded") + event.amount}
+    updated = dataclasses.replace(period, recorded=period.recorded + event.amount)
     return Plan(
         requirement=config.policy.committee(),
         postings=(
             Posting(account="external", asset=Asset.CNY, amount=-event.amount),
             Posting(account=event.account, asset=Asset.CNY, amount=event.amount),
         ),
-        changes=(StatePut(PERIOD_NS, event.period, updated),),
+        changes=(StatePut(PERIOD_NS, event.period, updated.to_json()),),
     )
 
 
@@ -363,12 +359,12 @@ def _record_revenue(event: RecordRevenue, state: StateView, ctx: DeriveContext) 
 def _distribute(event: Distribute, state: StateView, ctx: DeriveContext) -> Plan:
     config = require_config(state)
     derived = derive_distribution(event, state)
-    period = _period(state, event.period) or {}
-    updated = {**period, "distributed": _int(period, "distributed") + event.amount}
+    period = _require_period(state, event.period)
+    updated = dataclasses.replace(period, distributed=period.distributed + event.amount)
     return Plan(
         requirement=config.policy.committee(),
         postings=derived.postings,
-        changes=(StatePut(PERIOD_NS, event.period, updated),),
+        changes=(StatePut(PERIOD_NS, event.period, updated.to_json()),),
     )
 
 
@@ -387,9 +383,9 @@ def _require_kind(
 
 def _version_in_force(
     state: StateView, policy_id: str, on: dt.date, *, before_seq: int | None = None
-) -> dict[str, Any]:
+) -> SplitPolicyVersion:
     """The policy version in force on ``on`` (among versions adopted before ``before_seq``)."""
-    record = _record(state, POLICY_NS, policy_id)
+    record = SplitPolicyRecord.read(state.get(POLICY_NS, policy_id), policy_id)
     if record is None:
         raise NotFoundError(
             f"split policy {policy_id!r} has not been adopted",
@@ -398,48 +394,34 @@ def _version_in_force(
         )
     in_force = [
         v
-        for v in _list(record, "versions")
-        if dt.date.fromisoformat(_text(v, "effective_from")) <= on
-        and (before_seq is None or _int(v, "seq") < before_seq)
+        for v in record.versions
+        if _iso_date(v.effective_from) <= on and (before_seq is None or v.seq < before_seq)
     ]
     if not in_force:
         raise NotFoundError(
             f"no version of split policy {policy_id!r} is in force on {on}",
             hint="Date the distribution on or after the policy's effective_from date.",
         )
-    version: dict[str, Any] = in_force[-1]
-    return version
+    return in_force[-1]
 
 
-def _period(state: StateView, period: str) -> dict[str, Any] | None:
-    return _record(state, PERIOD_NS, period)
+def _period(state: StateView, period: str) -> RevenuePeriodRecord | None:
+    return RevenuePeriodRecord.read(state.get(PERIOD_NS, period), period)
 
 
-def _record(state: StateView, namespace: str, key: str) -> dict[str, Any] | None:
-    value = state.get(namespace, key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise IntegrityError(f"state record {namespace}/{key} is not an object")
-    return value
+def _require_period(state: StateView, period: str) -> RevenuePeriodRecord:
+    record = _period(state, period)
+    if record is None:
+        raise NotFoundError(
+            f"no revenue has been recorded for period {period!r}",
+            hint="Record the income first (points-ledger revenue record, or a RecordRevenue "
+            "event).",
+        )
+    return record
 
 
-def _list(record: dict[str, Any], name: str) -> list[Any]:
-    value = record.get(name)
-    if not isinstance(value, list):
-        raise IntegrityError(f"state record field {name!r} is not a list")
-    return value
-
-
-def _int(record: dict[str, Any], name: str) -> int:
-    value = record.get(name)
-    if type(value) is not int:
-        raise IntegrityError(f"state record field {name!r} is not an integer")
-    return value
-
-
-def _text(record: Any, name: str) -> str:
-    value = record.get(name) if isinstance(record, dict) else None
-    if not isinstance(value, str):
-        raise IntegrityError(f"state record field {name!r} is not a string")
-    return value
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise IntegrityError(f"a stored split policy holds {value!r} as a date") from e

@@ -33,7 +33,7 @@ from points_ledger.errors import InvalidEventError, LimitExceededError, NotFound
 from points_ledger.models.common import AMOUNT_MAX, AccountKind, Asset, Role
 from points_ledger.models.community import SetSettlementRate, SettlePartner
 from points_ledger.models.events import Posting
-from points_ledger.models.records import HoldRecord
+from points_ledger.models.records import HoldRecord, SettlementRateRecord, SettlementRecord
 from points_ledger.policy import AllOf, NotOwnedBy, RoleQuorum, all_of
 
 __all__ = ["RATE_NS", "SETTLEMENT_NS", "current_rate", "settlement_covers", "settlement_fen"]
@@ -65,25 +65,26 @@ def current_rate(state: StateView) -> int:
 
     Raises:
         NotFoundError: if no rate has been set.
+        IntegrityError: if the stored rate cannot be read.
     """
-    value = state.get(RATE_NS, "current")
-    if not isinstance(value, dict):
+    record = SettlementRateRecord.read(state.get(RATE_NS, "current"), "current")
+    if record is None:
         raise NotFoundError(
             "no settlement rate has been set",
             hint="The admins set one first (points-ledger settlement-rate set, or a "
             "SetSettlementRate event).",
         )
-    return int(value["fen_per_point"])
+    return record.fen_per_point
 
 
 @register_handler(SetSettlementRate)
 def _set_rate(event: SetSettlementRate, state: StateView, ctx: DeriveContext) -> Plan:
     config = require_config(state)
-    value = {"fen_per_point": event.fen_per_point, "set_seq": ctx.seq}
+    value = SettlementRateRecord(fen_per_point=event.fen_per_point, set_seq=ctx.seq)
     # The price of a point in money is the committee's decision too, once it is seated.
     return Plan(
         requirement=all_of([config.policy.admins(), *seated_committee(state, config)]),
-        changes=(StatePut(RATE_NS, "current", value),),
+        changes=(StatePut(RATE_NS, "current", value.to_json()),),
     )
 
 
@@ -119,18 +120,15 @@ def _settle(event: SettlePartner, state: StateView, ctx: DeriveContext) -> Plan:
     if fen > AMOUNT_MAX:
         raise LimitExceededError("the settlement is too large for one entry; split the period")
     work.put(UNSETTLED_NS, event.partner, remaining)
-    work.put(
-        SETTLEMENT_NS,
-        str(ctx.seq),
-        {
-            "partner": event.partner,
-            "fund": event.fund,
-            "vouchers": covered,
-            "points": points,
-            "fen": fen,
-            "fen_per_point": rate,
-        },
+    summary = SettlementRecord(
+        partner=event.partner,
+        fund=event.fund,
+        vouchers=tuple(covered),
+        points=points,
+        fen=fen,
+        fen_per_point=rate,
     )
+    work.put(SETTLEMENT_NS, str(ctx.seq), summary.to_json())
     postings = (
         Posting(account=event.fund, asset=Asset.CNY, amount=-fen),
         Posting(account=event.partner, asset=Asset.CNY, amount=fen),
