@@ -92,7 +92,7 @@ from points_ledger.models import (
     UpdateOffer,
     VoidRedemption,
 )
-from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.models.signed_checkpoint import SignedCheckpoint
 from points_ledger.receipts import Receipt, VerifiedReceipt, verify_receipt
 from points_ledger.trusted import TrustedCheckpoints
 from points_ledger.witness import Witness

@@ -29,7 +29,6 @@ from typing import Final
 
 from points_ledger._sigcheck import SignatureChecker
 from points_ledger.audit import run_audit
-from points_ledger.checkpoints import log_vkey
 from points_ledger.domain.state import LedgerConfig
 from points_ledger.errors import (
     IntegrityError,
@@ -39,11 +38,12 @@ from points_ledger.errors import (
     StorageError,
 )
 from points_ledger.keys import Signer
+from points_ledger.log_notes import log_vkey
 from points_ledger.logrecord import LogRecord, RecordedCheckpoint
 from points_ledger.merkle import RootBuilder, root_from_nodes
-from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.models.common import from_microseconds
-from points_ledger.notes import Checkpoint, sign_note
+from points_ledger.models.signed_checkpoint import SignedCheckpoint
+from points_ledger.notes import CheckpointBody, sign_note
 from points_ledger.store import CheckpointRow, Store
 
 __all__ = ["AutoCheckpoint", "checkpoint_checked", "require_log_key"]
@@ -198,7 +198,7 @@ def _checkpoint_locked(
     if latest is not None:
         now_us = max(now_us, latest.recorded_at_us)
     note = sign_note(
-        Checkpoint(config.origin, size, root).to_text(), config.origin, signer.private_key
+        CheckpointBody(config.origin, size, root).to_text(), config.origin, signer.private_key
     )
     made = RecordedCheckpoint(size=size, root=root, note=note, recorded_at_us=now_us)
     with store.write():

@@ -37,7 +37,6 @@ from points_ledger.canonical import (
     ledger_id_of,
     signing_input,
 )
-from points_ledger.checkpoints import log_vkey
 from points_ledger.domain.revenue import explain_distribution, preview_distribution
 from points_ledger.domain.state import ConfiguredState, DeriveContext, LedgerConfig
 from points_ledger.engine import (
@@ -57,8 +56,8 @@ from points_ledger.errors import (
 )
 from points_ledger.genesis import genesis_config
 from points_ledger.keys import Signer
+from points_ledger.log_notes import log_vkey
 from points_ledger.logrecord import LogRecord
-from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.models.common import (
     POSITION_MAX,
     AccountId,
@@ -78,6 +77,7 @@ from points_ledger.models.entries import (
 )
 from points_ledger.models.events import BACKDATE_DAYS_DEFAULT, Event, Genesis, KeySpec, Posting
 from points_ledger.models.revenue import Distribute
+from points_ledger.models.signed_checkpoint import SignedCheckpoint
 from points_ledger.receipts import Receipt
 from points_ledger.split import Distribution
 from points_ledger.store import EntryRow, Store

@@ -1,4 +1,6 @@
-"""Opening log-signed checkpoint notes. Pure: no I/O.
+"""Notes the log key signs: its verifier key, and checking the checkpoints it signed.
+
+Pure: no I/O. (Formerly ``points_ledger.checkpoints``, which still imports and warns.)
 
 A points ledger signs its checkpoints with its **log key** under the key name = origin,
 so one verifier key string (``origin+hex8+base64(0x01||pubkey)``) is all an outside
@@ -12,9 +14,9 @@ from collections.abc import Sequence
 
 from points_ledger.errors import EquivocationError, NoteError, ProofError
 from points_ledger.merkle import verify_consistency
-from points_ledger.notes import ALG_ED25519, Checkpoint, NoteVerifier, key_id, open_note
+from points_ledger.notes import ALG_ED25519, CheckpointBody, NoteVerifier, key_id, open_note
 
-__all__ = ["log_verifier", "log_vkey", "open_checkpoint", "verify_checkpoint_consistency"]
+__all__ = ["log_verifier", "log_vkey", "verify_checkpoint_consistency", "verify_checkpoint_note"]
 
 
 def log_verifier(origin: str, public_key: bytes) -> NoteVerifier:
@@ -54,7 +56,7 @@ def log_vkey(origin: str, public_key: bytes) -> str:
     return vkey
 
 
-def open_checkpoint(note: object, verifier: NoteVerifier) -> Checkpoint:
+def verify_checkpoint_note(note: object, verifier: NoteVerifier) -> CheckpointBody:
     """Verify a signed checkpoint note with a log's key and return its body.
 
     The note must carry a valid signature by ``verifier`` (other signatures, such as
@@ -75,7 +77,7 @@ def open_checkpoint(note: object, verifier: NoteVerifier) -> Checkpoint:
     if not isinstance(note, str | bytes):
         raise NoteError(f"a checkpoint note must be text, got {type(note).__name__}")
     opened = open_note(note, [verifier])
-    checkpoint = Checkpoint.from_text(opened.text)
+    checkpoint = CheckpointBody.from_text(opened.text)
     if checkpoint.origin != verifier.name:
         raise NoteError(
             f"checkpoint origin {checkpoint.origin!r} is not the log {verifier.name!r}",
@@ -86,7 +88,7 @@ def open_checkpoint(note: object, verifier: NoteVerifier) -> Checkpoint:
 
 def verify_checkpoint_consistency(
     old_note: str, new_note: str, verifier: NoteVerifier, proof: Sequence[bytes]
-) -> tuple[Checkpoint, Checkpoint]:
+) -> tuple[CheckpointBody, CheckpointBody]:
     """Check that two log-signed checkpoints show one history: the smaller is a prefix.
 
     Either note may be the larger; the proof runs from the smaller tree to the larger
@@ -111,8 +113,8 @@ def verify_checkpoint_consistency(
             sizes to prove), or the proof does not verify (``details`` holds both notes:
             unless the proof was damaged in transit, the log has shown a split view).
     """
-    old = open_checkpoint(old_note, verifier)
-    new = open_checkpoint(new_note, verifier)
+    old = verify_checkpoint_note(old_note, verifier)
+    new = verify_checkpoint_note(new_note, verifier)
     evidence = {"first": str(old_note), "second": str(new_note)}
     if old.size == new.size:
         if old.root_hash != new.root_hash:

@@ -30,9 +30,10 @@ import base64
 import binascii
 import hashlib
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -50,7 +51,7 @@ __all__ = [
     "MAX_SIGNATURES",
     "MAX_TIMESTAMP",
     "MAX_TREE_SIZE",
-    "Checkpoint",
+    "CheckpointBody",
     "Note",
     "NoteSignature",
     "NoteVerifier",
@@ -545,8 +546,10 @@ def _parse_signature_line(line: str) -> tuple[str, bytes, bytes]:
 
 
 @dataclass(frozen=True)
-class Checkpoint:
-    """The body of a c2sp.org/tlog-checkpoint: a log's tree head.
+class CheckpointBody:
+    """The body of a c2sp.org/tlog-checkpoint: a log's tree head, without signatures.
+
+    (Formerly named ``Checkpoint``; that name still works and warns.)
 
     Attributes:
         origin: Log identity (non-empty, single line), e.g. ``example.com/ledger``.
@@ -584,7 +587,7 @@ class Checkpoint:
         return "".join(line + "\n" for line in lines)
 
     @classmethod
-    def from_text(cls, text: str) -> Checkpoint:
+    def from_text(cls, text: str) -> CheckpointBody:
         """Parse checkpoint note text strictly.
 
         Args:
@@ -618,7 +621,7 @@ def cosign(checkpoint_text: str, name: str, key: Ed25519PrivateKey, timestamp: i
     checkpoint text; the key id uses type ``0x04``.
 
     Args:
-        checkpoint_text: The checkpoint note text (see :meth:`Checkpoint.from_text`).
+        checkpoint_text: The checkpoint note text (see :meth:`CheckpointBody.from_text`).
         name: Cosigner key name.
         key: Cosigner Ed25519 private key.
         timestamp: POSIX seconds, ``0 <= timestamp <= 2**63 - 1``; passed in, never read
@@ -631,7 +634,7 @@ def cosign(checkpoint_text: str, name: str, key: Ed25519PrivateKey, timestamp: i
     Raises:
         NoteError: If the checkpoint text, name, key or timestamp is invalid.
     """
-    Checkpoint.from_text(checkpoint_text)
+    CheckpointBody.from_text(checkpoint_text)
     data = _encode_text(checkpoint_text)
     _check_name(name)
     signer = _check_private_key(key)
@@ -642,3 +645,16 @@ def cosign(checkpoint_text: str, name: str, key: Ed25519PrivateKey, timestamp: i
     kid = key_id(name, ALG_COSIGNATURE_V1, signer.public_key().public_bytes_raw())
     signature = signer.sign(_cosignature_message(timestamp, data))
     return _line(name, kid, timestamp.to_bytes(_TIMESTAMP_SIZE, "big") + signature)
+
+
+def __getattr__(name: str) -> Any:
+    """``Checkpoint``: the former name of :class:`CheckpointBody` (deprecated)."""
+    if name == "Checkpoint":
+        warnings.warn(
+            "points_ledger.notes.Checkpoint is now CheckpointBody (the unsigned body of a "
+            "checkpoint); the old name will be removed",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return CheckpointBody
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from points_ledger import reports
-from points_ledger.checkpoints import log_verifier, open_checkpoint
 from points_ledger.errors import (
     IntegrityError,
     InvalidEventError,
@@ -39,9 +38,10 @@ from points_ledger.errors import (
     NotFoundError,
     ProofError,
 )
+from points_ledger.log_notes import log_verifier, verify_checkpoint_note
 from points_ledger.merkle import verify_consistency
 from points_ledger.models.common import to_microseconds
-from points_ledger.notes import ALG_COSIGNATURE_V1, Checkpoint, NoteVerifier, open_note
+from points_ledger.notes import ALG_COSIGNATURE_V1, CheckpointBody, NoteVerifier, open_note
 from points_ledger.notice_text import both
 from points_ledger.receipts import Receipt, verify_receipt
 from points_ledger.split.text import format_fen
@@ -232,12 +232,12 @@ def _witnessed_by(note: str, witnesses: Sequence[NoteVerifier]) -> tuple[str, ..
     return tuple(names)
 
 
-def _previous_checkpoint(folder: Path, verifier: NoteVerifier) -> Checkpoint | None:
+def _previous_checkpoint(folder: Path, verifier: NoteVerifier) -> CheckpointBody | None:
     path = folder / _CHECKPOINT
     if not path.exists():
         return None
     try:
-        return open_checkpoint(path.read_bytes(), verifier)
+        return verify_checkpoint_note(path.read_bytes(), verifier)
     except LedgerError as e:
         raise IntegrityError(
             f"the folder already holds a checkpoint that is not this ledger's: {e}",
@@ -245,7 +245,7 @@ def _previous_checkpoint(folder: Path, verifier: NoteVerifier) -> Checkpoint | N
         ) from e
 
 
-def _check_consistent(ledger: Ledger, old: Checkpoint, new: Checkpoint) -> None:
+def _check_consistent(ledger: Ledger, old: CheckpointBody, new: CheckpointBody) -> None:
     if old.size > new.size:
         raise IntegrityError(
             f"the folder already shows {old.size} entries; this checkpoint has only "
@@ -371,7 +371,7 @@ def publish(
         note = checkpoint
     else:
         raise InvalidEventError("checkpoint must be a signed note (text)")
-    body = open_checkpoint(note, verifier)
+    body = verify_checkpoint_note(note, verifier)
     witness_verifiers = _witness_verifiers(witnesses)
     if quorum is not None and (
         type(quorum) is not int or not 0 <= quorum <= len(witness_verifiers)
@@ -677,7 +677,7 @@ def render_index(
     log_vkey: str,
     witnesses: Sequence[str],
     note: str,
-    body: Checkpoint,
+    body: CheckpointBody,
     months: Sequence[str],
 ) -> str:
     """The site's front page: the months, the log's checkpoint and keys, the receipt check."""
@@ -723,7 +723,7 @@ def receipt_qr_text(receipt: Receipt) -> str:
     ``checkpoint <size> <root base64>``, taken from the receipt's own checkpoint.
     """
     text = receipt.checkpoint[: receipt.checkpoint.index("\n\n") + 1]
-    body = Checkpoint.from_text(text)
+    body = CheckpointBody.from_text(text)
     return (
         f"{receipt.origin}\nentry {receipt.seq}\n{receipt.entry_hash}\n"
         f"checkpoint {body.size} {_b64(body.root_hash)}"

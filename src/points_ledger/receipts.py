@@ -34,13 +34,13 @@ import pydantic
 from pydantic import Field
 
 from points_ledger.canonical import entry_hash, event_from_bytes
-from points_ledger.checkpoints import open_checkpoint, verify_checkpoint_consistency
 from points_ledger.errors import IntegrityError, LedgerError, NoteError, ProofError
+from points_ledger.log_notes import verify_checkpoint_consistency, verify_checkpoint_note
 from points_ledger.merkle import leaf_hash, verify_inclusion
 from points_ledger.models.common import FrozenModel, describe_validation_error, from_microseconds
 from points_ledger.models.entries import Signature
 from points_ledger.models.events import Event, Posting
-from points_ledger.notes import ALG_COSIGNATURE_V1, Checkpoint, NoteVerifier, open_note
+from points_ledger.notes import ALG_COSIGNATURE_V1, CheckpointBody, NoteVerifier, open_note
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -220,7 +220,7 @@ class VerifiedReceipt:
     signatures: tuple[Signature, ...]
     postings: tuple[Posting, ...]
     entry_hash: bytes
-    checkpoint: Checkpoint
+    checkpoint: CheckpointBody
     checkpoint_note: str = ""
     witnessed_by: tuple[str, ...] = ()
     witness_quorum: int = 0
@@ -348,7 +348,7 @@ def _verify(
         raise NoteError("the log verifier key must be a string")
     verifier = NoteVerifier.from_vkey(vkey)
     witness_verifiers, needed = _witness_verifiers(witnesses, quorum, verifier)
-    checkpoint = open_checkpoint(receipt.checkpoint, verifier)
+    checkpoint = verify_checkpoint_note(receipt.checkpoint, verifier)
     if receipt.origin != checkpoint.origin:
         raise NoteError(
             f"receipt is for {receipt.origin!r} but its checkpoint is for {checkpoint.origin!r}"

@@ -29,7 +29,6 @@ import base64
 from collections.abc import Callable, Iterator
 
 from points_ledger.canonical import event_from_bytes, ledger_id_of
-from points_ledger.checkpoints import log_verifier, log_vkey, open_checkpoint
 from points_ledger.errors import (
     IntegrityError,
     InvalidEventError,
@@ -39,6 +38,7 @@ from points_ledger.errors import (
     SignatureError,
 )
 from points_ledger.keys import Signer, public_key_from_b64
+from points_ledger.log_notes import log_verifier, log_vkey, verify_checkpoint_note
 from points_ledger.logrecord import LogRecord
 from points_ledger.merkle import (
     consistency_proof_from_nodes,
@@ -46,10 +46,10 @@ from points_ledger.merkle import (
     root_from_nodes,
     verify_consistency,
 )
-from points_ledger.models.checkpoints import SignedCheckpoint
 from points_ledger.models.common import POSITION_MAX, from_microseconds, to_microseconds
 from points_ledger.models.events import Genesis
-from points_ledger.notes import Checkpoint, NoteVerifier, sign_note
+from points_ledger.models.signed_checkpoint import SignedCheckpoint
+from points_ledger.notes import CheckpointBody, NoteVerifier, sign_note
 from points_ledger.receipts import (
     Receipt,
     receipt_posting,
@@ -151,7 +151,7 @@ def _from_row(row: CheckpointRow, verifier: NoteVerifier) -> SignedCheckpoint:
     if not isinstance(row.recorded_at_us, int) or isinstance(row.recorded_at_us, bool):
         raise IntegrityError(f"stored checkpoint of size {row.size!r} has a bad time")
     try:
-        body = open_checkpoint(row.note, verifier)
+        body = verify_checkpoint_note(row.note, verifier)
     except LedgerError as e:
         raise IntegrityError(
             f"stored checkpoint of size {row.size!r} does not verify with the log key: {e}"
@@ -213,7 +213,7 @@ def sign_checkpoint(
             if latest.size == size:
                 return latest
             now_us = max(now_us, to_microseconds(latest.recorded_at))
-        body = Checkpoint(origin, size, root)
+        body = CheckpointBody(origin, size, root)
         note = sign_note(body.to_text(), origin, signer.private_key)
         store.insert_checkpoint(CheckpointRow(size, root, note, now_us))
     return SignedCheckpoint(
@@ -286,7 +286,7 @@ def make_receipt(
         note = checkpoint
     else:
         raise InvalidEventError("checkpoint must be a SignedCheckpoint or a signed note")
-    body = open_checkpoint(note, verifier)
+    body = verify_checkpoint_note(note, verifier)
     if seq >= body.size:
         raise NotFoundError(
             f"entry {seq} is not covered by the checkpoint of size {body.size}",
@@ -391,7 +391,7 @@ def check_record_binding(store: Store, record: LogRecord, add: AddProblem) -> in
     if latest is None:
         return 0
     try:
-        body = open_checkpoint(latest.note, log_verifier(origin, log_public_key))
+        body = verify_checkpoint_note(latest.note, log_verifier(origin, log_public_key))
     except LedgerError as e:
         add("record_mismatch", f"the log record's latest checkpoint does not verify: {e}", None)
         return None
@@ -413,7 +413,7 @@ def check_trusted_checkpoint(store: Store, note: object, add: AddProblem) -> int
         return 0
     verifier = log_verifier(*genesis)
     try:
-        trusted = open_checkpoint(note, verifier)
+        trusted = verify_checkpoint_note(note, verifier)
     except LedgerError as e:
         add(
             "trusted_checkpoint_rejected",

@@ -37,7 +37,7 @@ from points_ledger.keys import Signer
 from points_ledger.merkle import verify_consistency
 from points_ledger.notes import (
     ALG_COSIGNATURE_V1,
-    Checkpoint,
+    CheckpointBody,
     NoteVerifier,
     cosign,
     open_note,
@@ -173,11 +173,11 @@ class Witness:
                 )
         return cosign(checkpoint.to_text(), self._name, self._key.private_key, now)
 
-    def _open(self, note: object) -> Checkpoint:
+    def _open(self, note: object) -> CheckpointBody:
         if not isinstance(note, str):
             raise NoteError(f"a checkpoint note is text, got {type(note).__name__}")
         opened = open_note(note, list(self._logs.values()))
-        checkpoint = Checkpoint.from_text(opened.text)
+        checkpoint = CheckpointBody.from_text(opened.text)
         verifier = self._logs.get(checkpoint.origin)
         if verifier is None:
             raise NoteError(
@@ -191,7 +191,7 @@ class Witness:
         return checkpoint
 
     def _check_growth(
-        self, last: WitnessRow, new: Checkpoint, note: str, proof: Sequence[bytes]
+        self, last: WitnessRow, new: CheckpointBody, note: str, proof: Sequence[bytes]
     ) -> None:
         evidence: dict[str, Any] = {"accepted": last.note, "offered": note}
         if new.size < last.size:

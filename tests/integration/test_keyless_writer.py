@@ -23,7 +23,7 @@ from points_ledger import (
     Posting,
     Transfer,
 )
-from points_ledger.checkpoints import log_vkey
+from points_ledger.log_notes import log_vkey
 from points_ledger.models.common import AMOUNT_MAX, BALANCE_ABS_MAX
 
 # -- item: configuration, origin and the log key come from entry 0 ------------------------

@@ -28,8 +28,8 @@ from points_ledger import (
     reports,
 )
 from points_ledger.canonical import entry_hash
-from points_ledger.checkpoints import open_checkpoint
 from points_ledger.cli import main
+from points_ledger.log_notes import verify_checkpoint_note
 from points_ledger.merkle import leaf_hash, root
 from points_ledger.models.entries import Signature
 from points_ledger.notes import NoteVerifier, cosign, vkey_for
@@ -107,7 +107,7 @@ def test_the_log_is_fetched_from_the_tiles_alone(ledger: Ledger, tmp_path: Path)
     note = (site / "checkpoint").read_text("utf-8")
     ledger.close()
     # No database from here on: the checkpoint, the vkey and the tiles.
-    body = open_checkpoint(note, NoteVerifier.from_vkey(vkey))
+    body = verify_checkpoint_note(note, NoteVerifier.from_vkey(vkey))
     leaves = read_leaf_data(site, body.size)
     assert len(leaves) == body.size == result.size == 54
     assert root(leaves) == body.root_hash == result.root_hash
@@ -138,7 +138,7 @@ def test_an_auditor_fetches_the_log_over_http(ledger: Ledger, tmp_path: Path) ->
                 data: bytes = response.read()
                 return data
 
-        body = open_checkpoint(fetch("checkpoint"), NoteVerifier.from_vkey(vkey))
+        body = verify_checkpoint_note(fetch("checkpoint"), NoteVerifier.from_vkey(vkey))
         leaves = parse_entry_bundle(fetch(tile_path("entries", 0, body.size)))
         tile = fetch(tile_path(0, 0, body.size))
     finally:

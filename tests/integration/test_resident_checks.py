@@ -33,8 +33,8 @@ from points_ledger import (
     Witness,
     verify_receipt,
 )
-from points_ledger.checkpoints import log_verifier, verify_checkpoint_consistency
 from points_ledger.cli import cli
+from points_ledger.log_notes import log_verifier, verify_checkpoint_consistency
 from points_ledger.notes import ALG_COSIGNATURE_V1, ALG_ED25519, key_id, vkey_for
 from points_ledger.trusted import TrustedCheckpoints
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from points_ledger.errors import NoteError
 from points_ledger.notes import (
     ALG_COSIGNATURE_V1,
-    Checkpoint,
+    CheckpointBody,
     NoteVerifier,
     cosign,
     open_note,
@@ -92,7 +92,7 @@ def test_arbitrary_input_only_raises_note_error(data: bytes | str) -> None:
 @given(st.text(max_size=100))
 def test_checkpoint_parsing_is_exact(text: str) -> None:
     try:
-        cp = Checkpoint.from_text(text)
+        cp = CheckpointBody.from_text(text)
     except NoteError:
         return
     assert cp.to_text() == text
@@ -107,12 +107,12 @@ def test_checkpoint_parsing_is_exact(text: str) -> None:
 def test_checkpoint_and_cosignature_round_trip(
     origin: str, size: int, root: bytes, timestamp: int
 ) -> None:
-    cp = Checkpoint(origin, size, root)
+    cp = CheckpointBody(origin, size, root)
     body = cp.to_text()
-    assert Checkpoint.from_text(body) == cp
+    assert CheckpointBody.from_text(body) == cp
     signed = sign_note(body, NAME, KEY) + cosign(body, "w.example/1", WITNESS_KEY, timestamp)
     note = open_note(signed, [VERIFIER, WITNESS])
-    assert Checkpoint.from_text(note.text) == cp
+    assert CheckpointBody.from_text(note.text) == cp
     assert [s.timestamp for s in note.signatures] == [None, timestamp]
     raw = base64.b64decode(signed.rsplit(" ", 1)[1])
     assert int.from_bytes(raw[4:12], "big") == timestamp

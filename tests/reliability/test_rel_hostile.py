@@ -51,7 +51,7 @@ from points_ledger import (
     save_signer,
 )
 from points_ledger.canonical import event_from_bytes, event_to_bytes, signing_input
-from points_ledger.notes import Checkpoint, NoteVerifier, cosign, open_note, sign_note, vkey_for
+from points_ledger.notes import CheckpointBody, NoteVerifier, cosign, open_note, sign_note, vkey_for
 from points_ledger.split import allocate
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "points_ledger"
@@ -148,7 +148,7 @@ def test_hostile_values_to_models_and_parsers(a: Any, b: Any, c: Any, d: Any) ->
     only_ledger_errors(lambda: allocate(a, {"x": b, "y": c}))
     only_ledger_errors(lambda: allocate(100, a))
     only_ledger_errors(lambda: open_note(a, []))
-    only_ledger_errors(lambda: Checkpoint.from_text(a))
+    only_ledger_errors(lambda: CheckpointBody.from_text(a))
     only_ledger_errors(lambda: Signer.from_seed(a))
 
 
@@ -274,7 +274,7 @@ def test_signatures_are_not_replayable(tmp_path: Path) -> None:
     opening = OpenAccount(
         id="replay-award", effective_at=DAY, account="m-x", account_kind=AccountKind.MEMBER
     )
-    note_text = Checkpoint(origin=a.origin, size=3, root_hash=bytes(32)).to_text()
+    note_text = CheckpointBody(origin=a.origin, size=3, root_hash=bytes(32)).to_text()
     note = sign_note(note_text, "admin-key", admin.private_key)
     note_sig = base64.b64decode(note.rsplit(" ", 1)[1])[4:]
     cosig = base64.b64decode(

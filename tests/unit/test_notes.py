@@ -26,7 +26,7 @@ from points_ledger.notes import (
     ALG_COSIGNATURE_V1,
     ALG_ED25519,
     MAX_SIGNATURES,
-    Checkpoint,
+    CheckpointBody,
     NoteSignature,
     NoteVerifier,
     cosign,
@@ -337,18 +337,18 @@ def test_second_signer_by_appending(peter: NoteVerifier) -> None:
 
 
 def test_checkpoint_round_trip() -> None:
-    cp = Checkpoint("example.com/ledger", 20852163, ROOT)
+    cp = CheckpointBody("example.com/ledger", 20852163, ROOT)
     text = cp.to_text()
     assert text == "example.com/ledger\n20852163\n" + base64.b64encode(ROOT).decode() + "\n"
-    assert Checkpoint.from_text(text) == cp
-    ext = Checkpoint("o", 0, ROOT, ("ext one", "ext two"))
+    assert CheckpointBody.from_text(text) == cp
+    ext = CheckpointBody("o", 0, ROOT, ("ext one", "ext two"))
     assert ext.to_text().endswith("\next one\next two\n")
-    assert Checkpoint.from_text(ext.to_text()) == ext
+    assert CheckpointBody.from_text(ext.to_text()) == ext
 
 
 def test_spec_example_checkpoint_parses() -> None:
     text = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
-    cp = Checkpoint.from_text(text)
+    cp = CheckpointBody.from_text(text)
     assert (cp.origin, cp.size, cp.to_text()) == ("example.com/behind-the-sofa", 20852163, text)
 
 
@@ -382,29 +382,29 @@ ROOT64 = base64.b64encode(ROOT).decode()
 )
 def test_checkpoint_from_text_is_strict(text: str) -> None:
     with pytest.raises(NoteError):
-        Checkpoint.from_text(text)
+        CheckpointBody.from_text(text)
 
 
 def test_checkpoint_construction_is_validated() -> None:
     with pytest.raises(NoteError):
-        Checkpoint("", 1, ROOT)
+        CheckpointBody("", 1, ROOT)
     with pytest.raises(NoteError):
-        Checkpoint("o\nx", 1, ROOT)
+        CheckpointBody("o\nx", 1, ROOT)
     with pytest.raises(NoteError):
-        Checkpoint("o", -1, ROOT)
+        CheckpointBody("o", -1, ROOT)
     with pytest.raises(NoteError):
-        Checkpoint("o", True, ROOT)
+        CheckpointBody("o", True, ROOT)
     with pytest.raises(NoteError):
-        Checkpoint("o", 1, ROOT[:31])
+        CheckpointBody("o", 1, ROOT[:31])
     with pytest.raises(NoteError):
-        Checkpoint("o", 1, ROOT, ("",))
+        CheckpointBody("o", 1, ROOT, ("",))
     with pytest.raises(NoteError):
-        Checkpoint("o", 1, ROOT, ["x"])  # type: ignore[arg-type]
-    assert Checkpoint("o", 2**64 - 1, ROOT).size == 2**64 - 1
+        CheckpointBody("o", 1, ROOT, ["x"])  # type: ignore[arg-type]
+    assert CheckpointBody("o", 2**64 - 1, ROOT).size == 2**64 - 1
     with pytest.raises(NoteError):
-        Checkpoint("o", 2**64, ROOT)
+        CheckpointBody("o", 2**64, ROOT)
     with pytest.raises(NoteError):
-        Checkpoint.from_text(None)  # type: ignore[arg-type]
+        CheckpointBody.from_text(None)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- cosignatures
@@ -417,7 +417,7 @@ def test_cosignature_round_trip() -> None:
     witness = NoteVerifier.from_vkey(
         vkey_for("witness.example/w1", witness_key.public_key(), ALG_COSIGNATURE_V1)
     )
-    body = Checkpoint("example.com/ledger", 42, ROOT).to_text()
+    body = CheckpointBody("example.com/ledger", 42, ROOT).to_text()
     line = cosign(body, "witness.example/w1", witness_key, 1679315147)
     signed = sign_note(body, "example.com/ledger", log_key) + line
 
@@ -448,7 +448,7 @@ def test_cosignature_round_trip() -> None:
 def test_cosignature_covers_timestamp_and_text() -> None:
     witness_key = Ed25519PrivateKey.generate()
     witness = NoteVerifier.from_public_key("w", witness_key.public_key(), ALG_COSIGNATURE_V1)
-    body = Checkpoint("o", 7, ROOT, ("extension",)).to_text()
+    body = CheckpointBody("o", 7, ROOT, ("extension",)).to_text()
     line = cosign(body, "w", witness_key, 1000)
     open_note(body + "\n" + line, [witness])
     raw = bytearray(base64.b64decode(line.split(" ")[-1]))
@@ -478,7 +478,7 @@ def test_cosignature_timestamp_layout_known_answers() -> None:
 
 @pytest.mark.parametrize("timestamp", [-1, 2**63, True, 1.5, "1"])
 def test_cosign_rejects_bad_timestamps(timestamp: object) -> None:
-    body = Checkpoint("o", 1, ROOT).to_text()
+    body = CheckpointBody("o", 1, ROOT).to_text()
     with pytest.raises(NoteError):
         cosign(body, "w", Ed25519PrivateKey.generate(), timestamp)  # type: ignore[arg-type]
 
@@ -486,7 +486,7 @@ def test_cosign_rejects_bad_timestamps(timestamp: object) -> None:
 def test_cosign_accepts_extreme_timestamps() -> None:
     key = Ed25519PrivateKey.generate()
     witness = NoteVerifier.from_public_key("w", key.public_key(), ALG_COSIGNATURE_V1)
-    body = Checkpoint("o", 1, ROOT).to_text()
+    body = CheckpointBody("o", 1, ROOT).to_text()
     for t in (0, 2**63 - 1):
         note = open_note(body + "\n" + cosign(body, "w", key, t), [witness])
         assert note.signatures[0].timestamp == t
@@ -495,7 +495,7 @@ def test_cosign_accepts_extreme_timestamps() -> None:
 def test_cosignature_with_timestamp_above_limit_is_rejected() -> None:
     key = Ed25519PrivateKey.generate()
     witness = NoteVerifier.from_public_key("w", key.public_key(), ALG_COSIGNATURE_V1)
-    body = Checkpoint("o", 1, ROOT).to_text()
+    body = CheckpointBody("o", 1, ROOT).to_text()
     t = 2**63
     sig = key.sign(b"cosignature/v1\ntime %d\n" % t + body.encode())
     raw = witness.key_id + t.to_bytes(8, "big") + sig

@@ -18,15 +18,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from points_ledger import Ledger
 from points_ledger._ed25519_points import point_problem
-from points_ledger.checkpoints import log_vkey
 from points_ledger.errors import InvalidEventError, LedgerError, NoteError
 from points_ledger.keys import Signer, public_key_from_b64, verify_signature
+from points_ledger.log_notes import log_vkey
 from points_ledger.models import KeySpec, Role
 from points_ledger.models.community import JoinAlliance
 from points_ledger.notes import (
     ALG_COSIGNATURE_V1,
     ALG_ED25519,
-    Checkpoint,
+    CheckpointBody,
     NoteVerifier,
     key_id,
     open_note,
@@ -170,7 +170,7 @@ def test_log_vkey_refuses_the_neutral_point() -> None:
 
 def test_forged_checkpoint_under_the_neutral_key_is_refused() -> None:
     # The forged note: any text, signed with the fixed signature.
-    text = Checkpoint("example.org/log", 10, bytes(32)).to_text()
+    text = CheckpointBody("example.org/log", 10, bytes(32)).to_text()
     name = "example.org/log"
     kid = key_id(name, ALG_ED25519, NEUTRAL)
     note = text + "\n\u2014 " + name + " " + base64.b64encode(kid + FORGED).decode() + "\n"
@@ -222,7 +222,7 @@ def test_a_note_signature_with_small_order_r_is_refused_naming_the_reason() -> N
     signer = Signer.generate()
     name = "example.org/log"
     verifier = NoteVerifier.from_public_key(name, signer.private_key.public_key())
-    text = Checkpoint(name, 1, bytes(32)).to_text()
+    text = CheckpointBody(name, 1, bytes(32)).to_text()
     line = base64.b64encode(verifier.key_id + NEUTRAL + bytes(32)).decode()
     with pytest.raises(NoteError, match="has an R that is a small-order point"):
         open_note(text + "\n\u2014 " + name + " " + line + "\n", [verifier])

@@ -13,7 +13,6 @@ from typing import IO
 
 import click
 
-from points_ledger.checkpoints import open_checkpoint
 from points_ledger.cli.app import (
     EXIT_INTEGRITY,
     CommandError,
@@ -38,6 +37,7 @@ from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.keys import public_key_from_b64
 from points_ledger.ledger import Ledger
+from points_ledger.log_notes import verify_checkpoint_note
 from points_ledger.models import Genesis
 from points_ledger.notes import NoteVerifier
 
@@ -101,7 +101,7 @@ def _trusted_checkpoint(
     note = _read_input(checkpoint_path, "checkpoint")
     if expected is not None:
         try:
-            open_checkpoint(note, expected)
+            verify_checkpoint_note(note, expected)
         except NoteError as e:
             raise NoteError(
                 f"the checkpoint {checkpoint_path} is not signed by the verifier key you "

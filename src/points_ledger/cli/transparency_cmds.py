@@ -25,7 +25,6 @@ from typing import Any, Final
 
 import click
 
-from points_ledger.checkpoints import verify_checkpoint_consistency
 from points_ledger.cli.app import (
     CommandError,
     cli,
@@ -39,7 +38,8 @@ from points_ledger.cli.render import amount_text, b64
 from points_ledger.errors import LedgerError, ProofError
 from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
-from points_ledger.models.checkpoints import SignedCheckpoint
+from points_ledger.log_notes import verify_checkpoint_consistency
+from points_ledger.models.signed_checkpoint import SignedCheckpoint
 from points_ledger.notes import NoteVerifier
 from points_ledger.publish import printable_receipt
 from points_ledger.receipts import RECEIPT_JSON_MAX, VerifiedReceipt, verify_receipt

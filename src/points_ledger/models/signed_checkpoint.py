@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Annotated
 
 from pydantic import Field
 
 from points_ledger.models.common import FrozenModel
-from points_ledger.notes import Checkpoint
+from points_ledger.notes import CheckpointBody
 
 __all__ = ["SignedCheckpoint"]
 
@@ -35,11 +36,21 @@ class SignedCheckpoint(FrozenModel):
     recorded_at: dt.datetime
 
     @property
-    def checkpoint(self) -> Checkpoint:
+    def body(self) -> CheckpointBody:
         """The unsigned checkpoint body (origin, size, root)."""
-        return Checkpoint(self.origin, self.size, self.root_hash)
+        return CheckpointBody(self.origin, self.size, self.root_hash)
+
+    @property
+    def checkpoint(self) -> CheckpointBody:
+        """Deprecated name of :attr:`body` (it warns)."""
+        warnings.warn(
+            "SignedCheckpoint.checkpoint is now SignedCheckpoint.body",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.body
 
     @property
     def text(self) -> str:
         """The signed note text without signatures (what a witness cosigns)."""
-        return self.checkpoint.to_text()
+        return self.body.to_text()
