@@ -16,7 +16,7 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from points_ledger._ed25519_points import point_problem
-from points_ledger.errors import InvalidEventError
+from points_ledger.errors import InvalidEventError, LedgerError
 
 __all__ = [
     "AMOUNT_MAX",
@@ -153,7 +153,16 @@ class FrozenModel(BaseModel):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as e:
-            raise InvalidEventError(f"{type(self).__name__}: {describe_validation_error(e)}") from e
+            raise type(self).validation_failed(e) from e
+
+    @classmethod
+    def validation_failed(cls, error: pydantic.ValidationError) -> LedgerError:
+        """The ledger error construction raises for ``error`` (a family may override it).
+
+        Records raise ``InvalidEventError``; the split package's models raise
+        ``SplitError`` by overriding this one method, so every model shares this base.
+        """
+        return InvalidEventError(f"{cls.__name__}: {describe_validation_error(error)}")
 
     # Tell pydantic this __init__ only wraps errors (as RootModel's does), so that parsing
     # stored JSON and nested models keeps pydantic's own strict JSON-mode validation.

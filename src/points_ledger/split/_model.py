@@ -1,13 +1,14 @@
-"""Base for the split package's frozen, strict pydantic models."""
+"""The split package's models: the library's one ``FrozenModel``, with ``SplitError``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from points_ledger.errors import SplitError
+from points_ledger.errors import LedgerError, SplitError
+from points_ledger.models.common import FrozenModel
 from points_ledger.split._checks import describe
 
 
@@ -19,19 +20,22 @@ def _first_problem(error: ValidationError) -> str:
     return "; ".join(problems[:5])
 
 
-class FrozenModel(BaseModel):
-    """A frozen, strict pydantic model whose validation failures are :class:`SplitError`."""
+class SplitModel(FrozenModel):
+    """A :class:`~points_ledger.models.common.FrozenModel` whose failures are ``SplitError``."""
 
-    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+    # Declared again, without the base's pydantic_base_init mark, so that pydantic builds
+    # nested split models through it too and an error names the innermost model
+    # ("invalid Bucket: weight: ..."), as a split policy's author reads it.
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as e:
-            raise SplitError(
-                f"invalid {type(self).__name__}: {_first_problem(e)}",
-                details={"errors": e.errors(include_url=False, include_input=False)},
-            ) from e
+    @classmethod
+    def validation_failed(cls, error: ValidationError) -> LedgerError:
+        """A ``SplitError`` naming the model and its first problems."""
+        return SplitError(
+            f"invalid {cls.__name__}: {_first_problem(error)}",
+            details={"errors": error.errors(include_url=False, include_input=False)},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return a plain JSON-able dict (str, int, list, dict, None only)."""
@@ -49,7 +53,4 @@ class FrozenModel(BaseModel):
         try:
             return cls.model_validate(dict(data))
         except ValidationError as e:
-            raise SplitError(
-                f"invalid {cls.__name__}: {_first_problem(e)}",
-                details={"errors": e.errors(include_url=False, include_input=False)},
-            ) from e
+            raise cls.validation_failed(e) from e

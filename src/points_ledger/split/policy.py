@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from points_ledger.errors import SplitError
 from points_ledger.split._checks import check_amount, check_recipient, describe
-from points_ledger.split._model import FrozenModel
+from points_ledger.split._model import SplitModel
 from points_ledger.split.allocation import AllocationStep, explain_allocation
 from points_ledger.split.distribution import Distribution, DistributionTrace, build_distribution
 
@@ -36,7 +36,7 @@ BUCKET_WEIGHT_MAX = 10**9
 """Largest integer weight of a bucket."""
 
 
-class Bucket(FrozenModel):
+class Bucket(SplitModel):
     """One named part of a split policy.
 
     Attributes:
@@ -66,7 +66,7 @@ class Bucket(FrozenModel):
         return self
 
 
-class SplitPolicy(FrozenModel):
+class SplitPolicy(SplitModel):
     """A named way to divide an amount among buckets, and each bucket among its payees.
 
     Rounding happens at each level with :func:`~points_ledger.split.allocate`: first the

@@ -14,7 +14,7 @@ from pydantic import Field, PlainSerializer, PlainValidator, field_validator
 
 from points_ledger.errors import SplitError
 from points_ledger.split._checks import describe
-from points_ledger.split._model import FrozenModel
+from points_ledger.split._model import SplitModel
 
 __all__ = ["YEARS_MAX", "InvestorSchedule"]
 
@@ -46,7 +46,7 @@ ShareFraction = Annotated[
 """An exact share in ``[0, 1]``; serialised as the string ``"numerator/denominator"``."""
 
 
-class InvestorSchedule(FrozenModel):
+class InvestorSchedule(SplitModel):
     """The investor's exact share of total profit for each contract year 1..N.
 
     Build one with :meth:`linear` or :meth:`table`. Shares are :class:`Fraction` values in
