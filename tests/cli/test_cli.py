@@ -37,6 +37,7 @@ from points_ledger.cli.app import AppState, passphrase_env_name
 from points_ledger.cli.ledger_cmds import parse_amount, parse_posting
 from points_ledger.demo import STEPS, run_demo
 from points_ledger.errors import InvalidEventError, StorageError
+from points_ledger.models import AMOUNT_MAX
 
 PASS = "correct horse battery staple"
 LOG_PASS = "the log key's own passphrase"
@@ -620,9 +621,15 @@ def test_a_comma_that_is_not_a_thousands_separator_is_refused(text: str) -> None
 
 
 def test_an_amount_too_large_says_so() -> None:
+    # The command line holds amounts to the ledger's one bound, AMOUNT_MAX, either way.
     with pytest.raises(InvalidEventError, match="too large"):
         parse_amount("9" * 17, Asset.PTS)
-    assert parse_amount("9" * 16, Asset.PTS) == int("9" * 16)
+    with pytest.raises(InvalidEventError, match="too large"):
+        parse_amount(str(AMOUNT_MAX + 1), Asset.PTS)
+    with pytest.raises(InvalidEventError, match="too large"):
+        parse_amount(f"-{AMOUNT_MAX // 100}.01", Asset.CNY)
+    assert parse_amount(str(AMOUNT_MAX), Asset.PTS) == AMOUNT_MAX
+    assert parse_amount(f"-{AMOUNT_MAX // 100}.00", Asset.CNY) == -AMOUNT_MAX
 
 
 def test_a_decimal_comma_on_the_command_line_changes_nothing(db: Path, keys: KeySet) -> None:

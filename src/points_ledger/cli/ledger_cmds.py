@@ -31,7 +31,15 @@ from points_ledger.errors import InvalidEventError, KeyFileError, StorageError
 from points_ledger.i18n import gettext as _
 from points_ledger.keys import Signer, check_passphrase, save_signer
 from points_ledger.ledger import Ledger
-from points_ledger.models import AccountKind, Asset, OpenAccount, Posting, Reverse, Transfer
+from points_ledger.models import (
+    AMOUNT_MAX,
+    AccountKind,
+    Asset,
+    OpenAccount,
+    Posting,
+    Reverse,
+    Transfer,
+)
 from points_ledger.notes import vkey_for
 
 __all__ = ["account_group", "init", "parse_amount", "parse_posting", "reverse", "transfer"]
@@ -40,7 +48,9 @@ __all__ = ["account_group", "init", "parse_amount", "parse_posting", "reverse", 
 # comma anywhere else (1,50 as a decimal comma) is refused, not dropped: dropping it would
 # turn 1.50 yuan into 150.
 _AMOUNT = re.compile(r"^([+-]?)(\d+|\d{1,3}(?:,\d{3})+)(?:\.(\d+))?$")
-_AMOUNT_DIGITS_MAX = 16
+# Longer digit strings are refused before int() reads them; the bound itself is the
+# ledger's one amount bound, AMOUNT_MAX, checked below.
+_AMOUNT_DIGITS_MAX = len(str(AMOUNT_MAX))
 
 
 def parse_amount(text: str, asset: Asset) -> int:
@@ -52,7 +62,8 @@ def parse_amount(text: str, asset: Asset) -> int:
     No floats are involved.
 
     Raises:
-        InvalidEventError: if the text is not such an amount.
+        InvalidEventError: if the text is not such an amount, or is beyond
+            ``AMOUNT_MAX`` smallest units either way.
     """
     match = _AMOUNT.fullmatch(text)
     if match is None:
@@ -64,16 +75,20 @@ def parse_amount(text: str, asset: Asset) -> int:
         raise InvalidEventError(f"{text!r} is not an amount (write e.g. 30, -30 or 12.50)")
     sign, whole, frac = match.groups()
     whole = whole.replace(",", "")
+    too_large = InvalidEventError(
+        f"{text!r} is too large (at most {asset.format_amount(AMOUNT_MAX)} {asset.value} "
+        "either way)"
+    )
     if len(whole.lstrip("0")) > _AMOUNT_DIGITS_MAX:
-        raise InvalidEventError(
-            f"{text!r} is too large (at most {_AMOUNT_DIGITS_MAX} digits before the point)"
-        )
+        raise too_large
     frac = frac or ""
     if len(frac) > asset.scale:
         raise InvalidEventError(
             f"{text!r} has more decimals than {asset.value} allows ({asset.scale})"
         )
     value = int(whole + frac.ljust(asset.scale, "0"))
+    if value > AMOUNT_MAX:
+        raise too_large
     return -value if sign == "-" else value
 
 

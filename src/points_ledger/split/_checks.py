@@ -11,9 +11,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 from points_ledger.errors import SplitError
+from points_ledger.models.common import AMOUNT_MAX
 
-AMOUNT_ABS_MAX = 10**15
-"""Largest absolute amount (in units) any split accepts: 10 trillion yuan in fen."""
+AMOUNT_ABS_MAX = AMOUNT_MAX
+"""Largest absolute amount (in units) any split accepts: the ledger's one amount bound,
+``points_ledger.AMOUNT_MAX`` (10**15: 10 trillion yuan in fen)."""
 
 RECIPIENTS_MAX = 1_000_000
 """Most recipients one apportionment accepts."""
