@@ -10,13 +10,13 @@ this writes is a verified backup.
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from points_ledger import transparency as _tlog
+from points_ledger._base64 import encode_b64
 from points_ledger.errors import IntegrityError, LedgerError, StorageError
 from points_ledger.store import Store
 
@@ -40,7 +40,7 @@ class Backup:
 
     def to_text(self) -> str:
         """One line saying what was copied and checked."""
-        root = base64.b64encode(self.root).decode("ascii")
+        root = encode_b64(self.root)
         return f"backup verified: {self.path} holds {self.size:,} entries, root {root}"
 
 

@@ -18,7 +18,6 @@ that are not canonical.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -28,6 +27,7 @@ from typing import Any, Final
 import pydantic
 import rfc8785
 
+from points_ledger._base64 import encode_b64
 from points_ledger.errors import InvalidEventError
 from points_ledger.models.common import describe_validation_error
 from points_ledger.models.entries import Signature
@@ -283,10 +283,7 @@ def entry_header(
         "recorded_at_us": recorded_at_us,
         "prev_hash": prev_hash.hex(),
         "event_sha256": hashlib.sha256(event_bytes).hexdigest(),
-        "signatures": [
-            {"key_id": s.key_id, "sig": base64.b64encode(s.signature).decode("ascii")}
-            for s in signatures
-        ],
+        "signatures": [{"key_id": s.key_id, "sig": encode_b64(s.signature)} for s in signatures],
         "postings": [
             {"account": p.account, "asset": str(p.asset), "amount": p.amount} for p in postings
         ],

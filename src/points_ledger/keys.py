@@ -17,7 +17,6 @@ passphrase encryption and the folder's access rights protect the key (see
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -41,6 +40,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from points_ledger._base64 import Base64Error, decode_b64, encode_b64
 from points_ledger._ed25519_points import point_problem, signature_problem
 from points_ledger.errors import InvalidEventError, KeyFileError, WrongPassphraseError
 
@@ -91,8 +91,8 @@ def public_key_from_b64(value: str) -> bytes:
             point or a non-canonical encoding (one signature could verify many messages).
     """
     try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as e:
+        raw = decode_b64(value, canonical=False)
+    except (Base64Error, TypeError) as e:
         raise InvalidEventError("public key is not valid base64") from e
     if len(raw) != 32:
         raise InvalidEventError("an Ed25519 public key is 32 bytes")
@@ -197,7 +197,7 @@ class Signer:
     @property
     def public_key_b64(self) -> str:
         """The public key in standard base64, as events carry it."""
-        return base64.b64encode(self.public_key).decode("ascii")
+        return encode_b64(self.public_key)
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
@@ -246,11 +246,11 @@ def save_signer(
             "n": scrypt_n,
             "r": _SCRYPT_R,
             "p": _SCRYPT_P,
-            "salt": _b64(salt),
+            "salt": encode_b64(salt),
         },
         "cipher": "aes-256-gcm",
-        "nonce": _b64(nonce),
-        "ciphertext": _b64(ciphertext),
+        "nonce": encode_b64(nonce),
+        "ciphertext": encode_b64(ciphertext),
     }
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -402,10 +402,10 @@ def _parse_key_file(raw: bytes, target: Path) -> tuple[bytes, bytes, bytes, byte
             or scrypt_n & (scrypt_n - 1)
         ):
             raise KeyFileError(f"key file {target} uses a weak or unsupported scrypt setting")
-        public_key = base64.b64decode(document["public_key"], validate=True)
-        salt = base64.b64decode(kdf["salt"], validate=True)
-        nonce = base64.b64decode(document["nonce"], validate=True)
-        ciphertext = base64.b64decode(document["ciphertext"], validate=True)
+        public_key = decode_b64(document["public_key"], canonical=False)
+        salt = decode_b64(kdf["salt"], canonical=False)
+        nonce = decode_b64(document["nonce"], canonical=False)
+        ciphertext = decode_b64(document["ciphertext"], canonical=False)
     except KeyFileError:
         raise
     except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error) as e:
@@ -422,7 +422,3 @@ def _derive(secret: bytes, salt: bytes, scrypt_n: int) -> bytes:
 
 def _aad(public_key: bytes) -> bytes:
     return KEY_FILE_FORMAT.encode("ascii") + b"\n" + public_key
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")

@@ -9,7 +9,6 @@ Typical use::
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import dataclasses
 import datetime as dt
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from points_ledger import domain as _domain  # noqa: F401 - registers the event handlers
 from points_ledger import transparency as _tlog
+from points_ledger._base64 import encode_b64
 from points_ledger._sigcheck import SignatureChecker
 from points_ledger.anchoring import AutoCheckpoint, checkpoint_checked, require_log_key
 from points_ledger.audit import PROBLEMS_MAX, AuditReport, Problem, Progress, run_audit
@@ -250,7 +250,7 @@ class Ledger:
             effective_at=effective_at or DeriveContext(0, to_microseconds(clock())).recorded_date,
             origin=origin,
             nonce=secrets.token_hex(16) if nonce is None else nonce,
-            log_key=base64.b64encode(log_public).decode("ascii"),
+            log_key=encode_b64(log_public),
             admins=tuple(KeySpec(public_key=a.public_key_b64, roles=(Role.ADMIN,)) for a in admins),
             admin_threshold=threshold,
             committee_threshold=committee_threshold,
@@ -1131,7 +1131,7 @@ class Ledger:
             "checkpoint of %s signed at size %d, root %s",
             config.origin,
             signed.size,
-            base64.b64encode(signed.root_hash).decode("ascii"),
+            encode_b64(signed.root_hash),
         )
         return signed
 

@@ -9,9 +9,9 @@ party needs to check a checkpoint, a receipt or a witness request.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 
+from points_ledger._base64 import encode_b64
 from points_ledger.errors import EquivocationError, NoteError, ProofError
 from points_ledger.merkle import verify_consistency
 from points_ledger.notes import ALG_ED25519, CheckpointBody, NoteVerifier, key_id, open_note
@@ -51,7 +51,7 @@ def log_vkey(origin: str, public_key: bytes) -> str:
         raise NoteError("an origin is a string")
     material = bytes([ALG_ED25519]) + public_key
     kid = key_id(origin, ALG_ED25519, public_key).hex()
-    vkey = f"{origin}+{kid}+{base64.b64encode(material).decode('ascii')}"
+    vkey = f"{origin}+{kid}+{encode_b64(material)}"
     NoteVerifier.from_vkey(vkey)  # validates the name and the key
     return vkey
 

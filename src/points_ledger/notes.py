@@ -26,8 +26,6 @@ Rules this module enforces when opening a note, beyond the specification's:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 import warnings
@@ -41,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from points_ledger._base64 import Base64Error, decode_b64, encode_b64
 from points_ledger._ed25519_points import point_problem, signature_problem
 from points_ledger.errors import NoteError
 
@@ -115,19 +114,12 @@ _DECIMAL = re.compile("0|[1-9][0-9]{0,19}")
 # --------------------------------------------------------------------------- helpers
 
 
-def _b64encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _b64decode(text: str, what: str) -> bytes:
     """Decode canonical standard base64 (RFC 4648 §4) or raise NoteError."""
     try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as e:
-        raise NoteError(f"{what} is not valid base64") from e
-    if _b64encode(data) != text:
-        raise NoteError(f"{what} is not canonical base64")
-    return data
+        return decode_b64(text)
+    except Base64Error as e:
+        raise NoteError(f"{what} is {e}") from e
 
 
 def _is_valid_name(name: object) -> TypeGuard[str]:
@@ -191,7 +183,7 @@ def key_id(name: str, algorithm: int, public_key: bytes) -> bytes:
 
 
 def _line(name: str, kid: bytes, signature: bytes) -> str:
-    return f"{_SIG_PREFIX}{name} {_b64encode(kid + signature)}\n"
+    return f"{_SIG_PREFIX}{name} {encode_b64(kid + signature)}\n"
 
 
 def _cosignature_message(timestamp: int, text: bytes) -> bytes:
@@ -307,7 +299,7 @@ class NoteVerifier:
     def to_vkey(self) -> str:
         """Return the verifier key string (lower-case hex key id, as Go writes it)."""
         material = bytes([self.algorithm]) + self.public_key_bytes
-        return f"{self.name}+{self.key_id.hex()}+{_b64encode(material)}"
+        return f"{self.name}+{self.key_id.hex()}+{encode_b64(material)}"
 
     def verify(self, msg: bytes, sig: bytes) -> bool:
         """Report whether ``sig`` is a valid signature of ``msg`` by this key.
@@ -583,7 +575,7 @@ class CheckpointBody:
 
     def to_text(self) -> str:
         r"""Return the note text ``origin\nsize\nbase64(root)\n`` plus extension lines."""
-        lines = [self.origin, str(self.size), _b64encode(self.root_hash), *self.extensions]
+        lines = [self.origin, str(self.size), encode_b64(self.root_hash), *self.extensions]
         return "".join(line + "\n" for line in lines)
 
     @classmethod

@@ -21,7 +21,6 @@ the folder, or nothing is written. The site carries account ids only.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from points_ledger import reports
+from points_ledger._base64 import encode_b64
 from points_ledger.errors import (
     IntegrityError,
     InvalidEventError,
@@ -203,7 +203,7 @@ def _with_roles(key_id: str, roles: dict[str, tuple[str, ...]]) -> str:
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return encode_b64(data)
 
 
 def _witness_verifiers(witnesses: Iterable[str]) -> list[NoteVerifier]:

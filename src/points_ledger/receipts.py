@@ -22,8 +22,6 @@ that checkpoint in a folder between checks.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -33,6 +31,7 @@ from typing import Annotated, Final, Literal
 import pydantic
 from pydantic import Field
 
+from points_ledger._base64 import Base64Error, decode_b64, encode_b64
 from points_ledger.canonical import entry_hash, event_from_bytes
 from points_ledger.errors import IntegrityError, LedgerError, NoteError, ProofError
 from points_ledger.log_notes import verify_checkpoint_consistency, verify_checkpoint_note
@@ -444,12 +443,9 @@ def _require_known_format(data: str | bytes) -> None:
 
 def _b64(value: str, what: str) -> bytes:
     try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as e:
-        raise ProofError(f"receipt {what} is not valid base64") from e
-    if base64.b64encode(raw).decode("ascii") != value:
-        raise ProofError(f"receipt {what} is not canonical base64")
-    return raw
+        return decode_b64(value)
+    except Base64Error as e:
+        raise ProofError(f"receipt {what} is {e}") from e
 
 
 def _signature(item: ReceiptSignature, index: int) -> Signature:
@@ -482,9 +478,7 @@ def _from_us(value: int) -> dt.datetime:
 
 def receipt_signature(signature: Signature) -> ReceiptSignature:
     """Return the receipt form of an entry signature."""
-    return ReceiptSignature(
-        key_id=signature.key_id, signature=base64.b64encode(signature.signature).decode("ascii")
-    )
+    return ReceiptSignature(key_id=signature.key_id, signature=encode_b64(signature.signature))
 
 
 def receipt_posting(posting: Posting) -> ReceiptPosting:

@@ -25,9 +25,9 @@ the file) does not match:
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 
+from points_ledger._base64 import encode_b64
 from points_ledger.canonical import event_from_bytes, ledger_id_of
 from points_ledger.errors import (
     IntegrityError,
@@ -308,14 +308,14 @@ def make_receipt(
             origin=origin,
             seq=entry.seq,
             recorded_at_us=entry.recorded_at_us,
-            event=_b64(entry.event),
+            event=encode_b64(entry.event),
             signatures=tuple(receipt_signature(s) for s in entry.signatures),
             postings=tuple(receipt_posting(p) for p in entry.postings),
-            prev_hash=_b64(entry.prev_hash),
-            entry_hash=_b64(entry.hash),
+            prev_hash=encode_b64(entry.prev_hash),
+            entry_hash=encode_b64(entry.hash),
             leaf_index=entry.seq,
             inclusion_proof=tuple(
-                _b64(h) for h in inclusion_proof_from_nodes(seq, body.size, store.merkle_node)
+                encode_b64(h) for h in inclusion_proof_from_nodes(seq, body.size, store.merkle_node)
             ),
             checkpoint=note,
         )
@@ -326,10 +326,6 @@ def make_receipt(
             seq=seq,
         ) from e
     return receipt
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 # --------------------------------------------------------------------------- audit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import sys
@@ -13,6 +12,7 @@ from typing import IO
 
 import click
 
+from points_ledger._base64 import encode_b64
 from points_ledger.cli.app import (
     EXIT_INTEGRITY,
     CommandError,
@@ -210,7 +210,7 @@ def backup(dest: Path, as_json: bool) -> None:
                 "ok": True,
                 "path": str(result.path),
                 "size": result.size,
-                "root": base64.b64encode(result.root).decode("ascii"),
+                "root": encode_b64(result.root),
             }
         )
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 import json
@@ -12,6 +11,7 @@ from typing import Any
 
 import click
 
+from points_ledger._base64 import decode_b64
 from points_ledger.cli.app import (
     cli,
     echo_json,
@@ -57,10 +57,7 @@ def public_key_of_file(path: Path) -> str:
         if len(raw) > _PUBLIC_PART_MAX_BYTES or document["format"] != KEY_FILE_FORMAT:
             raise problem
         public_key = document["public_key"]
-        if (
-            not isinstance(public_key, str)
-            or len(base64.b64decode(public_key, validate=True)) != 32
-        ):
+        if not isinstance(public_key, str) or len(decode_b64(public_key, canonical=False)) != 32:
             raise problem
     except (ValueError, KeyError, TypeError, binascii.Error) as e:
         raise problem from e

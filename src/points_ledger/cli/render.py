@@ -6,12 +6,12 @@ standard base64; tables show amounts as people write them (``1,234.05`` yuan).
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 import click
 
+from points_ledger._base64 import encode_b64
 from points_ledger.audit import AuditReport
 from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
@@ -34,8 +34,8 @@ __all__ = [
 
 
 def b64(data: bytes) -> str:
-    """Standard base64 text of ``data``."""
-    return base64.b64encode(data).decode("ascii")
+    """Standard base64 text of ``data`` (the library's one helper, ``encode_b64``)."""
+    return encode_b64(data)
 
 
 def amount_text(asset: Asset | str, amount: int) -> str:

@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import os
 import sys
@@ -25,6 +23,7 @@ from typing import Any, Final
 
 import click
 
+from points_ledger._base64 import Base64Error, decode_b64
 from points_ledger.cli.app import (
     CommandError,
     cli,
@@ -139,8 +138,8 @@ def read_proof(path: Path | None) -> list[bytes]:
         if not line.strip():
             continue
         try:
-            value = base64.b64decode(line.strip(), validate=True)
-        except binascii.Error as e:
+            value = decode_b64(line.strip(), canonical=False)
+        except Base64Error as e:
             raise ProofError(f"proof line {number} is not base64") from e
         if len(value) != 32:
             raise ProofError(f"proof line {number} is {len(value)} bytes, not a 32-byte hash")

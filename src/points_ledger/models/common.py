@@ -6,8 +6,6 @@ or unreadable by one bad client.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Final
@@ -15,6 +13,7 @@ from typing import Annotated, Any, Final
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from points_ledger._base64 import Base64Error, decode_b64, encode_b64
 from points_ledger._ed25519_points import point_problem
 from points_ledger.errors import InvalidEventError, LedgerError
 
@@ -243,10 +242,10 @@ def _check_printable(value: str) -> str:
 def _check_b64(expected_len: int) -> AfterValidator:
     def check(value: str) -> str:
         try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as e:
+            raw = decode_b64(value, canonical=False)
+        except Base64Error as e:
             raise ValueError("must be standard base64") from e
-        if len(raw) != expected_len or base64.b64encode(raw).decode() != value:
+        if len(raw) != expected_len or encode_b64(raw) != value:
             raise ValueError(f"must encode exactly {expected_len} bytes in canonical base64")
         return value
 
@@ -283,7 +282,7 @@ Amount = Annotated[int, Field(ge=-AMOUNT_MAX, le=AMOUNT_MAX)]
 
 
 def _check_public_key(value: str) -> str:
-    problem = point_problem(base64.b64decode(value))
+    problem = point_problem(decode_b64(value, canonical=False))
     if problem is not None:
         raise ValueError(f"the public key {problem}; make a new key pair")
     return value

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field
 
+from points_ledger._base64 import encode_b64
 from points_ledger.models.common import AccountId, AccountKind, Asset, FrozenModel, GridPath, Role
 from points_ledger.models.events import Event, Posting
 
@@ -72,7 +72,7 @@ class Entry(FrozenModel):
         return (
             f"Entry(seq={self.seq}, kind={self.kind!r}, event_id={self.event_id!r}, "
             f"recorded_at={self.recorded_at.isoformat()!r}, "
-            f"hash={base64.b64encode(self.hash).decode('ascii')!r})"
+            f"hash={encode_b64(self.hash)!r})"
         )
 
     def __str__(self) -> str:
