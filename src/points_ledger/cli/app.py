@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from points_ledger.cli.dates import date_option
 from points_ledger.cli.render import show_append
 from points_ledger.cli.translated import TranslatedGroup
 from points_ledger.demo import format_table
@@ -423,12 +424,7 @@ keys_option = signing_keys_option("Signing key file (repeat for several signers)
 
 
 def _check_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date:
-    if value is None:
-        return today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from e
+    return date_option(_ctx, _param, value) or today()
 
 
 def event_options(func: _F) -> _F:

@@ -22,6 +22,7 @@ from points_ledger.cli.app import (
     open_ledger,
     progress_callback,
 )
+from points_ledger.cli.dates import date_option
 from points_ledger.cli.render import audit_text, audit_to_json, entry_to_json
 from points_ledger.cli.transparency_cmds import _read_input, read_vkey
 from points_ledger.errors import IntegrityError, NoteError
@@ -260,17 +261,6 @@ def _export_format(fmt: str | None, output: Path | None) -> str:
     return {".xlsx": "xlsx", ".jsonl": "jsonl"}.get(suffix, "csv")
 
 
-def _check_business_date(
-    _ctx: click.Context, param: click.Parameter, value: str | None
-) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from e
-
-
 @cli.command()
 @click.option(
     "--format",
@@ -291,14 +281,14 @@ def _check_business_date(
     "--from",
     "date_from",
     metavar="YYYY-MM-DD",
-    callback=_check_business_date,
+    callback=date_option,
     help="First business date to include (csv and xlsx).",
 )
 @click.option(
     "--to",
     "date_to",
     metavar="YYYY-MM-DD",
-    callback=_check_business_date,
+    callback=date_option,
     help="Last business date to include (csv and xlsx).",
 )
 @click.option(

@@ -26,6 +26,7 @@ from points_ledger.cli.app import (
     state,
     today,
 )
+from points_ledger.cli.dates import parse_date
 from points_ledger.cli.render import show_append
 from points_ledger.errors import InvalidEventError, KeyFileError, StorageError
 from points_ledger.i18n import gettext as _
@@ -244,9 +245,9 @@ def init(
     if threshold > admin_count:
         raise click.UsageError(f"--threshold {threshold} is more than --admins {admin_count}")
     try:
-        date = dt.date.fromisoformat(effective_at) if effective_at else today()
+        date = parse_date(effective_at) if effective_at else today()
     except ValueError as e:
-        raise click.BadParameter(f"{effective_at!r} is not YYYY-MM-DD", param_hint="--date") from e
+        raise click.BadParameter(str(e), param_hint="--date") from e
     if os.path.lexists(path):
         raise StorageError(
             f"{path} already exists; init never overwrites a file",

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from points_ledger.cli.dates import parse_date
 from points_ledger.cli.ledger_cmds import parse_amount
 from points_ledger.errors import InvalidEventError
 from points_ledger.models import Asset
@@ -33,9 +34,9 @@ class DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in ne
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+            return parse_date(str(value))
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
 
 
 class YuanType(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click

@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from points_ledger.cli.app import cli, echo_json, echo_jsonl, echo_table, json_option, open_ledger
+from points_ledger.cli.dates import date_option
 from points_ledger.cli.render import (
     amount_text,
     b64,
@@ -23,21 +24,15 @@ __all__ = ["balance", "entries", "entry", "statement"]
 ASSET_CHOICE = click.Choice([a.value for a in Asset], case_sensitive=False)
 
 
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from e
-
-
 @cli.command()
 @click.argument("account")
 @click.option("--asset", type=ASSET_CHOICE, default=None, help="Only this asset (default: all).")
 @click.option("--at-seq", type=click.IntRange(min=0), default=None, help="As of after entry N.")
 @click.option(
-    "--at-date", callback=_date, metavar="YYYY-MM-DD", help="As of the end of this business date."
+    "--at-date",
+    callback=date_option,
+    metavar="YYYY-MM-DD",
+    help="As of the end of this business date.",
 )
 @json_option
 def balance(

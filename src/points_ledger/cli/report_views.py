@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel
 
 from points_ledger import reports
+from points_ledger.cli.dates import parse_date
 from points_ledger.demo import format_table
 from points_ledger.i18n import format_number
 from points_ledger.i18n import gettext as _
@@ -147,9 +148,9 @@ def _args(args: Sequence[str], usage: str, low: int, high: int) -> list[str]:
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        return parse_date(text)
     except ValueError as e:
-        raise ReportArgsError(f"{text!r} is not a date in the form YYYY-MM-DD") from e
+        raise ReportArgsError(str(e)) from e
 
 
 _DIGITS_MAX = 18
