@@ -34,8 +34,9 @@ from points_ledger.cli.app import (
     prompt_passphrase,
     today,
 )
-from points_ledger.cli.render import amount_text, audit_text, postings_text
-from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
+from points_ledger.cli.render import audit_text
+from points_ledger.cli.report_views import ReportArgsError, run_report
+from points_ledger.cli.tables import balances_table, entries_table, reports_table, statement_table
 from points_ledger.demo import format_table
 from points_ledger.errors import LedgerError, NotFoundError
 from points_ledger.i18n import gettext, translate_error
@@ -344,25 +345,7 @@ def _balance(console: LedgerConsole, args: list[str]) -> None:
         raise _UsageProblem("give an account id and optionally an asset")
     assets = [_asset(args[1])] if len(args) == 2 else list(Asset)
     ledger = _ledger(console)
-    rows = []
-    for asset in assets:
-        b = ledger.balance(args[0], asset)
-        rows.append(
-            (
-                b.account,
-                asset.value,
-                amount_text(asset, b.posted),
-                amount_text(asset, b.pending),
-                amount_text(asset, b.available),
-            )
-        )
-    print(
-        _table(
-            ["account", "asset", "posted", "pending", "available"],
-            rows,
-            right=[False, False, True, True, True],
-        )
-    )
+    print(balances_table(ledger.balance(args[0], asset) for asset in assets).text())
 
 
 @dot_command("statement", "ACCOUNT [ASSET]", "postings with running balance (first 100)")
@@ -371,24 +354,7 @@ def _statement(console: LedgerConsole, args: list[str]) -> None:
         raise _UsageProblem("give an account id and optionally an asset")
     asset = _asset(args[1]) if len(args) == 2 else Asset.PTS
     lines = _ledger(console).statement(args[0], asset)
-    print(
-        _table(
-            ["seq", "date", "kind", "event id", "amount", "balance", "memo"],
-            [
-                (
-                    line.seq,
-                    line.effective_at.isoformat(),
-                    line.kind,
-                    line.event_id,
-                    amount_text(asset, line.amount),
-                    amount_text(asset, line.balance),
-                    line.memo,
-                )
-                for line in lines
-            ],
-            right=[True, False, False, False, True, True, False],
-        )
-    )
+    print(statement_table(lines, asset).text())
 
 
 @dot_command("entries", "[N]", f"the last N entries (default {ENTRIES_DEFAULT})")
@@ -397,15 +363,7 @@ def _entries(console: LedgerConsole, args: list[str]) -> None:
     ledger = _ledger(console)
     size = ledger.size()
     items = ledger.entries(max(0, size - count), size)
-    print(
-        _table(
-            ["seq", "date", "kind", "event id", "postings"],
-            [
-                (e.seq, e.event.effective_at.isoformat(), e.kind, e.event_id, postings_text(e))
-                for e in items
-            ],
-        )
-    )
+    print(entries_table(items).text())
 
 
 @dot_command("verify", "", "check the whole file; stop at the first problem")
@@ -507,12 +465,7 @@ def _receipt(console: LedgerConsole, args: list[str]) -> None:
 @dot_command("report", "NAME [ARGS]", "a report (.report alone lists them)")
 def _report(console: LedgerConsole, args: list[str]) -> None:
     if not args:
-        print(
-            _table(
-                ["report", "arguments", "what it shows"],
-                [(r.name, r.usage, gettext(r.summary)) for r in REPORTS.values()],
-            )
-        )
+        print(reports_table().text())
         return
     try:
         view = run_report(_ledger(console), args[0], args[1:])

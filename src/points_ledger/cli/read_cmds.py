@@ -13,9 +13,9 @@ from points_ledger.cli.render import (
     b64,
     balance_to_json,
     entry_to_json,
-    postings_text,
     statement_line_to_json,
 )
+from points_ledger.cli.tables import balances_table, entries_table, statement_table
 from points_ledger.errors import NotFoundError
 from points_ledger.models import Asset
 
@@ -57,20 +57,7 @@ def balance(
         else:
             echo_jsonl(docs)
         return
-    echo_table(
-        ["account", "asset", "posted", "pending", "available"],
-        [
-            (
-                b.account,
-                b.asset.value,
-                amount_text(b.asset, b.posted),
-                amount_text(b.asset, b.pending),
-                amount_text(b.asset, b.available),
-            )
-            for b in balances
-        ],
-        right=[False, False, True, True, True],
-    )
+    click.echo(balances_table(balances).text())
 
 
 @cli.command()
@@ -87,22 +74,7 @@ def statement(account: str, asset: str, start_seq: int, limit: int, as_json: boo
     if as_json:
         echo_jsonl(statement_line_to_json(line, chosen) for line in lines)
         return
-    echo_table(
-        ["seq", "date", "kind", "event id", "amount", "balance", "memo"],
-        [
-            (
-                line.seq,
-                line.effective_at.isoformat(),
-                line.kind,
-                line.event_id,
-                amount_text(chosen, line.amount),
-                amount_text(chosen, line.balance),
-                line.memo,
-            )
-            for line in lines
-        ],
-        right=[True, False, False, False, True, True, False],
-    )
+    click.echo(statement_table(lines, chosen).text())
 
 
 @cli.command()
@@ -116,13 +88,7 @@ def entries(start: int, limit: int, as_json: bool) -> None:
     if as_json:
         echo_jsonl(entry_to_json(e) for e in items)
         return
-    echo_table(
-        ["seq", "date", "kind", "event id", "postings"],
-        [
-            (e.seq, e.event.effective_at.isoformat(), e.kind, e.event_id, postings_text(e))
-            for e in items
-        ],
-    )
+    click.echo(entries_table(items).text())
 
 
 @cli.command()

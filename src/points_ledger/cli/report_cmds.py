@@ -6,7 +6,7 @@ import click
 
 from points_ledger.cli.app import cli, echo_json, echo_jsonl, echo_table, json_option, open_ledger
 from points_ledger.cli.report_views import REPORTS, ReportArgsError, run_report
-from points_ledger.i18n import gettext
+from points_ledger.cli.tables import reports_table
 
 __all__ = ["report"]
 
@@ -37,10 +37,7 @@ def report(name: str | None, args: tuple[str, ...], as_json: bool) -> None:
                 {"name": s.name, "usage": s.usage, "summary": s.summary} for s in REPORTS.values()
             )
             return
-        echo_table(
-            ["report", "arguments", "what it shows"],
-            [(s.name, s.usage, gettext(s.summary)) for s in REPORTS.values()],
-        )
+        click.echo(reports_table().text())
         return
     with open_ledger() as ledger:
         try:
