@@ -54,7 +54,6 @@ from points_ledger.models import (
 )
 from points_ledger.receipts import verify_receipt
 from points_ledger.split import THREE_THREE_THREE_ONE, InvestorSchedule, format_fen
-from points_ledger.store.sqlite import SqliteStore
 from points_ledger.witness import Witness
 
 __all__ = ["DEMO_FILE", "ORIGIN", "STEPS", "format_table", "run_demo"]
@@ -132,11 +131,14 @@ def _pad(text: str, width: int, *, right: bool) -> str:
 def _remove_previous_demo(path: Path) -> None:
     if not path.exists():
         return
-    if not SqliteStore.is_ledger_file(path):
+    try:
+        # Opening read-only writes nothing, and refuses a file that is not a ledger.
+        Ledger.open(path, read_only=True).close()
+    except LedgerError as e:
         raise StorageError(
             f"{path} exists and is not a points ledger; the demo will not overwrite it",
             hint="Move that file away or run the demo in another folder.",
-        )
+        ) from e
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 

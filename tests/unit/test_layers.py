@@ -134,3 +134,15 @@ def test_checks_and_reports_see_only_the_store_protocol(module: str) -> None:
         assert not within(name, ("points_ledger.store.sqlite", "points_ledger.store.memory")), (
             f"points_ledger.{module} imports {name}"
         )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*modules("cli"), PACKAGE / "repl.py", PACKAGE / "demo.py"],
+    ids=module_name,
+)
+def test_faces_reach_storage_only_through_the_public_api(path: Path) -> None:
+    for name in imports_of(path):
+        assert not within(name, ("points_ledger.store",)), (
+            f"{module_name(path)} imports {name}; a face opens ledgers through Ledger"
+        )
