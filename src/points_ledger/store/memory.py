@@ -14,19 +14,24 @@ Use it in an application's tests, or wherever a ledger need not outlive the proc
 
     ledger = Ledger.create(MemoryStore(), origin=..., log_key=..., admins=[...])
 
-It is meant for one thread: nothing else writes while a write runs. Nothing is ever saved;
-:meth:`MemoryStore.backup_to` refuses.
+It is safe to share between threads: one re-entrant lock per store serialises writes
+and reads, so a write waits for the one before it (as SQLite's ``BEGIN IMMEDIATE``
+waits), a read never sees half a write, and a read snapshot holds writers off until it
+ends. Iterators (``entry_rows``, ``checkpoint_rows``, ``table_rows``) copy what they
+return under the lock. Nothing is ever saved; :meth:`MemoryStore.backup_to` refuses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
-from collections.abc import Generator, Iterator, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
 from points_ledger.errors import IntegrityError, StorageError
 from points_ledger.merkle import leaf_hash, node_hash
@@ -66,6 +71,27 @@ def _json(value: Any) -> str:
         raise IntegrityError(f"a state record cannot be stored as JSON: {e}") from e
 
 
+class _Locked(Protocol):
+    @property
+    def lock(self) -> threading.RLock: ...
+
+
+_S = TypeVar("_S", bound=_Locked)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locked(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
+    """Run ``method`` holding the store's lock (re-entrant: a write's own reads pass)."""
+
+    def run(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(run, method)
+    return run
+
+
 @dataclass
 class _Journal:
     """What the current write replaced, to put back if it does not finish."""
@@ -93,20 +119,29 @@ class MemoryState:
         self._records: dict[tuple[str, str], str] = {}
         self.journal: _Journal | None = None
 
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock of the store this state belongs to (scratch states share it)."""
+        return self._log.lock
+
     # -- reads --------------------------------------------------------------------------
 
+    @_locked
     def account(self, account: str) -> AccountRecord | None:
         """An opened account, or None."""
         return self._accounts.get(account)
 
+    @_locked
     def key(self, key_id: str) -> KeyRecord | None:
         """A registered key (revoked or not), or None."""
         return self._keys.get(key_id)
 
+    @_locked
     def count_active_keys(self, role: str) -> int:
         """How many unrevoked keys hold ``role``."""
         return len(self.active_keys(role))
 
+    @_locked
     def active_keys(self, role: str) -> tuple[KeyRecord, ...]:
         """The unrevoked keys that hold ``role``, ordered by key id."""
         return tuple(
@@ -115,16 +150,19 @@ class MemoryState:
             if record.revoked_at_seq is None and any(r.value == role for r in record.roles)
         )
 
+    @_locked
     def balance(self, account: str, asset: Asset) -> Balance:
         """Current posted and pending balance (zero for an account that never moved)."""
         posted, pending = self._balances.get((account, asset.value), (0, 0))
         return Balance(account=account, asset=asset, posted=posted, pending=pending)
 
+    @_locked
     def entry_kind(self, seq: int) -> str | None:
         """The event type of entry ``seq``, or None (also for seq at or past ``log_end``)."""
         row = self._entry(seq)
         return None if row is None else row.kind
 
+    @_locked
     def entry_postings(self, seq: int) -> tuple[Posting, ...]:
         """The postings of entry ``seq`` in stored order (none at or past ``log_end``)."""
         row = self._entry(seq)
@@ -135,6 +173,7 @@ class MemoryState:
             return None
         return self._log.entry_at(seq)
 
+    @_locked
     def get(self, namespace: str, key: str) -> Any:
         """A domain state record (JSON value, a fresh copy), or None."""
         text = self._records.get((namespace, key))
@@ -142,6 +181,7 @@ class MemoryState:
 
     # -- changes ------------------------------------------------------------------------
 
+    @_locked
     def apply(self, changes: Sequence[Change], postings: Sequence[Posting]) -> None:
         """Apply a plan's state changes and postings."""
         for change in changes:
@@ -213,26 +253,44 @@ class MemoryState:
 
     def table_rows(self, table: str) -> Generator[tuple[Any, ...], None, None]:
         """Every row of a state table in key order, shaped as the SQLite store's rows."""
-        if table == "accounts":
-            for _, a in sorted(self._accounts.items()):
-                yield (a.account, a.kind.value, _json(list(a.grid)), a.opened_seq)
-        elif table == "keys":
-            for _, k in sorted(self._keys.items()):
-                roles = _json([r.value for r in k.roles])
-                yield (k.key_id, k.public_key, roles, k.owner, k.valid_from_seq, k.revoked_at_seq)
-        elif table == "balances":
-            for (account, asset), (posted, pending) in sorted(self._balances.items()):
-                yield (account, asset, posted, pending)
-        elif table == "state":
-            for (namespace, key), text in sorted(self._records.items()):
-                yield (namespace, key, text)
-        else:
-            raise StorageError(f"there is no state table named {table!r}")
+        yield from self._table_rows(table)
 
+    @_locked
+    def _table_rows(self, table: str) -> list[tuple[Any, ...]]:
+        if table == "accounts":
+            return [
+                (a.account, a.kind.value, _json(list(a.grid)), a.opened_seq)
+                for _, a in sorted(self._accounts.items())
+            ]
+        if table == "keys":
+            return [
+                (
+                    k.key_id,
+                    k.public_key,
+                    _json([r.value for r in k.roles]),
+                    k.owner,
+                    k.valid_from_seq,
+                    k.revoked_at_seq,
+                )
+                for _, k in sorted(self._keys.items())
+            ]
+        if table == "balances":
+            return [
+                (account, asset, posted, pending)
+                for (account, asset), (posted, pending) in sorted(self._balances.items())
+            ]
+        if table == "state":
+            return [
+                (namespace, key, text) for (namespace, key), text in sorted(self._records.items())
+            ]
+        raise StorageError(f"there is no state table named {table!r}")
+
+    @_locked
     def opened_accounts(self) -> list[AccountRecord]:
         """Every account, in the order they were opened."""
         return list(self._accounts.values())
 
+    @_locked
     def records(self, namespace: str) -> list[tuple[str, Any]]:
         """Every record of ``namespace`` as ``(key, value)``, in key order."""
         return [
@@ -265,7 +323,13 @@ class MemoryStore:
         self._checkpoints: dict[int, CheckpointRow] = {}
         self._writing = False
         self._snapshot: int | None = None
+        self._lock = threading.RLock()
         self.state = MemoryState(self)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The store's one re-entrant lock: held by every read and for a whole write."""
+        return self._lock
 
     def __repr__(self) -> str:
         return f"MemoryStore(entries={len(self._entries)})"
@@ -291,19 +355,20 @@ class MemoryStore:
                 "this memory store is read-only: nothing can be appended",
                 hint="Write on a store made without read_only=True.",
             )
-        if self._writing or self._snapshot is not None:
-            raise StorageError("a memory store takes one write at a time, never inside a read")
-        journal = _Journal(log_size=len(self._entries))
-        self._writing = True
-        self.state.journal = journal
-        try:
-            yield
-        except BaseException:
-            self._undo(journal)
-            raise
-        finally:
-            self._writing = False
-            self.state.journal = None
+        with self._lock:  # another thread's write or snapshot ends first
+            if self._writing or self._snapshot is not None:
+                raise StorageError("a memory store takes one write at a time, never inside a read")
+            journal = _Journal(log_size=len(self._entries))
+            self._writing = True
+            self.state.journal = journal
+            try:
+                yield
+            except BaseException:
+                self._undo(journal)
+                raise
+            finally:
+                self._writing = False
+                self.state.journal = None
 
     def _undo(self, journal: _Journal) -> None:
         for row in self._entries[journal.log_size :]:
@@ -322,16 +387,17 @@ class MemoryStore:
         Raises:
             StorageError: inside a write.
         """
-        if self._snapshot is not None:
-            yield self._snapshot
-            return
-        if self._writing:
-            raise StorageError("a read snapshot cannot be taken inside a write")
-        self._snapshot = len(self._entries)
-        try:
-            yield self._snapshot
-        finally:
-            self._snapshot = None
+        with self._lock:  # writers in other threads wait until the snapshot ends
+            if self._snapshot is not None:
+                yield self._snapshot
+                return
+            if self._writing:
+                raise StorageError("a read snapshot cannot be taken inside a write")
+            self._snapshot = len(self._entries)
+            try:
+                yield self._snapshot
+            finally:
+                self._snapshot = None
 
     def scratch_state(self) -> MemoryState:
         """A fresh, empty state whose log reads go to this store."""
@@ -351,12 +417,14 @@ class MemoryStore:
 
     # -- the log ------------------------------------------------------------------------
 
+    @_locked
     def entry_at(self, seq: int) -> EntryRow | None:
         """Entry ``seq``, or None."""
         if 0 <= seq < len(self._entries):
             return self._entries[seq]
         return None
 
+    @_locked
     def head(self) -> Head | None:
         """The last entry, or None for an empty log."""
         if not self._entries:
@@ -364,11 +432,13 @@ class MemoryStore:
         last = self._entries[-1]
         return Head(size=last.seq + 1, hash=last.hash, recorded_at_us=last.recorded_at_us)
 
+    @_locked
     def find_event(self, event_id: str) -> tuple[int, bytes] | None:
         """The seq and stored bytes of the entry with ``event_id``, or None."""
         seq = self._seqs.get(event_id)
         return None if seq is None else (seq, self._entries[seq].event)
 
+    @_locked
     def insert_entry(self, row: EntryRow) -> None:
         """Append an entry and the Merkle nodes it completes.
 
@@ -399,12 +469,15 @@ class MemoryStore:
             journal.nodes.append((level, index))
 
     def entry_rows(self, start: int = 0, stop: int | None = None) -> Iterator[EntryRow]:
-        """Stored entries with ``start <= seq < stop`` in seq order."""
-        end = len(self._entries) if self._snapshot is None else self._snapshot
-        if stop is not None:
-            end = min(end, stop)
-        yield from self._entries[max(start, 0) : end]
+        """Stored entries with ``start <= seq < stop`` in seq order (copied under the lock)."""
+        with self._lock:
+            end = len(self._entries) if self._snapshot is None else self._snapshot
+            if stop is not None:
+                end = min(end, stop)
+            rows = self._entries[max(start, 0) : end]
+        return iter(rows)
 
+    @_locked
     def entry_count(self) -> int:
         """How many entries are stored."""
         return len(self._entries)
@@ -414,6 +487,7 @@ class MemoryStore:
             for idx, posting in enumerate(row.postings):
                 yield row, idx, posting
 
+    @_locked
     def balance_at(
         self, account: str, asset: Asset, *, at_seq: int | None, at_date: dt.date | None
     ) -> int:
@@ -428,6 +502,7 @@ class MemoryStore:
             and (day is None or row.effective_at <= day)
         )
 
+    @_locked
     def statement_rows(
         self, account: str, asset: Asset, *, start_seq: int, limit: int
     ) -> list[StatementRow]:
@@ -451,6 +526,7 @@ class MemoryStore:
                         return found
         return found
 
+    @_locked
     def last_posting_seq(self, account: str, asset: str) -> int | None:
         """The last seq that posted to ``account`` in ``asset``, or None."""
         for row in reversed(self._entries):
@@ -460,6 +536,7 @@ class MemoryStore:
 
     # -- Merkle nodes and checkpoints ---------------------------------------------------
 
+    @_locked
     def merkle_node(self, level: int, index: int) -> bytes:
         """The hash of the complete subtree (level, index).
 
@@ -471,6 +548,7 @@ class MemoryStore:
             raise StorageError(f"Merkle node ({level}, {index}) is missing")
         return node
 
+    @_locked
     def insert_checkpoint(self, row: CheckpointRow) -> None:
         """Add a checkpoint (inside :meth:`write`).
 
@@ -485,17 +563,20 @@ class MemoryStore:
         self._checkpoints[row.size] = row
         journal.checkpoints.append(row.size)
 
+    @_locked
     def latest_checkpoint_row(self) -> CheckpointRow | None:
         """The stored checkpoint with the largest size, or None."""
         return self._checkpoints[max(self._checkpoints)] if self._checkpoints else None
 
     def checkpoint_rows(self) -> Iterator[CheckpointRow]:
-        """Every stored checkpoint, smallest size first."""
-        for size in sorted(self._checkpoints):
-            yield self._checkpoints[size]
+        """Every stored checkpoint, smallest size first (copied under the lock)."""
+        with self._lock:
+            rows = [self._checkpoints[size] for size in sorted(self._checkpoints)]
+        return iter(rows)
 
     # -- integrity ----------------------------------------------------------------------
 
+    @_locked
     def log_problems(self, checked: int) -> list[Problem]:
         """Merkle nodes beyond the log or missing; postings are kept inside entries."""
         problems = []
@@ -524,6 +605,7 @@ class MemoryStore:
 
     # -- named report queries -----------------------------------------------------------
 
+    @_locked
     def report(self, name: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """The rows of a named report query, as the SQLite store gives them.
 
