@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Final
 
+import pytest
+
 import points_ledger
 from conftest import console_commands
 
@@ -26,6 +28,9 @@ SRC = Path(points_ledger.__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "zh-CN" / "quickstart.md"
 PAGES_DAY: Final = "2026-11-02T10:00:00+08:00"
 """The page's business day: its commands act on it, whatever the machine's date."""
+
+# About two minutes of processes: run by .ci/run as its own step, and by the shifted clocks.
+pytestmark = pytest.mark.whole_program
 
 
 def _env() -> dict[str, str]:

@@ -125,6 +125,7 @@ def _run(command: str, cwd: Path, env: dict[str, str]) -> str:
     return proc.stdout
 
 
+@pytest.mark.whole_program
 def test_cli_walkthrough_from_init_to_audit_and_witness(tmp_path: Path) -> None:
     env = _env()
     ran = []
@@ -157,6 +158,7 @@ CLI_HOWTOS = (
 CSV_BLOCK = re.compile(r"^```csv\n(.*?)^```", re.S | re.M)
 
 
+@pytest.mark.whole_program
 def test_cli_howtos_for_every_task_the_readme_lists(tmp_path: Path) -> None:
     # Set up, award, redeem, donate and grant, settle, distribute: each page's "With the
     # command line" section continues the one before in the same folder.

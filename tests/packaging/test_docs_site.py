@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@pytest.mark.whole_program
 def test_docs_site_builds_without_warnings(tmp_path: Path) -> None:
     out = tmp_path / "html"
     done = subprocess.run(

@@ -26,6 +26,7 @@ def run(args: list[str], cwd: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.whole_program
 def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     assert not tmp_path.resolve().is_relative_to(ROOT)
     dist = tmp_path / "dist"
