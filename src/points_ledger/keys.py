@@ -213,9 +213,16 @@ class Signer:
 
 
 def save_signer(
-    signer: Signer, path: str | os.PathLike[str], passphrase: str, *, scrypt_n: int = SCRYPT_N_MIN
+    signer: Signer,
+    path: str | os.PathLike[str],
+    passphrase: str,
+    *,
+    scrypt_n: int | None = None,
 ) -> Path:
     """Write ``signer`` to a new encrypted key file readable only by its owner (0600).
+
+    ``scrypt_n`` is the scrypt cost; when omitted it is :data:`SCRYPT_N_MIN`, looked up at
+    each call (a test suite may lower that bound for speed where key strength is not tested).
 
     Raises:
         KeyFileError: if the file already exists (or is a symbolic link), the passphrase
@@ -225,6 +232,8 @@ def save_signer(
             written.
     """
     secret = check_passphrase(passphrase, new=True)
+    if scrypt_n is None:
+        scrypt_n = SCRYPT_N_MIN
     if (
         type(scrypt_n) is not int
         or not SCRYPT_N_MIN <= scrypt_n <= SCRYPT_N_MAX
