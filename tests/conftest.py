@@ -14,9 +14,11 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import pytest
 
+import points_ledger.keys
 from points_ledger import (
     AccountKind,
     AppendResult,
@@ -331,3 +333,23 @@ def _english_unless_a_test_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+CHEAP_SCRYPT_N: Final = 2**10
+"""The scrypt cost of key files where a test is not about key files (the library's is 2^17)."""
+
+
+@pytest.fixture(scope="module")
+def cheap_scrypt() -> Iterator[None]:
+    """Key files written and read at :data:`CHEAP_SCRYPT_N` for the rest of the module.
+
+    At the library's cost each key file written or read takes half a second of CPU and the
+    command-line tests read hundreds; at 2^10 it takes a few milliseconds. Only the floor
+    moves (``points_ledger.keys.SCRYPT_N_MIN``): files are still encrypted and checked the
+    same way. The key-file tests (tests/unit/test_keys.py, test_key_files.py and
+    test_weak_keys.py) and every process a test starts keep the real cost. Module-scoped so
+    that module-scoped key fixtures are made cheaply too.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(points_ledger.keys, "SCRYPT_N_MIN", CHEAP_SCRYPT_N)
+        yield

@@ -17,6 +17,9 @@ from points_ledger.cli import cli
 from points_ledger.cli.app import AppState
 from points_ledger.errors import InvalidEventError
 
+# Key files at a cheap scrypt cost: these tests are about commands, not key strength.
+pytestmark = pytest.mark.usefixtures("cheap_scrypt")
+
 PASS = "correct horse battery staple"
 CLI_STATE = AppState(clock=lambda: dt.datetime(2023, 6, 2, 2, 0, tzinfo=dt.UTC))
 """10:00 in Chengdu on 2023-06-02, the day after the community world was built."""

@@ -39,6 +39,9 @@ from points_ledger.demo import STEPS, run_demo
 from points_ledger.errors import InvalidEventError, StorageError
 from points_ledger.models import AMOUNT_MAX
 
+# Key files at a cheap scrypt cost: these tests are about commands, not key strength.
+pytestmark = pytest.mark.usefixtures("cheap_scrypt")
+
 PASS = "correct horse battery staple"
 LOG_PASS = "the log key's own passphrase"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"

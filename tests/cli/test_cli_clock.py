@@ -22,6 +22,9 @@ from points_ledger.cli.app import AppState, business_date, today
 from points_ledger.errors import InvalidEventError
 from points_ledger.repl import LedgerConsole
 
+# Key files at a cheap scrypt cost: these tests are about commands, not key strength.
+pytestmark = pytest.mark.usefixtures("cheap_scrypt")
+
 PASS = "clock test passphrase"
 ORIGIN = "chengdu.example/chenghua/clock"
 GENESIS_AT = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)

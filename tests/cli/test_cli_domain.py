@@ -45,6 +45,9 @@ from points_ledger.cli.report_views import REPORTS
 from points_ledger.notes import vkey_for
 from points_ledger.reports import offers
 
+# Key files at a cheap scrypt cost: these tests are about commands, not key strength.
+pytestmark = pytest.mark.usefixtures("cheap_scrypt")
+
 PASS = "domain commands passphrase"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 DAY = dt.date(2026, 11, 2)

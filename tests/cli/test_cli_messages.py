@@ -35,6 +35,9 @@ from points_ledger import (
 from points_ledger.cli import cli
 from points_ledger.cli.app import AppState
 
+# Key files at a cheap scrypt cost: these tests are about commands, not key strength.
+pytestmark = pytest.mark.usefixtures("cheap_scrypt")
+
 PASS = "messages test passphrase"
 ORIGIN = "chengdu.example/chenghua/zhiqiang"
 DAY = dt.date(2026, 11, 2)

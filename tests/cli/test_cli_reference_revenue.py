@@ -31,6 +31,9 @@ from points_ledger import (
 from points_ledger.cli import cli
 from points_ledger.cli.app import AppState
 
+# Key files at a cheap scrypt cost: these tests are about commands, not key strength.
+pytestmark = pytest.mark.usefixtures("cheap_scrypt")
+
 PASS = "reference example passphrase"
 CLI_PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "cli.md"
 DATE = dt.date(2026, 12, 31)

@@ -39,6 +39,9 @@ from points_ledger.cli import cli
 from points_ledger.cli.app import AppState
 from points_ledger.store.sqlite import SqliteStore
 
+# Key files at a cheap scrypt cost: these tests are about commands, not key strength.
+pytestmark = pytest.mark.usefixtures("cheap_scrypt")
+
 PASS = "log record test passphrase"
 
 
