@@ -135,6 +135,14 @@ def test_untouched_file_audits_clean(small_file: Path) -> None:
 
 
 def test_byte_flips(small_file: Path, tmp_path: Path, report: Callable[..., None]) -> None:
+    tally, results = run_flips(small_file, tmp_path, 50, seed=5, wal=False)
+    report("byte flips", entries=SMALL_ENTRIES, **tally)
+    check_flips(results)
+    assert tally.get("changed", 0) > 0
+
+
+@pytest.mark.ci_size
+def test_byte_flips_ci_size(small_file: Path, tmp_path: Path, report: Callable[..., None]) -> None:
     tally, results = run_flips(small_file, tmp_path, 200, seed=5, wal=False)
     report("byte flips", entries=SMALL_ENTRIES, **tally)
     check_flips(results)
@@ -328,6 +336,14 @@ def tamper_cases(entries: int, sample: int | None, seed: int) -> list[tuple[str,
 
 
 def test_logical_tampering(
+    small_file: Path, sibling_file: Path, tmp_path: Path, report: Callable[..., None]
+) -> None:
+    cases = tamper_cases(SMALL_ENTRIES, 24, seed=9)
+    report("logical tampering", **run_tamper(small_file, sibling_file, tmp_path, cases))
+
+
+@pytest.mark.ci_size
+def test_logical_tampering_ci_size(
     small_file: Path, sibling_file: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     cases = tamper_cases(SMALL_ENTRIES, 96, seed=9)

@@ -166,6 +166,15 @@ def check(totals: Mapping[str, object]) -> None:
 def test_kill_during_concurrent_appends(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
+    totals = run_trials(base_ledger, tmp_path, trials=3, seed=1)
+    report("kill -9 during appends", **totals)
+    check(totals)
+
+
+@pytest.mark.ci_size
+def test_kill_during_concurrent_appends_ci_size(
+    base_ledger: Path, tmp_path: Path, report: Callable[..., None]
+) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=10, seed=1)
     report("kill -9 during appends", **totals)
     check(totals)
@@ -184,6 +193,15 @@ def test_kill_during_concurrent_award_points(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     """Same scenario with real ``AwardPoints`` signed by an issuer key."""
+    totals = run_trials(base_ledger, tmp_path, trials=1, seed=3, factory="award_points")
+    report("kill -9 during appends", **totals)
+    check(totals)
+
+
+@pytest.mark.ci_size
+def test_kill_during_concurrent_award_points_ci_size(
+    base_ledger: Path, tmp_path: Path, report: Callable[..., None]
+) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=3, seed=3, factory="award_points")
     report("kill -9 during appends", **totals)
     check(totals)

@@ -76,10 +76,20 @@ def contend(
 
 
 def test_contention(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("contention", **contend(tmp_path, writers=4, appends=60))
+
+
+@pytest.mark.ci_size
+def test_contention_ci_size(tmp_path: Path, report: Callable[..., None]) -> None:
     report("contention", **contend(tmp_path, writers=4, appends=250))
 
 
 def test_contention_award_points(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("contention", **contend(tmp_path, writers=2, appends=40, factory="award_points"))
+
+
+@pytest.mark.ci_size
+def test_contention_award_points_ci_size(tmp_path: Path, report: Callable[..., None]) -> None:
     report("contention", **contend(tmp_path, writers=2, appends=100, factory="award_points"))
 
 
@@ -148,6 +158,11 @@ def double_spend(tmp_path: Path, processes: int, rounds: int) -> dict[str, int]:
 
 
 def test_double_spend(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("double spend", **double_spend(tmp_path, processes=4, rounds=50))
+
+
+@pytest.mark.ci_size
+def test_double_spend_ci_size(tmp_path: Path, report: Callable[..., None]) -> None:
     report("double spend", **double_spend(tmp_path, processes=4, rounds=200))
 
 
@@ -220,6 +235,13 @@ def double_spend_holds(tmp_path: Path, processes: int, rounds: int) -> dict[str,
 
 
 def test_double_spend_holds_and_donations(tmp_path: Path, report: Callable[..., None]) -> None:
+    report("double spend, holds+donations", **double_spend_holds(tmp_path, processes=4, rounds=20))
+
+
+@pytest.mark.ci_size
+def test_double_spend_holds_and_donations_ci_size(
+    tmp_path: Path, report: Callable[..., None]
+) -> None:
     report("double spend, holds+donations", **double_spend_holds(tmp_path, processes=4, rounds=60))
 
 
