@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.whole_program
 def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(

@@ -46,7 +46,7 @@ from points_ledger import (
 )
 
 QUICK = settings(
-    max_examples=25,
+    max_examples=10,
     stateful_step_count=30,
     deadline=None,
     derandomize=True,
