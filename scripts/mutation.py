@@ -56,6 +56,35 @@ TESTS = (
 )
 """Fast tests, quickest first; the handler tests run on the memory store."""
 
+MODULE_TESTS: dict[str, tuple[str, ...]] = {
+    "domain/revenue.py": (
+        "tests/integration/test_revenue.py",
+        "tests/property/test_revenue_props.py",
+    ),
+    "split/allocation.py": (
+        "tests/unit/test_split.py",
+        "tests/property/test_split_props.py",
+    ),
+    "merkle.py": (
+        "tests/unit/test_merkle.py",
+        "tests/property/test_merkle_props.py",
+        "tests/integration/test_resident_checks.py",
+    ),
+    "receipts.py": (
+        "tests/unit/test_receipt_pins.py",
+        "tests/integration/test_resident_checks.py",
+        "tests/integration/test_transparency.py",
+    ),
+    "audit.py": (
+        "tests/unit/test_audit_pins.py",
+        "tests/integration/test_tamper.py",
+        "tests/integration/test_keyless_writer.py",
+    ),
+}
+"""Tests that exercise one module most directly, run before :data:`TESTS` when that module
+is mutated (a module under ``domain/``, ``policy.py`` and ``engine.py`` need only
+:data:`TESTS`)."""
+
 _COMPARISON_FLIPS = (
     "Eq_NotEq",
     "NotEq_Eq",
@@ -86,11 +115,25 @@ that never run: the kinds of single-point bug a tired hand makes."""
 TIMEOUT_SECONDS = 120
 
 
+def selection(modules: list[str]) -> list[str]:
+    """The tests run against each mutant of ``modules``: their own tests, then :data:`TESTS`.
+
+    Tests named for a module come first in the order of ``modules``; none is run twice.
+    """
+    chosen: list[str] = []
+    for module in modules:
+        for test in MODULE_TESTS.get(module, ()):
+            if test not in chosen and (ROOT / test).exists():
+                chosen.append(test)
+    chosen.extend(test for test in TESTS if test not in chosen)
+    return chosen
+
+
 def _config(work: Path, modules: list[str]) -> str:
     paths = [f"src/points_ledger/{m}" for m in modules]
     keep = "|".join(re.escape(op) for op in OPERATORS)
     test_command = " ".join(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS]
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *selection(modules)]
     )
     return "\n".join(
         [
