@@ -27,6 +27,7 @@ from points_ledger import (
     Ledger,
     LedgerError,
     LimitExceededError,
+    NotFoundError,
     OpenAccount,
     RecordRevenue,
     RecordRoster,
@@ -185,3 +186,22 @@ def test_the_derived_distribution_is_frozen() -> None:
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         derived.policy_version = 2  # type: ignore[misc]
+
+
+def test_what_is_left_of_a_period_is_what_it_recorded_less_what_it_paid(village: Village) -> None:
+    village.revenue("2024-H1", 100_000)
+    village.revenue("2024-H2", 50_000)
+    village.committee(Distribute, **_distribute(60_000))
+    error = village.refused(LimitExceededError, Distribute, **_distribute(40_001))
+    assert error.details == {"period": "2024-H1", "left": 40_000, "needed": 40_001}
+    village.committee(Distribute, **_distribute(40_000))
+    assert village.cny(REVENUE) == 50_000
+
+
+def test_a_distribution_without_a_roster_names_the_buckets_paid_by_roster(
+    village: Village,
+) -> None:
+    village.revenue("2024-H1", 100_000)
+    fields = {**_distribute(1_000), "roster_id": None}
+    error = village.refused(NotFoundError, Distribute, **fields)
+    assert "pays bucket(s) shareholders, villagers by roster" in str(error)
