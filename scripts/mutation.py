@@ -58,6 +58,7 @@ TESTS = (
 
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "domain/revenue.py": (
+        "tests/unit/test_revenue_pins.py",
         "tests/integration/test_revenue.py",
         "tests/property/test_revenue_props.py",
     ),
@@ -68,7 +69,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "merkle.py": (
         "tests/unit/test_merkle.py",
         "tests/property/test_merkle_props.py",
-        "tests/integration/test_resident_checks.py",
+        "tests/unit/test_receipt_pins.py",
     ),
     "receipts.py": (
         "tests/unit/test_receipt_pins.py",
@@ -76,9 +77,8 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/integration/test_transparency.py",
     ),
     "audit.py": (
-        "tests/unit/test_audit_pins.py",
-        "tests/integration/test_tamper.py",
         "tests/integration/test_keyless_writer.py",
+        "tests/integration/test_tamper.py",
     ),
 }
 """Tests that exercise one module most directly, run before :data:`TESTS` when that module
