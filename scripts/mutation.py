@@ -6,14 +6,16 @@ the tool with ``pip install -e '.[mutation]'``, then::
     nice -n 19 python scripts/mutation.py                    # all the rules code
     nice -n 19 python scripts/mutation.py domain policy.py   # some of it (under src/points_ledger)
     python scripts/mutation.py --workdir DIR domain          # keep the session in DIR
-    nice -n 19 python scripts/mutation.py --retest DIR       # survivors again, with today's tests
+    nice -n 19 python scripts/mutation.py --retest DIR       # survivors again, today's tests
     python scripts/mutation.py --report DIR                  # the report of an earlier run
 
 The script copies ``src/``, ``tests/`` and ``pyproject.toml`` to a work directory (the
 working tree is never touched, since cosmic-ray edits the files it mutates), writes a
 cosmic-ray configuration there, makes one mutant per site and operator, keeps only the
-operators listed in :data:`OPERATORS`, and runs the fast handler tests of
-:data:`TESTS` against each mutant (``-x``: the first failing test kills it). At the end
+operators listed in :data:`OPERATORS`, and runs against each mutant the tests of the
+modules mutated (:data:`MODULE_TESTS`, e.g. the receipt pins for ``receipts.py``), then
+the fast handler tests of :data:`TESTS` (``-x``: the first failing test kills it). Run
+modules with different selections as separate sessions, one at a time. At the end
 it prints every surviving mutant as a diff and the score: killed / (killed + survived).
 Mutants that time out count as killed (an infinite loop is a caught bug); mutants that
 are equivalent to the original (no test could tell them apart) are listed with the
@@ -31,6 +33,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(
             ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__")
         )
+        # Today's selection: tests added since the first pass (a module's own pins) run too.
+        config = tomllib.loads((work / "mutation.toml").read_text())["cosmic-ray"]
+        modules = [path.removeprefix("src/points_ledger/") for path in config["module-path"]]
+        (work / "mutation.toml").write_text(_config(work, modules))
         print(f"survivors to run again: {forget_survivors(work / 'session.sqlite')}", flush=True)
     else:
         work = args.workdir or Path(tempfile.mkdtemp(prefix="points-ledger-mutation-"))
