@@ -205,3 +205,25 @@ def test_a_distribution_without_a_roster_names_the_buckets_paid_by_roster(
     fields = {**_distribute(1_000), "roster_id": None}
     error = village.refused(NotFoundError, Distribute, **fields)
     assert "pays bucket(s) shareholders, villagers by roster" in str(error)
+
+
+def test_a_past_distribution_is_explained_by_the_version_then_in_force(village: Village) -> None:
+    village.revenue("2024-H1", 100_000)
+    seq = village.committee(Distribute, **_distribute(10_000))
+    # Version 2, in force on the same day but adopted later, pays no investor.
+    village.committee(
+        AdoptSplitPolicy,
+        policy_id="3331",
+        version=2,
+        effective_from=DAY,
+        policy=THREE_THREE_THREE_ONE,
+        accounts=FUNDS,
+    )
+    explained = village.ledger.explain_distribution(seq)
+    paid = {p.account: p.amount for p in village.ledger.entry(seq).postings if p.amount > 0}
+    assert {a: n for a, n in explained.amounts.items() if n} == paid
+    assert paid[INVESTOR] > 0
+    now = village.ledger.preview_distribution(
+        Distribute(id="preview", effective_at=DAY, **_distribute(10_000))  # type: ignore[arg-type]
+    )
+    assert now.amounts.get(INVESTOR, 0) == 0
