@@ -66,6 +66,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/property/test_revenue_props.py",
     ),
     "split/allocation.py": (
+        "tests/unit/test_allocation_pins.py",
         "tests/unit/test_split.py",
         "tests/property/test_split_props.py",
     ),
