@@ -67,8 +67,8 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     ),
     "engine.py": ("tests/unit/test_engine_pins.py",),
     "split/allocation.py": (
-        "tests/unit/test_allocation_pins.py",
         "tests/unit/test_split.py",
+        "tests/unit/test_allocation_pins.py",
         "tests/property/test_split_props.py",
     ),
     "merkle.py": (
