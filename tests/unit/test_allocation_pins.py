@@ -25,3 +25,64 @@ def test_the_largest_number_of_recipients_is_accepted() -> None:
     assert len(parts) == RECIPIENTS_MAX
     assert parts["r0000000"] == 2
     assert parts["r0000001"] == 1
+
+
+def test_the_working_in_yuan_names_each_leftover_unit_and_its_ties() -> None:
+    # Checked by hand: 10 fen in three equal parts is 3 1/3 each; the one fen left over
+    # goes to the first id of the three tied remainders, and b is next in line.
+    text = explain_allocation(10, {"c": 1, "a": 1, "b": 1}, label="three households").to_text()
+    assert text.splitlines() == [
+        "== three households ==",
+        "Amount to split: 0.10 yuan (10 fen)",
+        "Total weight: 3; each quota is 10 x weight / 3.",
+        "  recipient  weight  exact quota  quota (decimal)  floor  remainder  extra  amount",
+        "  a               1         10/3        3.333333…      3        1/3     +1       4",
+        "  b               1         10/3        3.333333…      3        1/3              3",
+        "  c               1         10/3        3.333333…      3        1/3              3",
+        "Sum of floors: 9; leftover units: 1.",
+        "Leftover units go one each to the largest remainders; equal remainders are served in "
+        "recipient id order (A to Z).",
+        "  unit 1: a - remainder 1/3 (0.333333…), tied with 2 other(s), earlier id first",
+        "  next in line, received none: b - remainder 1/3 (0.333333…)",
+        "Check: parts add up to 10 = amount 10.",
+    ]
+
+
+def test_the_next_in_line_has_the_largest_remainder_of_those_passed_over() -> None:
+    # 4 x 1/7, 4 x 2/7, 4 x 4/7: floors 0, 1, 2; remainders 4/7, 1/7, 2/7.
+    text = explain_allocation(4, {"c": 4, "b": 2, "a": 1}, label="next").to_text(yuan=False)
+    assert text.splitlines() == [
+        "== next ==",
+        "Amount to split: 4 units",
+        "Total weight: 7; each quota is 4 x weight / 7.",
+        "  recipient  weight  exact quota  quota (decimal)  floor  remainder  extra  amount",
+        "  a               1          4/7        0.571428…      0        4/7     +1       1",
+        "  b               2          8/7        1.142857…      1        1/7              1",
+        "  c               4         16/7        2.285714…      2        2/7              2",
+        "Sum of floors: 3; leftover units: 1.",
+        "Leftover units go one each to the largest remainders; equal remainders are served in "
+        "recipient id order (A to Z).",
+        "  unit 1: a - remainder 4/7 (0.571428…)",
+        "  next in line, received none: c - remainder 2/7 (0.285714…)",
+        "Check: parts add up to 4 = amount 4.",
+    ]
+
+
+def test_a_negative_amount_is_worked_on_its_magnitude_and_every_part_negated() -> None:
+    text = explain_allocation(-7, {"x": 2, "y": 1}, label="refund").to_text(yuan=False)
+    assert text.splitlines() == [
+        "== refund ==",
+        "Amount to split: -7 units",
+        "The amount is negative: it is split as 7 and every part is then negated, so refunds "
+        "mirror payments exactly.",
+        "Total weight: 3; each quota is 7 x weight / 3.",
+        "  recipient  weight  exact quota  quota (decimal)  floor  remainder  extra  amount",
+        "  x               2         14/3        4.666666…      4        2/3     +1      -5",
+        "  y               1          7/3        2.333333…      2        1/3             -2",
+        "Sum of floors: 6; leftover units: 1.",
+        "Leftover units go one each to the largest remainders; equal remainders are served in "
+        "recipient id order (A to Z).",
+        "  unit 1: x - remainder 2/3 (0.666666…)",
+        "  next in line, received none: y - remainder 1/3 (0.333333…)",
+        "Check: parts add up to -7 = amount -7.",
+    ]
