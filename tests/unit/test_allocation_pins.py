@@ -86,3 +86,11 @@ def test_a_negative_amount_is_worked_on_its_magnitude_and_every_part_negated() -
         "  next in line, received none: y - remainder 1/3 (0.333333…)",
         "Check: parts add up to -7 = amount -7.",
     ]
+
+
+def test_the_working_keeps_no_per_object_dict() -> None:
+    # Up to a million lines per step: each line and step is a slotted, frozen record.
+    step = explain_allocation(3, {"a": 1, "b": 2})
+    for record in (step, step.lines[0]):
+        assert not hasattr(record, "__dict__")
+        assert record.__slots__
