@@ -5,6 +5,8 @@ printed table, the reasons given for each leftover unit and for the next in line
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from points_ledger.split import RECIPIENTS_MAX, allocate, explain_allocation
@@ -94,3 +96,23 @@ def test_the_working_keeps_no_per_object_dict() -> None:
     for record in (step, step.lines[0]):
         assert not hasattr(record, "__dict__")
         assert record.__slots__
+
+
+def test_leftover_units_are_listed_in_the_order_they_were_given() -> None:
+    # Remainders 5/7 (a), 3/7 (b), 6/7 (c): c takes the first unit, a the second.
+    step = explain_allocation(5, {"c": 4, "b": 2, "a": 1})
+    assert [line.leftover_rank for line in step.lines] == [2, None, 1]
+    lines = step.to_text(yuan=False).splitlines()
+    assert lines[-4:-1] == [
+        "  unit 1: c - remainder 6/7 (0.857142…)",
+        "  unit 2: a - remainder 5/7 (0.714285…)",
+        "  next in line, received none: b - remainder 3/7 (0.428571…)",
+    ]
+
+
+def test_the_working_cannot_be_changed_after_the_fact() -> None:
+    step = explain_allocation(3, {"a": 1, "b": 2})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.leftover = 0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.lines[0].amount = 3  # type: ignore[misc]
