@@ -17,7 +17,9 @@ def test_a_zero_amount_is_not_a_negative_one() -> None:
     assert step.negated is False
     assert step.amounts == {"a": 0, "b": 0}
     assert "negative" not in step.to_text()
-    assert explain_allocation(-1, {"a": 1}).negated is True
+    one = explain_allocation(-1, {"a": 1, "b": 2})
+    assert one.negated is True
+    assert one.amounts == allocate(-1, {"a": 1, "b": 2}) == {"a": 0, "b": -1}
 
 
 @pytest.mark.slow
