@@ -118,3 +118,18 @@ def test_the_working_cannot_be_changed_after_the_fact() -> None:
         step.leftover = 0  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         step.lines[0].amount = 3  # type: ignore[misc]
+
+
+def test_an_exact_split_says_there_is_no_leftover() -> None:
+    text = explain_allocation(150, {"a": 1, "b": 2}).to_text()
+    assert text.splitlines() == [
+        "== allocation ==",
+        "Amount to split: 1.50 yuan (150 fen)",
+        "Total weight: 3; each quota is 150 x weight / 3.",
+        "  recipient  weight  exact quota  quota (decimal)  floor  remainder  extra  amount",
+        "  a               1           50               50     50          0             50",
+        "  b               2          100              100    100          0            100",
+        "Sum of floors: 150; leftover units: 0.",
+        "No leftover units: every quota's floor already adds up to the amount.",
+        "Check: parts add up to 150 = amount 150.",
+    ]
