@@ -18,6 +18,8 @@ from points_ledger import (
     LedgerError,
     LimitExceededError,
     OverdraftError,
+    Signature,
+    SignatureError,
     UnknownKeyError,
 )
 from points_ledger.models.events import BACKDATE_DAYS_DEFAULT
@@ -89,3 +91,12 @@ def test_an_overdraft_says_what_is_available_and_what_is_needed(world: World) ->
     )
     assert error.details == {"account": "m1", "asset": "PTS", "available": 10, "needed": 11}
     world.pay("m1", "m2", 10)
+
+
+def test_a_signature_not_checked_ahead_is_checked_in_line(world: World) -> None:
+    # Checked ahead, only a signature that verifies may skip the check in the rules; this
+    # one (m1's key over other bytes) is not, and the rules must refuse it.
+    m1 = world.members["m1"]
+    forged = Signature(key_id=m1.key_id, signature=m1.sign(b"some other message"))
+    error = _refused(world, SignatureError, world.transfer_event("m1", "m2", 1), [forged])
+    assert error.details == {"key_id": m1.key_id}

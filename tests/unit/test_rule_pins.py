@@ -46,6 +46,7 @@ from points_ledger import (
     ListOffer,
     OpenAccount,
     OutOfStockError,
+    OverdraftError,
     Posting,
     PriceChangedError,
     ProofError,
@@ -885,3 +886,20 @@ def test_genesis_admin_keys_cannot_name_an_owner_account() -> None:
     genesis, admins = _genesis(owners=(None, None))
     assert ledger.append(genesis, admins).entry.seq == 0
     assert ledger.key(admins[0].key_id).owner is None
+
+
+def test_a_hold_beyond_the_available_points_says_what_it_needs(w: World) -> None:
+    # vol.li has 30 points; a hold moves none yet but reserves 40 of them.
+    w.add(
+        ListOffer,
+        "barber",
+        offer="barber.perm",
+        partner="barber",
+        item="Perm",
+        price_points=40,
+        stock=1,
+    )
+    error = refused(
+        w, OverdraftError, HoldRedemption, "vol.li", member="vol.li", offer="barber.perm", points=40
+    )
+    assert error.details == {"account": "vol.li", "asset": "PTS", "available": 30, "needed": 40}
