@@ -21,6 +21,7 @@ from points_ledger import (
     Signature,
     SignatureError,
     UnknownKeyError,
+    engine,
 )
 from points_ledger.models.events import BACKDATE_DAYS_DEFAULT
 
@@ -100,3 +101,9 @@ def test_a_signature_not_checked_ahead_is_checked_in_line(world: World) -> None:
     forged = Signature(key_id=m1.key_id, signature=m1.sign(b"some other message"))
     error = _refused(world, SignatureError, world.transfer_event("m1", "m2", 1), [forged])
     assert error.details == {"key_id": m1.key_id}
+
+
+def test_the_published_limits_of_an_entry() -> None:
+    # Changing them is a decision, not an accident (a genuine roster may need 10,000).
+    assert engine.SIGNATURES_MAX == 16
+    assert engine.POSTINGS_MAX == 10_000
