@@ -104,6 +104,7 @@ def test_a_signature_not_checked_ahead_is_checked_in_line(world: World) -> None:
 
 
 def test_the_published_limits_of_an_entry() -> None:
-    # Changing them is a decision, not an accident (a genuine roster may need 10,000).
+    # Changing them is a decision, not an accident; only a distribution to a roster of
+    # thousands comes near the postings limit, too slow to build here.
     assert engine.SIGNATURES_MAX == 16
     assert engine.POSTINGS_MAX == 10_000
