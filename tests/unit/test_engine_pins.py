@@ -15,11 +15,14 @@ from points_ledger import (
     Asset,
     EffectiveDateError,
     EventExpiredError,
+    IntegrityError,
     LedgerError,
     LimitExceededError,
     OverdraftError,
+    Posting,
     Signature,
     SignatureError,
+    Transfer,
     UnknownKeyError,
     engine,
 )
@@ -108,3 +111,69 @@ def test_the_published_limits_of_an_entry() -> None:
     # thousands comes near the postings limit, too slow to build here.
     assert engine.SIGNATURES_MAX == 16
     assert engine.POSTINGS_MAX == 10_000
+
+
+def test_only_signatures_that_verify_are_marked_as_checked_ahead() -> None:
+    good, other = seeded_signer("ahead/good"), seeded_signer("ahead/other")
+    message = b"the signing input"
+    signatures = [
+        Signature(key_id=good.key_id, signature=good.sign(message)),
+        Signature(key_id=other.key_id, signature=other.sign(b"another input")),
+        Signature(key_id="0123456789abcdef", signature=good.sign(message)),
+    ]
+    keys = {good.key_id: good.public_key, other.key_id: other.public_key}
+    assert engine.verified_keys(message, signatures, keys.get) == {good.key_id: good.public_key}
+
+
+def test_a_key_counts_as_checked_ahead_only_if_all_its_signatures_were_valid() -> None:
+    a, b = seeded_signer("ahead/a"), seeded_signer("ahead/b")
+    keys = {a.key_id: a.public_key, b.key_id: b.public_key}
+    sig_a = Signature(key_id=a.key_id, signature=a.sign(b"x"))
+    sig_b = Signature(key_id=b.key_id, signature=b.sign(b"x"))
+    assert engine.keys_checked_ahead([sig_a, sig_b], [True, False], keys) == {
+        a.key_id: a.public_key
+    }
+    assert engine.keys_checked_ahead([sig_a, sig_b], [True, True], keys) == keys
+    assert engine.keys_checked_ahead([sig_a, sig_a], [True, False], keys) == {}
+    # Results that do not line up with the signatures count for nothing.
+    assert engine.keys_checked_ahead([sig_a, sig_b], [True], keys) == {}
+    assert engine.keys_checked_ahead([sig_a], [True, True], keys) == {}
+
+
+def test_postings_must_sum_to_zero_per_asset() -> None:
+    engine.check_zero_sum(
+        [
+            Posting(account="a", asset=Asset.PTS, amount=-5),
+            Posting(account="b", asset=Asset.PTS, amount=5),
+        ]
+    )
+    unbalanced = [
+        Posting(account="a", asset=Asset.PTS, amount=-5),
+        Posting(account="b", asset=Asset.PTS, amount=4),
+        Posting(account="c", asset=Asset.CNY, amount=1),
+    ]
+    with pytest.raises(IntegrityError, match="do not sum to zero for CNY, PTS") as info:
+        engine.check_zero_sum(unbalanced, seq=7)
+    assert info.value.seq == 7
+
+
+def test_an_entry_may_have_exactly_the_postings_limit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "POSTINGS_MAX", 4)
+    world.issue("m2", 10)
+
+    def spread(count: int) -> Transfer:
+        half = count // 2
+        return Transfer(
+            id=f"spread-{count}",
+            effective_at=DAY,
+            postings=(
+                *(Posting(account="m1", asset=Asset.PTS, amount=-1) for _ in range(half)),
+                *(Posting(account="m2", asset=Asset.PTS, amount=1) for _ in range(half)),
+            ),
+        )
+
+    error = _refused(world, LimitExceededError, spread(6), [world.members["m1"]])
+    assert "at most 4 postings" in str(error)
+    world.ledger.append(spread(4), [world.members["m1"]])
