@@ -177,3 +177,20 @@ def test_an_entry_may_have_exactly_the_postings_limit(
     error = _refused(world, LimitExceededError, spread(6), [world.members["m1"]])
     assert "at most 4 postings" in str(error)
     world.ledger.append(spread(4), [world.members["m1"]])
+
+
+def test_a_balance_may_reach_the_limit_but_not_pass_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # m1 holds 10 points and the issuer account is at -10; with a limit of 15 both may
+    # reach 15 either way, and one point more is refused whichever account passes it.
+    monkeypatch.setattr(engine, "BALANCE_ABS_MAX", 15)
+    world.issue("m1", 5)
+    assert world.ledger.balance("issuer", Asset.PTS).posted == -15
+    error = _refused(
+        world,
+        LimitExceededError,
+        world.transfer_event("issuer", "m2", 1),
+        [*world.quorum, *world.committee],
+    )
+    assert error.details == {"account": "issuer", "asset": "PTS", "limit": 15}
