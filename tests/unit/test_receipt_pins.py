@@ -339,3 +339,46 @@ def test_base64_must_be_valid_and_canonical(logs: Logs) -> None:
         verify_receipt(receipt.model_copy(update={"inclusion_proof": proof}), logs.vkey)
     with pytest.raises(ProofError, match="event is not valid base64"):
         verify_receipt(receipt.model_copy(update={"event": "A"}), logs.vkey)
+
+
+def _sized(receipt: Receipt, field: str, size: int) -> str:
+    """The receipt's JSON with ``field`` holding ``size`` characters or items."""
+    document = json.loads(receipt.to_json())
+    signature, posting = document["signatures"][0], document["postings"][0]
+    values: dict[str, object] = {
+        "origin": "o" * size,
+        "event": "A" * size,
+        "checkpoint": "c" * size,
+        "signatures": [signature] * size,
+        "postings": [posting] * size,
+        "inclusion_proof": [document["inclusion_proof"][0]] * size,
+        "signature.key_id": [{**signature, "key_id": "k" * size}],
+        "signature.signature": [{**signature, "signature": "A" * size}],
+        "posting.account": [{**posting, "account": "a" * size}],
+        "posting.asset": [{**posting, "asset": "P" * size}],
+    }
+    name = field.split(".")[0] + ("s" if "." in field else "")
+    document[name] = values[field]
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("field", "largest"),
+    [
+        ("origin", 1024),
+        ("event", 200_000),
+        ("checkpoint", 1 << 16),
+        ("signatures", 64),
+        ("postings", 1024),
+        ("inclusion_proof", 64),
+        ("signature.key_id", 64),
+        ("signature.signature", 200_000),
+        ("posting.account", 64),
+        ("posting.asset", 16),
+    ],
+)
+def test_each_field_of_a_receipt_has_a_largest_size(logs: Logs, field: str, largest: int) -> None:
+    receipt = _receipt(logs)
+    Receipt.from_json(_sized(receipt, field, largest))
+    with pytest.raises(ProofError, match="not a valid receipt"):
+        Receipt.from_json(_sized(receipt, field, largest + 1))
