@@ -76,11 +76,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/property/test_merkle_props.py",
         "tests/unit/test_receipt_pins.py",
     ),
-    "receipts.py": (
-        "tests/unit/test_receipt_pins.py",
-        "tests/integration/test_resident_checks.py",
-        "tests/integration/test_transparency.py",
-    ),
+    "receipts.py": ("tests/unit/test_receipt_pins.py",),
     "audit.py": (
         "tests/integration/test_keyless_writer.py",
         "tests/integration/test_tamper.py",
