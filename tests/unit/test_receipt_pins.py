@@ -382,3 +382,10 @@ def test_each_field_of_a_receipt_has_a_largest_size(logs: Logs, field: str, larg
     Receipt.from_json(_sized(receipt, field, largest))
     with pytest.raises(ProofError, match="not a valid receipt"):
         Receipt.from_json(_sized(receipt, field, largest + 1))
+
+
+def test_a_receipt_is_written_as_indented_json_of_at_most_one_mebibyte(logs: Logs) -> None:
+    assert RECEIPT_JSON_MAX == 1 << 20  # documented as 1 MiB
+    text = _receipt(logs).to_json()
+    assert text.startswith('{\n  "format": "points-ledger-receipt/v2",\n  "origin": ')
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False)
