@@ -389,3 +389,11 @@ def test_a_receipt_is_written_as_indented_json_of_at_most_one_mebibyte(logs: Log
     text = _receipt(logs).to_json()
     assert text.startswith('{\n  "format": "points-ledger-receipt/v2",\n  "origin": ')
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+
+
+def test_seq_and_leaf_index_are_never_negative(logs: Logs) -> None:
+    first = _receipt(logs, 0, logs.first)
+    assert Receipt.from_json(first.to_json()) == first
+    for field in ("seq", "leaf_index"):
+        with pytest.raises(ProofError, match="not a valid receipt"):
+            Receipt.from_json(_edited(first, **{field: -1}))
