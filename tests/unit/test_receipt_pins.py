@@ -397,3 +397,9 @@ def test_seq_and_leaf_index_are_never_negative(logs: Logs) -> None:
     for field in ("seq", "leaf_index"):
         with pytest.raises(ProofError, match="not a valid receipt"):
             Receipt.from_json(_edited(first, **{field: -1}))
+
+
+def test_an_unknown_format_is_quoted_to_eighty_characters(logs: Logs) -> None:
+    with pytest.raises(ProofError) as info:
+        Receipt.from_json(_edited(_receipt(logs), format="v" * 100))
+    assert f"the receipt's format {'v' * 80!r} is not one this version reads" in str(info.value)
