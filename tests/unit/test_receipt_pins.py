@@ -24,6 +24,7 @@ from points_ledger import (
     NoteError,
     ProofError,
     Receipt,
+    VerifiedReceipt,
     Witness,
     verify_receipt,
 )
@@ -403,3 +404,22 @@ def test_an_unknown_format_is_quoted_to_eighty_characters(logs: Logs) -> None:
     with pytest.raises(ProofError) as info:
         Receipt.from_json(_edited(_receipt(logs), format="v" * 100))
     assert f"the receipt's format {'v' * 80!r} is not one this version reads" in str(info.value)
+
+
+def test_verified_facts_made_by_hand_default_to_no_witnesses_and_no_trusted_tree(
+    logs: Logs,
+) -> None:
+    checked = verify_receipt(_receipt(logs), logs.vkey)
+    by_hand = VerifiedReceipt(
+        origin=checked.origin,
+        seq=checked.seq,
+        recorded_at=checked.recorded_at,
+        event=checked.event,
+        signatures=checked.signatures,
+        postings=checked.postings,
+        entry_hash=checked.entry_hash,
+        checkpoint=checked.checkpoint,
+    )
+    assert (by_hand.checkpoint_note, by_hand.witnessed_by) == ("", ())
+    assert (by_hand.witness_quorum, by_hand.trusted_size) == (0, None)
+    assert (checked.witness_quorum, checked.trusted_size) == (0, None)
