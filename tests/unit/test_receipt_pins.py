@@ -10,6 +10,7 @@ for a mutation run to repeat them for every mutant of the module.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -423,3 +424,5 @@ def test_verified_facts_made_by_hand_default_to_no_witnesses_and_no_trusted_tree
     assert (by_hand.checkpoint_note, by_hand.witnessed_by) == ("", ())
     assert (by_hand.witness_quorum, by_hand.trusted_size) == (0, None)
     assert (checked.witness_quorum, checked.trusted_size) == (0, None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        checked.seq = 0  # type: ignore[misc]
