@@ -208,6 +208,9 @@ def test_quorum_counts_the_witnesses_that_cosigned(logs: Logs) -> None:
     with pytest.raises(NoteError, match="cosigned by 1 of the witnesses given") as info:
         verify_receipt(receipt, logs.vkey, witnesses=both)
     assert info.value.details == {"witnessed_by": [STREET], "quorum": 2}
+    assert f"given ({STREET}), but 2 are required" in str(info.value)
+    with pytest.raises(NoteError, match=r"given \(none\), but 1 are required"):
+        verify_receipt(_receipt(logs, 0, logs.first), logs.vkey, witnesses=both[:1])
     checked = verify_receipt(receipt, logs.vkey, witnesses=both, quorum=1)
     assert (checked.witnessed_by, checked.witness_quorum) == ((STREET,), 1)
     none = verify_receipt(receipt, logs.vkey, witnesses=both, quorum=0)
@@ -341,6 +344,10 @@ def test_base64_must_be_valid_and_canonical(logs: Logs) -> None:
         verify_receipt(receipt.model_copy(update={"inclusion_proof": proof}), logs.vkey)
     with pytest.raises(ProofError, match="event is not valid base64"):
         verify_receipt(receipt.model_copy(update={"event": "A"}), logs.vkey)
+    # A receipt object built in code skips the document's checks: a stray character is
+    # still invalid, not silently dropped.
+    with pytest.raises(ProofError, match="event is not valid base64"):
+        verify_receipt(receipt.model_copy(update={"event": receipt.event + "!"}), logs.vkey)
 
 
 def _sized(receipt: Receipt, field: str, size: int) -> str:
