@@ -6,14 +6,16 @@ the tool with ``pip install -e '.[mutation]'``, then::
     nice -n 19 python scripts/mutation.py                    # all the rules code
     nice -n 19 python scripts/mutation.py domain policy.py   # some of it (under src/points_ledger)
     python scripts/mutation.py --workdir DIR domain          # keep the session in DIR
-    nice -n 19 python scripts/mutation.py --retest DIR       # survivors again, with today's tests
+    nice -n 19 python scripts/mutation.py --retest DIR       # survivors again, today's tests
     python scripts/mutation.py --report DIR                  # the report of an earlier run
 
 The script copies ``src/``, ``tests/`` and ``pyproject.toml`` to a work directory (the
 working tree is never touched, since cosmic-ray edits the files it mutates), writes a
 cosmic-ray configuration there, makes one mutant per site and operator, keeps only the
-operators listed in :data:`OPERATORS`, and runs the fast handler tests of
-:data:`TESTS` against each mutant (``-x``: the first failing test kills it). At the end
+operators listed in :data:`OPERATORS`, and runs against each mutant the tests of the
+modules mutated (:data:`MODULE_TESTS`, e.g. the receipt pins for ``receipts.py``), then
+the fast handler tests of :data:`TESTS` (``-x``: the first failing test kills it). Run
+modules with different selections as separate sessions, one at a time. At the end
 it prints every surviving mutant as a diff and the score: killed / (killed + survived).
 Mutants that time out count as killed (an infinite loop is a caught bug); mutants that
 are equivalent to the original (no test could tell them apart) are listed with the
@@ -31,6 +33,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +58,33 @@ TESTS = (
     "tests/integration/test_community_bad_input.py",
 )
 """Fast tests, quickest first; the handler tests run on the memory store."""
+
+MODULE_TESTS: dict[str, tuple[str, ...]] = {
+    "domain/revenue.py": (
+        "tests/unit/test_revenue_pins.py",
+        "tests/integration/test_revenue.py",
+        "tests/property/test_revenue_props.py",
+    ),
+    "engine.py": ("tests/unit/test_engine_pins.py",),
+    "split/allocation.py": (
+        "tests/unit/test_split.py",
+        "tests/unit/test_allocation_pins.py",
+        "tests/property/test_split_props.py",
+    ),
+    "merkle.py": (
+        "tests/unit/test_merkle.py",
+        "tests/property/test_merkle_props.py",
+        "tests/unit/test_receipt_pins.py",
+    ),
+    "receipts.py": ("tests/unit/test_receipt_pins.py",),
+    "audit.py": (
+        "tests/integration/test_keyless_writer.py",
+        "tests/integration/test_tamper.py",
+    ),
+}
+"""Tests that exercise one module most directly, run before :data:`TESTS` when that module
+is mutated (the modules under ``domain/`` but ``revenue.py``, and ``policy.py``, need only
+:data:`TESTS`)."""
 
 _COMPARISON_FLIPS = (
     "Eq_NotEq",
@@ -86,11 +116,25 @@ that never run: the kinds of single-point bug a tired hand makes."""
 TIMEOUT_SECONDS = 120
 
 
+def selection(modules: list[str]) -> list[str]:
+    """The tests run against each mutant of ``modules``: their own tests, then :data:`TESTS`.
+
+    Tests named for a module come first in the order of ``modules``; none is run twice.
+    """
+    chosen: list[str] = []
+    for module in modules:
+        for test in MODULE_TESTS.get(module, ()):
+            if test not in chosen and (ROOT / test).exists():
+                chosen.append(test)
+    chosen.extend(test for test in TESTS if test not in chosen)
+    return chosen
+
+
 def _config(work: Path, modules: list[str]) -> str:
     paths = [f"src/points_ledger/{m}" for m in modules]
     keep = "|".join(re.escape(op) for op in OPERATORS)
     test_command = " ".join(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS]
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *selection(modules)]
     )
     return "\n".join(
         [
@@ -196,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(
             ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__")
         )
+        # Today's selection: tests added since the first pass (a module's own pins) run too.
+        config = tomllib.loads((work / "mutation.toml").read_text())["cosmic-ray"]
+        modules = [path.removeprefix("src/points_ledger/") for path in config["module-path"]]
+        (work / "mutation.toml").write_text(_config(work, modules))
         print(f"survivors to run again: {forget_survivors(work / 'session.sqlite')}", flush=True)
     else:
         work = args.workdir or Path(tempfile.mkdtemp(prefix="points-ledger-mutation-"))

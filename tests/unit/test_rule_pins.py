@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from community_world import COMMITTEE, World, build_world, seeded
 
-from conftest import DAY, FixedClock, seat_committee
+from conftest import DAY, FixedClock, seat_committee, seeded_signer
 from memory_world import memory_world
 from points_ledger import (
     AccountExistsError,
@@ -33,6 +33,7 @@ from points_ledger import (
     DelistOffer,
     Donate,
     Event,
+    Genesis,
     Grant,
     HoldExpiredError,
     HoldRedemption,
@@ -45,6 +46,7 @@ from points_ledger import (
     ListOffer,
     OpenAccount,
     OutOfStockError,
+    OverdraftError,
     Posting,
     PriceChangedError,
     ProofError,
@@ -854,3 +856,50 @@ def test_a_committee_key_may_be_revoked_before_the_committee_is_seated() -> None
     revoke = RevokeKey(id="rev-1", effective_at=DAY, key_id=signer.key_id, reason="stood down")
     world.ledger.append(revoke, world.quorum)
     assert world.ledger.key(signer.key_id).revoked_at_seq is not None
+
+
+def _genesis(owners: tuple[str | None, str | None]) -> tuple[Genesis, list[Any]]:
+    admins = [seeded_signer(f"admin/{i}") for i in range(2)]
+    genesis = Genesis(
+        id="genesis",
+        effective_at=DAY,
+        origin="test.example/core",
+        nonce="0" * 32,
+        log_key=seeded_signer("log").public_key_b64,
+        admins=tuple(
+            KeySpec(public_key=a.public_key_b64, roles=(Role.ADMIN,), owner=owner)
+            for a, owner in zip(admins, owners, strict=True)
+        ),
+        admin_threshold=2,
+    )
+    return genesis, admins
+
+
+def test_genesis_admin_keys_cannot_name_an_owner_account() -> None:
+    # Ledger.create never names one, so only a genesis event made by hand reaches the rule:
+    # no account exists yet for the key to belong to.
+    ledger = Ledger(MemoryStore(), clock=FixedClock())
+    genesis, admins = _genesis(owners=(None, "m1"))
+    with pytest.raises(InvalidEventError, match="cannot name an owner account"):
+        ledger.append(genesis, admins)
+    assert ledger.size() == 0
+    genesis, admins = _genesis(owners=(None, None))
+    assert ledger.append(genesis, admins).entry.seq == 0
+    assert ledger.key(admins[0].key_id).owner is None
+
+
+def test_a_hold_beyond_the_available_points_says_what_it_needs(w: World) -> None:
+    # vol.li has 30 points; a hold moves none yet but reserves 40 of them.
+    w.add(
+        ListOffer,
+        "barber",
+        offer="barber.perm",
+        partner="barber",
+        item="Perm",
+        price_points=40,
+        stock=1,
+    )
+    error = refused(
+        w, OverdraftError, HoldRedemption, "vol.li", member="vol.li", offer="barber.perm", points=40
+    )
+    assert error.details == {"account": "vol.li", "asset": "PTS", "available": 30, "needed": 40}
