@@ -25,6 +25,7 @@ import functools
 import gettext as _gettext
 import io
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,6 +42,7 @@ from points_ledger.errors import LedgerError
 
 __all__ = [
     "DOMAIN",
+    "ERROR_MESSAGES",
     "ERROR_SUMMARIES",
     "LANGUAGES",
     "LANGUAGE_ENV_VARIABLES",
@@ -120,6 +122,120 @@ ERROR_SUMMARIES: Final[Mapping[str, str]] = {
 
 A code missing here falls back to ``ledger_error``'s summary.
 """
+
+
+ERROR_MESSAGES: Final[tuple[str, ...]] = (
+    # Accounts and keys.
+    N_("account '{account}' has not been opened"),
+    N_("account '{account}' is already open"),
+    N_(
+        "account '{account}' has {available} {asset} available; this needs {needed}",
+    ),
+    N_(
+        "account '{account}' has {available} CNY available; the distribution needs {needed}",
+    ),
+    N_("key {key_id} is not registered in this ledger"),
+    N_("key {key_id} was revoked at entry {seq}"),
+    N_("the passphrase does not open key file {path} (the passphrase was read from {source})"),
+    N_("the passphrase does not open key file {path}"),
+    N_("Set {variable} to the passphrase of {path}; each key file may have its own passphrase."),
+    N_("Correct {variable}; each key file may have its own passphrase."),
+    N_("key file {path} was not found"),
+    N_("key file {path} already exists"),
+    N_("key file {path} can be read or written by other users (mode {mode})"),
+    # Who signs.
+    N_("{requirement}; got {count}"),
+    N_("{first}; and {rest}"),
+    N_("either {first}, or {rest}"),
+    N_("{first}, or {rest}"),
+    N_("needs a signature from a key with the {role} role"),
+    N_("needs signatures from {count} different people with the {role} role"),
+    N_("needs a signature from a {roles} key owned by account '{account}'"),
+    N_("needs a signature from a key owned by account '{account}'"),
+    N_("must not be signed by a key owned by account '{account}'"),
+    N_("account '{account}' may not authorise this event for itself"),
+    # Event ids and dates.
+    N_("event id '{event_id}' was already used by entry {seq} for different content"),
+    N_(
+        "event '{event_id}' is dated {date}, after {latest}; an entry recorded on {today} "
+        "(Asia/Shanghai) may be dated at most one day ahead"
+    ),
+    N_(
+        "event '{event_id}' is dated {date}, before {earliest}; this ledger accepts dates at "
+        "most {days} days before the day an entry is recorded ({today}, Asia/Shanghai)"
+    ),
+    N_("Check the date (a mistyped year?). Record future duties on their day."),
+    # Awards.
+    N_("task '{task}' of service '{service}' was already paid by entry {seq}"),
+    N_("'{account}' would earn {total} points from '{service}' on {day}; the cap is {cap}"),
+    N_("'{account}' would earn {total} points from '{service}' in {month}; the cap is {cap}"),
+    # The points mall.
+    N_("{quantity} x '{item}' costs {expected} points now; the member agreed to {agreed}"),
+    N_("offer '{offer}' has {stock} item(s) left unreserved; this hold asks for {asked}"),
+    N_("'{member}' already has {count} open holds (at most {limit})"),
+    N_("Confirm or void an open voucher first."),
+    N_("offer '{offer}' has {count} open holds (at most {limit})"),
+    N_("voucher {voucher} is already {status} (entry {seq})"),
+    N_("voucher {voucher} expired before it was confirmed"),
+    N_("partner '{partner}' has {count} unsettled redemptions (at most {limit})"),
+    N_("Settle the partner first (points-ledger settle, or a SettlePartner event)."),
+    N_("'{partner}' is already an alliance partner"),
+    # Revenue.
+    N_(
+        "period '{period}' has {left} CNY of revenue left to distribute; this distribution "
+        "asks for {amount}"
+    ),
+    # Files the command line writes.
+    N_("{path} already exists; this command never overwrites a file"),
+    N_("{path} already exists; export never overwrites a file"),
+    N_("{path} already exists; an export never overwrites a file"),
+    N_("{path} already exists; a backup never overwrites a file"),
+    N_("Choose another --output path or move the old file away."),
+    N_("Choose another file name or move the old file away."),
+)
+"""Error messages and hints built from particulars that the faces translate.
+
+Each is the exact English wording the library raises, with its particulars (account ids,
+amounts, dates, paths) as ``{name}`` fields. :func:`translate_problem` matches a message
+against these wordings, translates the wording and fills the same particulars back in, so
+a message met at the counter reads whole in Chinese. A particular that is itself one of
+these wordings (a signing requirement inside "...; got 1") is translated too. A message
+that matches none is shown after the translated summary of its code, as before.
+"""
+
+_FIELD = re.compile(r"\{([a-z_]+)\}")
+_NESTING_MAX: Final = 8
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    compiled = []
+    for template in ERROR_MESSAGES:
+        parts = _FIELD.split(template)
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        compiled.append((re.compile(regex, re.DOTALL), template))
+    return tuple(compiled)
+
+
+def _translate_built(text: str, depth: int = 0) -> str | None:
+    """``text`` translated through :data:`ERROR_MESSAGES`, or None if none matches it."""
+    if depth > _NESTING_MAX:
+        return None
+    for pattern, template in _patterns():
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        translated = gettext(template)
+        if translated == template:
+            return None
+        values = {
+            name: _translate_built(value, depth + 1) or value
+            for name, value in found.groupdict().items()
+        }
+        return translated.format(**values)
+    return None
 
 
 def normalize_language(value: str) -> str:
@@ -211,10 +327,11 @@ def gettext(message: str) -> str:
 def translate_error(error: LedgerError) -> tuple[str, str]:
     """The message and hint of ``error`` as the current language shows them.
 
-    A message or hint the catalogue knows word for word is translated. A message built
-    from particulars (account ids, amounts) is shown after a translated summary of its
-    code, with the particulars in the library's English, so nothing it says is lost.
-    In English both come back unchanged.
+    A message or hint the catalogue knows word for word is translated. One built from
+    particulars (account ids, amounts) in a wording of :data:`ERROR_MESSAGES` is
+    translated with the same particulars. Any other message is shown after a translated
+    summary of its code, in the library's English, so nothing it says is lost. In English
+    both come back unchanged.
     """
     return translate_problem(error.code, error.message, error.hint)
 
@@ -223,11 +340,16 @@ def translate_problem(code: str, message: str, hint: str) -> tuple[str, str]:
     """Like :func:`translate_error`, for a problem given as code, message and hint."""
     if current_language() == "en":
         return message, hint
+    summary = gettext(ERROR_SUMMARIES.get(code, ERROR_SUMMARIES["ledger_error"]))
     translated = gettext(message)
     if translated == message:
-        summary = gettext(ERROR_SUMMARIES.get(code, ERROR_SUMMARIES["ledger_error"]))
-        translated = gettext("{summary}: {detail}").format(summary=summary, detail=message)
-    return translated, gettext(hint)
+        built = _translate_built(message)
+        detail = message if built is None else built
+        translated = gettext("{summary}: {detail}").format(summary=summary, detail=detail)
+    hint_translated = gettext(hint) if hint else hint
+    if hint and hint_translated == hint:
+        hint_translated = _translate_built(hint) or hint
+    return translated, hint_translated
 
 
 def _babel_locale() -> Locale:

@@ -178,7 +178,7 @@ def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:
             text = out.getvalue()
             error = format_error(OverdraftError("vol:0001 has 0 PTS available, 5 needed"))
     assert "命令" in text.splitlines()[0] and "作用" in text.splitlines()[0]
-    assert err.getvalue().startswith("错误 [not_found]：没有找到：account 'nobody:1'")
+    assert err.getvalue().startswith("错误 [not_found]：没有找到：账户 nobody:1 尚未开设")
     with use_language("zh"):
         for command in DOT_COMMANDS.values():
             assert gettext(command.summary) in text
