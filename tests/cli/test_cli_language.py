@@ -106,6 +106,11 @@ def test_every_help_screen_is_translated(path: list[str]) -> None:
     for text in wanted:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
         assert "".join(text.split()) in shown
+    # click's bracketed facts about an option speak the language too.
+    english_shown = "".join(english.output.split())
+    assert "[default:" not in shown and "required]" not in shown
+    assert "[default:" not in english_shown or "[默认：" in shown
+    assert "required]" not in english_shown or "必填]" in shown
 
 
 def test_error_codes_stay_the_same_in_both_languages(tmp_path: Path) -> None:
