@@ -188,6 +188,7 @@ ERROR_MESSAGES: Final[tuple[str, ...]] = (
     # Files the command line writes.
     N_("{path} already exists; this command never overwrites a file"),
     N_("{path} already exists; export never overwrites a file"),
+    N_("{path} already exists; init never overwrites a file"),
     N_("{path} already exists; an export never overwrites a file"),
     N_("{path} already exists; a backup never overwrites a file"),
     N_("Choose another --output path or move the old file away."),
@@ -204,6 +205,8 @@ that matches none is shown after the translated summary of its code, as before.
 """
 
 _FIELD = re.compile(r"\{([a-z_]+)\}")
+_COMBINED: Final = frozenset({"first", "rest", "requirement"})
+"""Fields of wordings made of wordings: such a wording applies only when these translate."""
 _NESTING_MAX: Final = 8
 
 
@@ -230,11 +233,14 @@ def _translate_built(text: str, depth: int = 0) -> str | None:
         translated = gettext(template)
         if translated == template:
             return None
-        values = {
-            name: _translate_built(value, depth + 1) or value
-            for name, value in found.groupdict().items()
-        }
-        return translated.format(**values)
+        values: dict[str, str] = {}
+        for name, value in found.groupdict().items():
+            inner = _translate_built(value, depth + 1)
+            if inner is None and name in _COMBINED:
+                break
+            values[name] = value if inner is None else inner
+        else:
+            return translated.format(**values)
     return None
 
 

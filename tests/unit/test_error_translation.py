@@ -11,13 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from conftest import DAY, World
-from points_ledger import LedgerError
+from points_ledger import LedgerError, Signer
 from points_ledger.errors import AuthorizationError, LimitExceededError
-from points_ledger.i18n import ERROR_MESSAGES, gettext, translate_error, use_language
+from points_ledger.i18n import (
+    ERROR_MESSAGES,
+    gettext,
+    translate_error,
+    translate_problem,
+    use_language,
+)
+from points_ledger.keys import save_signer
 
 ENGLISH = re.compile(
     r"\b(?:account|available|needs|opened|already|dated|signature|signatures|got|entry|"
@@ -118,3 +126,21 @@ def test_every_wording_has_fields_or_is_a_hint() -> None:
         assert "{" in wording or wording.endswith("."), wording
     with use_language("zh"):
         assert all(gettext(w) != w for w in ERROR_MESSAGES)
+
+
+def test_a_wording_made_of_wordings_never_translates_half_a_message() -> None:
+    with use_language("zh"):
+        message, hint = translate_problem(
+            "invalid_event", "pick one thing, or another thing", "Try this, or try that."
+        )
+    assert message == "有一项填写的值不正确：pick one thing, or another thing"
+    assert hint == "Try this, or try that."
+
+
+def test_hints_written_where_counter_errors_are_raised_are_translated(tmp_path: Path) -> None:
+    taken = tmp_path / "taken.key"
+    taken.write_text("x", "utf-8")
+    error = _raised(lambda: save_signer(Signer.generate(), taken, "a long passphrase 2026"))
+    message, hint = _in_chinese(error)
+    assert message.endswith(f"密钥文件 {taken} 已经存在")
+    assert hint == "请换一个路径；密钥文件绝不会被覆盖。"

@@ -148,7 +148,7 @@ def _option_help(option: click.Option, ctx: click.Context) -> str:
     if not items:
         return text
     if current_language() == "zh_CN":
-        brackets = "[" + "；".join(items) + "]"
+        brackets = "[" + "\uff1b".join(items) + "]"
     else:
         brackets = "[" + "; ".join(items) + "]"
     return f"{text}  {brackets}" if text else brackets
