@@ -156,6 +156,26 @@ def test_demo_in_chinese(tmp_path: Path) -> None:
         assert any(line.startswith(f"{number}. {title}") for line in lines), title
     assert lines[-1].startswith(f"{len(STEPS)}. 审计: 审计通过：共检查 ")
     assert "故事结束后的余额：" in lines
+    # The figure lines speak Chinese too, their numbers and ids as they are.
+    text = proc.stdout
+    for english in ("log verifier key", "settlement entry", "distribution stored", "total paid"):
+        assert english not in text, english
+    for english in ("signed note:", "verifies:", "is refused:", "investor inv:", "bucket "):
+        assert english not in text, english
+    assert "结算记录第 " in text and " 分 = 2.00 元，付给理发店" in text
+    assert "投资方 inv:agri-partner" in text and "分配项 shareholders" in text
+    assert "付给 11 个账户的合计" in text and "改过积分的副本被拒绝：[integrity_failure]" in text
+
+
+def test_init_names_its_keys_in_chinese(tmp_path: Path) -> None:
+    env = {"POINTS_LEDGER_PASSPHRASE": "a long passphrase 2026", "LANG": "zh_CN.UTF-8"}
+    env["POINTS_LEDGER_PASSPHRASE_LOG"] = "another long passphrase 2026"
+    argv = ["init", "--origin", "chengdu.example/t", "--single-admin", "--date", "2026-11-02"]
+    proc = _run(argv, tmp_path, **env)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split()[0] for line in proc.stdout.splitlines()[4:6]]
+    assert rows == ["日志密钥", "管理员"], proc.stdout
+    assert "管理员 1" in proc.stdout
 
 
 def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:
