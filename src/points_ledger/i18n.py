@@ -47,6 +47,7 @@ __all__ = [
     "LANGUAGES",
     "LANGUAGE_ENV_VARIABLES",
     "N_",
+    "WORKING_LINES",
     "catalogue_source",
     "current_language",
     "format_date",
@@ -57,6 +58,7 @@ __all__ = [
     "set_language",
     "translate_error",
     "translate_problem",
+    "translate_working",
     "translation",
     "use_language",
 ]
@@ -204,6 +206,48 @@ these wordings (a signing requirement inside "...; got 1") is translated too. A 
 that matches none is shown after the translated summary of its code, as before.
 """
 
+WORKING_LINES: Final[tuple[str, ...]] = (
+    N_("# Distribution by policy '{policy}', contract year {year}"),
+    N_("# Distribution by policy '{policy}'"),
+    N_("Amount distributed: {amount}"),
+    N_(
+        "- Contract year {year} of {years}: the investor ({account}) takes {share} = "
+        "{percent}% of the profit, rounded by largest remainder; the village keeps the rest."
+    ),
+    N_(
+        "- Policy '{policy}' splits {weights} among buckets {buckets}; rounding happens at "
+        "each level by largest remainder: first among buckets, then within each bucket."
+    ),
+    N_("Step {number} of {count}"),
+    N_("== investor share for contract year {year} =="),
+    N_("== policy {policy}: amount among buckets =="),
+    N_("== bucket {bucket} (pro rata by shares) =="),
+    N_("== bucket {bucket} (per capita, equal weights) =="),
+    N_("Amount to split: {amount}"),
+    N_("Total weight: {weight}; each quota is {amount} x weight / {divisor}."),
+    N_("Sum of floors: {floors}; leftover units: {leftover}."),
+    N_("No leftover units: every quota's floor already adds up to the amount."),
+    N_(
+        "Leftover units go one each to the largest remainders; equal remainders are served "
+        "in recipient id order (A to Z)."
+    ),
+    N_(
+        "unit {rank}: {recipient} - remainder {fraction} ({decimal}), tied with {ties} "
+        "other(s), earlier id first"
+    ),
+    N_("unit {rank}: {recipient} - remainder {fraction} ({decimal})"),
+    N_("next in line, received none: {recipient} - remainder {fraction} ({decimal})"),
+    N_("Check: parts add up to {total} = amount {amount}."),
+    N_("Summary"),
+    N_("{yuan} yuan ({fen} fen)"),
+)
+"""The lines of a distribution's printed working (``DistributionTrace.to_text()``), by
+wording, for :func:`translate_working`. The working's tables keep their English column
+names, so that their columns stay aligned."""
+
+_MONEY = re.compile(r"(-?[0-9][0-9,]*\.[0-9]{2}) yuan \((-?[0-9][0-9,]*) fen\)")
+_SUMMARY_ROW = re.compile(r"^(  )(investor \S+|bucket \S+|total)(\s+)(.*)$")
+
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 _COMBINED: Final = frozenset({"first", "rest", "requirement"})
 """Fields of wordings made of wordings: such a wording applies only when these translate."""
@@ -211,9 +255,11 @@ _NESTING_MAX: Final = 8
 
 
 @functools.cache
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+def _patterns(
+    wordings: tuple[str, ...] = ERROR_MESSAGES,
+) -> tuple[tuple[re.Pattern[str], str], ...]:
     compiled = []
-    for template in ERROR_MESSAGES:
+    for template in wordings:
         parts = _FIELD.split(template)
         regex = "".join(
             re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
@@ -222,11 +268,13 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple(compiled)
 
 
-def _translate_built(text: str, depth: int = 0) -> str | None:
-    """``text`` translated through :data:`ERROR_MESSAGES`, or None if none matches it."""
+def _translate_built(
+    text: str, depth: int = 0, wordings: tuple[str, ...] = ERROR_MESSAGES
+) -> str | None:
+    """``text`` translated through ``wordings``, or None if none matches it."""
     if depth > _NESTING_MAX:
         return None
-    for pattern, template in _patterns():
+    for pattern, template in _patterns(wordings):
         found = pattern.fullmatch(text)
         if found is None:
             continue
@@ -235,7 +283,7 @@ def _translate_built(text: str, depth: int = 0) -> str | None:
             return None
         values: dict[str, str] = {}
         for name, value in found.groupdict().items():
-            inner = _translate_built(value, depth + 1)
+            inner = _translate_built(value, depth + 1, wordings)
             if inner is None and name in _COMBINED:
                 break
             values[name] = value if inner is None else inner
@@ -356,6 +404,40 @@ def translate_problem(code: str, message: str, hint: str) -> tuple[str, str]:
     if hint and hint_translated == hint:
         hint_translated = _translate_built(hint) or hint
     return translated, hint_translated
+
+
+def translate_working(text: str) -> str:
+    """A distribution's printed working in the current language, line by line.
+
+    Each line (without its indentation) in a wording of :data:`WORKING_LINES` is
+    translated with its particulars (ids, amounts, fractions) as they are; amounts
+    ``X yuan (Y fen)`` and the summary's labels (``investor ACCOUNT``, ``bucket NAME``,
+    ``total``) are translated where they stand; table rows and anything else stay as
+    written, so every figure is still there. In English
+    the text comes back unchanged.
+    """
+    if current_language() == "en":
+        return text
+    money = gettext("{yuan} yuan ({fen} fen)")
+    out = []
+    for line in text.split("\n"):
+        row = _SUMMARY_ROW.match(line)
+        if row is not None:
+            kind, _space, name = row.group(2).partition(" ")
+            if kind == "investor":
+                label = gettext("investor {account}").format(account=name)
+            elif kind == "bucket":
+                label = gettext("bucket {name}").format(name=name)
+            else:
+                label = gettext("total")
+            line = f"{row.group(1)}{label}{row.group(3)}{row.group(4)}"
+        else:
+            body = line.lstrip(" ")
+            translated = _translate_built(body, wordings=WORKING_LINES)
+            if translated is not None:
+                line = line[: len(line) - len(body)] + translated
+        out.append(_MONEY.sub(lambda m: money.format(yuan=m.group(1), fen=m.group(2)), line))
+    return "\n".join(out)
 
 
 def _babel_locale() -> Locale:

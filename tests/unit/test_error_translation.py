@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,11 @@ from points_ledger.i18n import (
     gettext,
     translate_error,
     translate_problem,
+    translate_working,
     use_language,
 )
 from points_ledger.keys import save_signer
+from points_ledger.split import THREE_THREE_THREE_ONE, InvestorSchedule, explain
 
 ENGLISH = re.compile(
     r"\b(?:account|available|needs|opened|already|dated|signature|signatures|got|entry|"
@@ -144,3 +147,37 @@ def test_hints_written_where_counter_errors_are_raised_are_translated(tmp_path: 
     message, hint = _in_chinese(error)
     assert message.endswith(f"密钥文件 {taken} 已经存在")
     assert hint == "请换一个路径；密钥文件绝不会被覆盖。"
+
+
+def test_a_distributions_working_reads_in_chinese_figures_unchanged() -> None:
+    trace = explain(
+        100_001,
+        THREE_THREE_THREE_ONE,
+        investor_schedule=InvestorSchedule.linear(
+            start=Fraction(7, 10), end=Fraction(1, 10), years=20
+        ),
+        contract_year=1,
+        investor_account="inv:agri",
+        shares={"shareholders": {"sh:01": 1, "sh:02": 3}},
+        members={"villagers": ["sh:01", "sh:02", "vil:03"]},
+    )
+    english = trace.to_text()
+    assert translate_working(english) == english  # English: unchanged
+    with use_language("zh"):
+        chinese = translate_working(english)
+    lines = chinese.splitlines()
+    assert lines[0] == "# 按分配方案 3331 分配，合同第 1 年"
+    assert lines[1] == "分配总额：1,000.01 元（100,001 分）"
+    assert "第 1 步（共 4 步）" in lines and "汇总" in lines
+    assert "== 合同第 1 年的投资方份额 ==" in lines
+    assert "  第 1 个单位：investor —— 余数 7/10（0.7）" in lines
+    assert any(line.startswith("  投资方 inv:agri") for line in lines)
+    assert lines[-1].startswith("  合计") and lines[-1].endswith("1,000.01 元（100,001 分）")
+    # Every line that is not a table row reads in Chinese; table rows keep every figure.
+    words = re.compile(r"\b(?:Amount|Step|Summary|Total|Sum|Check|Leftover|unit|yuan|fen)\b")
+    for before, after in zip(english.splitlines(), lines, strict=True):
+        table_row = re.match(r"  \S+\s+\d", before) and ":" not in before
+        if before.startswith("  recipient") or (table_row and "yuan" not in before):
+            assert after == before
+        else:
+            assert not words.search(after), after
