@@ -57,6 +57,7 @@ __all__ = [
     "normalize_language",
     "set_language",
     "translate_error",
+    "translate_message",
     "translate_problem",
     "translate_working",
     "translation",
@@ -186,6 +187,24 @@ ERROR_MESSAGES: Final[tuple[str, ...]] = (
     N_(
         "period '{period}' has {left} CNY of revenue left to distribute; this distribution "
         "asks for {amount}"
+    ),
+    # The command line's own usage errors (click words them).
+    N_("Missing option '{name}'."),
+    N_("Missing argument '{name}'."),
+    N_("No such option '{name}'."),
+    N_("No such option '{name}'. Did you mean {choice}?"),
+    N_("No such option '{name}'. (Did you mean one of: {choices}?)"),
+    N_("No such command '{name}'."),
+    N_("No such command '{name}'. Did you mean {choice}?"),
+    N_("No such command '{name}'. (Did you mean one of: {choices}?)"),
+    N_("Got unexpected extra argument ({args})"),
+    N_("Got unexpected extra arguments ({args})"),
+    N_("Invalid value for '{name}': {detail}"),
+    # Audit findings.
+    N_(
+        "one admin may act alone on this ledger (admin threshold {threshold}): that admin can "
+        "open accounts, register first keys, seat the first committee and reverse entries "
+        "without anyone else signing"
     ),
     # Files the command line writes.
     N_("{path} already exists; this command never overwrites a file"),
@@ -404,6 +423,20 @@ def translate_problem(code: str, message: str, hint: str) -> tuple[str, str]:
     if hint and hint_translated == hint:
         hint_translated = _translate_built(hint) or hint
     return translated, hint_translated
+
+
+def translate_message(text: str) -> str:
+    """A message in the current language, or as written if no translation fits.
+
+    Word for word from the catalogue, or through the wordings of :data:`ERROR_MESSAGES`
+    with its particulars kept. For texts shown without an error code (audit problems and findings).
+    """
+    if current_language() == "en" or not text:
+        return text
+    translated = gettext(text)
+    if translated != text:
+        return translated
+    return _translate_built(text) or text
 
 
 def translate_working(text: str) -> str:

@@ -209,3 +209,41 @@ def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:
             assert gettext(command.summary) in text
     assert error.startswith("错误 [insufficient_balance]：余额不足：vol:0001 has 0 PTS")
     assert "提示：" in error
+
+
+def test_usage_errors_entries_and_audit_findings_read_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from points_ledger import Ledger, Signer
+
+    path = tmp_path / "ledger.db"
+    with Ledger.create(
+        path,
+        origin="chengdu.example/t",
+        log_key=Signer.generate(),
+        admins=[Signer.generate()],
+        threshold=1,
+        effective_at=CLOCK().date(),
+        clock=CLOCK,
+    ):
+        pass
+    ledger = ["--lang", "zh", "--ledger", str(path)]
+    assert main([*ledger, "accounts"], clock=CLOCK) == 2
+    assert "没有 accounts 这个命令。" in capsys.readouterr().err
+    assert main([*ledger, "checkpoint"], clock=CLOCK) == 2
+    assert "缺少选项 --log-key。" in capsys.readouterr().err
+    assert main([*ledger, "balance", "a", "b", "c"], clock=CLOCK) == 2
+    assert "多出了几个参数（b c）" in capsys.readouterr().err
+    assert main([*ledger, "entry", "0"], clock=CLOCK) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0].startswith("序号:") and any(line.startswith("哈希:") for line in shown)
+    assert any(line.startswith("前一条哈希: ") for line in shown)
+    assert main([*ledger, "audit"], clock=CLOCK) == 0
+    audit = capsys.readouterr().out
+    assert (
+        "提示事项：[single_admin] 第 0 条记录：本账本允许一位管理员单独办理（管理员门槛 1）"
+        in audit
+    )
+    assert "one admin may act alone" not in audit
+    assert main(["--lang", "en", "--ledger", str(path), "audit"], clock=CLOCK) == 0
+    assert "finding: [single_admin] entry 0: one admin may act alone" in capsys.readouterr().out
