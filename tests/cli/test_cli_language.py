@@ -107,6 +107,9 @@ def test_every_help_screen_is_translated(path: list[str]) -> None:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
         assert "".join(text.split()) in shown
     # click's bracketed facts about an option speak the language too.
+    if isinstance(command, click.Group):
+        for name in command.commands:
+            assert f"  {name} " in chinese.output, name
     english_shown = "".join(english.output.split())
     assert "[default:" not in shown and "required]" not in shown
     assert "[default:" not in english_shown or "[默认：" in shown

@@ -119,6 +119,9 @@ class _Translating(click.Command):
         if records:
             with formatter.section(gettext("Options")):
                 formatter.write_dl(records)
+        if isinstance(self, click.Group):
+            # click.Group lists its commands from its own format_options, replaced here.
+            self.format_commands(ctx, formatter)
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         """The parameters, with their help translated (copies; the declarations stay)."""
