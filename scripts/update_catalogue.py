@@ -9,8 +9,10 @@ installed). It gathers
   tree, since click holds them as plain strings;
 * the column headers of the command line's tables (literals given to ``echo_table`` or
   as a report view's ``headers``);
-* the default hint of every error class, the REPL's dot-command summaries and the
-  reports' summaries;
+* the default hint of every error class, the hints written where the errors met at the
+  counter are raised (literal ``hint=`` texts in the command line, the domain rules, the
+  engine, key files, bulk files, export, backup and the facade), the REPL's dot-command
+  summaries and the reports' summaries;
 
 then updates ``src/points_ledger/locale/<lang>/LC_MESSAGES/points_ledger.po`` with Babel,
 keeping existing translations, adding new messages untranslated and dropping old ones.
@@ -45,6 +47,17 @@ HEADER_COMMENT = """\
 # Source language: English (the msgid). Kept with scripts/update_catalogue.py;
 # tests/unit/test_i18n.py checks every message is translated with its placeholders.
 #"""
+COUNTER_SOURCES = (
+    "cli/*.py",
+    "domain/*.py",
+    "engine.py",
+    "keys.py",
+    "bulk.py",
+    "export.py",
+    "backup.py",
+    "ledger.py",
+)
+"""Where the errors met at the counter are raised: their literal hints are translated."""
 TABLE_FUNCTIONS = frozenset({"echo_table", "_table", "table"})
 """Calls whose first argument is a header row the faces translate when printing."""
 
@@ -64,6 +77,8 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
             found.setdefault(message, []).append((f"src/points_ledger/{filename}", lineno))
     for header, place in table_headers().items():
         found.setdefault(header, []).append(place)
+    for hint, place in raised_hints().items():
+        found.setdefault(hint, []).append(place)
     for spec in REPORTS.values():
         found.setdefault(spec.summary, []).append(("src/points_ledger/cli/report_views.py", 0))
     for command in DOT_COMMANDS.values():
@@ -80,6 +95,24 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
     for cls in classes:
         if cls.default_hint:
             found.setdefault(cls.default_hint, []).append((f"errors: {cls.code}", 0))
+    return found
+
+
+def raised_hints() -> dict[str, tuple[str, int]]:
+    """The literal ``hint=`` texts of :data:`COUNTER_SOURCES` (the faces translate them)."""
+    found: dict[str, tuple[str, int]] = {}
+    for pattern in COUNTER_SOURCES:
+        for path in sorted(SOURCE.glob(pattern)):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if (
+                    isinstance(node, ast.keyword)
+                    and node.arg == "hint"
+                    and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str)
+                    and node.value.value
+                ):
+                    where = str(path.relative_to(ROOT))
+                    found.setdefault(node.value.value, (where, node.value.lineno))
     return found
 
 

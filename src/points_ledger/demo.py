@@ -270,7 +270,11 @@ def run_demo(directory: str | Path = ".", *, echo: Callable[[str], None] = print
 
 
 def _community(s: _Story) -> None:
-    s.say(f"origin {ORIGIN}; log verifier key {s.ledger.log_vkey()}")
+    s.say(
+        gettext("origin {origin}; log verifier key {vkey}").format(
+            origin=ORIGIN, vkey=s.ledger.log_vkey()
+        )
+    )
 
     s.step()
     accounts: list[tuple[str, AccountKind, tuple[str, ...]]] = [
@@ -453,8 +457,15 @@ def _community(s: _Story) -> None:
     )
     statement = reports.settlement_statement(s.ledger, settle_seq)
     s.say(
-        f"settlement entry {settle_seq}: {statement.points} points x "
-        f"{statement.fen_per_point} fen = {format_fen(statement.fen)} CNY to the barber"
+        gettext(
+            "settlement entry {seq}: {points} points x {fen_per_point} fen = {cny} CNY to "
+            "the barber"
+        ).format(
+            seq=settle_seq,
+            points=statement.points,
+            fen_per_point=statement.fen_per_point,
+            cny=format_fen(statement.fen),
+        )
     )
     s.table(
         ["voucher", "member", "item", "points", "fen"],
@@ -522,8 +533,8 @@ def _village(s: _Story) -> None:
     s.table(
         ["part", "CNY"],
         [
-            *((label, format_fen(units)) for label, units in preview.trace.summary),
-            ("total (investor and buckets)", format_fen(preview.amount)),
+            *((_part_label(label), format_fen(units)) for label, units in preview.trace.summary),
+            (gettext("total (investor and buckets)"), format_fen(preview.amount)),
         ],
         right=[False, True],
     )
@@ -531,17 +542,32 @@ def _village(s: _Story) -> None:
     paid = [(p.account, p.amount) for p in entry.postings if p.amount > 0]
     source = ", ".join(p.account for p in entry.postings if p.amount < 0)
     s.say(
-        f"distribution stored as entry {entry.seq}: {format_fen(payout.amount)} CNY out of "
-        f"{source}, paid to these {len(paid)} accounts:"
+        gettext(
+            "distribution stored as entry {seq}: {cny} CNY out of {source}, paid to these "
+            "{count} accounts:"
+        ).format(seq=entry.seq, cny=format_fen(payout.amount), source=source, count=len(paid))
     )
     s.table(
         ["account", "CNY"],
         [
             *((account, format_fen(amount)) for account, amount in paid),
-            (f"total paid to {len(paid)} accounts", format_fen(sum(a for _, a in paid))),
+            (
+                gettext("total paid to {count} accounts").format(count=len(paid)),
+                format_fen(sum(a for _, a in paid)),
+            ),
         ],
         right=[False, True],
     )
+
+
+def _part_label(label: str) -> str:
+    """A trace summary label (``investor ACCOUNT``, ``bucket NAME``) in the language."""
+    kind, _space, name = label.partition(" ")
+    if kind == "investor":
+        return gettext("investor {account}").format(account=name)
+    if kind == "bucket":
+        return gettext("bucket {name}").format(name=name)
+    return label
 
 
 def _balances(s: _Story) -> None:
@@ -575,7 +601,11 @@ def _transparency(s: _Story) -> None:
     # The log key's holder keeps its record of what it signed outside the ledger file.
     signed = ledger.checkpoint(s.keys["log"], s.record)
     vkey = ledger.log_vkey()
-    s.say(f"checkpoint of {signed.size} entries (every entry checked first), signed note:")
+    s.say(
+        gettext("checkpoint of {size} entries (every entry checked first), signed note:").format(
+            size=signed.size
+        )
+    )
     for line in signed.note.rstrip("\n").splitlines():
         s.say(f"  {line}")
 
@@ -584,14 +614,18 @@ def _transparency(s: _Story) -> None:
     receipt_json = ledger.receipt(first_award).to_json()
     checked = verify_receipt(receipt_json, vkey)  # offline: the JSON and the vkey only
     points = next(p.amount for p in checked.postings if p.account == "vol:0001")
-    s.say(f"receipt for entry {checked.seq} verifies: vol:0001 was awarded {points} points")
+    s.say(
+        gettext("receipt for entry {seq} verifies: vol:0001 was awarded {points} points").format(
+            seq=checked.seq, points=points
+        )
+    )
     doctored = json.loads(receipt_json)
     for posting in doctored["postings"]:
         posting["amount"] *= 10
     try:
         verify_receipt(json.dumps(doctored), vkey)
     except LedgerError as e:
-        s.say(f"a copy with the points changed is refused: [{e.code}]")
+        s.say(gettext("a copy with the points changed is refused: [{code}]").format(code=e.code))
 
     s.step()
     with Witness(

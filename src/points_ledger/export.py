@@ -34,6 +34,7 @@ from points_ledger.ledger import Ledger
 from points_ledger.models.common import Asset
 from points_ledger.models.community import AwardPoints, DefineService, Grant, VoidRedemption
 from points_ledger.models.events import RecoverKey, Reverse, RevokeKey
+from points_ledger.reports import services
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -45,6 +46,7 @@ __all__ = [
     "HeaderLanguage",
     "export_rows",
     "header_row",
+    "seq_window",
     "spreadsheet_text",
     "write_csv",
     "write_xlsx",
@@ -276,6 +278,36 @@ def export_rows(
     return _rows(ledger, date_from, date_to, KIND_NAMES[language], progress)
 
 
+def seq_window(
+    ledger: Ledger, date_from: dt.date | None, date_to: dt.date | None
+) -> tuple[int, int]:
+    """The entries ``[start, stop)`` that hold every entry dated ``date_from`` to ``date_to``.
+
+    Asked of the store (the ``entry_span`` report query, over the entries' indexed
+    business dates), so an export of one month reads that month's entries and the few
+    recorded among them, not the whole log. Entries in the window may still be dated
+    outside the range (late paperwork is recorded among later entries); the caller
+    filters them. ``(0, 0)`` when no entry is dated in the range.
+
+    Args:
+        ledger: An open ledger.
+        date_from: First business date wanted (None: no lower bound).
+        date_to: Last business date wanted (None: no upper bound).
+
+    Raises:
+        LedgerError: the ledger cannot be read.
+    """
+    if date_from is None and date_to is None:
+        return 0, ledger.size()
+    first = (date_from or dt.date.min).isoformat()
+    last = (date_to or dt.date.max).isoformat()
+    rows = ledger.report_rows("entry_span", first, last)
+    low, high, count = rows[0] if rows else (None, None, 0)
+    if not count or not isinstance(low, int) or not isinstance(high, int):
+        return 0, 0
+    return low, high + 1
+
+
 def _rows(
     ledger: Ledger,
     date_from: dt.date | None,
@@ -284,14 +316,13 @@ def _rows(
     progress: Callable[[int, int], None] | None,
 ) -> Iterator[ExportRow]:
     zone = _beijing()
-    service_names: dict[str, str] = {}
-    total = ledger.size()
-    for n, entry in enumerate(ledger.entries(), start=1):
+    start, stop = seq_window(ledger, date_from, date_to)
+    service_names = _ServiceNames(ledger, start)
+    total = stop - start
+    for n, entry in enumerate(ledger.entries(start, stop), start=1):
         event = entry.event
         if isinstance(event, DefineService):
-            # Read every entry, even outside the range: an award's service may have been
-            # defined before the range begins.
-            service_names[event.code] = event.name
+            service_names.define(event.code, event.name)
         if progress is not None:
             progress(n, total)
         if (date_from is not None and event.effective_at < date_from) or (
@@ -312,10 +343,47 @@ def _rows(
                 asset=posting.asset,
                 amount_minor=posting.amount,
                 service=service,
-                service_name=service_names.get(service, ""),
+                service_name=service_names.name(service) if service else "",
                 purpose=_purpose(event),
                 memo=event.memo,
             )
+
+
+class _ServiceNames:
+    """Each service's name as defined before the entry being exported (log order).
+
+    Definitions met inside the window are applied as they come. A service whose latest
+    definition (the catalogue) lies before the window is named from the catalogue; one
+    redefined at or after the window's start is named from the entries before the window,
+    read only then (a service renamed later is rare).
+    """
+
+    def __init__(self, ledger: Ledger, start: int) -> None:
+        self._ledger = ledger
+        self._start = start
+        self._names: dict[str, str] = {}
+        self._catalogue: dict[str, tuple[str, int]] | None = None
+        self._before: dict[str, str] | None = None
+
+    def define(self, code: str, name: str) -> None:
+        self._names[code] = name
+
+    def name(self, code: str) -> str:
+        if code in self._names:
+            return self._names[code]
+        if self._catalogue is None:
+            self._catalogue = {
+                row.code: (row.name, row.defined_seq) for row in services(self._ledger)
+            }
+        name, defined_seq = self._catalogue.get(code, ("", -1))
+        if 0 <= defined_seq < self._start:
+            return name
+        if self._before is None:
+            self._before = {}
+            for entry in self._ledger.entries(0, self._start):
+                if isinstance(entry.event, DefineService):
+                    self._before[entry.event.code] = entry.event.name
+        return self._before.get(code, "")
 
 
 def spreadsheet_text(text: str) -> str:

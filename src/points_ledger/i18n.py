@@ -25,6 +25,7 @@ import functools
 import gettext as _gettext
 import io
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,10 +42,12 @@ from points_ledger.errors import LedgerError
 
 __all__ = [
     "DOMAIN",
+    "ERROR_MESSAGES",
     "ERROR_SUMMARIES",
     "LANGUAGES",
     "LANGUAGE_ENV_VARIABLES",
     "N_",
+    "WORKING_LINES",
     "catalogue_source",
     "current_language",
     "format_date",
@@ -54,7 +57,9 @@ __all__ = [
     "normalize_language",
     "set_language",
     "translate_error",
+    "translate_message",
     "translate_problem",
+    "translate_working",
     "translation",
     "use_language",
 ]
@@ -120,6 +125,190 @@ ERROR_SUMMARIES: Final[Mapping[str, str]] = {
 
 A code missing here falls back to ``ledger_error``'s summary.
 """
+
+
+ERROR_MESSAGES: Final[tuple[str, ...]] = (
+    # Accounts and keys.
+    N_("account '{account}' has not been opened"),
+    N_("account '{account}' is already open"),
+    N_(
+        "account '{account}' has {available} {asset} available; this needs {needed}",
+    ),
+    N_(
+        "account '{account}' has {available} CNY available; the distribution needs {needed}",
+    ),
+    N_("key {key_id} is not registered in this ledger"),
+    N_("key {key_id} was revoked at entry {seq}"),
+    N_("the passphrase does not open key file {path} (the passphrase was read from {source})"),
+    N_("the passphrase does not open key file {path}"),
+    N_("Set {variable} to the passphrase of {path}; each key file may have its own passphrase."),
+    N_("Correct {variable}; each key file may have its own passphrase."),
+    N_("key file {path} was not found"),
+    N_("key file {path} already exists"),
+    N_("key file {path} can be read or written by other users (mode {mode})"),
+    # Who signs.
+    N_("{requirement}; got {count}"),
+    N_("{first}; and {rest}"),
+    N_("either {first}, or {rest}"),
+    N_("{first}, or {rest}"),
+    N_("needs a signature from a key with the {role} role"),
+    N_("needs signatures from {count} different people with the {role} role"),
+    N_("needs a signature from a {roles} key owned by account '{account}'"),
+    N_("needs a signature from a key owned by account '{account}'"),
+    N_("must not be signed by a key owned by account '{account}'"),
+    N_("account '{account}' may not authorise this event for itself"),
+    # Event ids and dates.
+    N_("event id '{event_id}' was already used by entry {seq} for different content"),
+    N_(
+        "event '{event_id}' is dated {date}, after {latest}; an entry recorded on {today} "
+        "(Asia/Shanghai) may be dated at most one day ahead"
+    ),
+    N_(
+        "event '{event_id}' is dated {date}, before {earliest}; this ledger accepts dates at "
+        "most {days} days before the day an entry is recorded ({today}, Asia/Shanghai)"
+    ),
+    N_("Check the date (a mistyped year?). Record future duties on their day."),
+    # Awards.
+    N_("task '{task}' of service '{service}' was already paid by entry {seq}"),
+    N_("'{account}' would earn {total} points from '{service}' on {day}; the cap is {cap}"),
+    N_("'{account}' would earn {total} points from '{service}' in {month}; the cap is {cap}"),
+    # The points mall.
+    N_("{quantity} x '{item}' costs {expected} points now; the member agreed to {agreed}"),
+    N_("offer '{offer}' has {stock} item(s) left unreserved; this hold asks for {asked}"),
+    N_("'{member}' already has {count} open holds (at most {limit})"),
+    N_("Confirm or void an open voucher first."),
+    N_("offer '{offer}' has {count} open holds (at most {limit})"),
+    N_("voucher {voucher} is already {status} (entry {seq})"),
+    N_("voucher {voucher} expired before it was confirmed"),
+    N_("partner '{partner}' has {count} unsettled redemptions (at most {limit})"),
+    N_("Settle the partner first (points-ledger settle, or a SettlePartner event)."),
+    N_("'{partner}' is already an alliance partner"),
+    # Revenue.
+    N_(
+        "period '{period}' has {left} CNY of revenue left to distribute; this distribution "
+        "asks for {amount}"
+    ),
+    # The command line's own usage errors (click words them).
+    N_("Missing option '{name}'."),
+    N_("Missing argument '{name}'."),
+    N_("No such option '{name}'."),
+    N_("No such option '{name}'. Did you mean {choice}?"),
+    N_("No such option '{name}'. (Did you mean one of: {choices}?)"),
+    N_("No such command '{name}'."),
+    N_("No such command '{name}'. Did you mean {choice}?"),
+    N_("No such command '{name}'. (Did you mean one of: {choices}?)"),
+    N_("Got unexpected extra argument ({args})"),
+    N_("Got unexpected extra arguments ({args})"),
+    N_("Invalid value for '{name}': {detail}"),
+    # Audit findings.
+    N_(
+        "one admin may act alone on this ledger (admin threshold {threshold}): that admin can "
+        "open accounts, register first keys, seat the first committee and reverse entries "
+        "without anyone else signing"
+    ),
+    # Files the command line writes.
+    N_("{path} already exists; this command never overwrites a file"),
+    N_("{path} already exists; export never overwrites a file"),
+    N_("{path} already exists; init never overwrites a file"),
+    N_("{path} already exists; an export never overwrites a file"),
+    N_("{path} already exists; a backup never overwrites a file"),
+    N_("Choose another --output path or move the old file away."),
+    N_("Choose another file name or move the old file away."),
+)
+"""Error messages and hints built from particulars that the faces translate.
+
+Each is the exact English wording the library raises, with its particulars (account ids,
+amounts, dates, paths) as ``{name}`` fields. :func:`translate_problem` matches a message
+against these wordings, translates the wording and fills the same particulars back in, so
+a message met at the counter reads whole in Chinese. A particular that is itself one of
+these wordings (a signing requirement inside "...; got 1") is translated too. A message
+that matches none is shown after the translated summary of its code, as before.
+"""
+
+WORKING_LINES: Final[tuple[str, ...]] = (
+    N_("# Distribution by policy '{policy}', contract year {year}"),
+    N_("# Distribution by policy '{policy}'"),
+    N_("Amount distributed: {amount}"),
+    N_(
+        "- Contract year {year} of {years}: the investor ({account}) takes {share} = "
+        "{percent}% of the profit, rounded by largest remainder; the village keeps the rest."
+    ),
+    N_(
+        "- Policy '{policy}' splits {weights} among buckets {buckets}; rounding happens at "
+        "each level by largest remainder: first among buckets, then within each bucket."
+    ),
+    N_("Step {number} of {count}"),
+    N_("== investor share for contract year {year} =="),
+    N_("== policy {policy}: amount among buckets =="),
+    N_("== bucket {bucket} (pro rata by shares) =="),
+    N_("== bucket {bucket} (per capita, equal weights) =="),
+    N_("Amount to split: {amount}"),
+    N_("Total weight: {weight}; each quota is {amount} x weight / {divisor}."),
+    N_("Sum of floors: {floors}; leftover units: {leftover}."),
+    N_("No leftover units: every quota's floor already adds up to the amount."),
+    N_(
+        "Leftover units go one each to the largest remainders; equal remainders are served "
+        "in recipient id order (A to Z)."
+    ),
+    N_(
+        "unit {rank}: {recipient} - remainder {fraction} ({decimal}), tied with {ties} "
+        "other(s), earlier id first"
+    ),
+    N_("unit {rank}: {recipient} - remainder {fraction} ({decimal})"),
+    N_("next in line, received none: {recipient} - remainder {fraction} ({decimal})"),
+    N_("Check: parts add up to {total} = amount {amount}."),
+    N_("Summary"),
+    N_("{yuan} yuan ({fen} fen)"),
+)
+"""The lines of a distribution's printed working (``DistributionTrace.to_text()``), by
+wording, for :func:`translate_working`. The working's tables keep their English column
+names, so that their columns stay aligned."""
+
+_MONEY = re.compile(r"(-?[0-9][0-9,]*\.[0-9]{2}) yuan \((-?[0-9][0-9,]*) fen\)")
+_SUMMARY_ROW = re.compile(r"^(  )(investor \S+|bucket \S+|total)(\s+)(.*)$")
+
+_FIELD = re.compile(r"\{([a-z_]+)\}")
+_COMBINED: Final = frozenset({"first", "rest", "requirement"})
+"""Fields of wordings made of wordings: such a wording applies only when these translate."""
+_NESTING_MAX: Final = 8
+
+
+@functools.cache
+def _patterns(
+    wordings: tuple[str, ...] = ERROR_MESSAGES,
+) -> tuple[tuple[re.Pattern[str], str], ...]:
+    compiled = []
+    for template in wordings:
+        parts = _FIELD.split(template)
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        compiled.append((re.compile(regex, re.DOTALL), template))
+    return tuple(compiled)
+
+
+def _translate_built(
+    text: str, depth: int = 0, wordings: tuple[str, ...] = ERROR_MESSAGES
+) -> str | None:
+    """``text`` translated through ``wordings``, or None if none matches it."""
+    if depth > _NESTING_MAX:
+        return None
+    for pattern, template in _patterns(wordings):
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        translated = gettext(template)
+        if translated == template:
+            return None
+        values: dict[str, str] = {}
+        for name, value in found.groupdict().items():
+            inner = _translate_built(value, depth + 1, wordings)
+            if inner is None and name in _COMBINED:
+                break
+            values[name] = value if inner is None else inner
+        else:
+            return translated.format(**values)
+    return None
 
 
 def normalize_language(value: str) -> str:
@@ -211,10 +400,11 @@ def gettext(message: str) -> str:
 def translate_error(error: LedgerError) -> tuple[str, str]:
     """The message and hint of ``error`` as the current language shows them.
 
-    A message or hint the catalogue knows word for word is translated. A message built
-    from particulars (account ids, amounts) is shown after a translated summary of its
-    code, with the particulars in the library's English, so nothing it says is lost.
-    In English both come back unchanged.
+    A message or hint the catalogue knows word for word is translated. One built from
+    particulars (account ids, amounts) in a wording of :data:`ERROR_MESSAGES` is
+    translated with the same particulars. Any other message is shown after a translated
+    summary of its code, in the library's English, so nothing it says is lost. In English
+    both come back unchanged.
     """
     return translate_problem(error.code, error.message, error.hint)
 
@@ -223,11 +413,64 @@ def translate_problem(code: str, message: str, hint: str) -> tuple[str, str]:
     """Like :func:`translate_error`, for a problem given as code, message and hint."""
     if current_language() == "en":
         return message, hint
+    summary = gettext(ERROR_SUMMARIES.get(code, ERROR_SUMMARIES["ledger_error"]))
     translated = gettext(message)
     if translated == message:
-        summary = gettext(ERROR_SUMMARIES.get(code, ERROR_SUMMARIES["ledger_error"]))
-        translated = gettext("{summary}: {detail}").format(summary=summary, detail=message)
-    return translated, gettext(hint)
+        built = _translate_built(message)
+        detail = message if built is None else built
+        translated = gettext("{summary}: {detail}").format(summary=summary, detail=detail)
+    hint_translated = gettext(hint) if hint else hint
+    if hint and hint_translated == hint:
+        hint_translated = _translate_built(hint) or hint
+    return translated, hint_translated
+
+
+def translate_message(text: str) -> str:
+    """A message in the current language, or as written if no translation fits.
+
+    Word for word from the catalogue, or through the wordings of :data:`ERROR_MESSAGES`
+    with its particulars kept. For texts shown without an error code (audit problems and findings).
+    """
+    if current_language() == "en" or not text:
+        return text
+    translated = gettext(text)
+    if translated != text:
+        return translated
+    return _translate_built(text) or text
+
+
+def translate_working(text: str) -> str:
+    """A distribution's printed working in the current language, line by line.
+
+    Each line (without its indentation) in a wording of :data:`WORKING_LINES` is
+    translated with its particulars (ids, amounts, fractions) as they are; amounts
+    ``X yuan (Y fen)`` and the summary's labels (``investor ACCOUNT``, ``bucket NAME``,
+    ``total``) are translated where they stand; table rows and anything else stay as
+    written, so every figure is still there. In English
+    the text comes back unchanged.
+    """
+    if current_language() == "en":
+        return text
+    money = gettext("{yuan} yuan ({fen} fen)")
+    out = []
+    for line in text.split("\n"):
+        row = _SUMMARY_ROW.match(line)
+        if row is not None:
+            kind, _space, name = row.group(2).partition(" ")
+            if kind == "investor":
+                label = gettext("investor {account}").format(account=name)
+            elif kind == "bucket":
+                label = gettext("bucket {name}").format(name=name)
+            else:
+                label = gettext("total")
+            line = f"{row.group(1)}{label}{row.group(3)}{row.group(4)}"
+        else:
+            body = line.lstrip(" ")
+            translated = _translate_built(body, wordings=WORKING_LINES)
+            if translated is not None:
+                line = line[: len(line) - len(body)] + translated
+        out.append(_MONEY.sub(lambda m: money.format(yuan=m.group(1), fen=m.group(2)), line))
+    return "\n".join(out)
 
 
 def _babel_locale() -> Locale:

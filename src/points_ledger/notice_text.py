@@ -75,6 +75,18 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "sent anywhere.",
     ),
     "choose_file": ("选择凭证文件", "Choose receipt file"),
+    "qr_heading": ("核对纸质凭证上的二维码", "Check the QR code of a printed receipt"),
+    "qr_intro": (
+        "用手机相机扫描纸质凭证上的二维码，会直接打开本页并核对；也可以把二维码里的文字粘贴到下面，"
+        "或拍一张二维码的照片。二维码只含条目号和哈希，本页用本站公示的账本数据核对它。",
+        "Scanning the printed receipt's QR code with a phone camera opens this page and checks "
+        "it; you can also paste the QR code's text below, or take a photo of the QR code. The QR "
+        "code holds only the entry number and hashes: this page checks them against the log "
+        "this site publishes.",
+    ),
+    "paste_qr": ("二维码文字", "QR code text"),
+    "check_qr": ("核对", "Check"),
+    "scan_qr": ("用相机扫描或选择照片", "Scan with the camera or choose a photo"),
     "waiting": ("尚未选择文件。", "No file chosen yet."),
     "printed_title": ("记账凭证", "Ledger receipt"),
     "printed_intro": (
@@ -95,6 +107,11 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "二维码内容：账本、条目号、条目哈希与检查点，可与公示的日志对照。",
         "The QR code holds the ledger, the entry number, its hash and the checkpoint, to match "
         "against the published log.",
+    ),
+    "qr_link": (
+        "用手机相机扫描二维码，即打开公示网站 {url} 的核对页面，用公示的账本核对这条记录。",
+        "Scan the QR code with a phone camera: it opens the receipt page of the notice board "
+        "at {url}, which checks this entry against the published log.",
     ),
     "no_qr": (
         "未安装二维码组件（pip install 'points_ledger[qr]'）。",

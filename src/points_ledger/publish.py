@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import json
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ __all__ = [
     "month_notices",
     "printable_receipt",
     "publish",
+    "receipt_page_url",
     "receipt_qr_text",
     "render_index",
     "render_month",
@@ -68,6 +70,7 @@ __all__ = [
 
 _ASSETS: Final = Path(__file__).with_name("site")
 _CHECKPOINT: Final = "checkpoint"
+_SITE_URL_MAX: Final = 300
 
 
 @dataclass(frozen=True)
@@ -699,11 +702,26 @@ def render_index(
 
 
 def render_receipt_page() -> str:
-    """The receipt check page; its script is ``assets/receipt.js``."""
+    """The receipt check page; its script is ``assets/receipt.js``.
+
+    Three ways in: a receipt file (checked against the published keys alone, also opened
+    from a folder), the text of a printed receipt's QR code pasted in or read from the page
+    address's ``#`` part (a printed QR code links here), and a photo or camera picture of
+    the QR code where the browser can read QR codes. QR text is checked against the
+    published log (checkpoint, tiles and entry data), so it needs the site served over
+    http(s).
+    """
     body = (
         f"<p>{_label('receipt_intro')}</p>\n"
         f'<p><label for="file">{_label("choose_file")}</label> '
         '<input type="file" id="file" accept=".json,application/json"></p>\n'
+        f"<h2>{_label('qr_heading')}</h2>\n<p>{_label('qr_intro')}</p>\n"
+        f'<p><label for="qr-text">{_label("paste_qr")}</label><br>\n'
+        '<textarea id="qr-text" rows="4" cols="60" spellcheck="false"></textarea><br>\n'
+        f'<button type="button" id="qr-check">{_label("check_qr")}</button></p>\n'
+        f'<p><label for="qr-photo">{_label("scan_qr")}</label> '
+        '<input type="file" id="qr-photo" accept="image/*" capture="environment"></p>\n'
+        '<p id="scan-note" class="note"></p>\n'
         f'<div id="result" class="result waiting">{_label("waiting")}</div>\n'
         '<p><a href="index.html">'
         f"{_label('months')}</a></p>\n"
@@ -716,18 +734,64 @@ def render_receipt_page() -> str:
 # --------------------------------------------------------------------------- printable receipt
 
 
-def receipt_qr_text(receipt: Receipt) -> str:
+def receipt_qr_text(receipt: Receipt, *, site_url: str | None = None) -> str:
     """What the printed receipt's QR code holds: ledger, entry, entry hash, checkpoint.
 
     Four lines: the origin, ``entry <seq>``, the entry hash (as the receipt writes it, base64) and
     ``checkpoint <size> <root base64>``, taken from the receipt's own checkpoint.
+
+    With ``site_url`` (the address where the office publishes its notice board), the QR code
+    holds a link instead: ``<site_url>/receipt.html#<the four lines, percent-encoded>``. A
+    phone camera opens the published receipt page, which reads the four lines from the
+    fragment (a fragment is never sent to the server) and checks them against the published
+    log.
+
+    Args:
+        receipt: The receipt.
+        site_url: The notice board's address, ``http://`` or ``https://``, without ``?`` or
+            ``#`` parts.
+
+    Raises:
+        InvalidEventError: if ``site_url`` is not such an address.
     """
     text = receipt.checkpoint[: receipt.checkpoint.index("\n\n") + 1]
     body = CheckpointBody.from_text(text)
-    return (
+    lines = (
         f"{receipt.origin}\nentry {receipt.seq}\n{receipt.entry_hash}\n"
         f"checkpoint {body.size} {_b64(body.root_hash)}"
     )
+    if site_url is None:
+        return lines
+    return receipt_page_url(site_url) + "#" + urllib.parse.quote(lines, safe="/+=:")
+
+
+def receipt_page_url(site_url: str) -> str:
+    """The receipt page of the notice board published at ``site_url``.
+
+    Raises:
+        InvalidEventError: if ``site_url`` is not an ``http://`` or ``https://`` address
+            without query or fragment, or is longer than 300 characters.
+    """
+    parts = urllib.parse.urlsplit(site_url) if isinstance(site_url, str) else None
+    if (
+        parts is None
+        or len(site_url) > _SITE_URL_MAX
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+        or "?" in site_url
+        or "#" in site_url
+        or any(c.isspace() for c in site_url)
+    ):
+        raise InvalidEventError(
+            f"the notice board address {site_url!r} is not a web address such as "
+            "https://example.org/notice/",
+            hint="Give the address where the published folder is served, starting with "
+            "https:// (or http://), without ? or # parts.",
+        )
+    base = site_url.removesuffix("receipt.html")
+    return base.rstrip("/") + "/receipt.html"
 
 
 def _qr_svg(text: str) -> str | None:
@@ -739,7 +803,13 @@ def _qr_svg(text: str) -> str | None:
     return svg
 
 
-def printable_receipt(receipt: Receipt, vkey: str, *, witnesses: Sequence[str] = ()) -> str:
+def printable_receipt(
+    receipt: Receipt,
+    vkey: str,
+    *,
+    witnesses: Sequence[str] = (),
+    site_url: str | None = None,
+) -> str:
     """A printable HTML page of a receipt (Chinese with English beside) with a QR code.
 
     The receipt is checked first with :func:`~points_ledger.receipts.verify_receipt`, so
@@ -751,11 +821,15 @@ def printable_receipt(receipt: Receipt, vkey: str, *, witnesses: Sequence[str] =
         receipt: The receipt (``Ledger.receipt(seq)``).
         vkey: The ledger's log verifier key.
         witnesses: Witness verifier keys; the page names those that cosigned.
+        site_url: The notice board's address: the QR code then holds a link to its
+            receipt page that checks this entry (see :func:`receipt_qr_text`).
 
     Raises:
+        InvalidEventError: if ``site_url`` is not a web address.
         ProofError: if the receipt does not verify (and its subclasses' errors, as
             :func:`~points_ledger.receipts.verify_receipt` raises them).
     """
+    qr_text = receipt_qr_text(receipt, site_url=site_url)
     checked = verify_receipt(receipt, vkey, witnesses=tuple(witnesses), quorum=0)
     postings = "<br>".join(
         _e(f"{p.account} {p.amount:+,} {p.asset.value}") for p in checked.postings
@@ -776,9 +850,10 @@ def printable_receipt(receipt: Receipt, vkey: str, *, witnesses: Sequence[str] =
         ("witnessed", _e(", ".join(checked.witnessed_by)) or _label("none")),
     ]
     table = "".join(f"<tr><th>{_label(key)}</th><td>{value}</td></tr>\n" for key, value in rows)
-    qr = _qr_svg(receipt_qr_text(receipt))
+    qr = _qr_svg(qr_text)
+    caption = _label("qr") if site_url is None else _label("qr_link", url=site_url)
     qr_part = (
-        f'<figure class="qr">{qr}<figcaption>{_label("qr")}</figcaption></figure>\n'
+        f'<figure class="qr">{qr}<figcaption>{caption}</figcaption></figure>\n'
         if qr is not None
         else f'<p class="no-qr">{_label("no_qr")}</p>\n'
     )

@@ -4,6 +4,11 @@ Pages render with Chinese text, the numbers on a notice equal the reports, and t
 page accepts a genuine receipt and refuses an altered one and one from a split view (a
 receipt from another tree of the same size, signed by the same log key). The site is
 opened from the folder (file://) and from a plain web server on 127.0.0.1.
+
+A printed receipt's QR code (a link to the receipt page with its four lines after ``#``)
+is checked against the published log alone: a genuine one is accepted from the link and
+pasted in; one with another entry hash, another root (a split view) or an entry beyond the
+log is refused.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import http.server
 import json
 import shutil
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +27,8 @@ import pytest
 from notice_world import DECEMBER, Clock, award, build_demo, copy_ledger, witness_with_plus
 from points_ledger import Ledger, reports
 from points_ledger.notes import cosign
+from points_ledger.publish import receipt_qr_text
+from points_ledger.receipts import Receipt
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
@@ -80,6 +88,9 @@ class Site:
         for name, text in self.receipts.items():
             (root / f"{name}.json").write_text(text, "utf-8")
         self.receipt_dir = root
+        self.qr_receipt: Receipt = real.receipt(seq, cosigned)
+        self.fork_receipt: Receipt = fork.receipt(seq)
+        self.other_hash = real.receipt(seq - 1, cosigned).entry_hash
         real.close()
         fork.close()
 
@@ -194,3 +205,120 @@ def test_the_site_works_from_a_plain_web_server(
     ]
     verdict, _text = check_receipt(browser, server, site.receipt_dir / "split.json")
     assert verdict == "refused"
+
+
+def check_qr_link(browser: WebDriver, link: str) -> tuple[str, str]:
+    """Open a QR code's link as a phone camera would, and wait for the verdict."""
+    browser.get("about:blank")
+    browser.get(link)
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.ID, "result").get_attribute("data-verdict")
+    )
+    result = browser.find_element(By.ID, "result")
+    return str(result.get_attribute("data-verdict")), result.text
+
+
+def test_a_genuine_qr_link_is_accepted_from_the_published_log(
+    browser: WebDriver, site: Site, server: str
+) -> None:
+    link = receipt_qr_text(site.qr_receipt, site_url=server + "/")
+    assert link.startswith(f"{server}/receipt.html#")
+    verdict, text = check_qr_link(browser, link)
+    assert verdict == "accepted", text
+    assert "已核实（二维码）" in text and "Verified (QR code)" in text
+    assert f"第 {site.seq} 条记录" in text and "vol:0001" in text
+    assert "is a prefix of the published log" in text
+    assert f"witness cosignatures: {WITNESS}" in text
+    # The check read the published checkpoint, a hash tile and the entry data.
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert f"{server}/checkpoint" in loaded
+    assert any(str(url).startswith(f"{server}/tile/0/") for url in loaded)
+    assert any(str(url).startswith(f"{server}/entries/") for url in loaded)
+
+
+def _altered_qr(site: Site, server: str, line: int, new: str) -> str:
+    lines = receipt_qr_text(site.qr_receipt).split("\n")
+    lines[line] = new
+    return f"{server}/receipt.html#" + urllib.parse.quote("\n".join(lines), safe="/+=")
+
+
+def test_a_qr_code_with_an_altered_entry_hash_is_refused(
+    browser: WebDriver, site: Site, server: str
+) -> None:
+    verdict, text = check_qr_link(browser, _altered_qr(site, server, 2, site.other_hash))
+    assert verdict == "refused"
+    assert "条目哈希不符" in text and "wrong entry hash" in text
+
+
+def test_the_page_checks_again_when_the_address_fragment_changes(
+    browser: WebDriver, site: Site, server: str
+) -> None:
+    verdict, text = check_qr_link(browser, receipt_qr_text(site.qr_receipt, site_url=server))
+    assert verdict == "accepted", text
+    altered = _altered_qr(site, server, 2, site.other_hash)
+    browser.execute_script(
+        "document.getElementById('result').removeAttribute('data-verdict');"
+        "location.hash = arguments[0];",
+        altered[altered.index("#") :],
+    )
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.ID, "result").get_attribute("data-verdict")
+    )
+    result = browser.find_element(By.ID, "result")
+    assert result.get_attribute("data-verdict") == "refused"
+    assert "wrong entry hash" in result.text
+
+
+def test_a_qr_code_from_a_split_view_is_refused(
+    browser: WebDriver, site: Site, server: str
+) -> None:
+    # The fork signed a tree of the same size with the same log key: its root differs.
+    link = receipt_qr_text(site.fork_receipt, site_url=server)
+    verdict, text = check_qr_link(browser, link)
+    assert verdict == "refused"
+    assert "分叉视图" in text and "split view" in text
+
+
+def test_a_qr_code_beyond_the_published_log_is_refused(
+    browser: WebDriver, site: Site, server: str
+) -> None:
+    verdict, text = check_qr_link(browser, _altered_qr(site, server, 1, "entry 9999"))
+    assert verdict == "refused"
+    assert "超出了公示的账本" in text and "beyond the published log" in text
+
+
+def test_pasted_qr_text_is_accepted_and_the_scan_path_says_what_it_can_do(
+    browser: WebDriver, site: Site, server: str
+) -> None:
+    browser.get(f"{server}/receipt.html")
+    box = browser.find_element(By.ID, "qr-text")
+    box.send_keys(receipt_qr_text(site.qr_receipt))
+    browser.find_element(By.ID, "qr-check").click()
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.ID, "result").get_attribute("data-verdict")
+    )
+    result = browser.find_element(By.ID, "result")
+    assert result.get_attribute("data-verdict") == "accepted", result.text
+    assert f"第 {site.seq} 条记录" in result.text
+    # Where the browser cannot read QR codes from pictures, the page says so plainly.
+    has_detector = browser.execute_script("return 'BarcodeDetector' in window")
+    note = browser.find_element(By.ID, "scan-note")
+    photo = browser.find_element(By.ID, "qr-photo")
+    if has_detector:
+        assert note.get_attribute("data-scan") == "available" and photo.is_enabled()
+    else:
+        assert note.get_attribute("data-scan") == "unavailable" and not photo.is_enabled()
+        assert "不能识别二维码图片" in note.text and "cannot read QR codes" in note.text
+
+
+def test_a_qr_code_opened_from_a_folder_says_why_it_cannot_be_checked(
+    browser: WebDriver, site: Site
+) -> None:
+    text = urllib.parse.quote(receipt_qr_text(site.qr_receipt), safe="/+=")
+    verdict, message = check_qr_link(
+        browser, site.folder.joinpath("receipt.html").as_uri() + "#" + text
+    )
+    assert verdict == "refused"
+    assert "从文件夹打开本页" in message and "receipt file (.json)" in message

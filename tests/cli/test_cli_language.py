@@ -106,6 +106,14 @@ def test_every_help_screen_is_translated(path: list[str]) -> None:
     for text in wanted:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
         assert "".join(text.split()) in shown
+    # click's bracketed facts about an option speak the language too.
+    if isinstance(command, click.Group):
+        for name in command.commands:
+            assert f"  {name} " in chinese.output, name
+    english_shown = "".join(english.output.split())
+    assert "[default:" not in shown and "required]" not in shown
+    assert "[default:" not in english_shown or "[默认：" in shown
+    assert "required]" not in english_shown or "必填]" in shown
 
 
 def test_error_codes_stay_the_same_in_both_languages(tmp_path: Path) -> None:
@@ -151,6 +159,26 @@ def test_demo_in_chinese(tmp_path: Path) -> None:
         assert any(line.startswith(f"{number}. {title}") for line in lines), title
     assert lines[-1].startswith(f"{len(STEPS)}. 审计: 审计通过：共检查 ")
     assert "故事结束后的余额：" in lines
+    # The figure lines speak Chinese too, their numbers and ids as they are.
+    text = proc.stdout
+    for english in ("log verifier key", "settlement entry", "distribution stored", "total paid"):
+        assert english not in text, english
+    for english in ("signed note:", "verifies:", "is refused:", "investor inv:", "bucket "):
+        assert english not in text, english
+    assert "结算记录第 " in text and " 分 = 2.00 元，付给理发店" in text
+    assert "投资方 inv:agri-partner" in text and "分配项 shareholders" in text
+    assert "付给 11 个账户的合计" in text and "改过积分的副本被拒绝：[integrity_failure]" in text
+
+
+def test_init_names_its_keys_in_chinese(tmp_path: Path) -> None:
+    env = {"POINTS_LEDGER_PASSPHRASE": "a long passphrase 2026", "LANG": "zh_CN.UTF-8"}
+    env["POINTS_LEDGER_PASSPHRASE_LOG"] = "another long passphrase 2026"
+    argv = ["init", "--origin", "chengdu.example/t", "--single-admin", "--date", "2026-11-02"]
+    proc = _run(argv, tmp_path, **env)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split()[0] for line in proc.stdout.splitlines()[4:6]]
+    assert rows == ["日志密钥", "管理员"], proc.stdout
+    assert "管理员 1" in proc.stdout
 
 
 def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:
@@ -178,9 +206,47 @@ def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:
             text = out.getvalue()
             error = format_error(OverdraftError("vol:0001 has 0 PTS available, 5 needed"))
     assert "命令" in text.splitlines()[0] and "作用" in text.splitlines()[0]
-    assert err.getvalue().startswith("错误 [not_found]：没有找到：account 'nobody:1'")
+    assert err.getvalue().startswith("错误 [not_found]：没有找到：账户 nobody:1 尚未开设")
     with use_language("zh"):
         for command in DOT_COMMANDS.values():
             assert gettext(command.summary) in text
     assert error.startswith("错误 [insufficient_balance]：余额不足：vol:0001 has 0 PTS")
     assert "提示：" in error
+
+
+def test_usage_errors_entries_and_audit_findings_read_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from points_ledger import Ledger, Signer
+
+    path = tmp_path / "ledger.db"
+    with Ledger.create(
+        path,
+        origin="chengdu.example/t",
+        log_key=Signer.generate(),
+        admins=[Signer.generate()],
+        threshold=1,
+        effective_at=CLOCK().date(),
+        clock=CLOCK,
+    ):
+        pass
+    ledger = ["--lang", "zh", "--ledger", str(path)]
+    assert main([*ledger, "accounts"], clock=CLOCK) == 2
+    assert "没有 accounts 这个命令。" in capsys.readouterr().err
+    assert main([*ledger, "checkpoint"], clock=CLOCK) == 2
+    assert "缺少选项 --log-key。" in capsys.readouterr().err
+    assert main([*ledger, "balance", "a", "b", "c"], clock=CLOCK) == 2
+    assert "多出了几个参数（b c）" in capsys.readouterr().err
+    assert main([*ledger, "entry", "0"], clock=CLOCK) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0].startswith("序号:") and any(line.startswith("哈希:") for line in shown)
+    assert any(line.startswith("前一条哈希: ") for line in shown)
+    assert main([*ledger, "audit"], clock=CLOCK) == 0
+    audit = capsys.readouterr().out
+    assert (
+        "提示事项：[single_admin] 第 0 条记录：本账本允许一位管理员单独办理（管理员门槛 1）"
+        in audit
+    )
+    assert "one admin may act alone" not in audit
+    assert main(["--lang", "en", "--ledger", str(path), "audit"], clock=CLOCK) == 0
+    assert "finding: [single_admin] entry 0: one admin may act alone" in capsys.readouterr().out

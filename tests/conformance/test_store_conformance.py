@@ -36,6 +36,7 @@ from points_ledger import (
     verify_receipt,
 )
 from points_ledger import reports as r
+from points_ledger.export import export_rows
 from points_ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from points_ledger.models.common import Asset
 from points_ledger.store import STATE_TABLES, CheckpointRow, Store
@@ -305,6 +306,10 @@ def report_values(ledger: Ledger, seqs: dict[str, int]) -> list[object]:
         r.accounts(ledger, "partner"),
         r.registered_keys(ledger),
         ledger.report_rows("award_lines"),
+        ledger.report_rows("entry_span", "2023-06-01", "2023-06-30"),
+        ledger.report_rows("entry_span", "2023-06-02", "2023-06-02"),
+        ledger.report_rows("entry_span", "2030-01-01", "2030-12-31"),
+        list(export_rows(ledger, date_from=dt.date(2023, 6, 2), date_to=dt.date(2023, 6, 30))),
     ]
 
 
@@ -326,6 +331,10 @@ def test_every_store_gives_the_same_log_state_and_reports(tmp_path: Path) -> Non
         finally:
             world.ledger.close()
     reference = results.pop("sqlite")
+    june_span, one_day_span, empty_span, june_rows = reference[2][-4:]
+    assert isinstance(june_span, list) and isinstance(one_day_span, list)
+    assert june_span[0][2] > one_day_span[0][2] > 0 and empty_span == [(None, None, 0)]
+    assert june_rows
     for name, found in results.items():
         assert found[0] == reference[0], name
         assert found[1] == reference[1], name

@@ -10,6 +10,7 @@ import http.server
 import json
 import re
 import threading
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from notice_world import DECEMBER, Clock, award, build_demo, copy_ledger
 from points_ledger import (
     Asset,
     IntegrityError,
+    InvalidEventError,
     Ledger,
     NoteError,
     NotFoundError,
@@ -37,6 +39,7 @@ from points_ledger.publish import (
     entry_data_path,
     month_notices,
     printable_receipt,
+    receipt_page_url,
     receipt_qr_text,
 )
 from points_ledger.receipts import Receipt
@@ -349,6 +352,38 @@ def test_receipt_writes_a_printable_page_beside_the_json(
     assert qr.splitlines()[3].startswith("checkpoint 54 ")
     # --html needs a JSON file to sit beside.
     assert main(["--ledger", str(path), "receipt", "25", "--html"], clock=Clock(DECEMBER)) != 0
+
+
+def test_with_the_site_address_the_qr_code_links_to_the_receipt_page(
+    demo: tuple[Path, dict[str, Signer]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = copy_ledger(demo[0], tmp_path / "cli.db")
+    out = tmp_path / "r25.json"
+    site_url = "https://notice.example.org/zhiqiang/"
+    argv = ["--ledger", str(path), "receipt", "25", "--output", str(out), "--html"]
+    assert main([*argv, "--site-url", site_url], clock=Clock(DECEMBER)) == 0
+    capsys.readouterr()
+    made = Receipt.from_json(out.read_text("utf-8"))
+    link = receipt_qr_text(made, site_url=site_url)
+    prefix = "https://notice.example.org/zhiqiang/receipt.html#"
+    assert link.startswith(prefix)
+    assert urllib.parse.unquote(link.removeprefix(prefix)) == receipt_qr_text(made)
+    assert receipt_page_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/receipt.html"
+    page = (tmp_path / "r25.html").read_text("utf-8")
+    assert "notice.example.org/zhiqiang/" in page and "用手机相机扫描二维码" in page
+    # The QR code itself holds the link: segno draws the same symbol for the same text.
+    segno = pytest.importorskip("segno")
+    assert segno.make(link, error="m").svg_inline(scale=3) in page
+    for bad in ("ftp://x.example/", "notice.example.org", "https://x.example/?a=1", "https://"):
+        with pytest.raises(InvalidEventError, match="not a web address"):
+            receipt_qr_text(made, site_url=bad)
+    # --site-url without --html has nothing to go into; a bad address changes nothing.
+    again = tmp_path / "again.json"
+    assert main(["--ledger", str(path), "receipt", "25", "--site-url", site_url]) != 0
+    argv = ["--ledger", str(path), "receipt", "25", "--output", str(again), "--html"]
+    assert main([*argv, "--site-url", "notice.example.org"], clock=Clock(DECEMBER)) != 0
+    assert "invalid_event" in capsys.readouterr().err
+    assert not again.exists()
 
 
 def test_only_a_receipt_that_verifies_is_printed(ledger: Ledger) -> None:

@@ -122,7 +122,8 @@ def _run(command: str, cwd: Path, env: dict[str, str]) -> str:
     if target is not None:
         with open(cwd / target, mode, encoding="utf-8") as handle:
             handle.write(proc.stdout)
-    return proc.stdout
+    # What the terminal shows: summaries such as a bulk award's last line go to stderr.
+    return proc.stdout + proc.stderr
 
 
 @pytest.mark.whole_program
@@ -155,17 +156,20 @@ CLI_HOWTOS = (
     ROOT / "docs" / "howto" / "settle.md",
     ROOT / "docs" / "howto" / "distribute-revenue.md",
 )
-CSV_BLOCK = re.compile(r"^```csv\n(.*?)^```", re.S | re.M)
+CSV_BLOCK = re.compile(r"`([^`]+\.csv)`:\n\n```csv\n(.*?)^```", re.S | re.M)
+"""A CSV file a page shows: its name in backquotes and a colon, then the block."""
 
 
 @pytest.mark.whole_program
 def test_cli_howtos_for_every_task_the_readme_lists(tmp_path: Path) -> None:
     # Set up, award, redeem, donate and grant, settle, distribute: each page's "With the
     # command line" section continues the one before in the same folder.
-    roster = CSV_BLOCK.findall((CLI_HOWTOS[-1]).read_text("utf-8"))
-    assert len(roster) == 1
-    # As Excel saves "CSV UTF-8": with a byte-order mark.
-    (tmp_path / "roster-2026.csv").write_text("\ufeff" + roster[0], encoding="utf-8")
+    # The files the pages show (the award sheet, the roster), as Excel saves "CSV UTF-8":
+    # with a byte-order mark.
+    files = [found for page in CLI_HOWTOS for found in CSV_BLOCK.findall(page.read_text("utf-8"))]
+    assert sorted(name for name, _text in files) == ["awards-2026-11-02.csv", "roster-2026.csv"]
+    for name, text in files:
+        (tmp_path / name).write_text("\ufeff" + text, encoding="utf-8")
     env = _env()
     ran = []
     for page in CLI_HOWTOS:
@@ -180,6 +184,7 @@ def test_cli_howtos_for_every_task_the_readme_lists(tmp_path: Path) -> None:
             ran.append(tuple(command.split()[1:3]))
     for task in (
         ("award", "vol:0001"),
+        ("award", "--from-file"),
         ("redeem", "hold"),
         ("redeem", "confirm"),
         ("donate", "vol:0001"),
@@ -189,4 +194,4 @@ def test_cli_howtos_for_every_task_the_readme_lists(tmp_path: Path) -> None:
     ):
         assert task in ran, task
     final = _run("points-ledger audit", tmp_path, env)
-    assert final.startswith("audit passed: 39 entries checked")
+    assert final.startswith("audit passed: 42 entries checked")

@@ -291,8 +291,8 @@ def init(
         _remove_new_keys(written, keys_dir if made_dir else None)
         raise
     vkey = vkey_for(origin, log_key.private_key.public_key())
-    rows = [("log", str(targets[0]), log_key.key_id)] + [
-        (f"admin {n}", str(t), a.key_id)
+    rows = [(_("log"), str(targets[0]), log_key.key_id)] + [
+        (_("admin {number}").format(number=n), str(t), a.key_id)
         for n, (t, a) in enumerate(zip(targets[1:], admins, strict=True), 1)
     ]
     if as_json:

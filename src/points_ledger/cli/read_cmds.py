@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import click
 
@@ -17,6 +18,7 @@ from points_ledger.cli.render import (
 )
 from points_ledger.cli.tables import balances_table, entries_table, statement_table
 from points_ledger.errors import NotFoundError
+from points_ledger.i18n import gettext as _
 from points_ledger.models import Asset
 
 __all__ = ["balance", "entries", "entry", "statement"]
@@ -113,15 +115,15 @@ def entry(seq: int, as_json: bool) -> None:
     click.echo(
         format_fields(
             [
-                ("seq", str(item.seq)),
-                ("kind", item.kind),
-                ("event id", item.event_id),
-                ("effective at", item.event.effective_at.isoformat()),
-                ("recorded at", item.recorded_at.isoformat()),
-                ("memo", item.event.memo),
-                ("event", item.event_bytes.decode("utf-8", "replace")),
-                ("prev hash", b64(item.prev_hash)),
-                ("hash", b64(item.hash)),
+                (_("seq"), str(item.seq)),
+                (_("kind"), item.kind),
+                (_("event id"), item.event_id),
+                (_("effective at"), item.event.effective_at.isoformat()),
+                (_("recorded at"), item.recorded_at.isoformat()),
+                (_("memo"), item.event.memo),
+                (_("event"), item.event_bytes.decode("utf-8", "replace")),
+                (_("prev hash"), b64(item.prev_hash)),
+                (_("hash"), b64(item.hash)),
             ]
         )
     )
@@ -138,5 +140,12 @@ def entry(seq: int, as_json: bool) -> None:
 
 def format_fields(fields: list[tuple[str, str]]) -> str:
     """Render ``name: value`` lines with the values aligned."""
-    width = max(len(name) for name, _ in fields)
-    return "\n".join(f"{name + ':':<{width + 1}} {value}".rstrip() for name, value in fields)
+
+    # Chinese labels take two columns per character on a terminal.
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    width = max(columns(name) for name, _value in fields) + 1
+    return "\n".join(
+        f"{name}:{' ' * (width - columns(name))}{value}".rstrip() for name, value in fields
+    )

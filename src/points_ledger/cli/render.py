@@ -13,9 +13,10 @@ import click
 
 from points_ledger._base64 import encode_b64
 from points_ledger.audit import AuditReport
-from points_ledger.i18n import format_number
+from points_ledger.i18n import format_number, translate_message
 from points_ledger.i18n import gettext as _
 from points_ledger.models import AppendResult, Asset, Balance, Entry, KeyRecord, StatementLine
+from points_ledger.models.audit import Problem
 
 __all__ = [
     "already_recorded_text",
@@ -157,6 +158,12 @@ def already_recorded_text(seq: int, kind: str, event_id: str) -> str:
     )
 
 
+def _problem_text(problem: Problem) -> str:
+    """``[code] entry N: message`` as ``str(problem)`` words it, in the current language."""
+    where = "" if problem.seq is None else _("entry {seq}: ").format(seq=problem.seq)
+    return f"[{problem.code}] {where}{translate_message(problem.message)}"
+
+
 def audit_text(report: AuditReport) -> str:
     """An audit report's summary as :meth:`AuditReport.to_text` words it, translated."""
     if report.unanchored:
@@ -179,6 +186,8 @@ def audit_text(report: AuditReport) -> str:
                 count=format_number(report.entries_checked),
             )
         ]
-        lines += [f"  {p}" for p in report.problems]
-    lines += ["  " + _("finding: {finding}").format(finding=f) for f in report.findings]
+        lines += [f"  {_problem_text(p)}" for p in report.problems]
+    lines += [
+        "  " + _("finding: {finding}").format(finding=_problem_text(f)) for f in report.findings
+    ]
     return "\n".join(lines)

@@ -410,7 +410,10 @@ def _services(ledger: Ledger, args: Sequence[str]) -> ReportView:
                 r.unit,
                 "" if r.points_per_day_max is None else r.points_per_day_max,
                 "" if r.points_per_month_max is None else r.points_per_month_max,
-                f"{r.active_from.isoformat()} to {r.active_to or 'open end'}",
+                _("{start} to {end}").format(
+                    start=r.active_from.isoformat(),
+                    end=r.active_to.isoformat() if r.active_to else _("open end"),
+                ),
                 r.defined_seq,
             )
             for r in rows

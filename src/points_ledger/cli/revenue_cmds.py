@@ -36,6 +36,7 @@ from points_ledger.cli.params import DATE, SHARE, YUAN
 from points_ledger.cli.render import already_recorded_text, created_text
 from points_ledger.errors import InvalidEventError, LedgerError, NotFoundError, UnknownAccountError
 from points_ledger.i18n import gettext as _
+from points_ledger.i18n import translate_working
 from points_ledger.models import (
     AdoptSplitPolicy,
     Asset,
@@ -529,7 +530,7 @@ def distribute(
             if as_json:
                 echo_json({"dry_run": True, **distribution_to_json(preview)})
             else:
-                click.echo(preview.trace.to_text())
+                click.echo(translate_working(preview.trace.to_text()))
                 click.echo("")
                 click.echo(_("dry run: nothing was written"))
             return

@@ -34,6 +34,9 @@ _CLICK_WORDS = (
     N_("Commands"),
     N_("Show this message and exit."),
     N_("Show the version and exit."),
+    N_("env var: {var}"),
+    N_("default: {default}"),
+    N_("required"),
 )
 
 
@@ -103,6 +106,23 @@ class _Translating(click.Command):
             return gettext(self.short_help)
         return _first_sentence(gettext(_help_text(self.help)), limit)
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the options, their bracketed defaults and ``required`` translated too.
+
+        click words the brackets with its own message domain, which knows no Chinese;
+        they are worded here from the option's facts (``get_help_extra``) instead.
+        """
+        records = []
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option) and not param.hidden:
+                records.append((param.get_help_spec(ctx), _option_help(param, ctx)))
+        if records:
+            with formatter.section(gettext("Options")):
+                formatter.write_dl(records)
+        if isinstance(self, click.Group):
+            # click.Group lists its commands from its own format_options, replaced here.
+            self.format_commands(ctx, formatter)
+
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         """The parameters, with their help translated (copies; the declarations stay)."""
         params = []
@@ -113,6 +133,28 @@ class _Translating(click.Command):
                 param.help = gettext(help_text)
             params.append(param)
         return params
+
+
+def _option_help(option: click.Option, ctx: click.Context) -> str:
+    """An option's (already translated) help with its bracketed facts in the language."""
+    extra = option.get_help_extra(ctx)
+    items = []
+    if "envvars" in extra:
+        items.append(gettext("env var: {var}").format(var=", ".join(extra["envvars"])))
+    if "default" in extra:
+        items.append(gettext("default: {default}").format(default=extra["default"]))
+    if "range" in extra:
+        items.append(extra["range"])
+    if "required" in extra:
+        items.append(gettext("required"))
+    text = option.help or ""
+    if not items:
+        return text
+    if current_language() == "zh_CN":
+        brackets = "[" + "\uff1b".join(items) + "]"
+    else:
+        brackets = "[" + "; ".join(items) + "]"
+    return f"{text}  {brackets}" if text else brackets
 
 
 class TranslatedCommand(_Translating):

@@ -295,21 +295,38 @@ def consistency_proof(
     is_flag=True,
     help="Also write a printable receipt (HTML, with a QR code) beside the JSON file.",
 )
+@click.option(
+    "--site-url",
+    default=None,
+    metavar="URL",
+    help="With --html: the notice board's address; the QR code then opens its receipt page.",
+)
 @json_option
 def receipt(
-    seq: int, note_path: Path | None, output: Path | None, as_html: bool, as_json: bool
+    seq: int,
+    note_path: Path | None,
+    output: Path | None,
+    as_html: bool,
+    site_url: str | None,
+    as_json: bool,
 ) -> None:
     """Write a receipt for entry SEQ as JSON: the entry, its inclusion proof, the checkpoint.
 
     Anyone holding the ledger's verifier key can check it offline with 'verify-receipt'
     or on the notice board's receipt page. With --html (and --output FILE.json), a
-    printable page FILE.html is written beside it. The receipt is JSON already; with
-    --output and --json, a JSON line saying where it was written is printed.
+    printable page FILE.html is written beside it; with --site-url, its QR code is a link
+    to the notice board's receipt page, which checks the entry there. The receipt is JSON
+    already; with --output and --json, a JSON line saying where it was written is printed.
     """
     if as_html and output is None:
         raise CommandError(
             "--html writes the printable receipt beside the JSON file",
             hint="Give --output FILE.json too.",
+        )
+    if site_url is not None and not as_html:
+        raise CommandError(
+            "--site-url goes into the printable receipt's QR code",
+            hint="Give --html and --output FILE.json too.",
         )
     note = _read_input(note_path, "checkpoint note") if note_path is not None else None
     with open_ledger() as ledger:
@@ -325,7 +342,7 @@ def receipt(
             "the JSON file must not end in .html when --html writes FILE.html beside it",
             hint="Name the receipt FILE.json.",
         )
-    page = printable_receipt(made, vkey) if as_html else None
+    page = printable_receipt(made, vkey, site_url=site_url) if as_html else None
     write_new_file(output, document)
     if page is not None:
         write_new_file(printed, page)

@@ -63,6 +63,7 @@ REPORT_QUERIES: Final = frozenset(
         "outstanding_holds",
         "settlements",
         "entry_event",
+        "entry_span",
         "hold_entry",
         "confirms_for_partner",
         "settles_for_partner",

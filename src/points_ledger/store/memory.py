@@ -865,6 +865,10 @@ class _Reports:
         ]
         return rates[-1:]
 
+    def entry_span(self, first: str, last: str) -> list[tuple[Any, ...]]:
+        seqs = [row.seq for row in self.entries if first <= row.effective_at <= last]
+        return [(min(seqs, default=None), max(seqs, default=None), len(seqs))]
+
     def services(self) -> list[tuple[Any, ...]]:
         names = (
             "name",

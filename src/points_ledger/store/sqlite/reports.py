@@ -140,6 +140,9 @@ SETTLEMENTS: Final = (
     "FROM v_settlements WHERE (? IS NULL OR partner = ?) ORDER BY seq"
 )
 ENTRY_EVENT: Final = "SELECT kind, effective_at, CAST(event AS TEXT) FROM entries WHERE seq = ?"
+ENTRY_SPAN: Final = (
+    "SELECT min(seq), max(seq), count(*) FROM entries WHERE effective_at BETWEEN ? AND ?"
+)
 HOLD_ENTRY: Final = (
     "SELECT json_extract(CAST(e.event AS TEXT), '$.member'), "
     "json_extract(CAST(e.event AS TEXT), '$.offer'), "
