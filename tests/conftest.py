@@ -331,3 +331,24 @@ def _english_unless_a_test_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The test PostgreSQL server's URL (see ``tests/postgres_server.py``)."""
+    from postgres_server import server_url
+
+    yield from server_url()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A URL naming a fresh, unused ledger schema on the test server; dropped afterwards."""
+    from postgres_server import drop_schema, new_schema_url
+
+    url = new_schema_url(postgres_server)
+    yield url
+    drop_schema(url)
