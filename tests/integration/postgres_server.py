@@ -71,4 +71,4 @@ def drop_schema(url: str) -> None:
 
     where = LedgerUrl.parse(url)
     with psycopg.connect(where.conninfo, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {where.schema} CASCADE")  # type: ignore[arg-type]
+        conn.execute(f"DROP SCHEMA IF EXISTS {where.schema} CASCADE")

@@ -142,9 +142,12 @@ def storage_errors(action: str) -> Iterator[None]:
         yield
     except LedgerError:
         raise
-    except psycopg.errors.RaiseException as e:
+    except psycopg.errors.RestrictViolation as e:
         # The append-only triggers: someone tried to edit or delete a log row.
-        raise StorageError(f"could not {action}: {e.diag.message_primary or e}") from e
+        raise StorageError(
+            f"could not {action}: {e.diag.message_primary or e}",
+            hint="Entries are never edited or deleted; append a reversal entry instead.",
+        ) from e
     except psycopg.Error as e:
         message = (e.diag.message_primary if e.diag else None) or str(e) or type(e).__name__
         raise StorageError(
