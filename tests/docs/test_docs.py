@@ -32,6 +32,7 @@ import points_ledger.reports
 import points_ledger.split
 import points_ledger.store
 import points_ledger.store.memory
+import points_ledger.store.postgres
 import points_ledger.tiles
 import points_ledger.witness
 
@@ -104,6 +105,7 @@ PUBLIC_MODULES = (
     points_ledger.split,
     points_ledger.store,
     points_ledger.store.memory,
+    points_ledger.store.postgres,
     points_ledger.tiles,
     points_ledger.witness,
 )
