@@ -17,6 +17,7 @@ import points_ledger.canonical
 import points_ledger.cli
 import points_ledger.cli.columns
 import points_ledger.cli.translated
+import points_ledger.copying
 import points_ledger.errors
 import points_ledger.export
 import points_ledger.i18n
@@ -92,6 +93,7 @@ PUBLIC_MODULES = (
     points_ledger.export,
     points_ledger.cli.columns,
     points_ledger.cli.translated,
+    points_ledger.copying,
     points_ledger.i18n,
     points_ledger.keys,
     points_ledger.merkle,
