@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -255,3 +256,39 @@ def test_the_command_line_takes_a_url_and_the_environment(
     monkeypatch.setenv("POINTS_LEDGER_DB", with_schema(postgres_url.split("&schema=")[0], "absent"))
     assert main(["verify"], clock=w.clock) != 0
     assert "no ledger" in capsys.readouterr().err
+
+
+def test_the_same_events_from_many_writers_are_stored_once(w: World, postgres_url: str) -> None:
+    """Four connections append the same 30 events at once: 30 created, the rest exist."""
+    base = w.ledger.size()
+    events = [
+        (
+            w.event(OpenAccount, account=f"vol:{n:04d}", account_kind=AccountKind.MEMBER),
+            [w.keys["admin"]],
+        )
+        for n in range(30)
+    ]
+    start = threading.Barrier(4)
+    statuses: list[str] = []
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with Ledger.open(postgres_url, clock=w.clock) as ledger:
+                start.wait()
+                for event, signers in events:
+                    statuses.append(ledger.append(event, signers).status)
+        except BaseException as e:  # reported below, not lost in the thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(statuses).count("created") == 30
+    assert statuses.count("exists") == 90
+    assert w.ledger.size() == base + 30
+    assert [e.seq for e in w.ledger.entries()] == list(range(base + 30))
+    assert w.ledger.audit().ok
