@@ -292,3 +292,23 @@ def test_the_same_events_from_many_writers_are_stored_once(w: World, postgres_ur
     assert w.ledger.size() == base + 30
     assert [e.seq for e in w.ledger.entries()] == list(range(base + 30))
     assert w.ledger.audit().ok
+
+
+def test_a_writer_waits_for_the_lock_then_gives_up(
+    w: World, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import points_ledger.store.postgres.store as pg
+
+    monkeypatch.setattr(pg, "_LOCK_WAIT_S", 1)
+    holder = w.ledger._store
+    assert isinstance(holder, PostgresStore)
+    size = w.ledger.size()
+    with holder.write(), Ledger.open(postgres_url, clock=w.clock) as other:
+        with pytest.raises(StorageError, match="locked by another writer"):
+            other.append(
+                w.event(OpenAccount, account="vol:0500", account_kind=AccountKind.MEMBER),
+                [w.keys["admin"]],
+            )
+        assert other.size() == size
+    w.add(OpenAccount, "admin", account="vol:0501", account_kind=AccountKind.MEMBER)
+    assert w.ledger.size() == size + 1

@@ -75,6 +75,7 @@ DEFAULT_SCHEMA: Final = "points_ledger"
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _LOCK_CLASS: Final = 0x504C  # "PL": the high half of every ledger's advisory lock key
 _ACCOUNT_CACHE_MAX: Final = 200_000
+_LOCK_WAIT_S: Final = 120
 _URL_SCHEMES: Final = ("postgresql", "postgres")
 
 
@@ -549,7 +550,16 @@ class PostgresStore:
                 self.conn.execute("ROLLBACK")
             self.conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             try:
+                # As on SQLite: wait up to two minutes for the writer before, then give up.
+                self.conn.execute(f"SET LOCAL lock_timeout = '{_LOCK_WAIT_S}s'")
                 self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            except psycopg.errors.LockNotAvailable as e:
+                self.conn.execute("ROLLBACK")
+                raise StorageError(
+                    "the ledger stayed locked by another writer for too long",
+                    hint="Check for a stuck program holding a write on this ledger "
+                    "(pg_stat_activity), then try again.",
+                ) from e
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
