@@ -204,6 +204,18 @@ class PostgresState:
         self._accounts: dict[str, AccountRecord] = {}
         self._keys: dict[str, KeyRecord | None] | None = None
         self.log_end: int | None = None
+        # Inside a write (the ledger's lock held, so nobody else changes the state),
+        # domain records and balances are read once and written once, at the commit;
+        # None outside one.
+        self._batch: _Batch | None = None
+
+    def begin_batch(self) -> None:
+        """Hold domain records and balances in memory until :meth:`flush` (in a write)."""
+        self._batch = _Batch()
+
+    def end_batch(self) -> None:
+        """Stop holding; anything not flushed is dropped (the transaction rolls back)."""
+        self._batch = None
 
     @property
     def _conn(self) -> psycopg.Connection[Any]:
@@ -273,13 +285,27 @@ class PostgresState:
 
     def balance(self, account: str, asset: Asset) -> Balance:
         """Current posted and pending balance (zero for an account that never moved)."""
+        if self._batch is not None:
+            posted, pending = self._batched_balance(account, asset.value)
+        else:
+            posted, pending = self._stored_balance(account, asset.value)
+        return Balance(account=account, asset=asset, posted=posted, pending=pending)
+
+    def _stored_balance(self, account: str, asset: str) -> tuple[int, int]:
         with storage_errors("read a balance"):
             row = self._conn.execute(
                 "SELECT posted, pending FROM balances WHERE account = %s AND asset = %s",
-                (account, asset.value),
+                (account, asset),
             ).fetchone()
-        posted, pending = (row[0], row[1]) if row is not None else (0, 0)
-        return Balance(account=account, asset=asset, posted=posted, pending=pending)
+        return (row[0], row[1]) if row is not None else (0, 0)
+
+    def _batched_balance(self, account: str, asset: str) -> list[int]:
+        assert self._batch is not None
+        slot = (account, asset)
+        found = self._batch.balances.get(slot)
+        if found is None:
+            found = self._batch.balances[slot] = list(self._stored_balance(account, asset))
+        return found
 
     def entry_kind(self, seq: int) -> str | None:
         """The event type of entry ``seq``, or None (also at or past ``log_end``)."""
@@ -297,11 +323,19 @@ class PostgresState:
 
     def get(self, namespace: str, key: str) -> Any:
         """A domain state record (JSON value, a fresh copy), or None."""
-        with storage_errors("read a state record"):
-            row = self._conn.execute(
-                'SELECT value FROM state WHERE namespace = %s AND "key" = %s', (namespace, key)
-            ).fetchone()
-        return None if row is None else json.loads(row[0])
+        batch = self._batch
+        if batch is not None and (namespace, key) in batch.records:
+            text = batch.records[namespace, key]
+        else:
+            with storage_errors("read a state record"):
+                row = self._conn.execute(
+                    'SELECT value FROM state WHERE namespace = %s AND "key" = %s',
+                    (namespace, key),
+                ).fetchone()
+            text = None if row is None else str(row[0])
+            if batch is not None:
+                batch.records[namespace, key] = text
+        return None if text is None else json.loads(text)
 
     def apply(self, changes: Sequence[Change], postings: Sequence[Posting]) -> None:
         """Apply a plan's state changes and postings to the caches."""
@@ -343,6 +377,11 @@ class PostgresState:
         elif isinstance(change, PendingDelta):
             self._add_balance(change.account, change.asset, 0, change.delta)
         elif isinstance(change, StatePut):
+            if self._batch is not None:
+                slot = (change.namespace, change.key)
+                self._batch.records[slot] = _json(change.value)
+                self._batch.dirty_records[slot] = None
+                return
             conn.execute(
                 'INSERT INTO state (namespace, "key", value) VALUES (%s, %s, %s) '
                 'ON CONFLICT (namespace, "key") DO UPDATE SET value = excluded.value',
@@ -352,6 +391,12 @@ class PostgresState:
             raise TypeError(f"unknown state change {change!r}")
 
     def _add_balance(self, account: str, asset: Asset, posted: int, pending: int) -> None:
+        if self._batch is not None:
+            found = self._batched_balance(account, asset.value)
+            found[0] += posted
+            found[1] += pending
+            self._batch.dirty_balances[account, asset.value] = None
+            return
         self._conn.execute(
             "INSERT INTO balances (account, asset, posted, pending) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (account, asset) DO UPDATE SET "
@@ -361,12 +406,31 @@ class PostgresState:
         )
 
     def flush(self) -> None:
-        """Nothing is held in memory: every change is written when it is applied."""
+        """Write the held domain records and balances (still inside the transaction)."""
+        batch = self._batch
+        if batch is None:
+            return
+        with storage_errors("write the state"), self._conn.cursor() as cur:
+            if batch.dirty_records:
+                cur.executemany(
+                    'INSERT INTO state (namespace, "key", value) VALUES (%s, %s, %s) '
+                    'ON CONFLICT (namespace, "key") DO UPDATE SET value = excluded.value',
+                    [(ns, key, batch.records[ns, key]) for ns, key in batch.dirty_records],
+                )
+            if batch.dirty_balances:
+                cur.executemany(
+                    "INSERT INTO balances (account, asset, posted, pending) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (account, asset) DO UPDATE SET "
+                    "posted = excluded.posted, pending = excluded.pending",
+                    [(a, x, *batch.balances[a, x]) for a, x in batch.dirty_balances],
+                )
+        self._batch = _Batch()
 
     @property
     def batched(self) -> int:
-        """Always 0: nothing is held in memory."""
-        return 0
+        """How many records and balances are held in memory now."""
+        batch = self._batch
+        return 0 if batch is None else len(batch.records) + len(batch.balances)
 
     def table_rows(self, table: str) -> Generator[tuple[Any, ...], None, None]:
         """Every row of a state table in key order (byte order, as SQLite sorts)."""
@@ -386,6 +450,16 @@ class PostgresState:
 
     def close(self) -> None:
         """Nothing to release: the live state is closed with its store."""
+
+
+@dataclass
+class _Batch:
+    """Records (JSON text, None for absent) and balances read or written in this write."""
+
+    records: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    dirty_records: dict[tuple[str, str], None] = field(default_factory=dict)
+    balances: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    dirty_balances: dict[tuple[str, str], None] = field(default_factory=dict)
 
 
 class PostgresStore:
@@ -412,6 +486,8 @@ class PostgresStore:
         self._head: Head | None = None
         self._head_known = False
         self._snapshot: int | None = None
+        # Merkle nodes written in the current write, read back by the next entries.
+        self._nodes: dict[tuple[int, int], bytes] = {}
         self._lock_key = self._ledger_lock_key()
 
     def __repr__(self) -> str:
@@ -565,9 +641,12 @@ class PostgresStore:
                 raise
         try:
             self._writing = True
+            self._nodes = {}
             self.state.cache_keys(True)
+            self.state.begin_batch()
             with storage_errors("write to the ledger"):
                 yield
+                self.state.flush()
                 self.conn.execute("COMMIT")
         except BaseException:
             if self._in_transaction():
@@ -578,6 +657,8 @@ class PostgresStore:
         finally:
             self._writing = False
             self._head_known = False
+            self._nodes = {}
+            self.state.end_batch()
             self.state.cache_keys(False)
 
     @contextlib.contextmanager
@@ -702,6 +783,7 @@ class PostgresStore:
             cur.executemany(
                 "INSERT INTO merkle_nodes (level, idx, hash) VALUES (%s, %s, %s)", nodes
             )
+        self._nodes.update(((level, index), node) for level, index, node in nodes)
         self._head = Head(size=row.seq + 1, hash=row.hash, recorded_at_us=row.recorded_at_us)
         self._head_known = True
 
@@ -711,6 +793,9 @@ class PostgresStore:
         Raises:
             StorageError: if the node is missing (the ledger is damaged).
         """
+        held = self._nodes.get((level, index))
+        if held is not None:
+            return held
         with storage_errors("read a Merkle node"):
             row = self.conn.execute(
                 "SELECT hash FROM merkle_nodes WHERE level = %s AND idx = %s", (level, index)
