@@ -103,7 +103,7 @@ case "${1:-}" in
     run)
         shift
         dir="$(start)"
-        trap 'stop "$dir"' EXIT
+        trap 'set +e; stop "$dir"' EXIT
         trap 'exit 130' INT TERM
         status=0
         POINTS_LEDGER_TEST_PG="$(url_of "$dir")" "$@" || status=$?

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -312,3 +314,22 @@ def test_a_writer_waits_for_the_lock_then_gives_up(
         assert other.size() == size
     w.add(OpenAccount, "admin", account="vol:0501", account_kind=AccountKind.MEMBER)
     assert w.ledger.size() == size + 1
+
+
+def test_the_server_script_cleans_up_whatever_the_command_did() -> None:
+    from postgres_server import SCRIPT, unavailable
+
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) and not os.environ.get("PG_BIN"):
+        unavailable("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")
+    done = subprocess.run(
+        ["bash", str(SCRIPT), "run", "sh", "-c", 'echo "$POINTS_LEDGER_TEST_PG"; exit 3'],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    url = done.stdout.strip()
+    folder = Path(re.search(r"host=([^&]+)/socket", url).group(1))  # type: ignore[union-attr]
+    assert folder.name.startswith("points-ledger-pg.")
+    assert not folder.exists()
