@@ -189,6 +189,25 @@ def _key_record(row: Sequence[Any]) -> KeyRecord:
 
 
 _KEY_COLUMNS: Final = "key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq"
+_SELECT_KEY: Final = f"SELECT {_KEY_COLUMNS} FROM keys WHERE key_id = %s"  # noqa: S608
+_SELECT_ACTIVE_KEYS: Final = (
+    f"SELECT {_KEY_COLUMNS} FROM keys "  # noqa: S608
+    "WHERE revoked_at_seq IS NULL AND roles::jsonb ? %s "
+    'ORDER BY key_id COLLATE "C"'
+)
+_INSERT_KEY: Final = (
+    "INSERT INTO keys (key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq) "
+    "VALUES (%s, %s, %s, %s, %s, NULL)"
+)
+_MISNUMBERED: Final = {
+    table: f"SELECT seq FROM {table} GROUP BY seq HAVING min(idx) <> 0 "  # noqa: S608
+    "OR max(idx) <> count(*) - 1 ORDER BY seq LIMIT 1"
+    for table in ("postings", "signatures")
+}
+_ORPHANS: Final = {
+    table: f"SELECT min(seq) FROM {table} WHERE seq >= %s OR seq < 0"  # noqa: S608
+    for table in ("postings", "signatures")
+}
 
 
 class PostgresState:
@@ -260,7 +279,7 @@ class PostgresState:
             return cache[key_id]
         with storage_errors("read a key"):
             row = self._conn.execute(
-                f"SELECT {_KEY_COLUMNS} FROM keys WHERE key_id = %s",  # noqa: S608
+                _SELECT_KEY,
                 (key_id,),
             ).fetchone()
         record = None if row is None else _key_record(row)
@@ -276,9 +295,7 @@ class PostgresState:
         """The unrevoked keys that hold ``role``, ordered by key id."""
         with storage_errors("read the keys"):
             rows = self._conn.execute(
-                f"SELECT {_KEY_COLUMNS} FROM keys "  # noqa: S608
-                "WHERE revoked_at_seq IS NULL AND roles::jsonb ? %s "
-                'ORDER BY key_id COLLATE "C"',
+                _SELECT_ACTIVE_KEYS,
                 (role,),
             ).fetchall()
         return tuple(_key_record(row) for row in rows)
@@ -356,7 +373,7 @@ class PostgresState:
         elif isinstance(change, KeyAdded):
             key = change.record
             conn.execute(
-                f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, NULL)",  # noqa: S608
+                _INSERT_KEY,
                 (
                     key.key_id,
                     key.public_key,
@@ -627,7 +644,9 @@ class PostgresStore:
             self.conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             try:
                 # As on SQLite: wait up to two minutes for the writer before, then give up.
-                self.conn.execute(f"SET LOCAL lock_timeout = '{_LOCK_WAIT_S}s'")
+                self.conn.execute(
+                    "SELECT set_config('lock_timeout', %s, true)", (f"{_LOCK_WAIT_S}s",)
+                )
                 self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             except psycopg.errors.LockNotAvailable as e:
                 self.conn.execute("ROLLBACK")
@@ -981,12 +1000,7 @@ class PostgresStore:
         try:
             with storage_errors("read the log tables"):
                 for table in ("postings", "signatures"):
-                    row = self.conn.execute(
-                        sql.SQL(
-                            "SELECT seq FROM {} GROUP BY seq HAVING min(idx) <> 0 "
-                            "OR max(idx) <> count(*) - 1 ORDER BY seq LIMIT 1"
-                        ).format(sql.Identifier(table))
-                    ).fetchone()
+                    row = self.conn.execute(_MISNUMBERED[table]).fetchone()
                     if row is not None:
                         add(
                             Problem(
@@ -995,12 +1009,7 @@ class PostgresStore:
                                 row[0],
                             )
                         )
-                    row = self.conn.execute(
-                        sql.SQL("SELECT min(seq) FROM {} WHERE seq >= %s OR seq < 0").format(
-                            sql.Identifier(table)
-                        ),
-                        (checked,),
-                    ).fetchone()
+                    row = self.conn.execute(_ORPHANS[table], (checked,)).fetchone()
                     if row is not None and row[0] is not None:
                         add(Problem("orphan_rows", f"{table} rows belong to no entry", row[0]))
                 count_row = self.conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()
