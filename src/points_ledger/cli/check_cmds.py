@@ -235,7 +235,7 @@ def copy(source: str, dest: str, as_json: bool) -> None:
 
     with progress_callback("copying") as progress:
         result = copy_ledger(_ledger_location(source), _ledger_location(dest), progress=progress)
-    root = base64.b64encode(result.root).decode("ascii")
+    root = encode_b64(result.root)
     if as_json:
         echo_json(
             {

@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -503,9 +504,17 @@ class PostgresStore:
         self._head: Head | None = None
         self._head_known = False
         self._snapshot: int | None = None
+        # Held by an audit's in-memory replay state (a MemoryState) while it reads or
+        # changes itself; this store itself is used by one thread at a time.
+        self._replay_lock = threading.RLock()
         # Merkle nodes written in the current write, read back by the next entries.
         self._nodes: dict[tuple[int, int], bytes] = {}
         self._lock_key = self._ledger_lock_key()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock an in-memory replay state of this ledger holds (see ``scratch_state``)."""
+        return self._replay_lock
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url.display()!r})"
