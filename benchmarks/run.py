@@ -79,13 +79,21 @@ def _peak_rss_kb(pid: int) -> int:
     return 0
 
 
-def measure_size(size: int, folder: Path, batches: int = APPEND_MANY_BATCHES) -> dict[str, Any]:
+def measure_size(
+    size: int,
+    folder: Path,
+    batches: int = APPEND_MANY_BATCHES,
+    where: str | None = None,
+    processes: int = 4,
+) -> dict[str, Any]:
     """Build a ledger of about ``size`` entries and measure every figure on it.
 
     The timed appends (300 single ones, then ``batches`` batches of 1,000) grow the ledger
     before ``verify()`` is measured; ``verify_entries`` says how many entries it covered.
+    The ledger is a SQLite file in ``folder``, or the PostgreSQL URL ``where``. Last,
+    ``processes`` processes append awards at once (``concurrent_append_per_s``, in all).
     """
-    path = folder / f"bench-{size}.db"
+    path: Path | str = folder / f"bench-{size}.db" if where is None else where
     ledger, community = workload.create(path)
     start = time.perf_counter()
     workload.grow(ledger, community, max(size - ledger.size(), 0))
@@ -113,7 +121,8 @@ def measure_size(size: int, folder: Path, batches: int = APPEND_MANY_BATCHES) ->
         lambda: ledger.statement(rng.choice(names), limit=100), 200
     )
     if hasattr(ledger, "checkpoint"):
-        _measure_transparency(ledger, community, result, rng)
+        record = folder / f"bench-{size}{'' if where is None else '-pg'}.record"
+        _measure_transparency(ledger, community, result, rng, record)
     ledger.close()
     result["open_p50_us"] = _p50_us(lambda: Ledger.open(path).close(), 50)
 
@@ -130,19 +139,60 @@ def measure_size(size: int, folder: Path, batches: int = APPEND_MANY_BATCHES) ->
     result["verify_base_rss_mb"] = round(verified["base_rss_mb"], 1)
     result["verify_helper_peak_rss_mb"] = round(verified["helper_peak_rss_mb"], 1)
 
-    with Ledger.open(path) as reopened:
-        _sqlite(reopened).conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        entries = reopened.size()
-    result["bytes_per_entry"] = path.stat().st_size / entries
+    result["concurrent_append_per_s"] = measure_concurrent(path, community, processes)
+    if isinstance(path, Path):
+        with Ledger.open(path) as reopened:
+            _sqlite(reopened).conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            entries = reopened.size()
+        result["bytes_per_entry"] = path.stat().st_size / entries
     return result
 
 
+CONCURRENT_APPENDS = 200
+"""Awards each process appends (one ``append`` each) for ``concurrent_append_per_s``."""
+
+
+def _append_awards(path: Path | str, items: list[Any], start: Any, done: Any) -> None:
+    with Ledger.open(path) as ledger:
+        start.wait()
+        for event, signatures in items:
+            ledger.append(event, signatures)
+    done.put(len(items))
+
+
+def measure_concurrent(path: Path | str, community: Any, processes: int) -> float:
+    """Appends per second, in all, while ``processes`` processes each append awards."""
+    with Ledger.open(path) as ledger:
+        first = community.counter + 10_000_000
+        work = []
+        for w in range(processes):
+            items = [
+                workload._award(community, first + w * CONCURRENT_APPENDS + i)
+                for i in range(CONCURRENT_APPENDS)
+            ]
+            work.append(workload.presign(ledger, items))
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Event()
+    done = ctx.Queue()
+    procs = [ctx.Process(target=_append_awards, args=(path, items, start, done)) for items in work]
+    for proc in procs:
+        proc.start()
+    time.sleep(1.0)  # every process has opened the ledger
+    began = time.perf_counter()
+    start.set()
+    total = sum(int(done.get(timeout=600)) for _ in procs)
+    elapsed = time.perf_counter() - began
+    for proc in procs:
+        proc.join()
+    return total / elapsed
+
+
 def _measure_transparency(
-    ledger: Any, community: Any, result: dict[str, Any], rng: random.Random
+    ledger: Any, community: Any, result: dict[str, Any], rng: random.Random, record: Path
 ) -> None:
     size = ledger.size()
     start = time.perf_counter()
-    ledger.checkpoint(community.log_key, ledger.path.with_suffix(".record"))
+    ledger.checkpoint(community.log_key, record)
     result["checkpoint_ms"] = (time.perf_counter() - start) * 1e3
     result["prove_inclusion_p50_us"] = _p50_us(
         lambda: ledger.prove_inclusion(rng.randrange(size)), 500
@@ -182,6 +232,7 @@ def render(floor: dict[str, float], sizes: dict[int, dict[str, Any]]) -> str:
         ("verify_helper_peak_rss_mb", "", ""),
         ("balance_p50_us", "", ""),
         ("statement_100_p50_us", "", ""),
+        ("concurrent_append_per_s", "", ""),
         ("open_p50_us", "", ""),
         ("checkpoint_ms", "", ""),
         ("prove_inclusion_p50_us", "", ""),
@@ -198,6 +249,10 @@ def render(floor: dict[str, float], sizes: dict[int, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _with_schema(url: str, schema: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print a table (and JSON with ``--json``)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
@@ -206,6 +261,15 @@ def main(argv: list[str] | None = None) -> int:
         "--large", action="store_true", help="also measure a 1,000,000-entry ledger"
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure each size on PostgreSQL (a new schema per size on this server, "
+        "e.g. the POINTS_LEDGER_TEST_PG of scripts/postgres-server.sh run)",
+    )
+    parser.add_argument(
+        "--processes", type=int, default=4, help="processes appending at once (default 4)"
+    )
     parser.add_argument(
         "--batches",
         type=int,
@@ -222,17 +286,29 @@ def main(argv: list[str] | None = None) -> int:
         "C_batched_insert_per_s": floors.batched_inserts_per_s(row_size=600),
     }
     results: dict[int, dict[str, Any]] = {}
+    on_postgres: dict[int, dict[str, Any]] = {}
+    batches = max(args.batches, 1)
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             print(f"building and measuring a ledger of {size:,} entries ...", file=sys.stderr)
-            results[size] = measure_size(size, Path(tmp), max(args.batches, 1))
+            results[size] = measure_size(size, Path(tmp), batches, processes=args.processes)
+            if args.postgres:
+                print(f"... and on PostgreSQL ({size:,} entries) ...", file=sys.stderr)
+                url = _with_schema(args.postgres, f"bench_{size}_{int(time.time())}")
+                on_postgres[size] = measure_size(
+                    size, Path(tmp), batches, where=url, processes=args.processes
+                )
     print(render(floor, results))
+    if on_postgres:
+        print("\nPostgreSQL (same workload; ratios against the same floors):")
+        print("\n".join(render(floor, on_postgres).splitlines()[2:]))
     if args.json:
         document = {
             "date": time.strftime("%Y-%m-%d"),
             "machine": {"python": platform.python_version(), "cpus": multiprocessing.cpu_count()},
             "floors": floor,
             "sizes": {str(k): v for k, v in results.items()},
+            "postgres_sizes": {str(k): v for k, v in on_postgres.items()},
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return 0

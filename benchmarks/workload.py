@@ -100,8 +100,11 @@ def _open(
     return event, [community.admin]
 
 
-def create(path: Path, members: int = 200, seed: int = 7) -> tuple[Ledger, Community]:
-    """Create a district ledger: members, grid workers, partners, pool, committee, village."""
+def create(path: Path | str, members: int = 200, seed: int = 7) -> tuple[Ledger, Community]:
+    """Create a district ledger: members, grid workers, partners, pool, committee, village.
+
+    ``path`` is a new SQLite file or a ``postgresql://…?schema=NAME`` URL.
+    """
     rng = random.Random(seed)
     admin = Signer.from_seed(rng.randbytes(32))
     log_key = Signer.from_seed(rng.randbytes(32))

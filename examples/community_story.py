@@ -1,6 +1,8 @@
 """Community points, told as a story: awards, the alliance mall, the charity pool, settlement.
 
-Runs offline in a temporary directory and prints the reports as tables. Accounts carry
+Runs offline in a temporary directory and prints the reports as tables (or, given a
+``postgresql://…?schema=NAME`` URL as its argument, in that new ledger schema: the same
+story, unchanged, on PostgreSQL). Accounts carry
 opaque ids (``vol:0001``, ``cm:0002``), never people's names: the log is permanent and is
 shown to auditors and residents, so personal data stays off it.
 
@@ -22,6 +24,7 @@ Contents:
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -58,7 +61,7 @@ from points_ledger import (
 class Story:
     """A ledger, its keys, a clock we can move, and a counter for event ids."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.now = dt.datetime(2023, 6, 1, 9, 0, tzinfo=dt.UTC)
         self.keys: dict[str, Signer] = {"admin": Signer.generate()}
         self.count = 0
@@ -96,10 +99,10 @@ def table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> N
             print("  " + "  ".join("-" * w for w in widths))
 
 
-def main() -> None:
-    """Play the story in a temporary directory."""
+def main(where: str | None = None) -> None:
+    """Play the story in a temporary directory, or in the ledger the URL ``where`` names."""
     with tempfile.TemporaryDirectory() as tmp:
-        s = Story(Path(tmp) / "community.db")
+        s = Story(Path(tmp) / "community.db" if where is None else where)
 
         # 1. Accounts in two general grids, and keys.
         accounts = {
@@ -317,4 +320,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

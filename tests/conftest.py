@@ -353,3 +353,24 @@ def cheap_scrypt() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(points_ledger.keys, "SCRYPT_N_MIN", CHEAP_SCRYPT_N)
         yield
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The test PostgreSQL server's URL (see ``tests/postgres_server.py``)."""
+    from postgres_server import server_url
+
+    yield from server_url()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A URL naming a fresh, unused ledger schema on the test server; dropped afterwards."""
+    from postgres_server import drop_schema, new_schema_url
+
+    url = new_schema_url(postgres_server)
+    yield url
+    drop_schema(url)

@@ -85,6 +85,7 @@ from points_ledger.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
     from points_ledger.publish import PublishResult
+    from points_ledger.store.postgres import PostgresStore
 
 __all__ = ["Clock", "Ledger", "SignerLike", "read_only_names", "system_clock"]
 
@@ -269,6 +270,19 @@ class Ledger:
             with store.guard("write the genesis entry"):
                 ledger._append_prepared([ledger._prepare(genesis, admins, ident=None)], named=False)
             return ledger
+        if _is_postgres_url(path):
+            pg_store = _postgres().create(str(path))
+            ledger = cls(pg_store, clock=clock)
+            try:
+                with pg_store.guard(f"write the genesis entry of {pg_store.path}"):
+                    ledger._append_prepared(
+                        [ledger._prepare(genesis, admins, ident=None)], named=False
+                    )
+            except BaseException:
+                pg_store.discard_if_empty()
+                pg_store.close()
+                raise
+            return ledger
         store = SqliteStore.create(path)
         ledger = cls(store, clock=clock)
         try:
@@ -309,8 +323,10 @@ class Ledger:
             SchemaVersionError: if a newer version of the library wrote it.
             InvalidEventError: if ``path`` is neither a path nor a store object.
         """
-        if isinstance(path, str | Path):
-            store: Store = SqliteStore.open(path, read_only=read_only)
+        if _is_postgres_url(path):
+            store: Store = _postgres().open(str(path), read_only=read_only)
+        elif isinstance(path, str | Path):
+            store = SqliteStore.open(path, read_only=read_only)
         else:
             store = _require_store(path)
             if read_only and not store.read_only:
@@ -1192,6 +1208,29 @@ class Ledger:
         from points_ledger.publish import publish
 
         return publish(self, directory, checkpoint=checkpoint, witnesses=witnesses, quorum=quorum)
+
+
+def _is_postgres_url(value: object) -> bool:
+    """True for a ``postgresql://`` or ``postgres://`` URL (also one a ``Path`` mangled)."""
+    if not isinstance(value, str | Path):
+        return False
+    text = str(value)
+    if isinstance(value, Path):
+        # Path("postgresql://h/db") reads back as "postgresql:/h/db".
+        return text.startswith(("postgresql:/", "postgres:/"))
+    return text.lower().startswith(("postgresql://", "postgres://"))
+
+
+def _postgres() -> type[PostgresStore]:
+    """The PostgreSQL store class, or a ``StorageError`` saying which extra to install."""
+    try:
+        from points_ledger.store.postgres import PostgresStore
+    except ImportError as e:
+        raise StorageError(
+            f"a ledger on PostgreSQL needs psycopg, which is not installed ({e})",
+            hint="Install the postgres extra: pip install 'points_ledger[postgres]'.",
+        ) from e
+    return PostgresStore
 
 
 def _require_store(store: object) -> Store:

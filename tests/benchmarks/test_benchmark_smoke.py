@@ -61,3 +61,35 @@ def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
     # verify() starts no signature helper, so it has no memory.
     assert figures["verify_entries"] == figures["entries"] + 300 + 1000
     assert figures["verify_helper_peak_rss_mb"] == 0
+
+
+def test_benchmark_runs_on_postgresql_too(tmp_path: Path, postgres_server: str) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--sizes",
+            "300",
+            "--batches",
+            "1",
+            "--processes",
+            "2",
+            "--postgres",
+            postgres_server,
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "PostgreSQL (same workload" in done.stdout
+    document = json.loads(out.read_text("utf-8"))
+    figures = document["postgres_sizes"]["300"]
+    assert figures["verify_entries"] == figures["entries"] + 1300
+    assert figures["concurrent_append_per_s"] > 0

@@ -45,9 +45,18 @@ from points_ledger.store.sqlite import SqliteStore
 
 NONCE = "0123456789abcdef0123456789abcdef"
 
-STORES: dict[str, Callable[[Path], Store]] = {
-    "sqlite": lambda tmp: SqliteStore.create(tmp / "conformance.db"),
-    "memory": lambda tmp: MemoryStore(),
+
+def _postgres(tmp: Path, request: pytest.FixtureRequest) -> Store:
+    from points_ledger.store.postgres import PostgresStore
+
+    url: str = request.getfixturevalue("postgres_url")
+    return PostgresStore.create(url)
+
+
+STORES: dict[str, Callable[[Path, pytest.FixtureRequest], Store]] = {
+    "sqlite": lambda tmp, _request: SqliteStore.create(tmp / "conformance.db"),
+    "memory": lambda tmp, _request: MemoryStore(),
+    "postgres": _postgres,
 }
 
 
@@ -58,8 +67,8 @@ def store_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def w(store_name: str, tmp_path: Path) -> Iterator[World]:
-    world = build_world(tmp_path, store=STORES[store_name](tmp_path), nonce=NONCE)
+def w(store_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
+    world = build_world(tmp_path, store=STORES[store_name](tmp_path, request), nonce=NONCE)
     yield world
     world.ledger.close()
 
@@ -313,12 +322,14 @@ def report_values(ledger: Ledger, seqs: dict[str, int]) -> list[object]:
     ]
 
 
-def test_every_store_gives_the_same_log_state_and_reports(tmp_path: Path) -> None:
+def test_every_store_gives_the_same_log_state_and_reports(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     results = {}
     for name, make in STORES.items():
         folder = tmp_path / name
         folder.mkdir()
-        world = build_world(folder, store=make(folder), nonce=NONCE)
+        world = build_world(folder, store=make(folder, request), nonce=NONCE)
         try:
             seqs = story(world)
             store = store_of(world)

@@ -17,6 +17,7 @@ import points_ledger.canonical
 import points_ledger.cli
 import points_ledger.cli.columns
 import points_ledger.cli.translated
+import points_ledger.copying
 import points_ledger.errors
 import points_ledger.export
 import points_ledger.i18n
@@ -32,6 +33,7 @@ import points_ledger.reports
 import points_ledger.split
 import points_ledger.store
 import points_ledger.store.memory
+import points_ledger.store.postgres
 import points_ledger.tiles
 import points_ledger.witness
 
@@ -91,6 +93,7 @@ PUBLIC_MODULES = (
     points_ledger.export,
     points_ledger.cli.columns,
     points_ledger.cli.translated,
+    points_ledger.copying,
     points_ledger.i18n,
     points_ledger.keys,
     points_ledger.merkle,
@@ -104,6 +107,7 @@ PUBLIC_MODULES = (
     points_ledger.split,
     points_ledger.store,
     points_ledger.store.memory,
+    points_ledger.store.postgres,
     points_ledger.tiles,
     points_ledger.witness,
 )

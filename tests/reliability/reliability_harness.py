@@ -128,7 +128,7 @@ SERVICE = "rel-service"
 
 
 def build_community(
-    path: Path, community: Community, *, award: int = 0, catalogue: bool = False
+    path: Path | str, community: Community, *, award: int = 0, catalogue: bool = False
 ) -> Ledger:
     """Create a ledger with the committee, a pool, the members, their keys and an opening
     award each.

@@ -35,7 +35,7 @@ from points_ledger import IntegrityError, Ledger
 
 
 def _start_appenders(
-    path: Path, community: Community, tmp_path: Path
+    path: Path | str, community: Community, tmp_path: Path
 ) -> list[subprocess.Popen[str]]:
     procs = []
     for worker, factory in ((0, "award"), (1, "small_spend")):
@@ -68,12 +68,12 @@ def _stop(procs: list[subprocess.Popen[str]]) -> None:
 PAUSE_BETWEEN_CHECKS_S = 0.5
 
 
-def _wal_size(path: Path) -> int:
+def _wal_size(path: Path | str) -> int:
     wal = Path(f"{path}-wal")
     return wal.stat().st_size if wal.exists() else 0
 
 
-def _cli_verify(path: Path) -> tuple[bool, str]:
+def _cli_verify(path: Path | str) -> tuple[bool, str]:
     result = subprocess.run(
         [sys.executable, "-m", "points_ledger", "--ledger", str(path), "verify"],
         capture_output=True,
@@ -92,9 +92,11 @@ def check_while_appending(
     report: Callable[..., None],
     *,
     grown: int = 1000,
+    where: str | None = None,
 ) -> None:
+    """The scenario on a new file in ``tmp_path``, or at the PostgreSQL URL ``where``."""
     community = Community.of(1507, 40)
-    path = tmp_path / "busy.db"
+    path: Path | str = tmp_path / "busy.db" if where is None else where
     with build_community(path, community, award=100_000) as ledger:
         grow(ledger, community, grown)
         start_size = ledger.size()
@@ -164,6 +166,12 @@ def test_checks_while_appending_raise_no_false_alarm_ci_size(
     tmp_path: Path, report: Callable[..., None]
 ) -> None:
     check_while_appending(tmp_path, checks=10, cli_checks=0, report=report)
+
+
+def test_checks_while_appending_postgres(
+    tmp_path: Path, report: Callable[..., None], postgres_url: str
+) -> None:
+    check_while_appending(tmp_path, checks=4, cli_checks=1, report=report, grown=300, where=postgres_url)
 
 
 @pytest.mark.soak

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import workers
+from postgres_server import drop_schema, new_schema_url
 from reliability_harness import (
     FACTORIES,
     Community,
@@ -62,8 +63,12 @@ def retry_unacked(
 
 
 def one_trial(base: Path, workdir: Path, rng: random.Random, factory: str) -> dict[str, int]:
+    return kill_trial(copy_ledger(base, workdir / "ledger.db"), workdir, rng, factory)
+
+
+def kill_trial(path: Path | str, workdir: Path, rng: random.Random, factory: str) -> dict[str, int]:
+    """Kill the writers of the ledger at ``path`` (a file or a PostgreSQL URL); count."""
     community = Community.of(SEED, MEMBERS)
-    path = copy_ledger(base, workdir / "ledger.db")
     acks = [workdir / f"acks-{w}.txt" for w in range(WRITERS)]
     ctx = multiprocessing.get_context("fork")
     ready = [ctx.Event() for _ in range(WRITERS)]
@@ -110,10 +115,8 @@ def one_trial(base: Path, workdir: Path, rng: random.Random, factory: str) -> di
                 ledger, community, factory, w, [i for i, _ in acked[w]]
             )
             created += status == "created"
-            rows = ledger.read_only_query(
-                "SELECT count(*) FROM entries WHERE event_id = ?", (event_id,)
-            )
-            counts["duplicated"] += rows != [(1,)]
+            stored = sum(e.event_id == event_id for e in ledger.entries())
+            counts["duplicated"] += stored != 1
         counts["partial"] += _verify_fails(ledger)
         seqs = [e.seq for e in ledger.entries()]
         counts["gaps"] += seqs != list(range(len(seqs)))
@@ -177,6 +180,28 @@ def test_kill_during_concurrent_appends_ci_size(
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=10, seed=1)
     report("kill -9 during appends", **totals)
+    check(totals)
+
+
+def test_kill_during_concurrent_appends_postgres(
+    tmp_path: Path, report: Callable[..., None], postgres_server: str
+) -> None:
+    """The same scenario on PostgreSQL: each trial on a new ledger schema."""
+    rng = random.Random(5)
+    totals: dict[str, int | str] = {"factory": "award", "trials": 0, **dict.fromkeys(COUNTED, 0)}
+    for t in range(3):
+        url = new_schema_url(postgres_server)
+        build_community(url, Community.of(SEED, MEMBERS), catalogue=True).close()
+        workdir = tmp_path / f"t{t}"
+        workdir.mkdir()
+        try:
+            figures = kill_trial(url, workdir, rng, "award")
+        finally:
+            drop_schema(url)
+        for name in COUNTED:
+            totals[name] = int(totals[name]) + figures[name]
+        totals["trials"] = int(totals["trials"]) + 1
+    report("kill -9 during appends (PostgreSQL)", **totals)
     check(totals)
 
 

@@ -36,10 +36,15 @@ from points_ledger import Asset, Ledger, reports
 
 
 def contend(
-    tmp_path: Path, writers: int, appends: int, factory: str = "award"
+    tmp_path: Path,
+    writers: int,
+    appends: int,
+    factory: str = "award",
+    where: str | None = None,
 ) -> dict[str, int | str]:
+    """The contention scenario on a new file in ``tmp_path``, or at the URL ``where``."""
     community = Community.of(301, 50)
-    path = tmp_path / "contend.db"
+    path: Path | str = tmp_path / "contend.db" if where is None else where
     build_community(path, community, catalogue=True).close()
     with Ledger.open(path) as ledger:
         base = ledger.size()
@@ -93,6 +98,23 @@ def test_contention_award_points_ci_size(tmp_path: Path, report: Callable[..., N
     report("contention", **contend(tmp_path, writers=2, appends=100, factory="award_points"))
 
 
+def test_contention_postgres(
+    tmp_path: Path, report: Callable[..., None], postgres_url: str
+) -> None:
+    report(
+        "contention (PostgreSQL)", **contend(tmp_path, writers=4, appends=60, where=postgres_url)
+    )
+
+
+@pytest.mark.soak
+def test_contention_postgres_soak(
+    tmp_path: Path, report: Callable[..., None], postgres_url: str
+) -> None:
+    report(
+        "contention (PostgreSQL)", **contend(tmp_path, writers=8, appends=2_000, where=postgres_url)
+    )
+
+
 @pytest.mark.soak
 def test_contention_award_points_soak(tmp_path: Path, report: Callable[..., None]) -> None:
     report("contention", **contend(tmp_path, writers=8, appends=2_000, factory="award_points"))
@@ -107,9 +129,12 @@ BALANCE = 100
 AMOUNTS = (60, 45, 40, 35, 30, 50, 25, 55)  # the first two already exceed B in sum
 
 
-def double_spend(tmp_path: Path, processes: int, rounds: int) -> dict[str, int]:
+def double_spend(
+    tmp_path: Path, processes: int, rounds: int, where: str | None = None
+) -> dict[str, int]:
+    """The double-spend scenario on a new file in ``tmp_path``, or at the URL ``where``."""
     community = Community.of(401, rounds)
-    path = tmp_path / "spend.db"
+    path: Path | str = tmp_path / "spend.db" if where is None else where
     build_community(path, community, award=BALANCE).close()
     amounts = AMOUNTS[:processes]
     assert sum(amounts) > BALANCE
@@ -164,6 +189,15 @@ def test_double_spend(tmp_path: Path, report: Callable[..., None]) -> None:
 @pytest.mark.ci_size
 def test_double_spend_ci_size(tmp_path: Path, report: Callable[..., None]) -> None:
     report("double spend", **double_spend(tmp_path, processes=4, rounds=200))
+
+
+def test_double_spend_postgres(
+    tmp_path: Path, report: Callable[..., None], postgres_url: str
+) -> None:
+    report(
+        "double spend (PostgreSQL)",
+        **double_spend(tmp_path, processes=4, rounds=40, where=postgres_url),
+    )
 
 
 @pytest.mark.soak

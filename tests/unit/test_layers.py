@@ -146,3 +146,13 @@ def test_faces_reach_storage_only_through_the_public_api(path: Path) -> None:
         assert not within(name, ("points_ledger.store",)), (
             f"{module_name(path)} imports {name}; a face opens ledgers through Ledger"
         )
+
+
+@pytest.mark.parametrize("path", modules(), ids=module_name)
+def test_only_the_postgres_store_imports_psycopg(path: Path) -> None:
+    if within(module_name(path), ("points_ledger.store.postgres",)):
+        return
+    for name in imports_of(path):
+        assert not within(name, ("psycopg",)), (
+            f"{module_name(path)} imports {name}; only points_ledger.store.postgres may"
+        )

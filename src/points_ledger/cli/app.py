@@ -152,13 +152,22 @@ class AppState:
     for the entries' ``recorded_at`` and for the default business date.
 
     Attributes:
-        ledger_path: The ledger file named by ``--ledger`` / ``POINTS_LEDGER_DB``.
+        ledger_path: The ledger file named by ``--ledger`` / ``POINTS_LEDGER_DB``, or a
+            ``postgresql://`` URL (kept as text: a path would fold its ``//``).
         clock: Where the current time comes from (default: the system clock). Business
             dates are this time's date in Asia/Shanghai.
     """
 
-    ledger_path: Path = Path(DEFAULT_LEDGER)
+    ledger_path: Path | str = Path(DEFAULT_LEDGER)
     clock: Clock = system_clock
+
+
+def _ledger_location(value: str | Path) -> Path | str:
+    """A ``--ledger`` value: a ``postgresql://`` URL stays text, anything else is a path."""
+    text = str(value)
+    if text.lower().startswith(("postgresql://", "postgres://")):
+        return text
+    return Path(value)
 
 
 def _one_line(text: str) -> str:
@@ -303,12 +312,13 @@ class LedgerGroup(TranslatedGroup):
 @click.option(
     "--ledger",
     "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
     envvar=LEDGER_ENV,
     default=DEFAULT_LEDGER,
     show_default=True,
     show_envvar=True,
-    help="The ledger file.",
+    metavar="PATH|URL",
+    callback=lambda _ctx, _param, value: _ledger_location(value),
+    help="The ledger file, or a PostgreSQL ledger: postgresql://…/DB?schema=NAME.",
 )
 @click.option(
     "--now",
@@ -330,7 +340,7 @@ class LedgerGroup(TranslatedGroup):
 @click.pass_context
 def cli(
     ctx: click.Context,
-    ledger_path: Path,
+    ledger_path: Path | str,
     now_text: str | None,
     lang: str | None,
 ) -> None:

@@ -218,6 +218,49 @@ def backup(dest: Path, as_json: bool) -> None:
         click.echo(result.to_text())
 
 
+@cli.command()
+@click.argument("source", metavar="SRC")
+@click.argument("dest", metavar="DEST")
+@json_option
+def copy(source: str, dest: str, as_json: bool) -> None:
+    """Copy the ledger SRC to a new ledger DEST, keeping every signed byte; check it.
+
+    SRC and DEST are each a ledger file or a postgresql://…?schema=NAME URL, e.g. a
+    SQLite file to the district's PostgreSQL server, or PostgreSQL to a file for
+    Datasette. SRC is read in one snapshot while others may append; DEST must not
+    exist. The copy must have SRC's Merkle root and pass verify, or nothing is left.
+    """
+    from points_ledger.cli.app import _ledger_location
+    from points_ledger.copying import copy_ledger
+
+    with progress_callback("copying") as progress:
+        result = copy_ledger(_ledger_location(source), _ledger_location(dest), progress=progress)
+    root = encode_b64(result.root)
+    if as_json:
+        echo_json(
+            {
+                "ok": True,
+                "source": result.source,
+                "dest": result.dest,
+                "entries": result.entries,
+                "checkpoints": result.checkpoints,
+                "root": root,
+            }
+        )
+    else:
+        click.echo(
+            _(
+                "copied {entries} entries and {checkpoints} checkpoints to {dest}; "
+                "both have the Merkle root {root}, and the copy verifies"
+            ).format(
+                entries=format_number(result.entries),
+                checkpoints=format_number(result.checkpoints),
+                dest=result.dest,
+                root=root,
+            )
+        )
+
+
 @contextmanager
 def _open_output(output: Path | None, *, bom: bool) -> Iterator[IO[str]]:
     if output is None:

@@ -102,6 +102,17 @@ class _Journal:
     checkpoints: list[int] = field(default_factory=list)
 
 
+class _EntrySource(Protocol):
+    """Where a state's log reads go: anything that finds an entry by its seq."""
+
+    def entry_at(self, seq: int) -> EntryRow | None:
+        """Entry ``seq``, or None."""
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock the state holds while it reads or changes itself."""
+
+
 class MemoryState:
     """The state caches of a :class:`MemoryStore` (or a scratch state for a replay).
 
@@ -110,7 +121,7 @@ class MemoryState:
     ``log_end`` during a replay.
     """
 
-    def __init__(self, log: MemoryStore) -> None:
+    def __init__(self, log: MemoryStore | _EntrySource) -> None:
         self._log = log
         self.log_end: int | None = None
         self._accounts: dict[str, AccountRecord] = {}
