@@ -171,7 +171,9 @@ def test_checks_while_appending_raise_no_false_alarm_ci_size(
 def test_checks_while_appending_postgres(
     tmp_path: Path, report: Callable[..., None], postgres_url: str
 ) -> None:
-    check_while_appending(tmp_path, checks=4, cli_checks=1, report=report, grown=300, where=postgres_url)
+    check_while_appending(
+        tmp_path, checks=4, cli_checks=1, report=report, grown=300, where=postgres_url
+    )
 
 
 @pytest.mark.soak
