@@ -83,6 +83,9 @@ QUERIES: Final[dict[str, str]] = {
     "entry_event": (
         "SELECT kind, effective_at, convert_from(event, 'UTF8') FROM entries WHERE seq = %s"
     ),
+    "entry_span": (
+        "SELECT min(seq), max(seq), count(*) FROM entries WHERE effective_at BETWEEN %s AND %s"
+    ),
     "hold_entry": (
         "SELECT e.event ->> 'member', e.event ->> 'offer', (e.event ->> 'quantity')::bigint, "
         "(SELECT o.event ->> 'item' FROM v_events o WHERE o.kind = 'list_offer' "
