@@ -63,6 +63,7 @@ def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
     assert figures["verify_helper_peak_rss_mb"] == 0
 
 
+@pytest.mark.whole_program
 def test_benchmark_runs_on_postgresql_too(tmp_path: Path, postgres_server: str) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(

@@ -168,6 +168,7 @@ def test_checks_while_appending_raise_no_false_alarm_ci_size(
     check_while_appending(tmp_path, checks=10, cli_checks=0, report=report)
 
 
+@pytest.mark.ci_size
 def test_checks_while_appending_postgres(
     tmp_path: Path, report: Callable[..., None], postgres_url: str
 ) -> None:
