@@ -173,7 +173,8 @@ def test_demo_in_chinese(tmp_path: Path) -> None:
 def test_init_names_its_keys_in_chinese(tmp_path: Path) -> None:
     env = {"POINTS_LEDGER_PASSPHRASE": "a long passphrase 2026", "LANG": "zh_CN.UTF-8"}
     env["POINTS_LEDGER_PASSPHRASE_LOG"] = "another long passphrase 2026"
-    argv = ["init", "--origin", "chengdu.example/t", "--single-admin", "--date", "2026-11-02"]
+    argv = ["--now", "2026-11-02T10:00:00+08:00", "init", "--origin", "chengdu.example/t"]
+    argv += ["--single-admin", "--date", "2026-11-02"]
     proc = _run(argv, tmp_path, **env)
     assert proc.returncode == 0, proc.stderr
     rows = [line.split()[0] for line in proc.stdout.splitlines()[4:6]]
