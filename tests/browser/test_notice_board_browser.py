@@ -166,6 +166,7 @@ def test_a_genuine_receipt_is_accepted_offline(browser: WebDriver, site: Site) -
     assert verdict == "accepted", text
     assert "已核实" in text and "Verified" in text
     assert f"第 {site.seq} 条记录" in text and "vol:0001" in text
+    assert "the log key signed the tree of" in text and "signed by keys: " in text
     assert f"witness cosignatures: {WITNESS}" in text
 
 
@@ -228,6 +229,7 @@ def test_a_genuine_qr_link_is_accepted_from_the_published_log(
     assert "已核实（二维码）" in text and "Verified (QR code)" in text
     assert f"第 {site.seq} 条记录" in text and "vol:0001" in text
     assert "is a prefix of the published log" in text
+    assert "has the QR code's hash" in text and "the log key signed the published tree" in text
     assert f"witness cosignatures: {WITNESS}" in text
     # The check read the published checkpoint, a hash tile and the entry data.
     loaded = browser.execute_script(

@@ -299,6 +299,44 @@
     }
   }
 
+  // The lines shown for a verified entry, the same for a receipt file and a QR code. `how`
+  // gives the wording that differs: the first line's ending, the tree line's noun, any lines
+  // before the witnesses, and the closing line.
+  function verifiedLines(record, event, size, witnessedBy, how) {
+    const postings = record.postings
+      .map((p) => p.account + " " + (p.amount > 0 ? "+" : "") + p.amount + " " + p.asset)
+      .join("; ");
+    const signers = record.signatures.map((s) => s.key_id).join(", ");
+    const witnessZh = witnessedBy.length ? witnessedBy.join("、") : "无";
+    const witnessEn = witnessedBy.length ? witnessedBy.join(", ") : "none";
+    const when = event.type + "，" + (event.effective_at || "");
+    const whenEn = event.type + ", " + (event.effective_at || "");
+    return [
+      [
+        "第 " + record.seq + " 条记录（" + when + "）确实在公示的账本中" + how.inLogZh,
+        "entry " + record.seq + " (" + whenEn + ") is in the published log" + how.inLogEn,
+      ],
+      ["记账：" + postings, "postings: " + postings],
+      ["签名密钥：" + signers, "signed by keys: " + signers],
+      [
+        "日志公钥为 " + size + " 条记录的账本签了名：" + LOG.origin,
+        "the log key signed the " + how.treeEn + " of " + size + " entries: " + LOG.origin,
+      ],
+      ...how.extra,
+      ["见证人副签：" + witnessZh, "witness cosignatures: " + witnessEn],
+      how.closing,
+    ];
+  }
+
+  // Shows why a check failed: a Refused error in its own words, anything else as `what`.
+  function showRefusal(err, whatZh, whatEn) {
+    if (err instanceof Refused) {
+      show("refused", "不予接受：" + err.zh, "Refused: " + err.en, []);
+    } else {
+      show("refused", "不予接受：" + whatZh, "Refused: " + whatEn + " (" + err + ")", []);
+    }
+  }
+
   async function onFile(file) {
     let receipt;
     try {
@@ -309,35 +347,23 @@
     }
     try {
       const { event, size, witnessedBy } = await check(receipt);
-      const postings = receipt.postings
-        .map((p) => p.account + " " + (p.amount > 0 ? "+" : "") + p.amount + " " + p.asset)
-        .join("; ");
-      const signers = receipt.signatures.map((s) => s.key_id).join(", ");
-      const witnessZh = witnessedBy.length ? witnessedBy.join("、") : "无";
-      const witnessEn = witnessedBy.length ? witnessedBy.join(", ") : "none";
-      show("ok", "已核实。", "Verified.", [
-        [
-          "第 " + receipt.seq + " 条记录（" + event.type + "，" + (event.effective_at || "") + "）确实在公示的账本中",
-          "entry " + receipt.seq + " (" + event.type + ", " + (event.effective_at || "") + ") is in the published log",
-        ],
-        ["记账：" + postings, "postings: " + postings],
-        ["签名密钥：" + signers, "signed by keys: " + signers],
-        [
-          "日志公钥为 " + size + " 条记录的账本签了名：" + LOG.origin,
-          "the log key signed the tree of " + size + " entries: " + LOG.origin,
-        ],
-        ["见证人副签：" + witnessZh, "witness cosignatures: " + witnessEn],
-        [
-          "这不证明签名人有权签署；账本在记账时已检查过。",
-          "This does not prove the signers were authorised; the ledger checked that when it recorded the entry.",
-        ],
-      ]);
+      show(
+        "ok",
+        "已核实。",
+        "Verified.",
+        verifiedLines(receipt, event, size, witnessedBy, {
+          inLogZh: "",
+          inLogEn: "",
+          treeEn: "tree",
+          extra: [],
+          closing: [
+            "这不证明签名人有权签署；账本在记账时已检查过。",
+            "This does not prove the signers were authorised; the ledger checked that when it recorded the entry.",
+          ],
+        }),
+      );
     } catch (err) {
-      if (err instanceof Refused) {
-        show("refused", "不予接受：" + err.zh, "Refused: " + err.en, []);
-      } else {
-        show("refused", "不予接受：凭证无法核对", "Refused: the receipt cannot be checked (" + err + ")", []);
-      }
+      showRefusal(err, "凭证无法核对", "the receipt cannot be checked");
     }
   }
 
@@ -561,39 +587,28 @@
   async function onQr(raw) {
     try {
       const { record, event, size, qrSize, witnessedBy } = await checkQr(raw);
-      const postings = record.postings
-        .map((p) => p.account + " " + (p.amount > 0 ? "+" : "") + p.amount + " " + p.asset)
-        .join("; ");
-      const signers = record.signatures.map((s) => s.key_id).join(", ");
-      const witnessZh = witnessedBy.length ? witnessedBy.join("、") : "无";
-      const witnessEn = witnessedBy.length ? witnessedBy.join(", ") : "none";
-      show("ok", "已核实（二维码）。", "Verified (QR code).", [
-        [
-          "第 " + record.seq + " 条记录（" + event.type + "，" + (event.effective_at || "") + "）确实在公示的账本中，其哈希与二维码相同",
-          "entry " + record.seq + " (" + event.type + ", " + (event.effective_at || "") + ") is in the published log and has the QR code's hash",
-        ],
-        ["记账：" + postings, "postings: " + postings],
-        ["签名密钥：" + signers, "signed by keys: " + signers],
-        [
-          "日志公钥为 " + size + " 条记录的账本签了名：" + LOG.origin,
-          "the log key signed the published tree of " + size + " entries: " + LOG.origin,
-        ],
-        [
-          "二维码中 " + qrSize + " 条记录的检查点是公示账本的前缀（同一段历史）",
-          "the QR code's checkpoint of " + qrSize + " entries is a prefix of the published log (the same history)",
-        ],
-        ["见证人副签：" + witnessZh, "witness cosignatures: " + witnessEn],
-        [
-          "核对所用的数据全部来自本站公示的日志；这不证明签名人有权签署，账本在记账时已检查过。",
-          "Everything was checked against the log this site publishes; this does not prove the signers were authorised, the ledger checked that when it recorded the entry.",
-        ],
-      ]);
+      show(
+        "ok",
+        "已核实（二维码）。",
+        "Verified (QR code).",
+        verifiedLines(record, event, size, witnessedBy, {
+          inLogZh: "，其哈希与二维码相同",
+          inLogEn: " and has the QR code's hash",
+          treeEn: "published tree",
+          extra: [
+            [
+              "二维码中 " + qrSize + " 条记录的检查点是公示账本的前缀（同一段历史）",
+              "the QR code's checkpoint of " + qrSize + " entries is a prefix of the published log (the same history)",
+            ],
+          ],
+          closing: [
+            "核对所用的数据全部来自本站公示的日志；这不证明签名人有权签署，账本在记账时已检查过。",
+            "Everything was checked against the log this site publishes; this does not prove the signers were authorised, the ledger checked that when it recorded the entry.",
+          ],
+        }),
+      );
     } catch (err) {
-      if (err instanceof Refused) {
-        show("refused", "不予接受：" + err.zh, "Refused: " + err.en, []);
-      } else {
-        show("refused", "不予接受：二维码无法核对", "Refused: the QR code cannot be checked (" + err + ")", []);
-      }
+      showRefusal(err, "二维码无法核对", "the QR code cannot be checked");
     }
   }
 
