@@ -27,10 +27,13 @@ date in the community's time zone (Asia/Shanghai).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import typing
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from points_ledger.domain.settlement import settlement_covers, settlement_fen
@@ -393,30 +396,12 @@ def member_statement(
 
 def points_issued_by_service_month(ledger: Ledger) -> tuple[ServiceMonthRow, ...]:
     """Points awarded per service per month, net of reversed awards, by month then service."""
-    return tuple(
-        ServiceMonthRow(
-            service=_str(r[0]),
-            month=_str(r[1]),
-            awards=_int(r[2]),
-            quantity=_int(r[3]),
-            points=_int(r[4]),
-        )
-        for r in ledger.report_rows("points_by_service_month")
-    )
+    return _typed_rows(ServiceMonthRow, ledger.report_rows("points_by_service_month"))
 
 
 def points_issued_by_grid_month(ledger: Ledger) -> tuple[GridMonthRow, ...]:
     """Points awarded per grid cell per month, net of reversed awards, by month then cell."""
-    return tuple(
-        GridMonthRow(
-            grid_cell=_str(r[0]),
-            month=_str(r[1]),
-            awards=_int(r[2]),
-            volunteers=_int(r[3]),
-            points=_int(r[4]),
-        )
-        for r in ledger.report_rows("points_by_grid_month")
-    )
+    return _typed_rows(GridMonthRow, ledger.report_rows("points_by_grid_month"))
 
 
 def top_volunteers_by_grid_cell(
@@ -439,16 +424,7 @@ def top_volunteers_by_grid_cell(
     rows = ledger.report_rows(
         "top_volunteers", period_from.isoformat(), period_to.isoformat(), limit
     )
-    return tuple(
-        TopVolunteerRow(
-            grid_cell=_str(r[0]),
-            rank=_int(r[1]),
-            volunteer=_str(r[2]),
-            points=_int(r[3]),
-            awards=_int(r[4]),
-        )
-        for r in rows
-    )
+    return _typed_rows(TopVolunteerRow, rows)
 
 
 def pool_report(ledger: Ledger, pool: str) -> PoolReport:
@@ -458,18 +434,7 @@ def pool_report(ledger: Ledger, pool: str) -> PoolReport:
         NotFoundError: if the account has not been opened.
     """
     ledger.account(pool)
-    lines = tuple(
-        PoolFlowRow(
-            seq=_int(r[0]),
-            event_id=_str(r[1]),
-            effective_at=_date(r[2]),
-            kind=_str(r[3]),
-            amount=_int(r[4]),
-            counterparty=_str(r[5]),
-            purpose=_str(r[6]),
-        )
-        for r in ledger.report_rows("pool_flows", pool)
-    )
+    lines = _typed_rows(PoolFlowRow, ledger.report_rows("pool_flows", pool))
     inflows = sum(line.amount for line in lines if line.amount > 0)
     outflows = -sum(line.amount for line in lines if line.amount < 0)
     return PoolReport(
@@ -484,23 +449,7 @@ def partner_redemptions(ledger: Ledger, partner: str | None = None) -> tuple[Red
         InvalidEventError: if ``partner`` is neither a string nor None.
     """
     partner = _optional_filter("partner", partner)
-    rows = ledger.report_rows("redemptions", partner)
-    return tuple(
-        RedemptionRow(
-            voucher=_str(r[0]),
-            partner=_str(r[1]),
-            member=_str(r[2]),
-            offer=_str(r[3]),
-            quantity=_int(r[4]),
-            points=_int(r[5]),
-            status=_str(r[6]),
-            hold_seq=_int(r[7]),
-            closed_seq=_opt_int(r[8]),
-            confirmed_on=None if r[9] is None else _date(r[9]),
-            settled_seq=_opt_int(r[10]),
-        )
-        for r in rows
-    )
+    return _typed_rows(RedemptionRow, ledger.report_rows("redemptions", partner))
 
 
 def offers(ledger: Ledger, partner: str | None = None) -> tuple[OfferRow, ...]:
@@ -510,18 +459,7 @@ def offers(ledger: Ledger, partner: str | None = None) -> tuple[OfferRow, ...]:
         InvalidEventError: if ``partner`` is neither a string nor None.
     """
     partner = _optional_filter("partner", partner)
-    return tuple(
-        OfferRow(
-            offer=_str(r[0]),
-            partner=_str(r[1]),
-            item=_str(r[2]),
-            price_points=_int(r[3]),
-            stock=_int(r[4]),
-            active=bool(_int(r[5])),
-            listed_seq=_int(r[6]),
-        )
-        for r in ledger.report_rows("offers", partner)
-    )
+    return _typed_rows(OfferRow, ledger.report_rows("offers", partner))
 
 
 def partner_settlements(ledger: Ledger, partner: str | None = None) -> tuple[SettlementRow, ...]:
@@ -531,21 +469,7 @@ def partner_settlements(ledger: Ledger, partner: str | None = None) -> tuple[Set
         InvalidEventError: if ``partner`` is neither a string nor None.
     """
     partner = _optional_filter("partner", partner)
-    rows = ledger.report_rows("settlements", partner)
-    return tuple(
-        SettlementRow(
-            seq=_int(r[0]),
-            effective_at=_date(r[1]),
-            partner=_str(r[2]),
-            fund=_str(r[3]),
-            period_from=_date(r[4]),
-            period_to=_date(r[5]),
-            redemptions=_int(r[6]),
-            points=_int(r[7]),
-            fen=_int(r[8]),
-        )
-        for r in rows
-    )
+    return _typed_rows(SettlementRow, ledger.report_rows("settlements", partner))
 
 
 def outstanding_holds(
@@ -787,20 +711,7 @@ class KeyRow:
 
 def services(ledger: Ledger) -> tuple[ServiceRow, ...]:
     """The service catalogue: every service defined, by code, as currently defined."""
-    return tuple(
-        ServiceRow(
-            code=_str(r[0]),
-            name=_str(r[1]),
-            points_per_unit=_int(r[2]),
-            unit=_str(r[3]),
-            points_per_day_max=_opt_int(r[4]),
-            points_per_month_max=_opt_int(r[5]),
-            active_from=_date(r[6]),
-            active_to=None if r[7] is None else _date(r[7]),
-            defined_seq=_int(r[8]),
-        )
-        for r in ledger.report_rows("services")
-    )
+    return _typed_rows(ServiceRow, ledger.report_rows("services"))
 
 
 def accounts(ledger: Ledger, kind: str | None = None) -> tuple[AccountRow, ...]:
@@ -813,29 +724,47 @@ def accounts(ledger: Ledger, kind: str | None = None) -> tuple[AccountRow, ...]:
     if kind is not None and kind not in set(AccountKind):
         names = ", ".join(k.value for k in AccountKind)
         raise InvalidEventError(f"there is no account kind {kind!r}; use one of {names}")
-    return tuple(
-        AccountRow(
-            account=_str(r[0]),
-            kind=_str(r[1]),
-            grid=_str_tuple(r[2]),
-            opened_seq=_int(r[3]),
-        )
-        for r in ledger.report_rows("accounts", kind)
-    )
+    return _typed_rows(AccountRow, ledger.report_rows("accounts", kind))
 
 
 def registered_keys(ledger: Ledger) -> tuple[KeyRow, ...]:
     """Every key ever registered, in the order they became valid (revoked ones too)."""
-    return tuple(
-        KeyRow(
-            key_id=_str(r[0]),
-            roles=_str_tuple(r[1]),
-            owner=None if r[2] is None else _str(r[2]),
-            valid_from_seq=_int(r[3]),
-            revoked_at_seq=_opt_int(r[4]),
-        )
-        for r in ledger.report_rows("keys")
-    )
+    return _typed_rows(KeyRow, ledger.report_rows("keys"))
+
+
+_Row = TypeVar("_Row")
+
+
+def _typed_rows(row_type: type[_Row], rows: Sequence[Sequence[object]]) -> tuple[_Row, ...]:
+    """Rows of a named report query as ``row_type`` (a dataclass), column by field.
+
+    The query's columns come in the order of the dataclass's fields; each value is checked
+    against its field's type, so a report never shows what a store could not have meant.
+
+    Raises:
+        IntegrityError: if a row has another number of columns, or a value of another type.
+    """
+    decoders = _decoders(row_type)
+    build = cast("Callable[..., _Row]", row_type)
+    typed = []
+    for row in rows:
+        if len(row) != len(decoders):
+            raise IntegrityError(
+                f"a {row_type.__name__} report row should have {len(decoders)} values, "
+                f"found {len(row)}"
+            )
+        typed.append(build(*(decode(value) for decode, value in zip(decoders, row, strict=True))))
+    return tuple(typed)
+
+
+def _decoders(row_type: type) -> tuple[Callable[[object], object], ...]:
+    """One decoder per field of the dataclass ``row_type``, in field order."""
+    decoders = _ROW_DECODERS.get(row_type)
+    if decoders is None:
+        hints = typing.get_type_hints(row_type)
+        decoders = tuple(_DECODERS[hints[f.name]] for f in dataclasses.fields(row_type))
+        _ROW_DECODERS[row_type] = decoders
+    return decoders
 
 
 def _str_tuple(value: object) -> tuple[str, ...]:
@@ -869,3 +798,30 @@ def _date(value: object) -> dt.date:
         return dt.date.fromisoformat(_str(value))
     except ValueError as e:
         raise IntegrityError(f"a report value should be a date, found {value!r}") from e
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _opt_date(value: object) -> dt.date | None:
+    return None if value is None else _date(value)
+
+
+def _bool(value: object) -> bool:
+    return bool(_int(value))
+
+
+_DECODERS: Final[dict[object, Callable[[object], object]]] = {
+    str: _str,
+    int: _int,
+    bool: _bool,
+    dt.date: _date,
+    str | None: _opt_str,
+    int | None: _opt_int,
+    dt.date | None: _opt_date,
+    tuple[str, ...]: _str_tuple,
+}
+"""How a report value of each field type is read from a query's row."""
+
+_ROW_DECODERS: dict[type, tuple[Callable[[object], object], ...]] = {}
