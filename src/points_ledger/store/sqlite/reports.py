@@ -13,10 +13,13 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "ACCOUNTS",
     "AWARD_LINES",
     "CONFIRMS_FOR_PARTNER",
     "ENTRY_EVENT",
+    "ENTRY_SPAN",
     "HOLD_ENTRY",
+    "KEYS",
     "OFFERS",
     "OUTSTANDING_HOLDS",
     "POINTS_BY_GRID_MONTH",
@@ -24,6 +27,7 @@ __all__ = [
     "POOL_FLOWS",
     "RATE_BEFORE",
     "REDEMPTIONS",
+    "SERVICES",
     "SETTLEMENTS",
     "SETTLES_FOR_PARTNER",
     "TOP_VOLUNTEERS",

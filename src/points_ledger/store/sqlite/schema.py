@@ -29,6 +29,7 @@ __all__ = [
     "LOG_TABLES",
     "MIGRATIONS",
     "SCHEMA_NAMES",
+    "SCHEMA_QUERY",
     "STATE_TABLES",
     "create_state_tables",
     "expected_schema",
