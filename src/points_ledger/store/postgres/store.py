@@ -13,37 +13,27 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import re
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 import psycopg
 from psycopg import sql
 
 from points_ledger.errors import (
-    IntegrityError,
     LedgerError,
     SchemaVersionError,
     StorageError,
 )
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.audit import Problem
-from points_ledger.models.common import AccountKind, Asset, Role
-from points_ledger.models.entries import AccountRecord, Balance, KeyRecord, Signature
+from points_ledger.models.common import Asset
+from points_ledger.models.entries import Signature
 from points_ledger.models.events import Posting
-from points_ledger.models.state import (
-    AccountOpened,
-    Change,
-    KeyAdded,
-    KeyRevoked,
-    PendingDelta,
-    StatePut,
-)
 from points_ledger.store import (
     REPORT_QUERIES,
     CheckpointRow,
@@ -61,6 +51,7 @@ from points_ledger.store.postgres.schema import (
     expected_triggers,
     refuse_body,
 )
+from points_ledger.store.relational import RelationalState, SqlDialect, asset_of
 
 __all__ = [
     "DEFAULT_SCHEMA",
@@ -75,7 +66,6 @@ DEFAULT_SCHEMA: Final = "points_ledger"
 
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _LOCK_CLASS: Final = 0x504C  # "PL": the high half of every ledger's advisory lock key
-_ACCOUNT_CACHE_MAX: Final = 200_000
 _LOCK_WAIT_S: Final = 120
 _URL_SCHEMES: Final = ("postgresql", "postgres")
 
@@ -161,45 +151,6 @@ def storage_errors(action: str) -> Iterator[None]:
         raise StorageError(f"could not {action}: the database holds text that is not UTF-8") from e
 
 
-def _json(value: Any) -> str:
-    # Compact, sorted, as the other stores write it: equal state gives equal rows.
-    try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-    except (TypeError, ValueError) as e:
-        raise IntegrityError(f"a state record cannot be stored as JSON: {e}") from e
-
-
-def _asset(value: str) -> Asset:
-    try:
-        return Asset(value)
-    except ValueError:
-        return cast(Asset, value)
-
-
-def _key_record(row: Sequence[Any]) -> KeyRecord:
-    return KeyRecord(
-        key_id=row[0],
-        public_key=bytes(row[1]),
-        roles=tuple(Role(r) for r in json.loads(row[2])),
-        owner=row[3],
-        valid_from_seq=row[4],
-        revoked_at_seq=row[5],
-    )
-
-
-_KEY_COLUMNS: Final = "key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq"
-_SELECT_KEY: Final = f"SELECT {_KEY_COLUMNS} FROM keys WHERE key_id = %s"  # noqa: S608
-_SELECT_ACTIVE_KEYS: Final = (
-    f"SELECT {_KEY_COLUMNS} FROM keys "  # noqa: S608
-    "WHERE revoked_at_seq IS NULL AND roles::jsonb ? %s "
-    'ORDER BY key_id COLLATE "C"'
-)
-_INSERT_KEY: Final = (
-    "INSERT INTO keys (key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq) "
-    "VALUES (%s, %s, %s, %s, %s, NULL)"
-)
 _MISNUMBERED: Final = {
     table: f"SELECT seq FROM {table} GROUP BY seq HAVING min(idx) <> 0 "  # noqa: S608
     "OR max(idx) <> count(*) - 1 ORDER BY seq LIMIT 1"
@@ -211,273 +162,40 @@ _ORPHANS: Final = {
 }
 
 
-class PostgresState:
+class PostgresState(RelationalState):
     """The state caches (accounts, keys, balances, domain records) of a ledger schema.
 
-    Reads and writes go through the store's connection, so inside a write they see the
-    transaction's own changes. Accounts never change once opened and are cached; keys
-    are cached only while the write lock is held.
+    The shared :class:`~points_ledger.store.relational.RelationalState` with ``%s``
+    placeholders, byte-order sorting (``COLLATE "C"``, as SQLite sorts) and
+    :func:`storage_errors`. Reads and writes go through the store's connection, so
+    inside a write they see the transaction's own changes.
     """
 
+    dialect = SqlDialect(placeholder="%s", byte_order=' COLLATE "C"')
+
     def __init__(self, store: PostgresStore) -> None:
+        super().__init__()
         self._store = store
-        self._accounts: dict[str, AccountRecord] = {}
-        self._keys: dict[str, KeyRecord | None] | None = None
-        self.log_end: int | None = None
-        # Inside a write (the ledger's lock held, so nobody else changes the state),
-        # domain records and balances are read once and written once, at the commit;
-        # None outside one.
-        self._batch: _Batch | None = None
 
-    def begin_batch(self) -> None:
-        """Hold domain records and balances in memory until :meth:`flush` (in a write)."""
-        self._batch = _Batch()
+    def errors(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """:func:`storage_errors`: ``psycopg`` errors become ``StorageError``."""
+        return storage_errors(action)
 
-    def end_batch(self) -> None:
-        """Stop holding; anything not flushed is dropped (the transaction rolls back)."""
-        self._batch = None
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        """Run one statement on the store's connection."""
+        return self._store.conn.execute(sql, params)
 
-    @property
-    def _conn(self) -> psycopg.Connection[Any]:
-        return self._store.conn
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter row on the store's connection."""
+        with self._store.conn.cursor() as cur:
+            cur.executemany(sql, rows)
 
-    def cache_keys(self, on: bool) -> None:
-        """Start (empty) or stop caching key records; only while the write lock is held."""
-        self._keys = {} if on else None
-
-    def forget_cached(self) -> None:
-        """Drop cached records (after a rollback they may describe unwritten state)."""
-        self._accounts.clear()
-        if self._keys is not None:
-            self._keys.clear()
-
-    def account(self, account: str) -> AccountRecord | None:
-        """An opened account, or None."""
-        cached = self._accounts.get(account)
-        if cached is not None:
-            return cached
-        with storage_errors("read an account"):
-            row = self._conn.execute(
-                "SELECT account, kind, grid, opened_seq FROM accounts WHERE account = %s",
-                (account,),
-            ).fetchone()
-        if row is None:
-            return None
-        record = AccountRecord(
-            account=row[0],
-            kind=AccountKind(row[1]),
-            grid=tuple(json.loads(row[2])),
-            opened_seq=row[3],
-        )
-        if len(self._accounts) < _ACCOUNT_CACHE_MAX:
-            self._accounts[account] = record
-        return record
-
-    def key(self, key_id: str) -> KeyRecord | None:
-        """A registered key (revoked or not), or None."""
-        cache = self._keys
-        if cache is not None and key_id in cache:
-            return cache[key_id]
-        with storage_errors("read a key"):
-            row = self._conn.execute(
-                _SELECT_KEY,
-                (key_id,),
-            ).fetchone()
-        record = None if row is None else _key_record(row)
-        if cache is not None and len(cache) < _ACCOUNT_CACHE_MAX:
-            cache[key_id] = record
-        return record
-
-    def count_active_keys(self, role: str) -> int:
-        """How many unrevoked keys hold ``role``."""
-        return len(self.active_keys(role))
-
-    def active_keys(self, role: str) -> tuple[KeyRecord, ...]:
-        """The unrevoked keys that hold ``role``, ordered by key id."""
-        with storage_errors("read the keys"):
-            rows = self._conn.execute(
-                _SELECT_ACTIVE_KEYS,
-                (role,),
-            ).fetchall()
-        return tuple(_key_record(row) for row in rows)
-
-    def balance(self, account: str, asset: Asset) -> Balance:
-        """Current posted and pending balance (zero for an account that never moved)."""
-        if self._batch is not None:
-            posted, pending = self._batched_balance(account, asset.value)
-        else:
-            posted, pending = self._stored_balance(account, asset.value)
-        return Balance(account=account, asset=asset, posted=posted, pending=pending)
-
-    def _stored_balance(self, account: str, asset: str) -> tuple[int, int]:
-        with storage_errors("read a balance"):
-            row = self._conn.execute(
-                "SELECT posted, pending FROM balances WHERE account = %s AND asset = %s",
-                (account, asset),
-            ).fetchone()
-        return (row[0], row[1]) if row is not None else (0, 0)
-
-    def _batched_balance(self, account: str, asset: str) -> list[int]:
-        assert self._batch is not None
-        slot = (account, asset)
-        found = self._batch.balances.get(slot)
-        if found is None:
-            found = self._batch.balances[slot] = list(self._stored_balance(account, asset))
-        return found
-
-    def entry_kind(self, seq: int) -> str | None:
-        """The event type of entry ``seq``, or None (also at or past ``log_end``)."""
-        if self.log_end is not None and not 0 <= seq < self.log_end:
-            return None
-        with storage_errors("read an entry"):
-            row = self._conn.execute("SELECT kind FROM entries WHERE seq = %s", (seq,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def entry_postings(self, seq: int) -> tuple[Posting, ...]:
-        """The postings of entry ``seq`` in stored order (none at or past ``log_end``)."""
-        if self.log_end is not None and not 0 <= seq < self.log_end:
-            return ()
-        return self._store.postings_of(seq)
-
-    def get(self, namespace: str, key: str) -> Any:
-        """A domain state record (JSON value, a fresh copy), or None."""
-        batch = self._batch
-        if batch is not None and (namespace, key) in batch.records:
-            text = batch.records[namespace, key]
-        else:
-            with storage_errors("read a state record"):
-                row = self._conn.execute(
-                    'SELECT value FROM state WHERE namespace = %s AND "key" = %s',
-                    (namespace, key),
-                ).fetchone()
-            text = None if row is None else str(row[0])
-            if batch is not None:
-                batch.records[namespace, key] = text
-        return None if text is None else json.loads(text)
-
-    def apply(self, changes: Sequence[Change], postings: Sequence[Posting]) -> None:
-        """Apply a plan's state changes and postings to the caches."""
-        with storage_errors("update the state"):
-            for change in changes:
-                self._apply_change(change)
-            for posting in postings:
-                self._add_balance(posting.account, posting.asset, posting.amount, 0)
-
-    def _apply_change(self, change: Change) -> None:
-        conn = self._conn
-        if isinstance(change, AccountOpened):
-            record = change.record
-            conn.execute(
-                "INSERT INTO accounts (account, kind, grid, opened_seq) VALUES (%s, %s, %s, %s)",
-                (record.account, record.kind.value, _json(list(record.grid)), record.opened_seq),
-            )
-        elif isinstance(change, KeyAdded):
-            key = change.record
-            conn.execute(
-                _INSERT_KEY,
-                (
-                    key.key_id,
-                    key.public_key,
-                    _json([r.value for r in key.roles]),
-                    key.owner,
-                    key.valid_from_seq,
-                ),
-            )
-            if self._keys is not None:
-                self._keys.pop(key.key_id, None)
-        elif isinstance(change, KeyRevoked):
-            conn.execute(
-                "UPDATE keys SET revoked_at_seq = %s WHERE key_id = %s",
-                (change.seq, change.key_id),
-            )
-            if self._keys is not None:
-                self._keys.pop(change.key_id, None)
-        elif isinstance(change, PendingDelta):
-            self._add_balance(change.account, change.asset, 0, change.delta)
-        elif isinstance(change, StatePut):
-            if self._batch is not None:
-                slot = (change.namespace, change.key)
-                self._batch.records[slot] = _json(change.value)
-                self._batch.dirty_records[slot] = None
-                return
-            conn.execute(
-                'INSERT INTO state (namespace, "key", value) VALUES (%s, %s, %s) '
-                'ON CONFLICT (namespace, "key") DO UPDATE SET value = excluded.value',
-                (change.namespace, change.key, _json(change.value)),
-            )
-        else:  # pragma: no cover - the Change union is closed
-            raise TypeError(f"unknown state change {change!r}")
-
-    def _add_balance(self, account: str, asset: Asset, posted: int, pending: int) -> None:
-        if self._batch is not None:
-            found = self._batched_balance(account, asset.value)
-            found[0] += posted
-            found[1] += pending
-            self._batch.dirty_balances[account, asset.value] = None
-            return
-        self._conn.execute(
-            "INSERT INTO balances (account, asset, posted, pending) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (account, asset) DO UPDATE SET "
-            "posted = balances.posted + excluded.posted, "
-            "pending = balances.pending + excluded.pending",
-            (account, asset.value, posted, pending),
-        )
-
-    def flush(self) -> None:
-        """Write the held domain records and balances (still inside the transaction)."""
-        batch = self._batch
-        if batch is None:
-            return
-        with storage_errors("write the state"), self._conn.cursor() as cur:
-            if batch.dirty_records:
-                cur.executemany(
-                    'INSERT INTO state (namespace, "key", value) VALUES (%s, %s, %s) '
-                    'ON CONFLICT (namespace, "key") DO UPDATE SET value = excluded.value',
-                    [(ns, key, batch.records[ns, key]) for ns, key in batch.dirty_records],
-                )
-            if batch.dirty_balances:
-                cur.executemany(
-                    "INSERT INTO balances (account, asset, posted, pending) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (account, asset) DO UPDATE SET "
-                    "posted = excluded.posted, pending = excluded.pending",
-                    [(a, x, *batch.balances[a, x]) for a, x in batch.dirty_balances],
-                )
-        self._batch = _Batch()
-
-    @property
-    def batched(self) -> int:
-        """How many records and balances are held in memory now."""
-        batch = self._batch
-        return 0 if batch is None else len(batch.records) + len(batch.balances)
-
-    def table_rows(self, table: str) -> Generator[tuple[Any, ...], None, None]:
-        """Every row of a state table in key order (byte order, as SQLite sorts)."""
-        query = {
-            "accounts": "SELECT account, kind, grid, opened_seq FROM accounts "
-            'ORDER BY account COLLATE "C"',
-            "keys": f'SELECT {_KEY_COLUMNS} FROM keys ORDER BY key_id COLLATE "C"',  # noqa: S608
-            "balances": "SELECT account, asset, posted, pending FROM balances "
-            'ORDER BY account COLLATE "C", asset COLLATE "C"',
-            "state": 'SELECT namespace, "key", value FROM state '
-            'ORDER BY namespace COLLATE "C", "key" COLLATE "C"',
-        }[table]
-        with storage_errors(f"read the {table} table"):
-            rows = self._conn.execute(query).fetchall()
-        for row in rows:
-            yield tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+    def in_transaction(self) -> bool:
+        """Whether the store's connection is inside a transaction."""
+        return self._store._in_transaction()
 
     def close(self) -> None:
         """Nothing to release: the live state is closed with its store."""
-
-
-@dataclass
-class _Batch:
-    """Records (JSON text, None for absent) and balances read or written in this write."""
-
-    records: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    dirty_records: dict[tuple[str, str], None] = field(default_factory=dict)
-    balances: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    dirty_balances: dict[tuple[str, str], None] = field(default_factory=dict)
 
 
 class PostgresStore:
@@ -843,7 +561,7 @@ class PostgresStore:
                 "SELECT account, asset, amount FROM postings WHERE seq = %s ORDER BY idx", (seq,)
             ).fetchall()
         return tuple(
-            Posting.model_construct(account=a, asset=_asset(s), amount=n) for a, s, n in rows
+            Posting.model_construct(account=a, asset=asset_of(s), amount=n) for a, s, n in rows
         )
 
     def entry_rows(self, start: int = 0, stop: int | None = None) -> Iterator[EntryRow]:
@@ -877,7 +595,9 @@ class PostgresStore:
                     (first, last),
                 ):
                     postings.setdefault(seq, []).append(
-                        Posting.model_construct(account=account, asset=_asset(asset), amount=amount)
+                        Posting.model_construct(
+                            account=account, asset=asset_of(asset), amount=amount
+                        )
                     )
             for r in rows:
                 yield EntryRow(

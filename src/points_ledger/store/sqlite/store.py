@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import json
 import os
 import random
 import sqlite3
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
@@ -25,7 +24,6 @@ from typing import Any, Final, cast
 from sqlite_utils import Database
 
 from points_ledger.errors import (
-    IntegrityError,
     LedgerError,
     SchemaVersionError,
     StorageError,
@@ -33,17 +31,9 @@ from points_ledger.errors import (
 )
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.audit import Problem
-from points_ledger.models.common import AccountKind, Asset, Role
-from points_ledger.models.entries import AccountRecord, Balance, KeyRecord, Signature
+from points_ledger.models.common import Asset
+from points_ledger.models.entries import Signature
 from points_ledger.models.events import Posting
-from points_ledger.models.state import (
-    AccountOpened,
-    Change,
-    KeyAdded,
-    KeyRevoked,
-    PendingDelta,
-    StatePut,
-)
 from points_ledger.store import (
     REPORT_QUERIES,
     CheckpointRow,
@@ -51,6 +41,7 @@ from points_ledger.store import (
     Head,
     StatementRow,
 )
+from points_ledger.store.relational import RelationalState, SqlDialect, asset_of
 from points_ledger.store.sqlite import reports as report_sql
 from points_ledger.store.sqlite.schema import (
     FORMAT_2_MARK,
@@ -66,7 +57,6 @@ from points_ledger.store.sqlite.schema import (
 __all__ = ["SqliteState", "SqliteStore", "storage_errors"]
 
 _BUSY_WAIT_S: Final = 120.0
-_ACCOUNT_CACHE_MAX: Final = 200_000
 
 
 @contextlib.contextmanager
@@ -192,33 +182,25 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class SqliteState:
+class SqliteState(RelationalState):
     """The state caches (accounts, keys, balances, domain records) on a connection.
 
-    Implements the read-only ``StateRecords`` that handlers see and applies their changes.
-    Log reads (``entry_kind``, ``entry_postings``) go to ``log_conn``, which is the same
-    connection for a ledger file and the file under audit for a scratch replay.
+    The shared :class:`~points_ledger.store.relational.RelationalState` with ``?``
+    placeholders and :func:`storage_errors`. Log reads (``entry_kind``,
+    ``entry_postings``) go to ``log_conn``, which is the same connection for a ledger
+    file and the file under audit for a scratch replay, and see first the rows the
+    current write holds in memory (``pending_log``).
     """
 
+    dialect = SqlDialect(placeholder="?")
+
     def __init__(self, conn: sqlite3.Connection, log_conn: sqlite3.Connection) -> None:
+        super().__init__()
         self.conn = conn
         self.log_conn = log_conn
-        # Accounts never change or disappear once opened, so a found account can be
-        # cached safely even while other processes append. Missing ones are not cached.
-        self._accounts: dict[str, AccountRecord] = {}
-        # Keys can be revoked, by this or another process, so they are cached only while
-        # a write transaction holds the file (or in a scratch state nobody else sees);
-        # None when not caching.
-        self._keys: dict[str, KeyRecord | None] | None = None
-        # Inside a write transaction, domain records and balances are read once and
-        # written once, at the end (see ``begin_batch``); None outside one.
-        self._batch: _Batch | None = None
         # The log rows of the current write transaction, not yet written (set by
         # ``SqliteStore.write``); None outside one and in a scratch replay.
         self.pending_log: _LogBatch | None = None
-        # In a replay, the seq of the entry being checked: log reads see only the
-        # entries before it, as ``append`` did when it wrote that entry. None: no bound.
-        self.log_end: int | None = None
 
     @classmethod
     def scratch(cls, log_conn: sqlite3.Connection) -> SqliteState:
@@ -231,270 +213,35 @@ class SqliteState:
         state.begin_batch()
         return state
 
-    def cache_keys(self, on: bool) -> None:
-        """Start (empty) or stop caching key records; only while no one else can write."""
-        self._keys = {} if on else None
+    def errors(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """:func:`storage_errors`: ``sqlite3`` and file errors become ``StorageError``."""
+        return storage_errors(action)
 
-    def begin_batch(self) -> None:
-        """Keep domain records and balances in memory until :meth:`flush` (or discard).
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run one statement on the state's connection."""
+        return self.conn.execute(sql, params)
 
-        Only inside a transaction that nobody else can write to: reads see this
-        connection's own pending changes, and each record is written once per flush.
-        """
-        self._batch = _Batch()
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter row on the state's connection."""
+        self.conn.executemany(sql, rows)
 
-    def flush(self) -> None:
-        """Write the batched domain records and balances (still inside the transaction)."""
-        batch = self._batch
-        if batch is None:
-            return
-        if batch.dirty_records:
-            self.conn.executemany(
-                "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) "
-                "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
-                [(ns, key, batch.records[ns, key]) for ns, key in batch.dirty_records],
-            )
-        if batch.dirty_balances:
-            self.conn.executemany(
-                "INSERT INTO balances (account, asset, posted, pending) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (account, asset) DO UPDATE SET "
-                "posted = excluded.posted, pending = excluded.pending",
-                [(a, s, *batch.balances[a, s]) for a, s in batch.dirty_balances],
-            )
-        self._batch = _Batch()
+    def execute_on_log(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        """Run one read of the log tables on ``log_conn``."""
+        return self.log_conn.execute(sql, params)
 
-    def _live_batch(self) -> _Batch | None:
-        # A batch only describes the transaction it was made in: one left behind after
-        # the transaction ended (an interrupt while it was being tidied up) is dropped.
-        batch = self._batch
-        if batch is not None and not self.conn.in_transaction:
-            self._batch = batch = None
-        return batch
+    def in_transaction(self) -> bool:
+        """Whether the state's connection is inside a transaction."""
+        return self.conn.in_transaction
 
-    def end_batch(self) -> None:
-        """Stop batching; anything not flushed is dropped (the transaction rolls back)."""
-        self._batch = None
-
-    @property
-    def batched(self) -> int:
-        """How many records and balances are held in memory now."""
-        batch = self._batch
-        return 0 if batch is None else len(batch.records) + len(batch.balances)
-
-    def forget_cached(self) -> None:
-        """Drop cached records (after a rollback, they may describe unwritten state)."""
-        self._accounts.clear()
-        if self._keys is not None:
-            self._keys.clear()
-
-    def account(self, account: str) -> AccountRecord | None:
-        """An opened account, or None."""
-        cached = self._accounts.get(account)
-        if cached is not None:
-            return cached
-        row = self.conn.execute(
-            "SELECT account, kind, grid, opened_seq FROM accounts WHERE account = ?", (account,)
-        ).fetchone()
-        if row is None:
-            return None
-        record = AccountRecord(
-            account=row[0],
-            kind=AccountKind(row[1]),
-            grid=tuple(json.loads(row[2])),
-            opened_seq=row[3],
-        )
-        if len(self._accounts) < _ACCOUNT_CACHE_MAX:
-            self._accounts[account] = record
-        return record
-
-    def key(self, key_id: str) -> KeyRecord | None:
-        """A registered key (revoked or not), or None."""
-        cache = self._keys
-        if cache is not None and key_id in cache:
-            return cache[key_id]
-        row = self.conn.execute(
-            "SELECT key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq "
-            "FROM keys WHERE key_id = ?",
-            (key_id,),
-        ).fetchone()
-        record = None if row is None else _key_record(row)
-        if cache is not None and len(cache) < _ACCOUNT_CACHE_MAX:
-            cache[key_id] = record
-        return record
-
-    def count_active_keys(self, role: str) -> int:
-        """How many unrevoked keys hold ``role``."""
-        row = self.conn.execute(
-            "SELECT count(*) FROM keys, json_each(keys.roles) "
-            "WHERE revoked_at_seq IS NULL AND json_each.value = ?",
-            (role,),
-        ).fetchone()
-        return int(row[0])
-
-    def active_keys(self, role: str) -> tuple[KeyRecord, ...]:
-        """The unrevoked keys that hold ``role``, ordered by key id."""
-        rows = self.conn.execute(
-            "SELECT key_id, public_key, roles, owner, valid_from_seq, revoked_at_seq "
-            "FROM keys, json_each(keys.roles) "
-            "WHERE revoked_at_seq IS NULL AND json_each.value = ? ORDER BY key_id",
-            (role,),
-        ).fetchall()
-        return tuple(_key_record(row) for row in rows)
-
-    def balance(self, account: str, asset: Asset) -> Balance:
-        """Current posted and pending balance (zero for an account that never moved)."""
-        if self._live_batch() is not None:
-            posted, pending = self._batched_balance(account, asset.value)
-        else:
-            posted, pending = self._stored_balance(account, asset.value)
-        return Balance(account=account, asset=asset, posted=posted, pending=pending)
-
-    def _stored_balance(self, account: str, asset: str) -> tuple[int, int]:
-        row = self.conn.execute(
-            "SELECT posted, pending FROM balances WHERE account = ? AND asset = ?",
-            (account, asset),
-        ).fetchone()
-        return (row[0], row[1]) if row is not None else (0, 0)
-
-    def _batched_balance(self, account: str, asset: str) -> list[int]:
-        assert self._batch is not None
-        slot = (account, asset)
-        found = self._batch.balances.get(slot)
-        if found is None:
-            found = self._batch.balances[slot] = list(self._stored_balance(account, asset))
-        return found
-
-    def entry_kind(self, seq: int) -> str | None:
-        """The event type of entry ``seq``, or None (also for seq at or past ``log_end``)."""
-        if self.log_end is not None and not 0 <= seq < self.log_end:
-            return None
+    def pending_entry(self, seq: int) -> EntryRow | None:
+        """Entry ``seq`` if the current write holds it in memory, else None."""
         pending = self.pending_log
-        if pending is not None and seq in pending.rows:
-            return pending.rows[seq].kind
-        row = self.log_conn.execute("SELECT kind FROM entries WHERE seq = ?", (seq,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def entry_postings(self, seq: int) -> tuple[Posting, ...]:
-        """The postings of entry ``seq`` in stored order (none at or past ``log_end``)."""
-        if self.log_end is not None and not 0 <= seq < self.log_end:
-            return ()
-        pending = self.pending_log
-        if pending is not None and seq in pending.rows:
-            return pending.rows[seq].postings
-        rows = self.log_conn.execute(
-            "SELECT account, asset, amount FROM postings WHERE seq = ? ORDER BY idx", (seq,)
-        ).fetchall()
-        return tuple(
-            Posting.model_construct(account=a, asset=_asset(s), amount=n) for a, s, n in rows
-        )
-
-    def get(self, namespace: str, key: str) -> Any:
-        """A domain state record (JSON value, a fresh copy), or None."""
-        batch = self._live_batch()
-        if batch is not None and (namespace, key) in batch.records:
-            text = batch.records[namespace, key]
-        else:
-            row = self.conn.execute(
-                "SELECT value FROM state WHERE namespace = ? AND key = ?", (namespace, key)
-            ).fetchone()
-            text = None if row is None else row[0]
-            if batch is not None:
-                batch.records[namespace, key] = text
-        return None if text is None else json.loads(text)
-
-    def apply(self, changes: Sequence[Change], postings: Sequence[Posting]) -> None:
-        """Apply a plan's state changes and postings to the caches."""
-        for change in changes:
-            self._apply_change(change)
-        for posting in postings:
-            self._add_balance(posting.account, posting.asset, posting.amount, 0)
-
-    def _apply_change(self, change: Change) -> None:
-        if isinstance(change, AccountOpened):
-            record = change.record
-            self.conn.execute(
-                "INSERT INTO accounts (account, kind, grid, opened_seq) VALUES (?, ?, ?, ?)",
-                (record.account, record.kind.value, _json(list(record.grid)), record.opened_seq),
-            )
-        elif isinstance(change, KeyAdded):
-            key = change.record
-            self.conn.execute(
-                "INSERT INTO keys (key_id, public_key, roles, owner, valid_from_seq, "
-                "revoked_at_seq) VALUES (?, ?, ?, ?, ?, NULL)",
-                (
-                    key.key_id,
-                    key.public_key,
-                    _json([r.value for r in key.roles]),
-                    key.owner,
-                    key.valid_from_seq,
-                ),
-            )
-            if self._keys is not None:
-                self._keys.pop(key.key_id, None)
-        elif isinstance(change, KeyRevoked):
-            self.conn.execute(
-                "UPDATE keys SET revoked_at_seq = ? WHERE key_id = ?", (change.seq, change.key_id)
-            )
-            if self._keys is not None:
-                self._keys.pop(change.key_id, None)
-        elif isinstance(change, PendingDelta):
-            self._add_balance(change.account, change.asset, 0, change.delta)
-        elif isinstance(change, StatePut):
-            if self._batch is not None:
-                slot = (change.namespace, change.key)
-                self._batch.records[slot] = _json(change.value)
-                self._batch.dirty_records[slot] = None
-                return
-            self.conn.execute(
-                "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) "
-                "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
-                (change.namespace, change.key, _json(change.value)),
-            )
-        else:  # pragma: no cover - the Change union is closed
-            raise TypeError(f"unknown state change {change!r}")
-
-    def _add_balance(self, account: str, asset: Asset, posted: int, pending: int) -> None:
-        if self._batch is not None:
-            found = self._batched_balance(account, asset.value)
-            found[0] += posted
-            found[1] += pending
-            self._batch.dirty_balances[account, asset.value] = None
-            return
-        self.conn.execute(
-            "INSERT INTO balances (account, asset, posted, pending) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (account, asset) DO UPDATE SET "
-            "posted = posted + excluded.posted, pending = pending + excluded.pending",
-            (account, asset.value, posted, pending),
-        )
-
-    def table_rows(self, table: str) -> Generator[tuple[Any, ...], None, None]:
-        """Every row of a state table in primary-key order (for comparing two states)."""
-        order = {
-            "accounts": "account",
-            "keys": "key_id",
-            "balances": "account, asset",
-            "state": "namespace, key",
-        }[table]
-        yield from self.conn.execute(f"SELECT * FROM {table} ORDER BY {order}")  # noqa: S608
+        return None if pending is None else pending.rows.get(seq)
 
     def close(self) -> None:
         """Discard a scratch state (rolls back and closes its connection)."""
         if self.conn is not self.log_conn:
             self.conn.close()
-
-
-@dataclass
-class _Batch:
-    """What the current batch read or wrote: domain records and balances.
-
-    Records are kept as their stored JSON text (None for absent); the dirty ones, and the
-    dirty balances, are written by ``SqliteState.flush``.
-    """
-
-    records: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    dirty_records: dict[tuple[str, str], None] = field(default_factory=dict)
-    balances: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    dirty_balances: dict[tuple[str, str], None] = field(default_factory=dict)
 
 
 @dataclass
@@ -547,26 +294,6 @@ class _LogBatch:
         )
 
 
-def _key_record(row: Sequence[Any]) -> KeyRecord:
-    return KeyRecord(
-        key_id=row[0],
-        public_key=row[1],
-        roles=tuple(Role(r) for r in json.loads(row[2])),
-        owner=row[3],
-        valid_from_seq=row[4],
-        revoked_at_seq=row[5],
-    )
-
-
-def _asset(value: str) -> Asset:
-    # A damaged row may hold an unknown asset name; keep it as it is so the entry hash
-    # check reports the entry instead of failing while reading it.
-    try:
-        return Asset(value)
-    except ValueError:
-        return cast(Asset, value)
-
-
 _READ_ONLY_ACTIONS: Final = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 )
@@ -574,17 +301,6 @@ _READ_ONLY_ACTIONS: Final = frozenset(
 
 def _read_only_authorizer(action: int, *_args: str | None) -> int:
     return sqlite3.SQLITE_OK if action in _READ_ONLY_ACTIONS else sqlite3.SQLITE_DENY
-
-
-def _json(value: Any) -> str:
-    # State rows only need to be deterministic (audit compares the live rows with the
-    # replayed ones, both written here); they are never signed or hashed.
-    try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-    except (TypeError, ValueError) as e:
-        raise IntegrityError(f"a state record cannot be stored as JSON: {e}") from e
 
 
 _NOT_CACHED: Final = object()
@@ -1153,7 +869,7 @@ class SqliteStore:
             (first, last),
         ):
             result.setdefault(seq, []).append(
-                Posting.model_construct(account=account, asset=_asset(asset), amount=amount)
+                Posting.model_construct(account=account, asset=asset_of(asset), amount=amount)
             )
         return result
 
