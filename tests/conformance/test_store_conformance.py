@@ -9,6 +9,7 @@ logs must be byte for byte the same and so must every report.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -380,3 +381,22 @@ def test_a_changed_cached_balance_is_found(w: World) -> None:
 
 def _points(account: str, amount: int) -> Posting:
     return Posting(account=account, asset=Asset.PTS, amount=amount)
+
+
+def test_active_keys_match_the_keys_table_exactly(w: World) -> None:
+    story(w)
+    state = store_of(w).state
+    rows = list(state.table_rows("keys"))
+    for role in ("admin", "issuer", "partner", "member", "committee", "treasurer"):
+        expected = sorted(
+            key_id
+            for key_id, _pub, roles, _owner, _from, revoked in rows
+            if revoked is None and role in json.loads(roles)
+        )
+        found = [k.key_id for k in state.active_keys(role)]
+        assert found == expected, role
+        assert state.count_active_keys(role) == len(expected) > 0
+    # Only whole role names count: no part of one, no pattern characters.
+    for not_a_role in ("admi", "dmin", "%", "_dmin", "", "ADMIN"):
+        assert state.active_keys(not_a_role) == ()
+        assert state.count_active_keys(not_a_role) == 0
