@@ -129,7 +129,7 @@ def checkpoint_checked(
     require_log_key(signer, config)
     if store.read_only:
         raise StorageError(
-            f"{store.path} is open read-only: no checkpoint can be stored in it",
+            f"{store.location} is open read-only: no checkpoint can be stored in it",
             hint="Sign checkpoints on the office's own copy of the ledger, not on this one.",
         )
     with record.locked():

@@ -127,7 +127,7 @@ def _copy(
         checkpoints = [c for c in origin_store.checkpoint_rows() if _within(c.size, size)]
         target = _create_store(dest)
         try:
-            with target.guard(f"write the copy at {target.path}"), target.write():
+            with target.guard(f"write the copy at {target.location}"), target.write():
                 _copy_entries(origin_store, target, size, progress)
                 for row in checkpoints:
                     target.insert_checkpoint(row)
@@ -139,15 +139,15 @@ def _copy(
         copied_root = copy.root(size) if size else b""
         if copied_root != root:
             raise IntegrityError(
-                f"the copy at {target.path} has Merkle root {copied_root.hex()}, "
+                f"the copy at {target.location} has Merkle root {copied_root.hex()}, "
                 f"the source {root.hex()}"
             )
         copy.verify()
     finally:
         copy.close()
     return CopyResult(
-        source=str(origin_store.path),
-        dest=str(target.path),
+        source=origin_store.location,
+        dest=target.location,
         entries=size,
         checkpoints=len(checkpoints),
         root=root,

@@ -274,7 +274,7 @@ class Ledger:
             pg_store = _postgres().create(str(path))
             ledger = cls(pg_store, clock=clock)
             try:
-                with pg_store.guard(f"write the genesis entry of {pg_store.path}"):
+                with pg_store.guard(f"write the genesis entry of {pg_store.location}"):
                     ledger._append_prepared(
                         [ledger._prepare(genesis, admins, ident=None)], named=False
                     )
@@ -354,15 +354,24 @@ class Ledger:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Ledger(path={str(self._store.path)!r})"
+        return f"Ledger(location={self._store.location!r})"
 
     # -- facts about the ledger ----------------------------------------------------------
 
     @property
     @_reads
     def path(self) -> Path:
-        """The ledger file."""
+        """The ledger file (SQLite); for any store, :attr:`location` says where it is."""
         return self._store.path
+
+    @property
+    @_reads
+    def location(self) -> str:
+        """Where the ledger is, as messages show it.
+
+        A file path, a PostgreSQL URL (any password shown as ``***``) or ``:memory:``.
+        """
+        return self._store.location
 
     def _now_us(self) -> int:
         """The clock's time in microseconds; a clock that fails is a LedgerError."""
@@ -518,7 +527,7 @@ class Ledger:
             except LedgerError as e:
                 _log.debug("append refused [%s]: %s", e.code, e.message)
                 raise
-        _log_appended(self._store.path, results)
+        _log_appended(self._store.location, results)
         auto = self._auto
         if auto is not None and auto.due(self.size(), self._now_us()):
             self.checkpoint(auto.log_key, auto.record)
@@ -965,7 +974,7 @@ class Ledger:
                 problems=(problem, *report.problems)[:PROBLEMS_MAX],
                 problems_total=report.problems_total + 1,
             )
-            _log_audit(self._store.path, report)
+            _log_audit(self._store.location, report)
             return report
         report = run_audit(
             self._store,
@@ -974,7 +983,7 @@ class Ledger:
             checker=self._checker,
             record=opened,
         )
-        _log_audit(self._store.path, report)
+        _log_audit(self._store.location, report)
         return report
 
     @_reads
@@ -1011,11 +1020,13 @@ class Ledger:
         try:
             report.raise_for_problems()
         except IntegrityError as e:
-            _log.warning("verify of %s failed at entry %s: %s", self._store.path, e.seq, e.message)
+            _log.warning(
+                "verify of %s failed at entry %s: %s", self._store.location, e.seq, e.message
+            )
             raise
         _log.info(
             "verify of %s passed: %d entries checked, %d not under a checkpoint held outside",
-            self._store.path,
+            self._store.location,
             report.entries_checked,
             report.unanchored,
         )
@@ -1246,13 +1257,13 @@ def _require_store(store: object) -> Store:
     return cast("Store", store)
 
 
-def _log_appended(path: Path, results: Sequence[AppendResult]) -> None:
+def _log_appended(location: str, results: Sequence[AppendResult]) -> None:
     created = [r.entry for r in results if r.status == "created"]
     if created:
         _log.info(
             "appended %d entries to %s (seq %d to %d)",
             len(created),
-            path,
+            location,
             created[0].seq,
             created[-1].seq,
         )
@@ -1263,11 +1274,11 @@ def _log_appended(path: Path, results: Sequence[AppendResult]) -> None:
             )
 
 
-def _log_audit(path: Path, report: AuditReport) -> None:
+def _log_audit(location: str, report: AuditReport) -> None:
     if report.ok:
-        _log.info("audit of %s: no problems in %d entries", path, report.entries_checked)
+        _log.info("audit of %s: no problems in %d entries", location, report.entries_checked)
         return
-    _log.warning("audit of %s found %d problems", path, report.problems_total)
+    _log.warning("audit of %s found %d problems", location, report.problems_total)
     for problem in report.problems:
         _log.warning("audit problem %s at entry %s: %s", problem.code, problem.seq, problem.message)
 

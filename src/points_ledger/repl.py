@@ -164,7 +164,7 @@ class LedgerProxy:
 
     def __repr__(self) -> str:
         mode = "writable" if self.writable else "read-only"
-        return f"<ledger {str(self._ledger.path)!r} ({mode})>"
+        return f"<ledger {self._ledger.location!r} ({mode})>"
 
 
 @dataclass(frozen=True)
@@ -536,7 +536,7 @@ def run_repl(
             "{mode}. Type .help for commands; `ledger` and the public API are ready."
         ).format(
             version=points_ledger.__version__,
-            path=ledger.path,
+            path=ledger.location,
             origin=ledger.origin,
             count=f"{ledger.size():,}",
             mode=mode,

@@ -400,3 +400,18 @@ def test_active_keys_match_the_keys_table_exactly(w: World) -> None:
     for not_a_role in ("admi", "dmin", "%", "_dmin", "", "ADMIN"):
         assert state.active_keys(not_a_role) == ()
         assert state.count_active_keys(not_a_role) == 0
+
+
+def test_the_store_says_where_it_is_as_text(w: World, store_name: str, tmp_path: Path) -> None:
+    store = store_of(w)
+    assert w.ledger.location == store.location
+    assert repr(w.ledger) == f"Ledger(location={store.location!r})"
+    expected = {
+        "sqlite": str(tmp_path / "conformance.db"),
+        "memory": ":memory:",
+    }.get(store_name)
+    if expected is None:
+        assert store.location.startswith("postgresql://"), store.location
+        assert "schema=" in store.location
+    else:
+        assert store.location == expected

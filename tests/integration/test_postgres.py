@@ -86,6 +86,49 @@ def test_a_ledger_is_made_and_opened_by_url(postgres_url: str) -> None:
         )
 
 
+def test_a_ledger_on_postgresql_shows_its_url_not_a_folded_path(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from conftest import seeded_signer
+
+    admin = seeded_signer("pg/admin")
+    # libpq ignores the password on the test server (local trust); shown, it is hidden.
+    url = f"{postgres_url}&password=s3cret"
+    shown = LedgerUrl.parse(url).display()
+    assert shown.startswith("postgresql://") and "s3cret" not in shown
+    with (
+        caplog.at_level("INFO", logger="points_ledger"),
+        Ledger.create(
+            url,
+            origin="chengdu.example/pg",
+            log_key=seeded_signer("pg/log"),
+            admins=[admin],
+            threshold=1,
+            effective_at=MOMENT.date(),
+            clock=lambda: MOMENT,
+        ) as ledger,
+    ):
+        assert ledger.location == shown
+        assert "password=***" in ledger.location
+        assert repr(ledger) == f"Ledger(location={shown!r})"
+        ledger.append(
+            OpenAccount(
+                id="open-1",
+                effective_at=MOMENT.date(),
+                account="vol:0001",
+                account_kind=AccountKind.MEMBER,
+            ),
+            [admin],
+        )
+        ledger.verify()
+        ledger.audit()
+    messages = [r.getMessage() for r in caplog.records]
+    for start in ("appended 1 entries to ", "verify of ", "audit of "):
+        said = [m for m in messages if m.startswith(start)]
+        assert said and all(shown in m for m in said), (start, messages)
+    assert not any("postgresql:/p" in m or "s3cret" in m for m in messages)
+
+
 def test_no_ledger_and_bad_schema_names_are_refused(postgres_server: str) -> None:
     with pytest.raises(StorageError, match="no ledger"):
         Ledger.open(with_schema(postgres_server, "nothing_here"))

@@ -33,7 +33,11 @@ def public_constants(path: Path) -> set[str]:
         elif isinstance(node, ast.Assign):
             targets = list(node.targets)
         for target in targets:
-            if isinstance(target, ast.Name) and target.id.isupper() and not target.id.startswith("_"):
+            if (
+                isinstance(target, ast.Name)
+                and target.id.isupper()
+                and not target.id.startswith("_")
+            ):
                 names.add(target.id)
     return names
 

@@ -267,8 +267,21 @@ class Store(
         """The live state caches."""
 
     @property
+    def location(self) -> str:
+        """Where the store lives, as messages and logs show it.
+
+        A file store gives its path, a server store its URL (any password shown as
+        ``***``), the memory store ``:memory:``.
+        """
+
+    @property
     def path(self) -> Path:
-        """Where the store lives."""
+        """The file a file store keeps the ledger in.
+
+        Kept for file stores and for code written before :attr:`location`; a store that
+        is not a file gives ``Path(location)``, which is not a usable path (``Path``
+        turns a URL's ``//`` into ``/``). Show :attr:`location` instead.
+        """
 
     @property
     def read_only(self) -> bool:

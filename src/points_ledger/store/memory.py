@@ -327,6 +327,7 @@ class MemoryStore:
 
     def __init__(self, *, read_only: bool = False) -> None:
         self.path = Path(":memory:")
+        self.location = ":memory:"
         self.read_only = read_only
         self._entries: list[EntryRow] = []
         self._seqs: dict[str, int] = {}

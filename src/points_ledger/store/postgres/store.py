@@ -124,7 +124,8 @@ class LedgerUrl:
             for k, v in parse_qsl(query_text, keep_blank_values=True)
         ]
         query.append(("schema", self.schema))
-        return f"{scheme}://{authority}{slash}{path}?{urlencode(query, safe='/')}"
+        # "*" left as it is, so a hidden password reads "***", not "%2A%2A%2A".
+        return f"{scheme}://{authority}{slash}{path}?{urlencode(query, safe='/*')}"
 
 
 @contextlib.contextmanager
@@ -215,7 +216,9 @@ class PostgresStore:
     ) -> None:
         self.conn = conn
         self.url = url
-        self.path = Path(url.display())
+        self.location = url.display()
+        # Not a usable path (Path turns the URL's "//" into "/"): show ``location``.
+        self.path = Path(self.location)
         self.read_only = read_only
         self.state = PostgresState(self)
         self._writing = False

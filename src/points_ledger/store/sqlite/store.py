@@ -317,6 +317,7 @@ class SqliteStore:
     def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool = False) -> None:
         self.conn = conn
         self.path = path
+        self.location = str(path)
         self.read_only = read_only
         self.db = Database(conn)
         self.state = SqliteState(conn, conn)
