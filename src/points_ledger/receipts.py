@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Final, Literal
@@ -191,7 +192,7 @@ class Receipt(FrozenModel):
             raise ProofError(f"receipt is not valid JSON: {e}") from e
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class VerifiedReceipt:
     """What :func:`verify_receipt` returns: the checked facts, ready for display.
 
@@ -203,7 +204,10 @@ class VerifiedReceipt:
         signatures: The entry's signatures (key ids and bytes).
         postings: The entry's postings.
         entry_hash: The entry hash.
-        checkpoint: The log-signed checkpoint the entry is proven to be in.
+        checkpoint_body: The log-signed checkpoint the entry is proven to be in, parsed
+            (origin, size, root). Its former name ``checkpoint`` still reads it (and
+            may still be passed when making one by hand), with a ``DeprecationWarning``:
+            on a :class:`Receipt`, ``checkpoint`` is the signed note text.
         checkpoint_note: That checkpoint as the signed note the receipt carries (with any
             cosignatures): what a resident keeps as the checkpoint they trust.
         witnessed_by: Names of the given witnesses whose cosignatures verified, in note
@@ -219,11 +223,70 @@ class VerifiedReceipt:
     signatures: tuple[Signature, ...]
     postings: tuple[Posting, ...]
     entry_hash: bytes
-    checkpoint: CheckpointBody
+    checkpoint_body: CheckpointBody
     checkpoint_note: str = ""
     witnessed_by: tuple[str, ...] = ()
     witness_quorum: int = 0
     trusted_size: int | None = None
+
+    def __init__(
+        self,
+        origin: str,
+        seq: int,
+        recorded_at: dt.datetime,
+        event: Event,
+        signatures: tuple[Signature, ...],
+        postings: tuple[Posting, ...],
+        entry_hash: bytes,
+        checkpoint_body: CheckpointBody | None = None,
+        checkpoint_note: str = "",
+        witnessed_by: tuple[str, ...] = (),
+        witness_quorum: int = 0,
+        trusted_size: int | None = None,
+        **former: CheckpointBody,
+    ) -> None:
+        if set(former) - {"checkpoint"}:
+            unknown = ", ".join(sorted(set(former) - {"checkpoint"}))
+            raise TypeError(f"VerifiedReceipt() got unexpected keyword arguments: {unknown}")
+        if "checkpoint" in former:
+            _warn_checkpoint_renamed(stacklevel=3)
+            if checkpoint_body is not None:
+                raise TypeError("VerifiedReceipt() got both checkpoint_body and checkpoint")
+            checkpoint_body = former["checkpoint"]
+        if checkpoint_body is None:
+            raise TypeError("VerifiedReceipt() needs checkpoint_body")
+        given = {
+            "origin": origin,
+            "seq": seq,
+            "recorded_at": recorded_at,
+            "event": event,
+            "signatures": signatures,
+            "postings": postings,
+            "entry_hash": entry_hash,
+            "checkpoint_body": checkpoint_body,
+            "checkpoint_note": checkpoint_note,
+            "witnessed_by": witnessed_by,
+            "witness_quorum": witness_quorum,
+            "trusted_size": trusted_size,
+        }
+        for name, value in given.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def checkpoint(self) -> CheckpointBody:
+        """Deprecated name of :attr:`checkpoint_body` (it warns)."""
+        _warn_checkpoint_renamed(stacklevel=3)
+        return self.checkpoint_body
+
+
+def _warn_checkpoint_renamed(stacklevel: int) -> None:
+    warnings.warn(
+        "VerifiedReceipt.checkpoint is now VerifiedReceipt.checkpoint_body (the parsed "
+        "checkpoint; a Receipt's checkpoint is the signed note text); the old name will "
+        "be removed",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def verify_receipt(
@@ -417,7 +480,7 @@ def _verify(
         signatures=signatures,
         postings=postings,
         entry_hash=stated_hash,
-        checkpoint=checkpoint,
+        checkpoint_body=checkpoint,
         checkpoint_note=receipt.checkpoint,
         witnessed_by=tuple(witnessed_by),
         witness_quorum=needed,

@@ -458,7 +458,7 @@ def _receipt(console: LedgerConsole, args: list[str]) -> None:
         return
     print(
         f"receipt verifies with the log's verifier key alone: entry {checked.seq} is in the "
-        f"checkpoint of {checked.checkpoint.size:,} entries"
+        f"checkpoint of {checked.checkpoint_body.size:,} entries"
     )
 
 

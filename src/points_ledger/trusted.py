@@ -113,7 +113,7 @@ class TrustedCheckpoints:
             trusted=self.latest(origin),
             consistency_proof=consistency_proof,
         )
-        if verified.trusted_size is None or verified.checkpoint.size > verified.trusted_size:
+        if verified.trusted_size is None or verified.checkpoint_body.size > verified.trusted_size:
             self._write(origin, verified.checkpoint_note)
         return verified
 

@@ -209,8 +209,8 @@ def test_two_trees_of_the_same_size_are_a_split_view(
     # Each verifies on its own: that is the attack.
     size = honest.size()
     assert forked.size() == size
-    assert verify_receipt(mine, honest.log_vkey()).checkpoint.size == size
-    assert verify_receipt(theirs, forked.log_vkey()).checkpoint.size == size
+    assert verify_receipt(mine, honest.log_vkey()).checkpoint_body.size == size
+    assert verify_receipt(theirs, forked.log_vkey()).checkpoint_body.size == size
     state = TrustedCheckpoints(tmp_path / "state")
     assert state.check_receipt(mine, honest.log_vkey()).trusted_size is None
     kept = state.latest(ORIGIN)

@@ -233,7 +233,7 @@ def test_receipt_for_early_entry_verifies_offline_against_later_checkpoint(
     assert document["checkpoint"] == later.note
     verified = verify_receipt(Receipt.from_json(text), vkey)
     assert verified.seq == seq_of_award(0)
-    assert verified.checkpoint.size == later.size == size_with(30)
+    assert verified.checkpoint_body.size == later.size == size_with(30)
     assert verified.event.id == "award-0"
     assert [(p.account, p.amount) for p in verified.postings] == [("issuer", -5), ("vol:0001", 5)]
     assert verified.recorded_at == MOMENT
@@ -245,7 +245,7 @@ def test_receipt_against_an_older_or_cosigned_checkpoint(ledger: Ledger, tmp_pat
     ledger.append(award(20), AWARD_SIGNERS)
     sign(ledger)
     receipt = ledger.receipt(seq_of_award(3), early)
-    assert verify_receipt(receipt, ledger.log_vkey()).checkpoint.size == early.size
+    assert verify_receipt(receipt, ledger.log_vkey()).checkpoint_body.size == early.size
     with pytest.raises(NotFoundError):
         ledger.receipt(ledger.size() - 1, early)
 

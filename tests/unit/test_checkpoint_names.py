@@ -45,3 +45,31 @@ def test_the_former_checkpoints_module_warns_and_keeps_open_checkpoint(
     with pytest.warns(DeprecationWarning, match="log_notes"):
         former = importlib.import_module("points_ledger.checkpoints")
     assert former.open_checkpoint is verify_checkpoint_note
+
+
+def test_a_verified_receipt_gives_its_checkpoint_body_under_both_names() -> None:
+    from points_ledger import VerifiedReceipt
+
+    body = CheckpointBody("example.org/log", 3, ROOT)
+    facts = {
+        "origin": "example.org/log",
+        "seq": 1,
+        "recorded_at": dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        "event": None,
+        "signatures": (),
+        "postings": (),
+        "entry_hash": bytes(32),
+    }
+    made = VerifiedReceipt(**facts, checkpoint_body=body, checkpoint_note="note")  # type: ignore[arg-type]
+    assert made.checkpoint_body is body
+    with pytest.warns(DeprecationWarning, match="checkpoint_body"):
+        assert made.checkpoint is body
+    with pytest.warns(DeprecationWarning, match="checkpoint_body"):
+        former = VerifiedReceipt(**facts, checkpoint=body, checkpoint_note="note")  # type: ignore[arg-type]
+    assert former == made
+    with pytest.raises(TypeError, match="both"), pytest.warns(DeprecationWarning):
+        VerifiedReceipt(**facts, checkpoint_body=body, checkpoint=body)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="checkpt"):
+        VerifiedReceipt(**facts, checkpt=body)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs checkpoint_body"):
+        VerifiedReceipt(**facts)  # type: ignore[arg-type]

@@ -108,7 +108,7 @@ def test_a_receipt_verifies_with_every_fact_it_checked(logs: Logs) -> None:
     checked = verify_receipt(
         _receipt(logs), logs.vkey, witnesses=[logs.street.vkey(), logs.library.vkey()]
     )
-    assert (checked.origin, checked.seq, checked.checkpoint.size) == (
+    assert (checked.origin, checked.seq, checked.checkpoint_body.size) == (
         ORIGIN,
         seq,
         logs.latest_size,
@@ -426,7 +426,7 @@ def test_verified_facts_made_by_hand_default_to_no_witnesses_and_no_trusted_tree
         signatures=checked.signatures,
         postings=checked.postings,
         entry_hash=checked.entry_hash,
-        checkpoint=checked.checkpoint,
+        checkpoint_body=checked.checkpoint_body,
     )
     assert (by_hand.checkpoint_note, by_hand.witnessed_by) == ("", ())
     assert (by_hand.witness_quorum, by_hand.trusted_size) == (0, None)

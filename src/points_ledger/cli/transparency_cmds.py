@@ -372,7 +372,7 @@ def _verified_to_json(checked: VerifiedReceipt) -> dict[str, Any]:
             for p in checked.postings
         ],
         "signed_by": [s.key_id for s in checked.signatures],
-        "checkpoint_size": checked.checkpoint.size,
+        "checkpoint_size": checked.checkpoint_body.size,
         "entry_hash": b64(checked.entry_hash),
         "witnessed_by": list(checked.witnessed_by),
         "witness_quorum": checked.witness_quorum,
@@ -463,7 +463,7 @@ def verify_receipt_cmd(
             "receipt verified: entry {seq} of {origin} is in the checkpoint of {size} entries "
             "signed by the log key"
         ).format(
-            seq=checked.seq, origin=checked.origin, size=format_number(checked.checkpoint.size)
+            seq=checked.seq, origin=checked.origin, size=format_number(checked.checkpoint_body.size)
         )
     )
     if witnesses:
