@@ -26,11 +26,12 @@ from points_ledger import (
     OpenAccount,
 )
 from points_ledger.canonical import event_from_bytes
+from points_ledger.store.memory import MemoryStore
 
 
 @pytest.fixture
 def w(tmp_path: Path) -> Iterator[World]:
-    world = build_world(tmp_path)
+    world = build_world(tmp_path, store=MemoryStore())  # rules only: no file needed
     yield world
     world.ledger.close()
 

@@ -34,11 +34,13 @@ from points_ledger import (
     SettlePartner,
     VoidRedemption,
 )
+from points_ledger.store import STATE_TABLES
+from points_ledger.store.memory import MemoryStore
 
 
 @pytest.fixture
 def w(tmp_path: Path) -> World:
-    world = build_world(tmp_path)
+    world = build_world(tmp_path, store=MemoryStore())  # rules only: no file needed
     world.add(
         AwardPoints,
         "worker.g1",
@@ -70,12 +72,9 @@ def w(tmp_path: Path) -> World:
 
 
 def _snapshot(w: World) -> tuple[Any, ...]:
-    q = w.ledger.read_only_query
-    return (
-        w.ledger.size(),
-        q("SELECT * FROM balances ORDER BY account, asset"),
-        q("SELECT * FROM state ORDER BY namespace, key"),
-    )
+    """The log's head and every state row, through the store protocol."""
+    store = w.ledger._store
+    return (store.head(), *(tuple(store.state.table_rows(t)) for t in STATE_TABLES))
 
 
 def refused(

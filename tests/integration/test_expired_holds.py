@@ -20,11 +20,12 @@ from points_ledger import (
     Transfer,
 )
 from points_ledger.reports import outstanding_holds
+from points_ledger.store.memory import MemoryStore
 
 
 @pytest.fixture
 def w(tmp_path: Path) -> World:
-    world = build_world(tmp_path)
+    world = build_world(tmp_path, store=MemoryStore())  # rules only: no file needed
     world.add(
         AwardPoints,
         "worker.g1",

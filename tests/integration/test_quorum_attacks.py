@@ -7,12 +7,13 @@ was accepted). The honest path next to each attack shows the rule is not a blank
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from conftest import DAY, FixedClock, World, seeded_signer
+from memory_world import memory_world
 from points_ledger import (
     AccountKind,
     Asset,
@@ -30,6 +31,14 @@ from points_ledger import (
     ServiceUnit,
     Signer,
 )
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    """The conftest world on a memory store: these are tests of the rules, not of a file."""
+    made = memory_world()
+    yield made
+    made.ledger.close()
 
 
 def _key(

@@ -135,7 +135,7 @@ def test_untouched_file_audits_clean(small_file: Path) -> None:
 
 
 def test_byte_flips(small_file: Path, tmp_path: Path, report: Callable[..., None]) -> None:
-    tally, results = run_flips(small_file, tmp_path, 50, seed=5, wal=False)
+    tally, results = run_flips(small_file, tmp_path, 25, seed=5, wal=False)
     report("byte flips", entries=SMALL_ENTRIES, **tally)
     check_flips(results)
     assert tally.get("changed", 0) > 0
@@ -338,7 +338,7 @@ def tamper_cases(entries: int, sample: int | None, seed: int) -> list[tuple[str,
 def test_logical_tampering(
     small_file: Path, sibling_file: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
-    cases = tamper_cases(SMALL_ENTRIES, 24, seed=9)
+    cases = tamper_cases(SMALL_ENTRIES, 12, seed=9)
     report("logical tampering", **run_tamper(small_file, sibling_file, tmp_path, cases))
 
 

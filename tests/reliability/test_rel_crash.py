@@ -183,6 +183,7 @@ def test_kill_during_concurrent_appends_ci_size(
     check(totals)
 
 
+@pytest.mark.ci_size
 def test_kill_during_concurrent_appends_postgres(
     tmp_path: Path, report: Callable[..., None], postgres_server: str
 ) -> None:

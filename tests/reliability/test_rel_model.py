@@ -7,8 +7,8 @@ every step checks: conservation per asset, no negative constrained balance,
 it runs ``verify()``.
 
 Sizes (measured on the 2-core CI machine, see docs/explanation/reliability.md): the
-default suite runs ``QUICK``; CI runs ``CI`` once (``pytest -m ci_size``); both are
-derandomized, so a failure replays identically on every run. ``pytest -m soak`` runs
+default suite leaves it out (``tests/stateful/`` covers the rules on the memory store);
+CI runs ``QUICK`` and ``CI`` once (``pytest -m ci_size``); both are derandomized, so a failure replays identically on every run. ``pytest -m soak`` runs
 ``SOAK`` with random seeds. To replay a soak failure, hypothesis
 prints the falsifying steps and a ``@reproduce_failure(...)`` decorator; add that (or
 ``@seed(N)`` with the printed seed) to ``SoakMachineTest``.
@@ -52,7 +52,10 @@ QUICK = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-"""The default suite: a short derandomized run."""
+"""A short derandomized run, once in CI beside ``CI`` (``-m ci_size``).
+
+The default suite leaves this file-backed machine out: ``tests/stateful/`` runs the same
+rules on the memory store there, in a fraction of the time."""
 CI = settings(
     max_examples=200,
     stateful_step_count=50,
@@ -271,6 +274,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledger.verify()
 
 
+@pytest.mark.ci_size
 class QuickMachineTest(LedgerMachine.TestCase):  # type: ignore[misc, valid-type]
     settings = QUICK
 

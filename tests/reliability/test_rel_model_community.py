@@ -76,7 +76,10 @@ QUICK = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-"""The default suite: a short derandomized run."""
+"""A short derandomized run, once in CI beside ``CI`` (``-m ci_size``).
+
+The default suite leaves this file-backed machine out: ``tests/stateful/`` runs the same
+rules on the memory store there, in a fraction of the time."""
 CI = settings(
     max_examples=200,
     stateful_step_count=50,
@@ -579,6 +582,7 @@ class CommunityMachine(RuleBasedStateMachine):
             self.ledger.verify()
 
 
+@pytest.mark.ci_size
 class QuickCommunityMachineTest(CommunityMachine.TestCase):  # type: ignore[misc, valid-type]
     settings = QUICK
 

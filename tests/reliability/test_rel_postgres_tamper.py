@@ -94,6 +94,7 @@ def tampered_ledger(postgres_url: str) -> Iterator[str]:
     yield postgres_url
 
 
+@pytest.mark.ci_size
 def test_superuser_edits_are_found_by_the_audit(
     tampered_ledger: str, report: Callable[..., None]
 ) -> None:

@@ -98,6 +98,7 @@ def test_contention_award_points_ci_size(tmp_path: Path, report: Callable[..., N
     report("contention", **contend(tmp_path, writers=2, appends=100, factory="award_points"))
 
 
+@pytest.mark.ci_size
 def test_contention_postgres(
     tmp_path: Path, report: Callable[..., None], postgres_url: str
 ) -> None:
@@ -183,7 +184,7 @@ def double_spend(
 
 
 def test_double_spend(tmp_path: Path, report: Callable[..., None]) -> None:
-    report("double spend", **double_spend(tmp_path, processes=4, rounds=50))
+    report("double spend", **double_spend(tmp_path, processes=4, rounds=25))
 
 
 @pytest.mark.ci_size
@@ -191,6 +192,7 @@ def test_double_spend_ci_size(tmp_path: Path, report: Callable[..., None]) -> No
     report("double spend", **double_spend(tmp_path, processes=4, rounds=200))
 
 
+@pytest.mark.ci_size
 def test_double_spend_postgres(
     tmp_path: Path, report: Callable[..., None], postgres_url: str
 ) -> None:
@@ -269,7 +271,7 @@ def double_spend_holds(tmp_path: Path, processes: int, rounds: int) -> dict[str,
 
 
 def test_double_spend_holds_and_donations(tmp_path: Path, report: Callable[..., None]) -> None:
-    report("double spend, holds+donations", **double_spend_holds(tmp_path, processes=4, rounds=20))
+    report("double spend, holds+donations", **double_spend_holds(tmp_path, processes=4, rounds=10))
 
 
 @pytest.mark.ci_size
