@@ -8,9 +8,9 @@ it runs ``verify()``.
 
 Sizes (measured on the 2-core CI machine, see docs/explanation/reliability.md): the
 default suite leaves it out (``tests/stateful/`` covers the rules on the memory store);
-CI runs ``QUICK`` and ``CI`` once (``pytest -m ci_size``); both are derandomized, so a failure replays identically on every run. ``pytest -m soak`` runs
-``SOAK`` with random seeds. To replay a soak failure, hypothesis
-prints the falsifying steps and a ``@reproduce_failure(...)`` decorator; add that (or
+CI runs ``QUICK`` and ``CI`` once (``pytest -m ci_size``); both are derandomized, so a
+failure replays identically on every run. ``pytest -m soak`` runs ``SOAK`` with random
+seeds. To replay a soak failure, hypothesis prints the falsifying steps and a ``@reproduce_failure(...)`` decorator; add that (or
 ``@seed(N)`` with the printed seed) to ``SoakMachineTest``.
 """
 
