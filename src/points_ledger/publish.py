@@ -845,7 +845,8 @@ def printable_receipt(
         ("entry_hash", f"<code>{_b64(checked.entry_hash)}</code>"),
         (
             "checkpoint",
-            f"{checked.checkpoint_body.size} · <code>{_b64(checked.checkpoint_body.root_hash)}</code>",
+            f"{checked.checkpoint_body.size} · "
+            f"<code>{_b64(checked.checkpoint_body.root_hash)}</code>",
         ),
         ("witnessed", _e(", ".join(checked.witnessed_by)) or _label("none")),
     ]

@@ -10,8 +10,9 @@ Sizes (measured on the 2-core CI machine, see docs/explanation/reliability.md): 
 default suite leaves it out (``tests/stateful/`` covers the rules on the memory store);
 CI runs ``QUICK`` and ``CI`` once (``pytest -m ci_size``); both are derandomized, so a
 failure replays identically on every run. ``pytest -m soak`` runs ``SOAK`` with random
-seeds. To replay a soak failure, hypothesis prints the falsifying steps and a ``@reproduce_failure(...)`` decorator; add that (or
-``@seed(N)`` with the printed seed) to ``SoakMachineTest``.
+seeds. To replay a soak failure, hypothesis prints the falsifying steps and a
+``@reproduce_failure(...)`` decorator; add that (or ``@seed(N)`` with the printed seed)
+to ``SoakMachineTest``.
 """
 
 from __future__ import annotations
