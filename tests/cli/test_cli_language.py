@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 import points_ledger
-from conftest import FixedClock
+import points_ledger.keys
+from conftest import CHEAP_SCRYPT_N, FixedClock
 from points_ledger.cli import cli, main
 from points_ledger.cli.app import AppState
 from points_ledger.i18n import current_language, gettext, use_language
@@ -116,28 +117,33 @@ def test_every_help_screen_is_translated(path: list[str]) -> None:
     assert "required]" not in english_shown or "必填]" in shown
 
 
-def test_error_codes_stay_the_same_in_both_languages(tmp_path: Path) -> None:
-    english = _run(["--lang", "en", "entry", "5"], tmp_path)
-    chinese = _run(["--lang", "zh", "entry", "5"], tmp_path)
-    assert english.returncode == chinese.returncode == 1
-    assert "[storage_error]" in english.stderr
-    assert "[storage_error]" in chinese.stderr
+def test_error_codes_stay_the_same_in_both_languages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ledger.db here
+    assert main(["--lang", "en", "entry", "5"], clock=CLOCK) == 1
+    english = capsys.readouterr().err
+    assert main(["--lang", "zh", "entry", "5"], clock=CLOCK) == 1
+    chinese = capsys.readouterr().err
+    assert english.startswith("error [storage_error]: "), english
+    assert chinese.startswith("错误 [storage_error]："), chinese
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_a_group_option_after_the_command_is_explained(lang: str, tmp_path: Path) -> None:
+def test_a_group_option_after_the_command_is_explained(
+    lang: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["--lang", lang, "audit", "--ledger", "x.db"], clock=CLOCK)
     assert code == 2
-    proc = _run(["--lang", lang, "audit", "--ledger", "x.db"], tmp_path)
-    assert proc.returncode == 2
+    stderr = capsys.readouterr().err
     if lang == "en":
         assert "hint: --ledger belongs to points-ledger itself and goes before the command: " in (
-            proc.stderr
+            stderr
         )
-        assert "points-ledger --ledger VALUE audit ..." in proc.stderr
+        assert "points-ledger --ledger VALUE audit ..." in stderr
     else:
-        assert "提示：--ledger 是 points-ledger 本身的选项，要写在命令名前面" in proc.stderr
-        assert "points-ledger --ledger 值 audit ..." in proc.stderr
+        assert "提示：--ledger 是 points-ledger 本身的选项，要写在命令名前面" in stderr
+        assert "points-ledger --ledger 值 audit ..." in stderr
 
 
 def test_an_unknown_option_of_the_command_itself_keeps_the_usual_hint(tmp_path: Path) -> None:
@@ -170,16 +176,23 @@ def test_demo_in_chinese(tmp_path: Path) -> None:
     assert "付给 11 个账户的合计" in text and "改过积分的副本被拒绝：[integrity_failure]" in text
 
 
-def test_init_names_its_keys_in_chinese(tmp_path: Path) -> None:
-    env = {"POINTS_LEDGER_PASSPHRASE": "a long passphrase 2026", "LANG": "zh_CN.UTF-8"}
-    env["POINTS_LEDGER_PASSPHRASE_LOG"] = "another long passphrase 2026"
+def test_init_names_its_keys_in_chinese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In this process, at a cheap scrypt cost: the test is about the words, not key files.
+    monkeypatch.setattr(points_ledger.keys, "SCRYPT_N_MIN", CHEAP_SCRYPT_N)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", "a long passphrase 2026")
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE_LOG", "another long passphrase 2026")
     argv = ["--now", "2026-11-02T10:00:00+08:00", "init", "--origin", "chengdu.example/t"]
     argv += ["--single-admin", "--date", "2026-11-02"]
-    proc = _run(argv, tmp_path, **env)
-    assert proc.returncode == 0, proc.stderr
-    rows = [line.split()[0] for line in proc.stdout.splitlines()[4:6]]
-    assert rows == ["日志密钥", "管理员"], proc.stdout
-    assert "管理员 1" in proc.stdout
+    code = main(argv, clock=CLOCK)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rows = [line.split()[0] for line in out.splitlines()[4:6]]
+    assert rows == ["日志密钥", "管理员"], out
+    assert "管理员 1" in out
 
 
 def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import points_ledger.keys as keys_module
+from conftest import CHEAP_SCRYPT_N, FixedClock
 from points_ledger import (
     KeyFileError,
     Ledger,
@@ -27,6 +28,7 @@ from points_ledger import (
     load_signer,
     save_signer,
 )
+from points_ledger.cli import main
 from points_ledger.keys import PASSPHRASE_MIN_LENGTH, check_key_file, check_passphrase
 
 PASSPHRASE = "a long enough passphrase"
@@ -203,36 +205,29 @@ def test_keygen_with_a_non_utf8_passphrase_is_a_clear_refusal(tmp_path: Path) ->
     assert not (tmp_path / "phone.key").exists()
 
 
-def test_init_gives_the_log_key_its_own_passphrase(tmp_path: Path) -> None:
-    origin = "chengdu.example/keys-test"
-    shared_only = _cli(
-        ["init", "--origin", origin], tmp_path, {b"POINTS_LEDGER_PASSPHRASE": b"admins' words"}
-    )
-    assert shared_only.returncode == 1
-    assert b"POINTS_LEDGER_PASSPHRASE_LOG" in shared_only.stderr
+def test_init_gives_the_log_key_its_own_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In this process and at a cheap scrypt cost: the rule is about which passphrase
+    # each key file gets, not about the cost (the tests above read files at the real one).
+    monkeypatch.setattr(keys_module, "SCRYPT_N_MIN", CHEAP_SCRYPT_N)
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("POINTS_LEDGER_PASSPHRASE")]:
+        monkeypatch.delenv(name)
+    argv = ["--now", "2026-11-02T10:00:00+08:00", "init", "--origin", "chengdu.example/keys"]
+
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE", "admins' words")
+    assert main(argv, clock=FixedClock()) == 1
+    assert "POINTS_LEDGER_PASSPHRASE_LOG" in capsys.readouterr().err
     assert not (tmp_path / "keys").exists()
 
-    same = _cli(
-        ["init", "--origin", origin],
-        tmp_path,
-        {
-            b"POINTS_LEDGER_PASSPHRASE": b"admins' words",
-            b"POINTS_LEDGER_PASSPHRASE_LOG": b"admins' words",
-        },
-    )
-    assert same.returncode == 1
-    assert b"passphrase of its own" in same.stderr
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE_LOG", "admins' words")
+    assert main(argv, clock=FixedClock()) == 1
+    assert "passphrase of its own" in capsys.readouterr().err
     assert not (tmp_path / "keys").exists()
 
-    made = _cli(
-        ["init", "--origin", origin],
-        tmp_path,
-        {
-            b"POINTS_LEDGER_PASSPHRASE": b"admins' words",
-            b"POINTS_LEDGER_PASSPHRASE_LOG": b"log words only",
-        },
-    )
-    assert made.returncode == 0, made.stderr
+    monkeypatch.setenv("POINTS_LEDGER_PASSPHRASE_LOG", "log words only")
+    assert main(argv, clock=FixedClock()) == 0, capsys.readouterr().err
     log_key = load_signer(tmp_path / "keys" / "log.key", "log words only")
     assert load_signer(tmp_path / "keys" / "admin-1.key", "admins' words") != log_key
     with pytest.raises(WrongPassphraseError):
