@@ -7,7 +7,7 @@ the file is healthy, so any problem reported is a false alarm. Each check must r
 moment of the file; a check that reads each table at a different moment sees postings
 of entries it has not read yet, or cached balances ahead of its replay.
 
-The default run does 4 checks of a file grown by 300 entries; CI does 10 of one grown by
+The default run does 4 checks of a file grown by 150 entries; CI does 10 of one grown by
 1,000 once (``pytest -m ci_size``); the soak (``pytest -m soak``) does 60 checks through the
 library and 10 through the command line. Figures: checks, false alarms, entries appended
 while checking, and how many entries each check saw.
@@ -158,7 +158,7 @@ def check_while_appending(
 def test_checks_while_appending_raise_no_false_alarm(
     tmp_path: Path, report: Callable[..., None]
 ) -> None:
-    check_while_appending(tmp_path, checks=4, cli_checks=0, report=report, grown=300)
+    check_while_appending(tmp_path, checks=4, cli_checks=0, report=report, grown=150)
 
 
 @pytest.mark.ci_size

@@ -81,7 +81,7 @@ def contend(
 
 
 def test_contention(tmp_path: Path, report: Callable[..., None]) -> None:
-    report("contention", **contend(tmp_path, writers=4, appends=60))
+    report("contention", **contend(tmp_path, writers=4, appends=30))
 
 
 @pytest.mark.ci_size
@@ -90,7 +90,7 @@ def test_contention_ci_size(tmp_path: Path, report: Callable[..., None]) -> None
 
 
 def test_contention_award_points(tmp_path: Path, report: Callable[..., None]) -> None:
-    report("contention", **contend(tmp_path, writers=2, appends=40, factory="award_points"))
+    report("contention", **contend(tmp_path, writers=2, appends=20, factory="award_points"))
 
 
 @pytest.mark.ci_size
