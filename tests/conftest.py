@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Final
 
 import pytest
+from hypothesis import settings
 
 import points_ledger.keys
 from points_ledger import (
@@ -333,6 +334,12 @@ def _english_unless_a_test_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+# Property tests that name no example count run 50 examples (hypothesis' default is 100)
+# so that the default suite stays under three minutes; tests that need more say so.
+settings.register_profile("points_ledger", max_examples=50)
+settings.load_profile("points_ledger")
 
 
 CHEAP_SCRYPT_N: Final = 2**10

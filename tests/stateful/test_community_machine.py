@@ -422,6 +422,6 @@ class CommunityMachine(RuleBasedStateMachine):
 
 
 CommunityMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=40, deadline=None
+    max_examples=20, stateful_step_count=40, deadline=None
 )
 TestCommunityMachine = CommunityMachine.TestCase
