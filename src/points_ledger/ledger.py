@@ -78,6 +78,7 @@ from points_ledger.models.entries import (
 from points_ledger.models.events import BACKDATE_DAYS_DEFAULT, Event, Genesis, KeySpec, Posting
 from points_ledger.models.revenue import Distribute
 from points_ledger.models.signed_checkpoint import SignedCheckpoint
+from points_ledger.models.state import Change
 from points_ledger.receipts import Receipt
 from points_ledger.split import Distribution
 from points_ledger.store import EntryRow, Store
@@ -160,6 +161,18 @@ class _Prepared:
     event: Event
     event_bytes: bytes
     signatures: tuple[Signature, ...]
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """An event the rules accepted, with its place in the log, not yet written."""
+
+    item: _Prepared
+    seq: int
+    prev_hash: bytes
+    recorded_at_us: int
+    postings: tuple[Posting, ...]
+    changes: tuple[Change, ...]
 
 
 class Ledger:
@@ -528,13 +541,16 @@ class Ledger:
                 _log.debug("append refused [%s]: %s", e.code, e.message)
                 raise
         _log_appended(self._store.location, results)
+        self._checkpoint_if_due()
+        return results
+
+    def _checkpoint_if_due(self) -> None:
         auto = self._auto
         if auto is not None and auto.due(self.size(), self._now_us()):
             self.checkpoint(auto.log_key, auto.record)
-        return results
 
+    @staticmethod
     def _prepare(
-        self,
         event: Event,
         signers: Iterable[SignerLike],
         *,
@@ -644,6 +660,60 @@ class Ledger:
         return record.public_key
 
     def _append_one(self, item: _Prepared, preverified: dict[str, bytes]) -> AppendResult:
+        planned = self._plan_one(item, preverified)
+        if isinstance(planned, AppendResult):
+            return planned
+        return self._write_planned(planned)
+
+    def _append_group(
+        self, batch: Sequence[tuple[_Prepared, dict[str, bytes]]]
+    ) -> list[AppendResult | BaseException]:
+        """Append each event of ``batch`` in one transaction; each succeeds or fails alone.
+
+        Every event is checked against the state the events before it in the group left.
+        An event the rules refuse is left out of the group (the rules raise before
+        anything of it is written) and its error is its outcome; the others commit
+        together. Should anything fail once an event's rows are being written, or at the
+        commit, the whole transaction is rolled back and each event is appended again in
+        its own transaction, so one event's failure is never another's.
+
+        Returns:
+            One outcome per item, in order: the ``AppendResult``, or the exception that
+            refused (or failed) that event.
+        """
+        outcomes: list[AppendResult | BaseException] = []
+        try:
+            with self._store.guard("append to the ledger"), self._store.write():
+                for item, preverified in batch:
+                    try:
+                        planned = self._plan_one(item, preverified)
+                    except LedgerError as e:
+                        _log.debug("append refused [%s]: %s", e.code, e.message)
+                        outcomes.append(e)
+                        continue
+                    if isinstance(planned, AppendResult):
+                        outcomes.append(planned)
+                    else:
+                        outcomes.append(self._write_planned(planned))
+        except Exception as e:
+            if len(batch) == 1:
+                outcomes = [e]
+            else:
+                outcomes = [self._append_group([one])[0] for one in batch]
+                return outcomes
+        results = [o for o in outcomes if isinstance(o, AppendResult)]
+        _log_appended(self._store.location, results)
+        if any(r.status == "created" for r in results):
+            try:
+                self._checkpoint_if_due()
+            except LedgerError as e:
+                # As with append_many: the entries are committed; the caller learns that
+                # the due checkpoint was refused.
+                outcomes = [e if isinstance(o, AppendResult) else o for o in outcomes]
+        return outcomes
+
+    def _plan_one(self, item: _Prepared, preverified: dict[str, bytes]) -> AppendResult | _Planned:
+        # Reads only: a refusal raised here leaves nothing of the event written.
         store = self._store
         found = store.find_event(item.event.id)
         if found is not None:
@@ -665,13 +735,19 @@ class Ledger:
         plan = authorize_and_plan(
             item.event, item.event_bytes, item.signatures, self._state, ctx, preverified
         )
+        return _Planned(item, seq, prev_hash, recorded_at_us, plan.postings, plan.changes)
+
+    def _write_planned(self, planned: _Planned) -> AppendResult:
+        store = self._store
+        item, seq, prev_hash = planned.item, planned.seq, planned.prev_hash
+        recorded_at_us, postings = planned.recorded_at_us, planned.postings
         digest = entry_hash(
             seq=seq,
             recorded_at_us=recorded_at_us,
             prev_hash=prev_hash,
             event_bytes=item.event_bytes,
             signatures=item.signatures,
-            postings=plan.postings,
+            postings=postings,
         )
         store.insert_entry(
             EntryRow(
@@ -684,17 +760,17 @@ class Ledger:
                 prev_hash=prev_hash,
                 hash=digest,
                 signatures=item.signatures,
-                postings=plan.postings,
+                postings=postings,
             )
         )
-        store.state.apply(plan.changes, plan.postings)
+        store.state.apply(planned.changes, postings)
         entry = Entry(
             seq=seq,
             recorded_at=from_microseconds(recorded_at_us),
             event=item.event,
             event_bytes=item.event_bytes,
             signatures=item.signatures,
-            postings=plan.postings,
+            postings=postings,
             prev_hash=prev_hash,
             hash=digest,
         )

@@ -1,0 +1,280 @@
+"""One writer per process: many threads append, each entry durable before its call returns.
+
+A :class:`SharedWriter` owns one :class:`~points_ledger.Ledger` and one thread that does all
+of its writing. Any number of threads call :meth:`SharedWriter.append` at once; the writer
+thread gathers the events waiting when it becomes free into one transaction with one
+durable commit (group commit), so sixteen callers cost about one commit, not sixteen.
+
+Guarantees:
+
+* A call returns only after the commit holding its entry is durable (``synchronous=FULL``
+  on SQLite, a committed transaction on PostgreSQL).
+* Events are checked in the order the writer took them, each against the state the events
+  before it left, exactly as :meth:`Ledger.append` called one after another would.
+* A refused event fails only its own caller, with its own ``LedgerError``; nothing of it
+  is written and the other events of its group commit. If the group's transaction itself
+  fails, each of its events is tried again alone, so one event's failure is never another's.
+* Retries stay idempotent (``"exists"``), also inside one group; another event under a
+  used id is ``entry_conflict``.
+* The store's connection is only ever used by the writer thread, so SQLite's
+  one-thread-per-connection rule holds and nothing is shared between threads but queues.
+
+Signing and the Ed25519 check of each caller's own signatures happen in the caller's
+thread, outside the writer (``cryptography`` releases the GIL there), so the writer thread
+runs the rules and the storage only.
+
+Across processes nothing is shared: each process's writer groups its own callers, and
+the processes take turns on the file's write lock like any other writers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+from points_ledger.anchoring import AutoCheckpoint
+from points_ledger.canonical import signing_input
+from points_ledger.engine import verified_keys
+from points_ledger.errors import InvalidEventError, LedgerError, StorageError
+from points_ledger.keys import Signer
+from points_ledger.ledger import Clock, Ledger, SignerLike, _Prepared, system_clock
+from points_ledger.models.entries import AppendResult
+from points_ledger.models.events import Event, Genesis
+from points_ledger.store import Store
+
+__all__ = ["GROUP_MAX_DEFAULT", "SharedWriter"]
+
+GROUP_MAX_DEFAULT: Final = 256
+"""The most events one group commit takes by default."""
+
+GROUP_MAX_MAX: Final = 10_000
+"""The largest ``group_max`` a writer accepts."""
+
+_OPEN_TIMEOUT_S: Final = 300.0
+
+
+@dataclass
+class _Request:
+    """One caller's event on its way through the writer, and its outcome."""
+
+    item: _Prepared
+    preverified: dict[str, bytes]
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: AppendResult | BaseException | None = None
+
+
+class SharedWriter:
+    """A ledger that many threads of one process append to at once, by group commit.
+
+    Open it once when the application starts (:meth:`open`), share it between all request
+    threads, and close it at shutdown (or use it as a context manager). Only appends go
+    through it; read with a :class:`~points_ledger.Ledger` of the thread's own, as before.
+
+    See the module documentation for the guarantees.
+    """
+
+    def __init__(self) -> None:
+        # Built by open(); the attributes are filled there.
+        self._cond = threading.Condition()
+        self._queue: deque[_Request] = deque()
+        self._closing = False
+        self._ident: tuple[str, bytes] = ("", b"")
+        self._path = Path()
+        self._group_max = GROUP_MAX_DEFAULT
+        self._thread: threading.Thread | None = None
+        self._groups = 0
+        self._entries = 0
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path | Store,
+        *,
+        clock: Clock = system_clock,
+        auto_checkpoint: AutoCheckpoint | None = None,
+        group_max: int = GROUP_MAX_DEFAULT,
+    ) -> SharedWriter:
+        """Open an existing ledger for shared appending and start its writer thread.
+
+        Args:
+            path: The ledger file, a PostgreSQL URL, or a store object, as for
+                :meth:`Ledger.open <points_ledger.Ledger.open>`.
+            clock: Where ``recorded_at`` times come from.
+            auto_checkpoint: Routine anchoring, as for ``Ledger.open``: checked after
+                each group commit.
+            group_max: The most events one commit takes (1 to 10,000); callers beyond it
+                wait for the next commit.
+
+        Raises:
+            StorageError: if the ledger cannot be opened for writing.
+            SchemaVersionError: if a newer version of the library wrote it.
+            InvalidEventError: for a ``group_max`` out of range.
+        """
+        if type(group_max) is not int or not 1 <= group_max <= GROUP_MAX_MAX:
+            raise InvalidEventError(f"group_max must be a whole number from 1 to {GROUP_MAX_MAX:,}")
+        writer = cls()
+        writer._group_max = group_max
+        opened = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            # The ledger is opened here, so its connection belongs to this thread only.
+            try:
+                ledger = Ledger.open(path, clock=clock, auto_checkpoint=auto_checkpoint)
+            except BaseException as e:
+                failure.append(e)
+                opened.set()
+                return
+            try:
+                config = ledger.config
+                writer._path = ledger.path
+                writer._ident = (config.origin, config.ledger_id)
+            except BaseException as e:
+                ledger.close()
+                failure.append(e)
+                opened.set()
+                return
+            opened.set()
+            writer._serve(ledger)
+
+        thread = threading.Thread(target=run, name="points-ledger-writer", daemon=True)
+        writer._thread = thread
+        thread.start()
+        if not opened.wait(_OPEN_TIMEOUT_S):
+            raise StorageError("the ledger's writer thread did not start in time")
+        if failure:
+            thread.join()
+            error = failure[0]
+            if isinstance(error, LedgerError):
+                raise error
+            raise StorageError(
+                f"could not open the ledger for shared writing: {error!r}"
+            ) from error
+        return writer
+
+    @property
+    def path(self) -> Path:
+        """Where the ledger lives."""
+        return self._path
+
+    @property
+    def groups_committed(self) -> int:
+        """How many group transactions the writer has run so far."""
+        return self._groups
+
+    @property
+    def entries_appended(self) -> int:
+        """How many appends (created or ``exists``) the writer has answered successfully."""
+        return self._entries
+
+    def append(self, event: Event, signers: Iterable[SignerLike] = ()) -> AppendResult:
+        """Append one signed event; return once the entry is durable.
+
+        Safe to call from any number of threads at once. The event is signed (for
+        ``Signer`` items) and its signatures checked in the calling thread; the writer
+        thread then checks it against the rules in the state the events before it left,
+        and commits it together with the others waiting.
+
+        Returns:
+            The stored entry: ``"created"``, or ``"exists"`` when the same event (same id,
+            same content) was already appended.
+
+        Raises:
+            EntryConflictError: if the id was used for an event with other content.
+            LedgerError: the specific subclass for any rule the event breaks; nothing of
+                it is written, and the other callers' events are not affected.
+            StorageError: if the writer is closed, or the store failed.
+        """
+        given = tuple(signers)
+        item = Ledger._prepare(event, given, ident=self._ident)
+        request = _Request(item=item, preverified=self._check_early(item, given))
+        with self._cond:
+            if self._closing:
+                raise StorageError(
+                    "this shared writer is closed: nothing more can be appended through it",
+                    hint="Open a new SharedWriter (one per process, at start-up).",
+                )
+            self._queue.append(request)
+            self._cond.notify()
+        request.done.wait()
+        outcome = request.outcome
+        if isinstance(outcome, AppendResult):
+            return outcome
+        assert outcome is not None  # set before done
+        raise outcome
+
+    def _check_early(self, item: _Prepared, given: tuple[SignerLike, ...]) -> dict[str, bytes]:
+        # Only signatures made here by a Signer are checked here: their public key is
+        # known without the store. Whether that key may sign is decided by the rules,
+        # which use this result only for a registered key with exactly that public key;
+        # detached signatures are checked there in full.
+        if isinstance(item.event, Genesis):
+            return {}
+        own = {s.key_id: s.public_key for s in given if isinstance(s, Signer)}
+        if not own:
+            return {}
+        message = signing_input(*self._ident, item.event_bytes)
+        return verified_keys(message, item.signatures, own.get)
+
+    def _serve(self, ledger: Ledger) -> None:
+        """The writer thread: take what waits, commit it as one group, answer, repeat."""
+        try:
+            while True:
+                with self._cond:
+                    while not self._queue and not self._closing:
+                        self._cond.wait()
+                    if not self._queue:
+                        return
+                    count = min(len(self._queue), self._group_max)
+                    group = [self._queue.popleft() for _ in range(count)]
+                outcomes: list[AppendResult | BaseException]
+                try:
+                    outcomes = ledger._append_group([(r.item, r.preverified) for r in group])
+                except BaseException as e:  # a failure outside any one event's work
+                    outcomes = [e] * len(group)
+                self._groups += 1
+                for request, outcome in zip(group, outcomes, strict=True):
+                    if isinstance(outcome, AppendResult):
+                        self._entries += 1
+                    request.outcome = outcome
+                    request.done.set()
+        finally:
+            with self._cond:
+                self._closing = True
+                left = list(self._queue)
+                self._queue.clear()
+            for request in left:
+                request.outcome = StorageError("the ledger's writer stopped before this append")
+                request.done.set()
+            ledger.close()
+
+    def close(self) -> None:
+        """Finish the appends already waiting, then stop the writer and close the ledger.
+
+        Calls to :meth:`append` after this are refused with ``StorageError``.
+        """
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def __enter__(self) -> SharedWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SharedWriter(path={str(self._path)!r})"

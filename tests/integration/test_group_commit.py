@@ -1,0 +1,346 @@
+"""Group commit: many threads of one process append through one ``SharedWriter``.
+
+Concurrency is made deterministic without sleeps: a ``threading.Barrier`` starts the
+threads together, and a gate in the ledger's clock holds the writer thread inside one
+group while the test lines up the next group's callers in a known order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import FixedClock, World, build_world
+from memory_world import memory_world
+from points_ledger import (
+    AppendResult,
+    Asset,
+    AuthorizationError,
+    AutoCheckpoint,
+    EntryConflictError,
+    InvalidEventError,
+    Ledger,
+    LedgerError,
+    LogRecord,
+    OverdraftError,
+    Signer,
+    StorageError,
+    Transfer,
+)
+from points_ledger.shared import SharedWriter
+from points_ledger.store.memory import MemoryStore
+
+THREADS = 16
+EACH = 4
+
+
+class GateClock(FixedClock):
+    """A fixed clock that, once armed, holds the first thread that reads it at a gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._armed = False
+        self._lock = threading.Lock()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def arm(self) -> None:
+        with self._lock:
+            self._armed = True
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            hold, self._armed = self._armed, False
+        if hold:
+            self.entered.set()
+            assert self.release.wait(60), "the test never opened the gate"
+        return super().__call__()
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def setting(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[World, Path | MemoryStore]]:
+    members = tuple(f"m{n}" for n in range(THREADS))
+    if request.param == "sqlite":
+        world = build_world(tmp_path / "shared.db", members=members)
+        target: Path | MemoryStore = world.path
+    else:
+        world = memory_world(members)
+        target = world.ledger._store  # type: ignore[assignment]
+    world.ledger.append_many(
+        [
+            (world.transfer_event("issuer", m, 100), [*world.quorum, *world.committee])
+            for m in members
+        ]
+    )
+    yield world, target
+    world.ledger.close()
+
+
+def _pay(world: World, source: str, target: str, amount: int, event_id: str) -> Transfer:
+    return world.transfer_event(source, target, amount, event_id=event_id)
+
+
+def _line_up(writer: SharedWriter, count: int) -> None:
+    """Wait until ``count`` callers wait for the writer (it is held at the gate)."""
+    with writer._cond:
+        assert writer._cond.wait_for(lambda: len(writer._queue) == count, timeout=60)
+
+
+def _call(
+    writer: SharedWriter, event: Transfer, signers: list[Signer], out: list[object], slot: int
+) -> threading.Thread:
+    def run() -> None:
+        try:
+            out[slot] = writer.append(event, signers)
+        except LedgerError as e:
+            out[slot] = e
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_concurrent_appends_land_exactly_once_in_a_serial_order(
+    setting: tuple[World, Path | MemoryStore],
+) -> None:
+    world, target = setting
+    start = world.ledger.size()
+    barrier = threading.Barrier(THREADS)
+    results: dict[int, list[AppendResult]] = {}
+    failures: list[BaseException] = []
+    with SharedWriter.open(target, clock=world.clock) as writer:
+
+        def worker(n: int) -> None:
+            try:
+                me, neighbour = f"m{n}", f"m{(n + 1) % THREADS}"
+                barrier.wait(timeout=60)
+                results[n] = [
+                    writer.append(_pay(world, me, neighbour, 1, f"t{n}-{i}"), [world.members[me]])
+                    for i in range(EACH)
+                ]
+            except BaseException as e:
+                failures.append(e)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert writer.entries_appended == THREADS * EACH
+        assert 1 <= writer.groups_committed <= THREADS * EACH
+    assert failures == []
+    seqs = sorted(r.entry.seq for rs in results.values() for r in rs)
+    assert seqs == list(range(start, start + THREADS * EACH))
+    assert all(r.status == "created" for rs in results.values() for r in rs)
+    for n, rs in results.items():
+        assert [r.entry.event_id for r in rs] == [f"t{n}-{i}" for i in range(EACH)]
+        assert [r.entry.seq for r in rs] == sorted(r.entry.seq for r in rs)  # each caller in order
+    ledger = world.ledger
+    assert ledger.size() == start + THREADS * EACH
+    stored = {e.event_id: e for e in ledger.entries(start)}
+    for rs in results.values():
+        for r in rs:
+            assert stored[r.entry.event_id].hash == r.entry.hash
+    ledger.verify()
+    assert ledger.audit().ok
+    for n in range(THREADS):  # every member paid 4 and was paid 4
+        assert ledger.balance(f"m{n}", Asset.PTS).posted == 100
+
+
+def _gated(world: World, target: Path | MemoryStore) -> tuple[SharedWriter, GateClock]:
+    clock = GateClock()
+    clock.now = world.clock.now
+    return SharedWriter.open(target, clock=clock), clock
+
+
+def _hold_writer(
+    writer: SharedWriter, clock: GateClock, world: World, out: list[object]
+) -> threading.Thread:
+    """Send a first event and keep the writer at the gate while it plans it."""
+    clock.arm()
+    thread = _call(writer, _pay(world, "m0", "m1", 1, "first"), [world.members["m0"]], out, 0)
+    assert clock.entered.wait(60)
+    return thread
+
+
+def test_a_bad_event_among_good_ones_fails_only_its_caller(
+    setting: tuple[World, Path | MemoryStore],
+) -> None:
+    world, target = setting
+    writer, clock = _gated(world, target)
+    out: list[object] = [None] * 6
+    with writer:
+        threads = [_hold_writer(writer, clock, world, out)]
+        for slot in range(1, 6):
+            payer = f"m{slot}"
+            # Slot 3 signs m3's payment with m4's key: not authorised.
+            key = world.members["m4" if slot == 3 else payer]
+            threads.append(_call(writer, _pay(world, payer, "m0", 5, f"g{slot}"), [key], out, slot))
+            _line_up(writer, slot)
+        clock.release.set()
+        for thread in threads:
+            thread.join()
+        assert writer.groups_committed == 2  # the held event, then the five together
+    assert isinstance(out[3], AuthorizationError)
+    good = [o for i, o in enumerate(out) if i != 3]
+    assert all(isinstance(o, AppendResult) and o.status == "created" for o in good)
+    ledger = world.ledger
+    assert "g3" not in {e.event_id for e in ledger.entries()}
+    assert ledger.balance("m3", Asset.PTS).posted == 100
+    ledger.verify()
+
+
+def test_a_conflicting_event_in_the_same_group_is_refused_for_the_later_one(
+    setting: tuple[World, Path | MemoryStore],
+) -> None:
+    world, target = setting
+    writer, clock = _gated(world, target)
+    out: list[object] = [None] * 3
+    with writer:
+        threads = [_hold_writer(writer, clock, world, out)]
+        # Two payments of 60 from m5, which holds 100: together they would overdraw it.
+        for slot, event_id in ((1, "spend-a"), (2, "spend-b")):
+            event = _pay(world, "m5", "m6", 60, event_id)
+            threads.append(_call(writer, event, [world.members["m5"]], out, slot))
+            _line_up(writer, slot)
+        clock.release.set()
+        for thread in threads:
+            thread.join()
+        assert writer.groups_committed == 2
+    assert isinstance(out[1], AppendResult) and out[1].status == "created"
+    assert isinstance(out[2], OverdraftError)
+    assert world.ledger.balance("m5", Asset.PTS).posted == 40
+    world.ledger.verify()
+
+
+def test_an_idempotent_retry_and_a_reused_id_inside_one_group(
+    setting: tuple[World, Path | MemoryStore],
+) -> None:
+    world, target = setting
+    writer, clock = _gated(world, target)
+    out: list[object] = [None] * 4
+    event = _pay(world, "m7", "m8", 3, "pay-once")
+    other = _pay(world, "m7", "m8", 4, "pay-once")  # the same id, other content
+    with writer:
+        threads = [_hold_writer(writer, clock, world, out)]
+        for slot, item in ((1, event), (2, event), (3, other)):
+            threads.append(_call(writer, item, [world.members["m7"]], out, slot))
+            _line_up(writer, slot)
+        clock.release.set()
+        for thread in threads:
+            thread.join()
+        again = writer.append(event, [world.members["m7"]])
+    first, retry = out[1], out[2]
+    assert isinstance(first, AppendResult) and first.status == "created"
+    assert isinstance(retry, AppendResult) and retry.status == "exists"
+    assert retry.entry.seq == first.entry.seq and retry.entry.hash == first.entry.hash
+    assert isinstance(out[3], EntryConflictError)
+    assert again.status == "exists" and again.entry.seq == first.entry.seq
+    assert [e.event_id for e in world.ledger.entries()].count("pay-once") == 1
+    assert world.ledger.balance("m7", Asset.PTS).posted == 97
+
+
+def test_a_group_whose_commit_fails_retries_each_event_alone(
+    setting: tuple[World, Path | MemoryStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the group's transaction fail, each event is tried alone: one failure, one caller."""
+    world, target = setting
+    ledger = Ledger.open(target, clock=world.clock)
+    original = Ledger._write_planned
+
+    def fail_once_for_spoiled(self: Ledger, planned: object) -> AppendResult:
+        if planned.item.event.id == "spoiled":  # type: ignore[attr-defined]
+            raise StorageError("the disk is full")
+        return original(self, planned)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ledger, "_write_planned", fail_once_for_spoiled)
+    items = [
+        Ledger._prepare(_pay(world, f"m{n}", "m0", 1, name), [world.members[f"m{n}"]], ident=ident)
+        for n, name, ident in [
+            (1, "fine-1", (ledger.origin, ledger.config.ledger_id)),
+            (2, "spoiled", (ledger.origin, ledger.config.ledger_id)),
+            (3, "fine-3", (ledger.origin, ledger.config.ledger_id)),
+        ]
+    ]
+    size = ledger.size()
+    outcomes = ledger._append_group([(item, {}) for item in items])
+    ledger.close()
+    assert isinstance(outcomes[0], AppendResult) and outcomes[0].entry.seq == size
+    assert isinstance(outcomes[1], StorageError)
+    assert isinstance(outcomes[2], AppendResult) and outcomes[2].entry.seq == size + 1
+    ids = [e.event_id for e in world.ledger.entries(size)]
+    assert ids == ["fine-1", "fine-3"]
+    world.ledger.verify()
+
+
+def test_auto_checkpoint_runs_after_group_commits(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "anchored.db", members=("m1", "m2"))
+    world.issue("m1", 50)
+    record = LogRecord.open(tmp_path / "log.record")
+    auto = AutoCheckpoint(log_key=world.log_key, record=record, every_entries=3)
+    with SharedWriter.open(world.path, clock=world.clock, auto_checkpoint=auto) as writer:
+        for i in range(6):
+            writer.append(_pay(world, "m1", "m2", 1, f"a{i}"), [world.members["m1"]])
+    latest = record.latest()
+    assert latest is not None and latest.size >= world.ledger.size() - 2
+    assert world.ledger.checkpoints()[-1].size == latest.size
+    world.ledger.close()
+
+
+def test_appends_after_close_are_refused(setting: tuple[World, Path | MemoryStore]) -> None:
+    world, target = setting
+    writer = SharedWriter.open(target, clock=world.clock)
+    writer.close()
+    writer.close()  # closing twice is harmless
+    size = world.ledger.size()
+    with pytest.raises(StorageError, match="closed"):
+        writer.append(_pay(world, "m1", "m2", 1, "late"), [world.members["m1"]])
+    assert world.ledger.size() == size
+
+
+def test_a_bad_event_object_is_refused_in_the_callers_thread(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "x.db", members=())
+    with SharedWriter.open(world.path, clock=world.clock) as writer:
+        with pytest.raises(InvalidEventError):
+            writer.append("not an event", [])  # type: ignore[arg-type]
+        assert writer.groups_committed == 0
+        assert writer.path == world.path
+        assert "x.db" in repr(writer)
+    world.ledger.close()
+
+
+def test_opening_refuses_a_missing_file_and_a_bad_group_size(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="no ledger file"):
+        SharedWriter.open(tmp_path / "missing.db")
+    world = build_world(tmp_path / "y.db", members=())
+    for bad in (0, 10_001, 2.0, True):
+        with pytest.raises(InvalidEventError, match="group_max"):
+            SharedWriter.open(world.path, group_max=bad)  # type: ignore[arg-type]
+    world.ledger.close()
+
+
+def test_group_max_bounds_each_commit(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "z.db", members=("m0", "m1", "m2", "m3"))
+    for m in ("m0", "m1", "m2", "m3"):
+        world.issue(m, 10)
+    clock = GateClock()
+    clock.now = world.clock.now
+    out: list[object] = [None] * 4
+    with SharedWriter.open(world.path, clock=clock, group_max=2) as writer:
+        threads = [_hold_writer(writer, clock, world, out)]
+        for slot, payer in ((1, "m1"), (2, "m2"), (3, "m3")):
+            event = _pay(world, payer, "m0", 1, f"b{slot}")
+            threads.append(_call(writer, event, [world.members[payer]], out, slot))
+            _line_up(writer, slot)
+        clock.release.set()
+        for thread in threads:
+            thread.join()
+        assert writer.groups_committed == 3  # held one, then two, then one
+    assert all(isinstance(o, AppendResult) and o.status == "created" for o in out)
+    world.ledger.close()
