@@ -1,0 +1,198 @@
+"""Scenario: SIGKILL while many threads append through one group-committing writer.
+
+A child process opens one :class:`~points_ledger.shared.SharedWriter` and starts
+``THREADS`` threads; each appends signed awards one after another and, only after
+``append`` returned, writes ``<event id> <seq>`` to its own acknowledgement file and
+fsyncs it. The parent kills the child with SIGKILL at a random moment (mid-group, mid-
+commit, between groups), reopens the file and checks: every acknowledged entry is there at
+its seq, the file passes ``verify()``, the seqs have no gap, and each thread's in-flight
+event, retried after the "restart", is stored exactly once.
+
+Sizes: a few trials in the default suite, more at ``ci_size``, many in the soak.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from reliability_harness import (
+    FACTORIES,
+    Community,
+    build_community,
+    copy_ledger,
+    report_fixture,  # noqa: F401 - the report fixture
+)
+
+from points_ledger import IntegrityError, Ledger
+from points_ledger.shared import SharedWriter
+
+THREADS = 16
+MEMBERS = 40
+SEED = 211
+FACTORY = "award"
+COUNTED = ("acked", "in_flight_committed", "lost", "partial", "duplicated", "gaps")
+
+
+@pytest.fixture(scope="module")
+def base_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("group-crash") / "base.db"
+    build_community(path, Community.of(SEED, MEMBERS), catalogue=True).close()
+    return path
+
+
+def _ack_path(workdir: Path, thread: int) -> Path:
+    return workdir / f"acks-{thread}.txt"
+
+
+def group_ack_child(
+    ledger_path: str, community: Community, workdir: str, ready: Callable[[], None]
+) -> None:
+    """In the child: ``THREADS`` threads append through one writer until killed."""
+    factory = FACTORIES[FACTORY]
+    writer = SharedWriter.open(ledger_path)
+    started = threading.Barrier(THREADS + 1)
+
+    def run(thread: int) -> None:
+        fd = os.open(
+            _ack_path(Path(workdir), thread), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+        )
+        started.wait()
+        n = 0
+        while True:
+            event, signers = factory(community, thread, n)
+            result = writer.append(event, signers)
+            os.write(fd, f"{event.id} {result.entry.seq}\n".encode())
+            os.fsync(fd)
+            n += 1
+
+    for thread in range(THREADS):
+        threading.Thread(target=run, args=(thread,), daemon=True).start()
+    started.wait()
+    ready()
+    threading.Event().wait()  # until SIGKILL
+
+
+def read_acks(path: Path) -> list[tuple[str, int]]:
+    if not path.exists():
+        return []
+    acks = []
+    for line in path.read_text("ascii").splitlines(keepends=True):
+        if line.endswith("\n"):  # a torn last line was never acknowledged
+            event_id, seq = line.split()
+            acks.append((event_id, int(seq)))
+    return acks
+
+
+def kill_trial(base: Path, workdir: Path, rng: random.Random) -> dict[str, int]:
+    """Kill the child at a random moment; count what the restarted threads find."""
+    path = copy_ledger(base, workdir / "ledger.db")
+    community = Community.of(SEED, MEMBERS)
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    child = ctx.Process(
+        target=group_ack_child, args=(str(path), community, str(workdir), ready.set), daemon=True
+    )
+    try:
+        child.start()
+        assert ready.wait(timeout=60), "the appending child did not start"
+        started = time.monotonic()
+        moment = rng.uniform(0.02, 0.6)
+        time.sleep(max(0.0, moment - (time.monotonic() - started)))
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(timeout=30)
+        assert child.exitcode == -signal.SIGKILL, f"child ended with {child.exitcode}"
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+    acked = {t: read_acks(_ack_path(workdir, t)) for t in range(THREADS)}
+    counts = {"lost": 0, "partial": 0, "duplicated": 0, "gaps": 0}
+    factory = FACTORIES[FACTORY]
+    with Ledger.open(path) as ledger:
+        counts["partial"] += _verify_fails(ledger)
+        size_after_kill = ledger.size()
+        by_seq = {e.seq: e.event_id for e in ledger.entries()}
+        for items in acked.values():
+            counts["lost"] += sum(by_seq.get(seq) != event_id for event_id, seq in items)
+        created = 0
+        retried = []
+        for t in range(THREADS):
+            event, signers = factory(community, t, len(acked[t]))
+            created += ledger.append(event, signers).status == "created"
+            retried.append(event.id)
+        stored = [e.event_id for e in ledger.entries()]
+        counts["duplicated"] += sum(stored.count(event_id) != 1 for event_id in retried)
+        counts["partial"] += _verify_fails(ledger)
+        seqs = [e.seq for e in ledger.entries()]
+        counts["gaps"] += seqs != list(range(len(seqs)))
+    return {
+        "acked": sum(len(v) for v in acked.values()),
+        "in_flight_committed": THREADS - created,
+        "entries": size_after_kill,
+        **counts,
+    }
+
+
+def _verify_fails(ledger: Ledger) -> int:
+    """1 if ``verify()`` finds a problem (a partial or damaged entry), else 0."""
+    try:
+        ledger.verify()
+    except IntegrityError:
+        return 1
+    return 0
+
+
+def run_trials(base: Path, tmp_path: Path, trials: int, seed: int) -> dict[str, int]:
+    rng = random.Random(seed)
+    totals = {"trials": 0, "threads": THREADS, **dict.fromkeys(COUNTED, 0)}
+    for t in range(trials):
+        workdir = tmp_path / f"t{t}"
+        workdir.mkdir()
+        figures = kill_trial(base, workdir, rng)
+        for name in COUNTED:
+            totals[name] += figures[name]
+        totals["trials"] += 1
+    return totals
+
+
+def check(totals: Mapping[str, int]) -> None:
+    """The scenario's figure: nothing acknowledged lost, nothing partial or doubled."""
+    assert totals["acked"] > 0
+    bad = {k: totals[k] for k in ("lost", "partial", "duplicated", "gaps") if totals[k] != 0}
+    assert bad == {}, f"kill -9 trials with group commit found {bad}"
+
+
+def test_kill_during_group_commit(
+    base_ledger: Path, tmp_path: Path, report: Callable[..., None]
+) -> None:
+    totals = run_trials(base_ledger, tmp_path, trials=2, seed=1)
+    report("kill -9 during group commit", **totals)
+    check(totals)
+
+
+@pytest.mark.ci_size
+def test_kill_during_group_commit_ci_size(
+    base_ledger: Path, tmp_path: Path, report: Callable[..., None]
+) -> None:
+    totals = run_trials(base_ledger, tmp_path, trials=8, seed=2)
+    report("kill -9 during group commit", **totals)
+    check(totals)
+
+
+@pytest.mark.soak
+def test_kill_during_group_commit_soak(
+    base_ledger: Path, tmp_path: Path, report: Callable[..., None]
+) -> None:
+    totals = run_trials(base_ledger, tmp_path, trials=150, seed=3)
+    report("kill -9 during group commit", **totals)
+    check(totals)
