@@ -2,8 +2,10 @@
 
 Contents:
     1. ``make_app``: a WSGI application. Signers are loaded once, when the application
-       is made; every request opens its own ``Ledger`` (a Ledger belongs to the thread
-       that opened it) and closes it before answering.
+       is made, and so is one ``SharedWriter``: every request thread appends through it,
+       and appends that arrive together share one durable commit (group commit). Reads
+       open a read-only ``Ledger`` in the request (a Ledger belongs to the thread that
+       opened it) and close it before answering.
     2. ``POST /awards``: award points for a catalogue service (JSON in, JSON out);
        ``201`` when the entry is created, ``200`` when the same award was already there.
     3. ``GET /balance/ACCOUNT``: an account's points.
@@ -47,6 +49,7 @@ from points_ledger import (
     RegisterKey,
     Role,
     ServiceUnit,
+    SharedWriter,
     Signer,
     load_signer,
     save_signer,
@@ -117,13 +120,15 @@ def _read_json(environ: dict[str, Any]) -> dict[str, Any]:
 def make_app(
     ledger_path: Path,
     signers: Sequence[Signer],
+    writer: SharedWriter,
     *,
     clock: Callable[[], dt.datetime] | None = None,
 ) -> WsgiApp:
     """The WSGI application for the ledger at ``ledger_path``, signing with ``signers``.
 
-    ``signers`` are loaded by the caller, once (decrypting a key file costs about half a
-    second); each request opens the ledger, does its work and closes it.
+    ``signers`` and ``writer`` (the process's one :class:`SharedWriter` for this ledger)
+    are made by the caller, once, at start-up; every request thread appends through the
+    writer, and reads open the ledger read-only inside the request.
     """
     options: dict[str, Any] = {} if clock is None else {"clock": clock}
 
@@ -138,8 +143,7 @@ def make_app(
             grid_cell=body["cell"],
             task_ref=body["task"],
         )
-        with Ledger.open(ledger_path, **options) as ledger:
-            result = ledger.append(event, signers)
+        result = writer.append(event, signers)  # returns once the entry is durable
         paid = sum(p.amount for p in result.entry.postings if p.amount > 0)
         status = 201 if result.created else 200
         answer = {"seq": result.entry.seq, "status": result.status, "points": paid}
@@ -261,7 +265,8 @@ def demo(folder: Path) -> None:
     """Set up a ledger, serve it on a free port and show a few requests."""
     passphrase = "a demo passphrase"
     path, key_file = set_up(folder, passphrase)
-    app = make_app(path, [load_signer(key_file, passphrase)], clock=story_clock)
+    writer = SharedWriter.open(path, clock=story_clock)  # one per process, at start-up
+    app = make_app(path, [load_signer(key_file, passphrase)], writer, clock=story_clock)
     server = serve(app, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -287,6 +292,7 @@ def demo(folder: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+        writer.close()
 
 
 def main(argv: Sequence[str]) -> None:
@@ -297,8 +303,11 @@ def main(argv: Sequence[str]) -> None:
             return
         logging.basicConfig(level=logging.INFO)
         path, key_file = set_up(Path(tmp), "a demo passphrase")
-        app = make_app(path, [load_signer(key_file, "a demo passphrase")], clock=story_clock)
-        with serve(app) as server:
+        signers = [load_signer(key_file, "a demo passphrase")]
+        with (
+            SharedWriter.open(path, clock=story_clock) as writer,
+            serve(make_app(path, signers, writer, clock=story_clock)) as server,
+        ):
             print("serving on http://127.0.0.1:8000 (Ctrl-C stops)")
             with contextlib.suppress(KeyboardInterrupt):
                 server.serve_forever()

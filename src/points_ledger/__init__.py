@@ -94,6 +94,7 @@ from points_ledger.models import (
 )
 from points_ledger.models.signed_checkpoint import SignedCheckpoint
 from points_ledger.receipts import Receipt, VerifiedReceipt, verify_receipt
+from points_ledger.shared import SharedWriter
 from points_ledger.trusted import TrustedCheckpoints
 from points_ledger.witness import Witness
 
@@ -167,6 +168,7 @@ __all__ = [
     "ServiceUnit",
     "SetSettlementRate",
     "SettlePartner",
+    "SharedWriter",
     "Signature",
     "SignatureError",
     "SignedCheckpoint",

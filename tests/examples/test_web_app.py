@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from points_ledger import Asset, Ledger, load_signer
+from points_ledger import Asset, Ledger, SharedWriter, load_signer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web_app.py"
 PASS = "a test passphrase"
@@ -30,7 +30,8 @@ def load_example() -> ModuleType:
 def served(tmp_path: Path) -> Iterator[tuple[Any, Path, str]]:
     web = load_example()
     path, key_file = web.set_up(tmp_path, PASS)
-    app = web.make_app(path, [load_signer(key_file, PASS)], clock=web.story_clock)
+    writer = SharedWriter.open(path, clock=web.story_clock)
+    app = web.make_app(path, [load_signer(key_file, PASS)], writer, clock=web.story_clock)
     server = web.serve(app, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -40,6 +41,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Any, Path, str]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+        writer.close()
 
 
 def award(web: Any, n: int) -> dict[str, Any]:
