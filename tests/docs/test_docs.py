@@ -30,6 +30,7 @@ import points_ledger.publish
 import points_ledger.receipts
 import points_ledger.repl
 import points_ledger.reports
+import points_ledger.shared
 import points_ledger.split
 import points_ledger.store
 import points_ledger.store.memory
@@ -103,6 +104,7 @@ PUBLIC_MODULES = (
     points_ledger.publish,
     points_ledger.receipts,
     points_ledger.repl,
+    points_ledger.shared,
     points_ledger.reports,
     points_ledger.split,
     points_ledger.store,

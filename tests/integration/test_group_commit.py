@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -35,6 +36,9 @@ from points_ledger.shared import SharedWriter
 from points_ledger.store.memory import MemoryStore
 
 THREADS = 16
+
+Target = Path | MemoryStore | str
+"""Where a ledger is opened: a file, a store object or a PostgreSQL URL."""
 EACH = 4
 
 
@@ -61,14 +65,18 @@ class GateClock(FixedClock):
         return super().__call__()
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def setting(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[World, Path | MemoryStore]]:
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
+def setting(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[World, Target]]:
+    """A ledger with members m0..m15 holding 100 points each, and where to open it."""
     members = tuple(f"m{n}" for n in range(THREADS))
+    target: Target
     if request.param == "sqlite":
         world = build_world(tmp_path / "shared.db", members=members)
-        target: Path | MemoryStore = world.path
+        target = world.path
+    elif request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        world = build_world(cast(Path, url), members=members)
+        target = url
     else:
         world = memory_world(members)
         target = world.ledger._store  # type: ignore[assignment]
@@ -107,7 +115,7 @@ def _call(
 
 
 def test_concurrent_appends_land_exactly_once_in_a_serial_order(
-    setting: tuple[World, Path | MemoryStore],
+    setting: tuple[World, Target],
 ) -> None:
     world, target = setting
     start = world.ledger.size()
@@ -153,7 +161,7 @@ def test_concurrent_appends_land_exactly_once_in_a_serial_order(
         assert ledger.balance(f"m{n}", Asset.PTS).posted == 100
 
 
-def _gated(world: World, target: Path | MemoryStore) -> tuple[SharedWriter, GateClock]:
+def _gated(world: World, target: Target) -> tuple[SharedWriter, GateClock]:
     clock = GateClock()
     clock.now = world.clock.now
     return SharedWriter.open(target, clock=clock), clock
@@ -170,7 +178,7 @@ def _hold_writer(
 
 
 def test_a_bad_event_among_good_ones_fails_only_its_caller(
-    setting: tuple[World, Path | MemoryStore],
+    setting: tuple[World, Target],
 ) -> None:
     world, target = setting
     writer, clock = _gated(world, target)
@@ -197,7 +205,7 @@ def test_a_bad_event_among_good_ones_fails_only_its_caller(
 
 
 def test_a_conflicting_event_in_the_same_group_is_refused_for_the_later_one(
-    setting: tuple[World, Path | MemoryStore],
+    setting: tuple[World, Target],
 ) -> None:
     world, target = setting
     writer, clock = _gated(world, target)
@@ -220,7 +228,7 @@ def test_a_conflicting_event_in_the_same_group_is_refused_for_the_later_one(
 
 
 def test_an_idempotent_retry_and_a_reused_id_inside_one_group(
-    setting: tuple[World, Path | MemoryStore],
+    setting: tuple[World, Target],
 ) -> None:
     world, target = setting
     writer, clock = _gated(world, target)
@@ -247,7 +255,7 @@ def test_an_idempotent_retry_and_a_reused_id_inside_one_group(
 
 
 def test_a_group_whose_commit_fails_retries_each_event_alone(
-    setting: tuple[World, Path | MemoryStore], monkeypatch: pytest.MonkeyPatch
+    setting: tuple[World, Target], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Should the group's transaction fail, each event is tried alone: one failure, one caller."""
     world, target = setting
@@ -293,7 +301,7 @@ def test_auto_checkpoint_runs_after_group_commits(tmp_path: Path) -> None:
     world.ledger.close()
 
 
-def test_appends_after_close_are_refused(setting: tuple[World, Path | MemoryStore]) -> None:
+def test_appends_after_close_are_refused(setting: tuple[World, Target]) -> None:
     world, target = setting
     writer = SharedWriter.open(target, clock=world.clock)
     writer.close()
