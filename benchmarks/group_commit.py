@@ -28,6 +28,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from benchmarks import floors, workload
 from points_ledger import AppendResult, Event, Ledger, Signer
 from points_ledger.shared import SharedWriter
@@ -114,10 +116,27 @@ def measure(
     return result
 
 
-def render(floor_a: float, rows: Sequence[dict[str, Any]]) -> str:
+def verification_cpu_us(message_size: int = 300, count: int = 2000) -> float:
+    """CPU microseconds one raw Ed25519 verification takes on this thread (floor A's unit).
+
+    Unlike floor A itself (a wall-clock rate) it hardly moves when other programs share
+    the machine, so ``cpu_us_per_entry / verification_cpu_us`` is a steady figure.
+    """
+    key = Ed25519PrivateKey.generate()
+    message = bytes(message_size)
+    signature = key.sign(message)
+    public = key.public_key()
+    start = time.thread_time()
+    for _ in range(count):
+        public.verify(signature, message)
+    return (time.thread_time() - start) / count * 1e6
+
+
+def render(floor_a: float, verify_cpu_us: float, rows: Sequence[dict[str, Any]]) -> str:
     """The figures as a plain-text table, each rate also as a ratio to floor A."""
     lines = [
-        f"floor A = {floor_a:,.0f} Ed25519 verifications/s (one core)",
+        f"floor A = {floor_a:,.0f} Ed25519 verifications/s (one core); one verification "
+        f"costs {verify_cpu_us:.0f} µs of CPU",
         "",
         f"{'threads':>7} {'group commit/s':>15} {'/ A':>6} {'CPU µs/entry':>13} "
         f"{'entries/commit':>15} {'own Ledger/s':>13} {'/ A':>6} {'CPU µs/entry':>13}",
@@ -145,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.threads.split(",")]
     floor_a = floors.ed25519_verifications_per_s(300)
+    verify_cpu_us = verification_cpu_us()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "group.db"
         ledger, community = workload.create(path)
@@ -153,12 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         rows = [measure(path, community, n, args.appends) for n in counts]
         with Ledger.open(path, clock=workload.fixed_clock) as check:
             check.verify()  # every entry the threads appended is in a file that verifies
-    print(render(floor_a, rows))
+    print(render(floor_a, verify_cpu_us, rows))
     if args.json:
         document = {
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "python": platform.python_version(),
-            "floors": {"A_ed25519_verify_per_s": floor_a},
+            "floors": {
+                "A_ed25519_verify_per_s": floor_a,
+                "ed25519_verify_cpu_us": verify_cpu_us,
+            },
             "group_commit": rows,
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n", "utf-8")

@@ -163,7 +163,7 @@ class _Prepared:
     signatures: tuple[Signature, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Planned:
     """An event the rules accepted, with its place in the log, not yet written."""
 
