@@ -29,6 +29,7 @@ the processes take turns on the file's write lock like any other writers.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -155,6 +156,9 @@ class SharedWriter:
             raise StorageError(
                 f"could not open the ledger for shared writing: {error!r}"
             ) from error
+        # A writer left open at interpreter exit still finishes what waits and closes
+        # the ledger cleanly; close() undoes this.
+        atexit.register(writer.close)
         return writer
 
     @property
@@ -258,6 +262,7 @@ class SharedWriter:
 
         Calls to :meth:`append` after this are refused with ``StorageError``.
         """
+        atexit.unregister(self.close)
         with self._cond:
             self._closing = True
             self._cond.notify_all()

@@ -8,6 +8,8 @@ group while the test lines up the next group's callers in a known order.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import cast
 
 import pytest
 
-from conftest import FixedClock, World, build_world
+from conftest import DAY, START, FixedClock, World, build_world
 from memory_world import memory_world
 from points_ledger import (
     AppendResult,
@@ -352,3 +354,41 @@ def test_group_max_bounds_each_commit(tmp_path: Path) -> None:
         assert writer.groups_committed == 3  # held one, then two, then one
     assert all(isinstance(o, AppendResult) and o.status == "created" for o in out)
     world.ledger.close()
+
+
+def test_a_writer_left_open_at_exit_closes_cleanly(tmp_path: Path) -> None:
+    """The interpreter's exit closes a forgotten writer: the process ends, the entry stays."""
+    world = build_world(tmp_path / "left-open.db", members=("m1", "m2"))
+    world.issue("m1", 10)
+    size = world.ledger.size()
+    world.ledger.close()
+    script = f"""
+import datetime as dt
+from pathlib import Path
+from points_ledger import Asset, Posting, SharedWriter, Signer, Transfer
+import hashlib
+key = Signer.from_seed(hashlib.sha256(b"points-ledger-tests/member/m1").digest())
+moment = dt.datetime({START.year}, {START.month}, {START.day}, {START.hour}, tzinfo=dt.UTC)
+writer = SharedWriter.open(Path({str(world.path)!r}), clock=lambda: moment)
+event = Transfer(
+    id="before-exit",
+    effective_at=dt.date({DAY.year}, {DAY.month}, {DAY.day}),
+    postings=(
+        Posting(account="m1", asset=Asset.PTS, amount=-1),
+        Posting(account="m2", asset=Asset.PTS, amount=1),
+    ),
+)
+print(writer.append(event, [key]).status)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "created"
+    # The last connection to close folds the WAL into the file and removes it: the
+    # writer's ledger was closed, not dropped with the process.
+    assert not Path(f"{world.path}-wal").exists()
+    with Ledger.open(world.path, clock=world.clock) as ledger:
+        assert ledger.size() == size + 1
+        assert ledger.entry(size).event_id == "before-exit"
+        ledger.verify()
