@@ -19,9 +19,11 @@ Guarantees:
 * The store's connection is only ever used by the writer thread, so SQLite's
   one-thread-per-connection rule holds and nothing is shared between threads but queues.
 
-Signing and the Ed25519 check of each caller's own signatures happen in the caller's
-thread, outside the writer (``cryptography`` releases the GIL there), so the writer thread
-runs the rules and the storage only.
+Signing and the Ed25519 checks happen in the caller's thread, outside the writer
+(``cryptography`` releases the GIL there): of the caller's own ``Signer`` signatures, and
+of detached signatures by keys the writer has already seen registered. So the writer
+thread runs the rules and the storage only; signatures by keys it has not seen yet are
+checked there in full.
 
 Across processes nothing is shared: each process's writer groups its own callers, and
 the processes take turns on the file's write lock like any other writers.
@@ -57,6 +59,7 @@ GROUP_MAX_MAX: Final = 10_000
 """The largest ``group_max`` a writer accepts."""
 
 _OPEN_TIMEOUT_S: Final = 300.0
+_PUBLIC_KEYS_CACHED: Final = 100_000
 
 
 @dataclass
@@ -90,6 +93,8 @@ class SharedWriter:
         self._thread: threading.Thread | None = None
         self._groups = 0
         self._entries = 0
+        # Key id -> public key of registered keys; written by the writer thread only.
+        self._public_keys: dict[str, bytes] = {}
 
     @classmethod
     def open(
@@ -213,17 +218,44 @@ class SharedWriter:
         raise outcome
 
     def _check_early(self, item: _Prepared, given: tuple[SignerLike, ...]) -> dict[str, bytes]:
-        # Only signatures made here by a Signer are checked here: their public key is
-        # known without the store. Whether that key may sign is decided by the rules,
-        # which use this result only for a registered key with exactly that public key;
-        # detached signatures are checked there in full.
+        # The Ed25519 arithmetic, in the caller's thread, for each signature whose public
+        # key is known without the store: a Signer's own, or one the writer has already
+        # seen registered (a key id is the hash of its public key, so that never goes
+        # stale). Whether the key may sign is decided by the rules, which use this result
+        # only for a registered key with exactly that public key; any other signature is
+        # checked there in full.
         if isinstance(item.event, Genesis):
             return {}
         own = {s.key_id: s.public_key for s in given if isinstance(s, Signer)}
-        if not own:
+        seen = self._public_keys
+
+        def public_key_of(key_id: str) -> bytes | None:
+            return own.get(key_id) or seen.get(key_id)
+
+        if not any(public_key_of(s.key_id) for s in item.signatures):
             return {}
         message = signing_input(*self._ident, item.event_bytes)
-        return verified_keys(message, item.signatures, own.get)
+        return verified_keys(message, item.signatures, public_key_of)
+
+    def _remember_keys(self, ledger: Ledger, group: list[_Request]) -> None:
+        # In the writer thread, after a commit: the public keys of registered keys that
+        # made detached signatures, so later callers can check those in their own thread.
+        seen = self._public_keys
+        for request in group:
+            if not isinstance(request.outcome, AppendResult):
+                continue
+            for signature in request.item.signatures:
+                key_id = signature.key_id
+                if key_id in seen or key_id in request.preverified:
+                    continue
+                if len(seen) >= _PUBLIC_KEYS_CACHED:
+                    return
+                try:
+                    public_key = ledger._public_key(key_id)
+                except LedgerError:
+                    continue
+                if public_key is not None:
+                    seen[key_id] = public_key
 
     def _serve(self, ledger: Ledger) -> None:
         """The writer thread: take what waits, commit it as one group, answer, repeat."""
@@ -246,7 +278,15 @@ class SharedWriter:
                     if isinstance(outcome, AppendResult):
                         self._entries += 1
                     request.outcome = outcome
-                    request.done.set()
+                try:
+                    # Before answering, so a caller's next append already finds its key
+                    # (a new key costs one read, once). Only a shortcut: never fatal.
+                    self._remember_keys(ledger, group)
+                except Exception:  # noqa: S110 - the rules check every signature anyway
+                    pass
+                finally:
+                    for request in group:
+                        request.done.set()
         finally:
             with self._cond:
                 self._closing = True

@@ -30,6 +30,8 @@ from points_ledger import (
     LedgerError,
     LogRecord,
     OverdraftError,
+    Signature,
+    SignatureError,
     Signer,
     StorageError,
     Transfer,
@@ -392,3 +394,27 @@ print(writer.append(event, [key]).status)
         assert ledger.size() == size + 1
         assert ledger.entry(size).event_id == "before-exit"
         ledger.verify()
+
+
+def test_detached_signatures_are_checked_early_once_their_key_is_known(
+    setting: tuple[World, Target],
+) -> None:
+    world, target = setting
+    key = world.members["m9"]
+    with SharedWriter.open(target, clock=world.clock) as writer:
+        first = _pay(world, "m9", "m1", 1, "detached-1")
+        assert writer.append(first, [world.ledger.sign(first, key)]).status == "created"
+        assert writer._public_keys.get(key.key_id) == key.public_key  # learnt from the log
+        second = _pay(world, "m9", "m1", 2, "detached-2")
+        signature = world.ledger.sign(second, key)
+        item = Ledger._prepare(second, [signature], ident=writer._ident)
+        assert writer._check_early(item, (signature,)) == {key.key_id: key.public_key}
+        assert writer.append(second, [signature]).status == "created"
+        # A forged signature under the known key id is checked early, found wrong, and
+        # refused by the rules in full.
+        third = _pay(world, "m9", "m1", 3, "detached-3")
+        forged = Signature(key_id=key.key_id, signature=bytes(64))
+        with pytest.raises(SignatureError):
+            writer.append(third, [forged])
+    assert world.ledger.balance("m9", Asset.PTS).posted == 97
+    world.ledger.verify()
