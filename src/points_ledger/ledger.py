@@ -675,15 +675,18 @@ class Ledger:
         anything of it is written) and its error is its outcome; the others commit
         together. Should anything fail once an event's rows are being written, or at the
         commit, the whole transaction is rolled back and each event is appended again in
-        its own transaction, so one event's failure is never another's.
+        its own transaction, so one event's failure is never another's. A write that
+        cannot begin at all fails every event of the group with the same error.
 
         Returns:
             One outcome per item, in order: the ``AppendResult``, or the exception that
             refused (or failed) that event.
         """
         outcomes: list[AppendResult | BaseException] = []
+        started = False
         try:
             with self._store.guard("append to the ledger"), self._store.write():
+                started = True
                 for item, preverified in batch:
                     try:
                         planned = self._plan_one(item, preverified)
@@ -696,8 +699,10 @@ class Ledger:
                     else:
                         outcomes.append(self._write_planned(planned))
         except Exception as e:
-            if len(batch) == 1:
-                outcomes = [e]
+            if len(batch) == 1 or not started:
+                # Nothing to single out: the write could not even begin (a read-only
+                # store, a lock held too long), which would fail each event alike.
+                outcomes = [e] * len(batch)
             else:
                 outcomes = [self._append_group([one])[0] for one in batch]
                 return outcomes

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -418,3 +418,31 @@ def test_detached_signatures_are_checked_early_once_their_key_is_known(
             writer.append(third, [forged])
     assert world.ledger.balance("m9", Asset.PTS).posted == 97
     world.ledger.verify()
+
+
+def test_a_write_that_cannot_begin_fails_the_group_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store that refuses to write fails every event of the group alike, without retries."""
+    world = memory_world(("m1", "m2", "m3"))
+    store = world.ledger._store
+    assert isinstance(store, MemoryStore)
+    ledger = world.ledger
+    ident = (ledger.origin, ledger.config.ledger_id)
+    items = [
+        (Ledger._prepare(_pay(world, m, "m1", 1, f"ro-{m}"), [world.members[m]], ident=ident), {})
+        for m in ("m2", "m3")
+    ]
+    writes = {"n": 0}
+    original = MemoryStore.write
+
+    def counted(self: MemoryStore) -> Any:
+        writes["n"] += 1
+        return original(self)
+
+    monkeypatch.setattr(MemoryStore, "write", counted)
+    monkeypatch.setattr(store, "read_only", True)
+    size = ledger.size()
+    outcomes = ledger._append_group(items)
+    assert [type(o) for o in outcomes] == [StorageError, StorageError]
+    assert writes["n"] == 1
+    assert ledger.size() == size
+    ledger.close()
