@@ -36,6 +36,7 @@ from points_ledger import (
     StorageError,
     Transfer,
 )
+from points_ledger.ledger import _Prepared
 from points_ledger.shared import SharedWriter
 from points_ledger.store.memory import MemoryStore
 
@@ -427,7 +428,7 @@ def test_a_write_that_cannot_begin_fails_the_group_once(monkeypatch: pytest.Monk
     assert isinstance(store, MemoryStore)
     ledger = world.ledger
     ident = (ledger.origin, ledger.config.ledger_id)
-    items = [
+    items: list[tuple[_Prepared, dict[str, bytes]]] = [
         (Ledger._prepare(_pay(world, m, "m1", 1, f"ro-{m}"), [world.members[m]], ident=ident), {})
         for m in ("m2", "m3")
     ]
