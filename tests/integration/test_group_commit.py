@@ -447,3 +447,16 @@ def test_a_write_that_cannot_begin_fails_the_group_once(monkeypatch: pytest.Monk
     assert writes["n"] == 1
     assert ledger.size() == size
     ledger.close()
+
+
+def test_an_acknowledged_entry_is_committed_when_append_returns(
+    setting: tuple[World, Target],
+) -> None:
+    """Another connection sees the entry as soon as ``append`` returned, writer still open."""
+    world, target = setting
+    with SharedWriter.open(target, clock=world.clock) as writer:
+        result = writer.append(_pay(world, "m2", "m3", 7, "seen-at-once"), [world.members["m2"]])
+        with Ledger.open(target, clock=world.clock) as other:
+            assert other.size() == result.entry.seq + 1
+            assert other.entry(result.entry.seq).hash == result.entry.hash
+            assert other.balance("m3", Asset.PTS).posted == 107
