@@ -89,6 +89,7 @@ class SharedWriter:
         self._closing = False
         self._ident: tuple[str, bytes] = ("", b"")
         self._path = Path()
+        self._location = ""
         self._group_max = GROUP_MAX_DEFAULT
         self._thread: threading.Thread | None = None
         self._groups = 0
@@ -139,6 +140,7 @@ class SharedWriter:
             try:
                 config = ledger.config
                 writer._path = ledger.path
+                writer._location = ledger.location
                 writer._ident = (config.origin, config.ledger_id)
             except BaseException as e:
                 ledger.close()
@@ -168,8 +170,13 @@ class SharedWriter:
 
     @property
     def path(self) -> Path:
-        """Where the ledger lives."""
+        """The ledger file (SQLite); :attr:`location` says where any ledger is."""
         return self._path
+
+    @property
+    def location(self) -> str:
+        """Where the ledger is, as messages show it (a path, a URL or ``:memory:``)."""
+        return self._location
 
     @property
     def groups_committed(self) -> int:
@@ -322,4 +329,4 @@ class SharedWriter:
         self.close()
 
     def __repr__(self) -> str:
-        return f"SharedWriter(path={str(self._path)!r})"
+        return f"SharedWriter(location={self._location!r})"
