@@ -25,7 +25,7 @@ for when in "2027-01-31 23:30:00" "2028-02-29 16:30:00" "2041-06-15 03:00:00"; d
     echo "== clock moved to $when UTC"
     faketime "$when" "$python" -c 'import datetime as d; print("   python sees", d.datetime.now(d.UTC).isoformat(timespec="seconds"))'
     # The walkthroughs (whole_program) act on dates too: run them here as well.
-    faketime "$when" "$python" -m pytest -q -p no:cacheprovider -m "not soak and not ci_size" \
+    faketime "$when" "$python" -m pytest -q -p no:cacheprovider -n auto --dist loadfile -m "not soak and not ci_size" \
         "${suites[@]}" || failed+=("$when")
 done
 if [ "${#failed[@]}" -gt 0 ]; then

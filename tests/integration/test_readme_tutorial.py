@@ -52,8 +52,12 @@ def test_readme_keeps_its_two_commands_and_the_demo_runs(tmp_path: Path) -> None
         "# points_ledger\n\n```sh\n"
         "python3 -m venv .venv && .venv/bin/python -m pip install -e '.[dev]' && "
         ".venv/bin/python -m points_ledger demo\n"
-        ".venv/bin/python -m pytest\n```\n"
+        ".venv/bin/python -m pytest -n auto --dist loadfile\n```\n"
     )
+    # CI runs the README's test command itself, so a green CI means a new user's set-up
+    # and test run work as written.
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert ".venv/bin/python -m pytest -n auto --dist loadfile\n" in ci
     proc = subprocess.run(
         [sys.executable, "-m", "points_ledger", "demo"],
         cwd=tmp_path,
