@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -36,9 +37,10 @@ from points_ledger.cli import cli
 from points_ledger.cli.app import CommandError
 from points_ledger.cli.report_views import REPORTS
 from points_ledger.cli.translated import help_messages
-from points_ledger.i18n import DOMAIN, LANGUAGES
+from points_ledger.i18n import DOMAIN, ERROR_MESSAGES, LANGUAGES
 from points_ledger.repl import DOT_COMMANDS
 
+_FIELD = re.compile(r"(?<!\{)\{[a-z_][a-z0-9_]*\}")
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "points_ledger"
 KEYWORDS = {"_": None, "gettext": None, "N_": None}
@@ -47,17 +49,13 @@ HEADER_COMMENT = """\
 # Source language: English (the msgid). Kept with scripts/update_catalogue.py;
 # tests/unit/test_i18n.py checks every message is translated with its placeholders.
 #"""
-COUNTER_SOURCES = (
-    "cli/*.py",
-    "domain/*.py",
-    "engine.py",
-    "keys.py",
-    "bulk.py",
-    "export.py",
-    "backup.py",
-    "ledger.py",
-)
-"""Where the errors met at the counter are raised: their literal hints are translated."""
+ERROR_WORDING_COMMENT = "error wording: its fields are filled with the particulars"
+"""The extracted comment that marks an error wording in the catalogue.
+
+``points_ledger.i18n`` matches an error's English message against the wordings so marked
+and shows the translation with the same particulars (see :func:`raise_site_wordings`)."""
+MIN_LITERAL = 6
+"""A wording with fewer literal characters (``"{detail}"``) is too vague to match on."""
 TABLE_FUNCTIONS = frozenset({"echo_table", "_table", "table"})
 """Calls whose first argument is a header row the faces translate when printing."""
 
@@ -77,8 +75,8 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
             found.setdefault(message, []).append((f"src/points_ledger/{filename}", lineno))
     for header, place in table_headers().items():
         found.setdefault(header, []).append(place)
-    for hint, place in raised_hints().items():
-        found.setdefault(hint, []).append(place)
+    for text, place in raise_site_wordings().items():
+        found.setdefault(text, []).append(place)
     for spec in REPORTS.values():
         found.setdefault(spec.summary, []).append(("src/points_ledger/cli/report_views.py", 0))
     for command in DOT_COMMANDS.values():
@@ -98,22 +96,127 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
     return found
 
 
-def raised_hints() -> dict[str, tuple[str, int]]:
-    """The literal ``hint=`` texts of :data:`COUNTER_SOURCES` (the faces translate them)."""
+def error_classes() -> frozenset[str]:
+    """The names of every :class:`~points_ledger.errors.LedgerError` class in the source.
+
+    The classes of ``points_ledger.errors`` and any class in ``src/points_ledger`` that
+    derives from one of them (``CommandError``, the REPL's ``ReadOnlyError``).
+    """
+    names = {
+        name
+        for name, value in vars(points_ledger.errors).items()
+        if inspect.isclass(value) and issubclass(value, points_ledger.errors.LedgerError)
+    }
+    bases: dict[str, set[str]] = {}
+    for path in sorted(SOURCE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases.setdefault(node.name, set()).update(_name(b) for b in node.bases)
+    grown = True
+    while grown:
+        grown = False
+        for name, parents in bases.items():
+            if name not in names and parents & names:
+                names.add(name)
+                grown = True
+    return frozenset(names)
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def field_name(node: ast.expr) -> str:
+    """The ``{name}`` an f-string's replacement field gets in its wording.
+
+    The variable or attribute it shows (``{event.account}`` gives ``account``), the
+    argument of a call (``{str(path)}`` gives ``path``), ``count`` for a ``len``,
+    ``error`` for a caught exception; ``value`` when nothing better is at hand. A field
+    written ``{x!r}`` is quoted in the wording (``'{x}'``), as ``repr`` quotes a text.
+    """
+    if isinstance(node, ast.Name | ast.Attribute):
+        name = _name(node).strip("_").lower() or "value"
+        return "error" if name in ("e", "exc", "err") else name
+    if isinstance(node, ast.Subscript):
+        return field_name(node.value)
+    if isinstance(node, ast.Call):
+        called = _name(node.func)
+        if called == "len":
+            return "count"
+        if node.args:
+            inner = field_name(node.args[0])
+            if inner != "value":
+                return inner
+        return called.strip("_").lower() or "value"
+    if isinstance(node, ast.GeneratorExp | ast.ListComp | ast.SetComp):
+        return field_name(node.generators[0].iter)
+    if isinstance(node, ast.BinOp | ast.UnaryOp):
+        return "amount"
+    return "value"
+
+
+def wording(node: ast.expr) -> str | None:
+    """The catalogue wording of a message or hint written at a raise site, if it has one.
+
+    A literal is its own wording; an f-string becomes its literal text with each
+    replacement field written ``{name}`` (see :func:`field_name`; a name used twice for
+    different fields gets ``_2``, ``_3``); literal braces are doubled. Anything else
+    (a variable, a call) has no wording of its own.
+    """
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value or None
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    parts: list[str] = []
+    seen: dict[str, str] = {}
+    for value in node.values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            parts.append(value.value.replace("{", "{{").replace("}", "}}"))
+        elif isinstance(value, ast.FormattedValue):
+            base = field_name(value.value)
+            source = ast.unparse(value.value)
+            name, number = base, 1
+            while name in seen and seen[name] != source:
+                number += 1
+                name = f"{base}_{number}"
+            seen[name] = source
+            field = "{" + name + "}"
+            parts.append(f"'{field}'" if value.conversion == ord("r") else field)
+    return "".join(parts)
+
+
+def raise_site_wordings() -> dict[str, tuple[str, int]]:
+    """The wording of every error message and hint written where an error is made.
+
+    Every call of a :func:`error_classes` class in ``src/points_ledger``: its message
+    (first argument or ``message=``) and its ``hint=``, through :func:`wording`. A wording
+    with no words of its own (``"{message}"``) passes its particular on and is left out.
+    """
+    classes = error_classes()
     found: dict[str, tuple[str, int]] = {}
-    for pattern in COUNTER_SOURCES:
-        for path in sorted(SOURCE.glob(pattern)):
-            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-                if (
-                    isinstance(node, ast.keyword)
-                    and node.arg == "hint"
-                    and isinstance(node.value, ast.Constant)
-                    and isinstance(node.value.value, str)
-                    and node.value.value
-                ):
-                    where = str(path.relative_to(ROOT))
-                    found.setdefault(node.value.value, (where, node.value.lineno))
+    for path in sorted(SOURCE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (isinstance(node, ast.Call) and _name(node.func) in classes):
+                continue
+            given = node.args[:1] + [k.value for k in node.keywords if k.arg in ("message", "hint")]
+            for argument in given:
+                for choice in _choices(argument):
+                    text = wording(choice)
+                    if text and any(c.isalpha() for c in _FIELD.sub("", text)):
+                        where = str(path.relative_to(ROOT))
+                        found.setdefault(text, (where, choice.lineno))
     return found
+
+
+def _choices(node: ast.expr) -> list[ast.expr]:
+    """The texts a message may be: both branches of ``a if c else b``, each side of ``+``."""
+    if isinstance(node, ast.IfExp):
+        return _choices(node.body) + _choices(node.orelse)
+    return [node]
 
 
 def table_headers() -> dict[str, tuple[str, int]]:
@@ -152,9 +255,21 @@ def table_headers() -> dict[str, tuple[str, int]]:
 def template() -> Catalog:
     """The catalogue template (what a ``.pot`` file would hold)."""
     catalog = Catalog(project="points_ledger", charset="utf-8", fuzzy=False)
+    wordings = set(raise_site_wordings()) | set(ERROR_MESSAGES)
     for message, places in collected_messages().items():
-        catalog.add(message, locations=[(path, line) for path, line in places if line])
+        marked = message in wordings and is_matchable(message)
+        catalog.add(
+            message,
+            locations=[(path, line) for path, line in places if line],
+            auto_comments=[ERROR_WORDING_COMMENT] if marked else [],
+        )
     return catalog
+
+
+def is_matchable(text: str) -> bool:
+    """Whether ``text`` is a wording with fields and enough literal text to match on."""
+    literal = _FIELD.sub("", text)
+    return literal != text and len(literal.strip()) >= MIN_LITERAL
 
 
 def main() -> int:

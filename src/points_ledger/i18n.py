@@ -34,6 +34,7 @@ from typing import Final
 
 from babel import Locale
 from babel.dates import format_date as _babel_format_date
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -41,18 +42,22 @@ from babel.numbers import format_decimal
 from points_ledger.errors import LedgerError
 
 __all__ = [
+    "CODE_LABELS",
     "DOMAIN",
     "ERROR_MESSAGES",
     "ERROR_SUMMARIES",
+    "ERROR_WORDING_COMMENT",
     "LANGUAGES",
     "LANGUAGE_ENV_VARIABLES",
     "N_",
     "WORKING_LINES",
     "catalogue_source",
     "current_language",
+    "error_wordings",
     "format_date",
     "format_number",
     "gettext",
+    "label",
     "language_from_environment",
     "normalize_language",
     "set_language",
@@ -225,6 +230,53 @@ these wordings (a signing requirement inside "...; got 1") is translated too. A 
 that matches none is shown after the translated summary of its code, as before.
 """
 
+CODE_LABELS: Final[tuple[str, ...]] = (
+    # What an entry records (its event type).
+    N_("adopt_split_policy"),
+    N_("award_points"),
+    N_("confirm_redemption"),
+    N_("define_service"),
+    N_("delist_offer"),
+    N_("distribute"),
+    N_("donate"),
+    N_("genesis"),
+    N_("grant"),
+    N_("hold_redemption"),
+    N_("join_alliance"),
+    N_("list_offer"),
+    N_("open_account"),
+    N_("record_revenue"),
+    N_("record_roster"),
+    N_("recover_key"),
+    N_("register_key"),
+    N_("reverse"),
+    N_("revoke_key"),
+    N_("set_settlement_rate"),
+    N_("settle_partner"),
+    N_("transfer"),
+    N_("update_offer"),
+    N_("void_redemption"),
+    # Kinds of account.
+    N_("member"),
+    N_("partner"),
+    N_("pool"),
+    N_("fund"),
+    N_("beneficiary"),
+    N_("shareholder"),
+    N_("investor"),
+    N_("issuer"),
+    N_("external"),
+    # Roles of keys.
+    N_("admin"),
+    N_("committee"),
+    N_("treasurer"),
+)
+"""The codes shown to people in tables and messages: entry kinds, account kinds, roles.
+
+Each code is its own msgid, so English shows the code as it always did and a program
+reading JSON still gets the code; :func:`label` gives the word people read.
+"""
+
 WORKING_LINES: Final[tuple[str, ...]] = (
     N_("# Distribution by policy '{policy}', contract year {year}"),
     N_("# Distribution by policy '{policy}'"),
@@ -267,48 +319,117 @@ names, so that their columns stay aligned."""
 _MONEY = re.compile(r"(-?[0-9][0-9,]*\.[0-9]{2}) yuan \((-?[0-9][0-9,]*) fen\)")
 _SUMMARY_ROW = re.compile(r"^(  )(investor \S+|bucket \S+|total)(\s+)(.*)$")
 
-_FIELD = re.compile(r"\{([a-z_]+)\}")
+_CODES: Final = frozenset(CODE_LABELS)
+_CODE_FIELDS: Final = frozenset(
+    {"kind", "role", "roles", "names", "value", "allowed", "reversible_kinds", "status"}
+)
+"""Fields of error wordings that may hold codes (``'{account}' is a {value} account``)."""
+_FIELD = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}")
 _COMBINED: Final = frozenset({"first", "rest", "requirement"})
 """Fields of wordings made of wordings: such a wording applies only when these translate."""
 _NESTING_MAX: Final = 8
 
+ERROR_WORDING_COMMENT: Final = "error wording: its fields are filled with the particulars"
+"""The extracted comment (``#.``) that marks an error wording in a catalogue.
+
+``scripts/update_catalogue.py`` writes it on every wording taken from a place where an
+error is raised (an f-string message or hint, its fields named after what they show) and
+on each of :data:`ERROR_MESSAGES`; :func:`error_wordings` reads the wordings back."""
+
 
 @functools.cache
-def _patterns(
-    wordings: tuple[str, ...] = ERROR_MESSAGES,
-) -> tuple[tuple[re.Pattern[str], str], ...]:
+def _patterns(wordings: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
     compiled = []
     for template in wordings:
-        parts = _FIELD.split(template)
-        regex = "".join(
-            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
-        )
+        seen: set[str] = set()
+        regex = ""
+        for i, part in enumerate(_FIELD.split(template)):
+            if i % 2 == 0:
+                regex += re.escape(part.replace("{{", "{").replace("}}", "}"))
+            else:  # a field shown twice shows the same particular twice
+                regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+                seen.add(part)
         compiled.append((re.compile(regex, re.DOTALL), template))
     return tuple(compiled)
 
 
+def _literal_length(template: str) -> int:
+    return len(_FIELD.sub("", template))
+
+
+@functools.cache
+def error_wordings(language: str) -> tuple[str, ...]:
+    """The error wordings the catalogue of ``language`` translates, most specific first.
+
+    Each is the English wording of a message or hint as the library raises it, with its
+    particulars as ``{name}`` fields: every wording marked with
+    :data:`ERROR_WORDING_COMMENT` in the catalogue, and :data:`ERROR_MESSAGES`. They are
+    ordered by the length of their literal text, longest first, so that a message fitting
+    two wordings is read by the more specific one. English has none (nothing to translate).
+    """
+    catalog = _catalogue(normalize_language(language))
+    if catalog is None:
+        return ()
+    marked = {
+        message.id
+        for message in catalog
+        if isinstance(message.id, str) and ERROR_WORDING_COMMENT in message.auto_comments
+    }
+    wordings = marked | set(ERROR_MESSAGES)
+    return tuple(sorted(wordings, key=lambda w: (-_literal_length(w), w)))
+
+
 def _translate_built(
-    text: str, depth: int = 0, wordings: tuple[str, ...] = ERROR_MESSAGES
+    text: str, depth: int = 0, wordings: tuple[str, ...] | None = None
 ) -> str | None:
-    """``text`` translated through ``wordings``, or None if none matches it."""
+    """``text`` translated through ``wordings`` (default: :func:`error_wordings`), or None."""
     if depth > _NESTING_MAX:
         return None
-    for pattern, template in _patterns(wordings):
+    chosen = error_wordings(current_language()) if wordings is None else wordings
+    for pattern, template in _patterns(chosen):
         found = pattern.fullmatch(text)
         if found is None:
             continue
         translated = gettext(template)
         if translated == template:
-            return None
+            continue
         values: dict[str, str] = {}
         for name, value in found.groupdict().items():
-            inner = _translate_built(value, depth + 1, wordings)
+            # A whole sentence inside a message (a wrapped error) may be known word for word.
+            exact = gettext(value) if wordings is None and " " in value else value
+            inner = exact if exact != value else _translate_built(value, depth + 1, wordings)
             if inner is None and name in _COMBINED:
                 break
-            values[name] = value if inner is None else inner
+            if inner is None:
+                inner = _label(value) if wordings is None and name in _CODE_FIELDS else value
+            values[name] = inner
         else:
             return translated.format(**values)
     return None
+
+
+def label(code: str) -> str:
+    """A code of :data:`CODE_LABELS` as people read it in the current language.
+
+    ``award_points``, ``member``, ``committee`` give their labels; a list of codes
+    (``"admin, committee"``) is labelled code by code; any other text comes back as
+    written, and so does everything in English.
+    """
+    if current_language() == "en" or not code:
+        return code
+    for separator in (", ", ","):
+        if separator in code:
+            parts = code.split(separator)
+            if all(part in _CODES for part in parts):
+                return "、".join(gettext(part) for part in parts)
+    return gettext(code) if code in _CODES else code
+
+
+def _label(value: str) -> str:
+    """A code-holding field's particular as shown: a quoted or bare code gets its label."""
+    if len(value) > 2 and value[0] == value[-1] == "'" and value[1:-1] in _CODES:
+        return label(value[1:-1])
+    return label(value)
 
 
 def normalize_language(value: str) -> str:
@@ -347,19 +468,27 @@ def catalogue_source(language: str) -> str:
 
 
 @functools.cache
+def _catalogue(language: str) -> Catalog | None:
+    """The parsed catalogue of ``language`` (None for English or a lost catalogue)."""
+    if language == "en":
+        return None
+    try:
+        source = catalogue_source(language)
+    except FileNotFoundError:
+        # An installation that lost its catalogue still works, in English.
+        return None
+    return read_po(io.StringIO(source))
+
+
+@functools.cache
 def translation(language: str) -> _gettext.NullTranslations:
     """The compiled translations for ``language`` (English: messages pass through).
 
     The ``.po`` source is parsed and compiled in memory once per process.
     """
-    if normalize_language(language) == "en":
+    catalog = _catalogue(normalize_language(language))
+    if catalog is None:
         return _gettext.NullTranslations()
-    try:
-        source = catalogue_source(normalize_language(language))
-    except FileNotFoundError:
-        # An installation that lost its catalogue still works, in English.
-        return _gettext.NullTranslations()
-    catalog = read_po(io.StringIO(source))
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)

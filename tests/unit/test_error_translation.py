@@ -100,7 +100,7 @@ def test_missing_signatures_read_in_chinese_requirement_included(world: World) -
     error = _raised(lambda: world.ledger.append(event, world.quorum))
     message, _hint = _in_chinese(error)
     assert isinstance(error, AuthorizationError)
-    assert "需要 2 位不同的 committee 角色人员签名" in message
+    assert "需要 2 位不同的委员会成员签名" in message
     assert "实际只有" in message
     assert not ENGLISH.search(message)
 
@@ -112,7 +112,7 @@ def test_wordings_made_of_wordings_are_translated_part_by_part() -> None:
     )
     message, _hint = _in_chinese(error)
     assert message.endswith(
-        "需要一把 admin 角色密钥的签名；并且需要 2 位不同的 committee 角色人员签名；实际只有 1 位"
+        "需要一把管理员密钥的签名；并且需要 2 位不同的委员会成员签名；实际只有 1 位"
     )
 
 

@@ -29,7 +29,7 @@ from points_ledger.i18n import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%(?:\([a-z_]+\))?[sd]")
+PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}|%(?:\([a-z_]+\))?[sd]")
 
 
 def _update_script() -> ModuleType:

@@ -44,6 +44,7 @@ from points_ledger.errors import (
 )
 from points_ledger.i18n import (
     N_,
+    label,
     language_from_environment,
     normalize_language,
     translate_problem,
@@ -62,6 +63,7 @@ __all__ = [
     "EXIT_REFUSED",
     "EXIT_USAGE",
     "GROUP_OPTIONS",
+    "LABELLED_COLUMNS",
     "LEDGER_ENV",
     "NOW_ENV",
     "PASSPHRASE_ENV",
@@ -91,6 +93,9 @@ __all__ = [
     "stdin_is_terminal",
     "today",
 ]
+
+LABELLED_COLUMNS: Final = frozenset({"kind", "role", "roles"})
+"""Table columns holding codes people read by their label (:func:`echo_table`)."""
 
 EXIT_OK: Final = 0
 """The command did what was asked."""
@@ -636,7 +641,16 @@ def append_signed(event: Event, key_paths: Iterable[Path], *, as_json: bool) -> 
 def echo_table(
     headers: Sequence[str], rows: Sequence[Sequence[object]], *, right: Sequence[bool] | None = None
 ) -> None:
-    """Print an aligned table (CJK-aware widths), its headers in the current language."""
+    """Print an aligned table (CJK-aware widths) in the current language.
+
+    The headers are translated, and so are the codes in a ``kind``, ``role`` or ``roles``
+    column (entry kinds, account kinds, key roles: see :func:`points_ledger.i18n.label`).
+    """
+    coded = [i for i, h in enumerate(headers) if h in LABELLED_COLUMNS]
+    if coded:
+        rows = [
+            [label(str(cell)) if i in coded else cell for i, cell in enumerate(row)] for row in rows
+        ]
     click.echo(format_table([_(h) for h in headers], rows, right=right))
 
 

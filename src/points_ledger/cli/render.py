@@ -13,7 +13,7 @@ import click
 
 from points_ledger._base64 import encode_b64
 from points_ledger.audit import AuditReport
-from points_ledger.i18n import format_number, translate_message
+from points_ledger.i18n import format_number, label, translate_message
 from points_ledger.i18n import gettext as _
 from points_ledger.models import AppendResult, Asset, Balance, Entry, KeyRecord, StatementLine
 from points_ledger.models.audit import Problem
@@ -147,14 +147,14 @@ def show_append(result: AppendResult, *, as_json: bool) -> None:
 def created_text(seq: int, kind: str, event_id: str) -> str:
     """``created entry 7 (award_points, id award-0001)`` in the current language."""
     return _("created entry {seq} ({kind}, id {event_id})").format(
-        seq=seq, kind=kind, event_id=event_id
+        seq=seq, kind=label(kind), event_id=event_id
     )
 
 
 def already_recorded_text(seq: int, kind: str, event_id: str) -> str:
     """What a retry of a stored event prints: the entry it already is, nothing written."""
     return _("already recorded as entry {seq} ({kind}, id {event_id}); nothing written").format(
-        seq=seq, kind=kind, event_id=event_id
+        seq=seq, kind=label(kind), event_id=event_id
     )
 
 
