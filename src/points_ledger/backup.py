@@ -61,7 +61,7 @@ def back_up(store: Store, dest: str | Path, check_copy: CopyCheck) -> Backup:
     for suffix in ("", "-wal", "-shm", "-journal"):
         if Path(f"{target}{suffix}").exists():
             raise StorageError(
-                f"{target}{suffix} already exists; a backup never overwrites a file",
+                f"{target}{suffix} already exists; a file is never overwritten",
                 hint="Choose a new file name for the backup (e.g. with today's date).",
             )
     with store.read_snapshot() as size:

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from points_ledger import reports
 from points_ledger.errors import AuthorizationError, LedgerError, StorageError
-from points_ledger.i18n import N_, format_number, gettext
+from points_ledger.i18n import N_, format_number, gettext, label
 from points_ledger.keys import Signer
 from points_ledger.ledger import Ledger
 from points_ledger.models import (
@@ -136,7 +136,7 @@ def _remove_previous_demo(path: Path) -> None:
         Ledger.open(path, read_only=True).close()
     except LedgerError as e:
         raise StorageError(
-            f"{path} exists and is not a points ledger; the demo will not overwrite it",
+            f"{path} already exists and is not a points ledger; a file is never overwritten",
             hint="Move that file away or run the demo in another folder.",
         ) from e
     for suffix in ("", "-wal", "-shm"):
@@ -199,7 +199,9 @@ class _Story:
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]], **kw: object) -> None:
         translated = [gettext(h) for h in headers]
-        text = format_table(translated, rows, **kw)  # type: ignore[arg-type]
+        coded = {i for i, h in enumerate(headers) if h in ("kind", "role", "roles")}
+        shown = [[label(str(c)) if i in coded else c for i, c in enumerate(r)] for r in rows]
+        text = format_table(translated, shown, **kw)  # type: ignore[arg-type]
         for line in text.splitlines():
             self.echo(f"   {line}")
 
@@ -418,7 +420,8 @@ def _community(s: _Story) -> None:
         pool="pool:charity",
         beneficiary="hh:0042",
         points=20,
-        purpose="haircut for an elderly resident living alone",
+        # The purpose is the office's own words, written in the language the demo speaks.
+        purpose=gettext("haircut for an elderly resident living alone"),
     )
     try:
         s.ledger.append(grant, [s.keys["cm.chen"]])
@@ -440,7 +443,7 @@ def _community(s: _Story) -> None:
         "admins",
         "cm.chen",
         "cm.liu",
-        memo="street office grant to the community fund",
+        memo=gettext("street office grant to the community fund"),
         postings=(
             Posting(account="external", asset=Asset.CNY, amount=-200_000),
             Posting(account="fund:community", asset=Asset.CNY, amount=200_000),

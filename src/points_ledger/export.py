@@ -479,7 +479,7 @@ def write_xlsx(
         handle = open(target, "xb")  # noqa: SIM115 - closed below, removed on failure
     except FileExistsError as e:
         raise StorageError(
-            f"{target} already exists; an export never overwrites a file",
+            f"{target} already exists; a file is never overwritten",
             hint="Choose another file name or move the old file away.",
         ) from e
     except OSError as e:

@@ -26,6 +26,7 @@ import gettext as _gettext
 import io
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -51,6 +52,7 @@ __all__ = [
     "LANGUAGE_ENV_VARIABLES",
     "N_",
     "WORKING_LINES",
+    "WORKING_TABLE_HEADERS",
     "catalogue_source",
     "current_language",
     "error_wordings",
@@ -212,11 +214,7 @@ ERROR_MESSAGES: Final[tuple[str, ...]] = (
         "without anyone else signing"
     ),
     # Files the command line writes.
-    N_("{path} already exists; this command never overwrites a file"),
-    N_("{path} already exists; export never overwrites a file"),
-    N_("{path} already exists; init never overwrites a file"),
-    N_("{path} already exists; an export never overwrites a file"),
-    N_("{path} already exists; a backup never overwrites a file"),
+    N_("{path} already exists; a file is never overwritten"),
     N_("Choose another --output path or move the old file away."),
     N_("Choose another file name or move the old file away."),
 )
@@ -315,6 +313,20 @@ WORKING_LINES: Final[tuple[str, ...]] = (
 """The lines of a distribution's printed working (``DistributionTrace.to_text()``), by
 wording, for :func:`translate_working`. The working's tables keep their English column
 names, so that their columns stay aligned."""
+
+WORKING_TABLE_HEADERS: Final[tuple[str, ...]] = (
+    N_("recipient"),
+    N_("weight"),
+    N_("exact quota"),
+    N_("quota (decimal)"),
+    N_("floor"),
+    N_("remainder"),
+    N_("extra"),
+    N_("amount"),
+)
+"""The column headers of each table in a distribution's working, translated by
+:func:`translate_working` (the table is realigned for the translated headers)."""
+_WORKING_HEADER_WORDS: Final = " ".join(WORKING_TABLE_HEADERS).split()
 
 _MONEY = re.compile(r"(-?[0-9][0-9,]*\.[0-9]{2}) yuan \((-?[0-9][0-9,]*) fen\)")
 _SUMMARY_ROW = re.compile(r"^(  )(investor \S+|bucket \S+|total)(\s+)(.*)$")
@@ -574,15 +586,27 @@ def translate_working(text: str) -> str:
     Each line (without its indentation) in a wording of :data:`WORKING_LINES` is
     translated with its particulars (ids, amounts, fractions) as they are; amounts
     ``X yuan (Y fen)`` and the summary's labels (``investor ACCOUNT``, ``bucket NAME``,
-    ``total``) are translated where they stand; table rows and anything else stay as
-    written, so every figure is still there. In English
-    the text comes back unchanged.
+    ``total``) are translated where they stand; the tables get translated column
+    headers (see :data:`WORKING_TABLE_HEADERS`) and are realigned, their cells as
+    written; anything else stays as written, so every figure is still there. In
+    English the text comes back unchanged.
     """
     if current_language() == "en":
         return text
     money = gettext("{yuan} yuan ({fen} fen)")
     out = []
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if line.split() == _WORKING_HEADER_WORDS:
+            block = [line]
+            while index < len(lines) and lines[index].startswith("  "):
+                block.append(lines[index])
+                index += 1
+            out.extend(_working_table(block))
+            continue
         row = _SUMMARY_ROW.match(line)
         if row is not None:
             kind, _space, name = row.group(2).partition(" ")
@@ -600,6 +624,46 @@ def translate_working(text: str) -> str:
                 line = line[: len(line) - len(body)] + translated
         out.append(_MONEY.sub(lambda m: money.format(yuan=m.group(1), fen=m.group(2)), line))
     return "\n".join(out)
+
+
+def _working_table(block: list[str]) -> list[str]:
+    """A working's table (header line and rows) with translated headers, realigned.
+
+    The working writes the first column left-aligned and the others right-aligned, two
+    spaces apart, so each column ends where its header ends; the cells are read back
+    by those ends and every figure is kept as written.
+    """
+    header = block[0]
+    ends: list[int] = []
+    cursor = 0
+    for name in WORKING_TABLE_HEADERS:
+        start = header.index(name, cursor)
+        cursor = start + len(name)
+        ends.append(cursor)
+    rows: list[list[str]] = []
+    for line in block[1:]:
+        padded = line.ljust(ends[-1])
+        first = padded.split()[0]
+        starts = [0, 2 + len(first), *ends[1:-1]]  # the first column is left-aligned
+        cells = [first]
+        cells += [padded[starts[i] : ends[i]].strip() for i in range(1, len(ends))]
+        rows.append(cells)
+    table = [[gettext(h) for h in WORKING_TABLE_HEADERS], *rows]
+    widths = [max(_display_width(r[i]) for r in table) for i in range(len(ends))]
+    out = []
+    for row in table:
+        cells = [row[0] + " " * (widths[0] - _display_width(row[0]))]
+        cells += [
+            " " * (widths[i] - _display_width(cell)) + cell
+            for i, cell in enumerate(row[1:], start=1)
+        ]
+        out.append("  " + "  ".join(cells).rstrip())
+    return out
+
+
+def _display_width(text: str) -> int:
+    # Wide and full-width characters (CJK) take two columns in a terminal.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _babel_locale() -> Locale:

@@ -291,7 +291,7 @@ def test_init_creates_key_files_and_ledger(tmp_path: Path) -> None:
     again = run(tmp_path / "other.db", "init", "--origin", ORIGIN, "--keys-dir", str(keys_dir))
     assert again.exit_code == 1
     assert error_line(again).startswith("error [key_file_unsafe]: key file")
-    assert "never overwrites" in again.stderr
+    assert "never overwritten" in again.stderr
     assert not (tmp_path / "other.db").exists()
 
 

@@ -86,11 +86,11 @@ def test_backup_copies_the_moment_it_began_while_another_connection_appends(
 def test_backup_refuses_to_overwrite(world: World, tmp_path: Path) -> None:
     dest = tmp_path / "exists.db"
     dest.write_bytes(b"keep me")
-    with pytest.raises(StorageError, match="never overwrites"):
+    with pytest.raises(StorageError, match="never overwritten"):
         world.ledger.backup(dest)
     assert dest.read_bytes() == b"keep me"
     (tmp_path / "stray.db-wal").write_bytes(b"")
-    with pytest.raises(StorageError, match="never overwrites"):
+    with pytest.raises(StorageError, match="never overwritten"):
         world.ledger.backup(tmp_path / "stray.db")
     assert not (tmp_path / "stray.db").exists()
 
@@ -136,7 +136,7 @@ def test_cli_backup(tmp_path: Path) -> None:
     }
     out = runner.invoke(cli, ["backup", str(tmp_path / "a.db")], env=env)
     assert out.exit_code == EXIT_REFUSED
-    assert "never overwrites" in out.output
+    assert "never overwritten" in out.output
     world.ledger.close()
     conn = sqlite3.connect(str(world.path), isolation_level=None)
     conn.execute("DROP TRIGGER entries_no_update")

@@ -173,11 +173,22 @@ def test_a_distributions_working_reads_in_chinese_figures_unchanged() -> None:
     assert "  第 1 个单位：investor —— 余数 7/10（0.7）" in lines
     assert any(line.startswith("  投资方 inv:agri") for line in lines)
     assert lines[-1].startswith("  合计") and lines[-1].endswith("1,000.01 元（100,001 分）")
-    # Every line that is not a table row reads in Chinese; table rows keep every figure.
-    words = re.compile(r"\b(?:Amount|Step|Summary|Total|Sum|Check|Leftover|unit|yuan|fen)\b")
+    # Every line reads in Chinese; table rows keep every figure, realigned under
+    # translated headers.
+    words = re.compile(
+        r"\b(?:Amount|Step|Summary|Total|Sum|Check|Leftover|unit|yuan|fen|recipient|weight|"
+        r"quota|floor|remainder|extra|amount)\b"
+    )
+    headers = [line for line in lines if line.startswith("  领取人")]
+    assert len(headers) == 4
+    assert headers[0].split() == [
+        "领取人", "权重", "应得（分数）", "应得（小数）", "向下取整", "余数", "补一", "金额"
+    ]  # fmt: skip
     for before, after in zip(english.splitlines(), lines, strict=True):
         table_row = re.match(r"  \S+\s+\d", before) and ":" not in before
-        if before.startswith("  recipient") or (table_row and "yuan" not in before):
-            assert after == before
+        if table_row and "yuan" not in before:
+            assert after.split() == before.split()
+            assert len(after) == len(headers[0]) or after.endswith(before.split()[-1])
         else:
             assert not words.search(after), after
+    assert "  village   3/10     300003/10      30,000.3    30,000  3/10        30,000" in lines

@@ -275,7 +275,7 @@ def _open_output(output: Path | None, *, bom: bool) -> Iterator[IO[str]]:
         handle = open(output, "x", encoding=encoding, newline="")  # noqa: SIM115
     except FileExistsError as e:
         raise CommandError(
-            f"{output} already exists; export never overwrites a file",
+            f"{output} already exists; a file is never overwritten",
             hint="Choose another --output path or move the old file away.",
         ) from e
     except OSError as e:

@@ -250,7 +250,7 @@ def init(
         raise click.BadParameter(str(e), param_hint="--date") from e
     if os.path.lexists(path):
         raise StorageError(
-            f"{path} already exists; init never overwrites a file",
+            f"{path} already exists; a file is never overwritten",
             hint="Choose another --ledger path, or open the existing ledger.",
         )
     targets = [keys_dir / "log.key"] + [
@@ -259,7 +259,7 @@ def init(
     existing = [str(t) for t in targets if os.path.lexists(t)]
     if existing:
         raise KeyFileError(
-            f"key file {existing[0]} already exists; init never overwrites keys",
+            f"key file {existing[0]} already exists; a file is never overwritten",
             hint="Choose an empty --keys-dir.",
         )
     passphrases = _init_passphrases(targets)

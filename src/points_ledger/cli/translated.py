@@ -20,6 +20,7 @@ import click
 from points_ledger.i18n import N_, current_language, gettext
 
 __all__ = [
+    "TYPE_WORDS",
     "TranslatedCommand",
     "TranslatedContext",
     "TranslatedFormatter",
@@ -38,6 +39,23 @@ _CLICK_WORDS = (
     N_("default: {default}"),
     N_("required"),
 )
+
+TYPE_WORDS = (
+    N_("TEXT"),
+    N_("INTEGER"),
+    N_("INTEGER RANGE"),
+    N_("FLOAT"),
+    N_("FLOAT RANGE"),
+    N_("FILE"),
+    N_("FILENAME"),
+    N_("DIRECTORY"),
+    N_("PATH"),
+    N_("BOOLEAN"),
+    N_("[OPTIONS]"),
+    N_("COMMAND [ARGS]..."),
+)
+"""click's names for what an option takes (``--memo TEXT``) and its usage-line words,
+shown in the current language; a metavar written by hand (``YYYY-MM-DD``) stays."""
 
 
 def _help_text(help_text: str | None) -> str:
@@ -131,8 +149,18 @@ class _Translating(click.Command):
             if help_text:
                 param = copy.copy(param)
                 param.help = gettext(help_text)
+            if isinstance(param, click.Option) and param.metavar is None:
+                metavar = param.make_metavar(ctx)
+                word = metavar.removesuffix("...")
+                if word in TYPE_WORDS and gettext(word) != word:
+                    param = copy.copy(param)
+                    param.metavar = gettext(word) + metavar[len(word) :]
             params.append(param)
         return params
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        """The usage line's pieces, click's own words (``[OPTIONS]``) translated."""
+        return [gettext(p) if p in TYPE_WORDS else p for p in super().collect_usage_pieces(ctx)]
 
 
 def _option_help(option: click.Option, ctx: click.Context) -> str:

@@ -79,7 +79,7 @@ def write_new_file(path: Path, text: str) -> None:
             handle.write(text)
     except FileExistsError as e:
         raise CommandError(
-            f"{path} already exists; this command never overwrites a file",
+            f"{path} already exists; a file is never overwritten",
             hint="Choose another --output path or move the old file away.",
         ) from e
     except OSError as e:

@@ -706,7 +706,7 @@ class SqliteStore:
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError as e:
             raise StorageError(
-                f"{dest} already exists; a backup never overwrites a file",
+                f"{dest} already exists; a file is never overwritten",
                 hint="Choose a new file name for the backup (e.g. with today's date).",
             ) from e
         except OSError as e:
