@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from points_ledger import reports
 from points_ledger.errors import AuthorizationError, LedgerError, StorageError
-from points_ledger.i18n import N_, format_number, gettext, label
+from points_ledger.i18n import N_, format_number, gettext, label_rows
 from points_ledger.keys import Signer
 from points_ledger.ledger import Ledger
 from points_ledger.models import (
@@ -199,9 +199,7 @@ class _Story:
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]], **kw: object) -> None:
         translated = [gettext(h) for h in headers]
-        coded = {i for i, h in enumerate(headers) if h in ("kind", "role", "roles")}
-        shown = [[label(str(c)) if i in coded else c for i, c in enumerate(r)] for r in rows]
-        text = format_table(translated, shown, **kw)  # type: ignore[arg-type]
+        text = format_table(translated, label_rows(headers, rows), **kw)  # type: ignore[arg-type]
         for line in text.splitlines():
             self.echo(f"   {line}")
 

@@ -27,7 +27,7 @@ import io
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import resources
@@ -48,6 +48,7 @@ __all__ = [
     "ERROR_MESSAGES",
     "ERROR_SUMMARIES",
     "ERROR_WORDING_COMMENT",
+    "LABELLED_COLUMNS",
     "LANGUAGES",
     "LANGUAGE_ENV_VARIABLES",
     "N_",
@@ -60,6 +61,7 @@ __all__ = [
     "format_number",
     "gettext",
     "label",
+    "label_rows",
     "language_from_environment",
     "normalize_language",
     "set_language",
@@ -435,6 +437,23 @@ def label(code: str) -> str:
             if all(part in _CODES for part in parts):
                 return "、".join(gettext(part) for part in parts)
     return gettext(code) if code in _CODES else code
+
+
+LABELLED_COLUMNS: Final = frozenset({"kind", "role", "roles"})
+"""Table columns (by English header) that hold codes people read by their label."""
+
+
+def label_rows(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[list[object]]:
+    """``rows`` of a table with the codes of its :data:`LABELLED_COLUMNS` labelled.
+
+    Args:
+        headers: The table's English headers (``"kind"``), before translation.
+        rows: The cells; other columns are kept as they are (numbers stay numbers).
+    """
+    coded = {i for i, header in enumerate(headers) if header in LABELLED_COLUMNS}
+    return [
+        [label(str(cell)) if i in coded else cell for i, cell in enumerate(row)] for row in rows
+    ]
 
 
 def _label(value: str) -> str:

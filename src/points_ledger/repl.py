@@ -39,7 +39,7 @@ from points_ledger.cli.report_views import ReportArgsError, run_report
 from points_ledger.cli.tables import balances_table, entries_table, reports_table, statement_table
 from points_ledger.demo import format_table
 from points_ledger.errors import LedgerError, NotFoundError
-from points_ledger.i18n import gettext, translate_error
+from points_ledger.i18n import gettext, label_rows, translate_error
 from points_ledger.keys import Signer, check_key_file, load_signer
 from points_ledger.ledger import Clock, Ledger, SignerLike, read_only_names, system_clock
 from points_ledger.models import AppendResult, Asset, Event
@@ -94,8 +94,8 @@ def format_error(error: LedgerError) -> str:
 def _table(
     headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[bool] | None = None
 ) -> str:
-    """``format_table`` with the headers in the current language."""
-    return format_table([gettext(h) for h in headers], rows, right=right)
+    """``format_table`` with the headers (and the codes of a ``kind`` column) translated."""
+    return format_table([gettext(h) for h in headers], label_rows(headers, rows), right=right)
 
 
 class LedgerProxy:

@@ -44,7 +44,7 @@ from points_ledger.errors import (
 )
 from points_ledger.i18n import (
     N_,
-    label,
+    label_rows,
     language_from_environment,
     normalize_language,
     translate_problem,
@@ -63,7 +63,6 @@ __all__ = [
     "EXIT_REFUSED",
     "EXIT_USAGE",
     "GROUP_OPTIONS",
-    "LABELLED_COLUMNS",
     "LEDGER_ENV",
     "NOW_ENV",
     "PASSPHRASE_ENV",
@@ -93,9 +92,6 @@ __all__ = [
     "stdin_is_terminal",
     "today",
 ]
-
-LABELLED_COLUMNS: Final = frozenset({"kind", "role", "roles"})
-"""Table columns holding codes people read by their label (:func:`echo_table`)."""
 
 EXIT_OK: Final = 0
 """The command did what was asked."""
@@ -644,14 +640,9 @@ def echo_table(
     """Print an aligned table (CJK-aware widths) in the current language.
 
     The headers are translated, and so are the codes in a ``kind``, ``role`` or ``roles``
-    column (entry kinds, account kinds, key roles: see :func:`points_ledger.i18n.label`).
+    column (entry kinds, account kinds, key roles: :func:`points_ledger.i18n.label_rows`).
     """
-    coded = [i for i, h in enumerate(headers) if h in LABELLED_COLUMNS]
-    if coded:
-        rows = [
-            [label(str(cell)) if i in coded else cell for i, cell in enumerate(row)] for row in rows
-        ]
-    click.echo(format_table([_(h) for h in headers], rows, right=right))
+    click.echo(format_table([_(h) for h in headers], label_rows(headers, rows), right=right))
 
 
 def echo_json(document: object) -> None:

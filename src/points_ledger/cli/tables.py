@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from points_ledger.cli.render import amount_text, postings_text
 from points_ledger.cli.report_views import REPORTS
 from points_ledger.demo import format_table
-from points_ledger.i18n import gettext
+from points_ledger.i18n import gettext, label_rows
 from points_ledger.models import Asset, Balance, Entry, StatementLine
 
 __all__ = ["Table", "balances_table", "entries_table", "reports_table", "statement_table"]
@@ -30,7 +30,8 @@ class Table:
     def text(self) -> str:
         """The aligned table (CJK-aware widths), its headers in the current language."""
         right: Sequence[bool] | None = self.right
-        return format_table([gettext(h) for h in self.headers], self.rows, right=right)
+        rows = label_rows(self.headers, self.rows)
+        return format_table([gettext(h) for h in self.headers], rows, right=right)
 
 
 def balances_table(balances: Iterable[Balance]) -> Table:
