@@ -342,6 +342,8 @@ _FIELD = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}")
 _COMBINED: Final = frozenset({"first", "rest", "requirement"})
 """Fields of wordings made of wordings: such a wording applies only when these translate."""
 _NESTING_MAX: Final = 8
+_COMBINING: Final = frozenset(w for w in ERROR_MESSAGES if set(_FIELD.findall(w)) & _COMBINED)
+"""The wordings of :data:`ERROR_MESSAGES` made of wordings (``"{first}; and {rest}"``)."""
 
 ERROR_WORDING_COMMENT: Final = "error wording: its fields are filled with the particulars"
 """The extracted comment (``#.``) that marks an error wording in a catalogue.
@@ -412,7 +414,7 @@ def _translate_built(
             # A whole sentence inside a message (a wrapped error) may be known word for word.
             exact = gettext(value) if wordings is None and " " in value else value
             inner = exact if exact != value else _translate_built(value, depth + 1, wordings)
-            if inner is None and name in _COMBINED:
+            if inner is None and name in _COMBINED and template in _COMBINING:
                 break
             if inner is None:
                 inner = _label(value) if wordings is None and name in _CODE_FIELDS else value

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,6 +113,11 @@ def test_every_help_screen_is_translated(path: list[str]) -> None:
         for name in command.commands:
             assert f"  {name} " in chinese.output, name
     english_shown = "".join(english.output.split())
+    # click's names for what an option takes, and its usage words, are translated too.
+    type_names = re.compile(r"--[a-z-]+ (?:TEXT|INTEGER|FLOAT|FILENAME|DIRECTORY|PATH|BOOLEAN)\b")
+    assert not type_names.search(chinese.output), chinese.output
+    assert "[OPTIONS]" not in chinese.output and "[选项]" in chinese.output
+    assert "[OPTIONS]" in english.output
     assert "[default:" not in shown and "required]" not in shown
     assert "[default:" not in english_shown or "[默认：" in shown
     assert "required]" not in english_shown or "必填]" in shown
@@ -174,6 +180,9 @@ def test_demo_in_chinese(tmp_path: Path) -> None:
     assert "结算记录第 " in text and " 分 = 2.00 元，付给理发店" in text
     assert "投资方 inv:agri-partner" in text and "分配项 shareholders" in text
     assert "付给 11 个账户的合计" in text and "改过积分的副本被拒绝：[integrity_failure]" in text
+    # The grant's purpose is written in the demo's language; kinds show their labels.
+    assert "34  公益资助  hh:0042    -20  为独居老人理发" in text
+    assert "haircut for an elderly" not in text and "  donate " not in text
 
 
 def test_init_names_its_keys_in_chinese(

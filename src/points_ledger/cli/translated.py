@@ -50,12 +50,14 @@ TYPE_WORDS = (
     N_("FILENAME"),
     N_("DIRECTORY"),
     N_("PATH"),
+    N_("PATH|URL"),
     N_("BOOLEAN"),
     N_("[OPTIONS]"),
     N_("COMMAND [ARGS]..."),
 )
-"""click's names for what an option takes (``--memo TEXT``) and its usage-line words,
-shown in the current language; a metavar written by hand (``YYYY-MM-DD``) stays."""
+"""click's names for what an option takes (``--memo TEXT``), the same words given by
+hand (``--key FILE``) and click's usage-line words, shown in the current language; any
+other metavar (``YYYY-MM-DD``) stays as written."""
 
 
 def _help_text(help_text: str | None) -> str:
@@ -149,7 +151,7 @@ class _Translating(click.Command):
             if help_text:
                 param = copy.copy(param)
                 param.help = gettext(help_text)
-            if isinstance(param, click.Option) and param.metavar is None:
+            if isinstance(param, click.Option):
                 metavar = param.make_metavar(ctx)
                 word = metavar.removesuffix("...")
                 if word in TYPE_WORDS and gettext(word) != word:
