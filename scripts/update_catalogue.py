@@ -54,6 +54,9 @@ ERROR_WORDING_COMMENT = "error wording: its fields are filled with the particula
 
 ``points_ledger.i18n`` matches an error's English message against the wordings so marked
 and shows the translation with the same particulars (see :func:`raise_site_wordings`)."""
+CLICK_ERRORS = frozenset({"UsageError", "BadParameter", "BadOptionUsage", "fail"})
+"""click's errors the command line raises itself (and ``ParamType.fail``): the faces show
+them as ``usage`` errors, translated like the library's."""
 MIN_LITERAL = 6
 """A wording with fewer literal characters (``"{detail}"``) is too vague to match on."""
 TABLE_FUNCTIONS = frozenset({"echo_table", "_table", "table"})
@@ -192,11 +195,12 @@ def wording(node: ast.expr) -> str | None:
 def raise_site_wordings() -> dict[str, tuple[str, int]]:
     """The wording of every error message and hint written where an error is made.
 
-    Every call of a :func:`error_classes` class in ``src/points_ledger``: its message
+    Every call of a :func:`error_classes` class or of one of :data:`CLICK_ERRORS` in
+    ``src/points_ledger``: its message
     (first argument or ``message=``) and its ``hint=``, through :func:`wording`. A wording
     with no words of its own (``"{message}"``) passes its particular on and is left out.
     """
-    classes = error_classes()
+    classes = error_classes() | CLICK_ERRORS
     found: dict[str, tuple[str, int]] = {}
     for path in sorted(SOURCE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):

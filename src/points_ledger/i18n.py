@@ -222,12 +222,15 @@ ERROR_MESSAGES: Final[tuple[str, ...]] = (
 )
 """Error messages and hints built from particulars that the faces translate.
 
-Each is the exact English wording the library raises, with its particulars (account ids,
-amounts, dates, paths) as ``{name}`` fields. :func:`translate_problem` matches a message
-against these wordings, translates the wording and fills the same particulars back in, so
-a message met at the counter reads whole in Chinese. A particular that is itself one of
-these wordings (a signing requirement inside "...; got 1") is translated too. A message
-that matches none is shown after the translated summary of its code, as before.
+Each is an English wording with its particulars (account ids, amounts, dates, paths) as
+``{name}`` fields. The wordings written where the library raises its errors are collected
+from the source into the catalogue by ``scripts/update_catalogue.py`` (see
+:func:`error_wordings`); these are the ones no raise site words: click's own usage errors,
+audit findings, the parts of a signing requirement, and the counter's messages in the
+wording their tests read them by. :func:`translate_problem` matches a message against all
+of them, translates the wording and fills the same particulars back in. A particular that
+is itself one of these wordings (a signing requirement inside "...; got 1") is translated
+too. A message that matches none is shown after the translated summary of its code.
 """
 
 CODE_LABELS: Final[tuple[str, ...]] = (
@@ -270,8 +273,16 @@ CODE_LABELS: Final[tuple[str, ...]] = (
     N_("admin"),
     N_("committee"),
     N_("treasurer"),
+    # States of a voucher, and yes or no in a table.
+    N_("pending"),
+    N_("confirmed"),
+    N_("voided"),
+    N_("expired"),
+    N_("yes"),
+    N_("no"),
 )
-"""The codes shown to people in tables and messages: entry kinds, account kinds, roles.
+"""The codes shown to people in tables and messages: entry kinds, account kinds, roles,
+voucher states.
 
 Each code is its own msgid, so English shows the code as it always did and a program
 reading JSON still gets the code; :func:`label` gives the word people read.
@@ -441,7 +452,7 @@ def label(code: str) -> str:
     return gettext(code) if code in _CODES else code
 
 
-LABELLED_COLUMNS: Final = frozenset({"kind", "role", "roles"})
+LABELLED_COLUMNS: Final = frozenset({"kind", "role", "roles", "status", "listed", "expired"})
 """Table columns (by English header) that hold codes people read by their label."""
 
 
@@ -563,8 +574,8 @@ def translate_error(error: LedgerError) -> tuple[str, str]:
     """The message and hint of ``error`` as the current language shows them.
 
     A message or hint the catalogue knows word for word is translated. One built from
-    particulars (account ids, amounts) in a wording of :data:`ERROR_MESSAGES` is
-    translated with the same particulars. Any other message is shown after a translated
+    particulars (account ids, amounts) in one of :func:`error_wordings` is translated
+    with the same particulars. Any other message is shown after a translated
     summary of its code, in the library's English, so nothing it says is lost. In English
     both come back unchanged.
     """
@@ -590,8 +601,8 @@ def translate_problem(code: str, message: str, hint: str) -> tuple[str, str]:
 def translate_message(text: str) -> str:
     """A message in the current language, or as written if no translation fits.
 
-    Word for word from the catalogue, or through the wordings of :data:`ERROR_MESSAGES`
-    with its particulars kept. For texts shown without an error code (audit problems and findings).
+    Word for word from the catalogue, or through :func:`error_wordings` with its
+    particulars kept. For texts shown without an error code (audit problems and findings).
     """
     if current_language() == "en" or not text:
         return text

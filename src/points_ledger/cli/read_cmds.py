@@ -19,6 +19,7 @@ from points_ledger.cli.render import (
 from points_ledger.cli.tables import balances_table, entries_table, statement_table
 from points_ledger.errors import NotFoundError
 from points_ledger.i18n import gettext as _
+from points_ledger.i18n import label
 from points_ledger.models import Asset
 
 __all__ = ["balance", "entries", "entry", "statement"]
@@ -116,7 +117,7 @@ def entry(seq: int, as_json: bool) -> None:
         format_fields(
             [
                 (_("seq"), str(item.seq)),
-                (_("kind"), item.kind),
+                (_("kind"), label(item.kind)),
                 (_("event id"), item.event_id),
                 (_("effective at"), item.event.effective_at.isoformat()),
                 (_("recorded at"), item.recorded_at.isoformat()),
