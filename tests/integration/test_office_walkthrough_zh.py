@@ -69,6 +69,8 @@ _PUNCTUATION = re.compile(r"[(),;?!\"]|\.(?=\s|$)|[^\x00-\x7f]")
 """Marks between words (a sentence's own punctuation, Chinese text), read as spaces."""
 _CODE_LIKE = re.compile(r"\S*[0-9:/._=+\-\[\]{}'@|]\S*")
 """A token holding digits or code punctuation: an id, amount, path, option, date or code."""
+_CODE_LIST = re.compile(r"[A-Za-z_]+(?:、[A-Za-z_]+)+")
+"""Codes listed the Chinese way (``volunteer、service、quantity``): column names."""
 _ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]+(?: [A-Za-z]+){2,}\b")
 """Three or more English words in a row, once ids and codes are taken out."""
 
@@ -79,6 +81,7 @@ def english_sentences(text: str) -> list[str]:
     for line in text.splitlines():
         if line.lstrip().startswith("{") or '{"' in line:
             continue  # a JSON document: machine-readable, keeps its English keys
+        line = _CODE_LIST.sub("·", line)
         prose = _CODE_LIKE.sub("·", _PUNCTUATION.sub(" ", line))
         prose = re.sub(r" {2,}", "  ", prose)  # table columns stay apart
         found += _ENGLISH_SENTENCE.findall(prose)
@@ -249,6 +252,7 @@ def test_the_page_refuses_a_grant_with_one_signature_as_it_says(tmp_path: Path) 
         ),
         ("账户    类型    网格路径\nvol:0001  居民  成华区 / 3栋", []),
         ("Check the date. Then retry", ["Check the date"]),
+        ("文件（列为 volunteer、service、quantity、cel", []),
         ("已创建第 3 条记录（open account entry）", ["open account entry"]),
         ('事件:  {"type":"award points to someone"}', []),
         ("余额不足：account has too little", ["account has too little"]),

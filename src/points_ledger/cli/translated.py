@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 
 import click
+import click.formatting
 
 from points_ledger.i18n import N_, current_language, gettext
 
@@ -99,6 +101,40 @@ class TranslatedFormatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         """Write a section heading (``Options``, ``Commands``) in the current language."""
         super().write_heading(gettext(heading))
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        """Write a definition list (options, commands) aligned by display width.
+
+        As click does, but a term in Chinese (``--memo 文本``) takes two terminal columns
+        per character, so the second column still lines up.
+        """
+        listed = list(rows)
+        first_col = min(max((_width(first) for first, _ in listed), default=0), col_max)
+        first_col += col_spacing
+        indent = " " * self.current_indent
+        for first, second in listed:
+            self.write(f"{indent}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if _width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - _width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            text_width = max(self.width - first_col - 2, 10)
+            lines = click.formatting.wrap_text(
+                second, text_width, preserve_paragraphs=True
+            ).splitlines()
+            self.write(f"{lines[0]}\n" if lines else "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+def _width(text: str) -> int:
+    # Wide and full-width characters (CJK) take two columns in a terminal.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 class TranslatedContext(click.Context):
