@@ -38,6 +38,7 @@ from points_ledger.cli.app import CommandError
 from points_ledger.cli.report_views import REPORTS
 from points_ledger.cli.translated import help_messages
 from points_ledger.i18n import DOMAIN, ERROR_MESSAGES, LANGUAGES
+from points_ledger.models.common import _PATTERN_WORDS
 from points_ledger.repl import DOT_COMMANDS
 
 _FIELD = re.compile(r"(?<!\{)\{[a-z_][a-z0-9_]*\}")
@@ -80,6 +81,9 @@ def collected_messages() -> dict[str, list[tuple[str, int]]]:
         found.setdefault(header, []).append(place)
     for text, place in raise_site_wordings().items():
         found.setdefault(text, []).append(place)
+    for allowed in _PATTERN_WORDS.values():
+        # What an id pattern allows, inside a refused value's message.
+        found.setdefault(allowed, []).append(("src/points_ledger/models/common.py", 0))
     for spec in REPORTS.values():
         found.setdefault(spec.summary, []).append(("src/points_ledger/cli/report_views.py", 0))
     for command in DOT_COMMANDS.values():

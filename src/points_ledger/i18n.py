@@ -209,6 +209,12 @@ ERROR_MESSAGES: Final[tuple[str, ...]] = (
     N_("Got unexpected extra argument ({args})"),
     N_("Got unexpected extra arguments ({args})"),
     N_("Invalid value for '{name}': {detail}"),
+    # A value an event's fields refuse (models.common.describe_validation_error); what an
+    # id pattern allows is in the catalogue word for word (scripts/update_catalogue.py).
+    N_("{event}: {field}: {value} is not allowed here; use {allowed}"),
+    N_("{event}: {field}: must not be empty"),
+    N_("{event}: {field}: is required"),
+    N_("{event}: {field}: is not a field of this record"),
     # Audit findings.
     N_(
         "one admin may act alone on this ledger (admin threshold {threshold}): that admin can "

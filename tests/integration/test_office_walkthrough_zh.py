@@ -125,6 +125,11 @@ REFUSALS: Final = (
         "--id grant-x --date 2026-11-02",
         "not_authorized",
     ),
+    (
+        "points-ledger account open 'Chen Wei' --key keys/admin-1.key --id open-x "
+        "--date 2026-11-02",
+        "invalid_event",
+    ),
     ("points-ledger export --output 2026-11.csv", "command_failed"),
     ("points-ledger keygen keys/vol-0001.key", "key_file_unsafe"),
     ("points-ledger award vol:0001 gas-check --task t-4 --key keys/worker-g1.key", "usage"),
