@@ -303,7 +303,16 @@ def main() -> int:
         catalog.language_team = f"{language} (points_ledger)"
         catalog.revision_date = catalog.creation_date
         with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, omit_header=False, sort_output=False)
+            # Files without line numbers: an edit elsewhere in a module does not churn the
+            # catalogue (nor conflict with a branch that translates).
+            write_po(
+                handle,
+                catalog,
+                width=100,
+                omit_header=False,
+                sort_output=False,
+                include_lineno=False,
+            )
         missing = [m.id for m in catalog if m.id and not m.string]
         print(f"{path.relative_to(ROOT)}: {len(catalog)} messages, {len(missing)} untranslated")
     return 0
