@@ -380,7 +380,10 @@ def _patterns(wordings: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], .
             if i % 2 == 0:
                 regex += re.escape(part.replace("{{", "{").replace("}}", "}"))
             else:  # a field shown twice shows the same particular twice
-                regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+                # "what" names a kind of file or value, and is read as long as it can be
+                # ("checkpoint note notes/7.txt": the note, not a checkpoint "note notes/…").
+                lazy = "" if part == "what" else "?"
+                regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+{lazy})"
                 seen.add(part)
         compiled.append((re.compile(regex, re.DOTALL), template))
     return tuple(compiled)
@@ -429,7 +432,8 @@ def _translate_built(
         values: dict[str, str] = {}
         for name, value in found.groupdict().items():
             # A whole sentence inside a message (a wrapped error) may be known word for word.
-            exact = gettext(value) if wordings is None and " " in value else value
+            known = " " in value or name == "what"  # "what": the kind of file or value named
+            exact = gettext(value) if wordings is None and known else value
             inner = exact if exact != value else _translate_built(value, depth + 1, wordings)
             if inner is None and name in _COMBINED and template in _COMBINING:
                 break

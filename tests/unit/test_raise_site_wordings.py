@@ -166,3 +166,12 @@ def test_codes_shown_to_people_get_labels_in_chinese_only() -> None:
         assert label("vol:0001") == "vol:0001"
         rows = label_rows(("seq", "kind", "memo"), [(3, "grant", "donate")])
     assert rows == [[3, "公益资助", "donate"]]
+
+
+def test_a_named_kind_of_file_reads_in_chinese() -> None:
+    from points_ledger.cli.app import CommandError
+
+    error = CommandError("checkpoint note notes/7.txt is not UTF-8 text")
+    with use_language("zh"):
+        message, _hint = translate_error(error)
+    assert message.endswith("检查点签名文本 notes/7.txt 不是 UTF-8 文本")

@@ -34,7 +34,7 @@ from points_ledger.export import (
     write_csv,
     write_xlsx,
 )
-from points_ledger.i18n import format_number
+from points_ledger.i18n import N_, format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.keys import public_key_from_b64
 from points_ledger.ledger import Ledger
@@ -99,7 +99,7 @@ def _trusted_checkpoint(
             )
     if checkpoint_path is None:
         return None
-    note = _read_input(checkpoint_path, "checkpoint")
+    note = _read_input(checkpoint_path, N_("checkpoint"))
     if expected is not None:
         try:
             verify_checkpoint_note(note, expected)

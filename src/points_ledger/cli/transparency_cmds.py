@@ -35,7 +35,7 @@ from points_ledger.cli.app import (
 )
 from points_ledger.cli.render import amount_text, b64
 from points_ledger.errors import LedgerError, ProofError
-from points_ledger.i18n import format_number
+from points_ledger.i18n import N_, format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.log_notes import verify_checkpoint_consistency
 from points_ledger.models.signed_checkpoint import SignedCheckpoint
@@ -87,7 +87,7 @@ def write_new_file(path: Path, text: str) -> None:
 
 
 def _read_input(path: Path, what: str) -> str:
-    """Read a small UTF-8 text file (``-`` is standard input)."""
+    """Read a small UTF-8 text file (``-`` is standard input); ``what`` names it (an ``N_``)."""
     try:
         if str(path) == "-":
             raw = sys.stdin.buffer.read(TEXT_INPUT_MAX_BYTES + 1)
@@ -114,7 +114,7 @@ def read_vkey(value: str) -> str:
         CommandError: if ``value`` has no ``+`` (so it is no vkey) and names no file.
     """
     if os.path.isfile(value):
-        lines = [line.strip() for line in _read_input(Path(value), "vkey file").splitlines()]
+        lines = [line.strip() for line in _read_input(Path(value), N_("vkey file")).splitlines()]
         return next((line for line in lines if line), "")
     if value.strip() and "+" not in value and not os.path.exists(value):
         raise CommandError(
@@ -134,7 +134,7 @@ def read_proof(path: Path | None) -> list[bytes]:
     if path is None:
         return []
     hashes = []
-    for number, line in enumerate(_read_input(path, "proof file").splitlines(), start=1):
+    for number, line in enumerate(_read_input(path, N_("proof file")).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -328,7 +328,7 @@ def receipt(
             "--site-url goes into the printable receipt's QR code",
             hint="Give --html and --output FILE.json too.",
         )
-    note = _read_input(note_path, "checkpoint note") if note_path is not None else None
+    note = _read_input(note_path, N_("checkpoint note")) if note_path is not None else None
     with open_ledger() as ledger:
         made = ledger.receipt(seq, note)
         vkey = ledger.log_vkey()
@@ -431,7 +431,7 @@ def verify_receipt_cmd(
     witnesses cosigned or the log shows a split view; 3 if the entry was altered.
     """
     try:
-        document = _read_input(receipt_path, "receipt")
+        document = _read_input(receipt_path, N_("receipt"))
         log_vkey = read_vkey(vkey)
         witnesses = [read_vkey(value) for value in witness_vkeys]
         proof = read_proof(proof_path)
@@ -535,8 +535,8 @@ def verify_consistency_cmd(
     """
     verifier = NoteVerifier.from_vkey(read_vkey(vkey))
     old, new = verify_checkpoint_consistency(
-        _read_input(old_path, "checkpoint note"),
-        _read_input(new_path, "checkpoint note"),
+        _read_input(old_path, N_("checkpoint note")),
+        _read_input(new_path, N_("checkpoint note")),
         verifier,
         read_proof(proof_path),
     )
@@ -610,7 +610,7 @@ def witness_cosign(
     Append the printed line to the note to publish the cosigned checkpoint. Refuses a
     rollback, a fork (equivocation) or a bad proof, keeping the evidence.
     """
-    note = _read_input(note_path, "checkpoint note")
+    note = _read_input(note_path, N_("checkpoint note"))
     proof = read_proof(proof_path)
     logs = {}
     for value in log_vkeys:
@@ -662,7 +662,7 @@ def publish_cmd(
     page that checks a receipt in the browser. Publishing again appends; it stops if the
     checkpoint is not consistent with the one already in DIR.
     """
-    note = _read_input(note_path, "checkpoint note") if note_path is not None else None
+    note = _read_input(note_path, N_("checkpoint note")) if note_path is not None else None
     witnesses = [read_vkey(v) for v in witness_vkeys]
     with open_ledger() as ledger:
         result = ledger.publish(
