@@ -73,8 +73,8 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     ),
     "merkle.py": (
         "tests/unit/test_merkle.py",
-        "tests/property/test_merkle_props.py",
         "tests/unit/test_receipt_pins.py",
+        "tests/property/test_merkle_props.py",
     ),
     "receipts.py": ("tests/unit/test_receipt_pins.py",),
     "audit.py": (
@@ -85,6 +85,18 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
 """Tests that exercise one module most directly, run before :data:`TESTS` when that module
 is mutated (the modules under ``domain/`` but ``revenue.py``, and ``policy.py``, need only
 :data:`TESTS`)."""
+
+OWN_TESTS_ONLY = ("merkle.py", "audit.py")
+"""Modules that are not handler rules: a session over only these runs their own tests of
+:data:`MODULE_TESTS` and not the handler tests of :data:`TESTS`, which reach them only
+through the ledger and would add seconds to every surviving mutant."""
+
+DESELECTED = (
+    "tests/integration/test_tamper.py::test_flipping_any_byte_of_an_event_is_detected",
+    "tests/integration/test_tamper.py::test_random_byte_changes_of_an_event_are_detected",
+)
+"""Slow tests left out of every selection: the byte flips of one event take ten seconds
+and find nothing the column-by-column tampering tests of the same file would miss."""
 
 _COMPARISON_FLIPS = (
     "Eq_NotEq",
@@ -126,7 +138,8 @@ def selection(modules: list[str]) -> list[str]:
         for test in MODULE_TESTS.get(module, ()):
             if test not in chosen and (ROOT / test).exists():
                 chosen.append(test)
-    chosen.extend(test for test in TESTS if test not in chosen)
+    if not all(module in OWN_TESTS_ONLY for module in modules):
+        chosen.extend(test for test in TESTS if test not in chosen)
     return chosen
 
 
@@ -134,7 +147,17 @@ def _config(work: Path, modules: list[str]) -> str:
     paths = [f"src/points_ledger/{m}" for m in modules]
     keep = "|".join(re.escape(op) for op in OPERATORS)
     test_command = " ".join(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *selection(modules)]
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-x",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *(f"--deselect={test}" for test in DESELECTED),
+            *selection(modules),
+        ]
     )
     return "\n".join(
         [
