@@ -6,27 +6,34 @@ how far ahead and back a business date may lie, and what an overdraft reports.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from community_world import build_world
 
 from conftest import DAY, World, seeded_signer
 from memory_world import memory_world
 from points_ledger import (
     Asset,
+    AwardPoints,
     EffectiveDateError,
     EventExpiredError,
+    HoldRedemption,
     IntegrityError,
     LedgerError,
     LimitExceededError,
+    ListOffer,
     OverdraftError,
     Posting,
     Signature,
     SignatureError,
     Transfer,
     UnknownKeyError,
+    UpdateOffer,
     engine,
 )
 from points_ledger.models.events import BACKDATE_DAYS_DEFAULT
+from points_ledger.store.memory import MemoryStore
 
 
 @pytest.fixture
@@ -194,3 +201,38 @@ def test_a_balance_may_reach_the_limit_but_not_pass_it(
         [*world.quorum, *world.committee],
     )
     assert error.details == {"account": "issuer", "asset": "PTS", "limit": 15}
+
+
+def test_points_held_may_reach_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The limit bounds the amount held against an account as it bounds the balance: a
+    # hold of all of a member's points, exactly the limit, is accepted; one point more
+    # held is refused, by the limit before the member's available points are counted.
+    w = build_world(Path("unused"), store=MemoryStore())
+    w.add(
+        AwardPoints,
+        "worker.g1",
+        volunteer="vol.li",
+        service="gas-check",
+        quantity=3,
+        grid_cell="g1",
+        task_ref="gas-001",
+    )
+    points = w.pts("vol.li")
+    monkeypatch.setattr(engine, "BALANCE_ABS_MAX", points)
+    w.add(
+        ListOffer,
+        "barber",
+        offer="barber.shave",
+        partner="barber",
+        item="Shave",
+        price_points=points,
+        stock=2,
+    )
+    w.add(HoldRedemption, "vol.li", member="vol.li", offer="barber.shave", points=points)
+    balance = w.ledger.balance("vol.li", Asset.PTS)
+    assert (balance.posted, balance.pending) == (points, points)
+    w.add(UpdateOffer, "barber", offer="barber.shave", price_points=1)
+    with pytest.raises(LimitExceededError) as info:
+        w.add(HoldRedemption, "vol.li", member="vol.li", offer="barber.shave", points=1)
+    assert info.value.details == {"account": "vol.li", "asset": "PTS", "limit": points}
+    assert w.ledger.balance("vol.li", Asset.PTS).pending == points
