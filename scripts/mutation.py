@@ -78,6 +78,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     ),
     "receipts.py": ("tests/unit/test_receipt_pins.py",),
     "audit.py": (
+        "tests/unit/test_audit_pins.py",
         "tests/integration/test_keyless_writer.py",
         "tests/integration/test_tamper.py",
     ),
