@@ -28,11 +28,14 @@ Row = tuple[Any, ...]
 class DamagedState(MemoryState):
     """Cached state rows as read back: ``damage[table]`` rewrites a table's rows."""
 
-    damage: dict[str, Callable[[list[Row]], list[Row]]]
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__(store)
+        self.damage: dict[str, Callable[[list[Row]], list[Row]]] = {}
 
     def table_rows(self, table: str) -> Generator[Row, None, None]:
         rows = list(super().table_rows(table))
-        yield from self.damage.get(table, lambda same: same)(rows)
+        damage = self.damage.get(table)
+        yield from rows if damage is None else damage(rows)
 
 
 class DamagedStore(MemoryStore):
@@ -40,8 +43,8 @@ class DamagedStore(MemoryStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self.state = DamagedState(self)
-        self.state.damage = {}
+        self.damaged_state = DamagedState(self)
+        self.state = self.damaged_state
         self.rows: Callable[[list[EntryRow]], list[EntryRow]] = lambda rows: rows
         self.nodes: dict[tuple[int, int], bytes] = {}
 
@@ -219,7 +222,7 @@ def test_verify_stops_at_the_first_problem_and_audit_lists_all(store: DamagedSto
 
 def test_a_report_lists_a_thousand_problems_and_counts_them_all(store: DamagedStore) -> None:
     extra = [(f"zz.{i:04}", "PTS", 1, 0) for i in range(1001)]  # after every real account
-    store.state.damage["balances"] = lambda rows: [*rows, *extra]
+    store.damaged_state.damage["balances"] = lambda rows: [*rows, *extra]
     with Ledger.open(store, clock=FixedClock()) as ledger:
         report = ledger.audit()
     assert report.problems_total == 1001
@@ -232,7 +235,7 @@ def _changed_balance(rows: list[Row]) -> list[Row]:
 
 
 def test_a_changed_cached_balance_is_named_with_its_last_posting(store: DamagedStore) -> None:
-    store.state.damage["balances"] = _changed_balance
+    store.damaged_state.damage["balances"] = _changed_balance
     with Ledger.open(store, clock=FixedClock()) as ledger:
         report = ledger.audit()
     [problem] = report.problems
@@ -242,8 +245,8 @@ def test_a_changed_cached_balance_is_named_with_its_last_posting(store: DamagedS
 
 
 def test_cached_rows_missing_or_added_are_reported(store: DamagedStore) -> None:
-    store.state.damage["accounts"] = lambda rows: [r for r in rows if r[0] != "m1"]
-    store.state.damage["balances"] = lambda rows: [*rows, ("zz.extra", "PTS", 0, 0)]
+    store.damaged_state.damage["accounts"] = lambda rows: [r for r in rows if r[0] != "m1"]
+    store.damaged_state.damage["balances"] = lambda rows: [*rows, ("zz.extra", "PTS", 0, 0)]
     with Ledger.open(store, clock=FixedClock()) as ledger:
         report = ledger.audit()
     found = {(p.code, p.seq) for p in report.problems}
@@ -260,7 +263,7 @@ def test_a_key_row_marked_revoked_is_named_with_the_keys_registration(
     def revoked(rows: list[Row]) -> list[Row]:
         return [(*r[:5], 9) if r[3] == "m2" else r for r in rows]
 
-    store.state.damage["keys"] = revoked
+    store.damaged_state.damage["keys"] = revoked
     assert _audit(store) == {("state_mismatch", 4)}
 
 
@@ -268,7 +271,7 @@ def test_rows_in_key_order_pair_up_whatever_their_types(store: DamagedStore) -> 
     # A cached key of another type (NULL, a number, bytes) sorts where the stores sort it
     # and is one extra row, not a reason for every row after it to look changed.
     extra: list[Row] = [(None, "x", "{}"), (7, "x", "{}"), (b"\xff", "x", "{}")]
-    store.state.damage["state"] = lambda rows: sorted(
+    store.damaged_state.damage["state"] = lambda rows: sorted(
         [*rows, *extra],
         key=lambda r: [
             (0, 0)
