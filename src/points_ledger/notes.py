@@ -20,8 +20,11 @@ Rules this module enforces when opening a note, beyond the specification's:
 * A known key (name and key id of a given verifier) may sign only once; a second line for
   it rejects the note (Go's ``note.Open`` silently skips it, even when it is invalid).
   Repeated identical lines from unknown keys are kept once, as in Go.
-* Two verifiers with the same name and key id make that key ambiguous: a signature line
-  for it rejects the note (as in Go).
+* The same key given twice (equal verifiers: name, key id, type and key bytes) is one
+  trusted key and counts once, as a witness quorum counts distinct keys (C2SP
+  tlog-cosignature); Go's ``note.Open`` calls it ambiguous. Two *different* verifiers
+  with the same name and key id (a key id collision) make that key ambiguous: a
+  signature line for it rejects the note (as in Go).
 """
 
 from __future__ import annotations
@@ -426,7 +429,7 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> Note:
 
     Signatures whose name and key id match no verifier are kept as unverified. A
     signature from a known key that fails to verify rejects the note, and so does a note
-    without any verified signature.
+    without any verified signature. A verifier given more than once counts once.
 
     Args:
         note: The signed note, as text or UTF-8 bytes.
@@ -517,7 +520,9 @@ def _index_verifiers(verifiers: object) -> dict[tuple[str, bytes], list[NoteVeri
     for verifier in verifiers:
         if not isinstance(verifier, NoteVerifier):
             raise NoteError(f"not a NoteVerifier: {type(verifier).__name__}")
-        known.setdefault((verifier.name, verifier.key_id), []).append(verifier)
+        same_id = known.setdefault((verifier.name, verifier.key_id), [])
+        if verifier not in same_id:  # the same trusted key listed twice is one key
+            same_id.append(verifier)
     return known
 
 

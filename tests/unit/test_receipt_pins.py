@@ -233,6 +233,15 @@ def test_one_witness_under_two_names_counts_once(logs: Logs, tmp_path: Path) -> 
         verify_receipt(_receipt(logs, note=note), logs.vkey, witnesses=both, quorum=2)
 
 
+def test_one_witness_key_given_twice_counts_once(logs: Logs) -> None:
+    street = logs.street.vkey()
+    receipt = _receipt(logs, note=logs.street_only)
+    checked = verify_receipt(receipt, logs.vkey, witnesses=[street, street])
+    assert (checked.witnessed_by, checked.witness_quorum) == ((STREET,), 1)
+    with pytest.raises(NoteError, match="quorum of 2 is impossible with 1 different"):
+        verify_receipt(receipt, logs.vkey, witnesses=[street, street], quorum=2)
+
+
 # --- the checkpoint ------------------------------------------------------------------------
 
 
