@@ -482,3 +482,31 @@ def test_bad_stored_node_raises_proof_error(bad: object) -> None:
         root_from_nodes(5, lambda lv, i: bad)  # type: ignore[arg-type,return-value]
     with pytest.raises(ProofError):
         inclusion_proof_from_nodes(0, 5, lambda lv, i: bad)  # type: ignore[arg-type,return-value]
+
+
+def test_a_proof_refused_says_why() -> None:
+    # A proof one hash too long or too short, or one that leads elsewhere, is refused for
+    # that reason: the reason is what tells a resident whether the office sent the wrong
+    # tree size or a wrong tree.
+    leaves = [bytes([i]) for i in range(7)]
+    path = inclusion_proof(leaves, 2, 7)
+    top = root(leaves)
+    extra = b"\x07" * 32
+    with pytest.raises(ProofError, match="inclusion proof is too long"):
+        verify_inclusion(leaf_hash(leaves[2]), 2, 7, [*path, extra], top)
+    with pytest.raises(ProofError, match="inclusion proof is too short"):
+        verify_inclusion(leaf_hash(leaves[2]), 2, 7, path[:-1], top)
+    with pytest.raises(ProofError, match="does not lead to the expected root"):
+        verify_inclusion(leaf_hash(leaves[3]), 2, 7, path, top)
+    proof = consistency_proof(leaves, 3, 7)
+    old = root(leaves[:3])
+    with pytest.raises(ProofError, match="consistency proof is too long"):
+        verify_consistency(3, 7, [*proof, extra], old, top)
+    with pytest.raises(ProofError, match="consistency proof is too short"):
+        verify_consistency(3, 7, proof[:-1], old, top)
+    with pytest.raises(ProofError, match="does not lead to root1"):
+        verify_consistency(3, 7, proof, root(leaves[:2]), top)
+    with pytest.raises(ProofError, match="does not lead to root2"):
+        verify_consistency(3, 7, proof, old, root(leaves[:6]))
+    with pytest.raises(ProofError, match="consistency proof is empty"):
+        verify_consistency(3, 7, [], old, top)
