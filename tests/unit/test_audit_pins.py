@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from conftest import DAY, ORIGIN, FixedClock, World, seeded_signer
-from points_ledger import IntegrityError, Ledger
+from points_ledger import IntegrityError, Ledger, audit
 from points_ledger.audit import run_audit
 from points_ledger.store import EntryRow
 from points_ledger.store.memory import MemoryState, MemoryStore
@@ -297,3 +297,50 @@ def test_one_admin_acting_alone_is_a_finding_not_a_problem() -> None:
     report = single.ledger.audit()
     assert report.ok
     assert [(f.code, f.seq) for f in report.findings] == [("single_admin", 0)]
+
+
+# --- against the log key holder's record ---------------------------------------------------
+
+
+def test_the_record_anchors_a_sound_ledger_and_names_what_was_removed_or_changed(
+    store: DamagedStore, tmp_path: Path
+) -> None:
+    record = tmp_path / "log.record"
+    with Ledger.open(store, clock=FixedClock()) as ledger:
+        ledger.checkpoint(seeded_signer("log"), record)
+        sound = ledger.audit(record=record)
+        assert sound.ok, sound.to_text()
+        assert (sound.anchored, sound.unanchored) == (12, 0)
+        store.rows = lambda rows: [r for r in rows if r.seq < 10]
+        cut = ledger.audit(record=record)
+        assert ("truncated", 10) in {(p.code, p.seq) for p in cut.problems}
+        assert "entries 10 to 11 were removed" in cut.to_text()
+        store.rows = _edit(6, hash=b"\x00" * 32)
+        changed = ledger.audit(record=record)
+        assert (changed.problems[0].code, changed.problems[0].seq) == ("rewritten", 6)
+        assert [p.code for p in changed.problems].count("rewritten") == 1
+
+
+def test_without_a_signature_helper_every_file_is_checked_in_line(
+    store: DamagedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file as large as the helper is meant for, checked without one, is still checked.
+    monkeypatch.setattr(audit, "HELPER_MIN_ENTRIES", 1)
+    assert run_audit(store).ok
+    store.rows = _edit(6, prev_hash=b"\x00" * 32)
+    assert {(p.code, p.seq) for p in run_audit(store).problems} == {
+        ("chain_broken", 6),
+        ("hash_mismatch", 6),
+    }
+
+
+def test_progress_is_told_every_thousand_entries_and_at_the_end() -> None:
+    store = DamagedStore()
+    world = _world(store)
+    world.issue("m1", 1000)
+    payer = world.members["m1"]
+    world.ledger.append_many([(world.transfer_event("m1", "m2", 1), [payer]) for _ in range(991)])
+    assert world.ledger.size() == 1001
+    calls: list[tuple[int, int]] = []
+    assert run_audit(store, progress=lambda done, total: calls.append((done, total))).ok
+    assert calls == [(1000, 1001), (1001, 1001)]
