@@ -7,6 +7,7 @@ the tool with ``pip install -e '.[mutation]'``, then::
     nice -n 19 python scripts/mutation.py domain policy.py   # some of it (under src/points_ledger)
     python scripts/mutation.py --workdir DIR domain          # keep the session in DIR
     nice -n 19 python scripts/mutation.py --retest DIR       # survivors again, today's tests
+    nice -n 19 python scripts/mutation.py --workdir DIR --skip SLOW_TEST audit.py  # quick pass
     python scripts/mutation.py --report DIR                  # the report of an earlier run
 
 The script copies ``src/``, ``tests/`` and ``pyproject.toml`` to a work directory (the
@@ -20,6 +21,10 @@ it prints every surviving mutant as a diff and the score: killed / (killed + sur
 Mutants that time out count as killed (an infinite loop is a caught bug); mutants that
 are equivalent to the original (no test could tell them apart) are listed with the
 reason in ``docs/explanation/reliability.md``.
+
+``--skip`` leaves slow tests out of a new session's selection: a quick first pass, whose
+survivors ``--retest`` then runs against the whole selection (it always writes the
+module's full selection).
 """
 
 from __future__ import annotations
@@ -144,7 +149,7 @@ def selection(modules: list[str]) -> list[str]:
     return chosen
 
 
-def _config(work: Path, modules: list[str]) -> str:
+def _config(work: Path, modules: list[str], skip: tuple[str, ...] = ()) -> str:
     paths = [f"src/points_ledger/{m}" for m in modules]
     keep = "|".join(re.escape(op) for op in OPERATORS)
     test_command = " ".join(
@@ -157,7 +162,7 @@ def _config(work: Path, modules: list[str]) -> str:
             "-p",
             "no:cacheprovider",
             *(f"--deselect={test}" for test in DESELECTED),
-            *selection(modules),
+            *(test for test in selection(modules) if test not in skip),
         ]
     )
     return "\n".join(
@@ -247,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", default=list(RULES), help="under src/points_ledger")
     parser.add_argument("--workdir", type=Path, help="keep the session here (default: a temp dir)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="TEST",
+        help="leave this test file out of a new session's selection (repeatable)",
+    )
     parser.add_argument("--resume", type=Path, help="finish an interrupted session in DIR")
     parser.add_argument("--report", type=Path, help="only print the report of the session in DIR")
     parser.add_argument(
@@ -276,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work / name, ignore_errors=True)
             shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
-        (work / "mutation.toml").write_text(_config(work, args.modules))
+        (work / "mutation.toml").write_text(_config(work, args.modules, tuple(args.skip)))
         (work / "session.sqlite").unlink(missing_ok=True)
         _run(work, _tool("cosmic-ray"), "init", "mutation.toml", "session.sqlite")
         _run(work, _tool("cr-filter-operators"), "session.sqlite", "mutation.toml")
