@@ -9,6 +9,7 @@ to repeat them for every mutant; the tampering tests on real files
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from conftest import DAY, ORIGIN, FixedClock, World, seeded_signer
-from points_ledger import IntegrityError, Ledger, audit
+from points_ledger import IntegrityError, Ledger, StorageError, audit
 from points_ledger.audit import run_audit
 from points_ledger.store import EntryRow
 from points_ledger.store.memory import MemoryState, MemoryStore
@@ -47,6 +48,14 @@ class DamagedStore(MemoryStore):
         self.state = self.damaged_state
         self.rows: Callable[[list[EntryRow]], list[EntryRow]] = lambda rows: rows
         self.nodes: dict[tuple[int, int], bytes] = {}
+        self.snapshot_fails = False
+
+    @contextlib.contextmanager
+    def read_snapshot(self) -> Iterator[int]:
+        if self.snapshot_fails:
+            raise StorageError("the file is locked by another program")
+        with super().read_snapshot() as size:
+            yield size
 
     def entry_rows(self, start: int = 0, stop: int | None = None) -> Iterator[EntryRow]:
         return iter(self.rows(list(super().entry_rows(start, stop))))
@@ -290,6 +299,34 @@ def test_rows_in_key_order_pair_up_whatever_their_types(store: DamagedStore) -> 
     assert all(
         p.code == "state_mismatch" and "is missing" not in p.message for p in report.problems
     )
+
+
+def test_a_cached_key_of_bytes_sorts_after_the_text_keys_of_its_namespace(
+    store: DamagedStore,
+) -> None:
+    # m2's owner_keys row is gone and a row keyed by bytes stands last in that namespace,
+    # where SQLite sorts a BLOB: the merge compares the two keys, text before bytes.
+    def damage(rows: list[Row]) -> list[Row]:
+        kept = [r for r in rows if r[:2] != ("owner_keys", "m2")]
+        return [*kept, ("owner_keys", b"\x00", "[]")]
+
+    store.damaged_state.damage["state"] = damage
+    report = run_audit(store)
+    assert [p.code for p in report.problems] == ["state_mismatch", "state_mismatch"]
+    first, second = (p.message for p in report.problems)
+    assert "row ('owner_keys', 'm2') is missing" in first
+    assert "row ('owner_keys', 00) is" in second
+    assert second.endswith("replaying the log gives missing")
+
+
+def test_without_a_snapshot_the_replay_still_runs_to_the_end(store: DamagedStore) -> None:
+    store.snapshot_fails = True
+    calls: list[tuple[int, int]] = []
+    report = run_audit(store, progress=lambda done, total: calls.append((done, total)))
+    assert [(p.code, p.seq) for p in report.problems] == [("unreadable", None)]
+    assert "locked by another program" in report.problems[0].message
+    assert report.entries_checked == 12
+    assert calls == [(12, 12)]
 
 
 def test_one_admin_acting_alone_is_a_finding_not_a_problem() -> None:
