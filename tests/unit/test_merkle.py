@@ -510,3 +510,16 @@ def test_a_proof_refused_says_why() -> None:
         verify_consistency(3, 7, proof, old, root(leaves[:6]))
     with pytest.raises(ProofError, match="consistency proof is empty"):
         verify_consistency(3, 7, [], old, top)
+
+
+def test_the_longest_proof_of_a_uint64_tree_is_accepted_and_one_more_hash_is_not() -> None:
+    # The first leaf of the largest tree (2**64 - 1 leaves) has a path of 64 hashes, each
+    # the right-hand sibling on the way up: the root is their fold, computed here.
+    leaf = leaf_hash(b"first")
+    path = [bytes([i]) * 32 for i in range(64)]
+    top = leaf
+    for sibling in path:
+        top = node_hash(top, sibling)
+    verify_inclusion(leaf, 0, 2**64 - 1, path, top)
+    with pytest.raises(ProofError, match="proof has 65 hashes; no valid proof has more than 64"):
+        verify_inclusion(leaf, 0, 2**64 - 1, [*path, path[0]], top)
