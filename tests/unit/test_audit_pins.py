@@ -276,6 +276,16 @@ def test_a_key_row_marked_revoked_is_named_with_the_keys_registration(
     assert _audit(store) == {("state_mismatch", 4)}
 
 
+def test_a_key_row_only_in_the_cache_is_named_with_its_registration(
+    store: DamagedStore,
+) -> None:
+    # A row the replay does not have is named by its own seq columns (registered at 3,
+    # never revoked), whatever the other columns hold: here a number as the owner.
+    extra: Row = ("zzzzzzzzzzzzzzzz", b"\x00" * 32, '["member"]', 5, 3, None)
+    store.damaged_state.damage["keys"] = lambda rows: [*rows, extra]
+    assert _audit(store) == {("state_mismatch", 3)}
+
+
 def test_rows_in_key_order_pair_up_whatever_their_types(store: DamagedStore) -> None:
     # A cached key of another type (NULL, a number, bytes) sorts where the stores sort it
     # and is one extra row, not a reason for every row after it to look changed.
