@@ -279,11 +279,15 @@ def test_a_key_row_marked_revoked_is_named_with_the_keys_registration(
 def test_a_key_row_only_in_the_cache_is_named_with_its_registration(
     store: DamagedStore,
 ) -> None:
-    # A row the replay does not have is named by its own seq columns (registered at 3,
-    # never revoked), whatever the other columns hold: here a number as the owner.
-    extra: Row = ("zzzzzzzzzzzzzzzz", b"\x00" * 32, '["member"]', 5, 3, None)
-    store.damaged_state.damage["keys"] = lambda rows: [*rows, extra]
-    assert _audit(store) == {("state_mismatch", 3)}
+    # A row the replay does not have is named by its own seq columns, whatever the other
+    # columns hold (here a number as the owner): the revocation if there is one (7), else
+    # the registration (3).
+    extra: list[Row] = [
+        ("zzzzzzzzzzzzzzz0", b"\x00" * 32, '["member"]', 5, 3, None),
+        ("zzzzzzzzzzzzzzz1", b"\x00" * 32, '["member"]', 5, 3, 7),
+    ]
+    store.damaged_state.damage["keys"] = lambda rows: [*rows, *extra]
+    assert _audit(store) == {("state_mismatch", 3), ("state_mismatch", 7)}
 
 
 def test_rows_in_key_order_pair_up_whatever_their_types(store: DamagedStore) -> None:
