@@ -172,6 +172,15 @@ def test_the_same_time_as_the_entry_before_is_no_problem(store: DamagedStore) ->
     assert _audit(store) == set()
 
 
+def test_the_first_entry_has_no_earlier_time_to_compare_with(store: DamagedStore) -> None:
+    # A genesis time of 0 (1970-01-01) is damage, named as such: it is not "earlier than
+    # the previous entry's", there being none.
+    store.rows = _edit(0, recorded_at_us=0)
+    problems = _audit(store)
+    assert ("hash_mismatch", 0) in problems
+    assert not any(code == "time_decreased" for code, _ in problems)
+
+
 def test_an_index_that_differs_from_the_event_bytes_is_reported(store: DamagedStore) -> None:
     store.rows = _edit(3, event_id="someone-else")
     assert _audit(store) == {("index_mismatch", 3)}  # the id is not hashed twice
