@@ -523,3 +523,17 @@ def test_the_longest_proof_of_a_uint64_tree_is_accepted_and_one_more_hash_is_not
     verify_inclusion(leaf, 0, 2**64 - 1, path, top)
     with pytest.raises(ProofError, match="proof has 65 hashes; no valid proof has more than 64"):
         verify_inclusion(leaf, 0, 2**64 - 1, [*path, path[0]], top)
+
+
+def test_every_proof_between_sizes_up_to_forty_verifies() -> None:
+    # Sizes such as 13 -> 14 and 25 -> 28 take the proof's shortcut where both trees
+    # share a subtree with more than one set bit; small sizes alone never reach it.
+    leaves = [bytes([i]) for i in range(40)]
+    roots = [root(leaves[:n]) for n in range(41)]
+    for size2 in range(1, 41):
+        for size1 in range(1, size2 + 1):
+            proof = consistency_proof(leaves, size1, size2)
+            verify_consistency(size1, size2, proof, roots[size1], roots[size2])
+        for index in range(size2):
+            path = inclusion_proof(leaves, index, size2)
+            verify_inclusion(leaf_hash(leaves[index]), index, size2, path, roots[size2])
