@@ -49,6 +49,7 @@ class DamagedStore(MemoryStore):
         self.rows: Callable[[list[EntryRow]], list[EntryRow]] = lambda rows: rows
         self.nodes: dict[tuple[int, int], bytes] = {}
         self.snapshot_fails = False
+        self.count_fails = False
 
     @contextlib.contextmanager
     def read_snapshot(self) -> Iterator[int]:
@@ -59,6 +60,11 @@ class DamagedStore(MemoryStore):
 
     def entry_rows(self, start: int = 0, stop: int | None = None) -> Iterator[EntryRow]:
         return iter(self.rows(list(super().entry_rows(start, stop))))
+
+    def entry_count(self) -> int:
+        if self.count_fails:
+            raise StorageError("the entries table cannot be counted")
+        return super().entry_count()
 
     def merkle_node(self, level: int, index: int) -> bytes:
         return self.nodes.get((level, index)) or super().merkle_node(level, index)
@@ -179,6 +185,9 @@ def test_the_first_entry_has_no_earlier_time_to_compare_with(store: DamagedStore
     problems = _audit(store)
     assert ("hash_mismatch", 0) in problems
     assert not any(code == "time_decreased" for code, _ in problems)
+    # A time before 1970 is below every time a ledger can record: that is reported too.
+    store.rows = _edit(0, recorded_at_us=-1)
+    assert ("time_decreased", 0) in _audit(store)
 
 
 def test_an_index_that_differs_from_the_event_bytes_is_reported(store: DamagedStore) -> None:
@@ -350,6 +359,15 @@ def test_without_a_snapshot_the_replay_still_runs_to_the_end(store: DamagedStore
     assert "locked by another program" in report.problems[0].message
     assert report.entries_checked == 12
     assert calls == [(12, 12)]
+
+
+def test_without_the_number_of_entries_progress_is_told_no_total(store: DamagedStore) -> None:
+    store.snapshot_fails = store.count_fails = True
+    calls: list[tuple[int, int]] = []
+    report = run_audit(store, progress=lambda done, total: calls.append((done, total)))
+    assert [(p.code, p.seq) for p in report.problems] == [("unreadable", None)] * 2
+    assert report.entries_checked == 12
+    assert calls == []
 
 
 def test_one_admin_acting_alone_is_a_finding_not_a_problem() -> None:
