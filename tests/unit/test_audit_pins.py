@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from conftest import DAY, ORIGIN, FixedClock, World, seeded_signer
-from points_ledger import IntegrityError, Ledger, StorageError, audit
+from points_ledger import IntegrityError, Ledger, LogRecord, StorageError, audit
 from points_ledger.audit import run_audit
 from points_ledger.store import EntryRow
 from points_ledger.store.memory import MemoryState, MemoryStore
@@ -283,6 +284,18 @@ def test_cached_rows_missing_or_added_are_reported(store: DamagedStore) -> None:
     assert "cached balances row ('zz.extra', 'PTS') is ('zz.extra', 'PTS', 0, 0)" in texts[1]
 
 
+def test_a_key_row_with_another_public_key_is_one_changed_row(store: DamagedStore) -> None:
+    # Key rows pair up by key id alone: a changed public key is that row changed, not a
+    # row missing and another added.
+    def replaced(rows: list[Row]) -> list[Row]:
+        return [(r[0], b"\x01" * 32, *r[2:]) if r[3] == "m2" else r for r in rows]
+
+    store.damaged_state.damage["keys"] = replaced
+    with Ledger.open(store, clock=FixedClock()) as ledger:
+        report = ledger.audit()
+    assert [(p.code, p.seq) for p in report.problems] == [("state_mismatch", 4)]
+
+
 def test_a_key_row_marked_revoked_is_named_with_the_keys_registration(
     store: DamagedStore,
 ) -> None:
@@ -400,6 +413,20 @@ def test_the_record_anchors_a_sound_ledger_and_names_what_was_removed_or_changed
         changed = ledger.audit(record=record)  # named once, at the first entry changed
         assert (changed.problems[0].code, changed.problems[0].seq) == ("rewritten", 6)
         assert [p.code for p in changed.problems].count("rewritten") == 1
+
+
+class ShortRecord(LogRecord):
+    """A record whose entries file gives out after five hashes while it is read."""
+
+    def entry_hashes(self, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+        return itertools.islice(super().entry_hashes(start, stop), 5)
+
+
+def test_a_record_that_gives_out_is_reported_once(store: DamagedStore, tmp_path: Path) -> None:
+    with Ledger.open(store, clock=FixedClock()) as ledger:
+        ledger.checkpoint(seeded_signer("log"), tmp_path / "log.record")
+        report = ledger.audit(record=ShortRecord.open(tmp_path / "log.record"))
+    assert [(p.code, p.seq) for p in report.problems] == [("record_unreadable", None)]
 
 
 def test_without_a_signature_helper_every_file_is_checked_in_line(
