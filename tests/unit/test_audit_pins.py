@@ -294,6 +294,8 @@ def test_a_key_row_with_another_public_key_is_one_changed_row(store: DamagedStor
     with Ledger.open(store, clock=FixedClock()) as ledger:
         report = ledger.audit()
     assert [(p.code, p.seq) for p in report.problems] == [("state_mismatch", 4)]
+    # Bytes are shown by their first 8 bytes in hex.
+    assert ", 0101010101010101, '[\"member\"]'" in report.problems[0].message
 
 
 def test_a_key_row_marked_revoked_is_named_with_the_keys_registration(
