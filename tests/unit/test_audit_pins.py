@@ -300,6 +300,18 @@ def test_a_key_row_with_another_public_key_is_one_changed_row(store: DamagedStor
     assert report.problems[0].message.startswith(changed)
 
 
+def test_a_state_record_with_another_value_is_one_changed_row(store: DamagedStore) -> None:
+    def changed(rows: list[Row]) -> list[Row]:
+        return [(*r[:2], "9") if r[:2] == ("ledger", "committee_seated") else r for r in rows]
+
+    store.damaged_state.damage["state"] = changed
+    report = run_audit(store)
+    [problem] = report.problems
+    assert problem.message.startswith(
+        "cached state row ('ledger', 'committee_seated') is ('ledger', 'committee_seated', '9')"
+    )
+
+
 def test_a_key_row_marked_revoked_is_named_with_the_keys_registration(
     store: DamagedStore,
 ) -> None:
