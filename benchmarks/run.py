@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import platform
 import random
 import resource
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import floors, workload
+from benchmarks import floors, peers, workload
 from points_ledger import Ledger
 from points_ledger.store.sqlite import SqliteStore
 
@@ -49,9 +50,12 @@ def _p50_us(func: Callable[[], object], repeat: int) -> float:
 def _verify_in_child(path: str, queue: Any) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with Ledger.open(path) as ledger:
-        start = time.perf_counter()
+        helper_cpu = _helper_cpu_s(ledger)
+        cpu, start = time.process_time(), time.perf_counter()
         ledger.verify()
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+        helper_cpu = _helper_cpu_s(ledger) - helper_cpu
         size = ledger.size()
         helper = ledger._checker._proc  # the signature helper, if verify() started one
         helper_peak_kb = _peak_rss_kb(helper.pid) if helper is not None else 0
@@ -59,12 +63,49 @@ def _verify_in_child(path: str, queue: Any) -> None:
     queue.put(
         {
             "seconds": elapsed,
+            "cpu_s": cpu,
+            "helper_cpu_s": helper_cpu,
             "entries": size,
             "peak_rss_mb": peak / 1024,
             "base_rss_mb": before / 1024,
             "helper_peak_rss_mb": helper_peak_kb / 1024,
         }
     )
+
+
+def _helper_cpu_s(ledger: Ledger) -> float:
+    """CPU seconds the ledger's signature helper process has used so far (0 without one).
+
+    Read from ``/proc/PID/stat`` (Linux; user plus system time, in clock ticks).
+    """
+    helper = ledger._checker._proc
+    if helper is None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{helper.pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _Cpu:
+    """Wall and CPU time of a timed section: this process's, plus its signature helper's."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.wall = self.cpu = self.helper = 0.0
+
+    def __enter__(self) -> _Cpu:
+        self.helper = -_helper_cpu_s(self.ledger)
+        self.cpu = -time.process_time()
+        self.wall = -time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall += time.perf_counter()
+        self.cpu += time.process_time()
+        self.helper += _helper_cpu_s(self.ledger)
 
 
 def _peak_rss_kb(pid: int) -> int:
@@ -101,18 +142,25 @@ def measure_size(
     result: dict[str, Any] = {"entries": ledger.size(), "build_s": round(build_s, 2)}
 
     singles = workload.presign(ledger, workload.events(community, 300, ledger.size()))
-    start = time.perf_counter()
-    for event, signers in singles:  # each one durable on its own
-        ledger.append(event, signers)
-    result["append_per_s"] = len(singles) / (time.perf_counter() - start)
+    with _Cpu(ledger) as timed:
+        for event, signers in singles:  # each one durable on its own
+            ledger.append(event, signers)
+    result["append_per_s"] = len(singles) / timed.wall
+    result["append_cpu_us_per_entry"] = timed.cpu * 1e6 / len(singles)
+    result["append_helper_cpu_us_per_entry"] = timed.helper * 1e6 / len(singles)
 
-    rates = []
+    rates, cpus, helpers = [], [], []
     for _ in range(batches):
         batch = workload.presign(ledger, workload.events(community, 1000, ledger.size()))
-        start = time.perf_counter()
-        ledger.append_many(batch)
-        rates.append(len(batch) / (time.perf_counter() - start))
+        with _Cpu(ledger) as timed:
+            ledger.append_many(batch)
+        rates.append(len(batch) / timed.wall)
+        cpus.append(timed.cpu * 1e6 / len(batch))
+        helpers.append(timed.helper * 1e6 / len(batch))
     result["append_many_per_s"] = statistics.median(rates)
+    result["append_many_cpu_us_per_entry"] = statistics.median(cpus)
+    # The helper's clock ticks (10 ms) are coarse for one batch: the mean is the steadier.
+    result["append_many_helper_cpu_us_per_entry"] = statistics.fmean(helpers)
 
     rng = random.Random(5)
     names = community.members
@@ -135,9 +183,19 @@ def measure_size(
     result["verify_entries"] = verified["entries"]
     result["verify_per_s"] = verified["entries"] / verified["seconds"]
     result["verify_s"] = round(verified["seconds"], 2)
+    result["verify_cpu_us_per_entry"] = verified["cpu_s"] * 1e6 / verified["entries"]
+    result["verify_helper_cpu_us_per_entry"] = verified["helper_cpu_s"] * 1e6 / verified["entries"]
     result["verify_peak_rss_mb"] = round(verified["peak_rss_mb"], 1)
     result["verify_base_rss_mb"] = round(verified["base_rss_mb"], 1)
     result["verify_helper_peak_rss_mb"] = round(verified["helper_peak_rss_mb"], 1)
+
+    peer = peers.beancount(verified["entries"])
+    if "skipped" in peer:
+        result["beancount_skipped"] = peer["skipped"]
+    else:
+        result["beancount_version"] = peer["version"]
+        result["beancount_per_s"] = peer["per_s"]
+        result["beancount_cpu_us_per_entry"] = peer["cpu_us_per_entry"]
 
     result["concurrent_append_per_s"] = measure_concurrent(path, community, processes)
     if isinstance(path, Path):
@@ -208,25 +266,38 @@ def _ratio(value: float, floor: float) -> str:
 
 def render(floor: dict[str, float], sizes: dict[int, dict[str, Any]]) -> str:
     """The results as a plain-text table."""
-    a, b, c = (
+    a, b, c, t = (
         floor["A_ed25519_verify_per_s"],
         floor["B_durable_commit_per_s"],
         floor["C_batched_insert_per_s"],
+        floor["T_ed25519_two_threads_per_s"],
     )
     combined = 1 / (1 / a + 1 / b)
     lines = [
         f"floors: A = {a:,.0f} Ed25519 verifications/s (one core); B = {b:,.0f} durable commits/s; "
-        f"C = {c:,.0f} batched inserts/s; 1/(1/A+1/B) = {combined:,.0f}/s",
+        f"C = {c:,.0f} batched inserts/s; 1/(1/A+1/B) = {combined:,.0f}/s; "
+        f"T = {t:,.0f} Ed25519 verifications/s on two threads",
         "",
-        f"{'figure':<28}"
+        f"{'figure':<36}"
         + "".join(f"{n:>16,}" for n in sizes)
         + "   floor (ratio at largest size)",
     ]
     largest = sizes[max(sizes)]
+    verify = largest["verify_per_s"]
+    peer = largest.get("beancount_per_s")
     rows: list[tuple[str, str, str]] = [
         ("append_per_s", "1/(1/A+1/B)", _ratio(largest["append_per_s"], combined)),
+        ("append_cpu_us_per_entry", "", ""),
         ("append_many_per_s", "A", _ratio(largest["append_many_per_s"], a)),
-        ("verify_per_s", "2A", _ratio(largest["verify_per_s"], 2 * a)),
+        ("append_many_cpu_us_per_entry", "", ""),
+        ("append_many_helper_cpu_us_per_entry", "", ""),
+        ("verify_per_s", "2A", _ratio(verify, 2 * a)),
+        ("verify_per_s", "T", _ratio(verify, t)),
+        ("verify_cpu_us_per_entry", "", ""),
+        ("verify_helper_cpu_us_per_entry", "", ""),
+        ("beancount_per_s", "", ""),
+        ("verify_per_s", "Beancount", _ratio(verify, peer) if peer else ""),
+        ("beancount_cpu_us_per_entry", "", ""),
         ("verify_entries", "", ""),
         ("verify_peak_rss_mb", "", ""),
         ("verify_helper_peak_rss_mb", "", ""),
@@ -241,11 +312,13 @@ def render(floor: dict[str, float], sizes: dict[int, dict[str, Any]]) -> str:
         ("build_s", "", ""),
     ]
     for name, floor_name, ratio in rows:
-        if name not in largest:
+        if name not in largest or (floor_name and not ratio):
             continue
         cells = "".join(f"{sizes[n].get(name, float('nan')):>16,.1f}" for n in sizes)
         suffix = f"   {floor_name} ({ratio})" if floor_name else ""
-        lines.append(f"{name:<28}{cells}{suffix}")
+        lines.append(f"{name:<36}{cells}{suffix}")
+    skipped = {str(v.get("beancount_skipped")) for v in sizes.values()} - {"None"}
+    lines.extend(f"beancount: skipped, {reason}" for reason in sorted(skipped))
     return "\n".join(lines)
 
 
@@ -284,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         "A_ed25519_verify_per_s": floors.ed25519_verifications_per_s(message_size=400),
         "B_durable_commit_per_s": floors.durable_commits_per_s(row_size=600),
         "C_batched_insert_per_s": floors.batched_inserts_per_s(row_size=600),
+        "T_ed25519_two_threads_per_s": floors.ed25519_verifications_two_threads_per_s(400),
     }
     results: dict[int, dict[str, Any]] = {}
     on_postgres: dict[int, dict[str, Any]] = {}

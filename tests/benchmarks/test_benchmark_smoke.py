@@ -40,6 +40,7 @@ def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
         "A_ed25519_verify_per_s",
         "B_durable_commit_per_s",
         "C_batched_insert_per_s",
+        "T_ed25519_two_threads_per_s",
     }
     figures = document["sizes"]["400"]
     for name in (
@@ -54,8 +55,14 @@ def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
         "checkpoint_ms",
         "verify_peak_rss_mb",
         "bytes_per_entry",
+        "append_cpu_us_per_entry",
+        "append_many_cpu_us_per_entry",
+        "verify_cpu_us_per_entry",
     ):
         assert figures[name] > 0, name
+    assert "   T (" in done.stdout  # verify_per_s as a ratio to the two-thread floor
+    # Beancount is an optional peer: measured where installed, else skipped with a reason.
+    assert figures.get("beancount_per_s", 0) > 0 or "not installed" in figures["beancount_skipped"]
     assert figures["entries"] >= 400
     # 400 + 300 single appends + one batch of 1,000 were verified: below 4,096 entries
     # verify() starts no signature helper, so it has no memory.
