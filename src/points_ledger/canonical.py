@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import pydantic
@@ -276,7 +277,17 @@ def entry_header(
     signatures: Sequence[Signature],
     postings: Sequence[Posting],
 ) -> bytes:
-    """Return the canonical bytes of an entry header (everything the entry hash covers)."""
+    """Return the canonical bytes of an entry header (everything the entry hash covers).
+
+    The header's keys are fixed ASCII names, so for the usual values (whole numbers within
+    2^53, text without characters beyond the BMP, bytes) its RFC 8785 form is written
+    directly, field by field, in sorted key order. Anything else (values read from a
+    damaged file, a huge number) takes the general path through
+    :func:`canonical_json_float_free`; a property test checks that both give the same bytes.
+    """
+    fast = _entry_header_fast(seq, recorded_at_us, prev_hash, event_bytes, signatures, postings)
+    if fast is not None:
+        return fast
     header = {
         "v": 1,
         "seq": seq,
@@ -289,6 +300,59 @@ def entry_header(
         ],
     }
     return canonical_json_float_free(header)
+
+
+_json_string: Final[Callable[[str], str]] = json.encoder.encode_basestring
+"""The JSON text of a string as ``json.dumps(..., ensure_ascii=False)`` writes it."""
+
+
+def _whole(value: object) -> bool:
+    return type(value) is int and -_JCS_INT_MAX <= value <= _JCS_INT_MAX
+
+
+def _entry_header_fast(
+    seq: int,
+    recorded_at_us: int,
+    prev_hash: bytes,
+    event_bytes: bytes,
+    signatures: Sequence[Signature],
+    postings: Sequence[Posting],
+) -> bytes | None:
+    """:func:`entry_header`'s bytes written by hand, or None where the general path must run."""
+    if not (_whole(seq) and _whole(recorded_at_us) and type(prev_hash) is bytes):
+        return None
+    if type(event_bytes) is not bytes:
+        return None
+    parts = [
+        '{"event_sha256":"',
+        hashlib.sha256(event_bytes).hexdigest(),
+        '","postings":[',
+    ]
+    for n, p in enumerate(postings):
+        account, asset, amount = p.account, str(p.asset), p.amount
+        if type(account) is not str or not _whole(amount):
+            return None
+        parts.append(
+            f'{"," if n else ""}{{"account":{_json_string(account)},"amount":{amount},'
+            f'"asset":{_json_string(asset)}}}'
+        )
+    parts.append(f'],"prev_hash":"{prev_hash.hex()}","recorded_at_us":{recorded_at_us},')
+    parts.append(f'"seq":{seq},"signatures":[')
+    for n, s in enumerate(signatures):
+        key_id, signature = s.key_id, s.signature
+        if type(key_id) is not str or type(signature) is not bytes:
+            return None
+        parts.append(
+            f'{"," if n else ""}{{"key_id":{_json_string(key_id)},"sig":"{encode_b64(signature)}"}}'
+        )
+    parts.append('],"v":1}')
+    try:
+        data = "".join(parts).encode("utf-8")
+    except UnicodeError:
+        return None  # a lone surrogate: the general path refuses it
+    # RFC 8785 writes text beyond the BMP as json.dumps does; the general path is kept for
+    # it anyway, so that exactly one path decides every unusual header.
+    return None if _NON_BMP.search(data) else data
 
 
 def entry_hash(
