@@ -102,7 +102,7 @@ def test_a_well_formed_header_is_rfc8785_and_takes_the_fast_path(
 ) -> None:
     sigs = [Signature.model_construct(key_id=k, signature=bytes(64)) for k in key_ids]
     posts = [Posting.model_construct(account=a, asset=Asset.PTS, amount=-5) for a in accounts]
-    reference = {
+    reference: dict[str, Any] = {
         "v": 1,
         "seq": seq,
         "recorded_at_us": recorded_at_us,
