@@ -71,6 +71,8 @@ PROBLEMS_MAX: Final = 1000
 HELPER_MIN_ENTRIES: Final = 4096
 """From this many entries on, signatures are checked ahead in a helper process."""
 SCRATCH_BATCH_MAX: Final = 50_000
+MERKLE_PAGE: Final = 512
+"""Merkle nodes of one level read at a time by the replay."""
 """Replayed records and balances kept in memory before they are written to scratch."""
 _T = TypeVar("_T")
 
@@ -366,6 +368,7 @@ def _replay(
     prev_hash = GENESIS_PREV_HASH
     last_time = 0
     frontier: list[bytes] = []  # hashes of the complete subtrees on the right edge
+    nodes = _MerklePages(store)
     checked = 0
     prechecks = _Prechecks(store)
     if checker is None or total < HELPER_MIN_ENTRIES:
@@ -387,7 +390,7 @@ def _replay(
             # replayed so far and the log entries before this one.
             scratch.log_end = seq
             _check_entry(row, prev_hash, last_time, scratch, view, found, preverified)
-            _check_merkle(store, seq, row.hash, frontier, found)
+            _check_merkle(nodes, seq, row.hash, frontier, found)
             prev_hash = row.hash if isinstance(row.hash, bytes) else b""
             last_time = row.recorded_at_us if isinstance(row.recorded_at_us, int) else last_time
             checked += 1
@@ -474,16 +477,40 @@ def _check_entry(
     scratch.apply(plan.changes, plan.postings)
 
 
+class _MerklePages:
+    """The stored Merkle nodes, read one page of a level at a time as the replay asks.
+
+    The replay asks for the nodes of each level in increasing index order, so one read
+    of :data:`MERKLE_PAGE` nodes serves that many questions. Every node is still compared
+    with the one recomputed from the entries; a page that cannot be read counts as
+    missing nodes, each of which is reported.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pages: dict[int, tuple[int, dict[int, bytes]]] = {}  # level -> (start, nodes)
+
+    def get(self, level: int, index: int) -> bytes:
+        page = self.pages.get(level)
+        if page is not None and page[0] <= index < page[0] + MERKLE_PAGE:
+            nodes = page[1]
+        else:
+            start = index
+            try:
+                nodes = self.store.merkle_nodes(level, start, start + MERKLE_PAGE)
+            except LedgerError:
+                nodes = {}
+            self.pages[level] = (start, nodes)
+        return nodes.get(index, b"")
+
+
 def _check_merkle(
-    store: Store, seq: int, entry_digest: bytes, frontier: list[bytes], found: _Collector
+    nodes: _MerklePages, seq: int, entry_digest: bytes, frontier: list[bytes], found: _Collector
 ) -> None:
     node = leaf_hash(entry_digest if isinstance(entry_digest, bytes) else b"")
     level, index = 0, seq
     while True:
-        try:
-            stored = store.merkle_node(level, index)
-        except LedgerError:
-            stored = b""
+        stored = nodes.get(level, index)
         if stored != node:
             found.add("merkle_mismatch", f"Merkle node ({level}, {index}) is wrong or missing", seq)
         if index % 2 == 0:

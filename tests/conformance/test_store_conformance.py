@@ -290,6 +290,19 @@ def test_inclusion_and_consistency_proofs_verify(w: World) -> None:
         verify_consistency(old, size, proof, w.ledger.root(old), root)
 
 
+def test_merkle_nodes_are_read_a_run_at_a_time_as_one_by_one(w: World) -> None:
+    story(w)
+    store = store_of(w)
+    size = w.ledger.size()
+    for level in range(4):
+        width = size >> level  # complete subtrees of this level
+        one_by_one = {i: store.merkle_node(level, i) for i in range(width)}
+        assert store.merkle_nodes(level, 0, width + 5) == one_by_one
+        assert store.merkle_nodes(level, 1, 3) == {i: one_by_one[i] for i in (1, 2) if i < width}
+    assert store.merkle_nodes(0, size, size + 10) == {}  # nothing past the end
+    assert store.merkle_nodes(0, 0, size)[0] == leaf_hash(w.ledger.entry(0).hash)
+
+
 # -- reports and the audit --------------------------------------------------------------
 
 

@@ -199,6 +199,16 @@ class MerkleNodes(Protocol):
             StorageError: if the node is missing (the store is damaged).
         """
 
+    def merkle_nodes(self, level: int, start: int, stop: int) -> dict[int, bytes]:
+        """The stored hashes of level ``level`` with ``start <= index < stop``, by index.
+
+        One read for a run of nodes (``verify()`` reads them a page at a time). Nodes
+        that are missing, or whose hash is not bytes, are left out.
+
+        Raises:
+            StorageError: if the nodes cannot be read.
+        """
+
 
 class CheckpointStore(Protocol):
     """Signed tree heads kept beside the log, append-only, at most one per size."""

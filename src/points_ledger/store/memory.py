@@ -560,6 +560,11 @@ class MemoryStore:
             raise StorageError(f"Merkle node ({level}, {index}) is missing")
         return node
 
+    def merkle_nodes(self, level: int, start: int, stop: int) -> dict[int, bytes]:
+        """The hashes of level ``level`` with ``start <= index < stop``, by index."""
+        nodes = self._nodes
+        return {i: nodes[level, i] for i in range(start, stop) if (level, i) in nodes}
+
     @_locked
     def insert_checkpoint(self, row: CheckpointRow) -> None:
         """Add a checkpoint (inside :meth:`write`).

@@ -553,6 +553,25 @@ class PostgresStore:
             raise StorageError(f"Merkle node ({level}, {index}) is missing; the ledger is damaged")
         return bytes(row[0])
 
+    def merkle_nodes(self, level: int, start: int, stop: int) -> dict[int, bytes]:
+        """The stored hashes of level ``level`` with ``start <= index < stop``, by index.
+
+        Nodes held in the current write transaction are included.
+
+        Raises:
+            StorageError: if the nodes cannot be read.
+        """
+        with storage_errors("read Merkle nodes"):
+            rows = self.conn.execute(
+                "SELECT idx, hash FROM merkle_nodes WHERE level = %s AND idx >= %s AND idx < %s",
+                (level, start, stop),
+            ).fetchall()
+        found = {int(i): bytes(h) for i, h in rows if h is not None}
+        found.update(
+            (i, h) for (lv, i), h in self._nodes.items() if lv == level and start <= i < stop
+        )
+        return found
+
     def entry_at(self, seq: int) -> EntryRow | None:
         """Entry ``seq`` as stored, or None."""
         return next(iter(self.entry_rows(seq, seq + 1)), None) if seq >= 0 else None

@@ -816,6 +816,29 @@ class SqliteStore:
             raise StorageError(f"Merkle node ({level}, {index}) is missing; the file is damaged")
         return row[0]
 
+    def merkle_nodes(self, level: int, start: int, stop: int) -> dict[int, bytes]:
+        """The stored hashes of level ``level`` with ``start <= index < stop``, by index.
+
+        Nodes held in the current write transaction are included; a missing node, or one
+        whose hash is not bytes (a damaged file), is left out.
+
+        Raises:
+            StorageError: if the nodes cannot be read.
+        """
+        with storage_errors("read Merkle nodes"):
+            rows = self.conn.execute(
+                "SELECT idx, hash FROM merkle_nodes WHERE level = ? AND idx >= ? AND idx < ?",
+                (level, start, stop),
+            ).fetchall()
+        found = {i: h for i, h in rows if isinstance(i, int) and isinstance(h, bytes)}
+        if self._log is not None:
+            found.update(
+                (i, h)
+                for (lv, i), h in self._log.nodes.items()
+                if lv == level and start <= i < stop
+            )
+        return found
+
     def entry_rows(self, start: int = 0, stop: int | None = None) -> Iterator[EntryRow]:
         """Stored entries with ``start <= seq < stop`` in seq order, streamed in pages."""
         self.flush_log()
