@@ -8,12 +8,20 @@ from a plain ``sqlite3`` shell. State tables (``accounts``, ``keys``, ``balances
 
 Every table is STRICT, with explicit primary keys and integer amounts, so ``sqlite-utils``
 and Datasette can browse a ledger file directly.
+
+The five tables keyed by two columns (``signatures``, ``postings``, ``merkle_nodes``,
+``balances``, ``state``) are ``WITHOUT ROWID`` in files created by this version: their rows
+live in the primary-key B-tree itself instead of a rowid B-tree plus a key index, so an
+append writes fewer pages. Files created before keep ordinary rowid tables and open,
+append and verify as they always did: the schema check accepts either layout, whole
+(:func:`expected_schemas`), never a mix of the two.
 """
 
 from __future__ import annotations
 
 import functools
 import sqlite3
+import threading
 from typing import Final
 
 from sqlite_utils import Database
@@ -28,11 +36,13 @@ __all__ = [
     "FORMAT_MARK",
     "LOG_TABLES",
     "MIGRATIONS",
+    "ROWID_FREE_TABLES",
     "SCHEMA_NAMES",
     "SCHEMA_QUERY",
     "STATE_TABLES",
     "create_state_tables",
     "expected_schema",
+    "expected_schemas",
     "protect_log_table",
 ]
 
@@ -41,7 +51,23 @@ STATE_TABLES: Final = ("accounts", "keys", "balances", "state")
 CHECKPOINT_TABLE: Final = "checkpoints"
 """Signed checkpoints (append-only, one per tree size), added by ``m003_checkpoints``."""
 
+ROWID_FREE_TABLES: Final = ("signatures", "postings", "merkle_nodes", "balances", "state")
+"""Tables created ``WITHOUT ROWID`` in new files (their primary key has two columns)."""
+
 MIGRATIONS = Migrations("points_ledger")
+_older_layout = threading.local()  # .rowid_tables: rebuilding older files' schema, this thread
+
+
+def _create(db: Database, name: str, columns: dict[str, type], **options: object) -> None:
+    """Create a STRICT table, ``WITHOUT ROWID`` when it is one of :data:`ROWID_FREE_TABLES`."""
+    if name not in ROWID_FREE_TABLES or getattr(_older_layout, "rowid_tables", False):
+        db[name].create(columns, strict=True, **options)  # type: ignore[union-attr,arg-type]
+        return
+    sql = db.create_table_sql(name, columns, strict=True, **options)  # type: ignore[arg-type]
+    body = sql.strip().removesuffix(";")
+    if not body.endswith(") STRICT"):
+        raise AssertionError(f"unexpected CREATE TABLE text for {name}: {body!r}")
+    db.execute(body + ", WITHOUT ROWID")
 
 
 def protect_log_table(db: Database, table: str) -> None:
@@ -76,17 +102,19 @@ def create_state_tables(db: Database) -> None:
         not_null={"public_key", "roles", "valid_from_seq"},
         strict=True,
     )
-    db["balances"].create(  # type: ignore[union-attr]
+    _create(
+        db,
+        "balances",
         {"account": str, "asset": str, "posted": int, "pending": int},
         pk=("account", "asset"),
         not_null={"posted", "pending"},
-        strict=True,
     )
-    db["state"].create(  # type: ignore[union-attr]
+    _create(
+        db,
+        "state",
         {"namespace": str, "key": str, "value": str},
         pk=("namespace", "key"),
         not_null={"value"},
-        strict=True,
     )
 
 
@@ -118,26 +146,29 @@ def m001_initial(db: Database) -> None:
     )
     db["entries"].create_index(["event_id"], unique=True)  # type: ignore[union-attr]
     db["entries"].create_index(["effective_at"])  # type: ignore[union-attr]
-    db["signatures"].create(  # type: ignore[union-attr]
+    _create(
+        db,
+        "signatures",
         {"seq": int, "idx": int, "key_id": str, "signature": bytes},
         pk=("seq", "idx"),
         not_null={"key_id", "signature"},
         foreign_keys=[("seq", "entries", "seq")],
-        strict=True,
     )
-    db["postings"].create(  # type: ignore[union-attr]
+    _create(
+        db,
+        "postings",
         {"seq": int, "idx": int, "account": str, "asset": str, "amount": int},
         pk=("seq", "idx"),
         not_null={"account", "asset", "amount"},
         foreign_keys=[("seq", "entries", "seq")],
-        strict=True,
     )
     db["postings"].create_index(["account", "asset", "seq"])  # type: ignore[union-attr]
-    db["merkle_nodes"].create(  # type: ignore[union-attr]
+    _create(
+        db,
+        "merkle_nodes",
         {"level": int, "idx": int, "hash": bytes},
         pk=("level", "idx"),
         not_null={"hash"},
-        strict=True,
     )
     for table in LOG_TABLES:
         protect_log_table(db, table)
@@ -224,15 +255,32 @@ named ``sqliteXstat1`` pass unseen.
 
 @functools.cache
 def expected_schema() -> frozenset[SchemaRow]:
-    """The ``sqlite_master`` rows every migration of this version creates.
+    """The ``sqlite_master`` rows every migration of this version creates in a new file.
 
     Built once by applying :data:`MIGRATIONS` to an empty in-memory database; a ledger
     file whose tables, indexes, triggers or views differ has been altered (a dropped
     trigger no longer protects the log; an edited view misreports).
     """
+    return _applied(rowid_tables=False)
+
+
+@functools.cache
+def expected_schemas() -> tuple[frozenset[SchemaRow], ...]:
+    """Every schema a ledger file may have: a new file's, then an older file's.
+
+    Files created before :data:`ROWID_FREE_TABLES` were ``WITHOUT ROWID`` have the same
+    migrations with ordinary rowid tables. A file matches exactly one of them, whole;
+    any other schema has been altered.
+    """
+    return (expected_schema(), _applied(rowid_tables=True))
+
+
+def _applied(*, rowid_tables: bool) -> frozenset[SchemaRow]:
     conn = sqlite3.connect(":memory:")
+    _older_layout.rowid_tables = rowid_tables
     try:
         MIGRATIONS.apply(Database(conn))
         return frozenset(conn.execute(SCHEMA_QUERY).fetchall())
     finally:
+        _older_layout.rowid_tables = False
         conn.close()

@@ -51,7 +51,7 @@ from points_ledger.store.sqlite.schema import (
     SCHEMA_QUERY,
     SchemaRow,
     create_state_tables,
-    expected_schema,
+    expected_schemas,
 )
 
 __all__ = ["SqliteState", "SqliteStore", "storage_errors"]
@@ -559,7 +559,8 @@ class SqliteStore:
             actual = self.schema_rows()
         except LedgerError as e:
             return [Problem("schema_mismatch", f"the schema cannot be read: {e}")]
-        expected = expected_schema()
+        # A file has one of the layouts, whole: compare with the nearer one.
+        expected = min(expected_schemas(), key=lambda schema: len(actual ^ schema))
         problems = self._migration_problems()
         for kind, name, _table, _sql in sorted(actual - expected, key=repr):
             problems.append(
