@@ -70,6 +70,13 @@ class DamagedStore(MemoryStore):
     def merkle_node(self, level: int, index: int) -> bytes:
         return self.nodes.get((level, index)) or super().merkle_node(level, index)
 
+    def merkle_nodes(self, level: int, start: int, stop: int) -> dict[int, bytes]:
+        found = super().merkle_nodes(level, start, stop)
+        found.update(
+            (i, h) for (lv, i), h in self.nodes.items() if lv == level and start <= i < stop
+        )
+        return found
+
 
 def _world(store: MemoryStore, *, threshold: int = 2) -> World:
     clock = FixedClock()
