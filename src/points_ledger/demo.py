@@ -375,7 +375,7 @@ def _community(s: _Story) -> None:
         JoinAlliance,
         "admins",
         partner="partner:barber",
-        name="致强理发店 Zhiqiang barber",
+        name=gettext("Zhiqiang barber"),
         public_key=s.keys["barber"].public_key_b64,
     )
     s.add(
@@ -383,7 +383,7 @@ def _community(s: _Story) -> None:
         "barber",
         offer="barber.haircut",
         partner="partner:barber",
-        item="理发一次 one haircut",
+        item=gettext("one haircut"),
         price_points=40,
         stock=5,
     )

@@ -351,6 +351,11 @@ _MONEY = re.compile(r"(-?[0-9][0-9,]*\.[0-9]{2}) yuan \((-?[0-9][0-9,]*) fen\)")
 _SUMMARY_ROW = re.compile(r"^(  )(investor \S+|bucket \S+|total)(\s+)(.*)$")
 
 _CODES: Final = frozenset(CODE_LABELS)
+_CODE_WORDINGS: Final[dict[str, str]] = {
+    # The same word as a balance column's header, where it means points on hold.
+    "pending": N_("pending (a voucher not yet confirmed or voided)"),
+}
+"""Codes whose label is looked up under a wording of their own, apart from a header."""
 _CODE_FIELDS: Final = frozenset(
     {"kind", "role", "roles", "names", "value", "allowed", "reversible_kinds", "status"}
 )
@@ -458,8 +463,12 @@ def label(code: str) -> str:
         if separator in code:
             parts = code.split(separator)
             if all(part in _CODES for part in parts):
-                return "、".join(gettext(part) for part in parts)
-    return gettext(code) if code in _CODES else code
+                return "、".join(_code_label(part) for part in parts)
+    return _code_label(code) if code in _CODES else code
+
+
+def _code_label(code: str) -> str:
+    return gettext(_CODE_WORDINGS.get(code, code))
 
 
 LABELLED_COLUMNS: Final = frozenset({"kind", "role", "roles", "status", "listed", "expired"})

@@ -27,6 +27,7 @@ from points_ledger.i18n import (
     ERROR_WORDING_COMMENT,
     catalogue_source,
     error_wordings,
+    gettext,
     label,
     label_rows,
     translate_error,
@@ -166,6 +167,17 @@ def test_codes_shown_to_people_get_labels_in_chinese_only() -> None:
         assert label("vol:0001") == "vol:0001"
         rows = label_rows(("seq", "kind", "memo"), [(3, "grant", "donate")])
     assert rows == [[3, "公益资助", "donate"]]
+
+
+def test_a_voucher_state_and_a_balance_header_read_differently() -> None:
+    # "pending" is a voucher's state (waiting to be confirmed or voided) and the header of
+    # a balance's points on hold: one English word, two Chinese ones.
+    assert label("pending") == "pending"
+    with use_language("zh"):
+        assert label("pending") == "待确认"
+        assert gettext("pending") == "冻结中"
+        rows = label_rows(("voucher", "status"), [("v12", "pending")])
+    assert rows == [["v12", "待确认"]]
 
 
 def test_a_named_kind_of_file_reads_in_chinese() -> None:

@@ -383,8 +383,8 @@ def export(
             echo_json({"format": fmt, "count": count, "output": str(output)})
         else:
             click.echo(
-                _("exported {count} {what} to {output}").format(
-                    count=format_number(count), what=_("postings"), output=output
+                _("exported {count} postings to {output}").format(
+                    count=format_number(count), output=output
                 ),
                 err=True,
             )
@@ -399,16 +399,14 @@ def export(
                 ledger, date_from=date_from, date_to=date_to, headers=headers, progress=progress
             )
             count = write_csv(rows, handle, headers=headers)
-            what = _("postings")
+            done = _("exported {count} postings to {output}")
         else:
             count = _write_jsonl(ledger, handle, progress)
-            what = _("entries")
+            done = _("exported {count} entries to {output}")
     if as_json:
         echo_json({"format": fmt, "count": count, "output": str(output)})
     elif output is not None:
         click.echo(
-            _("exported {count} {what} to {output}").format(
-                count=format_number(count), what=what, output=output
-            ),
+            done.format(count=format_number(count), output=output),
             err=True,
         )
