@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Final, cast
 
 from sqlite_utils import Database
@@ -59,39 +60,63 @@ __all__ = ["SqliteState", "SqliteStore", "storage_errors"]
 _BUSY_WAIT_S: Final = 120.0
 
 
-@contextlib.contextmanager
-def storage_errors(action: str) -> Iterator[None]:
+def storage_errors(action: str) -> contextlib.AbstractContextManager[None]:
     """Turn ``sqlite3``, ``OSError`` and text-decoding errors into ``StorageError``.
 
     ``OSError`` covers failures of the file system itself (a full disk, a file size
     limit, an I/O error) that reach Python outside SQLite's own error reporting.
     ``MemoryError`` is left alone: it is the process, not the ledger file, that failed.
     """
-    try:
-        yield
-    except LedgerError:
-        raise
-    except sqlite3.ProgrammingError as e:
-        if "same thread" in str(e):
-            raise WrongThreadError(
-                f"could not {action}: this Ledger was opened in another thread, and a "
-                "Ledger (its SQLite connection) may only be used in the thread that opened it"
-            ) from e
-        raise StorageError(f"could not {action}: {e}") from e
-    except sqlite3.Error as e:
-        raise StorageError(f"could not {action}: {e}") from e
-    except OSError as e:
-        if e.errno == errno.ENAMETOOLONG:
+    return _StorageErrors(action)
+
+
+class _StorageErrors(contextlib.AbstractContextManager[None]):
+    """:func:`storage_errors` as a plain object, cheaper than a generator's.
+
+    Every state read enters one, so its cost counts in each balance and account read.
+    """
+
+    __slots__ = ("action",)
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, LedgerError):
+            return
+        action = self.action
+        if isinstance(exc, sqlite3.ProgrammingError):
+            if "same thread" in str(exc):
+                raise WrongThreadError(
+                    f"could not {action}: this Ledger was opened in another thread, and a "
+                    "Ledger (its SQLite connection) may only be used in the thread that "
+                    "opened it"
+                ) from exc
+            raise StorageError(f"could not {action}: {exc}") from exc
+        if isinstance(exc, sqlite3.Error):
+            raise StorageError(f"could not {action}: {exc}") from exc
+        if isinstance(exc, OSError):
+            if exc.errno == errno.ENAMETOOLONG:
+                raise StorageError(
+                    f"could not {action}: the file name is too long for the file system",
+                    hint="Choose a shorter file name (most file systems allow 255 bytes per "
+                    "name) or a folder nearer the root.",
+                ) from exc
+            raise StorageError(f"could not {action}: {exc}") from exc
+        if isinstance(exc, UnicodeDecodeError):
+            # sqlite3 decodes TEXT values, and error messages quoting a damaged schema, as
+            # UTF-8: bytes that are not UTF-8 mean the file is damaged.
             raise StorageError(
-                f"could not {action}: the file name is too long for the file system",
-                hint="Choose a shorter file name (most file systems allow 255 bytes per "
-                "name) or a folder nearer the root.",
-            ) from e
-        raise StorageError(f"could not {action}: {e}") from e
-    except UnicodeDecodeError as e:
-        # sqlite3 decodes TEXT values, and error messages quoting a damaged schema, as
-        # UTF-8: bytes that are not UTF-8 mean the file is damaged.
-        raise StorageError(f"could not {action}: the file holds text that is not UTF-8") from e
+                f"could not {action}: the file holds text that is not UTF-8"
+            ) from exc
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
