@@ -120,6 +120,7 @@ class SharedWriter:
         Raises:
             StorageError: if the ledger cannot be opened for writing.
             SchemaVersionError: if a newer version of the library wrote it.
+            SignatureError: if ``auto_checkpoint`` holds a key that is not the log key.
             InvalidEventError: for a ``group_max`` out of range.
         """
         if type(group_max) is not int or not 1 <= group_max <= GROUP_MAX_MAX:
