@@ -144,9 +144,13 @@ class SharedWriter:
                 writer._location = ledger.location
                 writer._ident = (config.origin, config.ledger_id)
             except BaseException as e:
-                ledger.close()
                 failure.append(e)
-                opened.set()
+                try:
+                    ledger.close()
+                except BaseException:  # noqa: S110 - the first failure is the one to report
+                    pass
+                finally:
+                    opened.set()
                 return
             opened.set()
             writer._serve(ledger)
