@@ -58,6 +58,9 @@ and shows the translation with the same particulars (see :func:`raise_site_wordi
 CLICK_ERRORS = frozenset({"UsageError", "BadParameter", "BadOptionUsage", "fail"})
 """click's errors the command line raises itself (and ``ParamType.fail``): the faces show
 them as ``usage`` errors, translated like the library's."""
+FACE_ERRORS = frozenset({"ReportArgsError"})
+"""Errors of the command line that are not ``LedgerError`` classes but whose messages the
+faces show as ``usage`` errors all the same (a report's wrong arguments)."""
 MIN_LITERAL = 6
 """A wording with fewer literal characters (``"{detail}"``) is too vague to match on."""
 TABLE_FUNCTIONS = frozenset({"echo_table", "_table", "table"})
@@ -199,12 +202,13 @@ def wording(node: ast.expr) -> str | None:
 def raise_site_wordings() -> dict[str, tuple[str, int]]:
     """The wording of every error message and hint written where an error is made.
 
-    Every call of a :func:`error_classes` class or of one of :data:`CLICK_ERRORS` in
+    Every call of a :func:`error_classes` class or of one of :data:`CLICK_ERRORS` or
+    :data:`FACE_ERRORS` in
     ``src/points_ledger``: its message
     (first argument or ``message=``) and its ``hint=``, through :func:`wording`. A wording
     with no words of its own (``"{message}"``) passes its particular on and is left out.
     """
-    classes = error_classes() | CLICK_ERRORS
+    classes = error_classes() | CLICK_ERRORS | FACE_ERRORS
     found: dict[str, tuple[str, int]] = {}
     for path in sorted(SOURCE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):

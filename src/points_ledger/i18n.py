@@ -209,6 +209,10 @@ ERROR_MESSAGES: Final[tuple[str, ...]] = (
     N_("Got unexpected extra argument ({args})"),
     N_("Got unexpected extra arguments ({args})"),
     N_("Invalid value for '{name}': {detail}"),
+    N_("'{value}' is not {choice}."),
+    N_("'{value}' is not one of {choices}."),
+    # The command line's date parser (cli.dates), inside a usage error.
+    N_("'{text}' is not a date in the form YYYY-MM-DD"),
     # A value an event's fields refuse (models.common.describe_validation_error); what an
     # id pattern allows is in the catalogue word for word (scripts/update_catalogue.py).
     N_("{event}: {field}: {value} is not allowed here; use {allowed}"),

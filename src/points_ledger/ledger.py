@@ -335,6 +335,8 @@ class Ledger:
                 of a store object that is not read-only.
             SchemaVersionError: if a newer version of the library wrote it.
             InvalidEventError: if ``path`` is neither a path nor a store object.
+            SignatureError: if ``auto_checkpoint`` holds a key that is not the ledger's
+                log key.
         """
         if _is_postgres_url(path):
             store: Store = _postgres().open(str(path), read_only=read_only)
@@ -347,7 +349,18 @@ class Ledger:
                     "read_only=True applies to a ledger file; a store object keeps its own setting",
                     hint="Make the store read-only when you create it.",
                 )
-        return cls(store, clock=clock, auto_checkpoint=auto_checkpoint)
+        ledger = cls(store, clock=clock, auto_checkpoint=auto_checkpoint)
+        if auto_checkpoint is not None:
+            # Now, not at the first due checkpoint: found then, the wrong key would fail
+            # each append after its entry was committed.
+            try:
+                config = ledger._state.config()
+                if config is not None:
+                    require_log_key(auto_checkpoint.log_key, config)
+            except BaseException:
+                ledger.close()
+                raise
+        return ledger
 
     @_writes
     def close(self) -> None:

@@ -120,6 +120,7 @@ class SharedWriter:
         Raises:
             StorageError: if the ledger cannot be opened for writing.
             SchemaVersionError: if a newer version of the library wrote it.
+            SignatureError: if ``auto_checkpoint`` holds a key that is not the log key.
             InvalidEventError: for a ``group_max`` out of range.
         """
         if type(group_max) is not int or not 1 <= group_max <= GROUP_MAX_MAX:
@@ -143,9 +144,13 @@ class SharedWriter:
                 writer._location = ledger.location
                 writer._ident = (config.origin, config.ledger_id)
             except BaseException as e:
-                ledger.close()
                 failure.append(e)
-                opened.set()
+                try:
+                    ledger.close()
+                except BaseException:  # noqa: S110 - the first failure is the one to report
+                    pass
+                finally:
+                    opened.set()
                 return
             opened.set()
             writer._serve(ledger)

@@ -273,3 +273,44 @@ def test_usage_errors_entries_and_audit_findings_read_in_chinese(
     assert "one admin may act alone" not in audit
     assert main(["--lang", "en", "--ledger", str(path), "audit"], clock=CLOCK) == 0
     assert "finding: [single_admin] entry 0: one admin may act alone" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "english"),
+    [
+        (["balance", "vol:0001", "--asset", "XYZ"], "is not one of"),
+        (
+            ["account", "open", "vol:0001", "--key", "k.key", "--id", "a", "--date", "2026-13-02"],
+            "is not a date in the form",
+        ),
+        (["report", "nosuch"], "there is no report"),
+        (["report", "member-statement"], "expected ACCOUNT"),
+        (["report", "points-by-service-month", "x"], "expected no arguments"),
+        (["report", "top-volunteers", "2026-13-01", "2026-12-01"], "is not a date"),
+        (["report", "member-statement", "vol:0001", "XYZ"], "unknown asset"),
+        (["report", "outstanding-holds", "soon"], "is not a date or time"),
+        (["report", "distribution", "x"], "is not a whole number"),
+    ],
+)
+def test_wrong_values_and_report_arguments_read_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], english: str
+) -> None:
+    from points_ledger import Ledger, Signer
+
+    path = tmp_path / "ledger.db"
+    with Ledger.create(
+        path,
+        origin="chengdu.example/t",
+        log_key=Signer.generate(),
+        admins=[Signer.generate()],
+        threshold=1,
+        effective_at=CLOCK().date(),
+        clock=CLOCK,
+    ):
+        pass
+    assert main(["--lang", "zh", "--ledger", str(path), *args], clock=CLOCK) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("错误 [usage]：命令行有误：")
+    assert english not in error
+    assert main(["--lang", "en", "--ledger", str(path), *args], clock=CLOCK) == 2
+    assert english in capsys.readouterr().err

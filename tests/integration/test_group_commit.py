@@ -35,10 +35,12 @@ from points_ledger import (
     Signer,
     StorageError,
     Transfer,
+    WrongThreadError,
 )
 from points_ledger.ledger import _Prepared
 from points_ledger.shared import SharedWriter
 from points_ledger.store.memory import MemoryStore
+from points_ledger.store.sqlite import SqliteStore
 
 THREADS = 16
 
@@ -336,6 +338,20 @@ def test_opening_refuses_a_missing_file_and_a_bad_group_size(tmp_path: Path) -> 
         with pytest.raises(InvalidEventError, match="group_max"):
             SharedWriter.open(world.path, group_max=bad)  # type: ignore[arg-type]
     world.ledger.close()
+
+
+def test_a_store_that_fails_in_the_writer_thread_is_refused_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A SQLite store opened in this thread cannot be used (nor closed) in the writer's:
+    # the failure to close it once left open() waiting for its whole timeout.
+    monkeypatch.setattr("points_ledger.shared._OPEN_TIMEOUT_S", 5.0)
+    world = build_world(tmp_path / "z.db", members=())
+    world.ledger.close()
+    store = SqliteStore.open(world.path)
+    with pytest.raises(WrongThreadError):
+        SharedWriter.open(store)
+    store.close()
 
 
 def test_group_max_bounds_each_commit(tmp_path: Path) -> None:

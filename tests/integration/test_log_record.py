@@ -32,6 +32,7 @@ from points_ledger import (
     RegisterKey,
     RevokeKey,
     Role,
+    SharedWriter,
     SignatureError,
     save_signer,
 )
@@ -232,6 +233,26 @@ def test_auto_checkpoint_anchors_every_n_entries_and_after_a_while(
     world.issue("m1", 1)  # the last checkpoint is now older than an hour
     assert record.size == world.ledger.size()
     assert world.ledger.verify(record=record).unanchored == 0
+
+
+def test_auto_checkpoint_with_another_key_is_refused_at_open(
+    make_world: Callable[..., World], tmp_path: Path
+) -> None:
+    # Found only after the next append, the wrong key made every append answer
+    # bad_signature although its entry was committed (a web client told "refused").
+    world = make_world()
+    record = LogRecord.open(tmp_path / "log.record")
+    wrong = AutoCheckpoint(seeded_signer("not-the-log-key"), record, every_entries=1)
+    size = world.ledger.size()
+    world.ledger.close()
+    with pytest.raises(SignatureError, match="not the ledger's log key"):
+        Ledger.open(world.path, auto_checkpoint=wrong)
+    with pytest.raises(SignatureError, match="not the ledger's log key"):
+        SharedWriter.open(world.path, auto_checkpoint=wrong)
+    with Ledger.open(world.path, read_only=True) as reader:
+        assert reader.size() == size
+    right = AutoCheckpoint(world.log_key, record, every_entries=1)
+    Ledger.open(world.path, auto_checkpoint=right).close()
 
 
 def test_the_command_line_keeps_the_record_beside_the_log_key(world: World, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from points_ledger import reports
 from points_ledger.cli.dates import parse_date
 from points_ledger.demo import format_table
-from points_ledger.i18n import format_number
+from points_ledger.i18n import N_, format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.ledger import Ledger
 from points_ledger.models import Asset
@@ -218,7 +218,7 @@ def _member_statement(ledger: Ledger, args: Sequence[str]) -> ReportView:
 
 @report_view("points-by-service-month", "", "points awarded per service per month")
 def _points_by_service(ledger: Ledger, args: Sequence[str]) -> ReportView:
-    _args(args, "no arguments", 0, 0)
+    _args(args, N_("no arguments"), 0, 0)
     rows = reports.points_issued_by_service_month(ledger)
     return ReportView(
         title=_("Points issued per service per month: {total} in all").format(
@@ -233,7 +233,7 @@ def _points_by_service(ledger: Ledger, args: Sequence[str]) -> ReportView:
 
 @report_view("top-volunteers", "FROM TO [LIMIT]", "who earned most in each grid cell")
 def _top_volunteers(ledger: Ledger, args: Sequence[str]) -> ReportView:
-    start, end, *rest = _args(args, "FROM TO [LIMIT] (dates YYYY-MM-DD)", 2, 3)
+    start, end, *rest = _args(args, N_("FROM TO [LIMIT] (dates YYYY-MM-DD)"), 2, 3)
     limit = _whole(rest[0], "limit") if rest else 3
     rows = reports.top_volunteers_by_grid_cell(
         ledger, period_from=_date(start), period_to=_date(end), limit=limit
@@ -340,7 +340,7 @@ def _settlements(ledger: Ledger, args: Sequence[str]) -> ReportView:
     "outstanding-holds", "[AS_OF]", "holds not confirmed or voided (AS_OF: ISO time, default now)"
 )
 def _outstanding_holds(ledger: Ledger, args: Sequence[str]) -> ReportView:
-    rest = _args(args, "[AS_OF] (YYYY-MM-DD or YYYY-MM-DDTHH:MM)", 0, 1)
+    rest = _args(args, N_("[AS_OF] (YYYY-MM-DD or YYYY-MM-DDTHH:MM)"), 0, 1)
     if rest:
         try:
             as_of = dt.datetime.fromisoformat(rest[0])
@@ -397,7 +397,7 @@ def _settlement_statement(ledger: Ledger, args: Sequence[str]) -> ReportView:
 
 @report_view("services", "", "the service catalogue awards are priced from")
 def _services(ledger: Ledger, args: Sequence[str]) -> ReportView:
-    _args(args, "no arguments", 0, 0)
+    _args(args, N_("no arguments"), 0, 0)
     rows = reports.services(ledger)
     return ReportView(
         title=_("Service catalogue: {count} services").format(count=len(rows)),
@@ -438,7 +438,7 @@ def _accounts(ledger: Ledger, args: Sequence[str]) -> ReportView:
 
 @report_view("keys", "", "every key ever registered: roles, owner, validity")
 def _keys(ledger: Ledger, args: Sequence[str]) -> ReportView:
-    _args(args, "no arguments", 0, 0)
+    _args(args, N_("no arguments"), 0, 0)
     rows = reports.registered_keys(ledger)
     return ReportView(
         title=_("Keys: {valid} valid, {count} registered").format(
