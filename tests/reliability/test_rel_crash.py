@@ -17,18 +17,19 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import kill_trials
 import pytest
 import workers
+from kill_trials import add_trial, count_after_kill, new_totals, read_acks
 from postgres_server import drop_schema, new_schema_url
 from reliability_harness import (
-    FACTORIES,
     Community,
     build_community,
     copy_ledger,
     report_fixture,  # noqa: F401 - the report fixture
 )
 
-from points_ledger import IntegrityError, Ledger
+from points_ledger import Ledger
 
 WRITERS = 4
 MEMBERS = 40
@@ -40,26 +41,6 @@ def base_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("crash") / "base.db"
     build_community(path, Community.of(SEED, MEMBERS), catalogue=True).close()
     return path
-
-
-def read_acks(path: Path) -> list[tuple[str, int]]:
-    if not path.exists():
-        return []
-    acks = []
-    for line in path.read_text("ascii").splitlines(keepends=True):
-        if line.endswith("\n"):  # a torn last line was never acknowledged
-            event_id, seq = line.split()
-            acks.append((event_id, int(seq)))
-    return acks
-
-
-def retry_unacked(
-    ledger: Ledger, community: Community, factory_name: str, worker: int, acks: list[str]
-) -> tuple[str, str]:
-    """What a restarted worker does: resend the event after its last acknowledged one."""
-    factory = FACTORIES[factory_name]
-    event, signers = factory(community, worker, len(acks))
-    return event.id, ledger.append(event, signers).status
 
 
 def one_trial(base: Path, workdir: Path, rng: random.Random, factory: str) -> dict[str, int]:
@@ -101,69 +82,26 @@ def kill_trial(path: Path | str, workdir: Path, rng: random.Random, factory: str
                 proc.kill()
                 proc.join()
 
-    acked = {w: read_acks(acks[w]) for w in range(WRITERS)}
-    counts = {"lost": 0, "partial": 0, "duplicated": 0, "gaps": 0}
+    acked = [read_acks(acks[w]) for w in range(WRITERS)]
     with Ledger.open(path) as ledger:
-        counts["partial"] += _verify_fails(ledger)
-        size_after_kill = ledger.size()
-        by_seq = {e.seq: e.event_id for e in ledger.entries()}
-        for items in acked.values():
-            counts["lost"] += sum(by_seq.get(seq) != event_id for event_id, seq in items)
-        created = 0
-        for w in range(WRITERS):
-            event_id, status = retry_unacked(
-                ledger, community, factory, w, [i for i, _ in acked[w]]
-            )
-            created += status == "created"
-            stored = sum(e.event_id == event_id for e in ledger.entries())
-            counts["duplicated"] += stored != 1
-        counts["partial"] += _verify_fails(ledger)
-        seqs = [e.seq for e in ledger.entries()]
-        counts["gaps"] += seqs != list(range(len(seqs)))
-    return {
-        "acked": sum(len(v) for v in acked.values()),
-        "in_flight_committed": WRITERS - created,
-        "entries": size_after_kill,
-        **counts,
-    }
-
-
-def _verify_fails(ledger: Ledger) -> int:
-    """1 if ``verify()`` finds a problem (a partial or damaged entry), else 0."""
-    try:
-        ledger.verify()
-    except IntegrityError:
-        return 1
-    return 0
-
-
-COUNTED = ("acked", "in_flight_committed", "lost", "partial", "duplicated", "gaps")
+        return count_after_kill(ledger, community, factory, acked)
 
 
 def run_trials(
     base: Path, tmp_path: Path, trials: int, seed: int, factory: str = "award"
 ) -> dict[str, int | str]:
     rng = random.Random(seed)
-    totals: dict[str, int | str] = {
-        "factory": factory,
-        "trials": 0,
-        **dict.fromkeys(COUNTED, 0),
-    }
+    totals = new_totals(factory=factory)
     for t in range(trials):
         workdir = tmp_path / f"t{t}"
         workdir.mkdir()
-        figures = one_trial(base, workdir, rng, factory)
-        for name in COUNTED:
-            totals[name] = int(totals[name]) + figures[name]
-        totals["trials"] = int(totals["trials"]) + 1
+        add_trial(totals, one_trial(base, workdir, rng, factory))
     return totals
 
 
-def check(totals: Mapping[str, object]) -> None:
+def check(totals: Mapping[str, int | str]) -> None:
     """The scenario's figure: nothing acknowledged lost, nothing partial or doubled."""
-    assert int(str(totals["acked"])) > 0
-    bad = {k: totals[k] for k in ("lost", "partial", "duplicated", "gaps") if totals[k] != 0}
-    assert bad == {}, f"kill -9 trials found {bad}"
+    kill_trials.check(totals, "kill -9 trials")
 
 
 def test_kill_during_concurrent_appends(
@@ -189,19 +127,16 @@ def test_kill_during_concurrent_appends_postgres(
 ) -> None:
     """The same scenario on PostgreSQL: each trial on a new ledger schema."""
     rng = random.Random(5)
-    totals: dict[str, int | str] = {"factory": "award", "trials": 0, **dict.fromkeys(COUNTED, 0)}
+    totals = new_totals(factory="award")
     for t in range(3):
         url = new_schema_url(postgres_server)
         build_community(url, Community.of(SEED, MEMBERS), catalogue=True).close()
         workdir = tmp_path / f"t{t}"
         workdir.mkdir()
         try:
-            figures = kill_trial(url, workdir, rng, "award")
+            add_trial(totals, kill_trial(url, workdir, rng, "award"))
         finally:
             drop_schema(url)
-        for name in COUNTED:
-            totals[name] = int(totals[name]) + figures[name]
-        totals["trials"] = int(totals["trials"]) + 1
     report("kill -9 during appends (PostgreSQL)", **totals)
     check(totals)
 

@@ -22,7 +22,9 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import kill_trials
 import pytest
+from kill_trials import add_trial, count_after_kill, new_totals, read_acks
 from reliability_harness import (
     FACTORIES,
     Community,
@@ -31,14 +33,13 @@ from reliability_harness import (
     report_fixture,  # noqa: F401 - the report fixture
 )
 
-from points_ledger import IntegrityError, Ledger
+from points_ledger import Ledger
 from points_ledger.shared import SharedWriter
 
 THREADS = 16
 MEMBERS = 40
 SEED = 211
 FACTORY = "award"
-COUNTED = ("acked", "in_flight_committed", "lost", "partial", "duplicated", "gaps")
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +81,6 @@ def group_ack_child(
     threading.Event().wait()  # until SIGKILL
 
 
-def read_acks(path: Path) -> list[tuple[str, int]]:
-    if not path.exists():
-        return []
-    acks = []
-    for line in path.read_text("ascii").splitlines(keepends=True):
-        if line.endswith("\n"):  # a torn last line was never acknowledged
-            event_id, seq = line.split()
-            acks.append((event_id, int(seq)))
-    return acks
-
-
 def kill_trial(base: Path, workdir: Path, rng: random.Random) -> dict[str, int]:
     """Kill the child at a random moment; count what the restarted threads find."""
     path = copy_ledger(base, workdir / "ledger.db")
@@ -115,61 +105,24 @@ def kill_trial(base: Path, workdir: Path, rng: random.Random) -> dict[str, int]:
             child.kill()
             child.join()
 
-    acked = {t: read_acks(_ack_path(workdir, t)) for t in range(THREADS)}
-    counts = {"lost": 0, "partial": 0, "duplicated": 0, "gaps": 0}
-    factory = FACTORIES[FACTORY]
+    acked = [read_acks(_ack_path(workdir, t)) for t in range(THREADS)]
     with Ledger.open(path) as ledger:
-        counts["partial"] += _verify_fails(ledger)
-        size_after_kill = ledger.size()
-        by_seq = {e.seq: e.event_id for e in ledger.entries()}
-        for items in acked.values():
-            counts["lost"] += sum(by_seq.get(seq) != event_id for event_id, seq in items)
-        created = 0
-        retried = []
-        for t in range(THREADS):
-            event, signers = factory(community, t, len(acked[t]))
-            created += ledger.append(event, signers).status == "created"
-            retried.append(event.id)
-        stored = [e.event_id for e in ledger.entries()]
-        counts["duplicated"] += sum(stored.count(event_id) != 1 for event_id in retried)
-        counts["partial"] += _verify_fails(ledger)
-        seqs = [e.seq for e in ledger.entries()]
-        counts["gaps"] += seqs != list(range(len(seqs)))
-    return {
-        "acked": sum(len(v) for v in acked.values()),
-        "in_flight_committed": THREADS - created,
-        "entries": size_after_kill,
-        **counts,
-    }
+        return count_after_kill(ledger, community, FACTORY, acked)
 
 
-def _verify_fails(ledger: Ledger) -> int:
-    """1 if ``verify()`` finds a problem (a partial or damaged entry), else 0."""
-    try:
-        ledger.verify()
-    except IntegrityError:
-        return 1
-    return 0
-
-
-def run_trials(base: Path, tmp_path: Path, trials: int, seed: int) -> dict[str, int]:
+def run_trials(base: Path, tmp_path: Path, trials: int, seed: int) -> dict[str, int | str]:
     rng = random.Random(seed)
-    totals = {"trials": 0, "threads": THREADS, **dict.fromkeys(COUNTED, 0)}
+    totals = new_totals(threads=THREADS)
     for t in range(trials):
         workdir = tmp_path / f"t{t}"
         workdir.mkdir()
-        figures = kill_trial(base, workdir, rng)
-        for name in COUNTED:
-            totals[name] += figures[name]
-        totals["trials"] += 1
+        add_trial(totals, kill_trial(base, workdir, rng))
     return totals
 
 
-def check(totals: Mapping[str, int]) -> None:
+def check(totals: Mapping[str, int | str]) -> None:
     """The scenario's figure: nothing acknowledged lost, nothing partial or doubled."""
-    assert totals["acked"] > 0
-    bad = {k: totals[k] for k in ("lost", "partial", "duplicated", "gaps") if totals[k] != 0}
-    assert bad == {}, f"kill -9 trials with group commit found {bad}"
+    kill_trials.check(totals, "kill -9 trials with group commit")
 
 
 def test_kill_during_group_commit(
