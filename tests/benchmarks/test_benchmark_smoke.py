@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from benchmark_run import (
+    RunBenchmark,
+    run_benchmark_fixture,  # noqa: F401 - the run_benchmark fixture
+)
 
 
 @pytest.mark.whole_program
-def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--sizes",
-            "400",
-            "--batches",
-            "1",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "floors: A =" in done.stdout
-    document = json.loads(out.read_text("utf-8"))
+def test_benchmark_runs_at_smallest_size(run_benchmark: RunBenchmark) -> None:
+    stdout, document = run_benchmark("benchmarks", "--sizes", "400", "--batches", "1")
+    assert "floors: A =" in stdout
     assert set(document["floors"]) == {
         "A_ed25519_verify_per_s",
         "B_durable_commit_per_s",
@@ -60,7 +37,7 @@ def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
         "verify_cpu_us_per_entry",
     ):
         assert figures[name] > 0, name
-    assert "   T (" in done.stdout  # verify_per_s as a ratio to the two-thread floor
+    assert "   T (" in stdout  # verify_per_s as a ratio to the two-thread floor
     # Beancount is an optional peer: measured where installed, else skipped with a reason.
     assert figures.get("beancount_per_s", 0) > 0 or "not installed" in figures["beancount_skipped"]
     assert figures["entries"] >= 400
@@ -71,33 +48,16 @@ def test_benchmark_runs_at_smallest_size(tmp_path: Path) -> None:
 
 
 @pytest.mark.whole_program
-def test_benchmark_runs_on_postgresql_too(tmp_path: Path, postgres_server: str) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--sizes",
-            "300",
-            "--batches",
-            "1",
-            "--processes",
-            "2",
-            "--postgres",
-            postgres_server,
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+def test_benchmark_runs_on_postgresql_too(
+    run_benchmark: RunBenchmark, postgres_server: str
+) -> None:
+    stdout, document = run_benchmark(
+        "benchmarks",
+        *("--sizes", "300", "--batches", "1", "--processes", "2"),
+        *("--postgres", postgres_server),
         timeout=900,
-        check=False,
     )
-    assert done.returncode == 0, done.stderr
-    assert "PostgreSQL (same workload" in done.stdout
-    document = json.loads(out.read_text("utf-8"))
+    assert "PostgreSQL (same workload" in stdout
     figures = document["postgres_sizes"]["300"]
     assert figures["verify_entries"] == figures["entries"] + 1300
     assert figures["concurrent_append_per_s"] > 0

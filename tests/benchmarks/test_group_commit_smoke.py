@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from benchmark_run import (
+    RunBenchmark,
+    run_benchmark_fixture,  # noqa: F401 - the run_benchmark fixture
+)
 
 
 @pytest.mark.whole_program
-def test_group_commit_benchmark_runs(tmp_path: Path) -> None:
-    out = tmp_path / "gc.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.group_commit",
-            "--appends",
-            "32",
-            "--threads",
-            "1,4",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+def test_group_commit_benchmark_runs(run_benchmark: RunBenchmark) -> None:
+    stdout, document = run_benchmark(
+        "benchmarks.group_commit", "--appends", "32", "--threads", "1,4"
     )
-    assert done.returncode == 0, done.stderr
-    assert "floor A =" in done.stdout
-    document = json.loads(out.read_text("utf-8"))
+    assert "floor A =" in stdout
     assert document["floors"]["A_ed25519_verify_per_s"] > 0
     assert document["floors"]["ed25519_verify_cpu_us"] > 0
     rows = document["group_commit"]

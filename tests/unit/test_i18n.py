@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import io
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
-from babel.messages.pofile import read_po
+from catalogue_files import update_catalogue_script, zh_catalogue
 
 from points_ledger.cli.columns import canonical_column, canonical_columns
 from points_ledger.errors import InvalidEventError, OverdraftError
 from points_ledger.i18n import (
     ERROR_SUMMARIES,
-    catalogue_source,
     current_language,
     format_date,
     format_number,
@@ -28,27 +22,11 @@ from points_ledger.i18n import (
     use_language,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}|%(?:\([a-z_]+\))?[sd]")
 
 
-def _update_script() -> ModuleType:
-    path = ROOT / "scripts" / "update_catalogue.py"
-    spec = importlib.util.spec_from_file_location("update_catalogue", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("update_catalogue", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _zh_catalogue() -> list[tuple[str, str, bool]]:
-    catalog = read_po(io.StringIO(catalogue_source("zh_CN")), locale="zh_CN")
-    return [
-        (m.id, m.string, m.fuzzy)
-        for m in catalog
-        if m.id and isinstance(m.id, str) and isinstance(m.string, str)
-    ]
+    return [(m.msgid, m.text, m.fuzzy) for m in zh_catalogue()]
 
 
 def test_every_message_has_a_chinese_translation() -> None:
@@ -79,7 +57,7 @@ def test_translations_are_chinese() -> None:
 
 def test_catalogue_holds_exactly_the_messages_the_faces_show() -> None:
     # Run scripts/update_catalogue.py when this fails, then translate what it added.
-    wanted = set(_update_script().collected_messages())
+    wanted = set(update_catalogue_script().collected_messages())
     held = {msgid for msgid, _text, _fuzzy in _zh_catalogue()}
     assert sorted(wanted - held) == [], "messages missing from the catalogue"
     assert sorted(held - wanted) == [], "messages in the catalogue that nothing shows"

@@ -12,20 +12,14 @@ English. These tests check the walk itself and that every wording found reads wh
 from __future__ import annotations
 
 import ast
-import importlib.util
-import io
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
-from babel.messages.pofile import read_po
+from catalogue_files import update_catalogue_script, zh_catalogue
 
 from points_ledger.errors import InvalidEventError, UnknownAccountError
 from points_ledger.i18n import (
     ERROR_WORDING_COMMENT,
-    catalogue_source,
     error_wordings,
     gettext,
     label,
@@ -35,33 +29,17 @@ from points_ledger.i18n import (
     use_language,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 FIELD = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}")
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}")
 """Three English words in a row: a sentence left untranslated."""
 
 
-def _script() -> ModuleType:
-    path = ROOT / "scripts" / "update_catalogue.py"
-    spec = importlib.util.spec_from_file_location("update_catalogue", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("update_catalogue", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCRIPT = _script()
+SCRIPT = update_catalogue_script()
 WORDINGS = SCRIPT.raise_site_wordings()
 
 
 def _catalogue() -> dict[str, tuple[str, list[str]]]:
-    catalog = read_po(io.StringIO(catalogue_source("zh_CN")), locale="zh_CN")
-    return {
-        m.id: (m.string, list(m.auto_comments))
-        for m in catalog
-        if isinstance(m.id, str) and m.id and isinstance(m.string, str)
-    }
+    return {m.msgid: (m.text, m.comments) for m in zh_catalogue()}
 
 
 def _wording_of(source: str) -> str | None:
