@@ -21,6 +21,7 @@ formatted from CLDR data by Babel.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import gettext as _gettext
 import io
@@ -52,6 +53,7 @@ __all__ = [
     "LANGUAGES",
     "LANGUAGE_ENV_VARIABLES",
     "N_",
+    "OS_ERROR_SUMMARIES",
     "WORKING_LINES",
     "WORKING_TABLE_HEADERS",
     "catalogue_source",
@@ -134,6 +136,23 @@ ERROR_SUMMARIES: Final[Mapping[str, str]] = {
 
 A code missing here falls back to ``ledger_error``'s summary.
 """
+
+OS_ERROR_SUMMARIES: Final[Mapping[int, str]] = {
+    errno.ENOENT: N_("there is no such file or folder"),
+    errno.EACCES: N_("permission denied: this user may not use it"),
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EROFS: N_("the disk is read-only"),
+    errno.EISDIR: N_("it is a folder, not a file"),
+}
+"""A plain summary of the commonest refusals of the operating system, by ``errno``.
+
+A message quoting the system's own text for one of them (``os.strerror``, as in
+``cannot read key file k.key: No such file or directory``) shows the summary in the
+current language with the system's text after it, kept word for word.
+"""
+
+_OS_ERROR_DETAIL: Final = N_("{summary} ({detail})")
+_OS_ERROR_CODE: Final = re.compile(r"\[Errno (\d+)\] .*", re.DOTALL)
 
 
 ERROR_MESSAGES: Final[tuple[str, ...]] = (
@@ -431,6 +450,7 @@ def _translate_built(
     if depth > _NESTING_MAX:
         return None
     chosen = error_wordings(current_language()) if wordings is None else wordings
+    fallback: str | None = None
     for pattern, template in _patterns(chosen):
         found = pattern.fullmatch(text)
         if found is None:
@@ -439,19 +459,40 @@ def _translate_built(
         if translated == template:
             continue
         values: dict[str, str] = {}
+        swallowed = False
         for name, value in found.groupdict().items():
+            if wordings is None and (system := _os_error(value)) is not None:
+                values[name] = system
+                continue
             # A whole sentence inside a message (a wrapped error) may be known word for word.
             known = " " in value or name == "what"  # "what": the kind of file or value named
             exact = gettext(value) if wordings is None and known else value
             inner = exact if exact != value else _translate_built(value, depth + 1, wordings)
             if inner is None and name in _COMBINED and template in _COMBINING:
                 break
+            # A code field read as a wording has taken in text after the codes (the
+            # "(usage: ...)" of a wrapping message): a shorter wording may fit better.
+            swallowed |= inner is not None and name in _CODE_FIELDS and exact == value
             if inner is None:
                 inner = _label(value) if wordings is None and name in _CODE_FIELDS else value
             values[name] = inner
         else:
-            return translated.format(**values)
-    return None
+            result = translated.format(**values)
+            if not swallowed:
+                return result
+            fallback = fallback or result
+    return fallback
+
+
+def _os_error(detail: str) -> str | None:
+    """The system's text of a refusal in :data:`OS_ERROR_SUMMARIES`, after its summary."""
+    code = next((c for c in OS_ERROR_SUMMARIES if os.strerror(c) == detail), None)
+    if code is None and (found := _OS_ERROR_CODE.fullmatch(detail)) is not None:
+        code = int(found.group(1))
+    if code is None or code not in OS_ERROR_SUMMARIES:
+        return None
+    summary = gettext(OS_ERROR_SUMMARIES[code])
+    return gettext(_OS_ERROR_DETAIL).format(summary=summary, detail=detail)
 
 
 def label(code: str) -> str:

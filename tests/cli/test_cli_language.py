@@ -237,9 +237,8 @@ def test_repl_help_and_errors_in_chinese(tmp_path: Path) -> None:
     assert "提示：" in error
 
 
-def test_usage_errors_entries_and_audit_findings_read_in_chinese(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _genesis_only_ledger(tmp_path: Path) -> Path:
+    """A ledger file holding only its genesis entry, made at :data:`CLOCK`'s time."""
     from points_ledger import Ledger, Signer
 
     path = tmp_path / "ledger.db"
@@ -253,6 +252,13 @@ def test_usage_errors_entries_and_audit_findings_read_in_chinese(
         clock=CLOCK,
     ):
         pass
+    return path
+
+
+def test_usage_errors_entries_and_audit_findings_read_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _genesis_only_ledger(tmp_path)
     ledger = ["--lang", "zh", "--ledger", str(path)]
     assert main([*ledger, "accounts"], clock=CLOCK) == 2
     assert "没有 accounts 这个命令。" in capsys.readouterr().err
@@ -290,27 +296,49 @@ def test_usage_errors_entries_and_audit_findings_read_in_chinese(
         (["report", "member-statement", "vol:0001", "XYZ"], "unknown asset"),
         (["report", "outstanding-holds", "soon"], "is not a date or time"),
         (["report", "distribution", "x"], "is not a whole number"),
+        (["report", "accounts", "extra"], "there is no account kind"),
+        (["consistency-proof", "5", "3"], "is larger than NEW_SIZE"),
     ],
 )
 def test_wrong_values_and_report_arguments_read_in_chinese(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], english: str
 ) -> None:
-    from points_ledger import Ledger, Signer
-
-    path = tmp_path / "ledger.db"
-    with Ledger.create(
-        path,
-        origin="chengdu.example/t",
-        log_key=Signer.generate(),
-        admins=[Signer.generate()],
-        threshold=1,
-        effective_at=CLOCK().date(),
-        clock=CLOCK,
-    ):
-        pass
+    path = _genesis_only_ledger(tmp_path)
     assert main(["--lang", "zh", "--ledger", str(path), *args], clock=CLOCK) == 2
     error = capsys.readouterr().err
     assert error.startswith("错误 [usage]：命令行有误：")
     assert english not in error
     assert main(["--lang", "en", "--ledger", str(path), *args], clock=CLOCK) == 2
     assert english in capsys.readouterr().err
+
+
+def test_sizes_and_account_kinds_are_named_as_the_command_line_names_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _genesis_only_ledger(tmp_path)
+    zh = ["--lang", "zh", "--ledger", str(path)]
+    assert main([*zh, "consistency-proof", "5", "3"], clock=CLOCK) == 2
+    error = capsys.readouterr().err
+    assert "size1" not in error and "size2" not in error
+    assert "OLD_SIZE 5 大于 NEW_SIZE 3" in error
+    assert "提示：运行 'points-ledger consistency-proof --help' 查看用法。" in error
+    for args in (["consistency-proof", "3"], ["consistency-proof", "0", "3"]):
+        assert main([*zh, *args], clock=CLOCK) == 1
+        error = capsys.readouterr().err
+        assert error.startswith("错误 [not_found]：")
+        assert "size1" not in error and "size2" not in error
+        assert "账本只有 1 条记录" in error
+    assert main([*zh, "report", "accounts", "extra"], clock=CLOCK) == 2
+    error = capsys.readouterr().err
+    assert "invalid_event" not in error
+    assert "没有“extra”这种账户类型；请使用以下之一：居民、商家" in error
+    assert "提示：运行 'points-ledger report --help' 查看用法。" in error
+    # The kinds the message lists are what the command takes, in either language.
+    assert main([*zh, "report", "--json", "accounts", "积分发放方"], clock=CLOCK) == 0
+    by_label = capsys.readouterr().out
+    assert main([*zh, "report", "--json", "accounts", "issuer"], clock=CLOCK) == 0
+    assert capsys.readouterr().out == by_label
+    assert main([*zh, "report", "--json", "accounts", "member"], clock=CLOCK) == 0
+    assert capsys.readouterr().out != by_label
+    assert main(["--ledger", str(path), "report", "accounts", "居民"], clock=CLOCK) == 2
+    assert "use one of member, partner" in capsys.readouterr().err

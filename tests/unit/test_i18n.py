@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 import re
 
 import pytest
@@ -19,6 +21,8 @@ from points_ledger.i18n import (
     language_from_environment,
     normalize_language,
     translate_error,
+    translate_message,
+    translate_problem,
     use_language,
 )
 
@@ -157,3 +161,35 @@ def test_chinese_headers_are_aliases(header: str, column: str) -> None:
 def test_canonical_columns_of_no_header_row() -> None:
     assert canonical_columns(None) == []
     assert canonical_columns(["账户", "股份", "村民"]) == ["account", "shares", "villager"]
+
+
+@pytest.mark.parametrize(
+    ("code", "summary"),
+    [
+        (errno.ENOENT, "没有这个文件或文件夹"),
+        (errno.EACCES, "没有权限"),
+        (errno.ENOSPC, "磁盘已满"),
+        (errno.EROFS, "磁盘是只读的"),
+        (errno.EISDIR, "这是一个文件夹，不是文件"),
+    ],
+)
+def test_common_system_refusals_read_in_chinese_with_the_system_text_kept(
+    code: int, summary: str
+) -> None:
+    detail = os.strerror(code)
+    message = f"cannot read key file k.key: {detail}"
+    with use_language("zh"):
+        shown, _hint = translate_problem("key_file_unsafe", message, "")
+        quoted = translate_message(f"cannot create the folder keys: [Errno {code}] {detail}: 'k'")
+    assert shown.startswith(f"密钥文件无法使用：无法读取密钥文件 k.key：{summary}")
+    assert shown.endswith(f"（{detail}）") and summary in shown
+    assert quoted.startswith("无法创建文件夹 keys：") and summary in quoted
+    assert f"[Errno {code}] {detail}: 'k'" in quoted
+    with use_language("en"):
+        assert translate_problem("key_file_unsafe", message, "")[0] == message
+
+
+def test_other_system_refusals_keep_their_own_text() -> None:
+    detail = os.strerror(errno.EBUSY)
+    with use_language("zh"):
+        assert translate_message(f"cannot read key file k.key: {detail}").endswith(f"：{detail}")

@@ -20,10 +20,10 @@ from pydantic import BaseModel
 from points_ledger import reports
 from points_ledger.cli.dates import parse_date
 from points_ledger.demo import format_table
-from points_ledger.i18n import N_, format_number
+from points_ledger.i18n import N_, format_number, label
 from points_ledger.i18n import gettext as _
 from points_ledger.ledger import Ledger
-from points_ledger.models import Asset
+from points_ledger.models import AccountKind, Asset
 from points_ledger.split import format_fen
 
 __all__ = [
@@ -426,7 +426,7 @@ def _services(ledger: Ledger, args: Sequence[str]) -> ReportView:
 @report_view("accounts", "[KIND]", "every open account, its kind and grid")
 def _accounts(ledger: Ledger, args: Sequence[str]) -> ReportView:
     rest = _args(args, "[KIND]", 0, 1)
-    rows = reports.accounts(ledger, rest[0] if rest else None)
+    rows = reports.accounts(ledger, _account_kind(rest[0]) if rest else None)
     return ReportView(
         title=_("Accounts: {count}").format(count=len(rows)),
         headers=("account", "kind", "grid", "opened"),
@@ -434,6 +434,15 @@ def _accounts(ledger: Ledger, args: Sequence[str]) -> ReportView:
         right=(False, False, False, True),
         lines=tuple(row_to_json(r) for r in rows),
     )
+
+
+def _account_kind(kind: str) -> str:
+    """The account kind ``kind`` names: its code, or its label in the current language."""
+    for known in AccountKind:
+        if kind in (known.value, label(known.value)):
+            return known.value
+    names = ", ".join(k.value for k in AccountKind)
+    raise ReportArgsError(f"there is no account kind {kind!r}; use one of {names}")
 
 
 @report_view("keys", "", "every key ever registered: roles, owner, validity")

@@ -34,7 +34,7 @@ from points_ledger.cli.app import (
     open_ledger,
 )
 from points_ledger.cli.render import amount_text, b64
-from points_ledger.errors import LedgerError, ProofError
+from points_ledger.errors import LedgerError, NotFoundError, ProofError
 from points_ledger.i18n import N_, format_number
 from points_ledger.i18n import gettext as _
 from points_ledger.log_notes import verify_checkpoint_consistency
@@ -261,8 +261,19 @@ def consistency_proof(
 
     One base64 hash per line: the format 'witness cosign --proof' reads.
     """
+    if new_size is not None and old_size > new_size:
+        raise click.UsageError(
+            f"OLD_SIZE {old_size} is larger than NEW_SIZE {new_size}; give the smaller size first"
+        )
     with open_ledger() as ledger:
-        size = ledger.size() if new_size is None else new_size
+        current = ledger.size()
+        size = current if new_size is None else new_size
+        # The library names the sizes size1 and size2; here they are the arguments.
+        for name, value in (("OLD_SIZE", old_size), ("NEW_SIZE", size)):
+            if value > current:
+                raise NotFoundError(
+                    f"{name} {value} is more than the ledger holds: it has only {current} entries"
+                )
         proof = ledger.prove_consistency(old_size, size)
     text = "".join(f"{b64(h)}\n" for h in proof)
     if output is not None:
