@@ -295,6 +295,66 @@ def test_init_creates_key_files_and_ledger(tmp_path: Path) -> None:
     assert not (tmp_path / "other.db").exists()
 
 
+def test_init_warns_when_one_folder_holds_enough_admin_keys(tmp_path: Path) -> None:
+    keys_dir = tmp_path / "keys"
+    result = run(tmp_path / "x.db", "init", "--origin", ORIGIN, "--keys-dir", str(keys_dir))
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: the folder {keys_dir} holds 2 admin keys (admin-1.key, admin-2.key); "
+        "whoever copies it can sign as 2 admins, and 2 are enough." in result.stderr
+    )
+    assert "--keys-dir once per admin" in result.stderr
+    assert "warning" not in result.stdout
+
+
+def test_init_with_a_folder_per_admin_keeps_each_admin_key_apart(tmp_path: Path) -> None:
+    office, second, third = (tmp_path / name for name in ("office", "chen", "liu"))
+    args = ["init", "--origin", ORIGIN, "--admins", "3", "--threshold", "2", "--json"]
+    result = run(
+        tmp_path / "x.db",
+        *args,
+        *("--keys-dir", str(office), "--keys-dir", str(second), "--keys-dir", str(third)),
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
+    assert sorted(p.name for p in office.iterdir()) == ["admin-1.key", "log.key"]
+    assert [p.name for p in second.iterdir()] == ["admin-2.key"]
+    assert [p.name for p in third.iterdir()] == ["admin-3.key"]
+    assert all(folder.stat().st_mode & 0o777 == 0o700 for folder in (office, second, third))
+    info = json.loads(result.stdout)
+    assert [a["path"] for a in info["admins"]] == [
+        str(office / "admin-1.key"),
+        str(second / "admin-2.key"),
+        str(third / "admin-3.key"),
+    ]
+    # Admins past the folders given share the last one: there two keys meet threshold 2.
+    shared = run(
+        tmp_path / "y.db",
+        *args,
+        *("--keys-dir", str(tmp_path / "a"), "--keys-dir", str(tmp_path / "b")),
+    )
+    assert shared.exit_code == 0, shared.output
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["admin-2.key", "admin-3.key"]
+    assert "holds 2 admin keys (admin-2.key, admin-3.key)" in shared.stderr
+    too_many = run(
+        tmp_path / "z.db",
+        *("init", "--origin", ORIGIN),
+        *(f"--keys-dir={tmp_path / name}" for name in ("a1", "a2", "a3")),
+    )
+    assert too_many.exit_code == 2
+    assert "--keys-dir is given 3 times for 2 admin keys" in too_many.stderr
+    assert not (tmp_path / "z.db").exists() and not (tmp_path / "a1").exists()
+
+
+def test_a_single_admin_ledger_gives_no_folder_warning(tmp_path: Path) -> None:
+    keys_dir = str(tmp_path / "keys")
+    result = run(
+        tmp_path / "x.db", "init", "--origin", ORIGIN, "--single-admin", "--keys-dir", keys_dir
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
+
+
 def test_init_refuses_existing_ledger_before_making_keys(db: Path, tmp_path: Path) -> None:
     result = run(db, "init", "--origin", ORIGIN, "--keys-dir", str(tmp_path / "k2"))
     assert result.exit_code == 1

@@ -152,14 +152,54 @@ def _init_passphrases(paths: list[Path]) -> list[str]:
     return result
 
 
-def _remove_new_keys(written: list[Path], made_dir: Path | None) -> None:
-    """Delete key files ``init`` wrote (and the folder it made) before it failed."""
+def _remove_new_keys(written: list[Path], made_dirs: list[Path]) -> None:
+    """Delete key files ``init`` wrote (and the folders it made) before it failed."""
     for target in written:
         with contextlib.suppress(OSError):
             target.unlink()
-    if made_dir is not None:
+    for made_dir in made_dirs:
         with contextlib.suppress(OSError):
             made_dir.rmdir()  # only if empty: never anything init did not write
+
+
+def _admin_key_dirs(keys_dirs: tuple[Path, ...], admin_count: int) -> list[Path]:
+    """The folder of each admin key: the N-th ``--keys-dir`` holds admin N's key.
+
+    Admins past the folders given share the last one.
+    """
+    if len(keys_dirs) > admin_count:
+        raise click.UsageError(
+            f"--keys-dir is given {len(keys_dirs)} times for {admin_count} admin keys; "
+            "give it at most once per admin"
+        )
+    return [keys_dirs[min(n, len(keys_dirs) - 1)] for n in range(admin_count)]
+
+
+def _warn_of_shared_folders(admin_targets: list[Path], threshold: int) -> None:
+    """Say so, on standard error, where one folder holds enough admin keys to act alone.
+
+    Whoever copies that folder could sign as that many admins, which the admin threshold
+    is there to prevent.
+    """
+    by_folder: dict[Path, list[Path]] = {}
+    for target in admin_targets:
+        by_folder.setdefault(target.parent, []).append(target)
+    for folder, targets in by_folder.items():
+        if threshold >= 2 and len(targets) >= threshold:
+            click.echo(
+                _(
+                    "warning: the folder {folder} holds {count} admin keys ({files}); "
+                    "whoever copies it can sign as {count} admins, and {threshold} are "
+                    "enough. Give each admin their own key file now (on their own "
+                    "computer or USB stick), or next time give --keys-dir once per admin."
+                ).format(
+                    folder=folder,
+                    count=len(targets),
+                    files=", ".join(t.name for t in targets),
+                    threshold=threshold,
+                ),
+                err=True,
+            )
 
 
 def _admin_quorum(
@@ -189,10 +229,14 @@ def _admin_quorum(
 )
 @click.option(
     "--keys-dir",
+    "keys_dirs",
     type=click.Path(file_okay=False, path_type=Path),
-    default="keys",
+    multiple=True,
+    default=[Path("keys")],
     show_default=True,
-    help="Folder for the new key files (created if missing; files are never overwritten).",
+    help="Folder for the new key files (created if missing; files are never overwritten). "
+    "Give it once per admin to keep each admin key in a folder of its own: the first "
+    "holds the log key and admin 1's, the second admin 2's, and so on.",
 )
 @click.option(
     "--admins",
@@ -223,7 +267,7 @@ def _admin_quorum(
 @json_option
 def init(
     origin: str,
-    keys_dir: Path,
+    keys_dirs: tuple[Path, ...],
     admin_count: int | None,
     threshold: int | None,
     single_admin: bool,
@@ -234,7 +278,9 @@ def init(
     """Create a new ledger with a log key and admin keys stored as encrypted key files.
 
     Writes KEYS_DIR/log.key and KEYS_DIR/admin-1.key ... admin-N.key (mode 0600), then
-    the ledger file with its genesis entry signed by every admin. The log key has a
+    the ledger file with its genesis entry signed by every admin. With --keys-dir given
+    once per admin, each admin key is written to a folder of its own; where one folder
+    holds enough admin keys to meet the threshold, a warning says so. The log key has a
     passphrase of its own (POINTS_LEDGER_PASSPHRASE_LOG, or asked for separately),
     different from the admin keys' (POINTS_LEDGER_PASSPHRASE or per-file variables).
     Refuses to overwrite any existing file; if the ledger cannot be created, removes the
@@ -253,8 +299,9 @@ def init(
             f"{path} already exists; a file is never overwritten",
             hint="Choose another --ledger path, or open the existing ledger.",
         )
-    targets = [keys_dir / "log.key"] + [
-        keys_dir / f"admin-{n}.key" for n in range(1, admin_count + 1)
+    admin_dirs = _admin_key_dirs(keys_dirs, admin_count)
+    targets = [keys_dirs[0] / "log.key"] + [
+        folder / f"admin-{n}.key" for n, folder in enumerate(admin_dirs, 1)
     ]
     existing = [str(t) for t in targets if os.path.lexists(t)]
     if existing:
@@ -265,10 +312,12 @@ def init(
     passphrases = _init_passphrases(targets)
     log_key = Signer.generate()
     admins = [Signer.generate() for _ in range(admin_count)]
-    made_dir = not keys_dir.exists()
+    folders = list(dict.fromkeys(target.parent for target in targets))
+    made_dirs = [folder for folder in folders if not folder.exists()]
     written: list[Path] = []
     try:
-        keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in folders:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for signer, target, passphrase in zip(
             [log_key, *admins], targets, passphrases, strict=True
         ):
@@ -288,7 +337,7 @@ def init(
     except BaseException:
         # No ledger was made, so these keys sign nothing: take them away again, so that
         # the corrected command can run in the same folder.
-        _remove_new_keys(written, keys_dir if made_dir else None)
+        _remove_new_keys(written, made_dirs)
         raise
     vkey = vkey_for(origin, log_key.private_key.public_key())
     rows = [(_("log"), str(targets[0]), log_key.key_id)] + [
@@ -314,6 +363,7 @@ def init(
                 ],
             }
         )
+        _warn_of_shared_folders(targets[1:], threshold)
         return
     click.echo(_("created ledger {path} for origin {origin}").format(path=path, origin=origin))
     click.echo(
@@ -326,6 +376,7 @@ def init(
     click.echo(
         _("log verifier key (give this to verifiers and witnesses): {vkey}").format(vkey=vkey)
     )
+    _warn_of_shared_folders(targets[1:], threshold)
 
 
 @cli.group("account")
