@@ -7,12 +7,14 @@ for any number of writers (worker processes or threads of one process): acknowle
 entries missing from their seq (``lost``), a ledger ``verify()`` refuses before or after
 the retries (``partial``), an in-flight event stored other than exactly once after the
 restarted writer resent it (``duplicated``), and seqs with a hole (``gaps``).
-:func:`add_trial` sums trials and :func:`check` states the scenario's figure.
+:func:`run_trials` runs and sums trials, :func:`check` states the scenario's figure and
+:func:`report_and_check` prints the figures, then checks them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+import random
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 
 from reliability_harness import FACTORIES, Community
@@ -101,3 +103,28 @@ def check(totals: Mapping[str, int | str], scenario: str) -> None:
     assert int(totals["acked"]) > 0
     bad = {k: totals[k] for k in FAULTS if totals[k] != 0}
     assert bad == {}, f"{scenario} found {bad}"
+
+
+def run_trials(
+    trial: Callable[[Path, random.Random], Mapping[str, int]],
+    tmp_path: Path,
+    trials: int,
+    seed: int,
+    **labels: int | str,
+) -> dict[str, int | str]:
+    """Run ``trial(workdir, rng)`` ``trials`` times, each in a new folder; the totals."""
+    rng = random.Random(seed)
+    totals = new_totals(**labels)
+    for t in range(trials):
+        workdir = tmp_path / f"t{t}"
+        workdir.mkdir()
+        add_trial(totals, trial(workdir, rng))
+    return totals
+
+
+def report_and_check(
+    report: Callable[..., None], scenario: str, totals: Mapping[str, int | str]
+) -> None:
+    """Print the ``totals`` of ``scenario`` with the ``report`` fixture, then :func:`check`."""
+    report(scenario, **totals)
+    check(totals, scenario)

@@ -14,13 +14,13 @@ import os
 import random
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import kill_trials
 import pytest
 import workers
-from kill_trials import add_trial, count_after_kill, new_totals, read_acks
+from kill_trials import count_after_kill, read_acks, report_and_check
 from postgres_server import drop_schema, new_schema_url
 from reliability_harness import (
     Community,
@@ -90,26 +90,17 @@ def kill_trial(path: Path | str, workdir: Path, rng: random.Random, factory: str
 def run_trials(
     base: Path, tmp_path: Path, trials: int, seed: int, factory: str = "award"
 ) -> dict[str, int | str]:
-    rng = random.Random(seed)
-    totals = new_totals(factory=factory)
-    for t in range(trials):
-        workdir = tmp_path / f"t{t}"
-        workdir.mkdir()
-        add_trial(totals, one_trial(base, workdir, rng, factory))
-    return totals
+    def trial(workdir: Path, rng: random.Random) -> dict[str, int]:
+        return one_trial(base, workdir, rng, factory)
 
-
-def check(totals: Mapping[str, int | str]) -> None:
-    """The scenario's figure: nothing acknowledged lost, nothing partial or doubled."""
-    kill_trials.check(totals, "kill -9 trials")
+    return kill_trials.run_trials(trial, tmp_path, trials, seed, factory=factory)
 
 
 def test_kill_during_concurrent_appends(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=3, seed=1)
-    report("kill -9 during appends", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during appends", totals)
 
 
 @pytest.mark.ci_size
@@ -117,8 +108,7 @@ def test_kill_during_concurrent_appends_ci_size(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=10, seed=1)
-    report("kill -9 during appends", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during appends", totals)
 
 
 @pytest.mark.ci_size
@@ -126,19 +116,17 @@ def test_kill_during_concurrent_appends_postgres(
     tmp_path: Path, report: Callable[..., None], postgres_server: str
 ) -> None:
     """The same scenario on PostgreSQL: each trial on a new ledger schema."""
-    rng = random.Random(5)
-    totals = new_totals(factory="award")
-    for t in range(3):
+
+    def trial(workdir: Path, rng: random.Random) -> dict[str, int]:
         url = new_schema_url(postgres_server)
         build_community(url, Community.of(SEED, MEMBERS), catalogue=True).close()
-        workdir = tmp_path / f"t{t}"
-        workdir.mkdir()
         try:
-            add_trial(totals, kill_trial(url, workdir, rng, "award"))
+            return kill_trial(url, workdir, rng, "award")
         finally:
             drop_schema(url)
-    report("kill -9 during appends (PostgreSQL)", **totals)
-    check(totals)
+
+    totals = kill_trials.run_trials(trial, tmp_path, trials=3, seed=5, factory="award")
+    report_and_check(report, "kill -9 during appends (PostgreSQL)", totals)
 
 
 @pytest.mark.soak
@@ -146,8 +134,7 @@ def test_kill_during_concurrent_appends_soak(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=200, seed=2)
-    report("kill -9 during appends", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during appends", totals)
 
 
 def test_kill_during_concurrent_award_points(
@@ -155,8 +142,7 @@ def test_kill_during_concurrent_award_points(
 ) -> None:
     """Same scenario with real ``AwardPoints`` signed by an issuer key."""
     totals = run_trials(base_ledger, tmp_path, trials=1, seed=3, factory="award_points")
-    report("kill -9 during appends", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during appends", totals)
 
 
 @pytest.mark.ci_size
@@ -164,8 +150,7 @@ def test_kill_during_concurrent_award_points_ci_size(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=3, seed=3, factory="award_points")
-    report("kill -9 during appends", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during appends", totals)
 
 
 @pytest.mark.soak
@@ -173,5 +158,4 @@ def test_kill_during_concurrent_award_points_soak(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=50, seed=4, factory="award_points")
-    report("kill -9 during appends", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during appends", totals)

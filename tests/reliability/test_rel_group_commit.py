@@ -19,12 +19,12 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import kill_trials
 import pytest
-from kill_trials import add_trial, count_after_kill, new_totals, read_acks
+from kill_trials import count_after_kill, read_acks, report_and_check
 from reliability_harness import (
     FACTORIES,
     Community,
@@ -111,26 +111,17 @@ def kill_trial(base: Path, workdir: Path, rng: random.Random) -> dict[str, int]:
 
 
 def run_trials(base: Path, tmp_path: Path, trials: int, seed: int) -> dict[str, int | str]:
-    rng = random.Random(seed)
-    totals = new_totals(threads=THREADS)
-    for t in range(trials):
-        workdir = tmp_path / f"t{t}"
-        workdir.mkdir()
-        add_trial(totals, kill_trial(base, workdir, rng))
-    return totals
+    def trial(workdir: Path, rng: random.Random) -> dict[str, int]:
+        return kill_trial(base, workdir, rng)
 
-
-def check(totals: Mapping[str, int | str]) -> None:
-    """The scenario's figure: nothing acknowledged lost, nothing partial or doubled."""
-    kill_trials.check(totals, "kill -9 trials with group commit")
+    return kill_trials.run_trials(trial, tmp_path, trials, seed, threads=THREADS)
 
 
 def test_kill_during_group_commit(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=2, seed=1)
-    report("kill -9 during group commit", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during group commit", totals)
 
 
 @pytest.mark.ci_size
@@ -138,8 +129,7 @@ def test_kill_during_group_commit_ci_size(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=8, seed=2)
-    report("kill -9 during group commit", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during group commit", totals)
 
 
 @pytest.mark.soak
@@ -147,5 +137,4 @@ def test_kill_during_group_commit_soak(
     base_ledger: Path, tmp_path: Path, report: Callable[..., None]
 ) -> None:
     totals = run_trials(base_ledger, tmp_path, trials=150, seed=3)
-    report("kill -9 during group commit", **totals)
-    check(totals)
+    report_and_check(report, "kill -9 during group commit", totals)

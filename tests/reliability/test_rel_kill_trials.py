@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
-from kill_trials import add_trial, check, count_after_kill, new_totals, read_acks
+from kill_trials import (
+    add_trial,
+    check,
+    count_after_kill,
+    new_totals,
+    read_acks,
+    report_and_check,
+    run_trials,
+)
 from reliability_harness import FACTORIES, Community, build_community
 
 from points_ledger import Ledger
@@ -69,3 +78,26 @@ def test_totals_sum_trials_and_the_check_names_each_fault() -> None:
         check(totals, "the trials")
     with pytest.raises(AssertionError):
         check(new_totals(), "no trial")
+
+
+def test_trials_run_each_in_a_folder_of_its_own_and_are_reported_then_checked(
+    tmp_path: Path,
+) -> None:
+    seen: list[Path] = []
+
+    def trial(workdir: Path, rng: random.Random) -> dict[str, int]:
+        assert workdir.is_dir() and not any(workdir.iterdir())
+        seen.append(workdir)
+        figures = dict.fromkeys(("lost", "partial", "duplicated", "gaps", "entries"), 0)
+        return {**figures, "acked": rng.randrange(1, 10), "in_flight_committed": 1}
+
+    totals = run_trials(trial, tmp_path, trials=3, seed=7, factory="award")
+    expected = random.Random(7)
+    assert seen == [tmp_path / "t0", tmp_path / "t1", tmp_path / "t2"]
+    assert totals["acked"] == sum(expected.randrange(1, 10) for _ in range(3))
+    assert (totals["trials"], totals["in_flight_committed"], totals["factory"]) == (3, 3, "award")
+    printed: list[tuple[str, dict[str, object]]] = []
+    report_and_check(lambda scenario, **f: printed.append((scenario, f)), "the trials", totals)
+    assert printed == [("the trials", totals)]
+    with pytest.raises(AssertionError, match="the trials found"):
+        report_and_check(lambda *_a, **_f: None, "the trials", {**totals, "lost": 1})
