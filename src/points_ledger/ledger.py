@@ -679,7 +679,7 @@ class Ledger:
         return self._write_planned(planned)
 
     def _append_group(
-        self, batch: Sequence[tuple[_Prepared, dict[str, bytes]]]
+        self, batch: Sequence[tuple[_Prepared, dict[str, bytes]]], *, checkpoint: bool = True
     ) -> list[AppendResult | BaseException]:
         """Append each event of ``batch`` in one transaction; each succeeds or fails alone.
 
@@ -689,7 +689,8 @@ class Ledger:
         together. Should anything fail once an event's rows are being written, or at the
         commit, the whole transaction is rolled back and each event is appended again in
         its own transaction, so one event's failure is never another's. A write that
-        cannot begin at all fails every event of the group with the same error.
+        cannot begin at all fails every event of the group with the same error. With
+        ``checkpoint=False`` a due automatic checkpoint is left to the caller.
 
         Returns:
             One outcome per item, in order: the ``AppendResult``, or the exception that
@@ -717,11 +718,11 @@ class Ledger:
                 # store, a lock held too long), which would fail each event alike.
                 outcomes = [e] * len(batch)
             else:
-                outcomes = [self._append_group([one])[0] for one in batch]
+                outcomes = [self._append_group([one], checkpoint=checkpoint)[0] for one in batch]
                 return outcomes
         results = [o for o in outcomes if isinstance(o, AppendResult)]
         _log_appended(self._store.location, results)
-        if any(r.status == "created" for r in results):
+        if checkpoint and any(r.status == "created" for r in results):
             try:
                 self._checkpoint_if_due()
             except LedgerError as e:

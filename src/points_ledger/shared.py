@@ -16,6 +16,11 @@ Guarantees:
   fails, each of its events is tried again alone, so one event's failure is never another's.
 * Retries stay idempotent (``"exists"``), also inside one group; another event under a
   used id is ``entry_conflict``.
+* With ``auto_checkpoint``, a checkpoint refused after a group's commit is raised to each
+  caller whose entry was committed, with ``details["committed_seq"]`` (and ``event_id``,
+  ``status``) saying that the entry is stored and where: the client must not resend it.
+* Every caller raises an exception object of its own, also when one failure (a write that
+  cannot begin) stops the whole group: same class, code, message and hint.
 * The store's connection is only ever used by the writer thread, so SQLite's
   one-thread-per-connection rule holds and nothing is shared between threads but queues.
 
@@ -32,6 +37,8 @@ the processes take turns on the file's write lock like any other writers.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import copy
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -62,14 +69,58 @@ _OPEN_TIMEOUT_S: Final = 300.0
 _PUBLIC_KEYS_CACHED: Final = 100_000
 
 
-@dataclass
+def _held_lock() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
+@dataclass(slots=True)
 class _Request:
     """One caller's event on its way through the writer, and its outcome."""
 
     item: _Prepared
     preverified: dict[str, bytes]
-    done: threading.Event = field(default_factory=threading.Event)
+    # Held from the start; the writer thread releases it once ``outcome`` is set, and the
+    # caller's acquire() returns then (a plain lock costs less than a threading.Event).
+    done: threading.Lock = field(default_factory=_held_lock)
     outcome: AppendResult | BaseException | None = None
+
+
+def _own_copy(error: BaseException) -> BaseException:
+    """A copy of ``error`` for one caller: same class, code, message, hint and details.
+
+    An exception object is changed when it is raised (its traceback and context), so one
+    object raised in several threads at once would mix their tracebacks. The copy keeps
+    the writer thread's traceback and cause to show where the error arose. An exception
+    that cannot be copied (none of the library's) is returned as it is.
+    """
+    try:
+        twin = copy.copy(error)
+    except Exception:
+        return error
+    if twin is error:
+        return error
+    if isinstance(error, LedgerError) and isinstance(twin, LedgerError):
+        twin.details = dict(error.details)
+    twin.__cause__ = error.__cause__
+    twin.__context__ = error.__context__
+    twin.__suppress_context__ = error.__suppress_context__
+    return twin.with_traceback(error.__traceback__)
+
+
+def _committed_anyway(error: BaseException, result: AppendResult) -> BaseException:
+    """``error`` (a due checkpoint's refusal) for a caller whose entry was committed before it.
+
+    A :class:`LedgerError` gets ``details["committed_seq"]`` (the entry's seq),
+    ``details["event_id"]`` and ``details["status"]`` (``"created"`` or ``"exists"``), so
+    the caller can tell that its entry is stored and must not be sent under a new id.
+    """
+    twin = _own_copy(error)
+    if isinstance(twin, LedgerError):
+        entry = result.entry
+        twin.details.update(committed_seq=entry.seq, event_id=entry.event_id, status=result.status)
+    return twin
 
 
 class SharedWriter:
@@ -210,6 +261,9 @@ class SharedWriter:
             LedgerError: the specific subclass for any rule the event breaks; nothing of
                 it is written, and the other callers' events are not affected.
             StorageError: if the writer is closed, or the store failed.
+            IntegrityError: if a due automatic checkpoint was refused after the commit;
+                the entry is stored all the same, and ``details["committed_seq"]`` is its
+                seq (with ``details["event_id"]`` and ``details["status"]``).
         """
         given = tuple(signers)
         item = Ledger._prepare(event, given, ident=self._ident)
@@ -222,11 +276,12 @@ class SharedWriter:
                 )
             self._queue.append(request)
             self._cond.notify()
-        request.done.wait()
+        request.done.acquire()
         outcome = request.outcome
         if isinstance(outcome, AppendResult):
             return outcome
-        assert outcome is not None  # set before done
+        if outcome is None:  # the writer thread itself stopped while holding this event
+            raise StorageError("the ledger's writer stopped before this append")
         raise outcome
 
     def _check_early(self, item: _Prepared, given: tuple[SignerLike, ...]) -> dict[str, bytes]:
@@ -269,6 +324,40 @@ class SharedWriter:
                 if public_key is not None:
                     seen[key_id] = public_key
 
+    def _commit_group(self, ledger: Ledger, group: list[_Request]) -> None:
+        """Append ``group`` in one transaction and set each request's outcome."""
+        outcomes: list[AppendResult | BaseException]
+        try:
+            outcomes = ledger._append_group(
+                [(r.item, r.preverified) for r in group], checkpoint=False
+            )
+        except BaseException as e:  # a failure outside any one event's work
+            outcomes = [e] * len(group)
+        self._groups += 1
+        if any(isinstance(o, AppendResult) and o.status == "created" for o in outcomes):
+            try:
+                ledger._checkpoint_if_due()
+            except Exception as e:
+                # The entries are committed and stay so; each of their callers learns
+                # that the due checkpoint was refused, and at which seq its entry is.
+                outcomes = [
+                    _committed_anyway(e, o) if isinstance(o, AppendResult) else o for o in outcomes
+                ]
+        answered: set[int] = set()
+        for request, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, AppendResult):
+                self._entries += 1
+            elif id(outcome) in answered:
+                outcome = _own_copy(outcome)  # each caller raises an object of its own
+            else:
+                answered.add(id(outcome))
+            request.outcome = outcome
+        # Before answering, so a caller's next append already finds its key (a new key
+        # costs one read, once). Only a shortcut, never fatal: the rules check every
+        # signature anyway.
+        with contextlib.suppress(Exception):
+            self._remember_keys(ledger, group)
+
     def _serve(self, ledger: Ledger) -> None:
         """The writer thread: take what waits, commit it as one group, answer, repeat."""
         try:
@@ -280,25 +369,11 @@ class SharedWriter:
                         return
                     count = min(len(self._queue), self._group_max)
                     group = [self._queue.popleft() for _ in range(count)]
-                outcomes: list[AppendResult | BaseException]
                 try:
-                    outcomes = ledger._append_group([(r.item, r.preverified) for r in group])
-                except BaseException as e:  # a failure outside any one event's work
-                    outcomes = [e] * len(group)
-                self._groups += 1
-                for request, outcome in zip(group, outcomes, strict=True):
-                    if isinstance(outcome, AppendResult):
-                        self._entries += 1
-                    request.outcome = outcome
-                try:
-                    # Before answering, so a caller's next append already finds its key
-                    # (a new key costs one read, once). Only a shortcut: never fatal.
-                    self._remember_keys(ledger, group)
-                except Exception:  # noqa: S110 - the rules check every signature anyway
-                    pass
+                    self._commit_group(ledger, group)
                 finally:
                     for request in group:
-                        request.done.set()
+                        request.done.release()
         finally:
             with self._cond:
                 self._closing = True
@@ -306,7 +381,7 @@ class SharedWriter:
                 self._queue.clear()
             for request in left:
                 request.outcome = StorageError("the ledger's writer stopped before this append")
-                request.done.set()
+                request.done.release()
             ledger.close()
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ from points_ledger import (
     Ledger,
     LedgerError,
     LogRecord,
+    LogRecordError,
     OverdraftError,
     Signature,
     SignatureError,
@@ -476,3 +477,88 @@ def test_an_acknowledged_entry_is_committed_when_append_returns(
             assert other.size() == result.entry.seq + 1
             assert other.entry(result.entry.seq).hash == result.entry.hash
             assert other.balance("m3", Asset.PTS).posted == 107
+
+
+def test_a_refused_checkpoint_tells_each_caller_that_its_entry_is_committed(
+    tmp_path: Path,
+) -> None:
+    """A due checkpoint refused after the commit: each caller learns its entry's seq."""
+    members = tuple(f"m{n}" for n in range(5))
+    world = build_world(tmp_path / "anchored.db", members=members)
+    for member in members:
+        world.issue(member, 50)
+    folder = tmp_path / "log.record"
+    world.ledger.checkpoint(world.log_key, folder)
+    # The record folder is damaged after the writer opened: every checkpoint is refused.
+    auto = AutoCheckpoint(log_key=world.log_key, record=LogRecord.open(folder), every_entries=1)
+    clock = GateClock()
+    clock.now = world.clock.now
+    writer = SharedWriter.open(world.path, clock=clock, auto_checkpoint=auto)
+    (folder / "ledger.json").write_text("{not json", "utf-8")
+    out: list[object] = [None] * 5
+    with writer:
+        threads = [_hold_writer(writer, clock, world, out)]
+        # Slots 1 to 3 pay 5 points each; slot 4 tries to pay 500 and is refused.
+        for slot in range(1, 5):
+            payer = f"m{slot}"
+            amount = 500 if slot == 4 else 5
+            event = _pay(world, payer, "m0", amount, f"anchored-{slot}")
+            threads.append(_call(writer, event, [world.members[payer]], out, slot))
+            _line_up(writer, slot)
+        clock.release.set()
+        for thread in threads:
+            thread.join()
+        assert writer.groups_committed == 2  # the held event, then the four together
+    assert isinstance(out[4], OverdraftError)
+    assert "committed_seq" not in out[4].details
+    refusals = [cast(LedgerError, o) for o in out[:4]]
+    assert all(isinstance(e, LogRecordError) for e in refusals)
+    assert len({id(e) for e in refusals}) == 4  # an object of its own for each caller
+    assert len({(e.code, e.message) for e in refusals}) == 1
+    ledger = world.ledger
+    by_id = {e.event_id: e for e in ledger.entries()}
+    for slot, error in enumerate(refusals):
+        event_id = "first" if slot == 0 else f"anchored-{slot}"
+        assert error.details["event_id"] == event_id
+        assert error.details["status"] == "created"
+        assert error.details["committed_seq"] == by_id[event_id].seq
+    assert "anchored-4" not in by_id
+    ledger.verify()
+    ledger.close()
+
+
+def test_a_whole_group_failure_raises_an_error_of_its_own_in_each_caller() -> None:
+    """A write that cannot begin fails each caller alike, each with its own exception."""
+    world = memory_world(tuple(f"m{n}" for n in range(4)))
+    world.ledger.append_many(
+        [
+            (world.transfer_event("issuer", m, 100), [*world.quorum, *world.committee])
+            for m in ("m0", "m1", "m2", "m3")
+        ]
+    )
+    store = world.ledger._store
+    assert isinstance(store, MemoryStore)
+    writer, clock = _gated(world, store)
+    out: list[object] = [None] * 4
+    with writer:
+        threads = [_hold_writer(writer, clock, world, out)]
+        for slot in range(1, 4):
+            payer = f"m{slot}"
+            event = _pay(world, payer, "m0", 1, f"ro-{slot}")
+            threads.append(_call(writer, event, [world.members[payer]], out, slot))
+            _line_up(writer, slot)
+        store.read_only = True  # the held group has begun its write; the next cannot
+        clock.release.set()
+        for thread in threads:
+            thread.join()
+    assert isinstance(out[0], AppendResult)
+    failures = [cast(StorageError, o) for o in out[1:]]
+    assert all(isinstance(e, StorageError) for e in failures)
+    assert len({id(e) for e in failures}) == 3
+    assert len({(e.code, e.message) for e in failures}) == 1
+    failures[0].details["mine"] = True  # details are not shared between callers either
+    assert "mine" not in failures[1].details
+    # Each was raised in its own thread: the tracebacks end in that thread's call.
+    assert all(e.__traceback__ is not None for e in failures)
+    store.read_only = False
+    assert [e.event_id for e in world.ledger.entries()][-1] == "first"
