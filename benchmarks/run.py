@@ -22,9 +22,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import floors, peers, workload
+from benchmarks import floors, group_commit, peers, workload
 from points_ledger import Ledger
 from points_ledger.store.sqlite import SqliteStore
+
+GROUP_COMMIT_THREADS = 16
+"""Threads appending at once through one ``SharedWriter`` for ``group_commit_per_s``."""
+
+GROUP_COMMIT_APPENDS = 960
+"""Awards those threads append in all (each call durable before it returns)."""
 
 APPEND_MANY_BATCHES = 9
 """Batches of 1,000 events timed for ``append_many_per_s`` by default (the figure is their
@@ -126,13 +132,16 @@ def measure_size(
     batches: int = APPEND_MANY_BATCHES,
     where: str | None = None,
     processes: int = 4,
+    group_appends: int = GROUP_COMMIT_APPENDS,
 ) -> dict[str, Any]:
     """Build a ledger of about ``size`` entries and measure every figure on it.
 
     The timed appends (300 single ones, then ``batches`` batches of 1,000) grow the ledger
     before ``verify()`` is measured; ``verify_entries`` says how many entries it covered.
     The ledger is a SQLite file in ``folder``, or the PostgreSQL URL ``where``. Last,
-    ``processes`` processes append awards at once (``concurrent_append_per_s``, in all).
+    ``processes`` processes append awards at once (``concurrent_append_per_s``, in all),
+    and then ``GROUP_COMMIT_THREADS`` threads of this process append ``group_appends``
+    awards in all through one ``SharedWriter`` (``group_commit_per_s``; 0 skips it).
     """
     path: Path | str = folder / f"bench-{size}.db" if where is None else where
     ledger, community = workload.create(path)
@@ -198,6 +207,15 @@ def measure_size(
         result["beancount_cpu_us_per_entry"] = peer["cpu_us_per_entry"]
 
     result["concurrent_append_per_s"] = measure_concurrent(path, community, processes)
+    if group_appends > 0:
+        shared = group_commit.measure_shared(path, community, GROUP_COMMIT_THREADS, group_appends)
+        result["group_commit_threads"] = GROUP_COMMIT_THREADS
+        result["group_commit_per_s"] = shared["group_commit_per_s"]
+        result["group_commit_cpu_us_per_entry"] = shared["group_commit_cpu_us_per_entry"]
+        result["group_commit_writer_cpu_us_per_entry"] = shared[
+            "group_commit_writer_cpu_us_per_entry"
+        ]
+        result["group_commit_entries_per_commit"] = shared["entries_per_commit"]
     if isinstance(path, Path):
         with Ledger.open(path) as reopened:
             _sqlite(reopened).conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -304,6 +322,10 @@ def render(floor: dict[str, float], sizes: dict[int, dict[str, Any]]) -> str:
         ("balance_p50_us", "", ""),
         ("statement_100_p50_us", "", ""),
         ("concurrent_append_per_s", "", ""),
+        ("group_commit_per_s", "A", _ratio(largest.get("group_commit_per_s", 0), a)),
+        ("group_commit_cpu_us_per_entry", "", ""),
+        ("group_commit_writer_cpu_us_per_entry", "", ""),
+        ("group_commit_entries_per_commit", "", ""),
         ("open_p50_us", "", ""),
         ("checkpoint_ms", "", ""),
         ("prove_inclusion_p50_us", "", ""),
@@ -344,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         "--processes", type=int, default=4, help="processes appending at once (default 4)"
     )
     parser.add_argument(
+        "--group-appends",
+        type=int,
+        default=GROUP_COMMIT_APPENDS,
+        help=f"awards {GROUP_COMMIT_THREADS} threads append through one SharedWriter for "
+        "group_commit_per_s (0 skips it)",
+    )
+    parser.add_argument(
         "--batches",
         type=int,
         default=APPEND_MANY_BATCHES,
@@ -365,12 +394,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             print(f"building and measuring a ledger of {size:,} entries ...", file=sys.stderr)
-            results[size] = measure_size(size, Path(tmp), batches, processes=args.processes)
+            results[size] = measure_size(
+                size, Path(tmp), batches, processes=args.processes, group_appends=args.group_appends
+            )
             if args.postgres:
                 print(f"... and on PostgreSQL ({size:,} entries) ...", file=sys.stderr)
                 url = _with_schema(args.postgres, f"bench_{size}_{int(time.time())}")
                 on_postgres[size] = measure_size(
-                    size, Path(tmp), batches, where=url, processes=args.processes
+                    size,
+                    Path(tmp),
+                    batches,
+                    where=url,
+                    processes=args.processes,
+                    group_appends=args.group_appends,
                 )
     print(render(floor, results))
     if on_postgres:

@@ -11,7 +11,9 @@ from benchmark_run import (
 
 @pytest.mark.whole_program
 def test_benchmark_runs_at_smallest_size(run_benchmark: RunBenchmark) -> None:
-    stdout, document = run_benchmark("benchmarks", "--sizes", "400", "--batches", "1")
+    stdout, document = run_benchmark(
+        "benchmarks", "--sizes", "400", "--batches", "1", "--group-appends", "32"
+    )
     assert "floors: A =" in stdout
     assert set(document["floors"]) == {
         "A_ed25519_verify_per_s",
@@ -35,8 +37,18 @@ def test_benchmark_runs_at_smallest_size(run_benchmark: RunBenchmark) -> None:
         "append_cpu_us_per_entry",
         "append_many_cpu_us_per_entry",
         "verify_cpu_us_per_entry",
+        "group_commit_per_s",
+        "group_commit_cpu_us_per_entry",
+        "group_commit_writer_cpu_us_per_entry",
     ):
         assert figures[name] > 0, name
+    # Sixteen threads through one writer: 32 awards in fewer commits than entries.
+    assert figures["group_commit_threads"] == 16
+    assert 1.0 <= figures["group_commit_entries_per_commit"] <= 16
+    assert (
+        figures["group_commit_writer_cpu_us_per_entry"] < figures["group_commit_cpu_us_per_entry"]
+    )
+    assert "group_commit_per_s" in stdout and "   A (" in stdout
     assert "   T (" in stdout  # verify_per_s as a ratio to the two-thread floor
     # Beancount is an optional peer: measured where installed, else skipped with a reason.
     assert figures.get("beancount_per_s", 0) > 0 or "not installed" in figures["beancount_skipped"]

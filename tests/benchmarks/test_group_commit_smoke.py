@@ -23,6 +23,7 @@ def test_group_commit_benchmark_runs(run_benchmark: RunBenchmark) -> None:
         for name in (
             "group_commit_per_s",
             "group_commit_cpu_us_per_entry",
+            "group_commit_writer_cpu_us_per_entry",
             "ledger_per_thread_per_s",
             "ledger_per_thread_cpu_us_per_entry",
         ):
