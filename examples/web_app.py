@@ -143,7 +143,17 @@ def make_app(
             grid_cell=body["cell"],
             task_ref=body["task"],
         )
-        result = writer.append(event, signers)  # returns once the entry is durable
+        try:
+            result = writer.append(event, signers)  # returns once the entry is durable
+        except LedgerError as e:
+            if "committed_seq" not in e.details:
+                raise  # refused: nothing was written
+            # Stored all the same; only the checkpoint due after it was refused. Tell the
+            # client it is done (a client told "failed" would send it again), and raise
+            # the alarm here.
+            log.error("entry stored, but: %s", e.diagnostics())
+            done = {"seq": e.details["committed_seq"], "status": e.details["status"]}
+            return _answer(start_response, 201 if done["status"] == "created" else 200, done)
         paid = sum(p.amount for p in result.entry.postings if p.amount > 0)
         status = 201 if result.created else 200
         answer = {"seq": result.entry.seq, "status": result.status, "points": paid}

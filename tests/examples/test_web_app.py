@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from points_ledger import Asset, Ledger, SharedWriter, load_signer
+from points_ledger import Asset, IntegrityError, Ledger, SharedWriter, load_signer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web_app.py"
 PASS = "a test passphrase"
@@ -95,3 +95,22 @@ def test_errors_are_mapped_by_code(served: tuple[Any, Path, str]) -> None:
     status, answer = web.request(f"{base}/awards", {**award(web, 3), "date": "2026-13-01"})
     assert (status, answer["code"]) == (400, "bad_request")
     assert web.STATUS_BY_CODE["wrong_thread"] == 500
+
+
+def test_an_award_stored_before_a_refused_checkpoint_is_answered_as_stored(
+    served: tuple[Any, Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    web, path, base = served
+
+    def refused(self: Ledger) -> None:
+        raise IntegrityError("the file failed the check before signing", seq=3)
+
+    monkeypatch.setattr(Ledger, "_checkpoint_if_due", refused)
+    status, answer = web.request(f"{base}/awards", award(web, 7))
+    assert status == 201 and answer["status"] == "created"
+    with Ledger.open(path, read_only=True) as ledger:
+        assert ledger.entry(answer["seq"]).event_id == "award-0007"
+        assert ledger.size() == answer["seq"] + 1
+    # A client's retry finds it stored: nothing new was created, so no checkpoint was due.
+    status, again = web.request(f"{base}/awards", award(web, 7))
+    assert (status, again["seq"], again["status"]) == (200, answer["seq"], "exists")
