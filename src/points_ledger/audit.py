@@ -54,8 +54,9 @@ from points_ledger.errors import LedgerError
 from points_ledger.logrecord import LogRecord
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.audit import AuditReport, Problem
-from points_ledger.models.events import Genesis
+from points_ledger.models.events import Genesis, Posting
 from points_ledger.store import STATE_TABLES, EntryRow, StateStore, Store
+from points_ledger.store.replay import ReplayState
 from points_ledger.transparency import (
     check_record_binding,
     check_stored_checkpoints,
@@ -246,13 +247,12 @@ def _check_log(
         except LedgerError as e:
             found.add("unreadable", f"the entries table cannot be read: {e}")
             total = 0
-    scratch = store.scratch_state()
+    scratch = ReplayState(store.scratch_state())
     view = ConfiguredState(scratch)
     try:
         checked = _replay(store, scratch, view, found, progress, total, checker, hooks, size)
         if after_replay is not None:
             after_replay(checked)  # entries missing at the end explain what follows
-        scratch.flush()
         _note_policy(store, view, found)
         _compare_state(store, scratch, found)
     finally:
@@ -457,10 +457,6 @@ def _check_entry(
     ):
         found.add("index_mismatch", "indexed id, kind or date differ from the event bytes", seq)
     try:
-        check_zero_sum(row.postings, seq)
-    except LedgerError as e:
-        found.add("unbalanced", str(e), seq)
-    try:
         plan = authorize_and_plan(
             event,
             row.event,
@@ -470,11 +466,30 @@ def _check_entry(
             preverified,
         )
     except LedgerError as e:
+        _check_stored_sums(row.postings, seq, found)
         found.add("rule_broken", f"the entry breaks a ledger rule: [{e.code}] {e}", seq)
         return
-    if plan.postings != row.postings:
+    if not _same_postings(plan.postings, row.postings):
+        _check_stored_sums(row.postings, seq, found)
         found.add("postings_mismatch", "stored postings differ from the re-derived ones", seq)
     scratch.apply(plan.changes, plan.postings)
+
+
+def _same_postings(derived: Sequence[Posting], stored: Sequence[Posting]) -> bool:
+    """Whether the stored postings are the derived ones, amounts whole numbers as there.
+
+    Derived postings sum to zero (``authorize_and_plan`` checks it), so stored postings
+    equal to them need no sum of their own. ``==`` alone would let a stored amount of
+    another type that compares equal (``1.0`` for ``1``) pass unreported.
+    """
+    return derived == stored and all(type(p.amount) is int for p in stored)
+
+
+def _check_stored_sums(postings: Sequence[Posting], seq: int, found: _Collector) -> None:
+    try:
+        check_zero_sum(postings, seq)
+    except LedgerError as e:
+        found.add("unbalanced", str(e), seq)
 
 
 class _MerklePages:
@@ -570,17 +585,22 @@ def _merge_by_key(
     another type (bytes where text belongs) pairs up instead of breaking the merge.
     Memory stays constant however large the state is.
     """
-    a, b = next(live, None), next(replayed, None)
+
+    def keyed(rows: Iterator[Row]) -> tuple[Row | None, Any]:
+        row = next(rows, None)
+        return row, None if row is None else _key_order(row[:width])
+
+    (a, ka), (b, kb) = keyed(live), keyed(replayed)
     while a is not None or b is not None:
-        if a is not None and (b is None or _key_order(a[:width]) < _key_order(b[:width])):
+        if a is not None and (b is None or ka < kb):
             yield a[:width], a, None
-            a = next(live, None)
-        elif b is not None and (a is None or _key_order(b[:width]) < _key_order(a[:width])):
+            a, ka = keyed(live)
+        elif b is not None and (a is None or kb < ka):
             yield b[:width], None, b
-            b = next(replayed, None)
+            b, kb = keyed(replayed)
         elif a is not None and b is not None:
             yield a[:width], a, b
-            a, b = next(live, None), next(replayed, None)
+            (a, ka), (b, kb) = keyed(live), keyed(replayed)
 
 
 def _key_order(key: Row) -> tuple[tuple[int, Any], ...]:
