@@ -262,24 +262,25 @@ class ReplayState:
             for _, a in sorted(self._accounts.items()):
                 yield (a.account, a.kind.value, json_text(list(a.grid)), a.opened_seq)
         elif table == "keys":
-            for _, k in sorted(self._keys.items()):
-                if k is not None:
-                    yield (
-                        k.key_id,
-                        k.public_key,
-                        json_text([r.value for r in k.roles]),
-                        k.owner,
-                        k.valid_from_seq,
-                        k.revoked_at_seq,
-                    )
+            # Only found keys: a key id looked up in vain (of any type, in a damaged
+            # file) is remembered as None and is no row.
+            found = [k for k in self._keys.values() if k is not None]
+            for k in sorted(found, key=lambda k: k.key_id):
+                yield (
+                    k.key_id,
+                    k.public_key,
+                    json_text([r.value for r in k.roles]),
+                    k.owner,
+                    k.valid_from_seq,
+                    k.revoked_at_seq,
+                )
         elif table == "balances":
-            for (account, asset), slot in sorted(self._balances.items()):
-                if slot[4]:
-                    yield (account, asset, slot[0], slot[1])
+            changed = [(slot, v) for slot, v in self._balances.items() if v[4]]
+            for (account, asset), v in sorted(changed):
+                yield (account, asset, v[0], v[1])
         elif table == "state":
-            for (namespace, key), text in sorted(self._records.items()):
-                if (namespace, key) in self._dirty_records:
-                    yield (namespace, key, text)
+            for namespace, key in sorted(self._dirty_records):
+                yield (namespace, key, self._records[namespace, key])
         else:
             raise ValueError(f"unknown state table {table!r}")
 
