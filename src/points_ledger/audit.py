@@ -1,15 +1,17 @@
 """Replay a ledger file and check everything it claims.
 
 ``verify()`` raises at the first problem and ``audit()`` returns a report of all of them;
-both run :func:`run_audit`. The replay streams entries in pages (bounded memory) into a
-scratch state and, for every entry, checks:
+both run :func:`run_audit`. The replay streams entries in pages into a replay state
+(:class:`~points_ledger.store.replay.ReplayState`: dictionaries, written to the store's
+scratch state when large, so memory stays bounded) and, for every entry, checks:
 
 * the seq has no gap, ``prev_hash`` links to the previous entry and ``hash`` is right;
 * ``recorded_at`` never decreases;
 * the event bytes are a valid, canonical event and match the indexed columns;
 * each signature verifies with a key valid at that seq, and the signing policy holds;
 * the stored postings equal the postings re-derived from the event and the state, and
-  sum to zero per asset (no constrained balance below zero);
+  sum to zero per asset (no constrained balance below zero); re-derived postings are
+  summed by the rules, so stored ones are summed again only where they differ;
 * the stored Merkle nodes equal the recomputed ones.
 
 The rules that check entry ``n`` see only what ``append`` saw when it wrote it: the state
@@ -72,9 +74,10 @@ PROBLEMS_MAX: Final = 1000
 HELPER_MIN_ENTRIES: Final = 4096
 """From this many entries on, signatures are checked ahead in a helper process."""
 SCRATCH_BATCH_MAX: Final = 50_000
+"""Replayed accounts, keys, balances and records kept in memory before they are written
+to the scratch store (checked every 1,000 entries)."""
 MERKLE_PAGE: Final = 512
 """Merkle nodes of one level read at a time by the replay."""
-"""Replayed records and balances kept in memory before they are written to scratch."""
 _T = TypeVar("_T")
 
 
