@@ -1,15 +1,17 @@
 """Replay a ledger file and check everything it claims.
 
 ``verify()`` raises at the first problem and ``audit()`` returns a report of all of them;
-both run :func:`run_audit`. The replay streams entries in pages (bounded memory) into a
-scratch state and, for every entry, checks:
+both run :func:`run_audit`. The replay streams entries in pages into a replay state
+(:class:`~points_ledger.store.replay.ReplayState`: dictionaries, written to the store's
+scratch state when large, so memory stays bounded) and, for every entry, checks:
 
 * the seq has no gap, ``prev_hash`` links to the previous entry and ``hash`` is right;
 * ``recorded_at`` never decreases;
 * the event bytes are a valid, canonical event and match the indexed columns;
 * each signature verifies with a key valid at that seq, and the signing policy holds;
 * the stored postings equal the postings re-derived from the event and the state, and
-  sum to zero per asset (no constrained balance below zero);
+  sum to zero per asset (no constrained balance below zero); re-derived postings are
+  summed by the rules, so stored ones are summed again only where they differ;
 * the stored Merkle nodes equal the recomputed ones.
 
 The rules that check entry ``n`` see only what ``append`` saw when it wrote it: the state
@@ -54,8 +56,9 @@ from points_ledger.errors import LedgerError
 from points_ledger.logrecord import LogRecord
 from points_ledger.merkle import leaf_hash, node_hash
 from points_ledger.models.audit import AuditReport, Problem
-from points_ledger.models.events import Genesis
+from points_ledger.models.events import Genesis, Posting
 from points_ledger.store import STATE_TABLES, EntryRow, StateStore, Store
+from points_ledger.store.replay import ReplayState
 from points_ledger.transparency import (
     check_record_binding,
     check_stored_checkpoints,
@@ -71,9 +74,10 @@ PROBLEMS_MAX: Final = 1000
 HELPER_MIN_ENTRIES: Final = 4096
 """From this many entries on, signatures are checked ahead in a helper process."""
 SCRATCH_BATCH_MAX: Final = 50_000
+"""Replayed accounts, keys, balances and records kept in memory before they are written
+to the scratch store (checked every 1,000 entries)."""
 MERKLE_PAGE: Final = 512
 """Merkle nodes of one level read at a time by the replay."""
-"""Replayed records and balances kept in memory before they are written to scratch."""
 _T = TypeVar("_T")
 
 
@@ -246,13 +250,12 @@ def _check_log(
         except LedgerError as e:
             found.add("unreadable", f"the entries table cannot be read: {e}")
             total = 0
-    scratch = store.scratch_state()
+    scratch = ReplayState(store.scratch_state())
     view = ConfiguredState(scratch)
     try:
         checked = _replay(store, scratch, view, found, progress, total, checker, hooks, size)
         if after_replay is not None:
             after_replay(checked)  # entries missing at the end explain what follows
-        scratch.flush()
         _note_policy(store, view, found)
         _compare_state(store, scratch, found)
     finally:
@@ -457,10 +460,6 @@ def _check_entry(
     ):
         found.add("index_mismatch", "indexed id, kind or date differ from the event bytes", seq)
     try:
-        check_zero_sum(row.postings, seq)
-    except LedgerError as e:
-        found.add("unbalanced", str(e), seq)
-    try:
         plan = authorize_and_plan(
             event,
             row.event,
@@ -470,11 +469,30 @@ def _check_entry(
             preverified,
         )
     except LedgerError as e:
+        _check_stored_sums(row.postings, seq, found)
         found.add("rule_broken", f"the entry breaks a ledger rule: [{e.code}] {e}", seq)
         return
-    if plan.postings != row.postings:
+    if not _same_postings(plan.postings, row.postings):
+        _check_stored_sums(row.postings, seq, found)
         found.add("postings_mismatch", "stored postings differ from the re-derived ones", seq)
     scratch.apply(plan.changes, plan.postings)
+
+
+def _same_postings(derived: Sequence[Posting], stored: Sequence[Posting]) -> bool:
+    """Whether the stored postings are the derived ones, amounts whole numbers as there.
+
+    Derived postings sum to zero (``authorize_and_plan`` checks it), so stored postings
+    equal to them need no sum of their own. ``==`` alone would let a stored amount of
+    another type that compares equal (``1.0`` for ``1``) pass unreported.
+    """
+    return derived == stored and all(type(p.amount) is int for p in stored)
+
+
+def _check_stored_sums(postings: Sequence[Posting], seq: int, found: _Collector) -> None:
+    try:
+        check_zero_sum(postings, seq)
+    except LedgerError as e:
+        found.add("unbalanced", str(e), seq)
 
 
 class _MerklePages:
@@ -570,17 +588,22 @@ def _merge_by_key(
     another type (bytes where text belongs) pairs up instead of breaking the merge.
     Memory stays constant however large the state is.
     """
-    a, b = next(live, None), next(replayed, None)
+
+    def keyed(rows: Iterator[Row]) -> tuple[Row | None, Any]:
+        row = next(rows, None)
+        return row, None if row is None else _key_order(row[:width])
+
+    (a, ka), (b, kb) = keyed(live), keyed(replayed)
     while a is not None or b is not None:
-        if a is not None and (b is None or _key_order(a[:width]) < _key_order(b[:width])):
+        if a is not None and (b is None or ka < kb):
             yield a[:width], a, None
-            a = next(live, None)
-        elif b is not None and (a is None or _key_order(b[:width]) < _key_order(a[:width])):
+            a, ka = keyed(live)
+        elif b is not None and (a is None or kb < ka):
             yield b[:width], None, b
-            b = next(replayed, None)
+            b, kb = keyed(replayed)
         elif a is not None and b is not None:
             yield a[:width], a, b
-            a, b = next(live, None), next(replayed, None)
+            (a, ka), (b, kb) = keyed(live), keyed(replayed)
 
 
 def _key_order(key: Row) -> tuple[tuple[int, Any], ...]:

@@ -190,10 +190,10 @@ def asset_of(value: str) -> Asset:
     A damaged row may hold an unknown asset name; keeping it lets the entry hash check
     report the entry instead of failing while reading it.
     """
-    try:
-        return Asset(value)
-    except ValueError:
-        return cast(Asset, value)
+    return _ASSETS.get(value) or cast(Asset, value)
+
+
+_ASSETS: Final[dict[object, Asset]] = {asset.value: asset for asset in Asset}
 
 
 def key_record(row: Sequence[Any]) -> KeyRecord:
