@@ -433,7 +433,10 @@ def _check_entry(
         found.add("chain_broken", "prev_hash does not match the previous entry's hash", seq)
     # A damaged row may hold any type here; the entry hash reports that below.
     if isinstance(row.recorded_at_us, int) and row.recorded_at_us < last_time:
-        found.add("time_decreased", "recorded_at is earlier than the previous entry's", seq)
+        if seq == 0:  # no previous entry: the time lies before 1970, where none is recorded
+            found.add("time_decreased", "recorded_at lies before 1970", seq)
+        else:
+            found.add("time_decreased", "recorded_at is earlier than the previous entry's", seq)
     try:
         expected = entry_hash(
             seq=seq,

@@ -408,7 +408,16 @@ class Ledger:
                 f"the clock given to the ledger failed: {e!r}",
                 hint="Pass a clock that returns an aware datetime, e.g. datetime.now(UTC).",
             ) from e
-        return to_microseconds(moment)
+        now_us = to_microseconds(moment)
+        if now_us < 0:
+            # Entry times are counted from 1970; an earlier reading is a clock gone wrong,
+            # and an entry stamped with it would stay in the signed log for good.
+            raise InvalidEventError(
+                f"the clock reads {moment.isoformat()}, before 1970: nothing is recorded at "
+                "such a time",
+                hint="Set the computer's clock right, then try again.",
+            )
+        return now_us
 
     @property
     @_reads

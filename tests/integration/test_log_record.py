@@ -366,3 +366,27 @@ def test_a_clock_that_fails_or_lies_is_a_ledger_error(world: World) -> None:
         pytest.raises(InvalidEventError, match="datetime"),
     ):
         ledger.append(world.transfer_event("issuer", "m1", 1), minters)
+
+
+def test_a_clock_before_1970_records_nothing(world: World, tmp_path: Path) -> None:
+    # A clock reset to zero and shifted west of UTC reads 1969: every entry stamped with it
+    # would stay in the signed log for good, and verify() would name it as damage.
+    path, size = world.path, world.ledger.size()
+    minters = [*world.quorum, *world.committee]
+    world.ledger.close()
+    before_1970 = FixedClock(dt.datetime(1969, 12, 31, 23, 59, tzinfo=dt.UTC))
+    with Ledger.open(path, clock=before_1970) as ledger:
+        with pytest.raises(InvalidEventError, match="before 1970") as refused:
+            ledger.append(world.transfer_event("issuer", "m1", 1), minters)
+        assert refused.value.hint == "Set the computer's clock right, then try again."
+        assert ledger.size() == size
+    new = tmp_path / "new.db"
+    with pytest.raises(InvalidEventError, match="before 1970"):
+        Ledger.create(
+            new,
+            origin="test.example/1969",
+            log_key=seeded_signer("log"),
+            admins=[seeded_signer("a1"), seeded_signer("a2")],
+            clock=before_1970,
+        )
+    assert not new.exists()

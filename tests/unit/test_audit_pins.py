@@ -193,9 +193,13 @@ def test_the_first_entry_has_no_earlier_time_to_compare_with(store: DamagedStore
     problems = _audit(store)
     assert ("hash_mismatch", 0) in problems
     assert not any(code == "time_decreased" for code, _ in problems)
-    # A time before 1970 is below every time a ledger can record: that is reported too.
+    # A time before 1970 is below every time a ledger can record (a clock that reads so is
+    # refused): that is reported too, as what it is.
     store.rows = _edit(0, recorded_at_us=-1)
     assert ("time_decreased", 0) in _audit(store)
+    with Ledger.open(store, clock=FixedClock()) as ledger:
+        messages = {p.message for p in ledger.audit().problems if p.code == "time_decreased"}
+    assert messages == {"recorded_at lies before 1970"}
 
 
 def test_an_index_that_differs_from_the_event_bytes_is_reported(store: DamagedStore) -> None:
