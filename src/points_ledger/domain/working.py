@@ -5,6 +5,12 @@ record several times (releasing an expired hold returns stock to an offer that t
 hold then takes stock from). :class:`WorkingState` keeps the latest value of every record
 the handler touched and emits one ``StatePut`` per record, in first-touched order, so the
 plan is deterministic and replays identically.
+
+Records are JSON values that no handler changes in place: a handler reads a record, builds
+a new value from it and puts that. So a read hands out the value it holds and a write keeps
+the value it is given, without copying either. (Copying every read and write cost a
+structural copy of the whole record each time, and some records are lists that grow with
+the ledger, such as a partner's unsettled vouchers, so the cost grew with its age.)
 """
 
 from __future__ import annotations
@@ -28,16 +34,21 @@ class WorkingState:
         self._pending: defaultdict[tuple[str, Asset], int] = defaultdict(int)
 
     def get(self, namespace: str, key: str) -> Any:
-        """The record's current value (a private copy the caller may change), or None."""
+        """The record's current value, or None; the caller must not change it in place."""
         slot = (namespace, key)
-        if slot not in self._records:
-            self._records[slot] = self._state.get(namespace, key)
-        return _copy_json(self._records[slot])
+        records = self._records
+        if slot in records:
+            return records[slot]
+        value = records[slot] = self._state.get(namespace, key)
+        return value
 
     def put(self, namespace: str, key: str, value: Any) -> None:
-        """Set the record's value; it is written once, with its last value."""
+        """Set the record's value; it is written once, with its last value.
+
+        ``value`` is kept as it is: the caller must not change it in place afterwards.
+        """
         slot = (namespace, key)
-        self._records[slot] = _copy_json(value)
+        self._records[slot] = value
         self._dirty[slot] = None
 
     def add_pending(self, account: str, asset: Asset, delta: int) -> None:
@@ -54,12 +65,3 @@ class WorkingState:
         puts: list[Change] = [StatePut(ns, key, self._records[ns, key]) for ns, key in self._dirty]
         return tuple(pending + puts)
 
-
-def _copy_json(value: Any) -> Any:
-    # State records are plain JSON values (dicts, lists, strings, numbers, None), so a
-    # structural copy is enough and much cheaper than copy.deepcopy.
-    if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(v) for v in value]
-    return value

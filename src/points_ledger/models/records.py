@@ -43,9 +43,10 @@ class StateRecord:
 
     def to_json(self) -> Any:
         """The JSON value stored for this record (tuples become lists)."""
+        spec = _SPECS.get(type(self)) or _spec(type(self))
         return {
-            f.name: _encode(getattr(self, f.name))
-            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            name: getattr(self, name) if exact else _encode(getattr(self, name))
+            for name, exact, _, _ in spec.fields
         }
 
     @classmethod
@@ -56,19 +57,22 @@ class StateRecord:
             IntegrityError: if ``value`` is not an object with exactly these fields, each
                 of its type.
         """
-        where = f"{cls.namespace} record" + (f" {key!r}" if key else "")
+        spec = _SPECS.get(cls) or _spec(cls)
         if not isinstance(value, dict):
-            raise IntegrityError(f"the {where} is not a JSON object")
-        fields = _fields(cls)
-        if value.keys() != fields.keys():
-            raise IntegrityError(f"the {where} has other fields than a {cls.__name__}")
+            raise IntegrityError(f"the {_where(cls, key)} is not a JSON object")
+        if value.keys() != spec.names:
+            raise IntegrityError(f"the {_where(cls, key)} has other fields than a {cls.__name__}")
         decoded: dict[str, Any] = {}
-        for name, (allowed, hint) in fields.items():
+        for name, exact, allowed, hint in spec.fields:
             item = value[name]
-            if allowed is None:
-                decoded[name] = _decode(hint, item, where, name)
+            if type(item) in exact:
+                # What JSON decoding gives (str, int, bool, None) of an allowed type: the
+                # common case, decided without the checks below.
+                decoded[name] = item
+            elif allowed is None:
+                decoded[name] = _decode(hint, item, _where(cls, key), name)
             elif (isinstance(item, bool) and bool not in allowed) or not isinstance(item, allowed):
-                raise IntegrityError(f"the {where} holds {item!r} as {name}")
+                raise IntegrityError(f"the {_where(cls, key)} holds {item!r} as {name}")
             else:
                 decoded[name] = item
         return cls(**decoded)
@@ -85,6 +89,40 @@ class StateRecord:
 
 _SIMPLE: frozenset[type] = frozenset({str, int, bool, type(None)})
 _FIELDS: dict[type[StateRecord], dict[str, tuple[tuple[type, ...] | None, Any]]] = {}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Spec:
+    """How one record class is read and written, worked out once per class.
+
+    ``fields`` holds, per field in declaration order: its name; the exact types a value
+    is accepted as without further checks (the field's plain types, empty for a
+    structured field); the plain types for the ``isinstance`` check (``None`` for a
+    structured field); and the type hint.
+    """
+
+    names: frozenset[str]
+    fields: tuple[tuple[str, frozenset[type], tuple[type, ...] | None, Any], ...]
+
+
+_SPECS: dict[type[StateRecord], _Spec] = {}
+
+
+def _spec(cls: type[StateRecord]) -> _Spec:
+    fields = _fields(cls)
+    spec = _Spec(
+        names=frozenset(fields),
+        fields=tuple(
+            (name, frozenset(() if allowed is None else allowed), allowed, hint)
+            for name, (allowed, hint) in fields.items()
+        ),
+    )
+    _SPECS[cls] = spec
+    return spec
+
+
+def _where(cls: type[StateRecord], key: str) -> str:
+    return f"{cls.namespace} record" + (f" {key!r}" if key else "")
 
 
 def _fields(cls: type[StateRecord]) -> dict[str, tuple[tuple[type, ...] | None, Any]]:
