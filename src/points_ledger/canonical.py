@@ -83,6 +83,26 @@ def canonical_json(value: Any) -> bytes:
 _NON_BMP: Final = re.compile(rb"[\xf0-\xf4]")
 _LONG_DIGITS: Final = re.compile(rb"[0-9]{16,}")
 _JCS_INT_MAX: Final = 2**53 - 1
+_DIGITS_AS_NINES: Final = bytes.maketrans(b"0123456789", b"9" * 10)
+_SIXTEEN_NINES: Final = b"9" * 16
+_ENCODER: Final = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+"""``json.dumps`` with the options below, made once (it keeps no state between calls)."""
+
+
+def _needs_reference(text: str, data: bytes) -> bool:
+    """True if ``data`` (``text`` in UTF-8) holds a non-BMP character or an integer past 2^53.
+
+    Both are found by cheap scans first (``str.isascii``; a run of 16 digits in the text
+    with every digit mapped to 9), and only a text that has such a run is searched with
+    the regular expressions; a JSON integer beyond 2^53 has at least 16 digits.
+    """
+    if not text.isascii() and _NON_BMP.search(data):
+        return True
+    if _SIXTEEN_NINES not in data.translate(_DIGITS_AS_NINES):
+        return False
+    return any(int(run) > _JCS_INT_MAX for run in _LONG_DIGITS.findall(data))
 
 
 def canonical_json_float_free(value: Any) -> bytes:
@@ -100,15 +120,13 @@ def canonical_json_float_free(value: Any) -> bytes:
         InvalidEventError: if the value cannot be canonicalised.
     """
     try:
-        text = json.dumps(
-            value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-        )
+        text = _ENCODER.encode(value)
         data = text.encode("utf-8")
     except (TypeError, ValueError, UnicodeError):
         return canonical_json(value)
     # Non-BMP characters order keys differently in UTF-16; integers beyond 2^53 are
     # refused by RFC 8785. Either one sends the value to the reference implementation.
-    if _NON_BMP.search(data) or any(int(run) > _JCS_INT_MAX for run in _LONG_DIGITS.findall(data)):
+    if _needs_reference(text, data):
         return canonical_json(value)
     return data
 
@@ -346,8 +364,11 @@ def _entry_header_fast(
             f'{"," if n else ""}{{"key_id":{_json_string(key_id)},"sig":"{encode_b64(signature)}"}}'
         )
     parts.append('],"v":1}')
+    text = "".join(parts)
+    if text.isascii():
+        return text.encode("ascii")
     try:
-        data = "".join(parts).encode("utf-8")
+        data = text.encode("utf-8")
     except UnicodeError:
         return None  # a lone surrogate: the general path refuses it
     # RFC 8785 writes text beyond the BMP as json.dumps does; the general path is kept for

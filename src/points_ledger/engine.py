@@ -10,7 +10,6 @@ ledger can only contain what its own rules accept.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
@@ -225,29 +224,41 @@ def _check_signature(
 
 def check_zero_sum(postings: Sequence[Posting], seq: int | None = None) -> None:
     """Raise ``IntegrityError`` unless the postings sum to zero for every asset."""
-    totals: defaultdict[Asset, int] = defaultdict(int)
+    totals: dict[Asset, int] = {}
     for posting in postings:
+        amount = posting.amount
         # Postings read from a damaged file are not validated: any amount that is not a
         # whole number (a NULL, text, a float) must be reported, not crash the sum.
-        if type(posting.amount) is not int:
-            raise IntegrityError(
-                f"a posting amount is not a whole number: {posting.amount!r}", seq=seq
-            )
-        totals[posting.asset] += posting.amount
-    # str(), not .value: postings read from a damaged file may carry an unknown asset
-    # name as a plain string, which must be reported, not crash the check.
-    bad = sorted(str(asset) for asset, total in totals.items() if total)
-    if bad:
+        if type(amount) is not int:
+            raise IntegrityError(f"a posting amount is not a whole number: {amount!r}", seq=seq)
+        asset = posting.asset
+        totals[asset] = totals.get(asset, 0) + amount
+    if any(totals.values()):
+        # str(), not .value: postings read from a damaged file may carry an unknown asset
+        # name as a plain string, which must be reported, not crash the check.
+        bad = sorted(str(asset) for asset, total in totals.items() if total)
         raise IntegrityError(f"postings do not sum to zero for {', '.join(bad)}", seq=seq)
 
 
 def _check_balances(plan: Plan, state: StateView) -> None:
-    deltas: defaultdict[tuple[str, Asset], list[int]] = defaultdict(lambda: [0, 0])
+    # (account, asset) -> [posted delta, pending delta], in first-seen order; checked in
+    # sorted order below, so the first failure reported does not depend on that order.
+    deltas: dict[tuple[str, Asset], list[int]] = {}
     for posting in plan.postings:
-        deltas[posting.account, posting.asset][0] += posting.amount
+        slot = (posting.account, posting.asset)
+        found = deltas.get(slot)
+        if found is None:
+            deltas[slot] = [posting.amount, 0]
+        else:
+            found[0] += posting.amount
     for change in plan.changes:
         if isinstance(change, PendingDelta):
-            deltas[change.account, change.asset][1] += change.delta
+            slot = (change.account, change.asset)
+            found = deltas.get(slot)
+            if found is None:
+                deltas[slot] = [0, change.delta]
+            else:
+                found[1] += change.delta
     for (account, asset), (posted_delta, pending_delta) in sorted(deltas.items()):
         record = state.account(account)
         if record is None:

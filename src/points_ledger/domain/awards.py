@@ -112,22 +112,14 @@ def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> P
     month_key = f"{event.volunteer}/{event.service}/{day[:7]}"
     day_total = _counted(state, DAY_NS, day_key) + points
     month_total = _counted(state, MONTH_NS, month_key) + points
-    for total, cap, period in (
-        (day_total, service.points_per_day_max, f"on {day}"),
-        (month_total, service.points_per_month_max, f"in {day[:7]}"),
-    ):
-        if cap is not None and total > cap:
-            raise LimitExceededError(
-                f"{event.volunteer!r} would earn {total:,} points from {event.service!r} "
-                f"{period}; the cap is {cap:,}",
-                details={"account": event.volunteer, "cap": cap, "total": total},
-            )
+    _check_cap(event, day_total, service.points_per_day_max, f"on {day}")
+    _check_cap(event, month_total, service.points_per_month_max, f"in {day[:7]}")
     postings = (
         Posting(account="issuer", asset=Asset.PTS, amount=-points),
         Posting(account=event.volunteer, asset=Asset.PTS, amount=points),
     )
     return Plan(
-        requirement=AllOf(RoleQuorum(Role.ISSUER), NotOwnedBy(event.volunteer)),
+        requirement=AllOf(_ISSUERS, NotOwnedBy(event.volunteer)),
         postings=postings,
         changes=(
             StatePut(TASK_NS, task_key, AwardTotal(ctx.seq).to_json()),
@@ -135,6 +127,20 @@ def _award_points(event: AwardPoints, state: StateView, ctx: DeriveContext) -> P
             StatePut(MONTH_NS, month_key, AwardTotal(month_total).to_json()),
         ),
     )
+
+
+_ISSUERS = RoleQuorum(Role.ISSUER)
+"""Who may award points (one immutable value, shared by every award's requirement)."""
+
+
+def _check_cap(event: AwardPoints, total: int, cap: int | None, period: str) -> None:
+    """Refuse an award that takes a day or month counter past the service's cap."""
+    if cap is not None and total > cap:
+        raise LimitExceededError(
+            f"{event.volunteer!r} would earn {total:,} points from {event.service!r} "
+            f"{period}; the cap is {cap:,}",
+            details={"account": event.volunteer, "cap": cap, "total": total},
+        )
 
 
 def _counted(state: StateView, namespace: str, key: str) -> int:
