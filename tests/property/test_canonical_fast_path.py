@@ -52,6 +52,11 @@ def test_fast_path_equals_rfc8785(value: Any) -> None:
         {"s": '\x00\x1f\u2028"\\/'},  # escaping rules
         {"b": "\ud800"},  # a lone surrogate
         {"z": 1, "a": [True, None, -0]},
+        {"n": 2**53 - 1, "m": -(2**53 - 1)},  # the largest integers RFC 8785 accepts
+        {"n": -(2**53)},  # just beyond them, negative
+        {"s": "12345678901234567890"},  # a long digit run inside text is fine
+        {"s": "tasks 0000000000000001-9999999999999999", "n": 10**15},
+        {"\u00e9t\u00e9": "\u4e2d\u6587", "a": 1},  # non-ASCII text within the BMP
     ],
 )
 def test_edge_cases_match_reference(value: Any) -> None:

@@ -228,3 +228,46 @@ def test_a_damaged_record_of_any_kind_is_an_integrity_error(
 ) -> None:
     with pytest.raises(IntegrityError):
         cls.from_json(value, "k")
+
+
+def test_values_of_a_subclass_of_a_field_type_are_read_as_before() -> None:
+    # Values of exactly a field's type are taken without further checks; a value of a
+    # subclass of it (never what JSON decoding gives) takes the full check, and is
+    # accepted as it always was, except bool where a whole number is expected.
+    class Tag(str):
+        pass
+
+    class Count(int):
+        pass
+
+    record = HoldRecord.from_json({**HOLD.to_json(), "status": Tag("pending")}, "V00000012")
+    assert record == HOLD and type(record.status) is Tag
+    assert HoldRecord.from_json({**HOLD.to_json(), "points": Count(40)}).points == 40
+    with pytest.raises(IntegrityError, match="holds False as closed_seq"):
+        HoldRecord.from_json({**HOLD.to_json(), "closed_seq": False}, "V00000012")
+    with pytest.raises(IntegrityError, match="holds 1 as active"):
+        OfferRecord.from_json({**OfferRecord("b", "i", 1, 1, True, 1).to_json(), "active": 1})
+
+
+def test_to_json_writes_every_field_in_declaration_order() -> None:
+    assert list(HOLD.to_json()) == [
+        "member",
+        "offer",
+        "partner",
+        "quantity",
+        "points",
+        "hold_seq",
+        "held_on",
+        "expires_at_us",
+        "status",
+        "closed_seq",
+        "confirmed_on",
+        "settled_seq",
+    ]
+    roster = RosterRecord(seq=3, as_of="2026-01-01", shareholders=(("a", 2),), villagers=("b",))
+    assert roster.to_json() == {
+        "seq": 3,
+        "as_of": "2026-01-01",
+        "shareholders": [["a", 2]],
+        "villagers": ["b"],
+    }

@@ -64,4 +64,3 @@ class WorkingState:
         ]
         puts: list[Change] = [StatePut(ns, key, self._records[ns, key]) for ns, key in self._dirty]
         return tuple(pending + puts)
-
