@@ -230,7 +230,9 @@ def check_zero_sum(postings: Sequence[Posting], seq: int | None = None) -> None:
         # Postings read from a damaged file are not validated: any amount that is not a
         # whole number (a NULL, text, a float) must be reported, not crash the sum.
         if type(amount) is not int:
-            raise IntegrityError(f"a posting amount is not a whole number: {amount!r}", seq=seq)
+            raise IntegrityError(
+                f"a posting amount is not a whole number: {posting.amount!r}", seq=seq
+            )
         asset = posting.asset
         totals[asset] = totals.get(asset, 0) + amount
     if any(totals.values()):

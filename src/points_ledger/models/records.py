@@ -58,10 +58,11 @@ class StateRecord:
                 of its type.
         """
         spec = _SPECS.get(cls) or _spec(cls)
-        if not isinstance(value, dict):
-            raise IntegrityError(f"the {_where(cls, key)} is not a JSON object")
-        if value.keys() != spec.names:
-            raise IntegrityError(f"the {_where(cls, key)} has other fields than a {cls.__name__}")
+        if not isinstance(value, dict) or value.keys() != spec.names:
+            where = _where(cls, key)
+            if not isinstance(value, dict):
+                raise IntegrityError(f"the {where} is not a JSON object")
+            raise IntegrityError(f"the {where} has other fields than a {cls.__name__}")
         decoded: dict[str, Any] = {}
         for name, exact, allowed, hint in spec.fields:
             item = value[name]
@@ -69,10 +70,12 @@ class StateRecord:
                 # What JSON decoding gives (str, int, bool, None) of an allowed type: the
                 # common case, decided without the checks below.
                 decoded[name] = item
-            elif allowed is None:
-                decoded[name] = _decode(hint, item, _where(cls, key), name)
+                continue
+            where = _where(cls, key)
+            if allowed is None:
+                decoded[name] = _decode(hint, item, where, name)
             elif (isinstance(item, bool) and bool not in allowed) or not isinstance(item, allowed):
-                raise IntegrityError(f"the {_where(cls, key)} holds {item!r} as {name}")
+                raise IntegrityError(f"the {where} holds {item!r} as {name}")
             else:
                 decoded[name] = item
         return cls(**decoded)
