@@ -248,3 +248,20 @@ def test_refusals_speak_plain_words(fields: dict[str, Any], said: str) -> None:
         OpenAccount(id="o", effective_at=DAY, account_kind=AccountKind.MEMBER, **fields)
     assert said in refused.value.message
     assert "pattern" not in refused.value.message and "Value error" not in refused.value.message
+
+
+def test_postings_compare_by_their_fields_built_or_read_back() -> None:
+    built = Posting(account="vol:0001", asset=Asset.PTS, amount=5)
+    stored = Posting.model_construct(account="vol:0001", asset=Asset.PTS, amount=5)
+    assert built == stored and stored == built and hash(built) == hash(stored)
+    assert (built, built) == (stored, stored)
+    # What a damaged file may hold: another amount, an amount as text, another account.
+    for other in (
+        Posting.model_construct(account="vol:0001", asset=Asset.PTS, amount=6),
+        Posting.model_construct(account="vol:0001", asset=Asset.PTS, amount="5"),
+        Posting.model_construct(account="vol:0002", asset=Asset.PTS, amount=5),
+        Posting.model_construct(account="vol:0001", asset=Asset.CNY, amount=5),
+    ):
+        assert built != other and other != built
+    assert built != {"account": "vol:0001", "asset": "PTS", "amount": 5}
+    assert len({built, stored, Posting(account="vol:0001", asset=Asset.PTS, amount=-5)}) == 2
