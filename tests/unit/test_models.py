@@ -256,9 +256,10 @@ def test_postings_compare_by_their_fields_built_or_read_back() -> None:
     assert built == stored and stored == built and hash(built) == hash(stored)
     assert (built, built) == (stored, stored)
     # What a damaged file may hold: another amount, an amount as text, another account.
+    as_text: Any = "5"
     for other in (
         Posting.model_construct(account="vol:0001", asset=Asset.PTS, amount=6),
-        Posting.model_construct(account="vol:0001", asset=Asset.PTS, amount="5"),
+        Posting.model_construct(account="vol:0001", asset=Asset.PTS, amount=as_text),
         Posting.model_construct(account="vol:0002", asset=Asset.PTS, amount=5),
         Posting.model_construct(account="vol:0001", asset=Asset.CNY, amount=5),
     ):
