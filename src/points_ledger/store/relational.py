@@ -14,7 +14,8 @@ every SQL database. A store's subclass supplies only its dialect and its connect
 
 Accounts never change once opened, so a found account is cached for the life of the
 state. Keys can be revoked by another process, so they are cached only while the write
-lock is held (:meth:`RelationalState.cache_keys`). Inside a write, domain records and
+lock is held (:meth:`RelationalState.cache_keys`), and kept for the next write only when
+the store can tell that nobody else wrote in between. Inside a write, domain records and
 balances are read once and written once, just before the commit
 (:meth:`RelationalState.begin_batch`, :meth:`RelationalState.flush`).
 
@@ -237,6 +238,8 @@ class RelationalState(ABC):
         self._accounts: dict[str, AccountRecord] = {}
         # None when not caching keys (outside a write).
         self._keys: dict[str, KeyRecord | None] | None = None
+        # The key records of the last write, put aside by ``cache_keys(False, keep=True)``.
+        self._kept_keys: dict[str, KeyRecord | None] | None = None
         # Domain records and balances held in memory during a write; None outside one.
         self._batch: _Batch | None = None
         # In a replay, the seq of the entry being checked: log reads see only the
@@ -272,9 +275,19 @@ class RelationalState(ABC):
 
     # -- caching and batching ------------------------------------------------------------
 
-    def cache_keys(self, on: bool) -> None:
-        """Start (empty) or stop caching key records; only while no one else can write."""
-        self._keys = {} if on else None
+    def cache_keys(self, on: bool, *, keep: bool = False) -> None:
+        """Start or stop caching key records; only while no one else can write.
+
+        With ``keep``, stopping puts the records aside and starting takes them up again
+        (else it starts empty). Only a store that has proved nobody else wrote to the
+        database in between may start with ``keep``; anything else drops what was kept.
+        """
+        if on:
+            kept, self._kept_keys = self._kept_keys, None
+            self._keys = kept if keep and kept is not None else {}
+        else:
+            self._kept_keys = self._keys if keep else None
+            self._keys = None
 
     def begin_batch(self) -> None:
         """Keep domain records and balances in memory until :meth:`flush` (or discard).
@@ -325,6 +338,7 @@ class RelationalState(ABC):
         self._accounts.clear()
         if self._keys is not None:
             self._keys.clear()
+        self._kept_keys = None
 
     # -- StateRecords --------------------------------------------------------------------
 

@@ -348,6 +348,10 @@ class SqliteStore:
         self.state = SqliteState(conn, conn)
         self._writing = False
         self._head: Head | object | None = _NOT_CACHED
+        # The head after this connection's last commit, and the (``data_version``,
+        # ``total_changes``) pair it holds for; None: nothing kept.
+        self._kept_head: Head | object | None = _NOT_CACHED
+        self._kept_since: tuple[int, int] | None = None
         self._log: _LogBatch | None = None
         self._snapshot: int | None = None  # size seen by the open read snapshot, if any
 
@@ -648,10 +652,18 @@ class SqliteStore:
                     ) from e
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.1)
+        committed, version = False, -1
         try:
             # While the write lock is held nobody else changes the file: the head and
-            # the keys may be kept in memory, and the log rows held until the end.
-            self.state.cache_keys(True)
+            # the keys may be kept in memory, and the log rows held until the end. Those
+            # of the last write are taken up again when nothing has changed the file
+            # since it committed.
+            with storage_errors("write to the ledger"):
+                version = self._data_version()
+            unchanged = self._kept_since == (version, self.conn.total_changes)
+            self.state.cache_keys(True, keep=unchanged)
+            if unchanged:
+                self._head = self._kept_head
             self.state.begin_batch()
             self._log = self.state.pending_log = _LogBatch()
             self._writing = True
@@ -660,6 +672,7 @@ class SqliteStore:
                 self.flush_log()
                 self.state.flush()
                 self.conn.execute("COMMIT")
+            committed = True
         except BaseException:
             if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
@@ -674,9 +687,19 @@ class SqliteStore:
         finally:
             self._log = self.state.pending_log = None
             self._writing = False
+            # What this connection's own commit leaves: ``data_version`` moves only when
+            # another connection commits, and ``total_changes`` when this one changes rows
+            # outside a write (by hand, say). Either one moving drops what is kept.
+            self._kept_since = (version, self.conn.total_changes) if committed else None
+            self._kept_head = self._head if committed else _NOT_CACHED
             self._head = _NOT_CACHED
             self.state.end_batch()
-            self.state.cache_keys(False)
+            self.state.cache_keys(False, keep=committed)
+
+    def _data_version(self) -> int:
+        # Changes whenever another connection (in this process or any other) has committed
+        # to the file since this connection last looked.
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     @contextlib.contextmanager
     def read_snapshot(self) -> Iterator[int]:

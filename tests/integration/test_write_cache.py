@@ -1,0 +1,118 @@
+"""A SQLite ledger keeps its head and key records from one write to the next.
+
+They are taken up again only while nothing else has changed the file: ``PRAGMA
+data_version`` moves when another connection commits, and the connection's own
+``total_changes`` when rows are changed on it outside a write. A value changed either way
+must be seen by the next append exactly as if nothing had been kept.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import World, build_world
+from points_ledger import KeyRevokedError, Ledger, StorageError
+from points_ledger.store.sqlite import SqliteStore
+
+
+def _sqlite(ledger: Ledger) -> SqliteStore:
+    store = ledger._store
+    assert isinstance(store, SqliteStore)
+    return store
+
+
+def _member_key_id(world: World, name: str) -> str:
+    return world.members[name].key_id
+
+
+def _statements_of_one_payment(world: World) -> list[str]:
+    """The SQL the next payment m1 -> m2 runs (m1 must hold a point)."""
+    seen: list[str] = []
+    conn = _sqlite(world.ledger).conn
+    conn.set_trace_callback(seen.append)
+    try:
+        world.pay("m1", "m2", 1)
+    finally:
+        conn.set_trace_callback(None)
+    return seen
+
+
+def _reads_of_keys_and_head(statements: list[str]) -> list[str]:
+    return [s for s in statements if "FROM keys WHERE" in s or "ORDER BY seq DESC" in s]
+
+
+def test_consecutive_appends_read_the_head_and_the_signing_key_once(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    # The first payment of this ledger object reads m1's key (and the head) from the file.
+    world.ledger.close()
+    world.reopen()
+    assert _reads_of_keys_and_head(_statements_of_one_payment(world))
+    # The next one takes both up from the write before.
+    assert _reads_of_keys_and_head(_statements_of_one_payment(world)) == []
+    world.ledger.verify()
+
+
+def test_a_key_revoked_by_another_connection_is_seen_at_the_next_append(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    world.pay("m1", "m2", 1)  # m1's key is now held from this write
+    size = world.ledger.size()
+    with sqlite3.connect(world.path) as other:
+        other.execute(
+            "UPDATE keys SET revoked_at_seq = ? WHERE key_id = ?",
+            (size - 1, _member_key_id(world, "m1")),
+        )
+    with pytest.raises(KeyRevokedError):
+        world.pay("m1", "m2", 1)
+    assert world.ledger.size() == size
+
+
+def test_a_key_revoked_by_hand_on_the_ledgers_own_connection_is_seen(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    world.pay("m1", "m2", 1)
+    size = world.ledger.size()
+    conn = _sqlite(world.ledger).conn
+    # data_version does not move for this connection's own commits; total_changes does.
+    conn.execute(
+        "UPDATE keys SET revoked_at_seq = ? WHERE key_id = ?",
+        (size - 1, _member_key_id(world, "m1")),
+    )
+    with pytest.raises(KeyRevokedError):
+        world.pay("m1", "m2", 1)
+    assert world.ledger.size() == size
+
+
+def test_entries_appended_by_another_ledger_object_move_the_head(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    first = world.ledger
+    second = Ledger.open(world.path, clock=world.clock)
+    try:
+        for _ in range(3):
+            world.ledger = first
+            world.pay("m1", "m2", 1)
+            world.ledger = second
+            world.pay("m1", "m2", 1)
+        assert first.size() == second.size()
+        assert first.balance("m2").posted == 6
+        first.verify()
+        second.verify()
+    finally:
+        second.close()
+        world.ledger = first
+
+
+def test_nothing_is_kept_after_a_write_that_failed(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    world.pay("m1", "m2", 1)
+    store = _sqlite(world.ledger)
+    with pytest.raises(StorageError), store.write():
+        raise sqlite3.OperationalError("disk I/O error")
+    assert _reads_of_keys_and_head(_statements_of_one_payment(world))
+    world.ledger.verify()
