@@ -241,7 +241,8 @@ def test_an_interrupt_as_a_refused_batch_ends_never_lets_its_rows_reach_the_file
     before = _entries_in_file(world.path)
     fired: list[bool] = []
 
-    def interrupted(self: SqliteState) -> None:
+    def interrupted(self: SqliteState, *, keep: bool = False) -> None:
+        del keep
         # Ctrl-C while write() tidies up, before the held records are dropped; they
         # are then never dropped by write() at all.
         if not fired:

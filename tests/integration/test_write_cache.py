@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import World, build_world
-from points_ledger import KeyRevokedError, Ledger, StorageError
+from points_ledger import KeyRevokedError, Ledger, OverdraftError, StorageError
 from points_ledger.store.sqlite import SqliteStore
 
 
@@ -44,16 +44,45 @@ def _reads_of_keys_and_head(statements: list[str]) -> list[str]:
     return [s for s in statements if "FROM keys WHERE" in s or "ORDER BY seq DESC" in s]
 
 
+def _reads_of_balances(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.startswith("SELECT") and "FROM balances" in s]
+
+
 def test_consecutive_appends_read_the_head_and_the_signing_key_once(tmp_path: Path) -> None:
     world = build_world(tmp_path / "c.db")
     world.issue("m1", 10)
     # The first payment of this ledger object reads m1's key (and the head) from the file.
     world.ledger.close()
     world.reopen()
-    assert _reads_of_keys_and_head(_statements_of_one_payment(world))
-    # The next one takes both up from the write before.
-    assert _reads_of_keys_and_head(_statements_of_one_payment(world)) == []
+    first = _statements_of_one_payment(world)
+    assert _reads_of_keys_and_head(first)
+    assert _reads_of_balances(first)
+    # The next one takes them up, and the two balances, from the write before.
+    second = _statements_of_one_payment(world)
+    assert _reads_of_keys_and_head(second) == []
+    assert _reads_of_balances(second) == []
+    assert world.ledger.balance("m1").posted == 8
     world.ledger.verify()
+
+
+@pytest.mark.parametrize("own_connection", [False, True])
+def test_a_balance_changed_by_hand_is_seen_at_the_next_append(
+    tmp_path: Path, own_connection: bool
+) -> None:
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    world.pay("m1", "m2", 1)  # m1's balance (9) is now held from this write
+    size = world.ledger.size()
+    sql = "UPDATE balances SET posted = 0 WHERE account = 'm1'"
+    if own_connection:
+        _sqlite(world.ledger).conn.execute(sql)
+    else:
+        with sqlite3.connect(world.path) as other:
+            other.execute(sql)
+    # As before anything was kept: the rules read the (edited) balance from the file.
+    with pytest.raises(OverdraftError):
+        world.pay("m1", "m2", 1)
+    assert world.ledger.size() == size
 
 
 def test_a_key_revoked_by_another_connection_is_seen_at_the_next_append(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ every SQL database. A store's subclass supplies only its dialect and its connect
 Accounts never change once opened, so a found account is cached for the life of the
 state. Keys can be revoked by another process, so they are cached only while the write
 lock is held (:meth:`RelationalState.cache_keys`), and kept for the next write only when
-the store can tell that nobody else wrote in between. Inside a write, domain records and
+the store can tell that nobody else wrote in between; so are the records and balances
+a write read or wrote. Inside a write, domain records and
 balances are read once and written once, just before the commit
 (:meth:`RelationalState.begin_batch`, :meth:`RelationalState.flush`).
 
@@ -242,6 +243,8 @@ class RelationalState(ABC):
         self._kept_keys: dict[str, KeyRecord | None] | None = None
         # Domain records and balances held in memory during a write; None outside one.
         self._batch: _Batch | None = None
+        # The batch of the last write, put aside by ``end_batch(keep=True)``.
+        self._kept_batch: _Batch | None = None
         # In a replay, the seq of the entry being checked: log reads see only the
         # entries before it, as ``append`` did when it wrote that entry. None: no bound.
         self.log_end: int | None = None
@@ -289,20 +292,44 @@ class RelationalState(ABC):
             self._kept_keys = self._keys if keep else None
             self._keys = None
 
-    def begin_batch(self) -> None:
+    def begin_batch(self, *, keep: bool = False) -> None:
         """Keep domain records and balances in memory until :meth:`flush` (or discard).
 
         Only inside a transaction that nobody else can write to: reads see this
         connection's own pending changes, and each record is written once per flush.
+        With ``keep``, the records and balances put aside by the last
+        ``end_batch(keep=True)`` are taken up again; as with :meth:`cache_keys`, only a
+        store that has proved nobody else wrote to the database in between may ask so.
         """
-        self._batch = _Batch()
+        kept, self._kept_batch = self._kept_batch, None
+        self._batch = kept if keep and kept is not None else _Batch()
 
-    def end_batch(self) -> None:
-        """Stop batching; anything not flushed is dropped (the transaction rolls back)."""
+    def end_batch(self, *, keep: bool = False) -> None:
+        """Stop batching; anything not flushed is dropped (the transaction rolls back).
+
+        With ``keep`` (after a commit), a batch whose every change was flushed, and which
+        holds at most ``ACCOUNT_CACHE_MAX`` values, is put aside for the next
+        ``begin_batch(keep=True)``.
+        """
+        batch = self._batch
         self._batch = None
+        if (
+            keep
+            and batch is not None
+            and not batch.dirty_records
+            and not batch.dirty_balances
+            and len(batch.records) + len(batch.balances) <= ACCOUNT_CACHE_MAX
+        ):
+            self._kept_batch = batch
+        else:
+            self._kept_batch = None
 
-    def flush(self) -> None:
-        """Write the batched domain records and balances (still inside the transaction)."""
+    def flush(self, *, keep: bool = False) -> None:
+        """Write the batched domain records and balances (still inside the transaction).
+
+        Afterwards the batch starts empty, or, with ``keep``, goes on holding what it
+        read and wrote (now as written) for the rest of the transaction.
+        """
         batch = self._batch
         if batch is None:
             return
@@ -317,7 +344,11 @@ class RelationalState(ABC):
                     self.statements.set_balance,
                     [(a, s, *batch.balances[a, s]) for a, s in batch.dirty_balances],
                 )
-        self._batch = _Batch()
+        if keep:
+            batch.dirty_records.clear()
+            batch.dirty_balances.clear()
+        else:
+            self._batch = _Batch()
 
     def _live_batch(self) -> _Batch | None:
         # A batch only describes the transaction it was made in: one left behind after
@@ -339,6 +370,7 @@ class RelationalState(ABC):
         if self._keys is not None:
             self._keys.clear()
         self._kept_keys = None
+        self._kept_batch = None
 
     # -- StateRecords --------------------------------------------------------------------
 

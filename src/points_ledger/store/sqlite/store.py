@@ -654,23 +654,24 @@ class SqliteStore:
                 delay = min(delay * 2, 0.1)
         committed, version = False, -1
         try:
-            # While the write lock is held nobody else changes the file: the head and
-            # the keys may be kept in memory, and the log rows held until the end. Those
-            # of the last write are taken up again when nothing has changed the file
-            # since it committed.
+            # While the write lock is held nobody else changes the file: the head, the
+            # keys, state records and balances may be kept in memory, and the log rows
+            # held until the end. Those of the last write are taken up again when nothing
+            # has changed the file since it committed.
             with storage_errors("write to the ledger"):
                 version = self._data_version()
             unchanged = self._kept_since == (version, self.conn.total_changes)
+            self._kept_since = None  # taken up (or dropped) now; set again at the end
             self.state.cache_keys(True, keep=unchanged)
             if unchanged:
                 self._head = self._kept_head
-            self.state.begin_batch()
+            self.state.begin_batch(keep=unchanged)
             self._log = self.state.pending_log = _LogBatch()
             self._writing = True
             with storage_errors("write to the ledger"):
                 yield
                 self.flush_log()
-                self.state.flush()
+                self.state.flush(keep=True)
                 self.conn.execute("COMMIT")
             committed = True
         except BaseException:
@@ -693,7 +694,7 @@ class SqliteStore:
             self._kept_since = (version, self.conn.total_changes) if committed else None
             self._kept_head = self._head if committed else _NOT_CACHED
             self._head = _NOT_CACHED
-            self.state.end_batch()
+            self.state.end_batch(keep=committed)
             self.state.cache_keys(False, keep=committed)
 
     def _data_version(self) -> int:
