@@ -15,6 +15,7 @@ import pytest
 
 from conftest import World, build_world
 from points_ledger import KeyRevokedError, Ledger, OverdraftError, StorageError
+from points_ledger.store import relational
 from points_ledger.store.sqlite import SqliteStore
 
 
@@ -145,3 +146,14 @@ def test_nothing_is_kept_after_a_write_that_failed(tmp_path: Path) -> None:
         raise sqlite3.OperationalError("disk I/O error")
     assert _reads_of_keys_and_head(_statements_of_one_payment(world))
     world.ledger.verify()
+
+
+def test_a_write_holding_more_values_than_the_bound_keeps_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relational, "_KEPT_BATCH_MAX", 1)
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    world.pay("m1", "m2", 1)  # two balances and more: over the bound
+    assert _reads_of_balances(_statements_of_one_payment(world))
+    assert world.ledger.balance("m1").posted == 8

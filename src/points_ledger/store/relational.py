@@ -65,6 +65,9 @@ __all__ = [
 ACCOUNT_CACHE_MAX: Final = 200_000
 """At most this many accounts (and, in a write, keys) are cached per state."""
 
+_KEPT_BATCH_MAX: Final = 20_000
+"""A write's records and balances are kept for the next one only up to this many."""
+
 
 @dataclass(frozen=True)
 class SqlDialect:
@@ -308,7 +311,7 @@ class RelationalState(ABC):
         """Stop batching; anything not flushed is dropped (the transaction rolls back).
 
         With ``keep`` (after a commit), a batch whose every change was flushed, and which
-        holds at most ``ACCOUNT_CACHE_MAX`` values, is put aside for the next
+        holds at most 20,000 records and balances, is put aside for the next
         ``begin_batch(keep=True)``.
         """
         batch = self._batch
@@ -318,7 +321,7 @@ class RelationalState(ABC):
             and batch is not None
             and not batch.dirty_records
             and not batch.dirty_balances
-            and len(batch.records) + len(batch.balances) <= ACCOUNT_CACHE_MAX
+            and len(batch.records) + len(batch.balances) <= _KEPT_BATCH_MAX
         ):
             self._kept_batch = batch
         else:
