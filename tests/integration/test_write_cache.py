@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import World, build_world
-from points_ledger import KeyRevokedError, Ledger, OverdraftError, StorageError
+from points_ledger import IntegrityError, KeyRevokedError, Ledger, OverdraftError, StorageError
+from points_ledger.merkle import node_hash
 from points_ledger.store import relational
 from points_ledger.store.sqlite import SqliteStore
 
@@ -51,7 +52,7 @@ def _reads_of_balances(statements: list[str]) -> list[str]:
 
 def test_consecutive_appends_read_the_head_and_the_signing_key_once(tmp_path: Path) -> None:
     world = build_world(tmp_path / "c.db")
-    world.issue("m1", 10)
+    world.issue("m1", 30)
     # The first payment of this ledger object reads m1's key (and the head) from the file.
     world.ledger.close()
     world.reopen()
@@ -62,7 +63,13 @@ def test_consecutive_appends_read_the_head_and_the_signing_key_once(tmp_path: Pa
     second = _statements_of_one_payment(world)
     assert _reads_of_keys_and_head(second) == []
     assert _reads_of_balances(second) == []
-    assert world.ledger.balance("m1").posted == 8
+    # A Merkle node's left sibling is the last node made on its level: once per level
+    # after opening it is read from the file; every append of an odd seq read it before.
+    reads = [
+        s for _ in range(16) for s in _statements_of_one_payment(world) if "FROM merkle_nodes" in s
+    ]
+    assert len(reads) <= 5
+    assert world.ledger.balance("m1").posted == 12
     world.ledger.verify()
 
 
@@ -157,3 +164,43 @@ def test_a_write_holding_more_values_than_the_bound_keeps_none(
     world.pay("m1", "m2", 1)  # two balances and more: over the bound
     assert _reads_of_balances(_statements_of_one_payment(world))
     assert world.ledger.balance("m1").posted == 8
+
+
+@pytest.mark.parametrize("own_connection", [False, True])
+def test_a_merkle_node_changed_by_hand_is_used_by_the_next_append(
+    tmp_path: Path, own_connection: bool
+) -> None:
+    # As before anything was kept, the next append combines the stored (edited) left
+    # sibling into the parent it writes; verify() then reports the damage.
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    with sqlite3.connect(world.path) as other:
+        # The operator drops the append-only guards first.
+        triggers = other.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'merkle_nodes'"
+        ).fetchall()
+        for (name,) in triggers:
+            other.execute(f'DROP TRIGGER "{name}"')
+    if world.ledger.size() % 2 == 1:
+        world.pay("m1", "m2", 1)
+    world.pay("m1", "m2", 1)  # the last leaf has an even index: the next one pairs it
+    last = world.ledger.size() - 1
+    forged = bytes(32)
+    sql = "UPDATE merkle_nodes SET hash = ? WHERE level = 0 AND idx = ?"
+    if own_connection:
+        _sqlite(world.ledger).conn.execute(sql, (forged, last))
+    else:
+        with sqlite3.connect(world.path) as other:
+            other.execute(sql, (forged, last))
+    seq = world.pay("m1", "m2", 1).entry.seq
+    assert seq == last + 1
+    with sqlite3.connect(world.path) as reader:
+        leaf, parent = (
+            reader.execute(
+                "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", where
+            ).fetchone()[0]
+            for where in ((0, seq), (1, seq // 2))
+        )
+    assert parent == node_hash(forged, leaf)
+    with pytest.raises(IntegrityError):
+        world.ledger.verify()

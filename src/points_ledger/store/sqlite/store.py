@@ -352,6 +352,10 @@ class SqliteStore:
         # ``total_changes``) pair it holds for; None: nothing kept.
         self._kept_head: Head | object | None = _NOT_CACHED
         self._kept_since: tuple[int, int] | None = None
+        # The last Merkle node made on each level (level -> (index, hash)) in the current
+        # write, and as the last committed write left it; kept like the head.
+        self._frontier: dict[int, tuple[int, bytes]] = {}
+        self._kept_frontier: dict[int, tuple[int, bytes]] = {}
         self._log: _LogBatch | None = None
         self._snapshot: int | None = None  # size seen by the open read snapshot, if any
 
@@ -663,8 +667,9 @@ class SqliteStore:
             unchanged = self._kept_since == (version, self.conn.total_changes)
             self._kept_since = None  # taken up (or dropped) now; set again at the end
             self.state.cache_keys(True, keep=unchanged)
-            if unchanged:
-                self._head = self._kept_head
+            self._head = self._kept_head if unchanged else _NOT_CACHED
+            self._frontier = self._kept_frontier if unchanged else {}
+            self._kept_frontier = {}
             self.state.begin_batch(keep=unchanged)
             self._log = self.state.pending_log = _LogBatch()
             self._writing = True
@@ -693,7 +698,9 @@ class SqliteStore:
             # outside a write (by hand, say). Either one moving drops what is kept.
             self._kept_since = (version, self.conn.total_changes) if committed else None
             self._kept_head = self._head if committed else _NOT_CACHED
+            self._kept_frontier = self._frontier if committed else {}
             self._head = _NOT_CACHED
+            self._frontier = {}
             self.state.end_batch(keep=committed)
             self.state.cache_keys(False, keep=committed)
 
@@ -839,15 +846,22 @@ class SqliteStore:
             return
         pending.rows[row.seq] = row
         pending.seqs[row.event_id] = row.seq
+        frontier = self._frontier
         index = row.seq
         node = leaf_hash(row.hash)
         level = 0
-        pending.nodes[level, index] = node
-        while index % 2 == 1:
-            node = node_hash(self.merkle_node(level, index - 1), node)
+        while True:
+            pending.nodes[level, index] = node
+            # The left sibling is the last node made on its level, usually by an earlier
+            # append of this connection; else it is read.
+            made = frontier.get(level)
+            frontier[level] = index, node
+            if index % 2 == 0:
+                break
+            left = made[1] if made is not None and made[0] == index - 1 else None
+            node = node_hash(self.merkle_node(level, index - 1) if left is None else left, node)
             level += 1
             index //= 2
-            pending.nodes[level, index] = node
         self._head = Head(size=row.seq + 1, hash=row.hash, recorded_at_us=row.recorded_at_us)
 
     def merkle_node(self, level: int, index: int) -> bytes:
