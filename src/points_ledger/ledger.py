@@ -792,7 +792,9 @@ class Ledger:
             )
         )
         store.state.apply(planned.changes, postings)
-        entry = Entry(
+        # Every field was made or checked above (the event validated and encoded, the
+        # postings by the rules): the models are built without validating them again.
+        entry = Entry.model_construct(
             seq=seq,
             recorded_at=from_microseconds(recorded_at_us),
             event=item.event,
@@ -802,7 +804,7 @@ class Ledger:
             prev_hash=prev_hash,
             hash=digest,
         )
-        return AppendResult(entry=entry, status="created")
+        return AppendResult.model_construct(entry=entry, status="created")
 
     # -- reading ---------------------------------------------------------------------
 
@@ -1387,19 +1389,35 @@ def _log_audit(location: str, report: AuditReport) -> None:
         _log.warning("audit problem %s at entry %s: %s", problem.code, problem.seq, problem.message)
 
 
-@contextlib.contextmanager
-def _naming_batch_item(index: int, event: object, *, named: bool) -> Iterator[None]:
+def _naming_batch_item(
+    index: int, event: object, *, named: bool
+) -> contextlib.AbstractContextManager[None]:
     """Add the failing event's position (and id) in a batch to a LedgerError's details."""
-    try:
-        yield
-    except LedgerError as e:
-        if not named:
-            raise
-        e.details.setdefault("batch_index", index)
-        event_id = getattr(event, "id", None)
-        if isinstance(event_id, str):
-            e.details.setdefault("event_id", event_id)
-        raise
+    return _BatchItemNaming(index, event) if named else _NOT_NAMING
+
+
+class _BatchItemNaming(contextlib.AbstractContextManager[None]):
+    # A plain object rather than a generator: one is entered twice per appended event.
+    __slots__ = ("event", "index")
+
+    def __init__(self, index: int, event: object) -> None:
+        self.index = index
+        self.event = event
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, LedgerError):
+            exc.details.setdefault("batch_index", self.index)
+            event_id = getattr(self.event, "id", None)
+            if isinstance(event_id, str):
+                exc.details.setdefault("event_id", event_id)
+
+
+_NOT_NAMING: Final = contextlib.nullcontext()
 
 
 def _to_entry(row: EntryRow) -> Entry:
