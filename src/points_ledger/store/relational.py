@@ -15,10 +15,10 @@ every SQL database. A store's subclass supplies only its dialect and its connect
 Accounts never change once opened, so a found account is cached for the life of the
 state. Keys can be revoked by another process, so they are cached only while the write
 lock is held (:meth:`RelationalState.cache_keys`), and kept for the next write only when
-the store can tell that nobody else wrote in between; so are the records and balances
-a write read or wrote. Inside a write, domain records and
+the store can tell that nobody else wrote in between. Inside a write, domain records and
 balances are read once and written once, just before the commit
-(:meth:`RelationalState.begin_batch`, :meth:`RelationalState.flush`).
+(:meth:`RelationalState.begin_batch`, :meth:`RelationalState.flush`); they too may be
+kept for the next write on the same condition.
 
 This module imports no database driver: the layer test keeps ``sqlite3`` in
 ``store/sqlite/`` and ``psycopg`` in ``store/postgres/``.
