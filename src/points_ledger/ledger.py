@@ -792,9 +792,7 @@ class Ledger:
             )
         )
         store.state.apply(planned.changes, postings)
-        # Every field was made or checked above (the event validated and encoded, the
-        # postings by the rules): the models are built without validating them again.
-        entry = Entry.model_construct(
+        entry = Entry(
             seq=seq,
             recorded_at=from_microseconds(recorded_at_us),
             event=item.event,
@@ -804,7 +802,7 @@ class Ledger:
             prev_hash=prev_hash,
             hash=digest,
         )
-        return AppendResult.model_construct(entry=entry, status="created")
+        return AppendResult(entry=entry, status="created")
 
     # -- reading ---------------------------------------------------------------------
 
