@@ -204,3 +204,54 @@ def test_a_merkle_node_changed_by_hand_is_used_by_the_next_append(
     assert parent == node_hash(forged, leaf)
     with pytest.raises(IntegrityError):
         world.ledger.verify()
+
+
+def _replace_table_by_ddl(conn: sqlite3.Connection, table: str, select: str) -> None:
+    """Give ``table`` the rows of ``select`` (over the old rows) with DDL alone.
+
+    ``CREATE TABLE … AS SELECT`` and ``DROP TABLE`` change rows without counting in the
+    connection's ``total_changes``; only the schema cookie moves.
+    """
+    conn.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
+    conn.execute(f"CREATE TABLE {table} AS {select.format(old=f'old_{table}')}")
+    conn.execute(f"DROP TABLE old_{table}")
+    conn.commit()
+
+
+def test_a_balance_replaced_by_ddl_on_the_ledgers_own_connection_is_seen(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    world.pay("m1", "m2", 1)  # m1's balance (9) is now held from this write
+    size = world.ledger.size()
+    conn = _sqlite(world.ledger).conn
+    changes = conn.total_changes
+    _replace_table_by_ddl(
+        conn,
+        "balances",
+        "SELECT account, asset, CASE account WHEN 'm1' THEN 0 ELSE posted END AS posted, "
+        "pending FROM {old}",
+    )
+    assert conn.total_changes == changes
+    with pytest.raises(OverdraftError):
+        world.pay("m1", "m2", 1)
+    assert world.ledger.size() == size
+
+
+def test_a_key_revoked_by_ddl_on_the_ledgers_own_connection_is_seen(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "c.db")
+    world.issue("m1", 10)
+    world.pay("m1", "m2", 1)  # m1's key is now held from this write
+    size = world.ledger.size()
+    conn = _sqlite(world.ledger).conn
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(keys)")]
+    revoked = ", ".join(
+        f"CASE key_id WHEN '{_member_key_id(world, 'm1')}' THEN {size - 1} "
+        "ELSE revoked_at_seq END AS revoked_at_seq"
+        if c == "revoked_at_seq"
+        else c
+        for c in columns
+    )
+    _replace_table_by_ddl(conn, "keys", f"SELECT {revoked} FROM {{old}}")
+    with pytest.raises(KeyRevokedError):
+        world.pay("m1", "m2", 1)
+    assert world.ledger.size() == size

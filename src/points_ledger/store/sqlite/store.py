@@ -349,9 +349,9 @@ class SqliteStore:
         self._writing = False
         self._head: Head | object | None = _NOT_CACHED
         # The head after this connection's last commit, and the (``data_version``,
-        # ``total_changes``) pair it holds for; None: nothing kept.
+        # ``schema_version``, ``total_changes``) it holds for; None: nothing kept.
         self._kept_head: Head | object | None = _NOT_CACHED
-        self._kept_since: tuple[int, int] | None = None
+        self._kept_since: tuple[int, int, int] | None = None
         # The last Merkle node made on each level (level -> (index, hash)) in the current
         # write, and as the last committed write left it; kept like the head.
         self._frontier: dict[int, tuple[int, bytes]] = {}
@@ -656,7 +656,7 @@ class SqliteStore:
                     ) from e
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.1)
-        committed, version = False, -1
+        committed, version = False, (-1, -1)
         try:
             # While the write lock is held nobody else changes the file: the head, the
             # keys, state records and balances may be kept in memory, and the log rows
@@ -664,7 +664,7 @@ class SqliteStore:
             # has changed the file since it committed.
             with storage_errors("write to the ledger"):
                 version = self._data_version()
-            unchanged = self._kept_since == (version, self.conn.total_changes)
+            unchanged = self._kept_since == (*version, self.conn.total_changes)
             self._kept_since = None  # taken up (or dropped) now; set again at the end
             self.state.cache_keys(True, keep=unchanged)
             self._head = self._kept_head if unchanged else _NOT_CACHED
@@ -694,9 +694,12 @@ class SqliteStore:
             self._log = self.state.pending_log = None
             self._writing = False
             # What this connection's own commit leaves: ``data_version`` moves only when
-            # another connection commits, and ``total_changes`` when this one changes rows
-            # outside a write (by hand, say). Either one moving drops what is kept.
-            self._kept_since = (version, self.conn.total_changes) if committed else None
+            # another connection commits, ``total_changes`` when this one changes rows
+            # outside a write (by hand, say), and ``schema_version`` when anyone changes
+            # the schema: on this connection a table replaced by ``ALTER TABLE … RENAME``
+            # and ``CREATE TABLE … AS SELECT`` (or emptied by dropping and creating it
+            # again) moves neither of the others. Any one moving drops what is kept.
+            self._kept_since = (*version, self.conn.total_changes) if committed else None
             self._kept_head = self._head if committed else _NOT_CACHED
             self._kept_frontier = self._frontier if committed else {}
             self._head = _NOT_CACHED
@@ -704,10 +707,14 @@ class SqliteStore:
             self.state.end_batch(keep=committed)
             self.state.cache_keys(False, keep=committed)
 
-    def _data_version(self) -> int:
-        # Changes whenever another connection (in this process or any other) has committed
-        # to the file since this connection last looked.
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+    def _data_version(self) -> tuple[int, int]:
+        # ``data_version`` changes whenever another connection (in this process or any
+        # other) has committed to the file since this connection last looked;
+        # ``schema_version`` whenever any connection, this one included, changed the schema.
+        row = self.conn.execute(
+            "SELECT data_version, schema_version FROM pragma_data_version, pragma_schema_version"
+        ).fetchone()
+        return int(row[0]), int(row[1])
 
     @contextlib.contextmanager
     def read_snapshot(self) -> Iterator[int]:
