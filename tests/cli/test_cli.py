@@ -307,6 +307,36 @@ def test_init_warns_when_one_folder_holds_enough_admin_keys(tmp_path: Path) -> N
     assert "warning" not in result.stdout
 
 
+@pytest.mark.parametrize("spelling", ["absolute", "dotdot", "symlink"])
+def test_init_warns_of_one_folder_given_twice_under_other_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = Path("keys")
+    second = {
+        "absolute": tmp_path / "keys",
+        "dotdot": Path("keys/../keys"),
+        "symlink": Path("link"),
+    }[spelling]
+    if spelling == "symlink":
+        first.mkdir()
+        second.symlink_to(first, target_is_directory=True)
+    result = run(
+        tmp_path / "x.db",
+        *("init", "--origin", ORIGIN, "--keys-dir", str(first), "--keys-dir", str(second)),
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
+        "admin-1.key",
+        "admin-2.key",
+        "log.key",
+    ]
+    assert (
+        f"warning: the folder {first} holds 2 admin keys (admin-1.key, admin-2.key)"
+        in result.stderr
+    )
+
+
 def test_init_with_a_folder_per_admin_keeps_each_admin_key_apart(tmp_path: Path) -> None:
     office, second, third = (tmp_path / name for name in ("office", "chen", "liu"))
     args = ["init", "--origin", ORIGIN, "--admins", "3", "--threshold", "2", "--json"]

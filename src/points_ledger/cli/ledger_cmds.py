@@ -181,10 +181,13 @@ def _warn_of_shared_folders(admin_targets: list[Path], threshold: int) -> None:
     Whoever copies that folder could sign as that many admins, which the admin threshold
     is there to prevent.
     """
-    by_folder: dict[Path, list[Path]] = {}
+    # One folder may be named in several ways (relative and absolute, through ``..`` or a
+    # symbolic link): the folders exist by now, so they are told apart as the file
+    # system does, and each is named as it was first given.
+    by_folder: dict[object, tuple[Path, list[Path]]] = {}
     for target in admin_targets:
-        by_folder.setdefault(target.parent, []).append(target)
-    for folder, targets in by_folder.items():
+        by_folder.setdefault(_folder_identity(target.parent), (target.parent, []))[1].append(target)
+    for folder, targets in by_folder.values():
         if threshold >= 2 and len(targets) >= threshold:
             click.echo(
                 _(
@@ -200,6 +203,15 @@ def _warn_of_shared_folders(admin_targets: list[Path], threshold: int) -> None:
                 ),
                 err=True,
             )
+
+
+def _folder_identity(folder: Path) -> object:
+    """What tells folders apart however they are named: device and inode, else the path."""
+    try:
+        found = folder.stat()
+    except OSError:
+        return folder.absolute()
+    return found.st_dev, found.st_ino
 
 
 def _admin_quorum(
