@@ -228,7 +228,17 @@ class Witness:
             ) from e
 
     def _timestamp(self) -> int:
+        # Read inside the write that records the accepted checkpoint: a time refused here
+        # rolls that back, so nothing is accepted that was not cosigned.
         try:
-            return int(self._clock().timestamp())
+            seconds = int(self._clock().timestamp())
         except (TypeError, ValueError, OverflowError, AttributeError) as e:
             raise LedgerError(f"the witness clock returned an unusable time: {e}") from e
+        if seconds < 0:
+            early = -seconds
+            raise LedgerError(
+                f"the witness clock reads {early} seconds before 1970: nothing is cosigned "
+                "at such a time",
+                hint="Set the computer's clock right, then try again.",
+            )
+        return seconds

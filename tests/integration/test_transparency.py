@@ -396,6 +396,25 @@ def witness_at(path: Path, vkey: str, clock_s: list[int] | None = None) -> Witne
     )
 
 
+def test_a_witness_whose_clock_reads_before_1970_accepts_nothing(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    seconds = [-3600]
+    witness = witness_at(tmp_path / "witness.db", ledger.log_vkey(), seconds)
+    first = sign(ledger)
+    with pytest.raises(LedgerError, match="3600 seconds before 1970") as caught:
+        witness.cosign(first.note, [])
+    assert caught.value.hint == "Set the computer's clock right, then try again."
+    # The refusal leaves no accepted checkpoint behind (none stamped before 1970 either).
+    assert witness.latest(ORIGIN) is None
+    with sqlite3.connect(tmp_path / "witness.db") as conn:
+        assert conn.execute("SELECT count(*) FROM witnessed").fetchone() == (0,)
+    seconds[0] = 1_800_000_000
+    assert witness.cosign(first.note, []).startswith("— witness.example/w1 ")
+    assert witness.latest(ORIGIN) == first.note
+    witness.close()
+
+
 def test_witness_cosigns_growth(ledger: Ledger, tmp_path: Path) -> None:
     witness = witness_at(tmp_path / "witness.db", ledger.log_vkey())
     first = sign(ledger)
