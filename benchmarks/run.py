@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import platform
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -54,7 +53,9 @@ def _p50_us(func: Callable[[], object], repeat: int) -> float:
 
 
 def _verify_in_child(path: str, queue: Any) -> None:
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report
+    # the parent's high-water mark (the parent has built the ledger and checkpointed it).
+    before = _peak_rss_kb(os.getpid())
     with Ledger.open(path) as ledger:
         helper_cpu = _helper_cpu_s(ledger)
         cpu, start = time.process_time(), time.perf_counter()
@@ -65,7 +66,7 @@ def _verify_in_child(path: str, queue: Any) -> None:
         size = ledger.size()
         helper = ledger._checker._proc  # the signature helper, if verify() started one
         helper_peak_kb = _peak_rss_kb(helper.pid) if helper is not None else 0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _peak_rss_kb(os.getpid())
     queue.put(
         {
             "seconds": elapsed,
