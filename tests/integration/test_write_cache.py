@@ -30,6 +30,19 @@ def _member_key_id(world: World, name: str) -> str:
     return world.members[name].key_id
 
 
+def _edit_by_hand(world: World, own_connection: bool, sql: str, *params: object) -> None:
+    """Run ``sql`` outside the ledger's writes: on its own connection or on another one.
+
+    ``data_version`` moves only for another connection's commits; ``total_changes`` for
+    rows changed on the ledger's own connection. Either must drop what a write kept.
+    """
+    if own_connection:
+        _sqlite(world.ledger).conn.execute(sql, params)
+    else:
+        with sqlite3.connect(world.path) as other:
+            other.execute(sql, params)
+
+
 def _statements_of_one_payment(world: World) -> list[str]:
     """The SQL the next payment m1 -> m2 runs (m1 must hold a point)."""
     seen: list[str] = []
@@ -81,44 +94,23 @@ def test_a_balance_changed_by_hand_is_seen_at_the_next_append(
     world.issue("m1", 10)
     world.pay("m1", "m2", 1)  # m1's balance (9) is now held from this write
     size = world.ledger.size()
-    sql = "UPDATE balances SET posted = 0 WHERE account = 'm1'"
-    if own_connection:
-        _sqlite(world.ledger).conn.execute(sql)
-    else:
-        with sqlite3.connect(world.path) as other:
-            other.execute(sql)
+    _edit_by_hand(world, own_connection, "UPDATE balances SET posted = 0 WHERE account = 'm1'")
     # As before anything was kept: the rules read the (edited) balance from the file.
     with pytest.raises(OverdraftError):
         world.pay("m1", "m2", 1)
     assert world.ledger.size() == size
 
 
-def test_a_key_revoked_by_another_connection_is_seen_at_the_next_append(tmp_path: Path) -> None:
+@pytest.mark.parametrize("own_connection", [False, True])
+def test_a_key_revoked_by_hand_is_seen_at_the_next_append(
+    tmp_path: Path, own_connection: bool
+) -> None:
     world = build_world(tmp_path / "c.db")
     world.issue("m1", 10)
     world.pay("m1", "m2", 1)  # m1's key is now held from this write
     size = world.ledger.size()
-    with sqlite3.connect(world.path) as other:
-        other.execute(
-            "UPDATE keys SET revoked_at_seq = ? WHERE key_id = ?",
-            (size - 1, _member_key_id(world, "m1")),
-        )
-    with pytest.raises(KeyRevokedError):
-        world.pay("m1", "m2", 1)
-    assert world.ledger.size() == size
-
-
-def test_a_key_revoked_by_hand_on_the_ledgers_own_connection_is_seen(tmp_path: Path) -> None:
-    world = build_world(tmp_path / "c.db")
-    world.issue("m1", 10)
-    world.pay("m1", "m2", 1)
-    size = world.ledger.size()
-    conn = _sqlite(world.ledger).conn
-    # data_version does not move for this connection's own commits; total_changes does.
-    conn.execute(
-        "UPDATE keys SET revoked_at_seq = ? WHERE key_id = ?",
-        (size - 1, _member_key_id(world, "m1")),
-    )
+    sql = "UPDATE keys SET revoked_at_seq = ? WHERE key_id = ?"
+    _edit_by_hand(world, own_connection, sql, size - 1, _member_key_id(world, "m1"))
     with pytest.raises(KeyRevokedError):
         world.pay("m1", "m2", 1)
     assert world.ledger.size() == size
@@ -187,11 +179,7 @@ def test_a_merkle_node_changed_by_hand_is_used_by_the_next_append(
     last = world.ledger.size() - 1
     forged = bytes(32)
     sql = "UPDATE merkle_nodes SET hash = ? WHERE level = 0 AND idx = ?"
-    if own_connection:
-        _sqlite(world.ledger).conn.execute(sql, (forged, last))
-    else:
-        with sqlite3.connect(world.path) as other:
-            other.execute(sql, (forged, last))
+    _edit_by_hand(world, own_connection, sql, forged, last)
     seq = world.pay("m1", "m2", 1).entry.seq
     assert seq == last + 1
     with sqlite3.connect(world.path) as reader:
